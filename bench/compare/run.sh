@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the Google Benchmark suites and the peer comparisons; prints Markdown tables for RESULTS.md.
+# usage: bench/compare/run.sh BUILD_DIR
+set -euo pipefail
+build=${1:?build directory}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# segkit calls BLAS from its own workers: keep OpenBLAS single-threaded so "threads" means what it says.
+OPENBLAS_NUM_THREADS=1 "$build/bench/bench_distance" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+OPENBLAS_NUM_THREADS=1 "$build/bench/bench_index" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+/usr/bin/python3 "$here/flat_vs_faiss.py" "$build/examples/cli/segkit" "$work"

@@ -1,0 +1,106 @@
+#pragma once
+// Shared machinery of the `segkit` tool: command registry, argument parsing, JSON output, timing.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace segkit::cli {
+
+/// A command-line mistake: printed with the usage hint, exit code 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// One option a command accepts.
+struct option {
+  std::string name;       // long name without dashes, e.g. "index"
+  char short_name = 0;    // e.g. 'i', or 0
+  bool takes_value = true;
+  std::string help;
+};
+
+/// Parsed arguments of one command.
+class args {
+ public:
+  [[nodiscard]] bool has(std::string_view name) const { return values_.count(std::string(name)) != 0; }
+  [[nodiscard]] const std::string& get(std::string_view name) const {
+    const auto it = values_.find(std::string(name));
+    if (it == values_.end()) throw usage_error(fmt::format("missing required option --{}", name));
+    return it->second;
+  }
+  [[nodiscard]] std::string get_or(std::string_view name, std::string fallback) const {
+    return has(name) ? get(name) : std::move(fallback);
+  }
+  [[nodiscard]] std::size_t get_size(std::string_view name, std::optional<std::size_t> fallback = std::nullopt) const;
+  [[nodiscard]] const std::vector<std::string>& positional() const { return positional_; }
+  [[nodiscard]] bool json() const { return has("json"); }
+  [[nodiscard]] bool quiet() const { return has("quiet"); }
+  [[nodiscard]] std::size_t threads() const { return get_size("threads", 0); }
+  [[nodiscard]] std::uint64_t seed() const { return get_size("seed", 0); }
+
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+};
+
+/// One command, e.g. {"index", "build"}.
+struct command {
+  std::vector<std::string> path;  // words after `segkit`, e.g. {"index", "build"}
+  std::string synopsis;           // usage line after the path
+  std::string summary;            // one sentence
+  std::vector<option> options;    // command-specific options (common ones are added)
+  std::function<int(const args&)> run;
+};
+
+/// The registry every cmd_*.cpp adds its commands to (static registration).
+std::vector<command>& registry();
+
+/// Registers commands at static-initialisation time: `static registrar r({...});`.
+struct registrar {
+  explicit registrar(std::vector<command> commands) {
+    for (auto& c : commands) registry().push_back(std::move(c));
+  }
+};
+
+/// Options every command accepts.
+std::vector<option> common_options();
+
+/// Builds the one JSON object a command prints with --json.
+class json_object {
+ public:
+  json_object& add(std::string_view key, double value);
+  json_object& add(std::string_view key, std::size_t value);
+  json_object& add(std::string_view key, std::string_view value);
+  json_object& add_raw(std::string_view key, std::string raw_json);
+  [[nodiscard]] std::string str() const;
+  static std::string quote(std::string_view s);
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+/// Measures in-process compute time (file I/O excluded by the caller's placement of start/stop).
+class stopwatch {
+ public:
+  void start() { t0_ = std::chrono::steady_clock::now(); }
+  void stop() { total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(); }
+  [[nodiscard]] double seconds() const { return total_; }
+
+ private:
+  std::chrono::steady_clock::time_point t0_{};
+  double total_ = 0.0;
+};
+
+/// Prints a JSON object (with --json) or human-readable lines (unless --quiet).
+void emit(const args& a, const json_object& json, const std::string& human);
+
+}  // namespace segkit::cli

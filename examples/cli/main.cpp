@@ -1,0 +1,204 @@
+// `segkit`: the command-line tool. Grammar in docs/cli.md (the contract of DESIGN.md).
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <segkit/core/error.hpp>
+#include <segkit/distance/kernels.hpp>
+#include <segkit/version.hpp>
+
+#include "cli.hpp"
+
+// OpenBLAS threads would compete with segkit's own workers, which already call BLAS in parallel:
+// an application (not the library) may set this process-wide knob. Weak, so other BLAS work too.
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
+namespace segkit::cli {
+
+std::vector<command>& registry() {
+  static std::vector<command> commands;
+  return commands;
+}
+
+std::vector<option> common_options() {
+  return {{"metric", 0, true, "distance: l2, sqeuclidean, cosine, ip, manhattan"},
+          {"seed", 0, true, "random seed (default 0)"},
+          {"threads", 0, true, "worker threads, 0 = all cores (default 0)"},
+          {"json", 0, false, "print one JSON object on stdout"},
+          {"quiet", 0, false, "print nothing but errors"},
+          {"help", 'h', false, "show this help"}};
+}
+
+std::size_t args::get_size(std::string_view name, std::optional<std::size_t> fallback) const {
+  if (!has(name)) {
+    if (fallback) return *fallback;
+    throw usage_error(fmt::format("missing required option --{}", name));
+  }
+  const std::string& v = get(name);
+  std::size_t used = 0;
+  unsigned long long x = 0;
+  try {
+    if (v.empty() || v[0] == '-') throw std::invalid_argument("negative");
+    x = std::stoull(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size() || v.empty()) throw usage_error(fmt::format("--{} expects a non-negative integer, got '{}'", name, v));
+  return static_cast<std::size_t>(x);
+}
+
+json_object& json_object::add(std::string_view key, double value) {
+  return add_raw(key, std::isfinite(value) ? fmt::format("{:.9g}", value) : std::string("null"));
+}
+json_object& json_object::add(std::string_view key, std::size_t value) { return add_raw(key, fmt::format("{}", value)); }
+json_object& json_object::add(std::string_view key, std::string_view value) { return add_raw(key, quote(value)); }
+json_object& json_object::add_raw(std::string_view key, std::string raw_json) {
+  fields_.emplace_back(std::string(key), std::move(raw_json));
+  return *this;
+}
+std::string json_object::str() const {
+  std::string s = "{";
+  for (std::size_t i = 0; i < fields_.size(); ++i) {
+    if (i) s += ", ";
+    s += quote(fields_[i].first) + ": " + fields_[i].second;
+  }
+  return s + "}";
+}
+std::string json_object::quote(std::string_view in) {
+  std::string s = "\"";
+  for (const char ch : in) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': s += "\\\""; break;
+      case '\\': s += "\\\\"; break;
+      case '\n': s += "\\n"; break;
+      case '\r': s += "\\r"; break;
+      case '\t': s += "\\t"; break;
+      default:
+        if (c < 0x20) s += fmt::format("\\u{:04x}", c);
+        else s += ch;
+    }
+  }
+  return s + "\"";
+}
+
+void emit(const args& a, const json_object& json, const std::string& human) {
+  if (a.json()) {
+    std::printf("%s\n", json.str().c_str());
+  } else if (!a.quiet() && !human.empty()) {
+    std::printf("%s\n", human.c_str());
+  }
+}
+
+namespace {
+
+std::string path_string(const std::vector<std::string>& path) {
+  std::string s;
+  for (const auto& w : path) s += (s.empty() ? "" : " ") + w;
+  return s;
+}
+
+void print_command_help(const command& c) {
+  std::printf("usage: segkit %s %s\n\n%s\n\noptions:\n", path_string(c.path).c_str(), c.synopsis.c_str(), c.summary.c_str());
+  auto all = c.options;
+  for (auto& o : common_options()) all.push_back(o);
+  for (const auto& o : all) {
+    const std::string flag = (o.short_name ? fmt::format("-{}, ", o.short_name) : std::string("    ")) + "--" + o.name +
+                             (o.takes_value ? " VALUE" : "");
+    std::printf("  %-28s %s\n", flag.c_str(), o.help.c_str());
+  }
+}
+
+void print_help(const std::vector<std::string>& prefix) {
+  std::printf("segkit %s - embedding-based segmentation: vectors, indexes, clusters, reports\n\n"
+              "usage: segkit <command> [options]   (segkit <command> --help for details)\n\ncommands:\n",
+              SEGKIT_VERSION_STRING);
+  for (const auto& c : registry()) {
+    if (c.path.size() < prefix.size() || !std::equal(prefix.begin(), prefix.end(), c.path.begin())) continue;
+    std::printf("  %-28s %s\n", path_string(c.path).c_str(), c.summary.c_str());
+  }
+  std::printf("\ncommon options: --metric M, --seed N, --threads N, --json, --quiet\n");
+}
+
+args parse(const command& c, int argc, char** argv, int first) {
+  auto all = c.options;
+  for (auto& o : common_options()) all.push_back(o);
+  args a;
+  for (int i = first; i < argc; ++i) {
+    const std::string word = argv[i];
+    const option* opt = nullptr;
+    if (word.size() > 2 && word.rfind("--", 0) == 0) {
+      for (const auto& o : all) {
+        if (o.name == word.substr(2)) opt = &o;
+      }
+    } else if (word.size() == 2 && word[0] == '-' && word[1] != '-') {
+      for (const auto& o : all) {
+        if (o.short_name == word[1]) opt = &o;
+      }
+    } else {
+      a.positional_.push_back(word);
+      continue;
+    }
+    if (opt == nullptr) throw usage_error(fmt::format("unknown option '{}' for 'segkit {}'", word, path_string(c.path)));
+    if (opt->takes_value) {
+      if (i + 1 >= argc) throw usage_error(fmt::format("option --{} needs a value", opt->name));
+      a.values_[opt->name] = argv[++i];
+    } else {
+      a.values_[opt->name] = "1";
+    }
+  }
+  return a;
+}
+
+}  // namespace
+}  // namespace segkit::cli
+
+int main(int argc, char** argv) {
+  using namespace segkit::cli;
+  if (openblas_set_num_threads != nullptr && std::getenv("OPENBLAS_NUM_THREADS") == nullptr) openblas_set_num_threads(1);
+  std::vector<std::string> words;
+  for (int i = 1; i < argc && argv[i][0] != '-'; ++i) words.emplace_back(argv[i]);
+  if (argc >= 2 && (std::string(argv[1]) == "--version" || std::string(argv[1]) == "version")) {
+    std::printf("segkit %s (SIMD: %s)\n", SEGKIT_VERSION_STRING, segkit::distance::simd_architecture());
+    return 0;
+  }
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
+    print_help({});
+    return argc < 2 ? 2 : 0;
+  }
+  // The longest registered path that prefixes the words given.
+  const command* best = nullptr;
+  for (const auto& c : registry()) {
+    if (c.path.size() <= words.size() && std::equal(c.path.begin(), c.path.end(), words.begin()) &&
+        (best == nullptr || c.path.size() > best->path.size())) {
+      best = &c;
+    }
+  }
+  if (best == nullptr) {
+    bool is_group = false;
+    for (const auto& c : registry()) is_group |= !words.empty() && c.path.front() == words.front();
+    if (is_group) {
+      print_help({words.front()});
+      return 2;
+    }
+    std::fprintf(stderr, "segkit: error: unknown command '%s' (see segkit --help)\n", words.empty() ? argv[1] : words.front().c_str());
+    return 2;
+  }
+  try {
+    const args a = parse(*best, argc, argv, static_cast<int>(best->path.size()) + 1);
+    if (a.has("help")) {
+      print_command_help(*best);
+      return 0;
+    }
+    return best->run(a);
+  } catch (const usage_error& e) {
+    std::fprintf(stderr, "segkit: error: %s (see segkit %s --help)\n", e.what(), path_string(best->path).c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "segkit: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,288 @@
+#pragma once
+/// @file
+/// @brief segkit's versioned, checksummed, sectioned binary container (indexes, fitted models).
+///
+/// Layout (all integers little-endian):
+/// ```
+/// offset 0   header, 64 bytes:
+///            magic "SEGKITF\0" (8) | u32 container version | u32 section count
+///            kind, NUL-padded (32)  | u64 file size | u32 table CRC-32C | u32 header CRC-32C (bytes 0..59)
+/// offset 64  section table: per section 32 bytes: tag, NUL-padded (8) | u64 offset | u64 size | u32 CRC-32C | u32 0
+/// then       sections, each starting at a multiple of 64 bytes (mmap-friendly)
+/// ```
+/// A reader checks the magic, version, kind, size, every checksum and every bound before
+/// trusting a byte; any mismatch is a segkit::format_error saying what is wrong.
+
+#include <algorithm>
+#include <bit>
+#include <utility>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "segkit/core/checksum.hpp"
+#include "segkit/core/error.hpp"
+#include "segkit/core/file.hpp"
+
+namespace segkit {
+
+static_assert(std::endian::native == std::endian::little,
+              "segkit's file formats are little-endian; big-endian hosts are not supported yet");
+
+/// Version of the container layout written by this segkit.
+inline constexpr std::uint32_t container_version = 1;
+
+namespace detail {
+inline constexpr char container_magic[8] = {'S', 'E', 'G', 'K', 'I', 'T', 'F', '\0'};
+inline constexpr std::size_t container_header_size = 64;
+inline constexpr std::size_t container_entry_size = 32;
+inline constexpr std::size_t container_alignment = 64;
+
+template <class T>
+void put(std::vector<char>& out, const T& v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const auto* p = reinterpret_cast<const char*>(&v);
+  out.insert(out.end(), p, p + sizeof(T));
+}
+}  // namespace detail
+
+/**
+ * @brief Accumulates named sections and writes them atomically (see atomic_file_writer).
+ * Sections reference the caller's bytes until commit(): keep them alive until then.
+ */
+class container_writer {
+ public:
+  /// `kind` names what the file holds (at most 31 bytes), e.g. "segkit.index.flat".
+  explicit container_writer(std::string kind) : kind_(std::move(kind)) {
+    if (kind_.size() > 31) detail::throw_invalid("segkit::container_writer", fmt::format("kind '{}' longer than 31 bytes", kind_));
+  }
+
+  /// Adds a section; `tag` is at most 8 bytes and unique in the file.
+  void add(std::string tag, std::span<const char> bytes) {
+    if (tag.empty() || tag.size() > 8) detail::throw_invalid("segkit::container_writer", fmt::format("section tag '{}' must be 1 to 8 bytes", tag));
+    for (const auto& s : sections_) {
+      if (s.tag == tag) detail::throw_invalid("segkit::container_writer", fmt::format("duplicate section tag '{}'", tag));
+    }
+    sections_.push_back({std::move(tag), bytes});
+  }
+  template <class T>
+  void add_array(std::string tag, std::span<const T> values) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    add(std::move(tag), {reinterpret_cast<const char*>(values.data()), values.size_bytes()});
+  }
+
+  /// Writes the file: temporary file, fsync, rename.
+  void commit(const std::filesystem::path& path) const {
+    using namespace detail;
+    std::vector<std::uint64_t> offsets;
+    std::uint64_t pos = container_header_size + container_entry_size * sections_.size();
+    for (const auto& s : sections_) {
+      pos = (pos + container_alignment - 1) / container_alignment * container_alignment;
+      offsets.push_back(pos);
+      pos += s.bytes.size();
+    }
+    const std::uint64_t file_size = pos;
+
+    std::vector<char> table;
+    for (std::size_t i = 0; i < sections_.size(); ++i) {
+      char tag[8] = {};
+      std::memcpy(tag, sections_[i].tag.data(), sections_[i].tag.size());
+      table.insert(table.end(), tag, tag + 8);
+      put(table, offsets[i]);
+      put(table, static_cast<std::uint64_t>(sections_[i].bytes.size()));
+      put(table, crc32c(0, sections_[i].bytes.data(), sections_[i].bytes.size()));
+      put(table, std::uint32_t{0});
+    }
+    std::vector<char> header(container_magic, container_magic + 8);
+    put(header, container_version);
+    put(header, static_cast<std::uint32_t>(sections_.size()));
+    char kind[32] = {};
+    std::memcpy(kind, kind_.data(), kind_.size());
+    header.insert(header.end(), kind, kind + 32);
+    put(header, file_size);
+    put(header, crc32c(0, table.data(), table.size()));
+    put(header, crc32c(0, header.data(), header.size()));
+
+    atomic_file_writer w(path);
+    w.write(header.data(), header.size());
+    w.write(table.data(), table.size());
+    for (const auto& s : sections_) {
+      w.pad_to(container_alignment);
+      w.write(s.bytes.data(), s.bytes.size());
+    }
+    w.commit();
+  }
+
+ private:
+  struct section {
+    std::string tag;
+    std::span<const char> bytes;
+  };
+  std::string kind_;
+  std::vector<section> sections_;
+};
+
+/**
+ * @brief A container file read into memory and fully verified.
+ * @throws segkit::io_error if the file cannot be read; segkit::format_error if it is not a segkit
+ * container, is truncated or corrupted, of another container version, or of another kind.
+ */
+class container_reader {
+ public:
+  container_reader(const std::filesystem::path& path, std::string_view expected_kind_prefix)
+      : path_(path.string()), bytes_(read_file_bytes(path, "segkit::container")) {
+    using namespace detail;
+    if (bytes_.size() < container_header_size) fail(fmt::format("file is {} bytes, shorter than the 64-byte header (truncated?)", bytes_.size()));
+    if (std::memcmp(bytes_.data(), container_magic, 8) != 0) fail("not a segkit file (bad magic)");
+    if (crc32c(0, bytes_.data(), 60) != get<std::uint32_t>(60)) fail("header checksum mismatch (corrupted)");
+    const auto version = get<std::uint32_t>(8);
+    if (version != container_version) fail(fmt::format("container version {} is not supported (this segkit reads version {})", version, container_version));
+    const auto count = get<std::uint32_t>(12);
+    kind_.assign(bytes_.data() + 16, ::strnlen(bytes_.data() + 16, 32));
+    if (kind_.rfind(expected_kind_prefix, 0) != 0) fail(fmt::format("holds '{}', expected '{}'", kind_, expected_kind_prefix));
+    const auto file_size = get<std::uint64_t>(48);
+    if (file_size != bytes_.size()) fail(fmt::format("file is {} bytes, header says {} (truncated or extended)", bytes_.size(), file_size));
+    const std::uint64_t table_end = container_header_size + std::uint64_t{count} * container_entry_size;
+    if (table_end > bytes_.size()) fail("section table runs past the end of the file");
+    if (crc32c(0, bytes_.data() + container_header_size, table_end - container_header_size) != get<std::uint32_t>(56)) fail("section table checksum mismatch (corrupted)");
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::size_t e = container_header_size + std::size_t{i} * container_entry_size;
+      entry s;
+      s.tag.assign(bytes_.data() + e, ::strnlen(bytes_.data() + e, 8));
+      s.offset = get<std::uint64_t>(e + 8);
+      s.size = get<std::uint64_t>(e + 16);
+      if (s.offset < table_end || s.offset > bytes_.size() || s.size > bytes_.size() - s.offset) {
+        fail(fmt::format("section '{}' (offset {}, size {}) lies outside the file", s.tag, s.offset, s.size));
+      }
+      if (crc32c(0, bytes_.data() + s.offset, s.size) != get<std::uint32_t>(e + 24)) fail(fmt::format("section '{}' checksum mismatch (corrupted)", s.tag));
+      entries_.push_back(std::move(s));
+    }
+    // Sections may not overlap, and the padding between them must be zero: every byte of the
+    // file is then either checksummed or checked.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
+    for (const auto& s : entries_) spans.emplace_back(s.offset, s.offset + s.size);
+    std::sort(spans.begin(), spans.end());
+    std::uint64_t cursor = table_end;
+    for (const auto& [begin, end] : spans) {
+      if (begin < cursor) fail("sections overlap");
+      for (std::uint64_t i = cursor; i < begin; ++i) {
+        if (bytes_[i] != 0) fail(fmt::format("non-zero padding byte at offset {} (corrupted)", i));
+      }
+      cursor = end;
+    }
+    if (cursor != bytes_.size()) fail("bytes after the last section");
+  }
+
+  /// The kind string stored in the file.
+  [[nodiscard]] const std::string& kind() const noexcept { return kind_; }
+
+  /// True if the file has a section with this tag.
+  [[nodiscard]] bool has(std::string_view tag) const noexcept {
+    for (const auto& s : entries_) {
+      if (s.tag == tag) return true;
+    }
+    return false;
+  }
+
+  /// Bytes of a section. @throws segkit::format_error if it is missing.
+  [[nodiscard]] std::span<const char> section(std::string_view tag) const {
+    for (const auto& s : entries_) {
+      if (s.tag == tag) return {bytes_.data() + s.offset, static_cast<std::size_t>(s.size)};
+    }
+    fail(fmt::format("missing section '{}'", tag));
+  }
+
+  /// Section copied into `count` values of T. @throws segkit::format_error on a size mismatch.
+  template <class T>
+  [[nodiscard]] std::vector<T> array(std::string_view tag, std::size_t count) const {
+    static_assert(std::is_trivially_copyable_v<T>);
+    const auto s = section(tag);
+    if (count > s.size() / sizeof(T) || s.size() != count * sizeof(T)) {
+      fail(fmt::format("section '{}' has {} bytes, expected {} ({} values of {} bytes)", tag, s.size(), count * sizeof(T), count, sizeof(T)));
+    }
+    std::vector<T> out(count);
+    if (count != 0) std::memcpy(out.data(), s.data(), s.size());
+    return out;
+  }
+
+  /// Reports a problem with this file as a segkit::format_error.
+  [[noreturn]] void fail(std::string_view what) const {
+    detail::throw_format("segkit::container", fmt::format("'{}': {}", path_, what));
+  }
+
+ private:
+  template <class T>
+  T get(std::size_t offset) const {
+    T v;
+    std::memcpy(&v, bytes_.data() + offset, sizeof(T));
+    return v;
+  }
+  struct entry {
+    std::string tag;
+    std::uint64_t offset = 0;
+    std::uint64_t size = 0;
+  };
+  std::string path_;
+  std::vector<char> bytes_;
+  std::string kind_;
+  std::vector<entry> entries_;
+};
+
+/// Builds small metadata sections: fixed-size values and length-prefixed strings.
+class byte_writer {
+ public:
+  template <class T>
+  byte_writer& put(const T& v) {
+    detail::put(bytes_, v);
+    return *this;
+  }
+  byte_writer& put_string(std::string_view s) {
+    put(static_cast<std::uint64_t>(s.size()));
+    bytes_.insert(bytes_.end(), s.begin(), s.end());
+    return *this;
+  }
+  [[nodiscard]] std::span<const char> bytes() const noexcept { return bytes_; }
+
+ private:
+  std::vector<char> bytes_;
+};
+
+/// Reads what byte_writer wrote, with a bounds check on every read.
+class byte_reader {
+ public:
+  byte_reader(std::span<const char> bytes, const container_reader& file) : bytes_(bytes), file_(file) {}
+  template <class T>
+  T get() {
+    static_assert(std::is_trivially_copyable_v<T>);
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, bytes_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return v;
+  }
+  std::string get_string() {
+    const auto n = get<std::uint64_t>();
+    need(n);
+    std::string s(bytes_.data() + pos_, static_cast<std::size_t>(n));
+    pos_ += static_cast<std::size_t>(n);
+    return s;
+  }
+
+ private:
+  void need(std::uint64_t n) const {
+    if (n > bytes_.size() - pos_) file_.fail("metadata section is shorter than its contents require");
+  }
+  std::span<const char> bytes_;
+  const container_reader& file_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace segkit

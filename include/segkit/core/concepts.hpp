@@ -1,0 +1,100 @@
+#pragma once
+/// @file
+/// @brief The concepts users compose segkit through (see DESIGN.md): metric, neighbor_index,
+/// clusterer, inductive_clusterer, reducer, inductive_reducer, embedder.
+
+#include <concepts>
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+#include "segkit/core/matrix_view.hpp"
+#include "segkit/core/types.hpp"
+
+namespace segkit {
+
+/**
+ * @brief A distance (or similarity) between two rows of `dim` values of type T.
+ *
+ * `m(a, b, dim)` returns the value; the static traits say what the value means:
+ * - `true_metric`: the triangle inequality holds (allows pruning);
+ * - `squared`: the value is a squared distance;
+ * - `higher_is_closer`: larger values mean closer (similarities such as inner product);
+ * - `name`: the name used in files and on the command line.
+ */
+template <class M, class T = float>
+concept metric = std::copy_constructible<M> && requires(const M m, const T* a, const T* b, std::size_t dim) {
+  { m(a, b, dim) } -> std::convertible_to<T>;
+  { M::true_metric } -> std::convertible_to<bool>;
+  { M::squared } -> std::convertible_to<bool>;
+  { M::higher_is_closer } -> std::convertible_to<bool>;
+  { M::name } -> std::convertible_to<std::string_view>;
+};
+
+/**
+ * @brief A searchable, mutable collection of vectors with ids.
+ *
+ * `add(ids, rows)`, `remove(id)`, `search(queries, k, params[, filter])` returning a
+ * knn_result, `size()`, `dim()`, `save(path)` and the static `load(path)`.
+ */
+template <class I>
+concept neighbor_index = requires(I& index, const I& cindex, std::span<const id_type> ids,
+                                  matrix_view<typename I::value_type> rows, id_type id, std::size_t k,
+                                  const typename I::search_params& params, const std::filesystem::path& path) {
+  typename I::value_type;
+  typename I::search_params;
+  index.add(ids, rows);
+  { index.remove(id) } -> std::same_as<bool>;
+  { cindex.search(rows, k, params) } -> std::same_as<knn_result<typename I::value_type>>;
+  { cindex.search(rows, k, params, accept_all{}) } -> std::same_as<knn_result<typename I::value_type>>;
+  { cindex.size() } -> std::convertible_to<std::size_t>;
+  { cindex.dim() } -> std::convertible_to<std::size_t>;
+  cindex.save(path);
+  { I::load(path) } -> std::same_as<I>;
+};
+
+/// Something with per-sample labels and a cluster count: the result of clusterer::fit.
+template <class R>
+concept clustering_result = requires(const R& r) {
+  { r.labels(0) } -> std::convertible_to<label_type>;
+  { r.labels.size() } -> std::convertible_to<std::size_t>;
+  { r.n_clusters } -> std::convertible_to<std::size_t>;
+};
+
+/**
+ * @brief Groups rows into segments: `fit(rows)` returns a result (or model) with `labels`
+ * (one label_type per row, -1 for noise) and `n_clusters`.
+ */
+template <class C, class T = float>
+concept clusterer = requires(const C& c, matrix_view<T> rows) {
+  { c.fit(rows) } -> clustering_result;
+};
+
+/// A clusterer whose fitted model assigns new rows: `c.fit(rows).predict(rows)` returns labels.
+template <class C, class T = float>
+concept inductive_clusterer = clusterer<C, T> && requires(const C& c, matrix_view<T> rows) {
+  { c.fit(rows).predict(rows) } -> std::convertible_to<xt::xtensor<label_type, 1>>;
+};
+
+/// Maps rows to fewer dimensions: `fit_transform(rows)` returns an owned matrix.
+template <class R, class T = float>
+concept reducer = requires(const R& r, matrix_view<T> rows) {
+  { r.fit_transform(rows) } -> std::convertible_to<matrix<T>>;
+};
+
+/// A reducer whose fitted model maps new rows: `r.fit(rows).transform(rows)` returns a matrix.
+template <class R, class T = float>
+concept inductive_reducer = reducer<R, T> && requires(const R& r, matrix_view<T> rows) {
+  { r.fit(rows).transform(rows) } -> std::convertible_to<matrix<T>>;
+};
+
+/// Turns records into float vectors of a fixed dimension: `embed(span<const Record>)`, `dim()`.
+template <class E, class Record>
+concept embedder = requires(const E& e, std::span<const Record> records) {
+  { e.embed(records) } -> std::convertible_to<matrix<float>>;
+  { e.dim() } -> std::convertible_to<std::size_t>;
+};
+
+}  // namespace segkit

@@ -1,0 +1,130 @@
+#pragma once
+/// @file
+/// @brief Crash-safe file writing and bounds-checked reading of whole files.
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "segkit/core/error.hpp"
+
+namespace segkit {
+
+/**
+ * @brief Writes a file so that a crash at any moment leaves either the old file or the new one.
+ *
+ * Data go to a temporary file beside the target; commit() flushes it to disk (fsync), renames it
+ * over the target, and syncs the directory. If commit() is never reached (an exception, a crash),
+ * the target is untouched and the destructor removes the temporary file.
+ * @par Thread safety  One writer per target at a time.
+ */
+class atomic_file_writer {
+ public:
+  explicit atomic_file_writer(std::filesystem::path target) : target_(std::move(target)) {
+    static std::atomic<unsigned> counter{0};  // distinct temp names for writers in one process
+    temp_ = target_;
+    temp_ += fmt::format(".tmp.{}.{}", ::getpid(), counter.fetch_add(1));
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail("cannot create", temp_);
+  }
+  atomic_file_writer(const atomic_file_writer&) = delete;
+  atomic_file_writer& operator=(const atomic_file_writer&) = delete;
+  ~atomic_file_writer() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(temp_.c_str());
+  }
+
+  /// Appends `size` bytes.
+  void write(const void* data, std::size_t size) {
+    const auto* p = static_cast<const char*>(data);
+    while (size > 0) {
+      const ::ssize_t n = ::write(fd_, p, size);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        fail("cannot write", temp_);
+      }
+      p += n;
+      size -= static_cast<std::size_t>(n);
+      written_ += static_cast<std::uint64_t>(n);
+    }
+  }
+
+  /// Appends zero bytes until the file size is a multiple of `alignment`.
+  void pad_to(std::size_t alignment) {
+    static constexpr char zeros[64] = {};
+    while (written_ % alignment != 0) write(zeros, std::min<std::size_t>(alignment - written_ % alignment, 64));
+  }
+
+  /// Bytes written so far.
+  [[nodiscard]] std::uint64_t size() const noexcept { return written_; }
+
+  /// Syncs the data, renames the temporary file over the target and syncs the directory.
+  void commit() {
+    if (::fsync(fd_) != 0) fail("cannot sync", temp_);
+    if (::close(fd_) != 0) {
+      fd_ = -1;
+      fail("cannot close", temp_);
+    }
+    fd_ = -1;
+    if (::rename(temp_.c_str(), target_.c_str()) != 0) fail("cannot rename to", target_);
+    committed_ = true;
+    auto dir = target_.parent_path();
+    if (dir.empty()) dir = ".";
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);  // best effort: some file systems refuse directory sync
+      ::close(dfd);
+    }
+  }
+
+ private:
+  [[noreturn]] static void fail(std::string_view what, const std::filesystem::path& p) {
+    detail::throw_io("segkit::atomic_file_writer", fmt::format("{} '{}': {}", what, p.string(), std::strerror(errno)));
+  }
+
+  std::filesystem::path target_;
+  std::filesystem::path temp_;
+  int fd_ = -1;
+  std::uint64_t written_ = 0;
+  bool committed_ = false;
+};
+
+/// Reads a whole file into memory. @throws segkit::io_error naming the file and the reason.
+inline std::vector<char> read_file_bytes(const std::filesystem::path& path, std::string_view component) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) detail::throw_io(component, fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)));
+  struct ::stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    detail::throw_io(component, fmt::format("'{}' is not a regular file", path.string()));
+  }
+  std::vector<char> bytes(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  while (got < bytes.size()) {
+    const ::ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = errno;
+      ::close(fd);
+      detail::throw_io(component, fmt::format("cannot read '{}': {}", path.string(), n == 0 ? "file shrank" : std::strerror(e)));
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return bytes;
+}
+
+}  // namespace segkit

@@ -1,0 +1,46 @@
+#pragma once
+// BLAS matrix product used by blocked distance computation. segkit declares the Fortran BLAS
+// symbols itself (every BLAS exports them), so no cblas header is needed; the library comes from
+// xtensor-blas's link interface (OpenBLAS on Debian).
+
+#include <climits>
+#include <cstddef>
+
+#include <fmt/format.h>
+
+#include "segkit/core/error.hpp"
+
+extern "C" {
+void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const float* alpha,
+            const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c, const int* ldc,
+            std::size_t transa_len, std::size_t transb_len);
+void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const double* alpha,
+            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
+            const int* ldc, std::size_t transa_len, std::size_t transb_len);
+}
+
+namespace segkit::distance::detail {
+
+inline int blas_int(std::size_t v, const char* what) {
+  if (v > static_cast<std::size_t>(INT_MAX)) {
+    segkit::detail::throw_invalid("segkit::distance", fmt::format("{} ({}) exceeds the BLAS limit of {}", what, v, INT_MAX));
+  }
+  return static_cast<int>(v);
+}
+
+// C (m x n, row-major, leading dimension ldc) = alpha * A * B^T, where A is m x k (row stride lda)
+// and B is n x k (row stride ldb), both row-major. Column-major view: C^T = B * A^T.
+template <class T>
+void gemm_abt(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda, const T* b,
+              std::size_t ldb, T* c, std::size_t ldc) {
+  const int im = blas_int(m, "rows"), in = blas_int(n, "rows"), ik = blas_int(k, "dimension");
+  const int ilda = blas_int(lda, "row stride"), ildb = blas_int(ldb, "row stride"), ildc = blas_int(ldc, "row stride");
+  const T beta{0};
+  if constexpr (sizeof(T) == 4) {
+    sgemm_("T", "N", &in, &im, &ik, &alpha, b, &ildb, a, &ilda, &beta, c, &ildc, 1, 1);
+  } else {
+    dgemm_("T", "N", &in, &im, &ik, &alpha, b, &ildb, a, &ilda, &beta, c, &ildc, 1, 1);
+  }
+}
+
+}  // namespace segkit::distance::detail

@@ -1,0 +1,144 @@
+#pragma once
+/// @file
+/// @brief A type-erased index configured at run time (by name, or from a file), for tools and
+/// services; generic code should use the typed indexes directly.
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "segkit/core/binary_format.hpp"
+#include "segkit/core/concepts.hpp"
+#include "segkit/index/flat.hpp"
+
+namespace segkit::index {
+
+/**
+ * @brief Holds any segkit::neighbor_index of float vectors behind one interface.
+ *
+ * Uses nothing of the wrapped type beyond the neighbor_index concept (the archetype test proves
+ * it). Run-time search knobs go in any_index::search_params and are passed on to the wrapped
+ * index's own parameters when it has them.
+ * @par Thread safety  As the wrapped index.
+ */
+class any_index {
+ public:
+  using value_type = float;
+
+  /// Search parameters understood by every index type (unused ones are ignored).
+  struct search_params {
+    std::size_t threads = 0;  ///< 0 = all hardware threads
+    std::size_t ef = 0;       ///< graph indexes: candidate list size (0 = index default)
+    std::size_t nprobe = 0;   ///< inverted-list indexes: lists visited (0 = index default)
+  };
+
+  /// Wraps an index (moved in).
+  template <class I>
+    requires(segkit::neighbor_index<I> && std::is_same_v<typename I::value_type, float> &&
+             !std::is_same_v<std::decay_t<I>, any_index>)
+  explicit any_index(I index, std::string type_name = "custom", std::string metric_name = "custom")
+      : impl_(std::make_unique<model<I>>(std::move(index))), type_(std::move(type_name)), metric_(std::move(metric_name)) {}
+
+  /**
+   * @brief A new empty index: `type` "flat" (others as they are added), `metric` by name
+   * ("l2", "sqeuclidean", "cosine", "ip", "manhattan").
+   * @throws segkit::invalid_argument for an unknown type or metric, or dim 0.
+   */
+  static any_index make(std::string_view type, std::string_view metric, std::size_t dim) {
+    if (type != "flat") segkit::detail::throw_invalid("segkit::index::any_index", fmt::format("unknown index type '{}' (available: flat)", type));
+    return distance::visit_metric(metric, [&](auto m) {
+      return any_index(flat<decltype(m)>(dim, m), "flat", std::string(decltype(m)::name));
+    });
+  }
+
+  /// Loads any index file written by segkit, whatever its type and metric.
+  static any_index load(const std::filesystem::path& path) {
+    const container_reader file(path, "segkit.index.");
+    if (file.kind() == detail::flat_kind) {
+      byte_reader meta(file.section("meta"), file);
+      (void)meta.get<std::uint32_t>();
+      const std::string metric = meta.get_string();
+      bool known = false;
+      for (auto name : distance::metric_names) known |= (name == metric);
+      if (!known) file.fail(fmt::format("unknown metric '{}'", metric));
+      return distance::visit_metric(metric, [&](auto m) {
+        return any_index(flat<decltype(m)>::load(file), "flat", std::string(decltype(m)::name));
+      });
+    }
+    file.fail(fmt::format("unknown index kind '{}'", file.kind()));
+  }
+
+  /// Index type name ("flat", ...).
+  [[nodiscard]] const std::string& type() const noexcept { return type_; }
+  /// Metric name.
+  [[nodiscard]] const std::string& metric() const noexcept { return metric_; }
+
+  void add(std::span<const id_type> ids, matrix_view<float> rows) { impl_->add(ids, rows); }
+  bool remove(id_type id) { return impl_->remove(id); }
+  [[nodiscard]] std::size_t size() const { return impl_->size(); }
+  [[nodiscard]] std::size_t dim() const { return impl_->dim(); }
+  void save(const std::filesystem::path& path) const { impl_->save(path); }
+
+  [[nodiscard]] knn_result<float> search(matrix_view<float> q, std::size_t k, const search_params& p) const {
+    return impl_->search(q, k, p, {});
+  }
+  /// Search with a filter `bool(id_type)`.
+  template <class Filter>
+  [[nodiscard]] knn_result<float> search(matrix_view<float> q, std::size_t k, const search_params& p, Filter&& f) const {
+    if constexpr (std::is_same_v<std::decay_t<Filter>, accept_all>) {
+      return impl_->search(q, k, p, {});
+    } else {
+      return impl_->search(q, k, p, std::function<bool(id_type)>(std::forward<Filter>(f)));
+    }
+  }
+
+ private:
+  struct concept_t {
+    virtual ~concept_t() = default;
+    virtual void add(std::span<const id_type>, matrix_view<float>) = 0;
+    virtual bool remove(id_type) = 0;
+    virtual knn_result<float> search(matrix_view<float>, std::size_t, const search_params&,
+                                     const std::function<bool(id_type)>&) const = 0;
+    virtual std::size_t size() const = 0;
+    virtual std::size_t dim() const = 0;
+    virtual void save(const std::filesystem::path&) const = 0;
+  };
+
+  template <class I>
+  struct model final : concept_t {
+    explicit model(I i) : index(std::move(i)) {}
+    void add(std::span<const id_type> ids, matrix_view<float> rows) override { index.add(ids, rows); }
+    bool remove(id_type id) override { return index.remove(id); }
+    knn_result<float> search(matrix_view<float> q, std::size_t k, const search_params& p,
+                             const std::function<bool(id_type)>& f) const override {
+      typename I::search_params ip{};
+      if constexpr (requires { ip.threads = p.threads; }) ip.threads = p.threads;
+      if constexpr (requires { ip.ef = p.ef; }) {
+        if (p.ef != 0) ip.ef = p.ef;
+      }
+      if constexpr (requires { ip.nprobe = p.nprobe; }) {
+        if (p.nprobe != 0) ip.nprobe = p.nprobe;
+      }
+      if (!f) return index.search(q, k, ip, accept_all{});
+      return index.search(q, k, ip, [&f](id_type id) { return f(id); });
+    }
+    std::size_t size() const override { return index.size(); }
+    std::size_t dim() const override { return index.dim(); }
+    void save(const std::filesystem::path& path) const override { index.save(path); }
+    I index;
+  };
+
+  std::unique_ptr<concept_t> impl_;
+  std::string type_;
+  std::string metric_;
+};
+
+}  // namespace segkit::index

@@ -1,0 +1,11 @@
+#pragma once
+/// @file
+/// @brief Umbrella header for users: everything segkit offers. Library code includes the
+/// component headers it needs instead.
+#include "segkit/version.hpp"
+#include "segkit/core.hpp"
+#include "segkit/distance/kernels.hpp"
+#include "segkit/distance/metrics.hpp"
+#include "segkit/distance/pairwise.hpp"
+#include "segkit/index/any_index.hpp"
+#include "segkit/index/flat.hpp"

@@ -1,0 +1,116 @@
+// End-to-end tests of the `segkit` executable: exit codes, JSON output, files written.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "support/data.hpp"
+
+#include <segkit/core/npy.hpp>
+#include <segkit/index/flat.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+struct run_result {
+  int status;
+  std::string out;
+};
+
+run_result run(const std::string& args) {
+  const std::string cmd = std::string(SEGKIT_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+fs::path dir() {
+  const auto d = fs::temp_directory_path() / "segkit_test_cli";
+  fs::create_directories(d);
+  return d;
+}
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+}  // namespace
+
+TEST_CASE("cli: index build and query agree with the library and report recall", "[cli]") {
+  const auto base = segkit::test::blobs(2000, 16, 10, 1);
+  const auto queries = segkit::test::blobs(50, 16, 10, 2);
+  segkit::save_npy(dir() / "base.npy", base);
+  segkit::save_npy(dir() / "q.npy", queries);
+
+  const auto built = run("index build flat -i " + q(dir() / "base.npy") + " -o " + q(dir() / "i.seg") + " --metric cosine --json");
+  REQUIRE(built.status == 0);
+  CHECK(built.out.find("\"build_seconds\": ") != std::string::npos);
+  CHECK(built.out.find("\"seconds\": ") != std::string::npos);
+  CHECK(built.out.find("\"metric\": \"cosine\"") != std::string::npos);
+
+  // Truth from the library itself, to compare the tool's output with.
+  segkit::index::flat<segkit::distance::cosine_metric> idx(16);
+  std::vector<segkit::id_type> ids(2000);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = i;
+  idx.add(ids, base);
+  const auto want = idx.search(queries, 10);
+  xt::xtensor<std::int64_t, 2> truth = xt::cast<std::int64_t>(want.ids);
+  segkit::save_npy(dir() / "truth.npy", truth);
+
+  const auto queried = run("index query --index " + q(dir() / "i.seg") + " -q " + q(dir() / "q.npy") + " -k 10 -o " +
+                           q(dir() / "ids.npy") + " --distances-out " + q(dir() / "d.npy") + " --truth " +
+                           q(dir() / "truth.npy") + " --json --threads 2");
+  REQUIRE(queried.status == 0);
+  CHECK(queried.out.find("\"recall\": 1") != std::string::npos);
+  CHECK(queried.out.find("\"qps\": ") != std::string::npos);
+  CHECK((segkit::load_npy_matrix<std::int64_t>(dir() / "ids.npy") == truth));
+  const auto d = segkit::load_npy_matrix<float>(dir() / "d.npy");
+  CHECK((d == want.distances));
+
+  // Recall below 1 is measured, not assumed: shift the truth by one id.
+  xt::xtensor<std::int64_t, 2> wrong = truth + 1;
+  segkit::save_npy(dir() / "wrong.npy", wrong);
+  const auto low = run("index query --index " + q(dir() / "i.seg") + " -q " + q(dir() / "q.npy") + " -k 10 -o " +
+                       q(dir() / "ids2.npy") + " --truth " + q(dir() / "wrong.npy") + " --json");
+  REQUIRE(low.status == 0);
+  CHECK(low.out.find("\"recall\": 1,") == std::string::npos);
+}
+
+TEST_CASE("cli: errors are one line on stderr with a non-zero exit", "[cli]") {
+  const auto missing = run("index build flat -i /nonexistent.npy -o x.seg");
+  CHECK(missing.status == 1);
+  CHECK(missing.out.find("segkit: error: segkit::npy: cannot open '/nonexistent.npy'") != std::string::npos);
+
+  const auto unknown = run("index build flat --bogus 3");
+  CHECK(unknown.status == 2);
+  CHECK(unknown.out.find("unknown option '--bogus'") != std::string::npos);
+
+  const auto hnsw = run("index build hnsw -i a.npy -o b.seg");
+  CHECK(hnsw.status == 2);
+  CHECK(hnsw.out.find("not implemented") != std::string::npos);
+
+  segkit::save_npy(dir() / "q3.npy", segkit::test::normal_matrix(3, 5, 1));
+  segkit::save_npy(dir() / "b.npy", segkit::test::normal_matrix(30, 4, 1));
+  REQUIRE(run("index build flat -i " + q(dir() / "b.npy") + " -o " + q(dir() / "b.seg") + " --quiet").status == 0);
+  const auto dims = run("index query --index " + q(dir() / "b.seg") + " -q " + q(dir() / "q3.npy") + " -k 2 -o " + q(dir() / "o.npy"));
+  CHECK(dims.status == 1);
+  CHECK(dims.out.find("queries have 5 columns, the index has dimension 4") != std::string::npos);
+  const auto bad_k = run("index query --index " + q(dir() / "b.seg") + " -q " + q(dir() / "q3.npy") + " -k x -o o.npy");
+  CHECK(bad_k.status == 2);
+  CHECK(bad_k.out.find("-k expects a non-negative integer, got 'x'") != std::string::npos);
+  CHECK(run("frobnicate").status == 2);
+  CHECK(run("--version").out.find("segkit 0.1.0") != std::string::npos);
+  CHECK(run("index build --help").out.find("usage: segkit index build") != std::string::npos);
+}
+
+TEST_CASE("cli: demo writes a report and measures neighbour precision", "[cli]") {
+  const auto r = run("demo --out " + q(dir() / "demo") + " --json");
+  REQUIRE(r.status == 0);
+  CHECK(fs::exists(dir() / "demo" / "report.html"));
+  const auto at = r.out.find("\"precision_at_10\": ");
+  REQUIRE(at != std::string::npos);
+  const double precision = std::stod(r.out.substr(at + 19));
+  CHECK(precision > 0.7);  // categories are separable but overlap: precision is high, not perfect
+  CHECK(precision < 1.0);
+}

@@ -1,0 +1,111 @@
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <segkit/core/binary_format.hpp>
+#include <segkit/core/checksum.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+fs::path temp_path(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / "segkit_test_container";
+  fs::create_directories(dir);
+  return dir / name;
+}
+std::string read_bytes(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+void write_bytes(const fs::path& p, const std::string& b) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f << b;
+}
+}  // namespace
+
+TEST_CASE("crc32c matches the standard check value", "[core][checksum]") {
+  CHECK(segkit::crc32c(0, "123456789", 9) == 0xE3069283U);
+  CHECK(segkit::crc32c(0, "", 0) == 0U);
+  // Incremental use equals one pass, across the 8-byte fast path boundary.
+  const std::string s = "The quick brown fox jumps over the lazy dog";
+  const auto whole = segkit::crc32c(0, s.data(), s.size());
+  const auto split = segkit::crc32c(segkit::crc32c(0, s.data(), 13), s.data() + 13, s.size() - 13);
+  CHECK(whole == split);
+  CHECK(whole == 0x22620404U);
+}
+
+TEST_CASE("container: sections round-trip and are 64-byte aligned", "[core][container]") {
+  const auto p = temp_path("ok.seg");
+  std::vector<double> values = {1.5, -2.0, 3.25};
+  segkit::byte_writer meta;
+  meta.put(std::uint32_t{7}).put_string("cosine");
+  segkit::container_writer w("segkit.test.thing");
+  w.add("meta", meta.bytes());
+  w.add_array<double>("values", values);
+  w.commit(p);
+
+  const segkit::container_reader r(p, "segkit.test.");
+  CHECK(r.kind() == "segkit.test.thing");
+  CHECK(r.has("values"));
+  CHECK_FALSE(r.has("other"));
+  CHECK(r.array<double>("values", 3) == values);
+  segkit::byte_reader m(r.section("meta"), r);
+  CHECK(m.get<std::uint32_t>() == 7);
+  CHECK(m.get_string() == "cosine");
+  CHECK_THROWS_WITH(m.get<std::uint64_t>(), Catch::Contains("metadata section is shorter"));
+  CHECK_THROWS_WITH(r.section("other"), Catch::Contains("missing section 'other'"));
+  CHECK_THROWS_WITH(r.array<double>("values", 4), Catch::Contains("section 'values' has 24 bytes, expected 32"));
+  const std::string bytes = read_bytes(p);
+  CHECK(bytes.size() % 64 == 24);  // last section (24 bytes) starts on a 64-byte boundary
+  CHECK_THROWS_WITH(segkit::container_reader(p, "segkit.index."), Catch::Contains("holds 'segkit.test.thing', expected 'segkit.index.'"));
+}
+
+TEST_CASE("container: every flipped byte and every truncation is detected", "[core][container]") {
+  const auto p = temp_path("flip.seg");
+  std::vector<float> values(40);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.5f;
+  segkit::container_writer w("segkit.test.flip");
+  w.add_array<float>("a", values);
+  w.add_array<float>("b", std::span<const float>(values).first(3));
+  w.commit(p);
+  const std::string good = read_bytes(p);
+  const auto bad = temp_path("flip_bad.seg");
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    std::string b = good;
+    b[i] = static_cast<char>(b[i] ^ 0x20);
+    write_bytes(bad, b);
+    INFO("flipped byte " << i);
+    CHECK_THROWS_AS(segkit::container_reader(bad, "segkit.test."), segkit::format_error);
+  }
+  for (std::size_t n = 0; n < good.size(); n += 7) {
+    write_bytes(bad, good.substr(0, n));
+    INFO("truncated to " << n);
+    CHECK_THROWS_AS(segkit::container_reader(bad, "segkit.test."), segkit::format_error);
+  }
+  write_bytes(bad, good + std::string(64, '\0'));
+  CHECK_THROWS_WITH(segkit::container_reader(bad, "segkit.test."), Catch::Contains("truncated or extended"));
+}
+
+TEST_CASE("container: a failed write leaves the previous file intact", "[core][container]") {
+  const auto p = temp_path("keep.seg");
+  std::vector<float> v1 = {1, 2, 3};
+  segkit::container_writer w1("segkit.test.keep");
+  w1.add_array<float>("v", v1);
+  w1.commit(p);
+  {
+    segkit::atomic_file_writer aborted(p);  // destroyed without commit, as if the process stopped
+    aborted.write("garbage", 7);
+  }
+  const segkit::container_reader r(p, "segkit.test.");
+  CHECK(r.array<float>("v", 3) == v1);
+  // No temporary file is left behind.
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(p.parent_path())) files += e.path().filename().string().rfind("keep.seg", 0) == 0;
+  CHECK(files == 1);
+  CHECK_THROWS_AS(segkit::atomic_file_writer("/nonexistent-dir/x.seg"), segkit::io_error);
+  CHECK_THROWS_WITH(segkit::container_writer("a-kind-name-that-is-far-too-long-for-it"), Catch::Contains("longer than 31 bytes"));
+}
