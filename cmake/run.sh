@@ -25,7 +25,7 @@ case "$what" in
     ctest --test-dir "$build" -j "$jobs" --output-on-failure
     ;;
   bench)
-    cmake --build "$build" -j "$jobs" --target segkit_cli bench_distance bench_index
+    cmake --build "$build" -j "$jobs" --target segkit_cli bench_distance bench_index bench_cluster
     bash "$here/bench/compare/run.sh" "$build"
     ;;
   docs)

@@ -9,4 +9,6 @@ trap 'rm -rf "$work"' EXIT
 # segkit calls BLAS from its own workers: keep OpenBLAS single-threaded so "threads" means what it says.
 OPENBLAS_NUM_THREADS=1 "$build/bench/bench_distance" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 OPENBLAS_NUM_THREADS=1 "$build/bench/bench_index" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+OPENBLAS_NUM_THREADS=1 "$build/bench/bench_cluster" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 /usr/bin/python3 "$here/flat_vs_faiss.py" "$build/examples/cli/segkit" "$work"
+/usr/bin/python3 "$here/kmeans_vs_peers.py" "$build/examples/cli/segkit" "$work"

@@ -42,6 +42,7 @@ class args {
     return has(name) ? get(name) : std::move(fallback);
   }
   [[nodiscard]] std::size_t get_size(std::string_view name, std::optional<std::size_t> fallback = std::nullopt) const;
+  [[nodiscard]] double get_double(std::string_view name, double fallback) const;
   [[nodiscard]] const std::vector<std::string>& positional() const { return positional_; }
   [[nodiscard]] bool json() const { return has("json"); }
   [[nodiscard]] bool quiet() const { return has("quiet"); }

@@ -1,5 +1,6 @@
 // `segkit`: the command-line tool. Grammar in docs/cli.md (the contract of DESIGN.md).
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -48,6 +49,20 @@ std::size_t args::get_size(std::string_view name, std::optional<std::size_t> fal
   }
   if (used != v.size() || v.empty()) throw usage_error(fmt::format("--{} expects a non-negative integer, got '{}'", name, v));
   return static_cast<std::size_t>(x);
+}
+
+double args::get_double(std::string_view name, double fallback) const {
+  if (!has(name)) return fallback;
+  const std::string& v = get(name);
+  std::size_t used = 0;
+  double x = 0.0;
+  try {
+    x = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size() || v.empty() || !std::isfinite(x)) throw usage_error(fmt::format("--{} expects a number, got '{}'", name, v));
+  return x;
 }
 
 json_object& json_object::add(std::string_view key, double value) {

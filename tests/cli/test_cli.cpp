@@ -8,6 +8,7 @@
 #include "support/data.hpp"
 
 #include <segkit/core/npy.hpp>
+#include <segkit/cluster/kmeans.hpp>
 #include <segkit/index/flat.hpp>
 
 namespace fs = std::filesystem;
@@ -113,4 +114,30 @@ TEST_CASE("cli: demo writes a report and measures neighbour precision", "[cli]")
   const double precision = std::stod(r.out.substr(at + 19));
   CHECK(precision > 0.7);  // categories are separable but overlap: precision is high, not perfect
   CHECK(precision < 1.0);
+}
+
+TEST_CASE("cli: cluster kmeans writes labels and centres equal to the library's", "[cli]") {
+  const auto x = segkit::test::blobs(3000, 8, 5, 3);
+  segkit::save_npy(dir() / "x.npy", x);
+  const auto r = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "labels.npy") + " --k 5 --seed 4 --n-init 2 --centroids-out " +
+                     q(dir() / "c.npy") + " --json");
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("\"inertia\": ") != std::string::npos);
+  CHECK(r.out.find("\"n_iter\": ") != std::string::npos);
+  CHECK(r.out.find("\"converged\": true") != std::string::npos);
+  const auto model = segkit::cluster::kmeans<float>({.k = 5, .n_init = 2, .seed = 4}).fit(x);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "labels.npy") == model.labels));
+  CHECK((segkit::load_npy_matrix<float>(dir() / "c.npy") == model.centres));
+
+  const auto cos = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l2.npy") + " --k 5 --metric cosine --quiet");
+  CHECK(cos.status == 0);
+  const auto elkan = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l3.npy") + " --k 5 --algorithm elkan");
+  CHECK(elkan.status == 2);
+  CHECK(elkan.out.find("not implemented") != std::string::npos);
+  const auto too_many = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l4.npy") + " --k 4000");
+  CHECK(too_many.status == 1);
+  CHECK(too_many.out.find("k (4000) exceeds the number of samples (3000)") != std::string::npos);
+  const auto bad_tol = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l5.npy") + " --k 4 --tol abc");
+  CHECK(bad_tol.status == 2);
+  CHECK(bad_tol.out.find("--tol expects a number, got 'abc'") != std::string::npos);
 }

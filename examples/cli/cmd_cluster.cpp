@@ -1,0 +1,76 @@
+// `segkit cluster ...`: clustering commands. This file holds k-means; other algorithms register
+// their commands here as they arrive.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <segkit/cluster/kmeans.hpp>
+#include <segkit/core/npy.hpp>
+
+#include "cli.hpp"
+
+namespace segkit::cli {
+namespace {
+
+int cluster_kmeans(const args& a) {
+  const std::string algorithm = a.get_or("algorithm", "lloyd");
+  if (algorithm == "elkan" || algorithm == "hamerly") {
+    throw usage_error(fmt::format("--algorithm {} is not implemented in this version of segkit (available: lloyd)", algorithm));
+  }
+  if (algorithm != "lloyd") throw usage_error(fmt::format("unknown --algorithm '{}' (lloyd, elkan or hamerly)", algorithm));
+  cluster::kmeans_params p;
+  p.k = a.get_size("k");
+  p.max_iter = a.get_size("max-iter", p.max_iter);
+  p.tol = a.get_double("tol", p.tol);
+  p.n_init = a.get_size("n-init", p.n_init);
+  p.seed = a.seed();
+  p.threads = a.threads();
+  const std::string init = a.get_or("init", "kmeans++");
+  if (init == "random") p.init = cluster::kmeans_init::random;
+  else if (init != "kmeans++") throw usage_error(fmt::format("unknown --init '{}' (kmeans++ or random)", init));
+  const std::string metric = a.get_or("metric", "l2");
+  if (metric == "cosine") p.spherical = true;
+  else if (metric != "l2" && metric != "sqeuclidean") throw usage_error(fmt::format("k-means supports --metric l2 or cosine, not '{}'", metric));
+
+  if (a.has("init-centres")) p.initial_centres = load_npy_matrix<double>(a.get("init-centres"));
+  const auto x = load_npy_matrix<float>(a.get("input"));
+  std::vector<double> weights;
+  if (a.has("weights")) {
+    const auto w = load_npy_vector<double>(a.get("weights"));
+    weights.assign(w.begin(), w.end());
+  }
+  stopwatch watch;
+  watch.start();
+  const auto model = cluster::kmeans<float>(p).fit(x, weights);
+  watch.stop();
+  save_npy(a.get("output"), model.labels);
+  if (a.has("centroids-out")) save_npy(a.get("centroids-out"), model.centres);
+  json_object j;
+  j.add("seconds", watch.seconds()).add("inertia", model.inertia).add("n_iter", model.n_iter);
+  j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
+  emit(a, j, fmt::format("k-means: {} clusters, inertia {:.6g}, {} iterations ({}), {:.3f} s", model.n_clusters, model.inertia,
+                         model.n_iter, model.converged ? "converged" : "not converged", watch.seconds()));
+  return 0;
+}
+
+const registrar cluster_commands({
+    {{"cluster", "kmeans"},
+     "-i X.npy -o labels.npy --k K [--init kmeans++|random] [--algorithm lloyd|elkan|hamerly] [--max-iter N] [--tol T] [--n-init N] [--weights W.npy] [--init-centres C0.npy] [--centroids-out C.npy]",
+     "K-Means (Lloyd); --metric cosine gives spherical k-means. Reports inertia and n_iter.",
+     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
+      {"output", 'o', true, "labels to write, int32 .npy (n)"},
+      {"k", 'k', true, "number of clusters"},
+      {"init", 0, true, "kmeans++ (default) or random"},
+      {"algorithm", 0, true, "lloyd (default); elkan and hamerly are planned"},
+      {"max-iter", 0, true, "iterations per restart (default 300)"},
+      {"tol", 0, true, "relative centre-shift tolerance (default 1e-4)"},
+      {"n-init", 0, true, "restarts, best inertia kept (default 1)"},
+      {"weights", 0, true, "per-sample weights, .npy (n)"},
+      {"init-centres", 0, true, "starting centres, .npy (k x d); overrides --init and --n-init"},
+      {"centroids-out", 0, true, "centres to write, float32 .npy (k x d)"}},
+     cluster_kmeans},
+});
+
+}  // namespace
+}  // namespace segkit::cli

@@ -1,0 +1,563 @@
+#pragma once
+/// @file
+/// @brief K-Means (Lloyd) with greedy k-means++, random or given initial centres, sample weights,
+/// restarts, and spherical k-means for cosine similarity.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <numeric>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "segkit/core/binary_format.hpp"
+#include "segkit/core/concepts.hpp"
+#include "segkit/core/error.hpp"
+#include "segkit/core/matrix_view.hpp"
+#include "segkit/core/npy.hpp"
+#include "segkit/core/parallel.hpp"
+#include "segkit/core/random.hpp"
+#include "segkit/core/types.hpp"
+#include "segkit/distance/kernels.hpp"
+#include "segkit/distance/metrics.hpp"
+#include "segkit/distance/nearest.hpp"
+#include "segkit/distance/pairwise.hpp"
+
+namespace segkit::cluster {
+
+/// How k-means chooses its first centres.
+enum class kmeans_init {
+  kmeans_plus_plus,  ///< greedy k-means++ (Arthur & Vassilvitskii 2007) with 2 + ln(k) local trials
+  random             ///< k distinct samples drawn with probability proportional to their weight
+};
+
+/// Parameters of segkit::cluster::kmeans. Every field has a default.
+struct kmeans_params {
+  std::size_t k = 8;                         ///< number of clusters, 1 <= k <= number of samples
+  std::size_t max_iter = 300;                ///< Lloyd iterations per restart (>= 1)
+  double tol = 1e-4;                         ///< converged when the summed squared centre shift is <= tol x mean feature variance (scikit-learn's rule)
+  std::size_t n_init = 1;                    ///< restarts from different initial centres; the lowest inertia wins (>= 1)
+  kmeans_init init = kmeans_init::kmeans_plus_plus;  ///< how initial centres are chosen (ignored if initial_centres is given)
+  matrix<double> initial_centres{};          ///< k x d starting centres; empty = use `init`. With it, n_init is 1.
+  bool spherical = false;                    ///< cosine k-means: rows and centres on the unit sphere, assignment by cosine
+  std::uint64_t seed = 0;                    ///< the only source of randomness
+  std::size_t threads = 0;                   ///< 0 = all hardware threads; results do not depend on it
+};
+
+/**
+ * @brief A fitted k-means model: centres, labels of the training rows, and how the fit went.
+ * @par Thread safety  const calls (predict, transform, save) may run concurrently.
+ */
+template <class T = float>
+struct kmeans_model {
+  matrix<T> centres;                   ///< k x d cluster centres (unit length if spherical)
+  xt::xtensor<label_type, 1> labels;   ///< cluster of each training row, 0..k-1
+  std::size_t n_clusters = 0;          ///< k
+  double inertia = 0.0;                ///< weighted sum of squared distances to the closest centre (spherical: of 1 - cosine)
+  std::size_t n_iter = 0;              ///< Lloyd iterations of the winning restart
+  bool converged = false;              ///< labels stopped changing or the centre shift fell within tol
+  bool spherical = false;              ///< fitted as spherical (cosine) k-means
+
+  /// Closest centre of each row (ties: the lower centre index).
+  /// @throws segkit::invalid_argument if the dimension differs or a row holds NaN/Inf.
+  template <class E>
+  [[nodiscard]] xt::xtensor<label_type, 1> predict(const E& x, std::size_t threads = 0) const;
+
+  /// Euclidean distance of each row to each centre (n x k); cosine distance if spherical.
+  template <class E>
+  [[nodiscard]] matrix<T> transform(const E& x, std::size_t threads = 0) const;
+
+  /// Writes the model atomically in segkit's checksummed container (kind "segkit.model.kmeans").
+  void save(const std::filesystem::path& path) const;
+  /// Reads a model written by save(). @throws segkit::format_error if damaged or of another kind.
+  [[nodiscard]] static kmeans_model load(const std::filesystem::path& path);
+};
+
+namespace detail {
+
+inline constexpr const char* kmeans_component = "segkit::cluster::kmeans";
+inline constexpr std::size_t kmeans_grain = 2048;  // rows per work item: fixed, so results do not depend on threads
+// Up to this dimension the assignment scores rows against centres in SIMD registers
+// (distance::centre_panel); above it, one BLAS product per block of rows is faster.
+inline constexpr std::size_t kmeans_panel_max_dim = 64;
+
+// Closest centre of rows [b, e) by the BLAS-blocked squared distance, ties to the lower index.
+// Writes labels and, when dist is given, the squared distance to that centre: recomputed with the
+// exact kernel if `exact`, else the matrix-product value (enough to rank rows for relocation).
+template <class T>
+void assign_block(const matrix_view<T>& x, std::size_t b, std::size_t e, const matrix_view<T>& c, const std::vector<T>& x_terms,
+                  const std::vector<T>& c_terms, label_type* labels, T* dist, std::vector<T>& buffer, bool exact = true) {
+  const std::size_t k = c.rows();
+  if (c.cols() <= kmeans_panel_max_dim) {
+    const distance::centre_panel<T> panel(c);
+    std::vector<std::size_t> best(e - b);
+    buffer.resize(e - b);
+    panel.assign(x, b, e, best.data(), buffer.data());
+    for (std::size_t i = b; i < e; ++i) {
+      labels[i] = static_cast<label_type>(best[i - b]);
+      if (dist != nullptr) {
+        dist[i] = exact ? distance::squared_l2(x.row(i), c.row(best[i - b]), x.cols()) : std::max(T{0}, buffer[i - b] + x_terms[i]);
+      }
+    }
+    return;
+  }
+  buffer.resize((e - b) * k);
+  distance::distance_block<distance::squared_l2_metric, T>(distance::squared_l2_metric{}, x.slice(b, e), c, x_terms.data() + b,
+                                                           c_terms.data(), buffer.data(), k, true);
+  for (std::size_t i = b; i < e; ++i) {
+    const T* row = buffer.data() + (i - b) * k;
+    std::size_t best = 0;
+    for (std::size_t j = 1; j < k; ++j) best = row[j] < row[best] ? j : best;
+    labels[i] = static_cast<label_type>(best);
+    if (dist != nullptr) dist[i] = exact ? distance::squared_l2(x.row(i), c.row(best), x.cols()) : row[best];
+  }
+}
+
+// Per-work-item partial sums of one Lloyd step, combined in item order.
+struct lloyd_partial {
+  std::vector<double> sums;     // k x d weighted sums
+  std::vector<double> weights;  // k
+  double inertia = 0.0;
+};
+
+template <class T>
+struct lloyd_state {
+  matrix_view<T> x;
+  std::span<const double> w;
+  std::vector<T> x_terms;
+  executor* ex;
+};
+
+// One E-step over all rows: labels, squared distances (exact if `exact`), weighted sums per centre.
+template <class T>
+lloyd_partial e_step(const lloyd_state<T>& s, const matrix<T>& centres, label_type* labels, T* dist, bool exact) {
+  const std::size_t k = centres.shape(0), d = centres.shape(1);
+  const matrix_view<T> cv(centres.data(), k, d);
+  const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
+  lloyd_partial init{std::vector<double>(k * d, 0.0), std::vector<double>(k, 0.0), 0.0};
+  return parallel_reduce(
+      *s.ex, s.x.rows(), kmeans_grain, init,
+      [&](std::size_t b, std::size_t e, std::size_t) {
+        lloyd_partial p{std::vector<double>(k * d, 0.0), std::vector<double>(k, 0.0), 0.0};
+        std::vector<T> buffer;
+        assign_block(s.x, b, e, cv, s.x_terms, c_terms, labels, dist, buffer, exact);
+        for (std::size_t i = b; i < e; ++i) {
+          const auto c = static_cast<std::size_t>(labels[i]);
+          const double wi = s.w[i];
+          const T* xi = s.x.row(i);
+          double* sum = p.sums.data() + c * d;
+          for (std::size_t j = 0; j < d; ++j) sum[j] += wi * static_cast<double>(xi[j]);
+          p.weights[c] += wi;
+          p.inertia += wi * static_cast<double>(dist[i]);
+        }
+        return p;
+      },
+      [](lloyd_partial acc, lloyd_partial p) {
+        for (std::size_t i = 0; i < acc.sums.size(); ++i) acc.sums[i] += p.sums[i];
+        for (std::size_t i = 0; i < acc.weights.size(); ++i) acc.weights[i] += p.weights[i];
+        acc.inertia += p.inertia;
+        return acc;
+      });
+}
+
+// Gives each empty cluster one of the rows farthest from their centres (largest first, ties to the
+// lower row), moving that row's weight out of its old cluster, as scikit-learn documents.
+template <class T>
+void relocate_empty(const lloyd_state<T>& s, lloyd_partial& p, const label_type* labels, const T* dist) {
+  const std::size_t k = p.weights.size(), d = s.x.cols();
+  std::vector<std::size_t> empty;
+  for (std::size_t c = 0; c < k; ++c) {
+    if (p.weights[c] <= 0.0) empty.push_back(c);
+  }
+  if (empty.empty()) return;
+  std::vector<std::size_t> order(s.x.rows());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const std::size_t m = std::min(empty.size(), order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(m), order.end(),
+                    [&](std::size_t a, std::size_t b) { return dist[a] > dist[b] || (dist[a] == dist[b] && a < b); });
+  for (std::size_t i = 0; i < m; ++i) {
+    const std::size_t row = order[i], to = empty[i];
+    const auto from = static_cast<std::size_t>(labels[row]);
+    const double wi = s.w[row];
+    if (wi <= 0.0 || p.weights[from] - wi <= 0.0) continue;  // would empty another cluster
+    for (std::size_t j = 0; j < d; ++j) {
+      const double v = wi * static_cast<double>(s.x(row, j));
+      p.sums[from * d + j] -= v;
+      p.sums[to * d + j] = v;
+    }
+    p.weights[from] -= wi;
+    p.weights[to] = wi;
+  }
+}
+
+template <class T>
+void normalise_rows(matrix<T>& m);
+
+// A copy of x with every non-zero row scaled to unit length (spherical k-means).
+template <class T>
+matrix<T> unit_rows(const matrix_view<T>& x) {
+  matrix<T> unit = matrix<T>::from_shape({x.rows(), x.cols()});
+  for (std::size_t i = 0; i < x.rows(); ++i) std::copy_n(x.row(i), x.cols(), &unit(i, 0));
+  normalise_rows(unit);
+  return unit;
+}
+
+template <class T>
+void normalise_rows(matrix<T>& m) {
+  for (std::size_t i = 0; i < m.shape(0); ++i) {
+    T* r = &m(i, 0);
+    const T n = std::sqrt(distance::dot(r, r, m.shape(1)));
+    if (n > T{0}) {
+      for (std::size_t j = 0; j < m.shape(1); ++j) r[j] /= n;
+    }
+  }
+}
+
+// Greedy k-means++: each new centre is the best (lowest potential) of n_local_trials candidates
+// drawn with probability proportional to weight x squared distance to the closest centre so far.
+template <class T>
+matrix<T> kmeans_plus_plus(const lloyd_state<T>& s, std::size_t k, rng& r) {
+  const std::size_t n = s.x.rows(), d = s.x.cols();
+  const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
+  matrix<T> centres = matrix<T>::from_shape({k, d});
+  const auto draw = [&](const std::vector<double>& mass, double total) {
+    double u = r.uniform() * total;
+    for (std::size_t i = 0; i < n; ++i) {
+      u -= mass[i];
+      if (u < 0.0) return i;
+    }
+    for (std::size_t i = n; i-- > 0;) {
+      if (mass[i] > 0.0) return i;  // rounding left u >= 0: the last row with mass
+    }
+    return n - 1;
+  };
+  std::vector<double> closest(n);
+  std::vector<double> mass(s.w.begin(), s.w.end());
+  std::size_t first = draw(mass, std::accumulate(mass.begin(), mass.end(), 0.0));
+  std::copy_n(s.x.row(first), d, &centres(0, 0));
+  parallel_for(*s.ex, n, kmeans_grain, [&](std::size_t b, std::size_t e, std::size_t) {
+    for (std::size_t i = b; i < e; ++i) closest[i] = distance::squared_l2(s.x.row(i), s.x.row(first), d);
+  });
+  std::vector<double> best_closest(n), candidate_closest(n);
+  for (std::size_t c = 1; c < k; ++c) {
+    for (std::size_t i = 0; i < n; ++i) mass[i] = s.w[i] * closest[i];
+    const double potential = std::accumulate(mass.begin(), mass.end(), 0.0);
+    double best_potential = std::numeric_limits<double>::infinity();
+    std::size_t best = 0;
+    for (std::size_t t = 0; t < trials; ++t) {
+      // All points coincide with chosen centres: any row will do.
+      const std::size_t cand = potential > 0.0 ? draw(mass, potential) : r.below(n);
+      const double pot = parallel_reduce(
+          *s.ex, n, kmeans_grain, 0.0,
+          [&](std::size_t b, std::size_t e, std::size_t) {
+            double acc = 0.0;
+            for (std::size_t i = b; i < e; ++i) {
+              candidate_closest[i] = std::min<double>(closest[i], distance::squared_l2(s.x.row(i), s.x.row(cand), d));
+              acc += s.w[i] * candidate_closest[i];
+            }
+            return acc;
+          },
+          [](double a, double p) { return a + p; });
+      if (pot < best_potential) {
+        best_potential = pot;
+        best = cand;
+        best_closest.swap(candidate_closest);
+      }
+    }
+    std::copy_n(s.x.row(best), d, &centres(c, 0));
+    closest.swap(best_closest);
+  }
+  return centres;
+}
+
+template <class T>
+matrix<T> random_centres(const lloyd_state<T>& s, std::size_t k, rng& r) {
+  const std::size_t n = s.x.rows(), d = s.x.cols();
+  std::vector<bool> used(n, false);
+  matrix<T> centres = matrix<T>::from_shape({k, d});
+  for (std::size_t c = 0; c < k; ++c) {
+    double total = 0.0;
+    for (std::size_t i = 0; i < n; ++i) total += used[i] ? 0.0 : s.w[i];
+    std::size_t pick = n;
+    double u = r.uniform() * total;
+    for (std::size_t i = 0; i < n && pick == n && total > 0.0; ++i) {
+      if (used[i]) continue;
+      u -= s.w[i];
+      if (u < 0.0) pick = i;
+    }
+    if (pick == n) pick = static_cast<std::size_t>(std::find(used.begin(), used.end(), false) - used.begin());  // no weight left
+    used[pick] = true;  // without replacement
+    std::copy_n(s.x.row(pick), d, &centres(c, 0));
+  }
+  return centres;
+}
+
+template <class T>
+void check_rows(const matrix_view<T>& x, std::size_t d_expected, const char* what) {
+  if (x.rows() != 0 && x.cols() != d_expected) {
+    segkit::detail::throw_invalid(kmeans_component, fmt::format("{} have {} columns, the model has {}", what, x.cols(), d_expected));
+  }
+  require_finite<T>(kmeans_component, what, x);
+}
+
+}  // namespace detail
+
+/**
+ * @brief K-Means clustering by Lloyd's algorithm.
+ *
+ * The assignment step computes distances to all centres for blocks of 2,048 rows with one BLAS
+ * matrix product per block; centre sums are accumulated in double precision per block and
+ * combined in block order, so the result is bit-identical for any thread count. Iteration stops
+ * when no label changes, when the summed squared centre shift is at most
+ * tol x (mean per-feature variance), or after max_iter iterations — the rules of
+ * scikit-learn's KMeans, whose centres and labels segkit reproduces from the same initial centres.
+ *
+ * @tparam T  float (default) or double.
+ * @par Complexity  O(n_init x n_iter x n x k x d) through BLAS; memory O(n + k d) per thread.
+ * @par Thread safety  fit() is const; concurrent fits are safe.
+ */
+template <class T = float>
+class kmeans {
+ public:
+  using value_type = T;
+
+  /// @throws segkit::invalid_argument for k = 0, max_iter = 0, n_init = 0 or a negative/NaN tol.
+  explicit kmeans(kmeans_params params = {}) : p_(std::move(params)) {
+    using segkit::detail::throw_invalid;
+    if (p_.k == 0) throw_invalid(detail::kmeans_component, "k must be at least 1");
+    if (p_.max_iter == 0) throw_invalid(detail::kmeans_component, "max_iter must be at least 1");
+    if (p_.n_init == 0) throw_invalid(detail::kmeans_component, "n_init must be at least 1");
+    if (!(p_.tol >= 0.0)) throw_invalid(detail::kmeans_component, fmt::format("tol must be >= 0, got {}", p_.tol));
+  }
+
+  /// The parameters.
+  [[nodiscard]] const kmeans_params& params() const noexcept { return p_; }
+
+  /**
+   * @brief Clusters the rows of `x` (n x d), optionally weighted.
+   * @param x        samples, any 2-D xtensor expression or matrix_view (not copied if row-major).
+   * @param weights  one non-negative weight per row; empty = all 1.
+   * @throws segkit::invalid_argument if x is empty, has no columns, holds NaN/Inf, k exceeds the
+   * number of rows, the weights are of the wrong length, negative, non-finite or all zero, or the
+   * initial centres are not k x d and finite.
+   */
+  template <class E>
+  [[nodiscard]] kmeans_model<T> fit(const E& x, std::span<const double> weights = {}) const {
+    const auto rows = as_rows<T>(x);
+    return fit_view(rows.view(), weights);
+  }
+
+ private:
+  kmeans_model<T> fit_view(matrix_view<T> x, std::span<const double> weights) const {
+    using segkit::detail::throw_invalid;
+    const char* comp = detail::kmeans_component;
+    const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
+    if (n == 0) throw_invalid(comp, "no samples (x has 0 rows)");
+    if (d == 0) throw_invalid(comp, "samples have 0 features");
+    if (k > n) throw_invalid(comp, fmt::format("k ({}) exceeds the number of samples ({})", k, n));
+    require_finite<T>(comp, "x", x);
+    std::vector<double> w(n, 1.0);
+    if (!weights.empty()) {
+      if (weights.size() != n) throw_invalid(comp, fmt::format("{} weights for {} samples", weights.size(), n));
+      double total = 0.0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!(weights[i] >= 0.0) || !std::isfinite(weights[i])) throw_invalid(comp, fmt::format("weight {} is {} (must be finite and >= 0)", i, weights[i]));
+        w[i] = weights[i];
+        total += w[i];
+      }
+      if (!(total > 0.0)) throw_invalid(comp, "all sample weights are zero");
+    }
+    const bool given = p_.initial_centres.size() != 0;
+    if (given) {
+      if (p_.initial_centres.shape(0) != k || p_.initial_centres.shape(1) != d) {
+        throw_invalid(comp, fmt::format("initial_centres are {} x {}, expected k x d = {} x {}", p_.initial_centres.shape(0),
+                                        p_.initial_centres.shape(1), k, d));
+      }
+      require_finite<double>(comp, "initial_centres", as_rows<double>(p_.initial_centres).view());
+    }
+
+    // Spherical k-means works on unit rows; the copy is made only then.
+    matrix<T> unit;
+    if (p_.spherical) {
+      unit = detail::unit_rows(x);
+      x = matrix_view<T>(unit.data(), n, d);
+    }
+    executor ex(p_.threads);
+    detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex};
+    const double tol = p_.tol * mean_variance(x, ex);
+
+    kmeans_model<T> best;
+    best.inertia = std::numeric_limits<double>::infinity();
+    const std::size_t runs = given ? 1 : p_.n_init;
+    for (std::size_t run = 0; run < runs; ++run) {
+      rng r(p_.seed, run);
+      matrix<T> centres;
+      if (given) {
+        centres = xt::cast<T>(p_.initial_centres);
+      } else if (p_.init == kmeans_init::random) {
+        centres = detail::random_centres(s, k, r);
+      } else {
+        centres = detail::kmeans_plus_plus(s, k, r);
+      }
+      if (p_.spherical) detail::normalise_rows(centres);
+      auto model = lloyd(s, std::move(centres), tol);
+      if (model.inertia < best.inertia) best = std::move(model);
+    }
+    best.n_clusters = k;
+    best.spherical = p_.spherical;
+    return best;
+  }
+
+  // Mean of the per-feature variances (population), two passes over fixed row blocks.
+  static double mean_variance(const matrix_view<T>& x, executor& ex) {
+    const std::size_t n = x.rows(), d = x.cols();
+    const auto column_sums = [&](auto&& term) {
+      return parallel_reduce(
+          ex, n, detail::kmeans_grain, std::vector<double>(d, 0.0),
+          [&](std::size_t b, std::size_t e, std::size_t) {
+            std::vector<double> acc(d, 0.0);
+            for (std::size_t i = b; i < e; ++i) {
+              for (std::size_t j = 0; j < d; ++j) acc[j] += term(x(i, j), j);
+            }
+            return acc;
+          },
+          [](std::vector<double> acc, const std::vector<double>& p) {
+            for (std::size_t j = 0; j < acc.size(); ++j) acc[j] += p[j];
+            return acc;
+          });
+    };
+    auto mean = column_sums([](T v, std::size_t) { return static_cast<double>(v); });
+    for (auto& m : mean) m /= static_cast<double>(n);
+    const auto ss = column_sums([&](T v, std::size_t j) {
+      const double dv = static_cast<double>(v) - mean[j];
+      return dv * dv;
+    });
+    return std::accumulate(ss.begin(), ss.end(), 0.0) / static_cast<double>(n * d);
+  }
+
+  kmeans_model<T> lloyd(const detail::lloyd_state<T>& s, matrix<T> centres, double tol) const {
+    const std::size_t n = s.x.rows(), d = s.x.cols(), k = centres.shape(0);
+    kmeans_model<T> m;
+    m.labels = xt::xtensor<label_type, 1>::from_shape({n});
+    xt::xtensor<label_type, 1> old = xt::xtensor<label_type, 1>::from_shape({n});
+    old.fill(-1);
+    std::vector<T> dist(n);
+    for (std::size_t it = 0; it < p_.max_iter; ++it) {
+      auto part = detail::e_step(s, centres, m.labels.data(), dist.data(), false);
+      detail::relocate_empty(s, part, m.labels.data(), dist.data());
+      double shift = 0.0;
+      for (std::size_t c = 0; c < k; ++c) {
+        if (part.weights[c] <= 0.0) continue;  // still empty (zero weights only): keep the centre
+        for (std::size_t j = 0; j < d; ++j) {
+          const T v = static_cast<T>(part.sums[c * d + j] / part.weights[c]);
+          shift += static_cast<double>(v - centres(c, j)) * static_cast<double>(v - centres(c, j));
+          centres(c, j) = v;
+        }
+      }
+      if (p_.spherical) detail::normalise_rows(centres);
+      m.n_iter = it + 1;
+      if (m.labels == old) {  // strict convergence
+        m.converged = true;
+        break;
+      }
+      if (shift <= tol) {
+        m.converged = true;
+        break;
+      }
+      old = m.labels;
+    }
+    // Labels and inertia that match the final centres.
+    const auto final_part = detail::e_step(s, centres, m.labels.data(), dist.data(), true);
+    m.inertia = p_.spherical ? final_part.inertia / 2.0 : final_part.inertia;  // |a-b|^2 = 2(1-cos) on the unit sphere
+    m.centres = std::move(centres);
+    return m;
+  }
+
+  kmeans_params p_;
+};
+
+static_assert(segkit::inductive_clusterer<kmeans<>>);
+static_assert(segkit::inductive_clusterer<kmeans<double>, double>);
+
+template <class T>
+template <class E>
+xt::xtensor<label_type, 1> kmeans_model<T>::predict(const E& x_in, std::size_t threads) const {
+  const auto rows = as_rows<T>(x_in);
+  matrix_view<T> x = rows.view();
+  detail::check_rows(x, centres.shape(1), "rows");
+  matrix<T> unit;
+  if (spherical) {
+    unit = detail::unit_rows(x);
+    x = matrix_view<T>(unit.data(), x.rows(), x.cols());
+  }
+  xt::xtensor<label_type, 1> out = xt::xtensor<label_type, 1>::from_shape({x.rows()});
+  const matrix_view<T> cv(centres.data(), centres.shape(0), centres.shape(1));
+  const auto x_terms = distance::row_norm_terms<distance::squared_l2_metric>(x);
+  const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
+  executor ex(threads);
+  parallel_for(ex, x.rows(), detail::kmeans_grain, [&](std::size_t b, std::size_t e, std::size_t) {
+    std::vector<T> buffer;
+    detail::assign_block<T>(x, b, e, cv, x_terms, c_terms, out.data(), nullptr, buffer);
+  });
+  return out;
+}
+
+template <class T>
+template <class E>
+matrix<T> kmeans_model<T>::transform(const E& x_in, std::size_t threads) const {
+  const auto rows = as_rows<T>(x_in);
+  detail::check_rows(rows.view(), centres.shape(1), "rows");
+  if (spherical) return distance::pairwise_distances(distance::cosine_metric{}, rows.view(), centres, {.threads = threads});
+  return distance::pairwise_distances(distance::l2_metric{}, rows.view(), centres, {.threads = threads});
+}
+
+template <class T>
+void kmeans_model<T>::save(const std::filesystem::path& path) const {
+  byte_writer meta;
+  meta.put(std::uint32_t{1}).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
+  meta.put(static_cast<std::uint64_t>(centres.shape(0))).put(static_cast<std::uint64_t>(centres.shape(1)));
+  meta.put(static_cast<std::uint64_t>(labels.size())).put(inertia).put(static_cast<std::uint64_t>(n_iter));
+  meta.put(static_cast<std::uint8_t>(converged)).put(static_cast<std::uint8_t>(spherical));
+  container_writer w("segkit.model.kmeans");
+  w.add("meta", meta.bytes());
+  w.add_array<T>("centres", std::span<const T>(centres.data(), centres.size()));
+  w.add_array<label_type>("labels", std::span<const label_type>(labels.data(), labels.size()));
+  w.commit(path);
+}
+
+template <class T>
+kmeans_model<T> kmeans_model<T>::load(const std::filesystem::path& path) {
+  const container_reader file(path, "segkit.model.kmeans");
+  byte_reader meta(file.section("meta"), file);
+  if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("k-means model format version {} is not supported", v));
+  const auto dtype = meta.get_string();
+  if (dtype != npy_dtype_name(segkit::detail::npy_dtype_of<T>())) file.fail(fmt::format("model stores {} centres, expected {}", dtype, npy_dtype_name(segkit::detail::npy_dtype_of<T>())));
+  const auto k = meta.get<std::uint64_t>(), d = meta.get<std::uint64_t>(), n = meta.get<std::uint64_t>();
+  if (k == 0 || d == 0 || k > (std::uint64_t{1} << 32) / d || n > (std::uint64_t{1} << 40)) file.fail("implausible model shape");
+  kmeans_model<T> m;
+  m.inertia = meta.get<double>();
+  m.n_iter = meta.get<std::uint64_t>();
+  m.converged = meta.get<std::uint8_t>() != 0;
+  m.spherical = meta.get<std::uint8_t>() != 0;
+  m.n_clusters = k;
+  const auto c = file.array<T>("centres", k * d);
+  m.centres = matrix<T>::from_shape({k, d});
+  std::copy(c.begin(), c.end(), m.centres.begin());
+  const auto l = file.array<label_type>("labels", n);
+  m.labels = xt::xtensor<label_type, 1>::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) {
+    if (l[i] < 0 || static_cast<std::uint64_t>(l[i]) >= k) file.fail(fmt::format("label {} of row {} is outside 0..{}", l[i], i, k - 1));
+    m.labels(i) = l[i];
+  }
+  return m;
+}
+
+}  // namespace segkit::cluster
