@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""K-Means (Lloyd): `segkit cluster kmeans` vs scikit-learn KMeans(algorithm="lloyd") and FAISS
-Kmeans on the same .npy files, the same initial centres, the same iterations and threads.
+"""K-Means: `segkit cluster kmeans` (Lloyd) vs scikit-learn KMeans(algorithm="lloyd") and FAISS
+Kmeans, and segkit --algorithm hamerly vs scikit-learn's "elkan", on the same .npy files, the
+same initial centres, the same iterations and threads.
 
 usage: kmeans_vs_peers.py SEGKIT_BINARY WORKDIR [--threads 2] [--repeats 3] [--iters 20]
 
@@ -18,9 +19,10 @@ which, xp, cp, iters, threads, repeats = sys.argv[1], sys.argv[2], sys.argv[3], 
 X = np.load(xp); C = np.load(cp)
 times, inertia, n_iter = [], None, None
 for _ in range(repeats):
-    if which == "sklearn":
+    if which.startswith("sklearn"):
         from sklearn.cluster import KMeans
-        km = KMeans(n_clusters=C.shape[0], init=C, n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd")
+        km = KMeans(n_clusters=C.shape[0], init=C, n_init=1, max_iter=iters, tol=0.0,
+                    algorithm="elkan" if which == "sklearn_elkan" else "lloyd")
         t0 = time.perf_counter(); km.fit(X); times.append(time.perf_counter() - t0)
         inertia, n_iter = float(km.inertia_), int(km.n_iter_)
     else:
@@ -44,20 +46,26 @@ def main():
     print(f"k-means (Lloyd), {a.iters} iterations from the same centres, {a.threads} threads, median of {a.repeats}")
     print("| data | k | segkit s | scikit-learn s | sklearn/segkit | FAISS s | FAISS/segkit | inertia segkit / sklearn / FAISS | n_iter segkit / sklearn |")
     print("|---|---|---|---|---|---|---|---|---|")
+    rows = []
     for n, d, k in [(100000, 32, 20), (1000000, 16, 50)]:
         rng = np.random.default_rng(0)
         centres = rng.standard_normal((k, d)) * 4
         X = (centres[rng.integers(0, k, n)] + rng.standard_normal((n, d))).astype(np.float32)
         xp, cp = os.path.join(a.workdir, f"x_{n}.npy"), os.path.join(a.workdir, f"c_{n}.npy")
         np.save(xp, X); np.save(cp, X[:k].copy())
-        st, sk = [], None
-        for _ in range(a.repeats):
-            out = subprocess.run([a.segkit, "cluster", "kmeans", "-i", xp, "-o", os.path.join(a.workdir, "labels.npy"), "--k", str(k),
-                                  "--init-centres", cp, "--max-iter", str(a.iters), "--tol", "0", "--threads", str(a.threads), "--json"],
-                                 check=True, capture_output=True, text=True, env=env).stdout
-            sk = json.loads(out); st.append(sk["seconds"])
+        def segkit_run(algorithm):
+            times, out = [], None
+            for _ in range(a.repeats):
+                out = json.loads(subprocess.run(
+                    [a.segkit, "cluster", "kmeans", "-i", xp, "-o", os.path.join(a.workdir, "labels.npy"), "--k", str(k),
+                     "--init-centres", cp, "--max-iter", str(a.iters), "--tol", "0", "--threads", str(a.threads),
+                     "--algorithm", algorithm, "--json"], check=True, capture_output=True, text=True, env=env).stdout)
+                times.append(out["seconds"])
+            return times, out
+        st, sk = segkit_run("lloyd")
+        ht, hk = segkit_run("hamerly")
         peers = {}
-        for which in ["sklearn", "faiss"]:
+        for which in ["sklearn", "faiss", "sklearn_elkan"]:
             penv = dict(env, OPENBLAS_NUM_THREADS=str(a.threads) if which == "faiss" else "1")
             out = subprocess.run([sys.executable, "-c", PEER, which, xp, cp, str(a.iters), str(a.threads), str(a.repeats)],
                                  check=True, capture_output=True, text=True, env=penv).stdout
@@ -65,6 +73,12 @@ def main():
         s = statistics.median(st); ks = statistics.median(peers["sklearn"]["times"]); fs = statistics.median(peers["faiss"]["times"])
         print(f"| {n} x {d} | {k} | {s:.3f} | {ks:.3f} | {ks / s:.2f}x | {fs:.3f} | {fs / s:.2f}x | "
               f"{sk['inertia']:.6g} / {peers['sklearn']['inertia']:.6g} / {peers['faiss']['inertia']:.6g} | {sk['n_iter']} / {peers['sklearn']['n_iter']} |")
+        rows.append((n, d, k, statistics.median(ht), statistics.median(peers["sklearn_elkan"]["times"]), hk, peers["sklearn_elkan"]))
+    print()
+    print("| data | k | segkit hamerly s | sklearn elkan s | elkan/hamerly | inertia segkit / sklearn | n_iter |")
+    print("|---|---|---|---|---|---|---|")
+    for n, d, k, h, e, hk, pe in rows:
+        print(f"| {n} x {d} | {k} | {h:.3f} | {e:.3f} | {e / h:.2f}x | {hk['inertia']:.6g} / {pe['inertia']:.6g} | {hk['n_iter']} / {pe['n_iter']} |")
 
 if __name__ == "__main__":
     main()

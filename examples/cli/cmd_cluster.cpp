@@ -15,11 +15,12 @@ namespace {
 
 int cluster_kmeans(const args& a) {
   const std::string algorithm = a.get_or("algorithm", "lloyd");
-  if (algorithm == "elkan" || algorithm == "hamerly") {
-    throw usage_error(fmt::format("--algorithm {} is not implemented in this version of segkit (available: lloyd)", algorithm));
+  if (algorithm == "elkan") {
+    throw usage_error("--algorithm elkan is not implemented in this version of segkit (available: lloyd, hamerly)");
   }
-  if (algorithm != "lloyd") throw usage_error(fmt::format("unknown --algorithm '{}' (lloyd, elkan or hamerly)", algorithm));
+  if (algorithm != "lloyd" && algorithm != "hamerly") throw usage_error(fmt::format("unknown --algorithm '{}' (lloyd, elkan or hamerly)", algorithm));
   cluster::kmeans_params p;
+  p.algorithm = algorithm == "hamerly" ? cluster::kmeans_algorithm::hamerly : cluster::kmeans_algorithm::lloyd;
   p.k = a.get_size("k");
   p.max_iter = a.get_size("max-iter", p.max_iter);
   p.tol = a.get_double("tol", p.tol);
@@ -62,7 +63,7 @@ const registrar cluster_commands({
       {"output", 'o', true, "labels to write, int32 .npy (n)"},
       {"k", 'k', true, "number of clusters"},
       {"init", 0, true, "kmeans++ (default) or random"},
-      {"algorithm", 0, true, "lloyd (default); elkan and hamerly are planned"},
+      {"algorithm", 0, true, "lloyd (default) or hamerly (same result, skips settled rows); elkan is planned"},
       {"max-iter", 0, true, "iterations per restart (default 300)"},
       {"tol", 0, true, "relative centre-shift tolerance (default 1e-4)"},
       {"n-init", 0, true, "restarts, best inertia kept (default 1)"},

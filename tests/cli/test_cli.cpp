@@ -129,6 +129,9 @@ TEST_CASE("cli: cluster kmeans writes labels and centres equal to the library's"
   CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "labels.npy") == model.labels));
   CHECK((segkit::load_npy_matrix<float>(dir() / "c.npy") == model.centres));
 
+  const auto ham = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "lh.npy") + " --k 5 --seed 4 --n-init 2 --algorithm hamerly --quiet");
+  REQUIRE(ham.status == 0);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "lh.npy") == model.labels));
   const auto cos = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l2.npy") + " --k 5 --metric cosine --quiet");
   CHECK(cos.status == 0);
   const auto elkan = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l3.npy") + " --k 5 --algorithm elkan");

@@ -213,3 +213,29 @@ TEST_CASE("kmeans model: predict, transform, spherical, save and load", "[cluste
   std::ofstream(path, std::ios::binary) << bytes;
   CHECK_THROWS_AS(segkit::cluster::kmeans_model<float>::load(path), segkit::format_error);
 }
+
+TEST_CASE("kmeans: Hamerly gives Lloyd's centres, labels and iterations", "[cluster][kmeans]") {
+  // The scikit-learn fixture, with and without weights, and seeded blobs in float with k-means++.
+  const auto x = segkit::load_npy_matrix<double>(fixture("X.npy"));
+  const auto init = segkit::load_npy_matrix<double>(fixture("init.npy"));
+  const auto w = segkit::load_npy_vector<double>(fixture("weights.npy"));
+  for (const bool weighted : {false, true}) {
+    const std::span<const double> ws = weighted ? std::span<const double>(w.data(), w.size()) : std::span<const double>{};
+    const auto lloyd = kmeans<double>({.k = 5, .initial_centres = init}).fit(x, ws);
+    const auto ham = kmeans<double>({.k = 5, .algorithm = segkit::cluster::kmeans_algorithm::hamerly, .initial_centres = init}).fit(x, ws);
+    CHECK((ham.labels == lloyd.labels));
+    CHECK(ham.n_iter == lloyd.n_iter);
+    CHECK(ham.inertia == Approx(lloyd.inertia).epsilon(1e-12));
+    for (std::size_t c = 0; c < 5; ++c) {
+      for (std::size_t j = 0; j < 6; ++j) CHECK(ham.centres(c, j) == Approx(lloyd.centres(c, j)).epsilon(1e-12));
+    }
+  }
+  const auto xf = segkit::test::blobs(6000, 5, 12, 31);
+  for (std::size_t threads : {1, 2}) {
+    const auto lloyd = kmeans<float>({.k = 15, .seed = 5, .threads = threads}).fit(xf);
+    const auto ham = kmeans<float>({.k = 15, .algorithm = segkit::cluster::kmeans_algorithm::hamerly, .seed = 5, .threads = threads}).fit(xf);
+    CHECK((ham.labels == lloyd.labels));
+    CHECK(ham.n_iter == lloyd.n_iter);
+    CHECK(ham.inertia == Approx(lloyd.inertia).epsilon(1e-5));
+  }
+}

@@ -33,6 +33,12 @@
 
 namespace segkit::cluster {
 
+/// How k-means runs its iterations. All give the same centres and labels from the same start.
+enum class kmeans_algorithm {
+  lloyd,   ///< every row against every centre each iteration (BLAS or SIMD registers)
+  hamerly  ///< Lloyd with Hamerly's bounds (2010): rows whose bounds prove their centre unchanged are skipped
+};
+
 /// How k-means chooses its first centres.
 enum class kmeans_init {
   kmeans_plus_plus,  ///< greedy k-means++ (Arthur & Vassilvitskii 2007) with 2 + ln(k) local trials
@@ -46,6 +52,7 @@ struct kmeans_params {
   double tol = 1e-4;                         ///< converged when the summed squared centre shift is <= tol x mean feature variance (scikit-learn's rule)
   std::size_t n_init = 1;                    ///< restarts from different initial centres; the lowest inertia wins (>= 1)
   kmeans_init init = kmeans_init::kmeans_plus_plus;  ///< how initial centres are chosen (ignored if initial_centres is given)
+  kmeans_algorithm algorithm = kmeans_algorithm::lloyd;  ///< iteration strategy; hamerly pays off for low d and many iterations
   matrix<double> initial_centres{};          ///< k x d starting centres; empty = use `init`. With it, n_init is 1.
   bool spherical = false;                    ///< cosine k-means: rows and centres on the unit sphere, assignment by cosine
   std::uint64_t seed = 0;                    ///< the only source of randomness
@@ -246,34 +253,36 @@ matrix<T> kmeans_plus_plus(const lloyd_state<T>& s, std::size_t k, rng& r) {
   parallel_for(*s.ex, n, kmeans_grain, [&](std::size_t b, std::size_t e, std::size_t) {
     for (std::size_t i = b; i < e; ++i) closest[i] = distance::squared_l2(s.x.row(i), s.x.row(first), d);
   });
-  std::vector<double> best_closest(n), candidate_closest(n);
+  // Each step draws all its candidates first (the draws depend only on the current mass), then
+  // gets their distances to every row from BLAS blocks and keeps the lowest potential.
+  std::vector<T> cand_dist(n * trials);
+  matrix<T> cand = matrix<T>::from_shape({trials, d});
   for (std::size_t c = 1; c < k; ++c) {
     for (std::size_t i = 0; i < n; ++i) mass[i] = s.w[i] * closest[i];
     const double potential = std::accumulate(mass.begin(), mass.end(), 0.0);
-    double best_potential = std::numeric_limits<double>::infinity();
-    std::size_t best = 0;
-    for (std::size_t t = 0; t < trials; ++t) {
-      // All points coincide with chosen centres: any row will do.
-      const std::size_t cand = potential > 0.0 ? draw(mass, potential) : r.below(n);
-      const double pot = parallel_reduce(
-          *s.ex, n, kmeans_grain, 0.0,
-          [&](std::size_t b, std::size_t e, std::size_t) {
-            double acc = 0.0;
-            for (std::size_t i = b; i < e; ++i) {
-              candidate_closest[i] = std::min<double>(closest[i], distance::squared_l2(s.x.row(i), s.x.row(cand), d));
-              acc += s.w[i] * candidate_closest[i];
-            }
-            return acc;
-          },
-          [](double a, double p) { return a + p; });
-      if (pot < best_potential) {
-        best_potential = pot;
-        best = cand;
-        best_closest.swap(candidate_closest);
-      }
-    }
-    std::copy_n(s.x.row(best), d, &centres(c, 0));
-    closest.swap(best_closest);
+    std::vector<std::size_t> rows(trials);
+    for (auto& row : rows) row = potential > 0.0 ? draw(mass, potential) : r.below(n);  // all rows on centres: any
+    for (std::size_t t = 0; t < trials; ++t) std::copy_n(s.x.row(rows[t]), d, &cand(t, 0));
+    const matrix_view<T> cv(cand.data(), trials, d);
+    const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
+    const auto pots = parallel_reduce(
+        *s.ex, n, kmeans_grain, std::vector<double>(trials, 0.0),
+        [&](std::size_t b, std::size_t e, std::size_t) {
+          distance::distance_block<distance::squared_l2_metric, T>(distance::squared_l2_metric{}, s.x.slice(b, e), cv,
+                                                                   s.x_terms.data() + b, c_terms.data(), cand_dist.data() + b * trials, trials, true);
+          std::vector<double> acc(trials, 0.0);
+          for (std::size_t i = b; i < e; ++i) {
+            for (std::size_t t = 0; t < trials; ++t) acc[t] += s.w[i] * std::min<double>(closest[i], cand_dist[i * trials + t]);
+          }
+          return acc;
+        },
+        [](std::vector<double> acc, const std::vector<double>& p) {
+          for (std::size_t t = 0; t < acc.size(); ++t) acc[t] += p[t];
+          return acc;
+        });
+    const std::size_t best = static_cast<std::size_t>(std::min_element(pots.begin(), pots.end()) - pots.begin());
+    std::copy_n(s.x.row(rows[best]), d, &centres(c, 0));
+    for (std::size_t i = 0; i < n; ++i) closest[i] = std::min<double>(closest[i], cand_dist[i * trials + best]);
   }
   return centres;
 }
@@ -299,6 +308,115 @@ matrix<T> random_centres(const lloyd_state<T>& s, std::size_t k, rng& r) {
   }
   return centres;
 }
+
+// Hamerly's bounds (G. Hamerly, "Making k-means even faster", SDM 2010): per row an upper bound
+// u on the distance to its centre and a lower bound l on the distance to any other centre; a row
+// is re-examined only when u exceeds max(l, half the distance from its centre to the nearest
+// other centre). Distances are exact Euclidean (kernel + sqrt). Called once per iteration with
+// the current centres; returns the weighted sums of the resulting assignment like e_step.
+template <class T>
+class hamerly_assigner {
+ public:
+  explicit hamerly_assigner(const lloyd_state<T>& s) : s_(s), upper_(s.x.rows()), lower_(s.x.rows()) {}
+
+  lloyd_partial operator()(const matrix<T>& centres, label_type* labels, T* dist) {
+    const std::size_t n = s_.x.rows(), d = s_.x.cols(), k = centres.shape(0);
+    const auto dist_to = [&](std::size_t i, std::size_t c) { return std::sqrt(distance::squared_l2(s_.x.row(i), &centres(c, 0), d)); };
+    const bool first = previous_.size() == 0;
+    std::vector<double> half_gap(k, std::numeric_limits<double>::infinity());
+    for (std::size_t a = 0; a < k; ++a) {
+      for (std::size_t b = a + 1; b < k; ++b) {
+        const double g = 0.5 * std::sqrt(static_cast<double>(distance::squared_l2(&centres(a, 0), &centres(b, 0), d)));
+        half_gap[a] = std::min(half_gap[a], g);
+        half_gap[b] = std::min(half_gap[b], g);
+      }
+    }
+    std::vector<double> moved(k, 0.0);
+    double max1 = 0.0, max2 = 0.0;
+    std::size_t arg1 = 0;
+    if (!first) {
+      for (std::size_t c = 0; c < k; ++c) {
+        moved[c] = std::sqrt(static_cast<double>(distance::squared_l2(&centres(c, 0), &previous_(c, 0), d)));
+        if (moved[c] > max1) {
+          max2 = max1;
+          max1 = moved[c];
+          arg1 = c;
+        } else if (moved[c] > max2) {
+          max2 = moved[c];
+        }
+      }
+    }
+    lloyd_partial init{std::vector<double>(k * d, 0.0), std::vector<double>(k, 0.0), 0.0};
+    const matrix_view<T> cv(centres.data(), k, d);
+    const auto c_terms = first ? distance::row_norm_terms<distance::squared_l2_metric>(cv) : std::vector<T>{};
+    auto part = parallel_reduce(
+        *s_.ex, n, kmeans_grain, init,
+        [&](std::size_t b, std::size_t e, std::size_t) {
+          lloyd_partial p{std::vector<double>(k * d, 0.0), std::vector<double>(k, 0.0), 0.0};
+          if (first) {  // Lloyd's own assignment; 0 is a valid lower bound until a row is recomputed
+            std::vector<T> buffer;
+            assign_block(s_.x, b, e, cv, s_.x_terms, c_terms, labels, dist, buffer, true);
+            for (std::size_t i = b; i < e; ++i) {
+              upper_[i] = std::sqrt(static_cast<double>(dist[i]));
+              lower_[i] = 0.0;
+            }
+          }
+          for (std::size_t i = b; i < e; ++i) {
+            bool recompute = false;
+            if (!first) {
+              const auto a = static_cast<std::size_t>(labels[i]);
+              upper_[i] += moved[a];
+              lower_[i] -= a == arg1 ? max2 : max1;
+              const double bound = std::max(half_gap[a], lower_[i]);
+              if (upper_[i] > bound) {
+                upper_[i] = dist_to(i, a);
+                recompute = upper_[i] > bound;
+              }
+            }
+            if (recompute) {  // closest and second closest centre, ties to the lower index
+              double d1 = std::numeric_limits<double>::infinity(), d2 = d1;
+              std::size_t best = 0;
+              for (std::size_t c = 0; c < k; ++c) {
+                const double dc = dist_to(i, c);
+                if (dc < d1) {
+                  d2 = d1;
+                  d1 = dc;
+                  best = c;
+                } else if (dc < d2) {
+                  d2 = dc;
+                }
+              }
+              labels[i] = static_cast<label_type>(best);
+              upper_[i] = d1;
+              lower_[i] = d2;
+            }
+            const auto a = static_cast<std::size_t>(labels[i]);
+            const double wi = s_.w[i];
+            const T* xi = s_.x.row(i);
+            double* sum = p.sums.data() + a * d;
+            for (std::size_t j = 0; j < d; ++j) sum[j] += wi * static_cast<double>(xi[j]);
+            p.weights[a] += wi;
+          }
+          return p;
+        },
+        [](lloyd_partial acc, lloyd_partial p) {
+          for (std::size_t j = 0; j < acc.sums.size(); ++j) acc.sums[j] += p.sums[j];
+          for (std::size_t c = 0; c < acc.weights.size(); ++c) acc.weights[c] += p.weights[c];
+          return acc;
+        });
+    // Relocating empty clusters ranks rows by their distance to their centre: exact values, then.
+    if (std::any_of(part.weights.begin(), part.weights.end(), [](double w) { return w <= 0.0; })) {
+      for (std::size_t i = 0; i < n; ++i) dist[i] = distance::squared_l2(s_.x.row(i), &centres(static_cast<std::size_t>(labels[i]), 0), d);
+    }
+    previous_ = centres;
+    return part;
+  }
+
+ private:
+  const lloyd_state<T>& s_;
+  std::vector<double> upper_, lower_;
+  matrix<T> previous_;
+};
 
 template <class T>
 void check_rows(const matrix_view<T>& x, std::size_t d_expected, const char* what) {
@@ -444,6 +562,19 @@ class kmeans {
   }
 
   kmeans_model<T> lloyd(const detail::lloyd_state<T>& s, matrix<T> centres, double tol) const {
+    if (p_.algorithm == kmeans_algorithm::hamerly) {
+      detail::hamerly_assigner<T> assign(s);
+      return iterate(s, std::move(centres), tol, assign);
+    }
+    auto assign = [&s](const matrix<T>& c, label_type* labels, T* dist) { return detail::e_step(s, c, labels, dist, false); };
+    return iterate(s, std::move(centres), tol, assign);
+  }
+
+  // Lloyd's iteration with a pluggable assignment step `assign(centres, labels, dist)` returning
+  // the weighted sums of the assignment (dist must hold distances to the assigned centres when a
+  // cluster is empty). Convergence and the final E-step are shared, so every strategy ends alike.
+  template <class Assign>
+  kmeans_model<T> iterate(const detail::lloyd_state<T>& s, matrix<T> centres, double tol, Assign& assign) const {
     const std::size_t n = s.x.rows(), d = s.x.cols(), k = centres.shape(0);
     kmeans_model<T> m;
     m.labels = xt::xtensor<label_type, 1>::from_shape({n});
@@ -451,7 +582,7 @@ class kmeans {
     old.fill(-1);
     std::vector<T> dist(n);
     for (std::size_t it = 0; it < p_.max_iter; ++it) {
-      auto part = detail::e_step(s, centres, m.labels.data(), dist.data(), false);
+      auto part = assign(centres, m.labels.data(), dist.data());
       detail::relocate_empty(s, part, m.labels.data(), dist.data());
       double shift = 0.0;
       for (std::size_t c = 0; c < k; ++c) {
