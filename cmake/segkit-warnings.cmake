@@ -14,3 +14,10 @@ find_program(SEGKIT_CCACHE ccache)
 if(SEGKIT_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
   set(CMAKE_CXX_COMPILER_LAUNCHER "${SEGKIT_CCACHE}" CACHE STRING "" FORCE)
 endif()
+
+# Sanitizers for segkit's own tests and tools, e.g. -DSEGKIT_SANITIZE=address,undefined or thread.
+set(SEGKIT_SANITIZE "" CACHE STRING "Comma-separated -fsanitize= list for segkit's own targets (empty: none)")
+if(SEGKIT_SANITIZE)
+  target_compile_options(segkit_warnings INTERFACE -fsanitize=${SEGKIT_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(segkit_warnings INTERFACE -fsanitize=${SEGKIT_SANITIZE})
+endif()
