@@ -19,7 +19,12 @@ which, xp, cp, iters, threads, repeats = sys.argv[1], sys.argv[2], sys.argv[3], 
 X = np.load(xp); C = np.load(cp)
 times, inertia, n_iter = [], None, None
 for _ in range(repeats):
-    if which.startswith("sklearn"):
+    if which == "sklearn_minibatch":
+        from sklearn.cluster import MiniBatchKMeans
+        km = MiniBatchKMeans(n_clusters=C.shape[0], batch_size=1024, n_init=3, max_iter=100, max_no_improvement=10, random_state=0)
+        t0 = time.perf_counter(); km.fit(X); times.append(time.perf_counter() - t0)
+        inertia, n_iter = float(km.inertia_), int(km.n_steps_)
+    elif which.startswith("sklearn"):
         from sklearn.cluster import KMeans
         km = KMeans(n_clusters=C.shape[0], init=C, n_init=1, max_iter=iters, tol=0.0,
                     algorithm="elkan" if which == "sklearn_elkan" else "lloyd")
@@ -46,7 +51,7 @@ def main():
     print(f"k-means (Lloyd), {a.iters} iterations from the same centres, {a.threads} threads, median of {a.repeats}")
     print("| data | k | segkit s | scikit-learn s | sklearn/segkit | FAISS s | FAISS/segkit | inertia segkit / sklearn / FAISS | n_iter segkit / sklearn |")
     print("|---|---|---|---|---|---|---|---|---|")
-    rows = []
+    rows, mb_rows = [], []
     for n, d, k in [(100000, 32, 20), (1000000, 16, 50)]:
         rng = np.random.default_rng(0)
         centres = rng.standard_normal((k, d)) * 4
@@ -64,8 +69,14 @@ def main():
             return times, out
         st, sk = segkit_run("lloyd")
         ht, hk = segkit_run("hamerly")
+        mt, mk = [], None
+        for _ in range(a.repeats):
+            mk = json.loads(subprocess.run(
+                [a.segkit, "cluster", "minibatch-kmeans", "-i", xp, "-o", os.path.join(a.workdir, "labels.npy"), "--k", str(k),
+                 "--batch-size", "1024", "--threads", str(a.threads), "--json"], check=True, capture_output=True, text=True, env=env).stdout)
+            mt.append(mk["seconds"])
         peers = {}
-        for which in ["sklearn", "faiss", "sklearn_elkan"]:
+        for which in ["sklearn", "faiss", "sklearn_elkan", "sklearn_minibatch"]:
             penv = dict(env, OPENBLAS_NUM_THREADS=str(a.threads) if which == "faiss" else "1")
             out = subprocess.run([sys.executable, "-c", PEER, which, xp, cp, str(a.iters), str(a.threads), str(a.repeats)],
                                  check=True, capture_output=True, text=True, env=penv).stdout
@@ -74,11 +85,18 @@ def main():
         print(f"| {n} x {d} | {k} | {s:.3f} | {ks:.3f} | {ks / s:.2f}x | {fs:.3f} | {fs / s:.2f}x | "
               f"{sk['inertia']:.6g} / {peers['sklearn']['inertia']:.6g} / {peers['faiss']['inertia']:.6g} | {sk['n_iter']} / {peers['sklearn']['n_iter']} |")
         rows.append((n, d, k, statistics.median(ht), statistics.median(peers["sklearn_elkan"]["times"]), hk, peers["sklearn_elkan"]))
+        mb_rows.append((n, d, k, statistics.median(mt), statistics.median(peers["sklearn_minibatch"]["times"]), mk, peers["sklearn_minibatch"]))
     print()
     print("| data | k | segkit hamerly s | sklearn elkan s | elkan/hamerly | inertia segkit / sklearn | n_iter |")
     print("|---|---|---|---|---|---|---|")
     for n, d, k, h, e, hk, pe in rows:
         print(f"| {n} x {d} | {k} | {h:.3f} | {e:.3f} | {e / h:.2f}x | {hk['inertia']:.6g} / {pe['inertia']:.6g} | {hk['n_iter']} / {pe['n_iter']} |")
+    print()
+    print("mini-batch (batch 1024, 3 inits, <= 100 passes, stop after 10 steps without improvement; own initialisations)")
+    print("| data | k | segkit s | sklearn MiniBatchKMeans s | sklearn/segkit | inertia segkit / sklearn | steps segkit / sklearn |")
+    print("|---|---|---|---|---|---|---|")
+    for n, d, k, m, e, mk, pe in mb_rows:
+        print(f"| {n} x {d} | {k} | {m:.3f} | {e:.3f} | {e / m:.2f}x | {mk['inertia']:.6g} / {pe['inertia']:.6g} | {mk['n_iter']} / {pe['n_iter']} |")
 
 if __name__ == "__main__":
     main()

@@ -6,12 +6,22 @@
 #include <vector>
 
 #include <segkit/cluster/kmeans.hpp>
+#include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/core/npy.hpp>
 
 #include "cli.hpp"
 
 namespace segkit::cli {
 namespace {
+
+std::vector<double> load_weights(const args& a) {
+  std::vector<double> weights;
+  if (a.has("weights")) {
+    const auto w = load_npy_vector<double>(a.get("weights"));
+    weights.assign(w.begin(), w.end());
+  }
+  return weights;
+}
 
 int cluster_kmeans(const args& a) {
   const std::string algorithm = a.get_or("algorithm", "lloyd");
@@ -36,11 +46,7 @@ int cluster_kmeans(const args& a) {
 
   if (a.has("init-centres")) p.initial_centres = load_npy_matrix<double>(a.get("init-centres"));
   const auto x = load_npy_matrix<float>(a.get("input"));
-  std::vector<double> weights;
-  if (a.has("weights")) {
-    const auto w = load_npy_vector<double>(a.get("weights"));
-    weights.assign(w.begin(), w.end());
-  }
+  const auto weights = load_weights(a);
   stopwatch watch;
   watch.start();
   const auto model = cluster::kmeans<float>(p).fit(x, weights);
@@ -52,6 +58,34 @@ int cluster_kmeans(const args& a) {
   j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
   emit(a, j, fmt::format("k-means: {} clusters, inertia {:.6g}, {} iterations ({}), {:.3f} s", model.n_clusters, model.inertia,
                          model.n_iter, model.converged ? "converged" : "not converged", watch.seconds()));
+  return 0;
+}
+
+int cluster_minibatch_kmeans(const args& a) {
+  if (a.has("metric") && a.get("metric") != "l2" && a.get("metric") != "sqeuclidean") {
+    throw usage_error(fmt::format("minibatch-kmeans supports --metric l2, not '{}'", a.get("metric")));
+  }
+  cluster::minibatch_kmeans_params p;
+  p.k = a.get_size("k");
+  p.batch_size = a.get_size("batch-size", p.batch_size);
+  p.max_iter = a.get_size("max-iter", p.max_iter);
+  p.n_init = a.get_size("n-init", p.n_init);
+  p.tol = a.get_double("tol", p.tol);
+  p.seed = a.seed();
+  p.threads = a.threads();
+  const auto x = load_npy_matrix<float>(a.get("input"));
+  const auto weights = load_weights(a);
+  stopwatch watch;
+  watch.start();
+  const auto model = cluster::minibatch_kmeans<float>(p).fit(x, weights);
+  watch.stop();
+  save_npy(a.get("output"), model.labels);
+  if (a.has("centroids-out")) save_npy(a.get("centroids-out"), model.centres);
+  json_object j;
+  j.add("seconds", watch.seconds()).add("inertia", model.inertia).add("n_iter", model.n_iter);
+  j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
+  emit(a, j, fmt::format("mini-batch k-means: {} clusters, inertia {:.6g}, {} steps ({}), {:.3f} s", model.n_clusters,
+                         model.inertia, model.n_iter, model.converged ? "stopped early" : "all passes", watch.seconds()));
   return 0;
 }
 
@@ -71,6 +105,19 @@ const registrar cluster_commands({
       {"init-centres", 0, true, "starting centres, .npy (k x d); overrides --init and --n-init"},
       {"centroids-out", 0, true, "centres to write, float32 .npy (k x d)"}},
      cluster_kmeans},
+    {{"cluster", "minibatch-kmeans"},
+     "-i X.npy -o labels.npy --k K [--batch-size B] [--max-iter N] [--n-init N] [--tol T] [--weights W.npy] [--centroids-out C.npy]",
+     "Mini-batch k-means (Sculley 2010) for large data. Reports inertia and the number of steps.",
+     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
+      {"output", 'o', true, "labels to write, int32 .npy (n)"},
+      {"k", 'k', true, "number of clusters"},
+      {"batch-size", 0, true, "rows per step (default 1024)"},
+      {"max-iter", 0, true, "passes over the data at most (default 100)"},
+      {"n-init", 0, true, "k-means++ runs on the initial subsample (default 3)"},
+      {"tol", 0, true, "centre-shift tolerance, 0 = off (default)"},
+      {"weights", 0, true, "per-sample weights, .npy (n)"},
+      {"centroids-out", 0, true, "centres to write, float32 .npy (k x d)"}},
+     cluster_minibatch_kmeans},
 });
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "segkit/version.hpp"
 #include "segkit/cluster/choose_k.hpp"
 #include "segkit/cluster/kmeans.hpp"
+#include "segkit/cluster/minibatch_kmeans.hpp"
 #include "segkit/core.hpp"
 #include "segkit/distance/kernels.hpp"
 #include "segkit/distance/metrics.hpp"

@@ -9,6 +9,7 @@
 
 #include <segkit/core/npy.hpp>
 #include <segkit/cluster/kmeans.hpp>
+#include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/index/flat.hpp>
 
 namespace fs = std::filesystem;
@@ -132,6 +133,11 @@ TEST_CASE("cli: cluster kmeans writes labels and centres equal to the library's"
   const auto ham = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "lh.npy") + " --k 5 --seed 4 --n-init 2 --algorithm hamerly --quiet");
   REQUIRE(ham.status == 0);
   CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "lh.npy") == model.labels));
+  const auto mb = run("cluster minibatch-kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "lmb.npy") + " --k 5 --batch-size 256 --seed 4 --json");
+  REQUIRE(mb.status == 0);
+  CHECK(mb.out.find("\"inertia\": ") != std::string::npos);
+  const auto mb_model = segkit::cluster::minibatch_kmeans<float>({.k = 5, .batch_size = 256, .seed = 4}).fit(x);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "lmb.npy") == mb_model.labels));
   const auto cos = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l2.npy") + " --k 5 --metric cosine --quiet");
   CHECK(cos.status == 0);
   const auto elkan = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l3.npy") + " --k 5 --algorithm elkan");

@@ -418,6 +418,58 @@ class hamerly_assigner {
   matrix<T> previous_;
 };
 
+// Mean of the per-feature variances (population), two passes over fixed row blocks.
+template <class T>
+double mean_variance(const matrix_view<T>& x, executor& ex) {
+  const std::size_t n = x.rows(), d = x.cols();
+  const auto column_sums = [&](auto&& term) {
+    return parallel_reduce(
+        ex, n, kmeans_grain, std::vector<double>(d, 0.0),
+        [&](std::size_t b, std::size_t e, std::size_t) {
+          std::vector<double> acc(d, 0.0);
+          for (std::size_t i = b; i < e; ++i) {
+            for (std::size_t j = 0; j < d; ++j) acc[j] += term(x(i, j), j);
+          }
+          return acc;
+        },
+        [](std::vector<double> acc, const std::vector<double>& p) {
+          for (std::size_t j = 0; j < acc.size(); ++j) acc[j] += p[j];
+          return acc;
+        });
+  };
+  auto mean = column_sums([](T v, std::size_t) { return static_cast<double>(v); });
+  for (auto& m : mean) m /= static_cast<double>(n);
+  const auto ss = column_sums([&](T v, std::size_t j) {
+    const double dv = static_cast<double>(v) - mean[j];
+    return dv * dv;
+  });
+  return std::accumulate(ss.begin(), ss.end(), 0.0) / static_cast<double>(n * d);
+}
+
+
+// Checks what every k-means variant needs of its input and returns the weights (1 if none given).
+template <class T>
+std::vector<double> checked_weights(const matrix_view<T>& x, std::size_t k, std::span<const double> weights, const char* comp) {
+  using segkit::detail::throw_invalid;
+  const std::size_t n = x.rows();
+  if (n == 0) throw_invalid(comp, "no samples (x has 0 rows)");
+  if (x.cols() == 0) throw_invalid(comp, "samples have 0 features");
+  if (k > n) throw_invalid(comp, fmt::format("k ({}) exceeds the number of samples ({})", k, n));
+  require_finite<T>(comp, "x", x);
+  std::vector<double> w(n, 1.0);
+  if (!weights.empty()) {
+    if (weights.size() != n) throw_invalid(comp, fmt::format("{} weights for {} samples", weights.size(), n));
+    double total = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!(weights[i] >= 0.0) || !std::isfinite(weights[i])) throw_invalid(comp, fmt::format("weight {} is {} (must be finite and >= 0)", i, weights[i]));
+      w[i] = weights[i];
+      total += w[i];
+    }
+    if (!(total > 0.0)) throw_invalid(comp, "all sample weights are zero");
+  }
+  return w;
+}
+
 template <class T>
 void check_rows(const matrix_view<T>& x, std::size_t d_expected, const char* what) {
   if (x.rows() != 0 && x.cols() != d_expected) {
@@ -478,21 +530,7 @@ class kmeans {
     using segkit::detail::throw_invalid;
     const char* comp = detail::kmeans_component;
     const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
-    if (n == 0) throw_invalid(comp, "no samples (x has 0 rows)");
-    if (d == 0) throw_invalid(comp, "samples have 0 features");
-    if (k > n) throw_invalid(comp, fmt::format("k ({}) exceeds the number of samples ({})", k, n));
-    require_finite<T>(comp, "x", x);
-    std::vector<double> w(n, 1.0);
-    if (!weights.empty()) {
-      if (weights.size() != n) throw_invalid(comp, fmt::format("{} weights for {} samples", weights.size(), n));
-      double total = 0.0;
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!(weights[i] >= 0.0) || !std::isfinite(weights[i])) throw_invalid(comp, fmt::format("weight {} is {} (must be finite and >= 0)", i, weights[i]));
-        w[i] = weights[i];
-        total += w[i];
-      }
-      if (!(total > 0.0)) throw_invalid(comp, "all sample weights are zero");
-    }
+    std::vector<double> w = detail::checked_weights(x, k, weights, comp);
     const bool given = p_.initial_centres.size() != 0;
     if (given) {
       if (p_.initial_centres.shape(0) != k || p_.initial_centres.shape(1) != d) {
@@ -510,7 +548,7 @@ class kmeans {
     }
     executor ex(p_.threads);
     detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex};
-    const double tol = p_.tol * mean_variance(x, ex);
+    const double tol = p_.tol * detail::mean_variance(x, ex);
 
     kmeans_model<T> best;
     best.inertia = std::numeric_limits<double>::infinity();
@@ -532,33 +570,6 @@ class kmeans {
     best.n_clusters = k;
     best.spherical = p_.spherical;
     return best;
-  }
-
-  // Mean of the per-feature variances (population), two passes over fixed row blocks.
-  static double mean_variance(const matrix_view<T>& x, executor& ex) {
-    const std::size_t n = x.rows(), d = x.cols();
-    const auto column_sums = [&](auto&& term) {
-      return parallel_reduce(
-          ex, n, detail::kmeans_grain, std::vector<double>(d, 0.0),
-          [&](std::size_t b, std::size_t e, std::size_t) {
-            std::vector<double> acc(d, 0.0);
-            for (std::size_t i = b; i < e; ++i) {
-              for (std::size_t j = 0; j < d; ++j) acc[j] += term(x(i, j), j);
-            }
-            return acc;
-          },
-          [](std::vector<double> acc, const std::vector<double>& p) {
-            for (std::size_t j = 0; j < acc.size(); ++j) acc[j] += p[j];
-            return acc;
-          });
-    };
-    auto mean = column_sums([](T v, std::size_t) { return static_cast<double>(v); });
-    for (auto& m : mean) m /= static_cast<double>(n);
-    const auto ss = column_sums([&](T v, std::size_t j) {
-      const double dv = static_cast<double>(v) - mean[j];
-      return dv * dv;
-    });
-    return std::accumulate(ss.begin(), ss.end(), 0.0) / static_cast<double>(n * d);
   }
 
   kmeans_model<T> lloyd(const detail::lloyd_state<T>& s, matrix<T> centres, double tol) const {
