@@ -89,34 +89,35 @@ int cluster_minibatch_kmeans(const args& a) {
   return 0;
 }
 
+// Options every k-means command takes, followed by its own.
+std::vector<option> kmeans_options(std::vector<option> own) {
+  std::vector<option> all = {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
+                             {"output", 'o', true, "labels to write, int32 .npy (n)"},
+                             {"k", 'k', true, "number of clusters"},
+                             {"weights", 0, true, "per-sample weights, .npy (n)"},
+                             {"centroids-out", 0, true, "centres to write, float32 .npy (k x d)"}};
+  all.insert(all.end(), own.begin(), own.end());
+  return all;
+}
+
 const registrar cluster_commands({
     {{"cluster", "kmeans"},
      "-i X.npy -o labels.npy --k K [--init kmeans++|random] [--algorithm lloyd|elkan|hamerly] [--max-iter N] [--tol T] [--n-init N] [--weights W.npy] [--init-centres C0.npy] [--centroids-out C.npy]",
      "K-Means (Lloyd); --metric cosine gives spherical k-means. Reports inertia and n_iter.",
-     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
-      {"output", 'o', true, "labels to write, int32 .npy (n)"},
-      {"k", 'k', true, "number of clusters"},
-      {"init", 0, true, "kmeans++ (default) or random"},
+     kmeans_options({{"init", 0, true, "kmeans++ (default) or random"},
       {"algorithm", 0, true, "lloyd (default) or hamerly (same result, skips settled rows); elkan is planned"},
       {"max-iter", 0, true, "iterations per restart (default 300)"},
       {"tol", 0, true, "relative centre-shift tolerance (default 1e-4)"},
       {"n-init", 0, true, "restarts, best inertia kept (default 1)"},
-      {"weights", 0, true, "per-sample weights, .npy (n)"},
-      {"init-centres", 0, true, "starting centres, .npy (k x d); overrides --init and --n-init"},
-      {"centroids-out", 0, true, "centres to write, float32 .npy (k x d)"}},
+      {"init-centres", 0, true, "starting centres, .npy (k x d); overrides --init and --n-init"}}),
      cluster_kmeans},
     {{"cluster", "minibatch-kmeans"},
      "-i X.npy -o labels.npy --k K [--batch-size B] [--max-iter N] [--n-init N] [--tol T] [--weights W.npy] [--centroids-out C.npy]",
      "Mini-batch k-means (Sculley 2010) for large data. Reports inertia and the number of steps.",
-     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
-      {"output", 'o', true, "labels to write, int32 .npy (n)"},
-      {"k", 'k', true, "number of clusters"},
-      {"batch-size", 0, true, "rows per step (default 1024)"},
+     kmeans_options({{"batch-size", 0, true, "rows per step (default 1024)"},
       {"max-iter", 0, true, "passes over the data at most (default 100)"},
       {"n-init", 0, true, "k-means++ runs on the initial subsample (default 3)"},
-      {"tol", 0, true, "centre-shift tolerance, 0 = off (default)"},
-      {"weights", 0, true, "per-sample weights, .npy (n)"},
-      {"centroids-out", 0, true, "centres to write, float32 .npy (k x d)"}},
+      {"tol", 0, true, "centre-shift tolerance, 0 = off (default)"}}),
      cluster_minibatch_kmeans},
 });
 

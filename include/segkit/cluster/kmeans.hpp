@@ -128,11 +128,30 @@ void assign_block(const matrix_view<T>& x, std::size_t b, std::size_t e, const m
   }
 }
 
-// Per-work-item partial sums of one Lloyd step, combined in item order.
+// Per-work-item partial sums of one assignment, combined in item order.
 struct lloyd_partial {
   std::vector<double> sums;     // k x d weighted sums
   std::vector<double> weights;  // k
   double inertia = 0.0;
+
+  lloyd_partial(std::size_t k, std::size_t d) : sums(k * d, 0.0), weights(k, 0.0) {}
+
+  // Adds row x (d values) with weight w to cluster c.
+  template <class T>
+  void add(std::size_t c, double w, const T* x) {
+    const std::size_t d = sums.size() / weights.size();
+    double* sum = sums.data() + c * d;
+    for (std::size_t j = 0; j < d; ++j) sum[j] += w * static_cast<double>(x[j]);
+    weights[c] += w;
+  }
+
+  // Folds another partial into this one (callers fold in item order).
+  static lloyd_partial merge(lloyd_partial acc, const lloyd_partial& p) {
+    for (std::size_t i = 0; i < acc.sums.size(); ++i) acc.sums[i] += p.sums[i];
+    for (std::size_t c = 0; c < acc.weights.size(); ++c) acc.weights[c] += p.weights[c];
+    acc.inertia += p.inertia;
+    return acc;
+  }
 };
 
 template <class T>
@@ -149,30 +168,19 @@ lloyd_partial e_step(const lloyd_state<T>& s, const matrix<T>& centres, label_ty
   const std::size_t k = centres.shape(0), d = centres.shape(1);
   const matrix_view<T> cv(centres.data(), k, d);
   const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
-  lloyd_partial init{std::vector<double>(k * d, 0.0), std::vector<double>(k, 0.0), 0.0};
   return parallel_reduce(
-      *s.ex, s.x.rows(), kmeans_grain, init,
+      *s.ex, s.x.rows(), kmeans_grain, lloyd_partial(k, d),
       [&](std::size_t b, std::size_t e, std::size_t) {
-        lloyd_partial p{std::vector<double>(k * d, 0.0), std::vector<double>(k, 0.0), 0.0};
+        lloyd_partial p(k, d);
         std::vector<T> buffer;
         assign_block(s.x, b, e, cv, s.x_terms, c_terms, labels, dist, buffer, exact);
         for (std::size_t i = b; i < e; ++i) {
-          const auto c = static_cast<std::size_t>(labels[i]);
-          const double wi = s.w[i];
-          const T* xi = s.x.row(i);
-          double* sum = p.sums.data() + c * d;
-          for (std::size_t j = 0; j < d; ++j) sum[j] += wi * static_cast<double>(xi[j]);
-          p.weights[c] += wi;
-          p.inertia += wi * static_cast<double>(dist[i]);
+          p.add(static_cast<std::size_t>(labels[i]), s.w[i], s.x.row(i));
+          p.inertia += s.w[i] * static_cast<double>(dist[i]);
         }
         return p;
       },
-      [](lloyd_partial acc, lloyd_partial p) {
-        for (std::size_t i = 0; i < acc.sums.size(); ++i) acc.sums[i] += p.sums[i];
-        for (std::size_t i = 0; i < acc.weights.size(); ++i) acc.weights[i] += p.weights[i];
-        acc.inertia += p.inertia;
-        return acc;
-      });
+      lloyd_partial::merge);
 }
 
 // Gives each empty cluster one of the rows farthest from their centres (largest first, ties to the
@@ -346,13 +354,12 @@ class hamerly_assigner {
         }
       }
     }
-    lloyd_partial init{std::vector<double>(k * d, 0.0), std::vector<double>(k, 0.0), 0.0};
     const matrix_view<T> cv(centres.data(), k, d);
     const auto c_terms = first ? distance::row_norm_terms<distance::squared_l2_metric>(cv) : std::vector<T>{};
     auto part = parallel_reduce(
-        *s_.ex, n, kmeans_grain, init,
+        *s_.ex, n, kmeans_grain, lloyd_partial(k, d),
         [&](std::size_t b, std::size_t e, std::size_t) {
-          lloyd_partial p{std::vector<double>(k * d, 0.0), std::vector<double>(k, 0.0), 0.0};
+          lloyd_partial p(k, d);
           if (first) {  // Lloyd's own assignment; 0 is a valid lower bound until a row is recomputed
             std::vector<T> buffer;
             assign_block(s_.x, b, e, cv, s_.x_terms, c_terms, labels, dist, buffer, true);
@@ -390,20 +397,11 @@ class hamerly_assigner {
               upper_[i] = d1;
               lower_[i] = d2;
             }
-            const auto a = static_cast<std::size_t>(labels[i]);
-            const double wi = s_.w[i];
-            const T* xi = s_.x.row(i);
-            double* sum = p.sums.data() + a * d;
-            for (std::size_t j = 0; j < d; ++j) sum[j] += wi * static_cast<double>(xi[j]);
-            p.weights[a] += wi;
+            p.add(static_cast<std::size_t>(labels[i]), s_.w[i], s_.x.row(i));
           }
           return p;
         },
-        [](lloyd_partial acc, lloyd_partial p) {
-          for (std::size_t j = 0; j < acc.sums.size(); ++j) acc.sums[j] += p.sums[j];
-          for (std::size_t c = 0; c < acc.weights.size(); ++c) acc.weights[c] += p.weights[c];
-          return acc;
-        });
+        lloyd_partial::merge);
     // Relocating empty clusters ranks rows by their distance to their centre: exact values, then.
     if (std::any_of(part.weights.begin(), part.weights.end(), [](double w) { return w <= 0.0; })) {
       for (std::size_t i = 0; i < n; ++i) dist[i] = distance::squared_l2(s_.x.row(i), &centres(static_cast<std::size_t>(labels[i]), 0), d);

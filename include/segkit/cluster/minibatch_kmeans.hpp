@@ -111,7 +111,6 @@ class minibatch_kmeans {
     matrix<T> batch = matrix<T>::from_shape({bs, d});
     std::vector<std::size_t> picked(bs), best(bs);
     std::vector<T> scores(bs), terms(bs);
-    std::vector<double> sums(k * d), wsum(k);
     double ewa = std::numeric_limits<double>::infinity(), ewa_min = ewa;
     std::size_t since_min = 0, step = 0, since_reassign = 0;
     bool converged = false;
@@ -123,24 +122,21 @@ class minibatch_kmeans {
       }
       const distance::centre_panel<T> panel(matrix_view<T>(centres.data(), k, d));
       panel.assign(matrix_view<T>(batch.data(), bs, d), 0, bs, best.data(), scores.data());
-      std::fill(sums.begin(), sums.end(), 0.0);
-      std::fill(wsum.begin(), wsum.end(), 0.0);
-      double batch_inertia = 0.0, batch_weight = 0.0;
+      detail::lloyd_partial part(k, d);
+      double batch_weight = 0.0;
       for (std::size_t i = 0; i < bs; ++i) {
         const double wi = w[picked[i]];
-        const std::size_t c = best[i];
-        for (std::size_t j = 0; j < d; ++j) sums[c * d + j] += wi * static_cast<double>(batch(i, j));
-        wsum[c] += wi;
-        batch_inertia += wi * std::max(0.0, static_cast<double>(scores[i]) + static_cast<double>(terms[i]));
+        part.add(best[i], wi, &batch(i, 0));
+        part.inertia += wi * std::max(0.0, static_cast<double>(scores[i]) + static_cast<double>(terms[i]));
         batch_weight += wi;
       }
       double shift = 0.0;
       for (std::size_t c = 0; c < k; ++c) {
-        if (wsum[c] <= 0.0) continue;
-        const double total = counts[c] + wsum[c];
+        if (part.weights[c] <= 0.0) continue;
+        const double total = counts[c] + part.weights[c];
         for (std::size_t j = 0; j < d; ++j) {
           const double old = centres(c, j);
-          const T v = static_cast<T>((old * counts[c] + sums[c * d + j]) / total);
+          const T v = static_cast<T>((old * counts[c] + part.sums[c * d + j]) / total);
           shift += (v - old) * (v - old);
           centres(c, j) = v;
         }
@@ -162,7 +158,7 @@ class minibatch_kmeans {
         }
       }
       // Early stopping on the smoothed batch inertia, and on the centre shift.
-      const double bi = batch_weight > 0.0 ? batch_inertia / batch_weight : 0.0;
+      const double bi = batch_weight > 0.0 ? part.inertia / batch_weight : 0.0;
       ewa = std::isinf(ewa) ? bi : ewa * (1.0 - alpha) + bi * alpha;
       if (ewa < ewa_min) {
         ewa_min = ewa;
