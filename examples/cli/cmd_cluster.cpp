@@ -23,6 +23,25 @@ std::vector<double> load_weights(const args& a) {
   return weights;
 }
 
+// Fits a k-means-like clusterer (timing only the fit), writes labels and optional centres, and
+// prints inertia, n_iter, converged and n_clusters.
+template <class Clusterer>
+int fit_and_report(const args& a, const Clusterer& clusterer, const matrix<float>& x, const std::vector<double>& weights,
+                   const char* name, const char* iter_word, const char* done_word, const char* not_done_word) {
+  stopwatch watch;
+  watch.start();
+  const auto model = clusterer.fit(x, weights);
+  watch.stop();
+  save_npy(a.get("output"), model.labels);
+  if (a.has("centroids-out")) save_npy(a.get("centroids-out"), model.centres);
+  json_object j;
+  j.add("seconds", watch.seconds()).add("inertia", model.inertia).add("n_iter", model.n_iter);
+  j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
+  emit(a, j, fmt::format("{}: {} clusters, inertia {:.6g}, {} {} ({}), {:.3f} s", name, model.n_clusters, model.inertia,
+                         model.n_iter, iter_word, model.converged ? done_word : not_done_word, watch.seconds()));
+  return 0;
+}
+
 int cluster_kmeans(const args& a) {
   const std::string algorithm = a.get_or("algorithm", "lloyd");
   if (algorithm == "elkan") {
@@ -47,18 +66,7 @@ int cluster_kmeans(const args& a) {
   if (a.has("init-centres")) p.initial_centres = load_npy_matrix<double>(a.get("init-centres"));
   const auto x = load_npy_matrix<float>(a.get("input"));
   const auto weights = load_weights(a);
-  stopwatch watch;
-  watch.start();
-  const auto model = cluster::kmeans<float>(p).fit(x, weights);
-  watch.stop();
-  save_npy(a.get("output"), model.labels);
-  if (a.has("centroids-out")) save_npy(a.get("centroids-out"), model.centres);
-  json_object j;
-  j.add("seconds", watch.seconds()).add("inertia", model.inertia).add("n_iter", model.n_iter);
-  j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
-  emit(a, j, fmt::format("k-means: {} clusters, inertia {:.6g}, {} iterations ({}), {:.3f} s", model.n_clusters, model.inertia,
-                         model.n_iter, model.converged ? "converged" : "not converged", watch.seconds()));
-  return 0;
+  return fit_and_report(a, cluster::kmeans<float>(p), x, weights, "k-means", "iterations", "converged", "not converged");
 }
 
 int cluster_minibatch_kmeans(const args& a) {
@@ -75,18 +83,8 @@ int cluster_minibatch_kmeans(const args& a) {
   p.threads = a.threads();
   const auto x = load_npy_matrix<float>(a.get("input"));
   const auto weights = load_weights(a);
-  stopwatch watch;
-  watch.start();
-  const auto model = cluster::minibatch_kmeans<float>(p).fit(x, weights);
-  watch.stop();
-  save_npy(a.get("output"), model.labels);
-  if (a.has("centroids-out")) save_npy(a.get("centroids-out"), model.centres);
-  json_object j;
-  j.add("seconds", watch.seconds()).add("inertia", model.inertia).add("n_iter", model.n_iter);
-  j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
-  emit(a, j, fmt::format("mini-batch k-means: {} clusters, inertia {:.6g}, {} steps ({}), {:.3f} s", model.n_clusters,
-                         model.inertia, model.n_iter, model.converged ? "stopped early" : "all passes", watch.seconds()));
-  return 0;
+  return fit_and_report(a, cluster::minibatch_kmeans<float>(p), x, weights, "mini-batch k-means", "steps", "stopped early",
+                        "all passes");
 }
 
 // Options every k-means command takes, followed by its own.
