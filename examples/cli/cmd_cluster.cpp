@@ -1,10 +1,12 @@
-// `segkit cluster ...`: clustering commands. This file holds k-means; other algorithms register
-// their commands here as they arrive.
+// `segkit cluster ...`: clustering commands (k-means, mini-batch k-means, Gaussian mixtures);
+// other algorithms register their commands here as they arrive.
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <segkit/cluster/choose_k.hpp>
+#include <segkit/cluster/gmm.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/core/npy.hpp>
@@ -24,10 +26,11 @@ std::vector<double> load_weights(const args& a) {
 }
 
 // Fits a k-means-like clusterer (timing only the fit), writes labels and optional centres, and
-// prints inertia, n_iter, converged and n_clusters.
+// prints inertia, n_iter, converged and n_clusters (and `sweep_json` as k_sweep when given).
 template <class Clusterer>
 int fit_and_report(const args& a, const Clusterer& clusterer, const matrix<float>& x, const std::vector<double>& weights,
-                   const char* name, const char* iter_word, const char* done_word, const char* not_done_word) {
+                   const char* name, const char* iter_word, const char* done_word, const char* not_done_word,
+                   const std::string& sweep_json = {}) {
   stopwatch watch;
   watch.start();
   const auto model = clusterer.fit(x, weights);
@@ -37,6 +40,7 @@ int fit_and_report(const args& a, const Clusterer& clusterer, const matrix<float
   json_object j;
   j.add("seconds", watch.seconds()).add("inertia", model.inertia).add("n_iter", model.n_iter);
   j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
+  if (!sweep_json.empty()) j.add_raw("k_sweep", sweep_json);
   emit(a, j, fmt::format("{}: {} clusters, inertia {:.6g}, {} {} ({}), {:.3f} s", name, model.n_clusters, model.inertia,
                          model.n_iter, iter_word, model.converged ? done_word : not_done_word, watch.seconds()));
   return 0;
@@ -50,7 +54,6 @@ int cluster_kmeans(const args& a) {
   if (algorithm != "lloyd" && algorithm != "hamerly") throw usage_error(fmt::format("unknown --algorithm '{}' (lloyd, elkan or hamerly)", algorithm));
   cluster::kmeans_params p;
   p.algorithm = algorithm == "hamerly" ? cluster::kmeans_algorithm::hamerly : cluster::kmeans_algorithm::lloyd;
-  p.k = a.get_size("k");
   p.max_iter = a.get_size("max-iter", p.max_iter);
   p.tol = a.get_double("tol", p.tol);
   p.n_init = a.get_size("n-init", p.n_init);
@@ -66,7 +69,19 @@ int cluster_kmeans(const args& a) {
   if (a.has("init-centres")) p.initial_centres = load_npy_matrix<double>(a.get("init-centres"));
   const auto x = load_npy_matrix<float>(a.get("input"));
   const auto weights = load_weights(a);
-  return fit_and_report(a, cluster::kmeans<float>(p), x, weights, "k-means", "iterations", "converged", "not converged");
+  std::string sweep_json;
+  if (a.get("k") == "auto") {  // the knee of the inertia curve for k in 1..k-max
+    if (a.has("init-centres")) throw usage_error("--k auto cannot be combined with --init-centres");
+    const auto sweep = cluster::kmeans_sweep<float>(x, 1, std::min(a.get_size("k-max", 10), x.shape(0)), p);
+    if (!sweep.knee_k) throw usage_error("--k auto: the inertia curve has no knee (no cluster structure found); give --k");
+    p.k = *sweep.knee_k;
+    std::vector<std::string> points;
+    for (const auto& pt : sweep.points) points.push_back(fmt::format("{{\"k\": {}, \"inertia\": {:.17g}}}", pt.k, pt.inertia));
+    sweep_json = fmt::format("[{}]", fmt::join(points, ", "));
+  } else {
+    p.k = a.get_size("k");
+  }
+  return fit_and_report(a, cluster::kmeans<float>(p), x, weights, "k-means", "iterations", "converged", "not converged", sweep_json);
 }
 
 int cluster_minibatch_kmeans(const args& a) {
@@ -87,6 +102,59 @@ int cluster_minibatch_kmeans(const args& a) {
                         "all passes");
 }
 
+int cluster_gmm(const args& a) {
+  cluster::gmm_params p;
+  p.covariance = cluster::parse_covariance_type(a.get_or("covariance", "full"));
+  p.max_iter = a.get_size("max-iter", p.max_iter);
+  p.tol = a.get_double("tol", p.tol);
+  p.reg_covar = a.get_double("reg-covar", p.reg_covar);
+  p.n_init = a.get_size("n-init", p.n_init);
+  p.seed = a.seed();
+  p.threads = a.threads();
+  const std::string init = a.get_or("init", "kmeans");
+  if (init == "kmeans++") p.init = cluster::gmm_init::kmeans_plus_plus;
+  else if (init != "kmeans") throw usage_error(fmt::format("unknown --init '{}' (kmeans or kmeans++)", init));
+  const auto x = load_npy_matrix<float>(a.get("input"));
+  const auto weights = load_weights(a);
+  if (a.has("init-labels")) p.initial_labels = load_npy_vector<label_type>(a.get("init-labels"));
+
+  stopwatch watch;
+  watch.start();
+  std::string sweep_json;
+  if (a.get("k") == "auto") {  // the k of lowest BIC in 1..k-max
+    if (!weights.empty()) throw usage_error("--k auto counts rows for BIC and cannot be combined with --weights");
+    if (a.has("init-labels")) throw usage_error("--k auto cannot be combined with --init-labels");
+    const auto sweep = cluster::gmm_sweep<float>(x, 1, std::min(a.get_size("k-max", 10), x.shape(0)), p);
+    p.k = sweep.best_k;
+    std::vector<std::string> points;
+    for (const auto& pt : sweep.points) points.push_back(fmt::format("{{\"k\": {}, \"bic\": {:.17g}}}", pt.k, pt.bic));
+    sweep_json = fmt::format("[{}]", fmt::join(points, ", "));
+  } else {
+    p.k = a.get_size("k");
+  }
+  const auto model = cluster::gaussian_mixture<float>(p).fit(x, weights);
+  watch.stop();
+  save_npy(a.get("output"), model.labels);
+  if (a.has("means-out")) save_npy(a.get("means-out"), model.means);
+  if (a.has("proba-out")) save_npy(a.get("proba-out"), model.predict_proba(x, p.threads));
+  if (a.has("model-out")) model.save(a.get("model-out"));
+  const double bic = model.bic(x, p.threads), aic = model.aic(x, p.threads);
+  json_object j;
+  j.add("seconds", watch.seconds()).add("log_likelihood", model.log_likelihood).add("bic", bic).add("aic", aic);
+  j.add("n_iter", model.n_iter).add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
+  j.add("covariance", cluster::to_string(model.covariance));
+  j.add_raw("degenerate", fmt::format("[{}]", fmt::join(model.degenerate, ", ")));
+  if (!sweep_json.empty()) j.add_raw("bic_sweep", sweep_json);
+  std::string text = fmt::format("GMM ({}): {} components, mean log-likelihood {:.6g}, BIC {:.6g}, {} iterations ({}), {:.3f} s",
+                                 cluster::to_string(model.covariance), model.n_clusters, model.log_likelihood, bic, model.n_iter,
+                                 model.converged ? "converged" : "not converged", watch.seconds());
+  if (!model.degenerate.empty()) {
+    text += fmt::format("\nwarning: components {} are degenerate (singular but for --reg-covar)", fmt::join(model.degenerate, ", "));
+  }
+  emit(a, j, text);
+  return 0;
+}
+
 // Options every k-means command takes, followed by its own.
 std::vector<option> kmeans_options(std::vector<option> own) {
   std::vector<option> all = {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
@@ -100,9 +168,10 @@ std::vector<option> kmeans_options(std::vector<option> own) {
 
 const registrar cluster_commands({
     {{"cluster", "kmeans"},
-     "-i X.npy -o labels.npy --k K [--init kmeans++|random] [--algorithm lloyd|elkan|hamerly] [--max-iter N] [--tol T] [--n-init N] [--weights W.npy] [--init-centres C0.npy] [--centroids-out C.npy]",
+     "-i X.npy -o labels.npy --k K|auto [--init kmeans++|random] [--algorithm lloyd|elkan|hamerly] [--max-iter N] [--tol T] [--n-init N] [--weights W.npy] [--init-centres C0.npy] [--centroids-out C.npy]",
      "K-Means (Lloyd); --metric cosine gives spherical k-means. Reports inertia and n_iter.",
      kmeans_options({{"init", 0, true, "kmeans++ (default) or random"},
+      {"k-max", 0, true, "with --k auto: k runs over 1..k-max (default 10) and the knee of the inertia curve wins"},
       {"algorithm", 0, true, "lloyd (default) or hamerly (same result, skips settled rows); elkan is planned"},
       {"max-iter", 0, true, "iterations per restart (default 300)"},
       {"tol", 0, true, "relative centre-shift tolerance (default 1e-4)"},
@@ -117,6 +186,25 @@ const registrar cluster_commands({
       {"n-init", 0, true, "k-means++ runs on the initial subsample (default 3)"},
       {"tol", 0, true, "centre-shift tolerance, 0 = off (default)"}}),
      cluster_minibatch_kmeans},
+    {{"cluster", "gmm"},
+     "-i X.npy -o labels.npy --k K|auto [--covariance full|diag|spherical|tied] [--max-iter N] [--tol T] [--reg-covar R] [--n-init N] [--init kmeans|kmeans++] [--init-labels L.npy] [--weights W.npy] [--means-out M.npy] [--proba-out P.npy] [--model-out model.seg]",
+     "Gaussian mixture by EM. Reports log_likelihood (mean per sample), bic, aic, n_iter and degenerate components.",
+     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
+      {"output", 'o', true, "labels to write, int32 .npy (n)"},
+      {"k", 'k', true, "number of components, or auto: the lowest BIC for k in 1..--k-max"},
+      {"k-max", 0, true, "largest k tried by --k auto (default 10)"},
+      {"covariance", 0, true, "full (default), diag, spherical or tied"},
+      {"max-iter", 0, true, "EM iterations per restart (default 100)"},
+      {"tol", 0, true, "change of the mean log-likelihood that ends EM (default 1e-3)"},
+      {"reg-covar", 0, true, "added to covariance diagonals (default 1e-6)"},
+      {"n-init", 0, true, "restarts, best lower bound kept (default 1)"},
+      {"init", 0, true, "kmeans (default) or kmeans++"},
+      {"init-labels", 0, true, "starting assignment, int .npy (n, values 0..k-1); overrides --init and --n-init"},
+      {"weights", 0, true, "per-sample weights, .npy (n)"},
+      {"means-out", 0, true, "component means to write, float64 .npy (k x d)"},
+      {"proba-out", 0, true, "responsibilities to write, float64 .npy (n x k)"},
+      {"model-out", 0, true, "fitted model to write (segkit container)"}},
+     cluster_gmm},
 });
 
 }  // namespace

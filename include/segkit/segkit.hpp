@@ -4,6 +4,7 @@
 /// component headers it needs instead.
 #include "segkit/version.hpp"
 #include "segkit/cluster/choose_k.hpp"
+#include "segkit/cluster/gmm.hpp"
 #include "segkit/cluster/kmeans.hpp"
 #include "segkit/cluster/minibatch_kmeans.hpp"
 #include "segkit/core.hpp"

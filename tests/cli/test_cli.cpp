@@ -8,6 +8,7 @@
 #include "support/data.hpp"
 
 #include <segkit/core/npy.hpp>
+#include <segkit/cluster/gmm.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/index/flat.hpp>
@@ -149,4 +150,37 @@ TEST_CASE("cli: cluster kmeans writes labels and centres equal to the library's"
   const auto bad_tol = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l5.npy") + " --k 4 --tol abc");
   CHECK(bad_tol.status == 2);
   CHECK(bad_tol.out.find("--tol expects a number, got 'abc'") != std::string::npos);
+}
+
+TEST_CASE("cli: cluster gmm matches the library; --k auto picks k by BIC (gmm) and the knee (kmeans)", "[cli]") {
+  const auto x = segkit::test::blobs(2000, 5, 4, 7);  // true centres at least 12 apart
+  segkit::save_npy(dir() / "g.npy", x);
+  const auto r = run("cluster gmm -i " + q(dir() / "g.npy") + " -o " + q(dir() / "gl.npy") + " --k 4 --covariance diag --seed 2 --means-out " +
+                     q(dir() / "gm.npy") + " --proba-out " + q(dir() / "gp.npy") + " --model-out " + q(dir() / "g.seg") + " --json");
+  REQUIRE(r.status == 0);
+  const auto model = segkit::cluster::gaussian_mixture<float>({.k = 4, .covariance = segkit::cluster::covariance_type::diag, .seed = 2}).fit(x);
+  CHECK(r.out.find(fmt::format("\"log_likelihood\": {:.9g}", model.log_likelihood)) != std::string::npos);
+  CHECK(r.out.find(fmt::format("\"bic\": {:.9g}", model.bic(x))) != std::string::npos);
+  CHECK(r.out.find(fmt::format("\"n_iter\": {}", model.n_iter)) != std::string::npos);
+  CHECK(r.out.find("\"degenerate\": []") != std::string::npos);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "gl.npy") == model.labels));
+  CHECK((segkit::load_npy_matrix<double>(dir() / "gm.npy") == model.means));
+  CHECK(segkit::load_npy_matrix<double>(dir() / "gp.npy").shape(1) == 4);
+  CHECK((segkit::cluster::gmm_model::load(dir() / "g.seg").labels == model.labels));
+
+  const auto g_auto = run("cluster gmm -i " + q(dir() / "g.npy") + " -o " + q(dir() / "ga.npy") + " --k auto --k-max 6 --covariance spherical --json");
+  REQUIRE(g_auto.status == 0);
+  CHECK(g_auto.out.find("\"n_clusters\": 4") != std::string::npos);
+  CHECK(g_auto.out.find("\"bic_sweep\": [{\"k\": 1") != std::string::npos);
+  const auto k_auto = run("cluster kmeans -i " + q(dir() / "g.npy") + " -o " + q(dir() / "ka.npy") + " --k auto --json");
+  REQUIRE(k_auto.status == 0);
+  CHECK(k_auto.out.find("\"n_clusters\": 4") != std::string::npos);
+  CHECK(k_auto.out.find("\"k_sweep\": [{\"k\": 1") != std::string::npos);
+
+  const auto bad = run("cluster gmm -i " + q(dir() / "g.npy") + " -o " + q(dir() / "gb.npy") + " --k 3 --covariance diagonal");
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("unknown covariance type 'diagonal'") != std::string::npos);
+  const auto bad_init = run("cluster gmm -i " + q(dir() / "g.npy") + " -o " + q(dir() / "gb.npy") + " --k 3 --init random");
+  CHECK(bad_init.status == 2);
+  CHECK(bad_init.out.find("unknown --init 'random' (kmeans or kmeans++)") != std::string::npos);
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <xtensor/xarray.hpp>
 #include <xtensor/xtensor.hpp>
 
 #include "segkit/core/error.hpp"
@@ -320,6 +321,15 @@ xt::xtensor<T, 1> load_npy_vector(const std::filesystem::path& path) {
   xt::xtensor<T, 1> v = xt::xtensor<T, 1>::from_shape({s[0]});
   detail::read_npy_data(f, v.data(), path.string());
   return v;
+}
+
+/// Loads a .npy file of any rank (0-D included) as an xarray. Same rules as load_npy_matrix.
+template <class T>
+xt::xarray<T> load_npy_array(const std::filesystem::path& path) {
+  auto f = detail::open_npy(path);
+  xt::xarray<T> a = xt::xarray<T>::from_shape(f.header.shape);
+  detail::read_npy_data(f, a.data(), path.string());
+  return a;
 }
 
 /**

@@ -43,4 +43,23 @@ void gemm_abt(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, 
   }
 }
 
+// General row-major product C (m x n, row stride ldc) = alpha * op(A) * op(B) + beta * C, where
+// op(X) is X or its transpose (trans_* = true) and A, B are row-major with row strides lda, ldb.
+// A row-major matrix is its transpose in column-major order, so the Fortran call computes
+// C^T = op(B)^T op(A)^T with the operands swapped and the same transpose flags.
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, std::size_t lda,
+          const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+  if (m == 0 || n == 0) return;
+  const int im = blas_int(m, "rows"), in = blas_int(n, "columns"), ik = blas_int(k, "inner dimension");
+  const int ilda = blas_int(lda, "row stride"), ildb = blas_int(ldb, "row stride"), ildc = blas_int(ldc, "row stride");
+  const char* ta = trans_a ? "T" : "N";
+  const char* tb = trans_b ? "T" : "N";
+  if constexpr (sizeof(T) == 4) {
+    sgemm_(tb, ta, &in, &im, &ik, &alpha, b, &ildb, a, &ilda, &beta, c, &ildc, 1, 1);
+  } else {
+    dgemm_(tb, ta, &in, &im, &ik, &alpha, b, &ildb, a, &ilda, &beta, c, &ildc, 1, 1);
+  }
+}
+
 }  // namespace segkit::distance::detail
