@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """K-Means: `segkit cluster kmeans` (Lloyd) vs scikit-learn KMeans(algorithm="lloyd") and FAISS
-Kmeans, and segkit --algorithm hamerly vs scikit-learn's "elkan", on the same .npy files, the
+Kmeans, and segkit --algorithm hamerly and elkan vs scikit-learn's "elkan", on the same .npy files, the
 same initial centres, the same iterations and threads.
 
 usage: kmeans_vs_peers.py SEGKIT_BINARY WORKDIR [--threads 2] [--repeats 3] [--iters 20]
@@ -69,6 +69,7 @@ def main():
             return times, out
         st, sk = segkit_run("lloyd")
         ht, hk = segkit_run("hamerly")
+        et, ek = segkit_run("elkan")
         mt, mk = [], None
         for _ in range(a.repeats):
             mk = json.loads(subprocess.run(
@@ -84,13 +85,15 @@ def main():
         s = statistics.median(st); ks = statistics.median(peers["sklearn"]["times"]); fs = statistics.median(peers["faiss"]["times"])
         print(f"| {n} x {d} | {k} | {s:.3f} | {ks:.3f} | {ks / s:.2f}x | {fs:.3f} | {fs / s:.2f}x | "
               f"{sk['inertia']:.6g} / {peers['sklearn']['inertia']:.6g} / {peers['faiss']['inertia']:.6g} | {sk['n_iter']} / {peers['sklearn']['n_iter']} |")
-        rows.append((n, d, k, statistics.median(ht), statistics.median(peers["sklearn_elkan"]["times"]), hk, peers["sklearn_elkan"]))
+        rows.append((n, d, k, statistics.median(ht), statistics.median(et), statistics.median(peers["sklearn_elkan"]["times"]), hk, ek,
+                     peers["sklearn_elkan"]))
         mb_rows.append((n, d, k, statistics.median(mt), statistics.median(peers["sklearn_minibatch"]["times"]), mk, peers["sklearn_minibatch"]))
     print()
-    print("| data | k | segkit hamerly s | sklearn elkan s | elkan/hamerly | inertia segkit / sklearn | n_iter |")
-    print("|---|---|---|---|---|---|---|")
-    for n, d, k, h, e, hk, pe in rows:
-        print(f"| {n} x {d} | {k} | {h:.3f} | {e:.3f} | {e / h:.2f}x | {hk['inertia']:.6g} / {pe['inertia']:.6g} | {hk['n_iter']} / {pe['n_iter']} |")
+    print("| data | k | segkit hamerly s | segkit elkan s | sklearn elkan s | sklearn/hamerly | sklearn/elkan | inertia hamerly / elkan / sklearn | n_iter |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n, d, k, h, el, e, hk, ek, pe in rows:
+        print(f"| {n} x {d} | {k} | {h:.3f} | {el:.3f} | {e:.3f} | {e / h:.2f}x | {e / el:.2f}x | "
+              f"{hk['inertia']:.6g} / {ek['inertia']:.6g} / {pe['inertia']:.6g} | {hk['n_iter']} / {ek['n_iter']} / {pe['n_iter']} |")
     print()
     print("mini-batch (batch 1024, 3 inits, <= 100 passes, stop after 10 steps without improvement; own initialisations)")
     print("| data | k | segkit s | sklearn MiniBatchKMeans s | sklearn/segkit | inertia segkit / sklearn | steps segkit / sklearn |")

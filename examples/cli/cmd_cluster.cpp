@@ -48,12 +48,10 @@ int fit_and_report(const args& a, const Clusterer& clusterer, const matrix<float
 
 int cluster_kmeans(const args& a) {
   const std::string algorithm = a.get_or("algorithm", "lloyd");
-  if (algorithm == "elkan") {
-    throw usage_error("--algorithm elkan is not implemented in this version of segkit (available: lloyd, hamerly)");
-  }
-  if (algorithm != "lloyd" && algorithm != "hamerly") throw usage_error(fmt::format("unknown --algorithm '{}' (lloyd, elkan or hamerly)", algorithm));
   cluster::kmeans_params p;
-  p.algorithm = algorithm == "hamerly" ? cluster::kmeans_algorithm::hamerly : cluster::kmeans_algorithm::lloyd;
+  if (algorithm == "hamerly") p.algorithm = cluster::kmeans_algorithm::hamerly;
+  else if (algorithm == "elkan") p.algorithm = cluster::kmeans_algorithm::elkan;
+  else if (algorithm != "lloyd") throw usage_error(fmt::format("unknown --algorithm '{}' (lloyd, elkan or hamerly)", algorithm));
   p.max_iter = a.get_size("max-iter", p.max_iter);
   p.tol = a.get_double("tol", p.tol);
   p.n_init = a.get_size("n-init", p.n_init);
@@ -172,7 +170,7 @@ const registrar cluster_commands({
      "K-Means (Lloyd); --metric cosine gives spherical k-means. Reports inertia and n_iter.",
      kmeans_options({{"init", 0, true, "kmeans++ (default) or random"},
       {"k-max", 0, true, "with --k auto: k runs over 1..k-max (default 10) and the knee of the inertia curve wins"},
-      {"algorithm", 0, true, "lloyd (default) or hamerly (same result, skips settled rows); elkan is planned"},
+      {"algorithm", 0, true, "lloyd (default), elkan or hamerly: the same result; elkan and hamerly skip distances the triangle inequality rules out"},
       {"max-iter", 0, true, "iterations per restart (default 300)"},
       {"tol", 0, true, "relative centre-shift tolerance (default 1e-4)"},
       {"n-init", 0, true, "restarts, best inertia kept (default 1)"},

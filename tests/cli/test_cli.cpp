@@ -141,9 +141,12 @@ TEST_CASE("cli: cluster kmeans writes labels and centres equal to the library's"
   CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "lmb.npy") == mb_model.labels));
   const auto cos = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l2.npy") + " --k 5 --metric cosine --quiet");
   CHECK(cos.status == 0);
-  const auto elkan = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l3.npy") + " --k 5 --algorithm elkan");
-  CHECK(elkan.status == 2);
-  CHECK(elkan.out.find("not implemented") != std::string::npos);
+  const auto elkan = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l3.npy") + " --k 5 --seed 4 --n-init 2 --algorithm elkan --quiet");
+  REQUIRE(elkan.status == 0);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "l3.npy") == model.labels));
+  const auto bogus = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l3.npy") + " --k 5 --algorithm fast");
+  CHECK(bogus.status == 2);
+  CHECK(bogus.out.find("unknown --algorithm 'fast' (lloyd, elkan or hamerly)") != std::string::npos);
   const auto too_many = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l4.npy") + " --k 4000");
   CHECK(too_many.status == 1);
   CHECK(too_many.out.find("k (4000) exceeds the number of samples (3000)") != std::string::npos);

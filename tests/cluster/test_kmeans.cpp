@@ -214,28 +214,47 @@ TEST_CASE("kmeans model: predict, transform, spherical, save and load", "[cluste
   CHECK_THROWS_AS(segkit::cluster::kmeans_model<float>::load(path), segkit::format_error);
 }
 
-TEST_CASE("kmeans: Hamerly gives Lloyd's centres, labels and iterations", "[cluster][kmeans]") {
+TEST_CASE("kmeans: Hamerly and Elkan give Lloyd's centres, labels and iterations", "[cluster][kmeans]") {
   // The scikit-learn fixture, with and without weights, and seeded blobs in float with k-means++.
+  using segkit::cluster::kmeans_algorithm;
   const auto x = segkit::load_npy_matrix<double>(fixture("X.npy"));
   const auto init = segkit::load_npy_matrix<double>(fixture("init.npy"));
   const auto w = segkit::load_npy_vector<double>(fixture("weights.npy"));
-  for (const bool weighted : {false, true}) {
-    const std::span<const double> ws = weighted ? std::span<const double>(w.data(), w.size()) : std::span<const double>{};
-    const auto lloyd = kmeans<double>({.k = 5, .initial_centres = init}).fit(x, ws);
-    const auto ham = kmeans<double>({.k = 5, .algorithm = segkit::cluster::kmeans_algorithm::hamerly, .initial_centres = init}).fit(x, ws);
-    CHECK((ham.labels == lloyd.labels));
-    CHECK(ham.n_iter == lloyd.n_iter);
-    CHECK(ham.inertia == Approx(lloyd.inertia).epsilon(1e-12));
-    for (std::size_t c = 0; c < 5; ++c) {
-      for (std::size_t j = 0; j < 6; ++j) CHECK(ham.centres(c, j) == Approx(lloyd.centres(c, j)).epsilon(1e-12));
+  for (const auto algorithm : {kmeans_algorithm::hamerly, kmeans_algorithm::elkan}) {
+    INFO("algorithm " << (algorithm == kmeans_algorithm::elkan ? "elkan" : "hamerly"));
+    for (const bool weighted : {false, true}) {
+      const std::span<const double> ws = weighted ? std::span<const double>(w.data(), w.size()) : std::span<const double>{};
+      const auto lloyd = kmeans<double>({.k = 5, .initial_centres = init}).fit(x, ws);
+      const auto fast = kmeans<double>({.k = 5, .algorithm = algorithm, .initial_centres = init}).fit(x, ws);
+      CHECK((fast.labels == lloyd.labels));
+      CHECK(fast.n_iter == lloyd.n_iter);
+      CHECK(fast.inertia == Approx(lloyd.inertia).epsilon(1e-12));
+      for (std::size_t c = 0; c < 5; ++c) {
+        for (std::size_t j = 0; j < 6; ++j) CHECK(fast.centres(c, j) == Approx(lloyd.centres(c, j)).epsilon(1e-12));
+      }
     }
-  }
-  const auto xf = segkit::test::blobs(6000, 5, 12, 31);
-  for (std::size_t threads : {1, 2}) {
-    const auto lloyd = kmeans<float>({.k = 15, .seed = 5, .threads = threads}).fit(xf);
-    const auto ham = kmeans<float>({.k = 15, .algorithm = segkit::cluster::kmeans_algorithm::hamerly, .seed = 5, .threads = threads}).fit(xf);
-    CHECK((ham.labels == lloyd.labels));
-    CHECK(ham.n_iter == lloyd.n_iter);
-    CHECK(ham.inertia == Approx(lloyd.inertia).epsilon(1e-5));
+    const auto xf = segkit::test::blobs(6000, 5, 12, 31);
+    for (std::size_t threads : {1, 2}) {
+      const auto lloyd = kmeans<float>({.k = 15, .seed = 5, .threads = threads}).fit(xf);
+      const auto fast = kmeans<float>({.k = 15, .algorithm = algorithm, .seed = 5, .threads = threads}).fit(xf);
+      CHECK((fast.labels == lloyd.labels));
+      CHECK(fast.n_iter == lloyd.n_iter);
+      CHECK(fast.inertia == Approx(lloyd.inertia).epsilon(1e-5));
+    }
+    // Empty clusters (k larger than the distinct points) are relocated as Lloyd does.
+    segkit::matrix<double> dup = segkit::matrix<double>::from_shape({40, 2});
+    for (std::size_t i = 0; i < 40; ++i) {
+      dup(i, 0) = static_cast<double>(i % 4);
+      dup(i, 1) = static_cast<double>((i % 4) * (i % 4));
+    }
+    segkit::matrix<double> start = segkit::matrix<double>::from_shape({6, 2});
+    for (std::size_t c = 0; c < 6; ++c) {
+      start(c, 0) = 0.1 * static_cast<double>(c);
+      start(c, 1) = 0.0;
+    }
+    const auto lloyd = kmeans<double>({.k = 6, .initial_centres = start}).fit(dup);
+    const auto fast = kmeans<double>({.k = 6, .algorithm = algorithm, .initial_centres = start}).fit(dup);
+    CHECK((fast.labels == lloyd.labels));
+    CHECK((fast.centres == lloyd.centres));
   }
 }

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief K-Means (Lloyd) with greedy k-means++, random or given initial centres, sample weights,
+/// @brief K-Means (Lloyd, Hamerly or Elkan iterations) with greedy k-means++, random or given initial centres, sample weights,
 /// restarts, and spherical k-means for cosine similarity.
 
 #include <algorithm>
@@ -36,7 +36,8 @@ namespace segkit::cluster {
 /// How k-means runs its iterations. All give the same centres and labels from the same start.
 enum class kmeans_algorithm {
   lloyd,   ///< every row against every centre each iteration (BLAS or SIMD registers)
-  hamerly  ///< Lloyd with Hamerly's bounds (2010): rows whose bounds prove their centre unchanged are skipped
+  hamerly,  ///< Lloyd with Hamerly's bounds (2010): one lower bound per row; memory O(n)
+  elkan     ///< Lloyd with Elkan's bounds (2003): one lower bound per row and centre; memory O(n k), fewest distances
 };
 
 /// How k-means chooses its first centres.
@@ -52,7 +53,7 @@ struct kmeans_params {
   double tol = 1e-4;                         ///< converged when the summed squared centre shift is <= tol x mean feature variance (scikit-learn's rule)
   std::size_t n_init = 1;                    ///< restarts from different initial centres; the lowest inertia wins (>= 1)
   kmeans_init init = kmeans_init::kmeans_plus_plus;  ///< how initial centres are chosen (ignored if initial_centres is given)
-  kmeans_algorithm algorithm = kmeans_algorithm::lloyd;  ///< iteration strategy; hamerly pays off for low d and many iterations
+  kmeans_algorithm algorithm = kmeans_algorithm::lloyd;  ///< iteration strategy (same result); hamerly/elkan pay off for many iterations near convergence
   matrix<double> initial_centres{};          ///< k x d starting centres; empty = use `init`. With it, n_init is 1.
   bool spherical = false;                    ///< cosine k-means: rows and centres on the unit sphere, assignment by cosine
   std::uint64_t seed = 0;                    ///< the only source of randomness
@@ -416,6 +417,103 @@ class hamerly_assigner {
   matrix<T> previous_;
 };
 
+// Elkan's bounds (C. Elkan, "Using the triangle inequality to accelerate k-means", ICML 2003):
+// per row an upper bound u on the distance to its centre a and a lower bound l_c on the distance
+// to every centre c. Centre c is examined only if u > l_c and u > d(a, c) / 2, and a row not at
+// all if u <= half the distance from a to its nearest other centre. The first call is Lloyd's
+// assignment, with lower bounds 0. Lower bounds are stored as float (n x k of them) and kept
+// valid under rounding: computed distances are rounded toward zero, and a shrunk bound
+// (l - moved, moved rounded up) is scaled by 1 - 2^-22, more than the float subtraction's error.
+template <class T>
+class elkan_assigner {
+ public:
+  elkan_assigner(const lloyd_state<T>& s, std::size_t k) : s_(s), upper_(s.x.rows()), lower_(s.x.rows() * k, 0.0f) {}
+
+  lloyd_partial operator()(const matrix<T>& centres, label_type* labels, T* dist) {
+    const std::size_t n = s_.x.rows(), d = s_.x.cols(), k = centres.shape(0);
+    const auto dist_to = [&](std::size_t i, std::size_t c) { return std::sqrt(static_cast<double>(distance::squared_l2(s_.x.row(i), &centres(c, 0), d))); };
+    const auto store = [](float& slot, double v) {  // round down: a lower bound must not grow
+      float f = static_cast<float>(v);
+      if (static_cast<double>(f) > v) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+      slot = std::max(f, 0.0f);
+    };
+    const bool first = previous_.size() == 0;
+    std::vector<double> between(k * k, 0.0), half_gap(k, std::numeric_limits<double>::infinity());
+    for (std::size_t a = 0; a < k; ++a) {
+      for (std::size_t b = a + 1; b < k; ++b) {
+        const double g = std::sqrt(static_cast<double>(distance::squared_l2(&centres(a, 0), &centres(b, 0), d)));
+        between[a * k + b] = between[b * k + a] = g;
+        half_gap[a] = std::min(half_gap[a], 0.5 * g);
+        half_gap[b] = std::min(half_gap[b], 0.5 * g);
+      }
+    }
+    std::vector<double> moved(k, 0.0);
+    std::vector<float> moved_up(k, 0.0f);
+    if (!first) {
+      for (std::size_t c = 0; c < k; ++c) {
+        moved[c] = std::sqrt(static_cast<double>(distance::squared_l2(&centres(c, 0), &previous_(c, 0), d)));
+        moved_up[c] = static_cast<float>(moved[c]);
+        if (static_cast<double>(moved_up[c]) < moved[c]) moved_up[c] = std::nextafter(moved_up[c], std::numeric_limits<float>::infinity());
+      }
+    }
+    constexpr float shrink = 1.0f - 0x1.0p-22f;
+    const matrix_view<T> cv(centres.data(), k, d);
+    const auto c_terms = first ? distance::row_norm_terms<distance::squared_l2_metric>(cv) : std::vector<T>{};
+    auto part = parallel_reduce(
+        *s_.ex, n, kmeans_grain, lloyd_partial(k, d),
+        [&](std::size_t b, std::size_t e, std::size_t) {
+          lloyd_partial p(k, d);
+          if (first) {
+            std::vector<T> buffer;
+            assign_block(s_.x, b, e, cv, s_.x_terms, c_terms, labels, dist, buffer, true);
+            for (std::size_t i = b; i < e; ++i) upper_[i] = std::sqrt(static_cast<double>(dist[i]));
+          }
+          for (std::size_t i = b; i < e; ++i) {
+            auto a = static_cast<std::size_t>(labels[i]);
+            if (!first) {
+              float* low = lower_.data() + i * k;
+              for (std::size_t c = 0; c < k; ++c) low[c] = std::max(0.0f, (low[c] - moved_up[c]) * shrink);
+              double u = upper_[i] + moved[a];
+              if (u > half_gap[a]) {
+                bool stale = true;
+                for (std::size_t c = 0; c < k; ++c) {
+                  if (c == a || !(u > static_cast<double>(low[c]) && u > 0.5 * between[a * k + c])) continue;
+                  if (stale) {  // tighten u to the exact distance first; c may be ruled out then
+                    u = dist_to(i, a);
+                    store(low[a], u);
+                    stale = false;
+                    if (!(u > static_cast<double>(low[c]) && u > 0.5 * between[a * k + c])) continue;
+                  }
+                  const double dc = dist_to(i, c);
+                  store(low[c], dc);
+                  if (dc < u || (dc == u && c < a)) {  // ties to the lower index, as Lloyd's assignment
+                    a = c;
+                    u = dc;
+                  }
+                }
+              }
+              upper_[i] = u;
+              labels[i] = static_cast<label_type>(a);
+            }
+            p.add(a, s_.w[i], s_.x.row(i));
+          }
+          return p;
+        },
+        lloyd_partial::merge);
+    if (std::any_of(part.weights.begin(), part.weights.end(), [](double w) { return w <= 0.0; })) {
+      for (std::size_t i = 0; i < n; ++i) dist[i] = distance::squared_l2(s_.x.row(i), &centres(static_cast<std::size_t>(labels[i]), 0), d);
+    }
+    previous_ = centres;
+    return part;
+  }
+
+ private:
+  const lloyd_state<T>& s_;
+  std::vector<double> upper_;
+  std::vector<float> lower_;  // n x k
+  matrix<T> previous_;
+};
+
 // Mean of the per-feature variances (population), two passes over fixed row blocks.
 template <class T>
 double mean_variance(const matrix_view<T>& x, executor& ex) {
@@ -573,6 +671,10 @@ class kmeans {
   kmeans_model<T> lloyd(const detail::lloyd_state<T>& s, matrix<T> centres, double tol) const {
     if (p_.algorithm == kmeans_algorithm::hamerly) {
       detail::hamerly_assigner<T> assign(s);
+      return iterate(s, std::move(centres), tol, assign);
+    }
+    if (p_.algorithm == kmeans_algorithm::elkan) {
+      detail::elkan_assigner<T> assign(s, centres.shape(0));
       return iterate(s, std::move(centres), tol, assign);
     }
     auto assign = [&s](const matrix<T>& c, label_type* labels, T* dist) { return detail::e_step(s, c, labels, dist, false); };

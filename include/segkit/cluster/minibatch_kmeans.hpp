@@ -142,22 +142,17 @@ class minibatch_kmeans {
         }
         counts[c] = total;
       }
-      // Reassign starved centres to random rows of this batch, every 10 k steps (as scikit-learn).
-      if (p_.reassignment_ratio > 0.0 && ++since_reassign >= 10 * k) {
+      // Reassign starved centres to distinct random rows of this batch once 10 k rows have been
+      // seen since the last check, or whenever a centre has seen nothing (scikit-learn's schedule).
+      since_reassign += bs;
+      const bool unseen = std::any_of(counts.begin(), counts.end(), [](double c) { return c <= 0.0; });
+      if (p_.reassignment_ratio > 0.0 && (unseen || since_reassign >= 10 * k)) {
         since_reassign = 0;
-        const double top = *std::max_element(counts.begin(), counts.end());
-        double floor_count = std::numeric_limits<double>::infinity();
-        std::vector<std::size_t> starved;
-        for (std::size_t c = 0; c < k; ++c) {
-          if (counts[c] < p_.reassignment_ratio * top) starved.push_back(c);
-          else floor_count = std::min(floor_count, counts[c]);
-        }
-        for (const std::size_t c : starved) {
-          std::copy_n(&batch(r.below(bs), 0), d, &centres(c, 0));
-          counts[c] = std::isfinite(floor_count) ? floor_count : 0.0;
-        }
+        reassign_starved(centres, counts, batch, r);
       }
-      // Early stopping on the smoothed batch inertia, and on the centre shift.
+      // Early stopping on the smoothed batch inertia (from the second step: the first measures
+      // the initial centres), and on the centre shift.
+      if (step == 0) continue;
       const double bi = batch_weight > 0.0 ? part.inertia / batch_weight : 0.0;
       ewa = std::isinf(ewa) ? bi : ewa * (1.0 - alpha) + bi * alpha;
       if (ewa < ewa_min) {
@@ -189,6 +184,30 @@ class minibatch_kmeans {
   }
 
  private:
+  // Centres whose count is below reassignment_ratio x the largest move to distinct random rows of
+  // the batch (at most half the batch, the least-fed centres first); their count becomes the
+  // smallest count among the others, so they are not reassigned again at once.
+  void reassign_starved(matrix<T>& centres, std::vector<double>& counts, const matrix<T>& batch, rng& r) const {
+    const std::size_t k = counts.size(), d = centres.shape(1), bs = batch.shape(0);
+    const double top = *std::max_element(counts.begin(), counts.end());
+    std::vector<std::size_t> starved;
+    double floor_count = std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < k; ++c) {
+      if (counts[c] < p_.reassignment_ratio * top) starved.push_back(c);
+      else floor_count = std::min(floor_count, counts[c]);
+    }
+    if (starved.empty()) return;
+    std::stable_sort(starved.begin(), starved.end(), [&](std::size_t a, std::size_t b) { return counts[a] < counts[b]; });
+    starved.resize(std::min(starved.size(), std::max<std::size_t>(1, bs / 2)));
+    std::vector<std::size_t> rows(bs);
+    std::iota(rows.begin(), rows.end(), std::size_t{0});
+    for (std::size_t i = 0; i < starved.size(); ++i) {
+      std::swap(rows[i], rows[i + r.below(bs - i)]);  // without replacement
+      std::copy_n(&batch(rows[i], 0), d, &centres(starved[i], 0));
+      counts[starved[i]] = std::isfinite(floor_count) ? floor_count : 0.0;
+    }
+  }
+
   minibatch_kmeans_params p_;
 };
 
