@@ -27,8 +27,23 @@ void bm_kmeans_fit(benchmark::State& state) {
   state.counters["inertia"] = m.inertia;
   state.counters["n_iter"] = static_cast<double>(m.n_iter);
 }
+
+// Initialisation cost: one Lloyd iteration after k-means++ (init 0) or k-means|| (init 1); the
+// inertia counter shows the quality of the start.
+void bm_kmeans_init(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0)), d = static_cast<std::size_t>(state.range(1));
+  const auto k = static_cast<std::size_t>(state.range(2)), threads = static_cast<std::size_t>(state.range(4));
+  const auto init = state.range(3) == 0 ? segkit::cluster::kmeans_init::kmeans_plus_plus : segkit::cluster::kmeans_init::kmeans_parallel;
+  const auto x = blobs(n, d, k);
+  const segkit::cluster::kmeans<float> km({.k = k, .max_iter = 1, .init = init, .seed = 3, .threads = threads});
+  segkit::cluster::kmeans_model<float> m;
+  for (auto _ : state) m = km.fit(x);
+  state.counters["inertia"] = m.inertia;
+}
 }  // namespace
 
+BENCHMARK(bm_kmeans_init)->ArgNames({"n", "d", "k", "parallel", "threads"})->Args({200000, 16, 100, 0, 2})->Args({200000, 16, 100, 1, 2})
+    ->Args({200000, 16, 20, 0, 2})->Args({200000, 16, 20, 1, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(bm_kmeans_fit)->ArgNames({"n", "d", "k", "threads"})->Args({100000, 32, 20, 1})->Args({100000, 32, 20, 2})
     ->Args({100000, 128, 20, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

@@ -59,7 +59,8 @@ int cluster_kmeans(const args& a) {
   p.threads = a.threads();
   const std::string init = a.get_or("init", "kmeans++");
   if (init == "random") p.init = cluster::kmeans_init::random;
-  else if (init != "kmeans++") throw usage_error(fmt::format("unknown --init '{}' (kmeans++ or random)", init));
+  else if (init == "kmeans||") p.init = cluster::kmeans_init::kmeans_parallel;
+  else if (init != "kmeans++") throw usage_error(fmt::format("unknown --init '{}' (kmeans++, kmeans|| or random)", init));
   const std::string metric = a.get_or("metric", "l2");
   if (metric == "cosine") p.spherical = true;
   else if (metric != "l2" && metric != "sqeuclidean") throw usage_error(fmt::format("k-means supports --metric l2 or cosine, not '{}'", metric));
@@ -166,9 +167,9 @@ std::vector<option> kmeans_options(std::vector<option> own) {
 
 const registrar cluster_commands({
     {{"cluster", "kmeans"},
-     "-i X.npy -o labels.npy --k K|auto [--init kmeans++|random] [--algorithm lloyd|elkan|hamerly] [--max-iter N] [--tol T] [--n-init N] [--weights W.npy] [--init-centres C0.npy] [--centroids-out C.npy]",
+     "-i X.npy -o labels.npy --k K|auto [--init kmeans++|kmeans|||random] [--algorithm lloyd|elkan|hamerly] [--max-iter N] [--tol T] [--n-init N] [--weights W.npy] [--init-centres C0.npy] [--centroids-out C.npy]",
      "K-Means (Lloyd); --metric cosine gives spherical k-means. Reports inertia and n_iter.",
-     kmeans_options({{"init", 0, true, "kmeans++ (default) or random"},
+     kmeans_options({{"init", 0, true, "kmeans++ (default), kmeans|| (few passes, for large n) or random"},
       {"k-max", 0, true, "with --k auto: k runs over 1..k-max (default 10) and the knee of the inertia curve wins"},
       {"algorithm", 0, true, "lloyd (default), elkan or hamerly: the same result; elkan and hamerly skip distances the triangle inequality rules out"},
       {"max-iter", 0, true, "iterations per restart (default 300)"},

@@ -144,6 +144,10 @@ TEST_CASE("cli: cluster kmeans writes labels and centres equal to the library's"
   const auto elkan = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l3.npy") + " --k 5 --seed 4 --n-init 2 --algorithm elkan --quiet");
   REQUIRE(elkan.status == 0);
   CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "l3.npy") == model.labels));
+  const auto par = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "lp.npy") + " --k 5 --seed 4 --init 'kmeans||' --quiet");
+  REQUIRE(par.status == 0);
+  const auto par_model = segkit::cluster::kmeans<float>({.k = 5, .init = segkit::cluster::kmeans_init::kmeans_parallel, .seed = 4}).fit(x);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "lp.npy") == par_model.labels));
   const auto bogus = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "l3.npy") + " --k 5 --algorithm fast");
   CHECK(bogus.status == 2);
   CHECK(bogus.out.find("unknown --algorithm 'fast' (lloyd, elkan or hamerly)") != std::string::npos);

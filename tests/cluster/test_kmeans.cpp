@@ -92,6 +92,48 @@ TEST_CASE("kmeans++ finds well-separated blobs; random init too with restarts", 
   CHECK(pp.inertia == Approx(8.0 * n).epsilon(0.1));
 }
 
+TEST_CASE("k-means|| initialisation: as good as k-means++, thread-independent, weighted", "[cluster][kmeans]") {
+  using segkit::cluster::kmeans_init;
+  const std::size_t n = 20000, groups = 25;
+  const auto x = segkit::test::blobs(n, 8, groups, 23);
+  // One Lloyd iteration measures the initial centres (plus one step): k-means|| must be at
+  // least as good as k-means++ within 10 %, and the converged fits agree.
+  const auto first = [&](kmeans_init init, std::size_t threads, std::size_t iters) {
+    return kmeans<float>({.k = groups, .max_iter = iters, .init = init, .seed = 4, .threads = threads}).fit(x);
+  };
+  const auto par1 = first(kmeans_init::kmeans_parallel, 1, 1), pp1 = first(kmeans_init::kmeans_plus_plus, 1, 1);
+  CHECK(par1.inertia <= 1.1 * pp1.inertia);
+  CHECK(first(kmeans_init::kmeans_parallel, 1, 300).inertia == Approx(first(kmeans_init::kmeans_plus_plus, 1, 300).inertia).epsilon(0.05));
+  const auto par2 = first(kmeans_init::kmeans_parallel, 2, 1), par3 = first(kmeans_init::kmeans_parallel, 3, 1);
+  CHECK((par1.centres == par2.centres));
+  CHECK((par1.centres == par3.centres));
+  // Rows of zero weight attract no centre: only rows of blobs 0..9 weigh, and every centre lies in
+  // one of those blobs (blob centres are ~20 apart, rows ~3 from theirs). A centre started on a
+  // zero-weight row of another blob would receive no weight and stay there.
+  std::vector<double> w(n, 0.0);
+  for (std::size_t i = 0; i < 500; ++i) w[i] = i % groups < 10 ? 1.0 : 0.0;
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    const auto weighted = kmeans<float>({.k = 10, .max_iter = 1, .init = kmeans_init::kmeans_parallel, .seed = seed}).fit(x, w);
+    for (std::size_t c = 0; c < 10; ++c) {
+      double nearest = std::numeric_limits<double>::infinity();
+      for (std::size_t i = 0; i < 500; ++i) {
+        if (w[i] > 0.0) nearest = std::min<double>(nearest, segkit::distance::squared_l2(&weighted.centres(c, 0), &x(i, 0), 8));
+      }
+      CHECK(nearest < 60.0);
+    }
+  }
+  // Few distinct rows (fewer candidates than k) still give k centres on those rows.
+  segkit::matrix<float> few = segkit::matrix<float>::from_shape({500, 2});
+  for (std::size_t i = 0; i < 500; ++i) {
+    few(i, 0) = static_cast<float>(i % 6);
+    few(i, 1) = 0.0f;
+  }
+  const auto m = kmeans<float>({.k = 6, .init = kmeans_init::kmeans_parallel, .seed = 1}).fit(few);
+  CHECK(m.inertia == 0.0);
+  CHECK_THROWS_WITH(kmeans<float>({.k = 2, .init_rounds = 0}), Catch::Contains("init_rounds must be at least 1"));
+  CHECK_THROWS_WITH(kmeans<float>({.k = 2, .oversampling = 0.0}), Catch::Contains("oversampling must be finite and > 0"));
+}
+
 TEST_CASE("random init draws distinct rows in proportion to their weight", "[cluster][kmeans]") {
   // Only rows 0..4 carry weight: random init must pick exactly them, and since zero-weight rows
   // do not move centres, the fitted centres stay on those rows.

@@ -43,7 +43,8 @@ enum class kmeans_algorithm {
 /// How k-means chooses its first centres.
 enum class kmeans_init {
   kmeans_plus_plus,  ///< greedy k-means++ (Arthur & Vassilvitskii 2007) with 2 + ln(k) local trials
-  random             ///< k distinct samples drawn with probability proportional to their weight
+  random,            ///< k distinct samples drawn with probability proportional to their weight
+  kmeans_parallel    ///< k-means|| (Bahmani et al. 2012): a few oversampling passes, then k-means++ on the weighted candidates
 };
 
 /// Parameters of segkit::cluster::kmeans. Every field has a default.
@@ -53,6 +54,8 @@ struct kmeans_params {
   double tol = 1e-4;                         ///< converged when the summed squared centre shift is <= tol x mean feature variance (scikit-learn's rule)
   std::size_t n_init = 1;                    ///< restarts from different initial centres; the lowest inertia wins (>= 1)
   kmeans_init init = kmeans_init::kmeans_plus_plus;  ///< how initial centres are chosen (ignored if initial_centres is given)
+  std::size_t init_rounds = 5;               ///< k-means||: oversampling passes over the data (>= 1)
+  double oversampling = 2.0;                 ///< k-means||: expected candidates per pass, as a multiple of k (> 0)
   kmeans_algorithm algorithm = kmeans_algorithm::lloyd;  ///< iteration strategy (same result); hamerly/elkan pay off for many iterations near convergence
   matrix<double> initial_centres{};          ///< k x d starting centres; empty = use `init`. With it, n_init is 1.
   bool spherical = false;                    ///< cosine k-means: rows and centres on the unit sphere, assignment by cosine
@@ -602,6 +605,10 @@ class kmeans {
     if (p_.max_iter == 0) throw_invalid(detail::kmeans_component, "max_iter must be at least 1");
     if (p_.n_init == 0) throw_invalid(detail::kmeans_component, "n_init must be at least 1");
     if (!(p_.tol >= 0.0)) throw_invalid(detail::kmeans_component, fmt::format("tol must be >= 0, got {}", p_.tol));
+    if (p_.init_rounds == 0) throw_invalid(detail::kmeans_component, "init_rounds must be at least 1");
+    if (!(p_.oversampling > 0.0) || !std::isfinite(p_.oversampling)) {
+      throw_invalid(detail::kmeans_component, fmt::format("oversampling must be finite and > 0, got {}", p_.oversampling));
+    }
   }
 
   /// The parameters.
@@ -656,6 +663,8 @@ class kmeans {
         centres = xt::cast<T>(p_.initial_centres);
       } else if (p_.init == kmeans_init::random) {
         centres = detail::random_centres(s, k, r);
+      } else if (p_.init == kmeans_init::kmeans_parallel) {
+        centres = kmeans_parallel(s, k, r);
       } else {
         centres = detail::kmeans_plus_plus(s, k, r);
       }
@@ -666,6 +675,107 @@ class kmeans {
     best.n_clusters = k;
     best.spherical = p_.spherical;
     return best;
+  }
+
+  // k-means|| (B. Bahmani, B. Moseley, A. Vattani, R. Kumar, S. Vassilvitskii, "Scalable
+  // k-means++", VLDB 2012): one weighted random row, then init_rounds passes in which every row
+  // is sampled independently with probability min(1, l w d^2 / phi) (l = oversampling x k, phi
+  // the current weighted cost); each candidate is weighted by the rows closest to it, and
+  // weighted k-means++ with a short Lloyd on the candidates gives the k centres. A pass draws its
+  // random numbers per block of rows from its own stream, so the result does not depend on threads.
+  matrix<T> kmeans_parallel(const detail::lloyd_state<T>& s, std::size_t k, rng& r) const {
+    const std::size_t n = s.x.rows(), d = s.x.cols();
+    std::vector<std::size_t> chosen;
+    {
+      double total = std::accumulate(s.w.begin(), s.w.end(), 0.0), u = r.uniform() * total;
+      std::size_t first = n - 1;
+      for (std::size_t i = 0; i < n; ++i) {
+        u -= s.w[i];
+        if (u < 0.0) {
+          first = i;
+          break;
+        }
+      }
+      chosen.push_back(first);
+    }
+    std::vector<double> closest(n, std::numeric_limits<double>::infinity());
+    const auto update_closest = [&](std::size_t from) {  // distances to chosen[from..]
+      const std::size_t m = chosen.size() - from;
+      matrix<T> cand = matrix<T>::from_shape({m, d});
+      for (std::size_t c = 0; c < m; ++c) std::copy_n(s.x.row(chosen[from + c]), d, &cand(c, 0));
+      const matrix_view<T> cv(cand.data(), m, d);
+      const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
+      return parallel_reduce(
+          *s.ex, n, detail::kmeans_grain, 0.0,
+          [&](std::size_t b, std::size_t e, std::size_t) {
+            std::vector<T> block((e - b) * m);
+            distance::distance_block<distance::squared_l2_metric, T>(distance::squared_l2_metric{}, s.x.slice(b, e), cv,
+                                                                     s.x_terms.data() + b, c_terms.data(), block.data(), m, true);
+            double cost = 0.0;
+            for (std::size_t i = b; i < e; ++i) {
+              for (std::size_t c = 0; c < m; ++c) closest[i] = std::min(closest[i], std::max(0.0, static_cast<double>(block[(i - b) * m + c])));
+              cost += s.w[i] * closest[i];
+            }
+            return cost;
+          },
+          [](double a, double b) { return a + b; });
+    };
+    double cost = update_closest(0);
+    const double l = p_.oversampling * static_cast<double>(k);
+    for (std::size_t round = 0; round < p_.init_rounds && cost > 0.0; ++round) {
+      const std::uint64_t stream_seed = r();
+      const auto picks = parallel_reduce(
+          *s.ex, n, detail::kmeans_grain, std::vector<std::size_t>{},
+          [&](std::size_t b, std::size_t e, std::size_t block) {
+            rng br(stream_seed, block);
+            std::vector<std::size_t> out;
+            for (std::size_t i = b; i < e; ++i) {
+              const double u = br.uniform();  // drawn for every row, so the stream does not depend on the data
+              if (u < l * s.w[i] * closest[i] / cost) out.push_back(i);
+            }
+            return out;
+          },
+          [](std::vector<std::size_t> acc, const std::vector<std::size_t>& p) {
+            acc.insert(acc.end(), p.begin(), p.end());
+            return acc;
+          });
+      if (picks.empty()) continue;
+      const std::size_t from = chosen.size();
+      chosen.insert(chosen.end(), picks.begin(), picks.end());
+      cost = update_closest(from);
+    }
+    const std::size_t m = chosen.size();
+    if (m <= k) {  // too few candidates (few distinct rows, or tiny n): plain k-means++ instead
+      return detail::kmeans_plus_plus(s, k, r);
+    }
+    // Weight of each candidate: the rows closest to it.
+    matrix<T> cand = matrix<T>::from_shape({m, d});
+    for (std::size_t c = 0; c < m; ++c) std::copy_n(s.x.row(chosen[c]), d, &cand(c, 0));
+    const matrix_view<T> cv(cand.data(), m, d);
+    const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
+    std::vector<label_type> nearest(n);
+    const auto mass = parallel_reduce(
+        *s.ex, n, detail::kmeans_grain, std::vector<double>(m, 0.0),
+        [&](std::size_t b, std::size_t e, std::size_t) {
+          std::vector<T> buffer;
+          detail::assign_block(s.x, b, e, cv, s.x_terms, c_terms, nearest.data(), static_cast<T*>(nullptr), buffer, false);
+          std::vector<double> acc(m, 0.0);
+          for (std::size_t i = b; i < e; ++i) acc[static_cast<std::size_t>(nearest[i])] += s.w[i];
+          return acc;
+        },
+        [](std::vector<double> acc, const std::vector<double>& p) {
+          for (std::size_t c = 0; c < acc.size(); ++c) acc[c] += p[c];
+          return acc;
+        });
+    if (static_cast<std::size_t>(std::count_if(mass.begin(), mass.end(), [](double v) { return v > 0.0; })) < k) {
+      return detail::kmeans_plus_plus(s, k, r);
+    }
+    kmeans_params sub;
+    sub.k = k;
+    sub.max_iter = 30;
+    sub.seed = r();
+    sub.threads = p_.threads;
+    return kmeans<T>(sub).fit(cand, mass).centres;
   }
 
   kmeans_model<T> lloyd(const detail::lloyd_state<T>& s, matrix<T> centres, double tol) const {
