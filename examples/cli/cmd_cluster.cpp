@@ -9,6 +9,7 @@
 #include <segkit/cluster/gmm.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/cluster/minibatch_kmeans.hpp>
+#include <segkit/cluster/streaming_kmeans.hpp>
 #include <segkit/core/npy.hpp>
 
 #include "cli.hpp"
@@ -154,6 +155,48 @@ int cluster_gmm(const args& a) {
   return 0;
 }
 
+// Replays the rows of a file as a stream of batches (in file order) through streaming k-means;
+// the labels are the final model's ids for every row.
+int cluster_streaming_kmeans(const args& a) {
+  cluster::streaming_kmeans_params p;
+  p.k = a.get_size("k");
+  p.decay = a.get_double("decay", p.decay);
+  p.spawn_factor = a.get_double("spawn-factor", p.spawn_factor);
+  p.spawn_fraction = a.get_double("spawn-fraction", p.spawn_fraction);
+  p.retire_after = a.get_size("retire-after", p.retire_after);
+  p.max_clusters = a.get_size("max-clusters", p.max_clusters);
+  p.seed = a.seed();
+  p.threads = a.threads();
+  const std::size_t batch = a.get_size("batch-size", 1000);
+  if (batch == 0) throw usage_error("--batch-size must be at least 1");
+  cluster::streaming_kmeans<float> model(p);
+  const auto x = load_npy_matrix<float>(a.get("input"));
+  const std::size_t n = x.shape(0), d = x.shape(1);
+  std::vector<std::string> events;
+  stopwatch watch;
+  watch.start();
+  for (std::size_t b = 0; b < n; b += batch) {
+    const std::size_t e = std::min(n, b + batch);
+    const auto rep = model.partial_fit(matrix_view<float>(x.data() + b * d, e - b, d));
+    if (!rep.spawned.empty() || !rep.retired.empty()) {
+      events.push_back(fmt::format("{{\"batch\": {}, \"spawned\": [{}], \"retired\": [{}]}}", model.n_batches() - 1,
+                                   fmt::join(rep.spawned, ", "), fmt::join(rep.retired, ", ")));
+    }
+  }
+  const auto labels = model.predict(x, p.threads);
+  watch.stop();
+  save_npy(a.get("output"), labels);
+  if (a.has("centroids-out")) save_npy(a.get("centroids-out"), model.centres());
+  if (a.has("model-out")) model.save(a.get("model-out"));
+  json_object j;
+  j.add("seconds", watch.seconds()).add("n_batches", model.n_batches()).add("n_clusters", model.ids().size());
+  j.add_raw("ids", fmt::format("[{}]", fmt::join(model.ids(), ", "))).add("rms_distance", model.rms_distance());
+  j.add_raw("events", fmt::format("[{}]", fmt::join(events, ", ")));
+  emit(a, j, fmt::format("streaming k-means: {} batches, {} segments now (ids {}), {} spawn/retire events, {:.3f} s", model.n_batches(),
+                         model.ids().size(), fmt::join(model.ids(), " "), events.size(), watch.seconds()));
+  return 0;
+}
+
 // Options every k-means command takes, followed by its own.
 std::vector<option> kmeans_options(std::vector<option> own) {
   std::vector<option> all = {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
@@ -185,6 +228,21 @@ const registrar cluster_commands({
       {"n-init", 0, true, "k-means++ runs on the initial subsample (default 3)"},
       {"tol", 0, true, "centre-shift tolerance, 0 = off (default)"}}),
      cluster_minibatch_kmeans},
+    {{"cluster", "streaming-kmeans"},
+     "-i X.npy -o labels.npy --k K [--batch-size B] [--decay D] [--spawn-factor F] [--spawn-fraction S] [--retire-after N] [--max-clusters M] [--centroids-out C.npy] [--model-out state.seg]",
+     "Online k-means over the rows in file order, B at a time: forgetting, spawning and retiring segments. Labels are segment ids.",
+     {{"input", 'i', true, "samples in stream order, .npy float32/float64 (n x d)"},
+      {"output", 'o', true, "segment id of every row under the final model, int32 .npy (n)"},
+      {"k", 'k', true, "segments made from the first batch"},
+      {"batch-size", 0, true, "rows per batch (default 1000)"},
+      {"decay", 0, true, "forgetting factor per batch in (0, 1] (default 1: running means)"},
+      {"spawn-factor", 0, true, "far = beyond this many RMS distances from every centre (default 3; 0 = never spawn)"},
+      {"spawn-fraction", 0, true, "share of a batch a far group needs to become a segment (default 0.05)"},
+      {"retire-after", 0, true, "retire a segment after this many batches without rows (default 0 = never)"},
+      {"max-clusters", 0, true, "no spawning beyond this many segments (default 4 k)"},
+      {"centroids-out", 0, true, "final centres, float32 .npy (one row per id)"},
+      {"model-out", 0, true, "final state, to resume (segkit container)"}},
+     cluster_streaming_kmeans},
     {{"cluster", "gmm"},
      "-i X.npy -o labels.npy --k K|auto [--covariance full|diag|spherical|tied] [--max-iter N] [--tol T] [--reg-covar R] [--n-init N] [--init kmeans|kmeans++] [--init-labels L.npy] [--weights W.npy] [--means-out M.npy] [--proba-out P.npy] [--model-out model.seg]",
      "Gaussian mixture by EM. Reports log_likelihood (mean per sample), bic, aic, n_iter and degenerate components.",

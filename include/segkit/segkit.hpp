@@ -7,6 +7,7 @@
 #include "segkit/cluster/gmm.hpp"
 #include "segkit/cluster/kmeans.hpp"
 #include "segkit/cluster/minibatch_kmeans.hpp"
+#include "segkit/cluster/streaming_kmeans.hpp"
 #include "segkit/core.hpp"
 #include "segkit/distance/kernels.hpp"
 #include "segkit/distance/metrics.hpp"

@@ -191,3 +191,26 @@ TEST_CASE("cli: cluster gmm matches the library; --k auto picks k by BIC (gmm) a
   CHECK(bad_init.status == 2);
   CHECK(bad_init.out.find("unknown --init 'random' (kmeans or kmeans++)") != std::string::npos);
 }
+
+TEST_CASE("cli: cluster streaming-kmeans replays a file as a stream and reports spawned segments", "[cli]") {
+  // 6 batches of 300 rows from 3 blobs, then 6 batches where a fourth blob joins.
+  segkit::matrix<float> x = segkit::matrix<float>::from_shape({3600, 2});
+  segkit::rng r(3);
+  const float cx[4] = {0, 30, 0, -30}, cy[4] = {0, 0, 30, -30};
+  for (std::size_t i = 0; i < 3600; ++i) {
+    const std::size_t c = i < 1800 ? i % 3 : i % 4;
+    x(i, 0) = cx[c] + static_cast<float>(r.normal());
+    x(i, 1) = cy[c] + static_cast<float>(r.normal());
+  }
+  segkit::save_npy(dir() / "s.npy", x);
+  const auto res = run("cluster streaming-kmeans -i " + q(dir() / "s.npy") + " -o " + q(dir() / "sl.npy") + " --k 3 --batch-size 300 --json");
+  REQUIRE(res.status == 0);
+  CHECK(res.out.find("\"n_batches\": 12") != std::string::npos);
+  CHECK(res.out.find("\"ids\": [0, 1, 2, 3]") != std::string::npos);
+  CHECK(res.out.find("\"events\": [{\"batch\": 6, \"spawned\": [3], \"retired\": []}]") != std::string::npos);
+  const auto labels = segkit::load_npy_vector<std::int32_t>(dir() / "sl.npy");
+  for (std::size_t i = 1800; i < 3600; i += 4) CHECK(labels(i + 3) == 3);
+  const auto bad = run("cluster streaming-kmeans -i " + q(dir() / "s.npy") + " -o " + q(dir() / "sl.npy") + " --k 3 --decay 2");
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("decay must be in (0, 1]") != std::string::npos);
+}
