@@ -15,19 +15,27 @@ namespace {
 int index_build(const args& a) {
   if (a.positional().size() != 1) throw usage_error("expected one index type: flat, hnsw or ivf");
   const std::string& type = a.positional()[0];
-  if (type == "hnsw" || type == "ivf") {
-    throw usage_error(fmt::format("index type '{}' is not implemented in this version of segkit (available: flat)", type));
+  if (type == "ivf") throw usage_error("index type 'ivf' is not implemented in this version of segkit (available: flat, hnsw)");
+  if (type != "flat" && type != "hnsw") throw usage_error(fmt::format("unknown index type '{}' (flat, hnsw or ivf)", type));
+  for (const char* o : {"nlist", "quantizer"}) {
+    if (a.has(o)) throw usage_error(fmt::format("--{} applies to ivf indexes only", o));
   }
-  if (type != "flat") throw usage_error(fmt::format("unknown index type '{}' (flat, hnsw or ivf)", type));
-  for (const char* o : {"m", "ef-construction", "nlist", "quantizer"}) {
-    if (a.has(o)) throw usage_error(fmt::format("--{} does not apply to a flat index", o));
+  if (type == "flat") {
+    for (const char* o : {"m", "ef-construction"}) {
+      if (a.has(o)) throw usage_error(fmt::format("--{} does not apply to a flat index", o));
+    }
   }
+  index::any_index::build_options options;
+  options.m = a.get_size("m", options.m);
+  options.ef_construction = a.get_size("ef-construction", options.ef_construction);
+  options.seed = a.get_size("seed", options.seed);
+  options.threads = a.threads();
   if (a.has("attributes")) throw usage_error("--attributes (filtered search) is not implemented in this version of segkit");
   const std::string metric = a.get_or("metric", "l2");
   const auto base = load_npy_matrix<float>(a.get("input"));
   stopwatch watch;
   watch.start();
-  auto index = index::any_index::make(type, metric, base.shape(1));
+  auto index = index::any_index::make(type, metric, base.shape(1), options);
   std::vector<id_type> ids(base.shape(0));
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = i;
   index.add(ids, as_rows<float>(base).view());
@@ -97,8 +105,8 @@ const registrar index_commands({
      {{"input", 'i', true, "base vectors, .npy float32/float64 (n x d)"},
       {"output", 'o', true, "index file to write"},
       {"attributes", 0, true, "CSV of per-row attributes for filtered search"},
-      {"m", 0, true, "hnsw: links per node"},
-      {"ef-construction", 0, true, "hnsw: build candidate list size"},
+      {"m", 0, true, "hnsw: links per node on upper levels, 2m on the lowest (default 16)"},
+      {"ef-construction", 0, true, "hnsw: candidates examined per insertion (default 200)"},
       {"nlist", 0, true, "ivf: number of inverted lists"},
       {"quantizer", 0, true, "ivf: flat, sq8 or pq"}},
      index_build},
@@ -110,7 +118,7 @@ const registrar index_commands({
       {"k", 'k', true, "neighbours per query"},
       {"output", 'o', true, "neighbour row numbers, int64 .npy (nq x k); -1 where none"},
       {"distances-out", 0, true, "distances, float32 .npy (nq x k)"},
-      {"ef", 0, true, "hnsw: search candidate list size"},
+      {"ef", 0, true, "hnsw: search candidate list size, at least k (default max(k, 64))"},
       {"nprobe", 0, true, "ivf: lists to visit"},
       {"filter", 0, true, "attribute filter expression"},
       {"truth", 0, true, "true neighbours, int64 .npy (nq x >= k), to report recall"}},

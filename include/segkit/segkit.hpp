@@ -15,3 +15,4 @@
 #include "segkit/distance/pairwise.hpp"
 #include "segkit/index/any_index.hpp"
 #include "segkit/index/flat.hpp"
+#include "segkit/index/hnsw.hpp"

@@ -80,6 +80,34 @@ TEST_CASE("cli: index build and query agree with the library and report recall",
   CHECK(low.out.find("\"recall\": 1,") == std::string::npos);
 }
 
+TEST_CASE("cli: index build hnsw and query with --ef report recall against the truth", "[cli]") {
+  const auto base = segkit::test::blobs(3000, 12, 10, 21);
+  const auto queries = segkit::test::blobs(100, 12, 10, 22);
+  segkit::save_npy(dir() / "hb.npy", base);
+  segkit::save_npy(dir() / "hq.npy", queries);
+  segkit::index::flat<> exact(12);
+  std::vector<segkit::id_type> ids(3000);
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = i;
+  exact.add(ids, base);
+  xt::xtensor<std::int64_t, 2> truth = xt::cast<std::int64_t>(exact.search(queries, 10).ids);
+  segkit::save_npy(dir() / "ht.npy", truth);
+  const auto built = run("index build hnsw -i " + q(dir() / "hb.npy") + " -o " + q(dir() / "h.seg") + " --m 12 --ef-construction 100 --json");
+  REQUIRE(built.status == 0);
+  CHECK(built.out.find("\"type\": \"hnsw\"") != std::string::npos);
+  const auto low = run("index query --index " + q(dir() / "h.seg") + " -q " + q(dir() / "hq.npy") + " -k 10 -o " + q(dir() / "hi.npy") +
+                       " --truth " + q(dir() / "ht.npy") + " --ef 10 --json");
+  const auto high = run("index query --index " + q(dir() / "h.seg") + " -q " + q(dir() / "hq.npy") + " -k 10 -o " + q(dir() / "hi.npy") +
+                        " --truth " + q(dir() / "ht.npy") + " --ef 200 --json");
+  REQUIRE(low.status == 0);
+  REQUIRE(high.status == 0);
+  const auto recall_of = [](const std::string& out) { return std::stod(out.substr(out.find("\"recall\": ") + 10)); };
+  CHECK(recall_of(high.out) >= 0.98);
+  CHECK(recall_of(low.out) <= recall_of(high.out));
+  const auto flat_m = run("index build flat -i " + q(dir() / "hb.npy") + " -o " + q(dir() / "f.seg") + " --m 8");
+  CHECK(flat_m.status == 2);
+  CHECK(flat_m.out.find("--m does not apply to a flat index") != std::string::npos);
+}
+
 TEST_CASE("cli: errors are one line on stderr with a non-zero exit", "[cli]") {
   const auto missing = run("index build flat -i /nonexistent.npy -o x.seg");
   CHECK(missing.status == 1);
@@ -89,9 +117,9 @@ TEST_CASE("cli: errors are one line on stderr with a non-zero exit", "[cli]") {
   CHECK(unknown.status == 2);
   CHECK(unknown.out.find("unknown option '--bogus'") != std::string::npos);
 
-  const auto hnsw = run("index build hnsw -i a.npy -o b.seg");
-  CHECK(hnsw.status == 2);
-  CHECK(hnsw.out.find("not implemented") != std::string::npos);
+  const auto ivf = run("index build ivf -i a.npy -o b.seg");
+  CHECK(ivf.status == 2);
+  CHECK(ivf.out.find("not implemented") != std::string::npos);
 
   segkit::save_npy(dir() / "q3.npy", segkit::test::normal_matrix(3, 5, 1));
   segkit::save_npy(dir() / "b.npy", segkit::test::normal_matrix(30, 4, 1));

@@ -18,6 +18,7 @@
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/index/flat.hpp"
+#include "segkit/index/hnsw.hpp"
 
 namespace segkit::index {
 
@@ -47,36 +48,55 @@ class any_index {
   explicit any_index(I index, std::string type_name = "custom", std::string metric_name = "custom")
       : impl_(std::make_unique<model<I>>(std::move(index))), type_(std::move(type_name)), metric_(std::move(metric_name)) {}
 
+  /// Build options of the index types that have them (others ignore them).
+  struct build_options {
+    std::size_t m = 16;                 ///< hnsw: links per node
+    std::size_t ef_construction = 200;  ///< hnsw: candidates per insertion
+    std::uint64_t seed = 100;           ///< hnsw: seed of the random levels
+    std::size_t threads = 0;            ///< threads used by add (0 = all)
+  };
+
   /**
-   * @brief A new empty index: `type` "flat" (others as they are added), `metric` by name
-   * ("l2", "sqeuclidean", "cosine", "ip", "manhattan").
-   * @throws segkit::invalid_argument for an unknown type or metric, or dim 0.
+   * @brief A new empty index: `type` "flat" or "hnsw", `metric` by name ("l2", "sqeuclidean",
+   * "cosine", "ip", "manhattan").
+   * @throws segkit::invalid_argument for an unknown type or metric, dim 0, or bad options.
    */
-  static any_index make(std::string_view type, std::string_view metric, std::size_t dim) {
-    if (type != "flat") segkit::detail::throw_invalid("segkit::index::any_index", fmt::format("unknown index type '{}' (available: flat)", type));
-    return distance::visit_metric(metric, [&](auto m) {
-      return any_index(flat<decltype(m)>(dim, m), "flat", std::string(decltype(m)::name));
-    });
+  static any_index make(std::string_view type, std::string_view metric, std::size_t dim) { return make(type, metric, dim, build_options{}); }
+
+  /// make() with build options.
+  static any_index make(std::string_view type, std::string_view metric, std::size_t dim, const build_options& options) {
+    if (type == "flat") {
+      return distance::visit_metric(metric, [&](auto m) { return any_index(flat<decltype(m)>(dim, m), "flat", std::string(decltype(m)::name)); });
+    }
+    if (type == "hnsw") {
+      return distance::visit_metric(metric, [&](auto m) {
+        using H = hnsw<decltype(m)>;
+        return any_index(H(dim, typename H::build_params{options.m, options.ef_construction, options.seed, options.threads}, m), "hnsw",
+                         std::string(decltype(m)::name));
+      });
+    }
+    segkit::detail::throw_invalid("segkit::index::any_index", fmt::format("unknown index type '{}' (available: flat, hnsw)", type));
   }
 
   /// Loads any index file written by segkit, whatever its type and metric.
   static any_index load(const std::filesystem::path& path) {
     const container_reader file(path, "segkit.index.");
-    if (file.kind() == detail::flat_kind) {
-      byte_reader meta(file.section("meta"), file);
-      (void)meta.get<std::uint32_t>();
-      const std::string metric = meta.get_string();
-      bool known = false;
-      for (auto name : distance::metric_names) known |= (name == metric);
-      if (!known) file.fail(fmt::format("unknown metric '{}'", metric));
-      return distance::visit_metric(metric, [&](auto m) {
-        return any_index(flat<decltype(m)>::load(file), "flat", std::string(decltype(m)::name));
-      });
-    }
-    file.fail(fmt::format("unknown index kind '{}'", file.kind()));
+    const bool is_flat = file.kind() == detail::flat_kind, is_hnsw = file.kind() == detail::hnsw_kind;
+    if (!is_flat && !is_hnsw) file.fail(fmt::format("unknown index kind '{}'", file.kind()));
+    byte_reader meta(file.section("meta"), file);
+    (void)meta.get<std::uint32_t>();  // every index starts its meta with version and metric name
+    const std::string metric = meta.get_string();
+    bool known = false;
+    for (auto name : distance::metric_names) known |= (name == metric);
+    if (!known) file.fail(fmt::format("unknown metric '{}'", metric));
+    return distance::visit_metric(metric, [&](auto m) {
+      using M = decltype(m);
+      if (is_flat) return any_index(flat<M>::load(file), "flat", std::string(M::name));
+      return any_index(hnsw<M>::load(file), "hnsw", std::string(M::name));
+    });
   }
 
-  /// Index type name ("flat", ...).
+  /// Index type name ("flat", "hnsw", or the name given to the constructor).
   [[nodiscard]] const std::string& type() const noexcept { return type_; }
   /// Metric name.
   [[nodiscard]] const std::string& metric() const noexcept { return metric_; }
