@@ -100,15 +100,20 @@ struct graph_candidate {
   std::uint32_t slot;
 };
 
-// Orders by distance, then slot, so that every choice is deterministic.
-template <class T>
-constexpr bool closer(const graph_candidate<T>& a, const graph_candidate<T>& b) noexcept {
-  return a.dist < b.dist || (a.dist == b.dist && a.slot < b.slot);
-}
-template <class T>
-constexpr bool farther(const graph_candidate<T>& a, const graph_candidate<T>& b) noexcept {
-  return closer(b, a);
-}
+// Orders by distance, then slot, so that every choice is deterministic. Function objects (not
+// function pointers) so that the heap operations inline them.
+struct closer {
+  template <class T>
+  constexpr bool operator()(const graph_candidate<T>& a, const graph_candidate<T>& b) const noexcept {
+    return a.dist < b.dist || (a.dist == b.dist && a.slot < b.slot);
+  }
+};
+struct farther {
+  template <class T>
+  constexpr bool operator()(const graph_candidate<T>& a, const graph_candidate<T>& b) const noexcept {
+    return closer{}(b, a);
+  }
+};
 }  // namespace detail
 
 /**
@@ -118,12 +123,13 @@ constexpr bool farther(const graph_candidate<T>& a, const graph_candidate<T>& b)
  * pruned candidates).
  *
  * **Deterministic parallel build.** Vectors are inserted in batches. The first ones go in one at
- * a time; later batches hold at most 1/8 of the graph (and at most 2,048 vectors). All vectors of
- * a batch search the graph as it was before the batch, in parallel, and choose their neighbours;
- * then each existing node receiving new reverse links merges them with its own (pruned with the same
- * heuristic when over capacity), nodes in parallel, candidates in insertion order. Batch
- * boundaries and random levels depend only on the insertion order and the seed, so the graph —
- * and every search result — is the same for any thread count.
+ * a time; later batches hold at most 1/32 of the graph (and at most 64 vectors). All vectors of
+ * a batch search the graph as it was before the batch, in parallel, and choose their neighbours
+ * among what they found plus the other members of the batch; then each node receiving new reverse
+ * links merges them with its own (pruned with the same heuristic when over capacity), nodes in
+ * parallel, candidates in insertion order. Batch boundaries and random levels depend only on the
+ * insertion order and the seed, so the graph — and every search result — is the same for any
+ * thread count.
  *
  * **Filters** are evaluated during the walk: rejected (and removed) nodes are still traversed,
  * never returned; the walk continues until ef accepted nodes are found or the reachable graph is
@@ -455,25 +461,29 @@ class hnsw {
     frontier.push_back({d0, start});
     if (accept(start)) top.push_back({d0, start});
     while (!frontier.empty()) {
-      std::pop_heap(frontier.begin(), frontier.end(), detail::farther<T>);  // closest last
+      std::pop_heap(frontier.begin(), frontier.end(), detail::farther{});  // closest last
       const cand c = frontier.back();
       frontier.pop_back();
       if (top.size() >= ef && c.dist > top.front().dist) break;
       const slot_t* list = links(c.slot, level);
       const slot_t count = list[0];
+      // Fetch the first neighbours' vectors ahead of use; each iteration then asks for the one
+      // `ahead` places further on.
+      constexpr slot_t ahead = 3;
+      for (slot_t j = 1; j <= std::min<slot_t>(count, ahead); ++j) __builtin_prefetch(vec(list[j]));
       for (slot_t j = 1; j <= count; ++j) {
-        if (j + 1 <= count) __builtin_prefetch(vec(list[j + 1]));
+        if (j + ahead <= count) __builtin_prefetch(vec(list[j + ahead]));
         const slot_t nb = list[j];
         if (!seen.first_visit(nb)) continue;
         const T d = dist(q, nb);
         if (top.size() < ef || d < top.front().dist) {
           frontier.push_back({d, nb});
-          std::push_heap(frontier.begin(), frontier.end(), detail::farther<T>);
+          std::push_heap(frontier.begin(), frontier.end(), detail::farther{});
           if (accept(nb)) {
             top.push_back({d, nb});
-            std::push_heap(top.begin(), top.end(), detail::closer<T>);  // farthest at front
+            std::push_heap(top.begin(), top.end(), detail::closer{});  // farthest at front
             if (top.size() > ef) {
-              std::pop_heap(top.begin(), top.end(), detail::closer<T>);
+              std::pop_heap(top.begin(), top.end(), detail::closer{});
               top.pop_back();
             }
           }
@@ -545,7 +555,7 @@ class hnsw {
         ++at;
         continue;
       }
-      const std::size_t batch = std::clamp<std::size_t>(at / 8, 1, 2048);
+      const std::size_t batch = std::clamp<std::size_t>(at / 32, 1, 64);
       const std::size_t end = std::min(first + n, at + batch);
       link_batch(static_cast<slot_t>(at), static_cast<slot_t>(end), ex);
       at = end;
@@ -560,17 +570,28 @@ class hnsw {
     parallel_for(ex, count, 8, [&](std::size_t i0, std::size_t i1, std::size_t) {
       std::vector<cand> top, frontier;
       const auto everyone = [](slot_t) { return true; };
+      std::vector<cand> peers, pool;
       for (std::size_t i = i0; i < i1; ++i) {
         const auto s = static_cast<slot_t>(b + i);
         const T* q = vec(s);
         const int lv = std::min(level_[s], top_level);
         slot_t ep = descend(q, lv + 1);
         chosen[i].resize(static_cast<std::size_t>(lv) + 1);
+        // The other members of the batch are candidates too (they cannot be found in the graph
+        // yet): without them, near-duplicates inserted together would never link to each other.
+        peers.clear();
+        for (slot_t u = b; u < e; ++u) {
+          if (u != s) peers.push_back({dist(q, u), u});
+        }
         for (int l = lv; l >= 0; --l) {
           walk(q, ep, p_.ef_construction, l, everyone, top, frontier);
           // Next level starts from the closest node found here.
-          ep = std::min_element(top.begin(), top.end(), detail::closer<T>)->slot;
-          chosen[i][static_cast<std::size_t>(l)] = select(top, p_.m);  // m out-links per level, as in the paper
+          ep = std::min_element(top.begin(), top.end(), detail::closer{})->slot;
+          pool.assign(top.begin(), top.end());
+          for (const auto& c : peers) {
+            if (level_[c.slot] >= l) pool.push_back(c);
+          }
+          chosen[i][static_cast<std::size_t>(l)] = select(pool, p_.m);  // m out-links per level, as in the paper
         }
       }
     });
