@@ -1,9 +1,12 @@
 // `segkit index build|query`: build an index from a .npy matrix, query it, measure recall.
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <segkit/core/csv.hpp>
 #include <segkit/core/npy.hpp>
 #include <segkit/index/any_index.hpp>
 
@@ -30,15 +33,19 @@ int index_build(const args& a) {
   options.ef_construction = a.get_size("ef-construction", options.ef_construction);
   options.seed = a.get_size("seed", options.seed);
   options.threads = a.threads();
-  if (a.has("attributes")) throw usage_error("--attributes (filtered search) is not implemented in this version of segkit");
   const std::string metric = a.get_or("metric", "l2");
   const auto base = load_npy_matrix<float>(a.get("input"));
+  std::shared_ptr<const index::attribute_table> attributes;
+  if (a.has("attributes")) {  // column "id" = row of base.npy
+    attributes = std::make_shared<const index::attribute_table>(index::attribute_table::from_csv(read_csv(a.get("attributes"))));
+  }
   stopwatch watch;
   watch.start();
   auto index = index::any_index::make(type, metric, base.shape(1), options);
   std::vector<id_type> ids(base.shape(0));
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = i;
   index.add(ids, as_rows<float>(base).view());
+  if (attributes) index.set_attributes(attributes);
   watch.stop();
   index.save(a.get("output"));
   json_object j;
@@ -50,7 +57,6 @@ int index_build(const args& a) {
 }
 
 int index_query(const args& a) {
-  if (a.has("filter")) throw usage_error("--filter (filtered search) is not implemented in this version of segkit");
   auto index = index::any_index::load(a.get("index"));
   if (a.has("metric") && a.get("metric") != index.metric()) {
     throw usage_error(fmt::format("--metric {} differs from the index's metric '{}'", a.get("metric"), index.metric()));
@@ -63,7 +69,12 @@ int index_query(const args& a) {
   p.nprobe = a.get_size("nprobe", 0);
   stopwatch watch;
   watch.start();
-  const auto result = index.search(as_rows<float>(queries).view(), k, p);
+  std::optional<index::attribute_filter> filter;
+  if (a.has("filter")) {
+    if (!index.attributes()) throw usage_error("--filter needs attributes: build the index with --attributes attrs.csv");
+    filter = index::attribute_filter::parse(a.get("filter"), index.attributes());
+  }
+  const auto result = filter ? index.search(as_rows<float>(queries).view(), k, p, *filter) : index.search(as_rows<float>(queries).view(), k, p);
   watch.stop();
   const std::size_t nq = queries.shape(0);
   xt::xtensor<std::int64_t, 2> ids = xt::xtensor<std::int64_t, 2>::from_shape({nq, k});
@@ -104,7 +115,7 @@ const registrar index_commands({
      "Build an index over the rows of a .npy matrix (row i gets id i).",
      {{"input", 'i', true, "base vectors, .npy float32/float64 (n x d)"},
       {"output", 'o', true, "index file to write"},
-      {"attributes", 0, true, "CSV of per-row attributes for filtered search"},
+      {"attributes", 0, true, "CSV of attributes: column id = row of base.npy, other columns int/double/string/timestamp (header name:type, or inferred); stored in the index"},
       {"m", 0, true, "hnsw: links per node on upper levels, 2m on the lowest (default 16)"},
       {"ef-construction", 0, true, "hnsw: candidates examined per insertion (default 200)"},
       {"nlist", 0, true, "ivf: number of inverted lists"},
@@ -120,7 +131,7 @@ const registrar index_commands({
       {"distances-out", 0, true, "distances, float32 .npy (nq x k)"},
       {"ef", 0, true, "hnsw: search candidate list size, at least k (default max(k, 64))"},
       {"nprobe", 0, true, "ivf: lists to visit"},
-      {"filter", 0, true, "attribute filter expression"},
+      {"filter", 0, true, "attribute filter, e.g. \"region == 'EU' and last_purchase >= now - 30 days\" (see docs/index_attributes.md)"},
       {"truth", 0, true, "true neighbours, int64 .npy (nq x >= k), to report recall"}},
      index_query},
 });

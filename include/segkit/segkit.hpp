@@ -14,5 +14,6 @@
 #include "segkit/distance/nearest.hpp"
 #include "segkit/distance/pairwise.hpp"
 #include "segkit/index/any_index.hpp"
+#include "segkit/index/attributes.hpp"
 #include "segkit/index/flat.hpp"
 #include "segkit/index/hnsw.hpp"

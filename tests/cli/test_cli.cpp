@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "support/data.hpp"
@@ -103,6 +104,27 @@ TEST_CASE("cli: index build hnsw and query with --ef report recall against the t
   const auto recall_of = [](const std::string& out) { return std::stod(out.substr(out.find("\"recall\": ") + 10)); };
   CHECK(recall_of(high.out) >= 0.98);
   CHECK(recall_of(low.out) <= recall_of(high.out));
+  // Attributes and a filter: every returned row passes it, and bad expressions are refused.
+  std::string csv = "id,region\n";
+  for (std::size_t i = 0; i < 3000; ++i) csv += std::to_string(i) + (i % 3 == 0 ? ",EU\n" : ",US\n");
+  {
+    std::ofstream f(dir() / "attrs.csv");
+    f << csv;
+  }
+  REQUIRE(run("index build hnsw -i " + q(dir() / "hb.npy") + " -o " + q(dir() / "ha.seg") + " --attributes " + q(dir() / "attrs.csv") + " --quiet").status == 0);
+  const auto eu = run("index query --index " + q(dir() / "ha.seg") + " -q " + q(dir() / "hq.npy") + " -k 5 -o " + q(dir() / "he.npy") +
+                      " --filter \"region == 'EU'\" --json");
+  REQUIRE(eu.status == 0);
+  const auto eu_ids = segkit::load_npy_matrix<std::int64_t>(dir() / "he.npy");
+  for (const auto id : eu_ids) CHECK(id % 3 == 0);
+  const auto typo = run("index query --index " + q(dir() / "ha.seg") + " -q " + q(dir() / "hq.npy") + " -k 5 -o " + q(dir() / "he.npy") +
+                        " --filter \"regoin == 'EU'\"");
+  CHECK(typo.status == 1);
+  CHECK(typo.out.find("unknown attribute 'regoin'") != std::string::npos);
+  const auto none = run("index query --index " + q(dir() / "h.seg") + " -q " + q(dir() / "hq.npy") + " -k 5 -o " + q(dir() / "he.npy") +
+                        " --filter \"region == 'EU'\"");
+  CHECK(none.status == 2);
+  CHECK(none.out.find("--filter needs attributes") != std::string::npos);
   const auto flat_m = run("index build flat -i " + q(dir() / "hb.npy") + " -o " + q(dir() / "f.seg") + " --m 8");
   CHECK(flat_m.status == 2);
   CHECK(flat_m.out.find("--m does not apply to a flat index") != std::string::npos);

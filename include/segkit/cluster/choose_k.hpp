@@ -78,11 +78,8 @@ struct k_sweep {
  */
 template <class T = float, class E>
 k_sweep kmeans_sweep(const E& x, std::size_t k_min, std::size_t k_max, kmeans_params base = {}) {
-  const char* comp = "segkit::cluster::kmeans_sweep";
-  if (k_min == 0) segkit::detail::throw_invalid(comp, "k_min must be at least 1");
-  if (k_min > k_max) segkit::detail::throw_invalid(comp, fmt::format("k_min ({}) exceeds k_max ({})", k_min, k_max));
   const auto rows = as_rows<T>(x);
-  if (k_max > rows->rows()) segkit::detail::throw_invalid(comp, fmt::format("k_max ({}) exceeds the number of samples ({})", k_max, rows->rows()));
+  detail::check_k_range("segkit::cluster::kmeans_sweep", k_min, k_max, rows.view().rows());
   base.initial_centres = {};
   k_sweep sweep;
   std::vector<double> ks, inertia;

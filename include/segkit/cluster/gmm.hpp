@@ -1097,11 +1097,8 @@ struct gmm_sweep_result {
  */
 template <class T = float, class E>
 gmm_sweep_result gmm_sweep(const E& x, std::size_t k_min, std::size_t k_max, gmm_params base = {}) {
-  const char* comp = "segkit::cluster::gmm_sweep";
-  if (k_min == 0) segkit::detail::throw_invalid(comp, "k_min must be at least 1");
-  if (k_min > k_max) segkit::detail::throw_invalid(comp, fmt::format("k_min ({}) exceeds k_max ({})", k_min, k_max));
   const auto rows = as_rows<T>(x);
-  if (k_max > rows.view().rows()) segkit::detail::throw_invalid(comp, fmt::format("k_max ({}) exceeds the number of samples ({})", k_max, rows.view().rows()));
+  detail::check_k_range("segkit::cluster::gmm_sweep", k_min, k_max, rows.view().rows());
   base.initial_labels = {};
   base.initial_means = {};
   gmm_sweep_result out;

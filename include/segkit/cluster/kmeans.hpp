@@ -321,6 +321,14 @@ matrix<T> random_centres(const lloyd_state<T>& s, std::size_t k, rng& r) {
   return centres;
 }
 
+// After an assignment that skipped rows by distance bounds: relocating empty clusters ranks rows
+// by their distance to their centre, so then those distances are computed exactly.
+template <class T>
+void finish_bounded_step(const lloyd_state<T>& s, const lloyd_partial& part, const matrix<T>& centres, const label_type* labels, T* dist) {
+  if (std::none_of(part.weights.begin(), part.weights.end(), [](double w) { return w <= 0.0; })) return;
+  for (std::size_t i = 0; i < s.x.rows(); ++i) dist[i] = distance::squared_l2(s.x.row(i), &centres(static_cast<std::size_t>(labels[i]), 0), s.x.cols());
+}
+
 // Hamerly's bounds (G. Hamerly, "Making k-means even faster", SDM 2010): per row an upper bound
 // u on the distance to its centre and a lower bound l on the distance to any other centre; a row
 // is re-examined only when u exceeds max(l, half the distance from its centre to the nearest
@@ -406,10 +414,7 @@ class hamerly_assigner {
           return p;
         },
         lloyd_partial::merge);
-    // Relocating empty clusters ranks rows by their distance to their centre: exact values, then.
-    if (std::any_of(part.weights.begin(), part.weights.end(), [](double w) { return w <= 0.0; })) {
-      for (std::size_t i = 0; i < n; ++i) dist[i] = distance::squared_l2(s_.x.row(i), &centres(static_cast<std::size_t>(labels[i]), 0), d);
-    }
+    finish_bounded_step(s_, part, centres, labels, dist);
     previous_ = centres;
     return part;
   }
@@ -503,9 +508,7 @@ class elkan_assigner {
           return p;
         },
         lloyd_partial::merge);
-    if (std::any_of(part.weights.begin(), part.weights.end(), [](double w) { return w <= 0.0; })) {
-      for (std::size_t i = 0; i < n; ++i) dist[i] = distance::squared_l2(s_.x.row(i), &centres(static_cast<std::size_t>(labels[i]), 0), d);
-    }
+    finish_bounded_step(s_, part, centres, labels, dist);
     previous_ = centres;
     return part;
   }
@@ -567,6 +570,13 @@ std::vector<double> checked_weights(const matrix_view<T>& x, std::size_t k, std:
     if (!(total > 0.0)) throw_invalid(comp, "all sample weights are zero");
   }
   return w;
+}
+
+// The k range of a sweep over n rows: 1 <= k_min <= k_max <= n.
+inline void check_k_range(const char* comp, std::size_t k_min, std::size_t k_max, std::size_t n) {
+  if (k_min == 0) segkit::detail::throw_invalid(comp, "k_min must be at least 1");
+  if (k_min > k_max) segkit::detail::throw_invalid(comp, fmt::format("k_min ({}) exceeds k_max ({})", k_min, k_max));
+  if (k_max > n) segkit::detail::throw_invalid(comp, fmt::format("k_max ({}) exceeds the number of samples ({})", k_max, n));
 }
 
 template <class T>

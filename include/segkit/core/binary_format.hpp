@@ -17,6 +17,7 @@
 #include <bit>
 #include <utility>
 #include <cstddef>
+#include <deque>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -78,6 +79,17 @@ class container_writer {
     static_assert(std::is_trivially_copyable_v<T>);
     add(std::move(tag), {reinterpret_cast<const char*>(values.data()), values.size_bytes()});
   }
+  /// add() that keeps its own copy of the bytes (for data that does not outlive commit()).
+  void add_copy(std::string tag, std::span<const char> bytes) {
+    owned_.emplace_back(bytes.begin(), bytes.end());
+    add(std::move(tag), owned_.back());
+  }
+  /// add_array() that keeps its own copy of the values.
+  template <class T>
+  void add_array_copy(std::string tag, std::span<const T> values) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    add_copy(std::move(tag), {reinterpret_cast<const char*>(values.data()), values.size_bytes()});
+  }
 
   /// Writes the file: temporary file, fsync, rename.
   void commit(const std::filesystem::path& path) const {
@@ -128,6 +140,7 @@ class container_writer {
   };
   std::string kind_;
   std::vector<section> sections_;
+  std::deque<std::vector<char>> owned_;  // bytes of add_copy(); a deque keeps them in place as it grows
 };
 
 /**

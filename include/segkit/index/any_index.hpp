@@ -110,8 +110,18 @@ class any_index {
   [[nodiscard]] knn_result<float> search(matrix_view<float> q, std::size_t k, const search_params& p) const {
     return impl_->search(q, k, p, {});
   }
+  /// Search with an attribute filter (its selectivity estimate reaches the index's planner).
+  [[nodiscard]] knn_result<float> search(matrix_view<float> q, std::size_t k, const search_params& p, const attribute_filter& f) const {
+    return impl_->search_attributes(q, k, p, f);
+  }
+  /// Attaches per-id attributes (saved with the index). @throws segkit::invalid_argument if the index type cannot hold them.
+  void set_attributes(std::shared_ptr<const attribute_table> table) { impl_->set_attributes(std::move(table)); }
+  /// The attached attributes, or nullptr.
+  [[nodiscard]] std::shared_ptr<const attribute_table> attributes() const { return impl_->attributes(); }
+
   /// Search with a filter `bool(id_type)`.
   template <class Filter>
+    requires(!std::is_same_v<std::decay_t<Filter>, attribute_filter>)
   [[nodiscard]] knn_result<float> search(matrix_view<float> q, std::size_t k, const search_params& p, Filter&& f) const {
     if constexpr (std::is_same_v<std::decay_t<Filter>, accept_all>) {
       return impl_->search(q, k, p, {});
@@ -127,6 +137,9 @@ class any_index {
     virtual bool remove(id_type) = 0;
     virtual knn_result<float> search(matrix_view<float>, std::size_t, const search_params&,
                                      const std::function<bool(id_type)>&) const = 0;
+    virtual knn_result<float> search_attributes(matrix_view<float>, std::size_t, const search_params&, const attribute_filter&) const = 0;
+    virtual void set_attributes(std::shared_ptr<const attribute_table>) = 0;
+    virtual std::shared_ptr<const attribute_table> attributes() const = 0;
     virtual std::size_t size() const = 0;
     virtual std::size_t dim() const = 0;
     virtual void save(const std::filesystem::path&) const = 0;
@@ -137,8 +150,7 @@ class any_index {
     explicit model(I i) : index(std::move(i)) {}
     void add(std::span<const id_type> ids, matrix_view<float> rows) override { index.add(ids, rows); }
     bool remove(id_type id) override { return index.remove(id); }
-    knn_result<float> search(matrix_view<float> q, std::size_t k, const search_params& p,
-                             const std::function<bool(id_type)>& f) const override {
+    typename I::search_params own_params(const search_params& p) const {
       typename I::search_params ip{};
       if constexpr (requires { ip.threads = p.threads; }) ip.threads = p.threads;
       if constexpr (requires { ip.ef = p.ef; }) {
@@ -147,8 +159,29 @@ class any_index {
       if constexpr (requires { ip.nprobe = p.nprobe; }) {
         if (p.nprobe != 0) ip.nprobe = p.nprobe;
       }
-      if (!f) return index.search(q, k, ip, accept_all{});
-      return index.search(q, k, ip, [&f](id_type id) { return f(id); });
+      return ip;
+    }
+    knn_result<float> search(matrix_view<float> q, std::size_t k, const search_params& p,
+                             const std::function<bool(id_type)>& f) const override {
+      if (!f) return index.search(q, k, own_params(p), accept_all{});
+      return index.search(q, k, own_params(p), [&f](id_type id) { return f(id); });
+    }
+    knn_result<float> search_attributes(matrix_view<float> q, std::size_t k, const search_params& p, const attribute_filter& f) const override {
+      return index.search(q, k, own_params(p), f);
+    }
+    void set_attributes(std::shared_ptr<const attribute_table> table) override {
+      if constexpr (requires { index.set_attributes(table); }) {
+        index.set_attributes(std::move(table));
+      } else {
+        segkit::detail::throw_invalid("segkit::index::any_index", "this index type cannot hold attributes");
+      }
+    }
+    std::shared_ptr<const attribute_table> attributes() const override {
+      if constexpr (requires { index.attributes(); }) {
+        return index.attributes();
+      } else {
+        return nullptr;
+      }
     }
     std::size_t size() const override { return index.size(); }
     std::size_t dim() const override { return index.dim(); }

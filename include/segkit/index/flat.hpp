@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -26,6 +27,8 @@
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/types.hpp"
 #include "segkit/distance/metrics.hpp"
+#include "segkit/index/attributes.hpp"
+#include "segkit/index/detail/checks.hpp"
 #include "segkit/distance/pairwise.hpp"
 #include "segkit/index/detail/topk.hpp"
 
@@ -77,6 +80,10 @@ class flat {
   [[nodiscard]] const Metric& metric() const noexcept { return metric_; }
   /// True if a vector with this id is stored.
   [[nodiscard]] bool contains(id_type id) const noexcept { return slots_.count(id) != 0; }
+  /// Attaches per-id attributes (saved with the index; used by attribute_filter searches).
+  void set_attributes(std::shared_ptr<const attribute_table> table) { attributes_ = std::move(table); }
+  /// The attached attributes, or nullptr.
+  [[nodiscard]] const std::shared_ptr<const attribute_table>& attributes() const noexcept { return attributes_; }
   /// Ids in storage order (storage order changes when vectors are removed).
   [[nodiscard]] std::span<const id_type> ids() const noexcept { return ids_; }
   /// The stored vectors, in the order of ids().
@@ -88,13 +95,8 @@ class flat {
    * id is repeated, already stored, or equal to segkit::no_id. Nothing is stored on error.
    */
   void add(std::span<const id_type> ids, matrix_view<T> rows) {
-    check_rows(ids, rows, "add");
-    std::unordered_set<id_type> fresh;
-    fresh.reserve(ids.size());
-    for (auto id : ids) {
-      if (contains(id)) segkit::detail::throw_invalid("segkit::index::flat::add", fmt::format("id {} is already stored (use upsert to replace it)", id));
-      if (!fresh.insert(id).second) segkit::detail::throw_invalid("segkit::index::flat::add", fmt::format("id {} appears twice in one call", id));
-    }
+    detail::check_rows<T>("segkit::index::flat::add", ids, rows, dim_);
+    detail::check_ids("segkit::index::flat::add", ids, [this](id_type id) { return contains(id); }, true);
     append(ids, rows);
   }
   /// add() for any 2-D xtensor expression.
@@ -109,11 +111,8 @@ class flat {
    * @throws segkit::invalid_argument as add() does (except for ids already stored).
    */
   void upsert(std::span<const id_type> ids, matrix_view<T> rows) {
-    check_rows(ids, rows, "upsert");
-    std::unordered_set<id_type> seen;
-    for (auto id : ids) {
-      if (!seen.insert(id).second) segkit::detail::throw_invalid("segkit::index::flat::upsert", fmt::format("id {} appears twice in one call", id));
-    }
+    detail::check_rows<T>("segkit::index::flat::upsert", ids, rows, dim_);
+    detail::check_ids("segkit::index::flat::upsert", ids, [](id_type) { return false; }, false);
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (auto it = slots_.find(ids[i]); it != slots_.end()) {
         std::copy_n(rows.row(i), dim_, data_.data() + it->second * dim_);
@@ -161,7 +160,7 @@ class flat {
   template <class Filter>
   [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params,
                                      Filter&& filter) const {
-    check_query(queries, k);
+    detail::check_queries<T>("segkit::index::flat::search", queries, k, dim_);
     const std::size_t nq = queries.rows();
     const std::size_t n = size();
     knn_result<T> out{xt::xtensor<id_type, 2>::from_shape({nq, k}), xt::xtensor<T, 2>::from_shape({nq, k})};
@@ -269,6 +268,7 @@ class flat {
     w.add("meta", meta.bytes());
     w.add_array<id_type>("ids", ids_);
     w.add_array<T>("vectors", data_);
+    if (attributes_) attributes_->write(w);
     w.commit(path);
   }
 
@@ -307,28 +307,13 @@ class flat {
       if (id == no_id || !seen.insert(id).second) file.fail(fmt::format("id {} is invalid or repeated", id));
     }
     index.append(ids, rows);
+    if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
     return index;
   }
 
  private:
   // Metrics whose matrix-product form needs per-row norms (see distance::row_norm_terms).
   static constexpr bool uses_terms = distance::needs_norm_terms<Metric>();
-
-  void check_rows(std::span<const id_type> ids, const matrix_view<T>& rows, const char* op) const {
-    const std::string component = fmt::format("segkit::index::flat::{}", op);
-    if (ids.size() != rows.rows()) segkit::detail::throw_invalid(component, fmt::format("{} ids for {} rows", ids.size(), rows.rows()));
-    if (rows.rows() != 0 && rows.cols() != dim_) segkit::detail::throw_invalid(component, fmt::format("rows have {} columns, the index has dimension {}", rows.cols(), dim_));
-    for (auto id : ids) {
-      if (id == no_id) segkit::detail::throw_invalid(component, "id 2^64-1 is reserved (segkit::no_id)");
-    }
-    require_finite<T>(component, "rows", rows);
-  }
-
-  void check_query(const matrix_view<T>& q, std::size_t k) const {
-    if (k == 0) segkit::detail::throw_invalid("segkit::index::flat::search", "k must be at least 1");
-    if (q.rows() != 0 && q.cols() != dim_) segkit::detail::throw_invalid("segkit::index::flat::search", fmt::format("queries have {} columns, the index has dimension {}", q.cols(), dim_));
-    require_finite<T>("segkit::index::flat::search", "queries", q);
-  }
 
   void append(std::span<const id_type> ids, const matrix_view<T>& rows) {
     const std::size_t first = ids_.size();
@@ -353,6 +338,7 @@ class flat {
   std::vector<id_type> ids_;
   std::vector<T> terms_;   // per-row norm terms for the matrix-product path
   std::unordered_map<id_type, std::size_t> slots_;
+  std::shared_ptr<const attribute_table> attributes_;  // optional per-id attributes
 };
 
 static_assert(segkit::neighbor_index<flat<>>);

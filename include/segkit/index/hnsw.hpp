@@ -10,11 +10,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -30,6 +30,8 @@
 #include "segkit/core/types.hpp"
 #include "segkit/distance/kernels.hpp"
 #include "segkit/distance/metrics.hpp"
+#include "segkit/index/attributes.hpp"
+#include "segkit/index/detail/checks.hpp"
 
 namespace segkit::index {
 
@@ -169,8 +171,9 @@ class hnsw {
 
   /// Per-search parameters.
   struct search_params {
-    std::size_t ef = 0;       ///< candidates kept during the walk (at least k); 0 = max(k, 64)
-    std::size_t threads = 0;  ///< 0 = all hardware threads; results do not depend on it
+    std::size_t ef = 0;         ///< candidates kept during the walk (at least k); 0 = max(k, 64)
+    std::size_t threads = 0;    ///< 0 = all hardware threads; results do not depend on it
+    double exact_below = 0.02;  ///< a filter reporting selectivity() below this is answered by an exact scan of the matching vectors
   };
 
   /// An empty index. @throws segkit::invalid_argument if dim is 0, m < 2 or ef_construction is 0.
@@ -189,6 +192,10 @@ class hnsw {
   [[nodiscard]] const Metric& metric() const noexcept { return metric_; }           ///< the metric
   [[nodiscard]] const build_params& params() const noexcept { return p_; }          ///< build parameters
   [[nodiscard]] bool contains(id_type id) const noexcept { return slots_.count(id) != 0; }  ///< true if id is stored
+  /// Attaches per-id attributes (saved with the index; used by attribute_filter searches).
+  void set_attributes(std::shared_ptr<const attribute_table> table) { attributes_ = std::move(table); }
+  /// The attached attributes, or nullptr.
+  [[nodiscard]] const std::shared_ptr<const attribute_table>& attributes() const noexcept { return attributes_; }
 
   /**
    * @brief Inserts `rows` under `ids` (one id per row), in row order.
@@ -196,12 +203,8 @@ class hnsw {
    * is repeated, already stored or segkit::no_id. Nothing is stored on error.
    */
   void add(std::span<const id_type> ids, matrix_view<T> rows) {
-    check_rows(ids, rows, "add");
-    std::unordered_set<id_type> fresh;
-    for (auto id : ids) {
-      if (contains(id)) segkit::detail::throw_invalid("segkit::index::hnsw::add", fmt::format("id {} is already stored (use upsert to replace it)", id));
-      if (!fresh.insert(id).second) segkit::detail::throw_invalid("segkit::index::hnsw::add", fmt::format("id {} appears twice in one call", id));
-    }
+    detail::check_rows<T>("segkit::index::hnsw::add", ids, rows, dim_);
+    detail::check_ids("segkit::index::hnsw::add", ids, [this](id_type id) { return contains(id); }, true);
     if (ids_.size() + ids.size() > std::numeric_limits<slot_t>::max() - 1) {
       segkit::detail::throw_invalid("segkit::index::hnsw::add", "the index would exceed 2^32 - 2 nodes");
     }
@@ -217,11 +220,8 @@ class hnsw {
 
   /// Inserts rows under ids, replacing the vectors of ids already stored. Errors as add().
   void upsert(std::span<const id_type> ids, matrix_view<T> rows) {
-    check_rows(ids, rows, "upsert");
-    std::unordered_set<id_type> seen;
-    for (auto id : ids) {
-      if (!seen.insert(id).second) segkit::detail::throw_invalid("segkit::index::hnsw::upsert", fmt::format("id {} appears twice in one call", id));
-    }
+    detail::check_rows<T>("segkit::index::hnsw::upsert", ids, rows, dim_);
+    detail::check_ids("segkit::index::hnsw::upsert", ids, [](id_type) { return false; }, false);
     for (auto id : ids) remove(id);
     add(ids, rows);
   }
@@ -270,17 +270,23 @@ class hnsw {
    */
   template <class Filter>
   [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params, Filter&& filter) const {
-    const char* comp = "segkit::index::hnsw::search";
-    if (k == 0) segkit::detail::throw_invalid(comp, "k must be at least 1");
-    if (queries.rows() != 0 && queries.cols() != dim_) segkit::detail::throw_invalid(comp, fmt::format("queries have {} columns, the index has dimension {}", queries.cols(), dim_));
-    require_finite<T>(comp, "queries", queries);
+    detail::check_queries<T>("segkit::index::hnsw::search", queries, k, dim_);
     const std::size_t nq = queries.rows();
     knn_result<T> out{xt::xtensor<id_type, 2>::from_shape({nq, k}), xt::xtensor<T, 2>::from_shape({nq, k})};
     out.ids.fill(no_id);
     out.distances.fill(Metric::higher_is_closer ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity());
     if (nq == 0 || slots_.empty()) return out;
-    const std::size_t ef = std::max(k, params.ef != 0 ? params.ef : std::size_t{64});
     executor ex(params.threads);
+    // The planner: a selective filter (one that can estimate its selectivity, as attribute_filter
+    // does) would make the walk visit most of the graph; scanning the matching vectors is exact
+    // and cheaper then.
+    if constexpr (requires { filter.selectivity(); }) {
+      if (filter.selectivity() < params.exact_below) {
+        exact_scan(queries, k, ex, filter, out);
+        return out;
+      }
+    }
+    const std::size_t ef = std::max(k, params.ef != 0 ? params.ef : std::size_t{64});
     parallel_for(ex, nq, 16, [&](std::size_t b, std::size_t e, std::size_t) {
       std::vector<T> q(dim_);
       std::vector<cand> top, frontier;
@@ -332,6 +338,7 @@ class hnsw {
     w.add_array<std::int32_t>("levels", levels);
     w.add_array<std::uint32_t>("links0", links0_);
     w.add_array<std::uint32_t>("upper", upper);
+    if (attributes_) attributes_->write(w);
     w.commit(path);
   }
 
@@ -400,6 +407,7 @@ class hnsw {
     index.entry_ = entry;
     index.max_level_ = max_level;
     index.inserted_ = inserted;
+    if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
     return index;
   }
 
@@ -424,6 +432,40 @@ class hnsw {
         for (std::size_t j = 0; j < dim_; ++j) out[j] /= n;
       }
     }
+  }
+
+  // Exact k nearest among the live nodes passing the filter (the filter is evaluated once per node).
+  template <class Filter>
+  void exact_scan(const matrix_view<T>& queries, std::size_t k, executor& ex, Filter& filter, knn_result<T>& out) const {
+    std::vector<slot_t> match;
+    for (slot_t s = 0; s < ids_.size(); ++s) {
+      if (deleted_[s] == 0 && filter(ids_[s])) match.push_back(s);
+    }
+    parallel_for(ex, queries.rows(), 16, [&](std::size_t b, std::size_t e, std::size_t) {
+      std::vector<T> q(dim_);
+      std::vector<cand> best;
+      const auto by_distance_then_id = [&](const cand& a, const cand& c) { return a.dist < c.dist || (a.dist == c.dist && ids_[a.slot] < ids_[c.slot]); };
+      for (std::size_t i = b; i < e; ++i) {
+        prepare_query(queries.row(i), q.data());
+        best.clear();
+        for (const slot_t s : match) {
+          const cand c{dist(q.data(), s), s};
+          if (best.size() < k) {
+            best.push_back(c);
+            std::push_heap(best.begin(), best.end(), by_distance_then_id);
+          } else if (by_distance_then_id(c, best.front())) {
+            std::pop_heap(best.begin(), best.end(), by_distance_then_id);
+            best.back() = c;
+            std::push_heap(best.begin(), best.end(), by_distance_then_id);
+          }
+        }
+        std::sort_heap(best.begin(), best.end(), by_distance_then_id);
+        for (std::size_t j = 0; j < best.size(); ++j) {
+          out.ids(i, j) = ids_[best[j].slot];
+          out.distances(i, j) = graph::value(best[j].dist);
+        }
+      }
+    });
   }
 
   // Greedy descent from the entry point through the levels above `floor` (exclusive of it).
@@ -652,16 +694,6 @@ class hnsw {
     }
   }
 
-  void check_rows(std::span<const id_type> ids, const matrix_view<T>& rows, const char* op) const {
-    const std::string component = fmt::format("segkit::index::hnsw::{}", op);
-    if (ids.size() != rows.rows()) segkit::detail::throw_invalid(component, fmt::format("{} ids for {} rows", ids.size(), rows.rows()));
-    if (rows.rows() != 0 && rows.cols() != dim_) segkit::detail::throw_invalid(component, fmt::format("rows have {} columns, the index has dimension {}", rows.cols(), dim_));
-    for (auto id : ids) {
-      if (id == no_id) segkit::detail::throw_invalid(component, "id 2^64-1 is reserved (segkit::no_id)");
-    }
-    require_finite<T>(component, "rows", rows);
-  }
-
   std::size_t dim_;
   build_params p_;
   Metric metric_;
@@ -677,6 +709,7 @@ class hnsw {
   slot_t entry_ = 0;
   int max_level_ = -1;
   std::uint64_t inserted_ = 0;           // nodes ever inserted: the stream index of their random level
+  std::shared_ptr<const attribute_table> attributes_;  // optional per-id attributes
 };
 
 static_assert(segkit::neighbor_index<hnsw<>>);

@@ -1,0 +1,48 @@
+#pragma once
+// Input checks shared by the indexes: rows to store, ids to add or upsert, queries.
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "segkit/core/error.hpp"
+#include "segkit/core/matrix_view.hpp"
+#include "segkit/core/types.hpp"
+
+namespace segkit::index::detail {
+
+// One id per row, the index's dimension, no reserved id, finite values.
+template <class T>
+void check_rows(std::string_view component, std::span<const id_type> ids, const matrix_view<T>& rows, std::size_t dim) {
+  if (ids.size() != rows.rows()) segkit::detail::throw_invalid(component, fmt::format("{} ids for {} rows", ids.size(), rows.rows()));
+  if (rows.rows() != 0 && rows.cols() != dim) segkit::detail::throw_invalid(component, fmt::format("rows have {} columns, the index has dimension {}", rows.cols(), dim));
+  for (auto id : ids) {
+    if (id == no_id) segkit::detail::throw_invalid(component, "id 2^64-1 is reserved (segkit::no_id)");
+  }
+  require_finite<T>(component, "rows", rows);
+}
+
+// No id twice in one call; with `stored` (add), none already in the index.
+template <class Stored>
+void check_ids(std::string_view component, std::span<const id_type> ids, Stored&& stored, bool must_be_new) {
+  std::unordered_set<id_type> fresh;
+  fresh.reserve(ids.size());
+  for (auto id : ids) {
+    if (must_be_new && stored(id)) segkit::detail::throw_invalid(component, fmt::format("id {} is already stored (use upsert to replace it)", id));
+    if (!fresh.insert(id).second) segkit::detail::throw_invalid(component, fmt::format("id {} appears twice in one call", id));
+  }
+}
+
+// k >= 1, the index's dimension, finite values.
+template <class T>
+void check_queries(std::string_view component, const matrix_view<T>& q, std::size_t k, std::size_t dim) {
+  if (k == 0) segkit::detail::throw_invalid(component, "k must be at least 1");
+  if (q.rows() != 0 && q.cols() != dim) segkit::detail::throw_invalid(component, fmt::format("queries have {} columns, the index has dimension {}", q.cols(), dim));
+  require_finite<T>(component, "queries", q);
+}
+
+}  // namespace segkit::index::detail
