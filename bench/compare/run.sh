@@ -13,3 +13,5 @@ OPENBLAS_NUM_THREADS=1 "$build/bench/bench_cluster" --benchmark_repetitions=5 --
 /usr/bin/python3 "$here/flat_vs_faiss.py" "$build/examples/cli/segkit" "$work"
 /usr/bin/python3 "$here/kmeans_vs_peers.py" "$build/examples/cli/segkit" "$work"
 /usr/bin/python3 "$here/gmm_vs_sklearn.py" "$build/examples/cli/segkit" "$work"
+/usr/bin/python3 "$here/hnsw_vs_peers.py" "$build/examples/cli/segkit" "$work"
+/usr/bin/python3 "$here/ivf_vs_faiss.py" "$build/examples/cli/segkit" "$work" --data text

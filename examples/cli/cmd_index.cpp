@@ -18,14 +18,15 @@ namespace {
 int index_build(const args& a) {
   if (a.positional().size() != 1) throw usage_error("expected one index type: flat, hnsw or ivf");
   const std::string& type = a.positional()[0];
-  if (type == "ivf") throw usage_error("index type 'ivf' is not implemented in this version of segkit (available: flat, hnsw)");
-  if (type != "flat" && type != "hnsw") throw usage_error(fmt::format("unknown index type '{}' (flat, hnsw or ivf)", type));
-  for (const char* o : {"nlist", "quantizer"}) {
-    if (a.has(o)) throw usage_error(fmt::format("--{} applies to ivf indexes only", o));
+  if (type != "flat" && type != "hnsw" && type != "ivf") throw usage_error(fmt::format("unknown index type '{}' (flat, hnsw or ivf)", type));
+  if (type != "ivf") {
+    for (const char* o : {"nlist", "quantizer", "pq-m", "no-vectors"}) {
+      if (a.has(o)) throw usage_error(fmt::format("--{} applies to ivf indexes only", o));
+    }
   }
-  if (type == "flat") {
+  if (type != "hnsw") {
     for (const char* o : {"m", "ef-construction"}) {
-      if (a.has(o)) throw usage_error(fmt::format("--{} does not apply to a flat index", o));
+      if (a.has(o)) throw usage_error(fmt::format("--{} does not apply to a {} index", o, type));
     }
   }
   index::any_index::build_options options;
@@ -33,6 +34,13 @@ int index_build(const args& a) {
   options.ef_construction = a.get_size("ef-construction", options.ef_construction);
   options.seed = a.get_size("seed", options.seed);
   options.threads = a.threads();
+  options.nlist = a.get_size("nlist", 0);
+  options.pq_m = a.get_size("pq-m", 0);
+  options.keep_vectors = !a.has("no-vectors");
+  const std::string quantizer = a.get_or("quantizer", "flat");
+  if (quantizer == "sq8") options.codec = index::ivf_codec::sq8;
+  else if (quantizer == "pq") options.codec = index::ivf_codec::pq;
+  else if (quantizer != "flat") throw usage_error(fmt::format("unknown --quantizer '{}' (flat, sq8 or pq)", quantizer));
   const std::string metric = a.get_or("metric", "l2");
   const auto base = load_npy_matrix<float>(a.get("input"));
   std::shared_ptr<const index::attribute_table> attributes;
@@ -111,15 +119,17 @@ int index_query(const args& a) {
 
 const registrar index_commands({
     {{"index", "build"},
-     "flat|hnsw|ivf -i base.npy -o index.seg --metric l2|ip|cosine [--attributes attrs.csv] [--m M --ef-construction E | --nlist L [--quantizer flat|sq8|pq]]",
+     "flat|hnsw|ivf -i base.npy -o index.seg --metric l2|ip|cosine [--attributes attrs.csv] [--m M --ef-construction E | --nlist L [--quantizer flat|sq8|pq] [--pq-m M] [--no-vectors]]",
      "Build an index over the rows of a .npy matrix (row i gets id i).",
      {{"input", 'i', true, "base vectors, .npy float32/float64 (n x d)"},
       {"output", 'o', true, "index file to write"},
       {"attributes", 0, true, "CSV of attributes: column id = row of base.npy, other columns int/double/string/timestamp (header name:type, or inferred); stored in the index"},
       {"m", 0, true, "hnsw: links per node on upper levels, 2m on the lowest (default 16)"},
       {"ef-construction", 0, true, "hnsw: candidates examined per insertion (default 200)"},
-      {"nlist", 0, true, "ivf: number of inverted lists"},
-      {"quantizer", 0, true, "ivf: flat, sq8 or pq"}},
+      {"nlist", 0, true, "ivf: number of inverted lists (default about 4 sqrt(n))"},
+      {"quantizer", 0, true, "ivf: what the lists store: flat (default), sq8 or pq"},
+      {"pq-m", 0, true, "ivf pq: sub-quantizers, a divisor of the dimension (default d / 4)"},
+      {"no-vectors", 0, false, "ivf sq8/pq: store only the codes (no exact re-ranking; smallest index)"}},
      index_build},
     {{"index", "query"},
      "--index index.seg -q Q.npy -k K -o ids.npy [--distances-out D.npy] [--ef E | --nprobe P] [--filter EXPR] [--truth T.npy]",
@@ -130,7 +140,7 @@ const registrar index_commands({
       {"output", 'o', true, "neighbour row numbers, int64 .npy (nq x k); -1 where none"},
       {"distances-out", 0, true, "distances, float32 .npy (nq x k)"},
       {"ef", 0, true, "hnsw: search candidate list size, at least k (default max(k, 64))"},
-      {"nprobe", 0, true, "ivf: lists to visit"},
+      {"nprobe", 0, true, "ivf: lists to visit (default nlist / 16)"},
       {"filter", 0, true, "attribute filter, e.g. \"region == 'EU' and last_purchase >= now - 30 days\" (see docs/index_attributes.md)"},
       {"truth", 0, true, "true neighbours, int64 .npy (nq x >= k), to report recall"}},
      index_query},

@@ -17,3 +17,4 @@
 #include "segkit/index/attributes.hpp"
 #include "segkit/index/flat.hpp"
 #include "segkit/index/hnsw.hpp"
+#include "segkit/index/ivf.hpp"

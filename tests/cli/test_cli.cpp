@@ -125,6 +125,19 @@ TEST_CASE("cli: index build hnsw and query with --ef report recall against the t
                         " --filter \"region == 'EU'\"");
   CHECK(none.status == 2);
   CHECK(none.out.find("--filter needs attributes") != std::string::npos);
+  // IVF-PQ: more lists probed, better recall.
+  REQUIRE(run("index build ivf -i " + q(dir() / "hb.npy") + " -o " + q(dir() / "iv.seg") + " --nlist 32 --quantizer pq --pq-m 6 --quiet").status == 0);
+  const auto ivf_low = run("index query --index " + q(dir() / "iv.seg") + " -q " + q(dir() / "hq.npy") + " -k 10 -o " + q(dir() / "hi.npy") +
+                           " --truth " + q(dir() / "ht.npy") + " --nprobe 1 --json");
+  const auto ivf_high = run("index query --index " + q(dir() / "iv.seg") + " -q " + q(dir() / "hq.npy") + " -k 10 -o " + q(dir() / "hi.npy") +
+                            " --truth " + q(dir() / "ht.npy") + " --nprobe 32 --json");
+  REQUIRE(ivf_low.status == 0);
+  REQUIRE(ivf_high.status == 0);
+  CHECK(recall_of(ivf_high.out) >= 0.9);
+  CHECK(recall_of(ivf_low.out) < recall_of(ivf_high.out));
+  const auto bad_q = run("index build ivf -i " + q(dir() / "hb.npy") + " -o " + q(dir() / "iv.seg") + " --quantizer opq");
+  CHECK(bad_q.status == 2);
+  CHECK(bad_q.out.find("unknown --quantizer 'opq' (flat, sq8 or pq)") != std::string::npos);
   const auto flat_m = run("index build flat -i " + q(dir() / "hb.npy") + " -o " + q(dir() / "f.seg") + " --m 8");
   CHECK(flat_m.status == 2);
   CHECK(flat_m.out.find("--m does not apply to a flat index") != std::string::npos);
@@ -139,9 +152,9 @@ TEST_CASE("cli: errors are one line on stderr with a non-zero exit", "[cli]") {
   CHECK(unknown.status == 2);
   CHECK(unknown.out.find("unknown option '--bogus'") != std::string::npos);
 
-  const auto ivf = run("index build ivf -i a.npy -o b.seg");
-  CHECK(ivf.status == 2);
-  CHECK(ivf.out.find("not implemented") != std::string::npos);
+  const auto annoy = run("index build annoy -i a.npy -o b.seg");
+  CHECK(annoy.status == 2);
+  CHECK(annoy.out.find("unknown index type 'annoy' (flat, hnsw or ivf)") != std::string::npos);
 
   segkit::save_npy(dir() / "q3.npy", segkit::test::normal_matrix(3, 5, 1));
   segkit::save_npy(dir() / "b.npy", segkit::test::normal_matrix(30, 4, 1));

@@ -70,6 +70,6 @@ TEST_CASE("any_index makes and loads flat indexes of every metric", "[index][any
       CHECK((typed.search(queries, 4).ids == a.ids));
     });
   }
-  CHECK_THROWS_WITH(segkit::index::any_index::make("annoy", "l2", 8), Catch::Contains("unknown index type 'annoy' (available: flat, hnsw)"));
+  CHECK_THROWS_WITH(segkit::index::any_index::make("annoy", "l2", 8), Catch::Contains("unknown index type 'annoy' (available: flat, hnsw, ivf)"));
   CHECK_THROWS_WITH(segkit::index::any_index::make("flat", "hamming", 8), Catch::Contains("unknown metric 'hamming'"));
 }

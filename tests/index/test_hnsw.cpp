@@ -279,5 +279,5 @@ TEST_CASE("hnsw: edge cases and bad input", "[index][hnsw]") {
   CHECK_THROWS_WITH(one.add(std::vector<id_type>{7}, nan), Catch::Contains("non-finite"));
   CHECK_THROWS_WITH(one.search(nan, 1), Catch::Contains("non-finite"));
   CHECK(one.size() == 1);
-  CHECK_THROWS_WITH(segkit::index::any_index::make("ivf", "l2", 4), Catch::Contains("unknown index type 'ivf'"));
+  CHECK_THROWS_WITH(segkit::index::any_index::make("ivf", "manhattan", 4), Catch::Contains("an ivf index supports l2, sqeuclidean and cosine, not 'manhattan'"));
 }

@@ -19,6 +19,7 @@
 #include "segkit/core/concepts.hpp"
 #include "segkit/index/flat.hpp"
 #include "segkit/index/hnsw.hpp"
+#include "segkit/index/ivf.hpp"
 
 namespace segkit::index {
 
@@ -54,6 +55,10 @@ class any_index {
     std::size_t ef_construction = 200;  ///< hnsw: candidates per insertion
     std::uint64_t seed = 100;           ///< hnsw: seed of the random levels
     std::size_t threads = 0;            ///< threads used by add (0 = all)
+    std::size_t nlist = 0;              ///< ivf: lists (0 = about 4 sqrt(n))
+    ivf_codec codec = ivf_codec::flat;  ///< ivf: what the lists store
+    std::size_t pq_m = 0;               ///< ivf pq: sub-quantizers (0 = d / 4)
+    bool keep_vectors = true;           ///< ivf sq8/pq: keep the vectors to re-rank exactly
   };
 
   /**
@@ -75,14 +80,25 @@ class any_index {
                          std::string(decltype(m)::name));
       });
     }
-    segkit::detail::throw_invalid("segkit::index::any_index", fmt::format("unknown index type '{}' (available: flat, hnsw)", type));
+    if (type == "ivf") {
+      const auto make_ivf = [&](auto m) {
+        using I = ivf<decltype(m)>;
+        return any_index(I(dim, typename I::build_params{.nlist = options.nlist, .codec = options.codec, .pq_m = options.pq_m, .keep_vectors = options.keep_vectors, .seed = options.seed, .threads = options.threads}, m), "ivf",
+                         std::string(decltype(m)::name));
+      };
+      if (metric == "l2" || metric == "euclidean") return make_ivf(distance::l2_metric{});
+      if (metric == "sqeuclidean") return make_ivf(distance::squared_l2_metric{});
+      if (metric == "cosine") return make_ivf(distance::cosine_metric{});
+      segkit::detail::throw_invalid("segkit::index::any_index", fmt::format("an ivf index supports l2, sqeuclidean and cosine, not '{}'", metric));
+    }
+    segkit::detail::throw_invalid("segkit::index::any_index", fmt::format("unknown index type '{}' (available: flat, hnsw, ivf)", type));
   }
 
   /// Loads any index file written by segkit, whatever its type and metric.
   static any_index load(const std::filesystem::path& path) {
     const container_reader file(path, "segkit.index.");
-    const bool is_flat = file.kind() == detail::flat_kind, is_hnsw = file.kind() == detail::hnsw_kind;
-    if (!is_flat && !is_hnsw) file.fail(fmt::format("unknown index kind '{}'", file.kind()));
+    const bool is_flat = file.kind() == detail::flat_kind, is_hnsw = file.kind() == detail::hnsw_kind, is_ivf = file.kind() == detail::ivf_kind;
+    if (!is_flat && !is_hnsw && !is_ivf) file.fail(fmt::format("unknown index kind '{}'", file.kind()));
     byte_reader meta(file.section("meta"), file);
     (void)meta.get<std::uint32_t>();  // every index starts its meta with version and metric name
     const std::string metric = meta.get_string();
@@ -92,11 +108,18 @@ class any_index {
     return distance::visit_metric(metric, [&](auto m) {
       using M = decltype(m);
       if (is_flat) return any_index(flat<M>::load(file), "flat", std::string(M::name));
+      if (is_ivf) {
+        if constexpr (requires { ivf<M>(1); }) {
+          return any_index(ivf<M>::load(file), "ivf", std::string(M::name));
+        } else {
+          file.fail(fmt::format("an ivf index cannot use metric '{}'", M::name));
+        }
+      }
       return any_index(hnsw<M>::load(file), "hnsw", std::string(M::name));
     });
   }
 
-  /// Index type name ("flat", "hnsw", or the name given to the constructor).
+  /// Index type name ("flat", "hnsw", "ivf", or the name given to the constructor).
   [[nodiscard]] const std::string& type() const noexcept { return type_; }
   /// Metric name.
   [[nodiscard]] const std::string& metric() const noexcept { return metric_; }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -152,14 +153,18 @@ struct farther {
  */
 template <class Metric = distance::l2_metric, class T = float>
   requires segkit::metric<Metric, T>
-class hnsw {
+class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   using slot_t = std::uint32_t;
+  friend class detail::mutations<hnsw, T>;
+  static std::string component(std::string_view op) { return fmt::format("segkit::index::hnsw::{}", op); }
   using graph = detail::graph_distance<Metric>;
   using cand = detail::graph_candidate<T>;
 
  public:
   using value_type = T;
   using metric_type = Metric;
+  using detail::mutations<hnsw, T>::add;
+  using detail::mutations<hnsw, T>::upsert;
 
   /// How the graph is built.
   struct build_params {
@@ -211,27 +216,8 @@ class hnsw {
     if (ids_.size() - slots_.size() > slots_.size()) compact();
     insert(ids, rows);
   }
-  /// add() for any 2-D xtensor expression.
-  template <class E>
-    requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
-  void add(std::span<const id_type> ids, const E& rows) {
-    add(ids, as_rows<T>(rows).view());
-  }
 
-  /// Inserts rows under ids, replacing the vectors of ids already stored. Errors as add().
-  void upsert(std::span<const id_type> ids, matrix_view<T> rows) {
-    detail::check_rows<T>("segkit::index::hnsw::upsert", ids, rows, dim_);
-    detail::check_ids("segkit::index::hnsw::upsert", ids, [](id_type) { return false; }, false);
-    for (auto id : ids) remove(id);
-    add(ids, rows);
-  }
 
-  /// upsert() for any 2-D xtensor expression.
-  template <class E>
-    requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
-  void upsert(std::span<const id_type> ids, const E& rows) {
-    upsert(ids, as_rows<T>(rows).view());
-  }
 
   /// Removes the vector with this id (it stops being returned at once); false if there was none.
   bool remove(id_type id) {

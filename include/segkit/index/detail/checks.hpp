@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -44,5 +45,34 @@ void check_queries(std::string_view component, const matrix_view<T>& q, std::siz
   if (q.rows() != 0 && q.cols() != dim) segkit::detail::throw_invalid(component, fmt::format("queries have {} columns, the index has dimension {}", q.cols(), dim));
   require_finite<T>(component, "queries", q);
 }
+
+// Members every mutable index offers the same way: add/upsert/train for any 2-D xtensor
+// expression (forwarded as a matrix_view), and upsert as remove + add. The derived index
+// declares `using mutations<...>::add;` (and upsert) so that its own overloads do not hide these.
+template <class Derived, class T>
+class mutations {
+ public:
+  template <class E>
+    requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
+  void add(std::span<const id_type> ids, const E& rows) {
+    self().add(ids, as_rows<T>(rows).view());
+  }
+
+  /// Stores rows under ids, replacing the vectors of ids already stored (remove, then add).
+  void upsert(std::span<const id_type> ids, matrix_view<T> rows) {
+    check_rows<T>(self().component("upsert"), ids, rows, self().dim());
+    check_ids(self().component("upsert"), ids, [](id_type) { return false; }, false);
+    for (auto id : ids) self().remove(id);
+    self().add(ids, rows);
+  }
+  template <class E>
+    requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
+  void upsert(std::span<const id_type> ids, const E& rows) {
+    upsert(ids, as_rows<T>(rows).view());
+  }
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+};
 
 }  // namespace segkit::index::detail

@@ -1,0 +1,560 @@
+#pragma once
+/// @file
+/// @brief Inverted-file index (IVF): a k-means coarse quantizer splits the vectors into lists;
+/// a search scans the nprobe lists closest to the query. Lists hold the vectors themselves
+/// (flat), 8-bit scalar-quantized residuals (sq8) or product-quantized residuals (pq) with
+/// asymmetric distance tables, optionally re-ranked with the exact vectors.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "segkit/cluster/kmeans.hpp"
+#include "segkit/core/binary_format.hpp"
+#include "segkit/core/concepts.hpp"
+#include "segkit/core/error.hpp"
+#include "segkit/core/matrix_view.hpp"
+#include "segkit/core/parallel.hpp"
+#include "segkit/core/types.hpp"
+#include "segkit/distance/kernels.hpp"
+#include "segkit/distance/metrics.hpp"
+#include "segkit/index/attributes.hpp"
+#include "segkit/index/detail/checks.hpp"
+
+namespace segkit::index {
+
+/// How an IVF index stores the vectors of its lists.
+enum class ivf_codec {
+  flat,  ///< the vectors (d floats each): exact distances within the probed lists
+  sq8,   ///< residuals to the list centre, one byte per dimension (per-dimension range)
+  pq     ///< residuals to the list centre, m bytes: m sub-vectors, each the index of one of 256 sub-centres
+};
+
+/// "flat", "sq8", "pq".
+[[nodiscard]] inline std::string_view to_string(ivf_codec c) noexcept {
+  return c == ivf_codec::flat ? "flat" : c == ivf_codec::sq8 ? "sq8" : "pq";
+}
+
+namespace detail {
+inline constexpr const char* ivf_kind = "segkit.index.ivf";
+inline constexpr std::uint32_t ivf_format_version = 1;
+}  // namespace detail
+
+/**
+ * @brief Inverted-file index with flat, SQ8 or PQ lists.
+ *
+ * Training (automatic on the first add(), or explicit with train()) fits the coarse quantizer
+ * with segkit's k-means (k-means++, Lloyd) on up to 256 x nlist rows, then the codec: the
+ * per-dimension range of the residuals for sq8, or m k-means codebooks of 256 sub-centres on the
+ * residual sub-vectors for pq (Jégou, Douze & Schmid, "Product quantization for nearest neighbor
+ * search", TPAMI 2011). A search computes the query's distance to every list centre, scans the
+ * nprobe closest lists (pq through one 256-entry distance table per sub-quantizer and list),
+ * keeps the best `rerank` candidates and, when the vectors are kept (`keep_vectors`), re-scores
+ * them exactly. Filters are evaluated during the scan; a filter reporting selectivity() below
+ * exact_below is answered exactly from the kept vectors.
+ *
+ * @tparam Metric  l2, sqeuclidean or cosine (vectors stored normalised).
+ * @par Complexity  search O(nlist d + nprobe (n / nlist) c) with c = d (flat, sq8) or m (pq).
+ * @par Thread safety  const calls may run concurrently; add, upsert, remove and train need exclusive access.
+ */
+template <class Metric = distance::l2_metric, class T = float>
+  requires(std::is_same_v<T, float> && (std::is_same_v<Metric, distance::l2_metric> || std::is_same_v<Metric, distance::squared_l2_metric> ||
+                                        std::is_same_v<Metric, distance::cosine_metric>))
+class ivf : public detail::mutations<ivf<Metric, T>, T> {
+  friend class detail::mutations<ivf, T>;
+  static std::string component(std::string_view op) { return fmt::format("segkit::index::ivf::{}", op); }
+
+ public:
+  using value_type = T;
+  using metric_type = Metric;
+  using detail::mutations<ivf, T>::add;
+  using detail::mutations<ivf, T>::upsert;
+
+  /// How the index is built.
+  struct build_params {
+    std::size_t nlist = 0;          ///< lists; 0 = about 4 sqrt(n) of the training rows
+    ivf_codec codec = ivf_codec::flat;  ///< what the lists store
+    std::size_t pq_m = 0;           ///< pq: sub-quantizers (d must be a multiple); 0 = d / 4 (one byte per 4 dimensions)
+    bool keep_vectors = true;       ///< sq8/pq: also keep the vectors, to re-rank candidates exactly
+    std::size_t train_size = 0;     ///< rows used for training; 0 = min(n, 256 nlist)
+    std::uint64_t seed = 0;         ///< k-means seeds
+    std::size_t threads = 0;        ///< 0 = all hardware threads; the index does not depend on it
+  };
+
+  /// Per-search parameters.
+  struct search_params {
+    std::size_t nprobe = 0;     ///< lists scanned; 0 = max(1, nlist / 16)
+    std::size_t rerank = 0;     ///< sq8/pq with kept vectors: candidates re-scored exactly; 0 = 4 k
+    std::size_t threads = 0;    ///< 0 = all hardware threads; results do not depend on it
+    double exact_below = 0.02;  ///< a filter reporting selectivity() below this is answered exactly (kept vectors needed)
+  };
+
+  /// An empty, untrained index. @throws segkit::invalid_argument for dim 0 or a pq_m that does not divide dim.
+  explicit ivf(std::size_t dim, build_params params = {}, Metric metric = {}) : dim_(dim), p_(params), metric_(metric) {
+    const char* comp = "segkit::index::ivf";
+    if (dim == 0) segkit::detail::throw_invalid(comp, "dim must be at least 1");
+    if (p_.codec == ivf_codec::pq) {
+      if (p_.pq_m == 0) p_.pq_m = std::max<std::size_t>(1, dim / 4);
+      if (dim % p_.pq_m != 0) segkit::detail::throw_invalid(comp, fmt::format("pq_m ({}) must divide the dimension ({})", p_.pq_m, dim));
+      while (dim % p_.pq_m != 0) --p_.pq_m;
+    }
+    if (p_.codec == ivf_codec::flat) p_.keep_vectors = true;  // the lists are the vectors
+  }
+
+  [[nodiscard]] std::size_t dim() const noexcept { return dim_; }                       ///< dimension
+  [[nodiscard]] std::size_t size() const noexcept { return where_.size(); }             ///< stored vectors
+  [[nodiscard]] bool trained() const noexcept { return centres_.size() != 0; }          ///< true once trained
+  [[nodiscard]] std::size_t nlist() const noexcept { return lists_.size(); }            ///< lists
+  [[nodiscard]] const build_params& params() const noexcept { return p_; }              ///< parameters (resolved)
+  [[nodiscard]] bool contains(id_type id) const noexcept { return where_.count(id) != 0; }  ///< true if id is stored
+  /// Bytes of code per vector in the lists (d x 4 for flat, d for sq8, m for pq).
+  [[nodiscard]] std::size_t code_size() const noexcept { return p_.codec == ivf_codec::flat ? dim_ * sizeof(T) : code_bytes(); }
+  /// Attaches per-id attributes (saved with the index).
+  void set_attributes(std::shared_ptr<const attribute_table> table) { attributes_ = std::move(table); }
+  /// The attached attributes, or nullptr.
+  [[nodiscard]] const std::shared_ptr<const attribute_table>& attributes() const noexcept { return attributes_; }
+
+  /// Trains the quantizers on `rows` (at least nlist rows; pq wants >= 256). Once only.
+  /// @throws segkit::invalid_argument if already trained, too few rows, wrong width or NaN.
+  void train(matrix_view<T> rows) {
+    const char* comp = "segkit::index::ivf::train";
+    if (trained()) segkit::detail::throw_invalid(comp, "the index is already trained");
+    if (rows.rows() != 0 && rows.cols() != dim_) segkit::detail::throw_invalid(comp, fmt::format("rows have {} columns, the index has dimension {}", rows.cols(), dim_));
+    require_finite<T>(comp, "rows", rows);
+    const std::size_t n = rows.rows();
+    const std::size_t nlist = p_.nlist != 0 ? p_.nlist : std::max<std::size_t>(1, static_cast<std::size_t>(4.0 * std::sqrt(static_cast<double>(n))));
+    if (n < nlist) segkit::detail::throw_invalid(comp, fmt::format("{} training rows for {} lists (need at least one per list)", n, nlist));
+    const std::size_t m = std::min(n, p_.train_size != 0 ? p_.train_size : 256 * nlist);
+    matrix<T> sample = matrix<T>::from_shape({m, dim_});
+    for (std::size_t i = 0; i < m; ++i) prepare(rows.row(i * n / m), &sample(i, 0));  // evenly spaced rows
+    cluster::kmeans_params kp;
+    kp.k = nlist;
+    kp.max_iter = 25;
+    kp.seed = p_.seed;
+    kp.threads = p_.threads;
+    const auto coarse = cluster::kmeans<T>(kp).fit(sample);
+    centres_ = coarse.centres;
+    lists_.assign(nlist, {});
+    if (p_.codec == ivf_codec::flat) return;
+    // Residuals of (at most 65,536 evenly spaced rows of) the sample to their centres train the codec.
+    const std::size_t mr = std::min<std::size_t>(m, 65536);
+    matrix<T> resid = matrix<T>::from_shape({mr, dim_});
+    for (std::size_t i = 0; i < mr; ++i) {
+      const std::size_t from = i * m / mr;
+      const auto c = static_cast<std::size_t>(coarse.labels(from));
+      for (std::size_t j = 0; j < dim_; ++j) resid(i, j) = sample(from, j) - centres_(c, j);
+    }
+    if (p_.codec == ivf_codec::sq8) {
+      lo_.assign(dim_, std::numeric_limits<T>::infinity());
+      step_.assign(dim_, T{0});
+      std::vector<T> hi(dim_, -std::numeric_limits<T>::infinity());
+      for (std::size_t i = 0; i < mr; ++i) {
+        for (std::size_t j = 0; j < dim_; ++j) {
+          lo_[j] = std::min(lo_[j], resid(i, j));
+          hi[j] = std::max(hi[j], resid(i, j));
+        }
+      }
+      for (std::size_t j = 0; j < dim_; ++j) step_[j] = hi[j] > lo_[j] ? (hi[j] - lo_[j]) / T{255} : T{1};
+      return;
+    }
+    const std::size_t sub = dim_ / p_.pq_m, ks = std::min<std::size_t>(256, mr);
+    codebooks_ = matrix<T>::from_shape({p_.pq_m * 256, sub});
+    codebooks_.fill(T{0});
+    for (std::size_t q = 0; q < p_.pq_m; ++q) {
+      matrix<T> part = matrix<T>::from_shape({mr, sub});
+      for (std::size_t i = 0; i < mr; ++i) std::copy_n(&resid(i, q * sub), sub, &part(i, 0));
+      cluster::kmeans_params sp;
+      sp.k = ks;
+      sp.max_iter = 25;
+      sp.seed = p_.seed + 1 + q;
+      sp.threads = p_.threads;
+      const auto book = cluster::kmeans<T>(sp).fit(part);
+      std::copy(book.centres.begin(), book.centres.end(), &codebooks_(q * 256, 0));
+    }
+    transpose_books();
+  }
+
+  /// train() for any 2-D xtensor expression.
+  template <class E>
+    requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
+  void train(const E& rows) {
+    train(as_rows<T>(rows).view());
+  }
+
+  /// Stores rows under ids (training on them first if the index is untrained). Errors as flat::add.
+  void add(std::span<const id_type> ids, matrix_view<T> rows) {
+    detail::check_rows<T>("segkit::index::ivf::add", ids, rows, dim_);
+    detail::check_ids("segkit::index::ivf::add", ids, [this](id_type id) { return contains(id); }, true);
+    if (!trained()) train(rows);
+    const std::size_t n = rows.rows();
+    // Assignment to lists (parallel, deterministic) and encoding.
+    matrix<T> prepared = matrix<T>::from_shape({n, dim_});
+    for (std::size_t i = 0; i < n; ++i) prepare(rows.row(i), &prepared(i, 0));
+    cluster::kmeans_model<T> coarse;
+    coarse.centres = centres_;
+    coarse.n_clusters = centres_.shape(0);
+    const auto list_of = coarse.predict(prepared, p_.threads);
+    const std::size_t cb = code_bytes();
+    std::vector<std::uint8_t> code(cb);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto l = static_cast<std::size_t>(list_of(i));
+      encode(&prepared(i, 0), l, code.data());
+      auto& list = lists_[l];
+      list.ids.push_back(ids[i]);
+      list.codes.insert(list.codes.end(), code.begin(), code.end());
+      if (p_.keep_vectors) list.vectors.insert(list.vectors.end(), &prepared(i, 0), &prepared(i, 0) + dim_);
+      where_[ids[i]] = {static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(list.ids.size() - 1)};
+    }
+  }
+
+
+
+  /// Removes the vector with this id (the last vector of its list moves into its place).
+  bool remove(id_type id) {
+    const auto it = where_.find(id);
+    if (it == where_.end()) return false;
+    auto& list = lists_[it->second.list];
+    const std::size_t at = it->second.pos, last = list.ids.size() - 1, cb = code_bytes();
+    if (at != last) {
+      list.ids[at] = list.ids[last];
+      std::copy_n(list.codes.begin() + static_cast<std::ptrdiff_t>(last * cb), cb, list.codes.begin() + static_cast<std::ptrdiff_t>(at * cb));
+      if (p_.keep_vectors) std::copy_n(list.vectors.begin() + static_cast<std::ptrdiff_t>(last * dim_), dim_, list.vectors.begin() + static_cast<std::ptrdiff_t>(at * dim_));
+      where_[list.ids[at]].pos = static_cast<std::uint32_t>(at);
+    }
+    list.ids.pop_back();
+    list.codes.resize(last * cb);
+    if (p_.keep_vectors) list.vectors.resize(last * dim_);
+    where_.erase(it);
+    return true;
+  }
+
+  /// search() without a filter.
+  [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params = {}) const {
+    return search(queries, k, params, accept_all{});
+  }
+
+  /**
+   * @brief The approximate k nearest stored vectors of each query among ids passing `filter`.
+   * @throws segkit::invalid_argument as flat::search does.
+   */
+  template <class Filter>
+  [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params, Filter&& filter) const {
+    detail::check_queries<T>("segkit::index::ivf::search", queries, k, dim_);
+    const std::size_t nq = queries.rows();
+    knn_result<T> out{xt::xtensor<id_type, 2>::from_shape({nq, k}), xt::xtensor<T, 2>::from_shape({nq, k})};
+    out.ids.fill(no_id);
+    out.distances.fill(std::numeric_limits<T>::infinity());
+    if (nq == 0 || where_.empty()) return out;
+    std::size_t nprobe = std::min(nlist(), params.nprobe != 0 ? params.nprobe : std::max<std::size_t>(1, nlist() / 16));
+    bool exact = p_.codec == ivf_codec::flat;  // distances from the vectors themselves
+    if constexpr (requires { filter.selectivity(); }) {
+      if (filter.selectivity() < params.exact_below && p_.keep_vectors) {  // the planner: every list, exact distances of the matches
+        nprobe = nlist();
+        exact = true;
+      }
+    }
+    const bool rerank = p_.keep_vectors && !exact;
+    const std::size_t keep = rerank ? std::max(k, params.rerank != 0 ? params.rerank : 4 * k) : k;
+    executor ex(params.threads);
+    parallel_for(ex, nq, 8, [&](std::size_t b, std::size_t e, std::size_t) {
+      std::vector<T> q(dim_), r(dim_);
+      std::vector<std::pair<T, std::uint32_t>> probe(nlist());
+      std::vector<T> table(p_.codec == ivf_codec::pq ? p_.pq_m * 256 : 0);
+      std::vector<cand> best;
+      for (std::size_t i = b; i < e; ++i) {
+        prepare(queries.row(i), q.data());
+        for (std::size_t l = 0; l < nlist(); ++l) probe[l] = {distance::squared_l2(q.data(), &centres_(l, 0), dim_), static_cast<std::uint32_t>(l)};
+        std::partial_sort(probe.begin(), probe.begin() + static_cast<std::ptrdiff_t>(nprobe), probe.end());
+        best.clear();
+        for (std::size_t pi = 0; pi < nprobe; ++pi) {
+          const std::size_t l = probe[pi].second;
+          const auto& list = lists_[l];
+          if (list.ids.empty()) continue;
+          if (!exact) {
+            for (std::size_t j = 0; j < dim_; ++j) r[j] = q[j] - centres_(l, j);
+            if (p_.codec == ivf_codec::pq) fill_table(r.data(), table.data());
+          }
+          for (std::size_t s = 0; s < list.ids.size(); ++s) {
+            const id_type id = list.ids[s];
+            if constexpr (!std::is_same_v<std::decay_t<Filter>, accept_all>) {
+              if (!filter(id)) continue;
+            }
+            const T d = exact ? distance::squared_l2(q.data(), list.vectors.data() + s * dim_, dim_) : code_distance(list, s, r.data(), table.data());
+            push(best, {d, id, static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(s)}, keep);
+          }
+        }
+        if (rerank) {
+          for (auto& c : best) c.dist = distance::squared_l2(q.data(), lists_[c.list].vectors.data() + static_cast<std::size_t>(c.pos) * dim_, dim_);
+        }
+        std::sort(best.begin(), best.end(), by_distance);
+        for (std::size_t j = 0; j < std::min(k, best.size()); ++j) {
+          out.ids(i, j) = best[j].id;
+          out.distances(i, j) = value(best[j].dist);
+        }
+      }
+    });
+    return out;
+  }
+
+  /// search() for any 2-D xtensor expression of queries.
+  template <class E, class Filter = accept_all>
+    requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
+  [[nodiscard]] knn_result<T> search(const E& queries, std::size_t k, const search_params& params = {}, Filter&& filter = {}) const {
+    return search(as_rows<T>(queries).view(), k, params, std::forward<Filter>(filter));
+  }
+
+  /// Writes the index atomically (kind "segkit.index.ivf").
+  void save(const std::filesystem::path& path) const {
+    byte_writer meta;
+    meta.put(detail::ivf_format_version).put_string(Metric::name).put_string(std::string(to_string(p_.codec)));
+    meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(nlist())).put(static_cast<std::uint64_t>(p_.pq_m));
+    meta.put(static_cast<std::uint8_t>(p_.keep_vectors)).put(p_.seed);
+    std::vector<std::uint64_t> counts;
+    std::vector<id_type> ids;
+    std::vector<std::uint8_t> codes;
+    std::vector<T> vectors;
+    for (const auto& l : lists_) {
+      counts.push_back(l.ids.size());
+      ids.insert(ids.end(), l.ids.begin(), l.ids.end());
+      codes.insert(codes.end(), l.codes.begin(), l.codes.end());
+      vectors.insert(vectors.end(), l.vectors.begin(), l.vectors.end());
+    }
+    container_writer w(detail::ivf_kind);
+    w.add("meta", meta.bytes());
+    w.add_array<T>("centres", std::span<const T>(centres_.data(), centres_.size()));
+    w.add_array<std::uint64_t>("counts", counts);
+    w.add_array<id_type>("ids", ids);
+    w.add_array<std::uint8_t>("codes", codes);
+    w.add_array<T>("vectors", vectors);
+    w.add_array<T>("sq_lo", lo_);
+    w.add_array<T>("sq_step", step_);
+    w.add_array<T>("books", std::span<const T>(codebooks_.data(), codebooks_.size()));
+    if (attributes_) attributes_->write(w);
+    w.commit(path);
+  }
+
+  /// Reads an index written by save(). @throws segkit::format_error if damaged or of another kind, metric or shape.
+  [[nodiscard]] static ivf load(const std::filesystem::path& path) { return load(container_reader(path, detail::ivf_kind)); }
+
+  /// Reads an index from an already verified container.
+  [[nodiscard]] static ivf load(const container_reader& file) {
+    if (file.kind() != detail::ivf_kind) file.fail(fmt::format("holds '{}', not an IVF index", file.kind()));
+    byte_reader meta(file.section("meta"), file);
+    if (const auto v = meta.get<std::uint32_t>(); v != detail::ivf_format_version) file.fail(fmt::format("IVF format version {} is not supported", v));
+    if (const auto name = meta.get_string(); name != Metric::name) file.fail(fmt::format("index uses metric '{}', this index type expects '{}'", name, Metric::name));
+    const auto codec_name = meta.get_string();
+    const ivf_codec codec = codec_name == "flat" ? ivf_codec::flat : codec_name == "sq8" ? ivf_codec::sq8 : codec_name == "pq" ? ivf_codec::pq : (file.fail("unknown IVF codec"), ivf_codec::flat);
+    const auto dim = meta.get<std::uint64_t>(), nlist = meta.get<std::uint64_t>(), pq_m = meta.get<std::uint64_t>();
+    const bool keep = meta.get<std::uint8_t>() != 0;
+    const auto seed = meta.get<std::uint64_t>();
+    if (dim == 0 || dim > (std::uint64_t{1} << 20) || nlist > (std::uint64_t{1} << 24) || (codec == ivf_codec::pq && (pq_m == 0 || dim % pq_m != 0))) file.fail("implausible IVF shape");
+    ivf index(static_cast<std::size_t>(dim), {.codec = codec, .pq_m = static_cast<std::size_t>(pq_m), .keep_vectors = keep, .seed = seed});
+    index.p_.nlist = static_cast<std::size_t>(nlist);
+    const auto centres = file.array<T>("centres", nlist * dim);
+    index.centres_ = matrix<T>::from_shape({static_cast<std::size_t>(nlist), static_cast<std::size_t>(dim)});
+    std::copy(centres.begin(), centres.end(), index.centres_.begin());
+    const auto counts = file.array<std::uint64_t>("counts", nlist);
+    std::uint64_t total = 0;
+    for (const auto c : counts) {
+      if (c > (std::uint64_t{1} << 32)) file.fail("implausible list size");
+      total += c;
+    }
+    const std::size_t cb = index.code_bytes();
+    const auto ids = file.array<id_type>("ids", total);
+    const auto codes = file.array<std::uint8_t>("codes", total * cb);
+    const auto vectors = file.array<T>("vectors", index.p_.keep_vectors ? total * dim : 0);
+    index.lo_ = file.array<T>("sq_lo", codec == ivf_codec::sq8 ? dim : 0);
+    index.step_ = file.array<T>("sq_step", codec == ivf_codec::sq8 ? dim : 0);
+    const auto books = file.array<T>("books", codec == ivf_codec::pq ? pq_m * 256 * (dim / pq_m) : 0);
+    if (codec == ivf_codec::pq) {
+      index.codebooks_ = matrix<T>::from_shape({static_cast<std::size_t>(pq_m * 256), static_cast<std::size_t>(dim / pq_m)});
+      std::copy(books.begin(), books.end(), index.codebooks_.begin());
+      index.transpose_books();
+    }
+    for (const T v : centres) {
+      if (!std::isfinite(v)) file.fail("a list centre is not finite");
+    }
+    index.lists_.assign(static_cast<std::size_t>(nlist), {});
+    std::size_t at = 0;
+    for (std::size_t l = 0; l < nlist; ++l) {
+      auto& list = index.lists_[l];
+      const auto c = static_cast<std::size_t>(counts[l]);
+      list.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(at), ids.begin() + static_cast<std::ptrdiff_t>(at + c));
+      list.codes.assign(codes.begin() + static_cast<std::ptrdiff_t>(at * cb), codes.begin() + static_cast<std::ptrdiff_t>((at + c) * cb));
+      if (index.p_.keep_vectors) list.vectors.assign(vectors.begin() + static_cast<std::ptrdiff_t>(at * dim), vectors.begin() + static_cast<std::ptrdiff_t>((at + c) * dim));
+      for (std::size_t s = 0; s < c; ++s) {
+        if (list.ids[s] == no_id || !index.where_.emplace(list.ids[s], slot{static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(s)}).second) {
+          file.fail(fmt::format("id {} is invalid or repeated", list.ids[s]));
+        }
+      }
+      at += c;
+    }
+    if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
+    return index;
+  }
+
+ private:
+  struct list_t {
+    std::vector<id_type> ids;
+    std::vector<std::uint8_t> codes;  // ids.size() x code_bytes()
+    std::vector<T> vectors;           // ids.size() x dim (keep_vectors)
+  };
+  struct slot {
+    std::uint32_t list, pos;
+  };
+  struct cand {
+    T dist;
+    id_type id;
+    std::uint32_t list, pos;
+  };
+  static bool by_distance(const cand& a, const cand& b) noexcept { return a.dist < b.dist || (a.dist == b.dist && a.id < b.id); }
+
+  // Keeps the `keep` best candidates in a max-heap.
+  static void push(std::vector<cand>& heap, const cand& c, std::size_t keep) {
+    if (heap.size() < keep) {
+      heap.push_back(c);
+      std::push_heap(heap.begin(), heap.end(), by_distance);
+    } else if (by_distance(c, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), by_distance);
+      heap.back() = c;
+      std::push_heap(heap.begin(), heap.end(), by_distance);
+    }
+  }
+
+  // Bytes of code stored per vector besides the vector itself (flat stores only the vector).
+  [[nodiscard]] std::size_t code_bytes() const noexcept { return p_.codec == ivf_codec::flat ? 0 : p_.codec == ivf_codec::sq8 ? dim_ : p_.pq_m; }
+
+  // The metric's value from a squared Euclidean distance between prepared vectors.
+  static T value(T sq) noexcept {
+    if constexpr (std::is_same_v<Metric, distance::l2_metric>) {
+      return std::sqrt(std::max(sq, T{0}));
+    } else if constexpr (std::is_same_v<Metric, distance::cosine_metric>) {
+      return sq / T{2};  // |a - b|^2 = 2 (1 - cos) on unit vectors
+    } else {
+      return sq;
+    }
+  }
+
+  void prepare(const T* in, T* out) const noexcept {
+    std::copy_n(in, dim_, out);
+    if constexpr (std::is_same_v<Metric, distance::cosine_metric>) {
+      const T n = std::sqrt(distance::dot(out, out, dim_));
+      if (n > T{0}) {
+        for (std::size_t j = 0; j < dim_; ++j) out[j] /= n;
+      }
+    }
+  }
+
+  void encode(const T* x, std::size_t list, std::uint8_t* code) const {
+    if (p_.codec == ivf_codec::flat) return;
+    std::vector<T> r(dim_);
+    for (std::size_t j = 0; j < dim_; ++j) r[j] = x[j] - centres_(list, j);
+    if (p_.codec == ivf_codec::sq8) {
+      for (std::size_t j = 0; j < dim_; ++j) {
+        const T v = std::round((r[j] - lo_[j]) / step_[j]);
+        code[j] = static_cast<std::uint8_t>(std::clamp(v, T{0}, T{255}));
+      }
+      return;
+    }
+    const std::size_t sub = dim_ / p_.pq_m;
+    for (std::size_t q = 0; q < p_.pq_m; ++q) {
+      std::size_t best = 0;
+      T best_d = std::numeric_limits<T>::infinity();
+      for (std::size_t c = 0; c < 256; ++c) {
+        const T d = distance::squared_l2(r.data() + q * sub, &codebooks_(q * 256 + c, 0), sub);
+        if (d < best_d) {
+          best_d = d;
+          best = c;
+        }
+      }
+      code[q] = static_cast<std::uint8_t>(best);
+    }
+  }
+
+  // pq: table[q * 256 + c] = |r_q - codebook_q[c]|^2 for the query residual r (plain loops: the
+  // sub-vectors are short, a kernel call per entry would cost more than the arithmetic).
+  // The codebooks are kept transposed (per sub-quantizer: sub rows of 256), so the loop over the
+  // 256 entries is the inner, vectorised one.
+  void fill_table(const T* r, T* table) const {
+    const std::size_t sub = dim_ / p_.pq_m;
+    for (std::size_t q = 0; q < p_.pq_m; ++q) {
+      const T* rq = r + q * sub;
+      const T* book = books_t_.data() + q * sub * 256;
+      T* out = table + q * 256;
+      std::fill(out, out + 256, T{0});
+      for (std::size_t j = 0; j < sub; ++j) {
+        const T v = rq[j];
+        const T* row = book + j * 256;
+        for (std::size_t c = 0; c < 256; ++c) {
+          const T diff = v - row[c];
+          out[c] += diff * diff;
+        }
+      }
+    }
+  }
+
+  // books_t_[(q * sub + j) * 256 + c] = codebooks_(q * 256 + c, j)
+  void transpose_books() {
+    const std::size_t sub = dim_ / p_.pq_m;
+    books_t_.assign(p_.pq_m * sub * 256, T{0});
+    for (std::size_t q = 0; q < p_.pq_m; ++q) {
+      for (std::size_t c = 0; c < 256; ++c) {
+        for (std::size_t j = 0; j < sub; ++j) books_t_[(q * sub + j) * 256 + c] = codebooks_(q * 256 + c, j);
+      }
+    }
+  }
+
+  // Approximate squared distance from the query (its residual r for the list) to the code of vector s.
+  T code_distance(const list_t& list, std::size_t s, const T* r, const T* table) const {
+    const std::uint8_t* code = list.codes.data() + s * code_bytes();
+    T sum{0};
+    if (p_.codec == ivf_codec::sq8) {
+      // 16 independent partial sums, so the compiler vectorises without reassociating.
+      constexpr std::size_t lanes = 16;
+      T acc[lanes] = {};
+      std::size_t j = 0;
+      for (; j + lanes <= dim_; j += lanes) {
+        for (std::size_t t = 0; t < lanes; ++t) {
+          const T diff = r[j + t] - (lo_[j + t] + step_[j + t] * static_cast<T>(code[j + t]));
+          acc[t] += diff * diff;
+        }
+      }
+      for (; j < dim_; ++j) {
+        const T diff = r[j] - (lo_[j] + step_[j] * static_cast<T>(code[j]));
+        acc[0] += diff * diff;
+      }
+      for (std::size_t t = 0; t < lanes; ++t) sum += acc[t];
+      return sum;
+    }
+    for (std::size_t q2 = 0; q2 < p_.pq_m; ++q2) sum += table[q2 * 256 + code[q2]];
+    return sum;
+  }
+
+  std::size_t dim_;
+  build_params p_;
+  Metric metric_;
+  matrix<T> centres_;                 // nlist x dim (empty until trained)
+  std::vector<list_t> lists_;
+  std::vector<T> lo_, step_;          // sq8: per-dimension range of the residuals
+  matrix<T> codebooks_;               // pq: (m x 256) x (dim / m)
+  std::vector<T> books_t_;            // pq: the codebooks transposed, for the distance tables
+  std::unordered_map<id_type, slot> where_;
+  std::shared_ptr<const attribute_table> attributes_;
+};
+
+static_assert(segkit::neighbor_index<ivf<>>);
+
+}  // namespace segkit::index

@@ -1,0 +1,143 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "support/data.hpp"
+
+#include <segkit/core/csv.hpp>
+#include <segkit/index/any_index.hpp>
+#include <segkit/index/flat.hpp>
+#include <segkit/index/ivf.hpp>
+
+namespace fs = std::filesystem;
+using segkit::id_type;
+using segkit::index::ivf;
+using segkit::index::ivf_codec;
+
+namespace {
+std::vector<id_type> iota_ids(std::size_t n) {
+  std::vector<id_type> ids(n);
+  for (std::size_t i = 0; i < n; ++i) ids[i] = i;
+  return ids;
+}
+
+double recall(const segkit::knn_result<float>& got, const segkit::knn_result<float>& truth) {
+  std::size_t hits = 0, total = 0;
+  for (std::size_t i = 0; i < truth.ids.shape(0); ++i) {
+    std::set<id_type> want;
+    for (std::size_t j = 0; j < truth.ids.shape(1); ++j) {
+      if (truth.ids(i, j) != segkit::no_id) want.insert(truth.ids(i, j));
+    }
+    total += want.size();
+    for (std::size_t j = 0; j < got.ids.shape(1); ++j) hits += want.count(got.ids(i, j));
+  }
+  return static_cast<double>(hits) / static_cast<double>(total);
+}
+}  // namespace
+
+TEST_CASE("ivf: recall against the exact index for each codec and metric; all lists = exact for flat", "[index][ivf]") {
+  const auto base = segkit::test::blobs(8000, 32, 40, 51);
+  const auto q = segkit::test::blobs(100, 32, 40, 52);
+  const auto ids = iota_ids(8000);
+  segkit::index::flat<> exact(32);
+  exact.add(ids, base);
+  const auto truth = exact.search(q, 10);
+  for (const auto codec : {ivf_codec::flat, ivf_codec::sq8, ivf_codec::pq}) {
+    INFO("codec " << segkit::index::to_string(codec));
+    ivf<> index(32, {.nlist = 64, .codec = codec, .pq_m = 16});
+    index.add(ids, base);
+    CHECK(index.size() == 8000);
+    CHECK(index.nlist() == 64);
+    const double low = recall(index.search(q, 10, {.nprobe = 2}), truth);
+    const double high = recall(index.search(q, 10, {.nprobe = 16}), truth);
+    CHECK(high >= low);
+    CHECK(high >= (codec == ivf_codec::pq ? 0.85 : 0.95));
+    if (codec == ivf_codec::flat) {
+      const auto all = index.search(q, 10, {.nprobe = 64});
+      CHECK((all.ids == truth.ids));  // every list scanned: the exact answer
+    }
+  }
+  CHECK(ivf<>(32, {.codec = ivf_codec::pq, .pq_m = 8}).code_size() == 8);
+  CHECK(ivf<>(32, {.codec = ivf_codec::sq8}).code_size() == 32);
+  // cosine: same as the exact cosine search when every list is scanned.
+  segkit::index::flat<segkit::distance::cosine_metric> exact_cos(32);
+  exact_cos.add(ids, base);
+  ivf<segkit::distance::cosine_metric> cos(32, {.nlist = 32});
+  cos.add(ids, base);
+  const auto a = cos.search(q, 5, {.nprobe = 32}), b = exact_cos.search(q, 5);
+  CHECK((a.ids == b.ids));
+  for (std::size_t i = 0; i < 5; ++i) CHECK(a.distances(0, i) == Approx(b.distances(0, i)).margin(1e-5));
+}
+
+TEST_CASE("ivf: thread-independent, removes and upserts, filters, save and load", "[index][ivf]") {
+  const auto base = segkit::test::blobs(5000, 16, 20, 53);
+  const auto q = segkit::test::blobs(50, 16, 20, 54);
+  const auto ids = iota_ids(5000);
+  const auto build = [&](std::size_t threads) {
+    ivf<> index(16, {.nlist = 50, .codec = ivf_codec::pq, .pq_m = 8, .seed = 2, .threads = threads});
+    index.add(ids, base);
+    return index;
+  };
+  const auto one = build(1), two = build(3);
+  CHECK((one.search(q, 10, {.nprobe = 8, .threads = 1}).ids == two.search(q, 10, {.nprobe = 8, .threads = 2}).ids));
+
+  auto index = build(2);
+  for (id_type id = 0; id < 5000; id += 2) CHECK(index.remove(id));
+  CHECK_FALSE(index.remove(0));
+  CHECK(index.size() == 2500);
+  for (const auto id : index.search(q, 10, {.nprobe = 50}).ids) CHECK(id % 2 == 1);
+  const segkit::matrix<float> moved = {{100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100}};
+  index.upsert(std::vector<id_type>{7}, moved);
+  CHECK(index.search(moved, 1, {.nprobe = 50}).ids(0, 0) == 7);
+
+  // Filters during the scan; a selective attribute filter switches to exact distances of the matches.
+  std::string csv = "id,bucket\n";
+  for (std::size_t i = 0; i < 5000; ++i) csv += fmt::format("{},{}\n", i, i % 1000);
+  const auto t = std::make_shared<const segkit::index::attribute_table>(segkit::index::attribute_table::from_csv(segkit::parse_csv(csv, {}, "x.csv")));
+  auto full = build(2);
+  full.set_attributes(t);
+  segkit::index::flat<> exact(16);
+  exact.add(ids, base);
+  const auto rare = segkit::index::attribute_filter::parse("bucket < 5", t);  // 0.5 %
+  CHECK((full.search(q, 10, {}, rare).ids == exact.search(q, 10, {}, rare).ids));
+  const auto half = [](id_type id) { return id % 2 == 0; };
+  for (const auto id : full.search(q, 10, {.nprobe = 10}, half).ids) CHECK((id == segkit::no_id || id % 2 == 0));
+
+  const auto path = fs::temp_directory_path() / "segkit_ivf.seg";
+  full.save(path);
+  const auto back = ivf<>::load(path);
+  CHECK(back.size() == 5000);
+  CHECK(back.attributes() != nullptr);
+  CHECK((back.search(q, 10, {.nprobe = 8}).ids == full.search(q, 10, {.nprobe = 8}).ids));
+  auto any = segkit::index::any_index::load(path);
+  CHECK(any.type() == "ivf");
+  CHECK_THROWS_WITH(ivf<segkit::distance::cosine_metric>::load(path), Catch::Contains("index uses metric 'l2'"));
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 2);
+  std::ofstream(path, std::ios::binary) << bytes;
+  CHECK_THROWS_AS(ivf<>::load(path), segkit::format_error);
+  fs::remove(path);
+}
+
+TEST_CASE("ivf: bad input", "[index][ivf]") {
+  CHECK_THROWS_WITH(ivf<>(0), Catch::Contains("dim must be at least 1"));
+  CHECK_THROWS_WITH(ivf<>(10, {.codec = ivf_codec::pq, .pq_m = 3}), Catch::Contains("pq_m (3) must divide the dimension (10)"));
+  ivf<> index(4, {.nlist = 8});
+  CHECK_THROWS_WITH(index.add(iota_ids(3), segkit::test::normal_matrix(3, 4, 1)), Catch::Contains("3 training rows for 8 lists"));
+  CHECK(index.size() == 0);
+  CHECK_FALSE(index.trained());
+  index.add(iota_ids(100), segkit::test::normal_matrix(100, 4, 1));
+  CHECK_THROWS_WITH(index.train(segkit::test::normal_matrix(100, 4, 2)), Catch::Contains("already trained"));
+  CHECK_THROWS_WITH(index.search(segkit::test::normal_matrix(1, 3, 1), 1), Catch::Contains("queries have 3 columns"));
+  CHECK_THROWS_WITH(index.search(segkit::test::normal_matrix(1, 4, 1), 0), Catch::Contains("k must be at least 1"));
+  CHECK(ivf<>(4).search(segkit::test::normal_matrix(1, 4, 1), 2).ids(0, 0) == segkit::no_id);
+}
