@@ -163,9 +163,7 @@ class flat {
     detail::check_queries<T>("segkit::index::flat::search", queries, k, dim_);
     const std::size_t nq = queries.rows();
     const std::size_t n = size();
-    knn_result<T> out{xt::xtensor<id_type, 2>::from_shape({nq, k}), xt::xtensor<T, 2>::from_shape({nq, k})};
-    out.ids.fill(no_id);
-    out.distances.fill(Metric::higher_is_closer ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity());
+    knn_result<T> out = detail::empty_result<Metric, T>(nq, k);
     if (nq == 0 || n == 0) return out;
 
     constexpr bool via_gemm = distance::gemm_form_of<Metric>() != distance::gemm_form::none &&

@@ -258,9 +258,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params, Filter&& filter) const {
     detail::check_queries<T>("segkit::index::hnsw::search", queries, k, dim_);
     const std::size_t nq = queries.rows();
-    knn_result<T> out{xt::xtensor<id_type, 2>::from_shape({nq, k}), xt::xtensor<T, 2>::from_shape({nq, k})};
-    out.ids.fill(no_id);
-    out.distances.fill(Metric::higher_is_closer ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity());
+    knn_result<T> out = detail::empty_result<Metric, T>(nq, k);
     if (nq == 0 || slots_.empty()) return out;
     executor ex(params.threads);
     // The planner: a selective filter (one that can estimate its selectivity, as attribute_filter

@@ -254,9 +254,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params, Filter&& filter) const {
     detail::check_queries<T>("segkit::index::ivf::search", queries, k, dim_);
     const std::size_t nq = queries.rows();
-    knn_result<T> out{xt::xtensor<id_type, 2>::from_shape({nq, k}), xt::xtensor<T, 2>::from_shape({nq, k})};
-    out.ids.fill(no_id);
-    out.distances.fill(std::numeric_limits<T>::infinity());
+    knn_result<T> out = detail::empty_result<Metric, T>(nq, k);
     if (nq == 0 || where_.empty()) return out;
     std::size_t nprobe = std::min(nlist(), params.nprobe != 0 ? params.nprobe : std::max<std::size_t>(1, nlist() / 16));
     bool exact = p_.codec == ivf_codec::flat;  // distances from the vectors themselves

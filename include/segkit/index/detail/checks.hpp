@@ -2,6 +2,7 @@
 // Input checks shared by the indexes: rows to store, ids to add or upsert, queries.
 
 #include <cstddef>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,6 +45,16 @@ void check_queries(std::string_view component, const matrix_view<T>& q, std::siz
   if (k == 0) segkit::detail::throw_invalid(component, "k must be at least 1");
   if (q.rows() != 0 && q.cols() != dim) segkit::detail::throw_invalid(component, fmt::format("queries have {} columns, the index has dimension {}", q.cols(), dim));
   require_finite<T>(component, "queries", q);
+}
+
+// nq x k result rows with no neighbour yet: segkit::no_id at an infinite distance (-inf for
+// similarities, where larger is closer).
+template <class Metric, class T>
+knn_result<T> empty_result(std::size_t nq, std::size_t k) {
+  knn_result<T> out{xt::xtensor<id_type, 2>::from_shape({nq, k}), xt::xtensor<T, 2>::from_shape({nq, k})};
+  out.ids.fill(no_id);
+  out.distances.fill(Metric::higher_is_closer ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity());
+  return out;
 }
 
 // Members every mutable index offers the same way: add/upsert/train for any 2-D xtensor
