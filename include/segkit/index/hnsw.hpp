@@ -178,7 +178,10 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   struct search_params {
     std::size_t ef = 0;         ///< candidates kept during the walk (at least k); 0 = max(k, 64)
     std::size_t threads = 0;    ///< 0 = all hardware threads; results do not depend on it
-    double exact_below = 0.02;  ///< a filter reporting selectivity() below this is answered by an exact scan of the matching vectors
+    /// A filter reporting selectivity() s below this is answered by an exact scan of the matching
+    /// vectors. 0 = the cost model: a walk that must find ef matches visits about ef 2m / s nodes,
+    /// the scan s n, so scan when s < sqrt(ef 2m / n).
+    double exact_below = 0.0;
   };
 
   /// An empty index. @throws segkit::invalid_argument if dim is 0, m < 2 or ef_construction is 0.
@@ -264,13 +267,15 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     // The planner: a selective filter (one that can estimate its selectivity, as attribute_filter
     // does) would make the walk visit most of the graph; scanning the matching vectors is exact
     // and cheaper then.
+    const std::size_t ef = std::max(k, params.ef != 0 ? params.ef : std::size_t{64});
     if constexpr (requires { filter.selectivity(); }) {
-      if (filter.selectivity() < params.exact_below) {
+      const double threshold = params.exact_below > 0.0 ? params.exact_below
+                                                         : std::sqrt(static_cast<double>(ef * m0_) / static_cast<double>(slots_.size()));
+      if (filter.selectivity() < threshold) {
         exact_scan(queries, k, ex, filter, out);
         return out;
       }
     }
-    const std::size_t ef = std::max(k, params.ef != 0 ? params.ef : std::size_t{64});
     parallel_for(ex, nq, 16, [&](std::size_t b, std::size_t e, std::size_t) {
       std::vector<T> q(dim_);
       std::vector<cand> top, frontier;
