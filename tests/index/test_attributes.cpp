@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "support/data.hpp"
+#include "support/knn.hpp"
 
 #include <segkit/core/csv.hpp>
 #include <segkit/index/attributes.hpp>
@@ -139,10 +140,8 @@ TEST_CASE("attribute filters drive a search: results equal brute force over the 
   const auto t = std::make_shared<const attribute_table>(attribute_table::from_csv(segkit::parse_csv(csv, {}, "x.csv")));
   const auto f = attribute_filter::parse("region == 'EU' and age >= 40", t);
   const auto base = segkit::test::blobs(n, 8, 10, 31);
-  std::vector<id_type> ids(n);
-  for (std::size_t i = 0; i < n; ++i) ids[i] = i;
   segkit::index::flat<> index(8);
-  index.add(ids, base);
+  index.add(segkit::test::iota_ids(n), base);
   const auto q = segkit::test::blobs(20, 8, 10, 32);
   const auto got = index.search(q, 5, {}, f);
   for (std::size_t i = 0; i < 20; ++i) {
@@ -163,8 +162,7 @@ TEST_CASE("hnsw with attribute filters: recall >= 0.95 at selectivity 50 %, 10 %
   for (std::size_t i = 0; i < n; ++i) csv += fmt::format("{},{}\n", i, (i * 7919) % 1000);
   const auto t = std::make_shared<const attribute_table>(attribute_table::from_csv(segkit::parse_csv(csv, {}, "x.csv")));
   const auto base = segkit::test::blobs(n, 16, 40, 41);
-  std::vector<id_type> ids(n);
-  for (std::size_t i = 0; i < n; ++i) ids[i] = i;
+  const auto ids = segkit::test::iota_ids(n);
   segkit::index::flat<> exact(16);
   exact.add(ids, base);
   segkit::index::hnsw<> graph(16);
@@ -175,18 +173,7 @@ TEST_CASE("hnsw with attribute filters: recall >= 0.95 at selectivity 50 %, 10 %
     const auto f = attribute_filter::parse(fmt::format("bucket < {}", m), t);
     INFO("selectivity " << f.selectivity());
     CHECK(f.selectivity() == Approx(m / 1000.0).margin(0.01));
-    const auto truth = exact.search(q, 10, {}, f);
-    const auto got = graph.search(q, 10, {.ef = 100}, f);
-    std::size_t hits = 0, total = 0;
-    for (std::size_t i = 0; i < 100; ++i) {
-      std::set<id_type> want;
-      for (std::size_t j = 0; j < 10; ++j) {
-        if (truth.ids(i, j) != segkit::no_id) want.insert(truth.ids(i, j));
-      }
-      total += want.size();
-      for (std::size_t j = 0; j < 10; ++j) hits += want.count(got.ids(i, j));
-    }
-    CHECK(static_cast<double>(hits) / static_cast<double>(total) >= 0.95);
+    CHECK(segkit::test::recall(graph.search(q, 10, {.ef = 100}, f), exact.search(q, 10, {}, f)) >= 0.95);
   }
   // The attributes travel with the index file.
   const auto path = fs::temp_directory_path() / "segkit_hnsw_attrs.seg";

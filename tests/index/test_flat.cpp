@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/data.hpp"
+#include "support/knn.hpp"
 #include "support/oracle.hpp"
 
 #include <xtensor/xview.hpp>
@@ -17,15 +18,10 @@
 #include <segkit/index/flat.hpp>
 
 namespace fs = std::filesystem;
+using segkit::test::iota_ids;
 using segkit::id_type;
 
 namespace {
-std::vector<id_type> iota_ids(std::size_t n, id_type first = 0) {
-  std::vector<id_type> ids(n);
-  std::iota(ids.begin(), ids.end(), first);
-  return ids;
-}
-
 template <class Metric>
 void check_against_oracle(std::string_view name, std::size_t n, std::size_t d, std::size_t nq, std::size_t k) {
   const auto base = segkit::test::blobs(n, d, 12, 21);

@@ -8,39 +8,24 @@
 #include <vector>
 
 #include "support/data.hpp"
+#include "support/knn.hpp"
 
 #include <segkit/index/any_index.hpp>
 #include <segkit/index/flat.hpp>
 #include <segkit/index/hnsw.hpp>
 
 namespace fs = std::filesystem;
+using segkit::test::iota_ids;
+using segkit::test::recall;
 using segkit::id_type;
 using segkit::index::hnsw;
 
 namespace {
-std::vector<id_type> iota_ids(std::size_t n, id_type first = 0) {
-  std::vector<id_type> ids(n);
-  for (std::size_t i = 0; i < n; ++i) ids[i] = first + i;
-  return ids;
-}
-
 // Rows [b, e) of m as their own matrix.
 segkit::matrix<float> rows_of(const segkit::matrix<float>& m, std::size_t b, std::size_t e) {
   segkit::matrix<float> out = segkit::matrix<float>::from_shape({e - b, m.shape(1)});
   std::copy(m.data() + b * m.shape(1), m.data() + e * m.shape(1), out.data());
   return out;
-}
-
-// Mean fraction of the true top-k ids found in each row of `got`.
-double recall(const segkit::knn_result<float>& got, const segkit::knn_result<float>& truth) {
-  const std::size_t nq = truth.ids.shape(0), k = truth.ids.shape(1);
-  std::size_t hits = 0;
-  for (std::size_t i = 0; i < nq; ++i) {
-    std::set<id_type> want;
-    for (std::size_t j = 0; j < k; ++j) want.insert(truth.ids(i, j));
-    for (std::size_t j = 0; j < k; ++j) hits += want.count(got.ids(i, j));
-  }
-  return static_cast<double>(hits) / static_cast<double>(nq * k);
 }
 
 template <class Metric>

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support/data.hpp"
+#include "support/knn.hpp"
 
 #include <segkit/core/csv.hpp>
 #include <segkit/index/any_index.hpp>
@@ -15,29 +16,13 @@
 #include <segkit/index/ivf.hpp>
 
 namespace fs = std::filesystem;
+using segkit::test::iota_ids;
+using segkit::test::recall;
 using segkit::id_type;
 using segkit::index::ivf;
 using segkit::index::ivf_codec;
 
 namespace {
-std::vector<id_type> iota_ids(std::size_t n) {
-  std::vector<id_type> ids(n);
-  for (std::size_t i = 0; i < n; ++i) ids[i] = i;
-  return ids;
-}
-
-double recall(const segkit::knn_result<float>& got, const segkit::knn_result<float>& truth) {
-  std::size_t hits = 0, total = 0;
-  for (std::size_t i = 0; i < truth.ids.shape(0); ++i) {
-    std::set<id_type> want;
-    for (std::size_t j = 0; j < truth.ids.shape(1); ++j) {
-      if (truth.ids(i, j) != segkit::no_id) want.insert(truth.ids(i, j));
-    }
-    total += want.size();
-    for (std::size_t j = 0; j < got.ids.shape(1); ++j) hits += want.count(got.ids(i, j));
-  }
-  return static_cast<double>(hits) / static_cast<double>(total);
-}
 }  // namespace
 
 TEST_CASE("ivf: recall against the exact index for each codec and metric; all lists = exact for flat", "[index][ivf]") {
