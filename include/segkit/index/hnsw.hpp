@@ -148,8 +148,10 @@ struct farther {
  * @tparam T       float (default) or double.
  * @par Complexity  build about O(n log n · ef_construction · M · d); search O(ef · M · d · log n).
  * Memory: n (d values + (2M + 1) links at level 0) plus about n/M upper-level lists.
- * @par Thread safety  const calls (search, save) may run concurrently; add, upsert, remove and
- * compact need exclusive access.
+ * @par Thread safety  Any number of searches (and saves) may run alongside one writer: they
+ * share a writer-preferring reader-writer lock that add, remove, compact and set_attributes take
+ * exclusively, so a search sees the index before or after a write, never during one. upsert is
+ * remove + add: a search between the two does not find the id.
  */
 template <class Metric = distance::l2_metric, class T = float>
   requires segkit::metric<Metric, T>
@@ -195,15 +197,30 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   }
 
   [[nodiscard]] std::size_t dim() const noexcept { return dim_; }                  ///< dimension of the vectors
-  [[nodiscard]] std::size_t size() const noexcept { return slots_.size(); }         ///< live vectors
-  [[nodiscard]] std::size_t capacity_used() const noexcept { return ids_.size(); }  ///< graph nodes, removed ones included
+  [[nodiscard]] std::size_t size() const {  ///< live vectors
+    const auto lock = lock_.read();
+    return slots_.size();
+  }
+  [[nodiscard]] std::size_t capacity_used() const {  ///< graph nodes, removed ones included
+    const auto lock = lock_.read();
+    return ids_.size();
+  }
   [[nodiscard]] const Metric& metric() const noexcept { return metric_; }           ///< the metric
   [[nodiscard]] const build_params& params() const noexcept { return p_; }          ///< build parameters
-  [[nodiscard]] bool contains(id_type id) const noexcept { return slots_.count(id) != 0; }  ///< true if id is stored
+  [[nodiscard]] bool contains(id_type id) const {  ///< true if id is stored
+    const auto lock = lock_.read();
+    return slots_.count(id) != 0;
+  }
   /// Attaches per-id attributes (saved with the index; used by attribute_filter searches).
-  void set_attributes(std::shared_ptr<const attribute_table> table) { attributes_ = std::move(table); }
+  void set_attributes(std::shared_ptr<const attribute_table> table) {
+    const auto lock = lock_.write();
+    attributes_ = std::move(table);
+  }
   /// The attached attributes, or nullptr.
-  [[nodiscard]] const std::shared_ptr<const attribute_table>& attributes() const noexcept { return attributes_; }
+  [[nodiscard]] std::shared_ptr<const attribute_table> attributes() const {
+    const auto lock = lock_.read();
+    return attributes_;
+  }
 
   /**
    * @brief Inserts `rows` under `ids` (one id per row), in row order.
@@ -212,11 +229,12 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
    */
   void add(std::span<const id_type> ids, matrix_view<T> rows) {
     detail::check_rows<T>("segkit::index::hnsw::add", ids, rows, dim_);
-    detail::check_ids("segkit::index::hnsw::add", ids, [this](id_type id) { return contains(id); }, true);
+    const auto lock = lock_.write();
+    detail::check_ids("segkit::index::hnsw::add", ids, [this](id_type id) { return slots_.count(id) != 0; }, true);
     if (ids_.size() + ids.size() > std::numeric_limits<slot_t>::max() - 1) {
       segkit::detail::throw_invalid("segkit::index::hnsw::add", "the index would exceed 2^32 - 2 nodes");
     }
-    if (ids_.size() - slots_.size() > slots_.size()) compact();
+    if (ids_.size() - slots_.size() > slots_.size()) rebuild();
     insert(ids, rows);
   }
 
@@ -224,6 +242,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
 
   /// Removes the vector with this id (it stops being returned at once); false if there was none.
   bool remove(id_type id) {
+    const auto lock = lock_.write();
     const auto it = slots_.find(id);
     if (it == slots_.end()) return false;
     deleted_[it->second] = 1;
@@ -233,17 +252,8 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
 
   /// Rebuilds the graph from the live vectors (same insertion order), dropping removed nodes.
   void compact() {
-    std::vector<id_type> ids;
-    std::vector<T> rows;
-    ids.reserve(slots_.size());
-    rows.reserve(slots_.size() * dim_);
-    for (slot_t s = 0; s < ids_.size(); ++s) {
-      if (deleted_[s] != 0) continue;
-      ids.push_back(ids_[s]);
-      rows.insert(rows.end(), data_.begin() + static_cast<std::ptrdiff_t>(s * dim_), data_.begin() + static_cast<std::ptrdiff_t>((s + 1) * dim_));
-    }
-    clear();
-    insert(ids, matrix_view<T>(rows.data(), ids.size(), dim_));
+    const auto lock = lock_.write();
+    rebuild();
   }
 
   /// search() without a filter.
@@ -259,6 +269,27 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
    */
   template <class Filter>
   [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params, Filter&& filter) const {
+    const auto lock = lock_.read();
+    return search_locked(queries, k, params, filter);
+  }
+
+ private:
+  void rebuild() {
+    std::vector<id_type> ids;
+    std::vector<T> rows;
+    ids.reserve(slots_.size());
+    rows.reserve(slots_.size() * dim_);
+    for (slot_t s = 0; s < ids_.size(); ++s) {
+      if (deleted_[s] != 0) continue;
+      ids.push_back(ids_[s]);
+      rows.insert(rows.end(), data_.begin() + static_cast<std::ptrdiff_t>(s * dim_), data_.begin() + static_cast<std::ptrdiff_t>((s + 1) * dim_));
+    }
+    clear();
+    insert(ids, matrix_view<T>(rows.data(), ids.size(), dim_));
+  }
+
+  template <class Filter>
+  knn_result<T> search_locked(matrix_view<T> queries, std::size_t k, const search_params& params, Filter& filter) const {
     detail::check_queries<T>("segkit::index::hnsw::search", queries, k, dim_);
     const std::size_t nq = queries.rows();
     knn_result<T> out = detail::empty_result<Metric, T>(nq, k);
@@ -302,6 +333,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     return out;
   }
 
+ public:
   /// search() for any 2-D xtensor expression of queries.
   template <class E, class Filter = accept_all>
     requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
@@ -311,6 +343,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
 
   /// Writes the index atomically in segkit's checksummed container (kind "segkit.index.hnsw").
   void save(const std::filesystem::path& path) const {
+    const auto lock = lock_.read();
     byte_writer meta;
     meta.put(detail::hnsw_format_version).put_string(Metric::name).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
     meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(ids_.size())).put(static_cast<std::uint64_t>(p_.m));
@@ -699,6 +732,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   int max_level_ = -1;
   std::uint64_t inserted_ = 0;           // nodes ever inserted: the stream index of their random level
   std::shared_ptr<const attribute_table> attributes_;  // optional per-id attributes
+  detail::rw_lock lock_;  // searches and saves share it; add, remove, compact and set_attributes take it alone
 };
 
 static_assert(segkit::neighbor_index<hnsw<>>);

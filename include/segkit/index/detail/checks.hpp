@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <limits>
+#include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,6 +48,26 @@ void check_queries(std::string_view component, const matrix_view<T>& q, std::siz
   if (q.rows() != 0 && q.cols() != dim) segkit::detail::throw_invalid(component, fmt::format("queries have {} columns, the index has dimension {}", q.cols(), dim));
   require_finite<T>(component, "queries", q);
 }
+
+// A writer-preferring reader-writer lock that a copy of its owner does not share (a copied or
+// moved index gets a fresh, unlocked one). glibc's shared_mutex lets a stream of readers starve
+// a writer; here every reader and writer first passes `gate`, and a writer keeps the gate while
+// it waits for the readers inside to leave, so no new reader overtakes it.
+struct rw_lock {
+  mutable std::shared_mutex mutex;
+  mutable std::mutex gate;
+  rw_lock() = default;
+  rw_lock(const rw_lock&) noexcept {}
+  rw_lock& operator=(const rw_lock&) noexcept { return *this; }
+  [[nodiscard]] std::shared_lock<std::shared_mutex> read() const {
+    const std::lock_guard<std::mutex> pass(gate);
+    return std::shared_lock<std::shared_mutex>(mutex);
+  }
+  [[nodiscard]] std::unique_lock<std::shared_mutex> write() const {
+    const std::lock_guard<std::mutex> pass(gate);
+    return std::unique_lock<std::shared_mutex>(mutex);
+  }
+};
 
 // nq x k result rows with no neighbour yet: segkit::no_id at an infinite distance (-inf for
 // similarities, where larger is closer).
