@@ -116,6 +116,8 @@ TEST_CASE("ivf: thread-independent, removes and upserts, filters, save and load"
 TEST_CASE("ivf: bad input", "[index][ivf]") {
   CHECK_THROWS_WITH(ivf<>(0), Catch::Contains("dim must be at least 1"));
   CHECK_THROWS_WITH(ivf<>(10, {.codec = ivf_codec::pq, .pq_m = 3}), Catch::Contains("pq_m (3) must divide the dimension (10)"));
+  CHECK(ivf<>(10, {.codec = ivf_codec::pq}).params().pq_m == 2);  // default: largest divisor of 10 up to 10 / 4
+  CHECK(ivf<>(9, {.codec = ivf_codec::pq}).params().pq_m == 1);
   ivf<> index(4, {.nlist = 8});
   CHECK_THROWS_WITH(index.add(iota_ids(3), segkit::test::normal_matrix(3, 4, 1)), Catch::Contains("3 training rows for 8 lists"));
   CHECK(index.size() == 0);

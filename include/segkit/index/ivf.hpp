@@ -87,7 +87,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   struct build_params {
     std::size_t nlist = 0;          ///< lists; 0 = about 4 sqrt(n) of the training rows
     ivf_codec codec = ivf_codec::flat;  ///< what the lists store
-    std::size_t pq_m = 0;           ///< pq: sub-quantizers (d must be a multiple); 0 = d / 4 (one byte per 4 dimensions)
+    std::size_t pq_m = 0;           ///< pq: sub-quantizers (d must be a multiple); 0 = the largest divisor of d up to d / 4
     bool keep_vectors = true;       ///< sq8/pq: also keep the vectors, to re-rank candidates exactly
     std::size_t train_size = 0;     ///< rows used for training; 0 = min(n, 256 nlist)
     std::uint64_t seed = 0;         ///< k-means seeds
@@ -107,14 +107,17 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     const char* comp = "segkit::index::ivf";
     if (dim == 0) segkit::detail::throw_invalid(comp, "dim must be at least 1");
     if (p_.codec == ivf_codec::pq) {
-      if (p_.pq_m == 0) p_.pq_m = std::max<std::size_t>(1, dim / 4);
+      if (p_.pq_m == 0) {  // the largest divisor of dim up to dim / 4
+        p_.pq_m = std::max<std::size_t>(1, dim / 4);
+        while (dim % p_.pq_m != 0) --p_.pq_m;
+      }
       if (dim % p_.pq_m != 0) segkit::detail::throw_invalid(comp, fmt::format("pq_m ({}) must divide the dimension ({})", p_.pq_m, dim));
-      while (dim % p_.pq_m != 0) --p_.pq_m;
     }
     if (p_.codec == ivf_codec::flat) p_.keep_vectors = true;  // the lists are the vectors
   }
 
   [[nodiscard]] std::size_t dim() const noexcept { return dim_; }                       ///< dimension
+  [[nodiscard]] const Metric& metric() const noexcept { return metric_; }              ///< the metric
   [[nodiscard]] std::size_t size() const noexcept { return where_.size(); }             ///< stored vectors
   [[nodiscard]] bool trained() const noexcept { return centres_.size() != 0; }          ///< true once trained
   [[nodiscard]] std::size_t nlist() const noexcept { return lists_.size(); }            ///< lists
