@@ -11,7 +11,7 @@ packages=(
   libboost-graph-dev libfmt-dev catch2 libbenchmark-dev doxygen
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-numpy python3-faiss python3-sklearn python3-hnswlib)
+  packages+=(python3-numpy python3-scipy python3-faiss python3-sklearn python3-hnswlib r-cran-dbscan)
 fi
 
 missing=()

@@ -1,0 +1,161 @@
+#pragma once
+/// @file
+/// @brief DBSCAN: density-based clusters of core points, their border points, and noise.
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "segkit/cluster/detail/neighborhoods.hpp"
+#include "segkit/core/concepts.hpp"
+#include "segkit/core/error.hpp"
+#include "segkit/core/matrix_view.hpp"
+#include "segkit/core/parallel.hpp"
+#include "segkit/core/types.hpp"
+#include "segkit/distance/metrics.hpp"
+#include "segkit/graph/union_find.hpp"
+
+namespace segkit::cluster {
+
+/// Parameters of segkit::cluster::dbscan. Every field has a default.
+struct dbscan_params {
+  double eps = 0.5;             ///< neighbourhood radius, in the metric's units (> 0); a neighbour is at distance <= eps
+  std::size_t min_samples = 5;  ///< a core point has at least this many (weighted) points within eps, itself included (>= 1)
+  std::size_t threads = 0;      ///< 0 = all hardware threads; results do not depend on it
+};
+
+/// What dbscan::fit returns.
+struct dbscan_result {
+  xt::xtensor<label_type, 1> labels;            ///< cluster of each row, 0..n_clusters-1, or -1 for noise
+  std::size_t n_clusters = 0;                   ///< number of clusters
+  std::vector<std::size_t> core_sample_indices; ///< rows that are core points, ascending
+  double noise_fraction = 0.0;                  ///< share of rows labelled -1
+};
+
+/**
+ * @brief DBSCAN (Ester, Kriegel, Sander & Xu, KDD 1996) with scikit-learn's labelling.
+ *
+ * Clusters are the connected components of core points (rows with at least min_samples
+ * weighted rows within eps, counting themselves), numbered in the order of their lowest core
+ * row. A border row (not core, within eps of a core row) joins the lowest-numbered cluster among
+ * its core neighbours: exactly what scikit-learn's depth-first expansion produces, so labels are
+ * identical to scikit-learn's DBSCAN and do not depend on the thread count. Neighbourhoods come
+ * from a k-d tree (up to 16 dimensions, l2/sqeuclidean/cosine) or blocked exact scans, never an
+ * n x n matrix; distances are compared to eps in double precision.
+ *
+ * @tparam Metric  a distance (l2 default, sqeuclidean, cosine, manhattan); inner product is refused.
+ * @par Complexity  three radius passes: about O(n log n + neighbours) on a tree, O(n^2 d) by scan;
+ * memory O(n).
+ * @par Thread safety  fit() is const.
+ */
+template <class Metric = distance::l2_metric, class T = float>
+class dbscan {
+ public:
+  using value_type = T;
+
+  /// @throws segkit::invalid_argument if eps is not finite and > 0 or min_samples is 0.
+  explicit dbscan(dbscan_params params = {}) : p_(params) {
+    using segkit::detail::throw_invalid;
+    if (!(p_.eps > 0.0) || !std::isfinite(p_.eps)) throw_invalid(component, fmt::format("eps must be finite and > 0, got {}", p_.eps));
+    if (p_.min_samples == 0) throw_invalid(component, "min_samples must be at least 1");
+    detail::require_distance_metric<Metric>(component);
+  }
+
+  [[nodiscard]] const dbscan_params& params() const noexcept { return p_; }
+
+  /**
+   * @brief Clusters the rows of x (n x d), optionally weighted (a row of weight w counts w times
+   * towards its neighbours' density).
+   * @throws segkit::invalid_argument if x is empty, has no columns or holds NaN/Inf, or the
+   * weights are of the wrong length, negative or not finite.
+   */
+  template <class E>
+  [[nodiscard]] dbscan_result fit(const E& x, std::span<const double> weights = {}) const {
+    const auto rows = as_rows<T>(x);
+    return fit_view(rows.view(), weights);
+  }
+
+ private:
+  static constexpr const char* component = "segkit::cluster::dbscan";
+  static constexpr std::size_t grain = 256;
+
+  dbscan_result fit_view(const matrix_view<T>& x, std::span<const double> weights) const {
+    using segkit::detail::throw_invalid;
+    const std::size_t n = x.rows();
+    if (n == 0) throw_invalid(component, "no samples (x has 0 rows)");
+    if (x.cols() == 0) throw_invalid(component, "samples have 0 features");
+    require_finite<T>(component, "x", x);
+    if (!weights.empty() && weights.size() != n) throw_invalid(component, fmt::format("{} weights for {} samples", weights.size(), n));
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      if (!(weights[i] >= 0.0) || !std::isfinite(weights[i])) {
+        throw_invalid(component, fmt::format("weight {} is {} (must be finite and >= 0)", i, weights[i]));
+      }
+    }
+    const auto weight = [&](std::size_t i) { return weights.empty() ? 1.0 : weights[i]; };
+    const double need = static_cast<double>(p_.min_samples);
+
+    const detail::neighborhoods<Metric, T> nb(x);
+    executor ex(p_.threads);
+
+    // 1. Core points: weighted neighbour count (self included) reaches min_samples.
+    std::vector<char> core(n, 0);
+    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t) {
+      std::vector<double> count(e - b, 0.0);
+      nb.radius(b, e, p_.eps, [&](std::size_t i, std::size_t j, double) {
+        count[i - b] += weight(j);
+        return count[i - b] < need;
+      });
+      for (std::size_t i = b; i < e; ++i) core[i] = count[i - b] >= need ? 1 : 0;
+    });
+
+    // 2. Clusters: connected components of core points (the representative is the lowest row).
+    graph::concurrent_union_find sets(n);
+    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t) {
+      std::size_t first = b;
+      while (first < e && !core[first]) ++first;
+      if (first == e) return;
+      nb.radius(first, e, p_.eps, [&](std::size_t i, std::size_t j, double) {
+        if (core[i] && j < i && core[j]) sets.unite(i, j);
+        return static_cast<bool>(core[i]);
+      });
+    });
+    dbscan_result out;
+    out.labels = xt::xtensor<label_type, 1>::from_shape({n});
+    std::fill(out.labels.begin(), out.labels.end(), label_type{-1});
+    std::vector<label_type> cluster_of_root(n, -1);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!core[i]) continue;
+      out.core_sample_indices.push_back(i);
+      const std::size_t r = sets.find(i);
+      if (cluster_of_root[r] < 0) cluster_of_root[r] = static_cast<label_type>(out.n_clusters++);
+      out.labels(i) = cluster_of_root[r];
+    }
+
+    // 3. Border points: the lowest cluster among their core neighbours.
+    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t) {
+      nb.radius(b, e, p_.eps, [&](std::size_t i, std::size_t j, double) {
+        if (core[i]) return false;
+        if (core[j]) {
+          const label_type c = out.labels(j);
+          if (out.labels(i) < 0 || c < out.labels(i)) out.labels(i) = c;
+        }
+        return true;
+      });
+    });
+    std::size_t noise = 0;
+    for (std::size_t i = 0; i < n; ++i) noise += out.labels(i) < 0 ? 1 : 0;
+    out.noise_fraction = static_cast<double>(noise) / static_cast<double>(n);
+    return out;
+  }
+
+  dbscan_params p_;
+};
+
+static_assert(segkit::clusterer<dbscan<>>);
+
+}  // namespace segkit::cluster

@@ -1,0 +1,271 @@
+#pragma once
+// Exact fixed-radius and k-nearest-neighbour distances among the rows of one matrix, for the
+// density-based clusterers (DBSCAN, HDBSCAN). Low dimensions with a Euclidean-like metric go
+// through a k-d tree; everything else through blocked exact scans (BLAS products where the metric
+// has a gemm form), never an n x n matrix. Reported distances are recomputed in double precision,
+// so thresholds are applied as scikit-learn applies them.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <queue>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "segkit/core/error.hpp"
+#include "segkit/core/matrix_view.hpp"
+#include "segkit/distance/metrics.hpp"
+#include "segkit/distance/pairwise.hpp"
+#include "segkit/index/kdtree.hpp"
+
+namespace segkit::cluster::detail {
+
+/// Up to this dimension the k-d tree is used for l2, sqeuclidean and cosine.
+inline constexpr std::size_t kd_tree_max_dim = 16;
+
+/// The metric's value for two rows, in double precision.
+template <class M, class T>
+double exact_distance(const T* a, const T* b, std::size_t d) {
+  constexpr auto form = distance::gemm_form_of<M>();
+  if constexpr (std::is_same_v<M, distance::manhattan_metric>) {
+    double s = 0.0;
+    for (std::size_t j = 0; j < d; ++j) s += std::abs(static_cast<double>(a[j]) - static_cast<double>(b[j]));
+    return s;
+  } else if constexpr (form == distance::gemm_form::squared_l2) {
+    double s = 0.0;
+    for (std::size_t j = 0; j < d; ++j) {
+      const double t = static_cast<double>(a[j]) - static_cast<double>(b[j]);
+      s += t * t;
+    }
+    return M::squared ? s : std::sqrt(s);
+  } else if constexpr (form == distance::gemm_form::cosine) {
+    double ab = 0.0, aa = 0.0, bb = 0.0;
+    for (std::size_t j = 0; j < d; ++j) {
+      const double u = static_cast<double>(a[j]), v = static_cast<double>(b[j]);
+      ab += u * v;
+      aa += u * u;
+      bb += v * v;
+    }
+    if (aa <= 0.0 || bb <= 0.0) return 1.0;
+    return std::max(0.0, 1.0 - ab / std::sqrt(aa * bb));
+  } else {
+    return static_cast<double>(M{}(a, b, d));
+  }
+}
+
+/**
+ * Neighbourhoods among the rows of x under metric M (a distance: ip is refused by the callers).
+ * Thread safety: const members may run concurrently.
+ */
+template <class M, class T>
+class neighborhoods {
+ public:
+  explicit neighborhoods(const matrix_view<T>& x) : x_(x) {
+    constexpr auto form = distance::gemm_form_of<M>();
+    bool tree = x.cols() <= kd_tree_max_dim && form != distance::gemm_form::none && form != distance::gemm_form::inner_product;
+    if (tree && form == distance::gemm_form::cosine) {
+      // 1 - cos(a, b) = |a/|a| - b/|b||^2 / 2 on unit rows; a zero row (cosine distance 1 to all) cannot be mapped.
+      unit_.resize(x.rows() * x.cols());
+      for (std::size_t i = 0; i < x.rows() && tree; ++i) {
+        double nn = 0.0;
+        for (std::size_t j = 0; j < x.cols(); ++j) nn += static_cast<double>(x.row(i)[j]) * static_cast<double>(x.row(i)[j]);
+        if (!(nn > 0.0)) tree = false;
+        const double inv = 1.0 / std::sqrt(nn);
+        for (std::size_t j = 0; j < x.cols(); ++j) unit_[i * x.cols() + j] = static_cast<double>(x.row(i)[j]) * inv;
+      }
+      if (!tree) unit_.clear();
+    }
+    if (tree) {
+      if (unit_.empty()) {
+        tree_ = index::kd_tree(x);
+      } else {
+        tree_ = index::kd_tree(matrix_view<double>(unit_.data(), x.rows(), x.cols()));
+      }
+      use_tree_ = true;
+    } else {
+      terms_ = distance::row_norm_terms<M>(x);
+    }
+  }
+
+  [[nodiscard]] bool uses_tree() const noexcept { return use_tree_; }
+
+  /**
+   * Calls f(i, j, distance) for every row j within eps of row i (j = i included), for each i in
+   * [b, e); once f returns false, the rest of row i's neighbours may be skipped.
+   */
+  template <class F>
+  void radius(std::size_t b, std::size_t e, double eps, F&& f) const {
+    if (use_tree_) {
+      const double r2 = tree_radius2(eps);
+      std::vector<double> q(x_.cols());
+      for (std::size_t i = b; i < e; ++i) {
+        query_point(i, q.data());
+        tree_.radius_search(q.data(), r2, [&](std::size_t j, double d2) { return f(i, j, from_tree(d2)); });
+      }
+      return;
+    }
+    std::vector<char> done(e - b, 0);
+    const double thr = score_threshold(eps);
+    scan(b, e, [&](std::size_t i, const T* scores, std::size_t j0, std::size_t nj) {
+      if (done[i - b]) return;
+      for (std::size_t jj = 0; jj < nj; ++jj) {
+        const std::size_t j = j0 + jj;
+        if (static_cast<double>(scores[jj]) > thr + slack(i, j)) continue;
+        const double dist = exact_distance<M>(x_.row(i), x_.row(j), x_.cols());
+        if (dist <= eps && !f(i, j, dist)) {
+          done[i - b] = 1;
+          return;
+        }
+      }
+    });
+  }
+
+  /**
+   * For each row i in [b, e): f(i, list) with its k nearest rows (itself included) as
+   * (distance, row) pairs, ascending by distance then row (1 <= k <= rows).
+   */
+  template <class F>
+  void nearest(std::size_t b, std::size_t e, std::size_t k, F&& f) const {
+    std::vector<std::pair<double, std::size_t>> list;
+    if (use_tree_) {
+      std::vector<double> q(x_.cols()), d2(k);
+      std::vector<std::size_t> ids(k);
+      for (std::size_t i = b; i < e; ++i) {
+        query_point(i, q.data());
+        tree_.knn_search(q.data(), k, ids.data(), d2.data());
+        list.clear();
+        for (std::size_t r = 0; r < k; ++r) list.emplace_back(from_tree(d2[r]), ids[r]);
+        f(i, std::as_const(list));
+      }
+      return;
+    }
+    // Keep the k + 8 best float scores per row, then rank those by the exact distance.
+    const std::size_t keep = std::min(x_.rows(), k + 8);
+    std::vector<std::priority_queue<std::pair<T, std::size_t>>> best(e - b);
+    scan(b, e, [&](std::size_t i, const T* scores, std::size_t j0, std::size_t nj) {
+      auto& h = best[i - b];
+      for (std::size_t jj = 0; jj < nj; ++jj) {
+        const std::pair<T, std::size_t> c{scores[jj], j0 + jj};
+        if (h.size() < keep) {
+          h.push(c);
+        } else if (c < h.top()) {
+          h.pop();
+          h.push(c);
+        }
+      }
+    });
+    for (std::size_t i = b; i < e; ++i) {
+      auto& h = best[i - b];
+      list.clear();
+      while (!h.empty()) {
+        const std::size_t j = h.top().second;
+        list.emplace_back(j == i ? 0.0 : exact_distance<M>(x_.row(i), x_.row(j), x_.cols()), j);
+        h.pop();
+      }
+      std::sort(list.begin(), list.end());
+      list.resize(k);
+      f(i, std::as_const(list));
+    }
+  }
+
+  /// Distance of each row in [b, e) to its k-th nearest row, counting the row itself as the first (k >= 1).
+  void kth_distance(std::size_t b, std::size_t e, std::size_t k, double* out) const {
+    nearest(b, e, k, [&](std::size_t i, const std::vector<std::pair<double, std::size_t>>& list) { out[i - b] = list[k - 1].first; });
+  }
+
+ private:
+  static constexpr std::size_t scan_cols = 1024;
+
+  // Calls g(i, scores, j0, nj) for row i against rows [j0, j0 + nj), scores in the metric's ranking form.
+  template <class G>
+  void scan(std::size_t b, std::size_t e, G&& g) const {
+    const std::size_t n = x_.rows();
+    constexpr std::size_t qb = 64;
+    std::vector<T> block(qb * scan_cols);
+    for (std::size_t i0 = b; i0 < e; i0 += qb) {
+      const std::size_t i1 = std::min(e, i0 + qb);
+      for (std::size_t j0 = 0; j0 < n; j0 += scan_cols) {
+        const std::size_t nj = std::min(scan_cols, n - j0);
+        distance::distance_block(M{}, x_.slice(i0, i1), x_.slice(j0, j0 + nj), terms_.empty() ? nullptr : terms_.data() + i0,
+                                 terms_.empty() ? nullptr : terms_.data() + j0, block.data(), scan_cols, true);
+        for (std::size_t i = i0; i < i1; ++i) g(i, block.data() + (i - i0) * scan_cols, j0, nj);
+      }
+    }
+  }
+
+  // eps in the ranking-score space of distance_block(ranking = true).
+  static double score_threshold(double eps) noexcept {
+    if constexpr (distance::gemm_form_of<M>() == distance::gemm_form::squared_l2 && !M::squared) {
+      return eps * eps;
+    } else {
+      return eps;
+    }
+  }
+
+  // Allowance for the rounding of the float matrix-product expansion before the exact recheck.
+  double slack(std::size_t i, std::size_t j) const noexcept {
+    constexpr auto form = distance::gemm_form_of<M>();
+    constexpr double rel = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+    if constexpr (form == distance::gemm_form::squared_l2) {
+      return rel * 4.0 * (static_cast<double>(terms_[i]) + static_cast<double>(terms_[j]) + 1.0);
+    } else if constexpr (form == distance::gemm_form::cosine) {
+      (void)i, (void)j;
+      return rel * 4.0;
+    } else {
+      (void)i, (void)j;
+      return 0.0;
+    }
+  }
+
+  double tree_radius2(double eps) const noexcept {
+    constexpr auto form = distance::gemm_form_of<M>();
+    if constexpr (form == distance::gemm_form::cosine) {
+      return 2.0 * eps;
+    } else if constexpr (M::squared) {
+      return eps;
+    } else {
+      return eps * eps;
+    }
+  }
+
+  double from_tree(double d2) const noexcept {
+    constexpr auto form = distance::gemm_form_of<M>();
+    if constexpr (form == distance::gemm_form::cosine) {
+      return 0.5 * d2;
+    } else if constexpr (M::squared) {
+      return d2;
+    } else {
+      return std::sqrt(d2);
+    }
+  }
+
+  void query_point(std::size_t i, double* q) const noexcept {
+    const std::size_t d = x_.cols();
+    if (!unit_.empty()) {
+      std::copy_n(unit_.data() + i * d, d, q);
+    } else {
+      for (std::size_t j = 0; j < d; ++j) q[j] = static_cast<double>(x_.row(i)[j]);
+    }
+  }
+
+  matrix_view<T> x_;
+  bool use_tree_ = false;
+  index::kd_tree tree_;
+  std::vector<double> unit_;  // cosine on the tree: unit rows
+  std::vector<T> terms_;      // scan: row norm terms of the gemm form
+};
+
+/// Refuses metrics that are not distances (inner product) for the density-based clusterers.
+template <class M>
+void require_distance_metric(const char* comp) {
+  if constexpr (M::higher_is_closer) {
+    segkit::detail::throw_invalid(comp, fmt::format("metric '{}' is a similarity; use l2, sqeuclidean, cosine or manhattan", M::name));
+  }
+}
+
+}  // namespace segkit::cluster::detail

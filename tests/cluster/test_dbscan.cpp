@@ -1,0 +1,166 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "support/data.hpp"
+
+#include <segkit/cluster/dbscan.hpp>
+#include <segkit/core/npy.hpp>
+#include <segkit/core/random.hpp>
+
+namespace fs = std::filesystem;
+using segkit::label_type;
+using segkit::cluster::dbscan;
+using segkit::cluster::dbscan_params;
+namespace dist = segkit::distance;
+
+namespace {
+fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "dbscan" / name; }
+
+template <class M>
+void check_case(const std::string& name) {
+  INFO("case " << name);
+  const auto x = segkit::load_npy_matrix<double>(fixture(name + "_X.npy"));
+  const auto prm = segkit::load_npy_vector<double>(fixture(name + "_params.npy"));
+  std::vector<double> w;
+  if (name == "weighted") {
+    const auto wv = segkit::load_npy_vector<double>(fixture(name + "_weights.npy"));
+    w.assign(wv.begin(), wv.end());
+  }
+  const dbscan_params p{.eps = prm(0), .min_samples = static_cast<std::size_t>(prm(1)), .threads = 2};
+  const auto r = dbscan<M, double>(p).fit(x, w);
+  const auto want = segkit::load_npy_vector<std::int32_t>(fixture(name + "_labels.npy"));
+  const auto core = segkit::load_npy_vector<std::int64_t>(fixture(name + "_core.npy"));
+  CHECK((r.labels == want));
+  REQUIRE(r.core_sample_indices.size() == core.size());
+  CHECK(std::equal(core.begin(), core.end(), r.core_sample_indices.begin(),
+                   [](std::int64_t a, std::size_t b) { return static_cast<std::size_t>(a) == b; }));
+  CHECK(r.n_clusters == static_cast<std::size_t>(*std::max_element(want.begin(), want.end()) + 1));
+  const auto noise = static_cast<double>(std::count(want.begin(), want.end(), -1));
+  CHECK(r.noise_fraction == Approx(noise / static_cast<double>(want.size())));
+}
+
+// Same partition up to renaming, with -1 kept as -1.
+bool same_partition(const xt::xtensor<label_type, 1>& a, const xt::xtensor<label_type, 1>& b) {
+  if (a.size() != b.size()) return false;
+  std::map<label_type, label_type> ab, ba;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if ((a(i) < 0) != (b(i) < 0)) return false;
+    if (a(i) < 0) continue;
+    if (ab.emplace(a(i), b(i)).first->second != b(i)) return false;
+    if (ba.emplace(b(i), a(i)).first->second != a(i)) return false;
+  }
+  return true;
+}
+}  // namespace
+
+TEST_CASE("dbscan labels equal scikit-learn's on fixtures", "[cluster][dbscan]") {
+  // Fixtures: tests/data/make_dbscan_fixture.py (scikit-learn 1.2.1 DBSCAN): core points,
+  // border points (lowest cluster among core neighbours) and noise all match.
+  check_case<dist::l2_metric>("moons2d");
+  check_case<dist::l2_metric>("blobs10d");
+  check_case<dist::l2_metric>("blobs24d");  // above 16-D: blocked scan
+  check_case<dist::l2_metric>("weighted");
+  check_case<dist::cosine_metric>("cosine8d");
+  check_case<dist::manhattan_metric>("manhattan");
+}
+
+TEST_CASE("dbscan on float rows gives the double result on the fixture", "[cluster][dbscan]") {
+  const auto x = segkit::load_npy_matrix<double>(fixture("moons2d_X.npy"));
+  const segkit::matrix<float> xf = xt::cast<float>(x);
+  const auto r = dbscan<dist::l2_metric, float>({.eps = 0.18, .min_samples = 6}).fit(xf);
+  CHECK((r.labels == segkit::load_npy_vector<std::int32_t>(fixture("moons2d_labels.npy"))));
+}
+
+TEST_CASE("dbscan: the k-d tree and the blocked scan agree", "[cluster][dbscan]") {
+  const auto x8 = segkit::test::blobs(3000, 8, 6, 11);
+  segkit::matrix<float> x20 = xt::zeros<float>({std::size_t{3000}, std::size_t{20}});
+  for (std::size_t i = 0; i < 3000; ++i) {
+    for (std::size_t j = 0; j < 8; ++j) x20(i, j) = x8(i, j);
+  }
+  for (const double eps : {2.2, 3.0, 4.0}) {
+    INFO("eps " << eps);
+    const auto a = dbscan<>({.eps = eps, .min_samples = 10}).fit(x8);
+    const auto b = dbscan<>({.eps = eps, .min_samples = 10}).fit(x20);
+    CHECK((a.labels == b.labels));
+    CHECK(a.n_clusters >= 1);
+    const auto c = dbscan<dist::squared_l2_metric>({.eps = eps * eps, .min_samples = 10}).fit(x8);
+    CHECK((a.labels == c.labels));
+  }
+}
+
+TEST_CASE("dbscan results do not depend on threads; core partition does not depend on row order", "[cluster][dbscan]") {
+  const auto x = segkit::test::blobs(5000, 3, 8, 5);
+  const auto one = dbscan<>({.eps = 0.6, .min_samples = 8, .threads = 1}).fit(x);
+  for (const std::size_t t : {2, 3}) {
+    const auto r = dbscan<>({.eps = 0.6, .min_samples = 8, .threads = t}).fit(x);
+    CHECK((r.labels == one.labels));
+  }
+  REQUIRE(one.n_clusters >= 2);
+  // Reverse the rows: core points keep their partition, noise stays noise.
+  const std::size_t n = x.shape(0);
+  segkit::matrix<float> rev = segkit::matrix<float>::from_shape(x.shape());
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < x.shape(1); ++j) rev(i, j) = x(n - 1 - i, j);
+  }
+  const auto r = dbscan<>({.eps = 0.6, .min_samples = 8}).fit(rev);
+  xt::xtensor<label_type, 1> a = xt::xtensor<label_type, 1>::from_shape({one.core_sample_indices.size()});
+  xt::xtensor<label_type, 1> b = a;
+  for (std::size_t k = 0; k < one.core_sample_indices.size(); ++k) {
+    const std::size_t i = one.core_sample_indices[k];
+    a(k) = one.labels(i);
+    b(k) = r.labels(n - 1 - i);
+  }
+  CHECK(same_partition(a, b));
+  for (std::size_t i = 0; i < n; ++i) CHECK((one.labels(i) < 0) == (r.labels(n - 1 - i) < 0));
+}
+
+TEST_CASE("dbscan edge cases: duplicates, all noise, one row", "[cluster][dbscan]") {
+  segkit::matrix<float> same = xt::ones<float>({std::size_t{20}, std::size_t{3}});
+  const auto dup = dbscan<>({.eps = 1e-6, .min_samples = 20}).fit(same);
+  CHECK(dup.n_clusters == 1);
+  CHECK(std::all_of(dup.labels.begin(), dup.labels.end(), [](label_type l) { return l == 0; }));
+  const auto few = dbscan<>({.eps = 1e-6, .min_samples = 21}).fit(same);
+  CHECK(few.n_clusters == 0);
+  CHECK(few.noise_fraction == 1.0);
+  CHECK(std::all_of(few.labels.begin(), few.labels.end(), [](label_type l) { return l == -1; }));
+
+  const auto x = segkit::test::normal_matrix(200, 4, 1);
+  const auto sparse = dbscan<>({.eps = 1e-3, .min_samples = 2}).fit(x);
+  CHECK(sparse.n_clusters == 0);
+  CHECK(sparse.core_sample_indices.empty());
+
+  segkit::matrix<float> one = {{1.0f, 2.0f}};
+  CHECK(dbscan<>({.eps = 0.1, .min_samples = 1}).fit(one).labels(0) == 0);
+  CHECK(dbscan<>({.eps = 0.1, .min_samples = 2}).fit(one).labels(0) == -1);
+
+  // Zero weights do not count towards density; weight 5 makes a lone point a core point.
+  segkit::matrix<float> pair = {{0.0f, 0.0f}, {0.05f, 0.0f}, {5.0f, 5.0f}};
+  const std::vector<double> w{0.0, 0.0, 5.0};
+  const auto rw = dbscan<>({.eps = 0.1, .min_samples = 2}).fit(pair, w);
+  CHECK(rw.labels(0) == -1);
+  CHECK(rw.labels(1) == -1);
+  CHECK(rw.labels(2) == 0);
+}
+
+TEST_CASE("dbscan rejects bad parameters and input with clear errors", "[cluster][dbscan]") {
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(dbscan<>({.eps = 0.0}), Contains("eps"));
+  CHECK_THROWS_WITH(dbscan<>({.eps = std::nan("")}), Contains("eps"));
+  CHECK_THROWS_WITH(dbscan<>({.eps = 1.0, .min_samples = 0}), Contains("min_samples"));
+  CHECK_THROWS_WITH((dbscan<dist::inner_product_metric>(dbscan_params{})), Contains("similarity"));
+  const dbscan<> d({.eps = 1.0});
+  CHECK_THROWS_WITH(d.fit(segkit::matrix<float>::from_shape({0, 3})), Contains("no samples"));
+  segkit::matrix<float> bad = segkit::test::normal_matrix(10, 2, 1);
+  bad(3, 1) = std::nanf("");
+  CHECK_THROWS_WITH(d.fit(bad), Contains("non-finite"));
+  const auto x = segkit::test::normal_matrix(10, 2, 1);
+  CHECK_THROWS_WITH(d.fit(x, std::vector<double>(9, 1.0)), Contains("9 weights for 10 samples"));
+  CHECK_THROWS_WITH(d.fit(x, std::vector<double>(10, -1.0)), Contains("weight 0"));
+}

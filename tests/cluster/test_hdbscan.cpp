@@ -1,0 +1,195 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "support/data.hpp"
+
+#include <segkit/cluster/hdbscan.hpp>
+#include <segkit/core/npy.hpp>
+
+#include <xtensor/xview.hpp>
+
+namespace fs = std::filesystem;
+using segkit::label_type;
+using segkit::cluster::hdbscan;
+using segkit::cluster::hdbscan_params;
+namespace dist = segkit::distance;
+
+namespace {
+fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "hdbscan" / name; }
+
+// Same partition up to renaming, with -1 kept as -1.
+template <class A, class B>
+bool same_partition(const A& a, const B& b) {
+  if (a.size() != b.size()) return false;
+  std::map<long, long> ab, ba;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const long x = a(i), y = b(i);
+    if ((x < 0) != (y < 0)) return false;
+    if (x < 0) continue;
+    if (ab.emplace(x, y).first->second != y || ba.emplace(y, x).first->second != x) return false;
+  }
+  return true;
+}
+}  // namespace
+
+TEST_CASE("hdbscan matches R dbscan::hdbscan on fixtures", "[cluster][hdbscan]") {
+  // Fixtures: tests/data/make_hdbscan_fixture.py (R dbscan 1.1-11, hdbscan(x, minPts)).
+  for (const std::string name : {"moons2d", "blobs5d", "small"}) {
+    INFO("case " << name);
+    const auto x = segkit::load_npy_matrix<double>(fixture(name + "_X.npy"));
+    const auto min_pts = static_cast<std::size_t>(segkit::load_npy_vector<double>(fixture(name + "_params.npy"))(0));
+    const auto r = hdbscan<dist::l2_metric, double>({.min_cluster_size = min_pts, .threads = 2}).fit(x);
+    const auto core = segkit::load_npy_vector<double>(fixture(name + "_core.npy"));
+    for (std::size_t i = 0; i < core.size(); ++i) CHECK(r.core_distances[i] == Approx(core(i)).epsilon(1e-12));
+    const auto heights = segkit::load_npy_vector<double>(fixture(name + "_heights.npy"));
+    REQUIRE(r.single_linkage_tree.linkage.shape(0) == heights.size());
+    for (std::size_t i = 0; i < heights.size(); ++i) CHECK(r.single_linkage_tree.linkage(i, 2) == Approx(heights(i)).epsilon(1e-12));
+    const auto want = segkit::load_npy_vector<std::int32_t>(fixture(name + "_labels.npy"));
+    CHECK(same_partition(r.labels, want));
+    CHECK(r.n_clusters == static_cast<std::size_t>(*std::max_element(want.begin(), want.end()) + 1));
+    // GLOSH: R lets the points of a fragment smaller than minPts leave one by one at their own
+    // merge heights, the hdbscan library (and segkit) drops the fragment at the split, so scores
+    // differ in value; both rank the same extreme points as the most outlying.
+    const auto glosh = segkit::load_npy_vector<double>(fixture(name + "_glosh.npy"));
+    const auto top_r = std::max_element(glosh.begin(), glosh.end()) - glosh.begin();
+    const auto top_s = std::max_element(r.outlier_scores.begin(), r.outlier_scores.end()) - r.outlier_scores.begin();
+    CHECK(top_r == top_s);
+  }
+}
+
+TEST_CASE("hdbscan: results do not depend on threads; weights equal repeated rows", "[cluster][hdbscan]") {
+  const auto x = segkit::test::blobs(3000, 3, 6, 8);
+  const auto one = hdbscan<>({.min_cluster_size = 15, .threads = 1}).fit(x);
+  REQUIRE(one.n_clusters >= 2);
+  for (const std::size_t t : {2, 3}) {
+    const auto r = hdbscan<>({.min_cluster_size = 15, .threads = t}).fit(x);
+    CHECK((r.labels == one.labels));
+    CHECK(r.outlier_scores == one.outlier_scores);
+    CHECK(r.probabilities == one.probabilities);
+  }
+  // Above 16 dimensions (blocked scans, float distances) the result is the same partition.
+  segkit::matrix<float> wide = xt::zeros<float>({std::size_t{3000}, std::size_t{20}});
+  for (std::size_t i = 0; i < 3000; ++i) {
+    for (std::size_t j = 0; j < 3; ++j) wide(i, j) = x(i, j);
+  }
+  CHECK(same_partition(hdbscan<>({.min_cluster_size = 15}).fit(wide).labels, one.labels));
+
+  // Weight 2 on a row = the row twice (core distances and sizes count weights).
+  const auto small = segkit::test::blobs(300, 2, 3, 4);
+  std::vector<double> w(300, 1.0);
+  segkit::matrix<float> doubled = segkit::matrix<float>::from_shape({std::size_t{300} + 100, std::size_t{2}});
+  for (std::size_t i = 0; i < 300; ++i) {
+    doubled(i, 0) = small(i, 0);
+    doubled(i, 1) = small(i, 1);
+  }
+  for (std::size_t i = 0; i < 100; ++i) {
+    w[3 * i] = 2.0;
+    doubled(300 + i, 0) = small(3 * i, 0);
+    doubled(300 + i, 1) = small(3 * i, 1);
+  }
+  const auto rw = hdbscan<>({.min_cluster_size = 10, .min_samples = 5}).fit(small, w);
+  const auto rd = hdbscan<>({.min_cluster_size = 10, .min_samples = 5}).fit(doubled);
+  const auto head = xt::view(rd.labels, xt::range(0, 300));
+  CHECK(same_partition(rw.labels, xt::xtensor<label_type, 1>(head)));
+}
+
+TEST_CASE("hdbscan: scores, probabilities and the trees are consistent", "[cluster][hdbscan]") {
+  const auto x = segkit::load_npy_matrix<double>(fixture("moons2d_X.npy"));
+  const auto r = hdbscan<dist::l2_metric, double>({.min_cluster_size = 8}).fit(x);
+  const std::size_t n = x.shape(0);
+  REQUIRE(r.single_linkage_tree.linkage.shape(0) == n - 1);
+  CHECK(r.single_linkage_tree.linkage(n - 2, 3) == Approx(static_cast<double>(n)));
+  for (std::size_t i = 1; i + 1 < n; ++i) CHECK(r.single_linkage_tree.linkage(i, 2) >= r.single_linkage_tree.linkage(i - 1, 2));
+  std::vector<std::size_t> points_seen(n, 0);
+  for (std::size_t k = 0; k < r.tree.size(); ++k) {
+    if (r.tree.child[k] < n) ++points_seen[r.tree.child[k]];
+    CHECK(r.tree.parent[k] >= n);
+    CHECK(r.tree.parent[k] < r.tree.child[k] + (r.tree.child[k] < n ? n + r.tree.n_clusters : 0));
+  }
+  CHECK(std::all_of(points_seen.begin(), points_seen.end(), [](std::size_t c) { return c == 1; }));
+  REQUIRE(r.n_clusters == 5);
+  std::vector<double> best(r.n_clusters, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    CHECK(r.outlier_scores[i] >= 0.0);
+    CHECK(r.outlier_scores[i] <= 1.0);
+    CHECK(r.probabilities[i] >= 0.0);
+    CHECK(r.probabilities[i] <= 1.0);
+    if (r.labels(i) < 0) {
+      CHECK(r.probabilities[i] == 0.0);
+    } else {
+      best[static_cast<std::size_t>(r.labels(i))] = std::max(best[static_cast<std::size_t>(r.labels(i))], r.probabilities[i]);
+    }
+  }
+  for (const double b : best) CHECK(b == 1.0);  // the densest member of each cluster
+  // Noise is more outlying than the median cluster member.
+  double noise_mean = 0.0, member_mean = 0.0;
+  std::size_t nn = 0, nm = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    (r.labels(i) < 0 ? noise_mean : member_mean) += r.outlier_scores[i];
+    ++(r.labels(i) < 0 ? nn : nm);
+  }
+  CHECK(noise_mean / static_cast<double>(nn) > 2.0 * member_mean / static_cast<double>(nm));
+  CHECK(r.cluster_persistence.size() == 5);
+}
+
+TEST_CASE("hdbscan selection options: leaf, epsilon, single cluster, max size", "[cluster][hdbscan]") {
+  const auto x = segkit::load_npy_matrix<double>(fixture("moons2d_X.npy"));
+  using H = hdbscan<dist::l2_metric, double>;
+  const auto eom = H({.min_cluster_size = 8}).fit(x);
+  const auto leaf = H({.min_cluster_size = 8, .selection = segkit::cluster::cluster_selection::leaf}).fit(x);
+  CHECK(leaf.n_clusters >= eom.n_clusters);
+  // Every leaf cluster lies inside one eom cluster.
+  std::map<label_type, label_type> parent;
+  for (std::size_t i = 0; i < x.shape(0); ++i) {
+    if (leaf.labels(i) < 0 || eom.labels(i) < 0) continue;
+    CHECK(parent.emplace(leaf.labels(i), eom.labels(i)).first->second == eom.labels(i));
+  }
+  // A large epsilon merges everything that splits below it: fewer clusters.
+  const auto merged = H({.min_cluster_size = 8, .cluster_selection_epsilon = 1.0, .selection = segkit::cluster::cluster_selection::leaf}).fit(x);
+  CHECK(merged.n_clusters < leaf.n_clusters);
+  CHECK(merged.n_clusters >= 1);
+  // max_cluster_size forbids the big clusters: they are replaced by their sub-clusters.
+  std::vector<std::size_t> sizes(eom.n_clusters, 0);
+  for (std::size_t i = 0; i < x.shape(0); ++i) {
+    if (eom.labels(i) >= 0) ++sizes[static_cast<std::size_t>(eom.labels(i))];
+  }
+  const std::size_t biggest = *std::max_element(sizes.begin(), sizes.end());
+  const auto capped = H({.min_cluster_size = 8, .max_cluster_size = biggest - 1}).fit(x);
+  for (std::size_t k = 0; k < capped.n_clusters; ++k) {
+    CHECK(static_cast<std::size_t>(std::count(capped.labels.begin(), capped.labels.end(), static_cast<label_type>(k))) < biggest + 1);
+  }
+  // One tight blob: nothing without allow_single_cluster, one cluster with it.
+  const auto blob = segkit::test::normal_matrix(200, 2, 3);
+  CHECK(hdbscan<>({.min_cluster_size = 150}).fit(blob).n_clusters == 0);
+  const auto single = hdbscan<>({.min_cluster_size = 150, .allow_single_cluster = true}).fit(blob);
+  CHECK(single.n_clusters == 1);
+  CHECK(single.noise_fraction < 0.5);
+}
+
+TEST_CASE("hdbscan edge cases and bad input", "[cluster][hdbscan]") {
+  using Catch::Matchers::Contains;
+  segkit::matrix<float> same = xt::ones<float>({std::size_t{30}, std::size_t{2}});
+  const auto dup = hdbscan<>({.min_cluster_size = 5, .allow_single_cluster = true}).fit(same);
+  CHECK(dup.n_clusters == 1);
+  CHECK(std::all_of(dup.outlier_scores.begin(), dup.outlier_scores.end(), [](double s) { return s == 0.0; }));
+  segkit::matrix<float> one = {{1.0f, 2.0f}};
+  const auto r1 = hdbscan<>({.min_cluster_size = 2, .min_samples = 1}).fit(one);
+  CHECK(r1.labels(0) == -1);
+  CHECK(r1.n_clusters == 0);
+  CHECK_THROWS_WITH(hdbscan<>({.min_cluster_size = 1}), Contains("min_cluster_size"));
+  CHECK_THROWS_WITH(hdbscan<>({.cluster_selection_epsilon = -1.0}), Contains("cluster_selection_epsilon"));
+  CHECK_THROWS_WITH((hdbscan<dist::inner_product_metric>(hdbscan_params{})), Contains("similarity"));
+  CHECK_THROWS_WITH(hdbscan<>({.min_cluster_size = 5}).fit(segkit::test::normal_matrix(4, 2, 1)), Contains("min_samples (5) exceeds"));
+  CHECK_THROWS_WITH(hdbscan<>(hdbscan_params{}).fit(segkit::matrix<float>::from_shape({0, 2})), Contains("no samples"));
+  auto bad = segkit::test::normal_matrix(20, 2, 1);
+  bad(2, 0) = std::nanf("");
+  CHECK_THROWS_WITH(hdbscan<>(hdbscan_params{}).fit(bad), Contains("non-finite"));
+  CHECK_THROWS_WITH(hdbscan<>(hdbscan_params{}).fit(segkit::test::normal_matrix(20, 2, 1), std::vector<double>(20, 0.0)), Contains("all sample weights are zero"));
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Reference HDBSCAN results for tests/cluster/test_hdbscan.cpp, computed with R's dbscan 1.1-11
+(Debian r-cran-dbscan), hdbscan(x, minPts): min_samples = min_cluster_size = minPts, excess of
+mass. Run once from this folder:  /usr/bin/python3 make_hdbscan_fixture.py
+
+Data (numpy, seeded) goes to R as CSV; R's cluster (0 = noise), outlier_scores (GLOSH), coredist
+and the merge heights of its single-linkage tree come back and are saved as
+hdbscan/<case>_{X,labels,glosh,core,heights}.npy plus <case>_params.npy = [minPts].
+  moons2d  two moons, three blobs of different spread and uniform noise (2-D), minPts 8
+  blobs5d  four 5-D blobs of different spread and uniform noise, minPts 10
+  small    60 points in three tight groups and scattered points (2-D), minPts 4
+"""
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+from sklearn.datasets import make_blobs, make_moons
+
+rng = np.random.RandomState(11)
+
+R_SCRIPT = r"""
+library(dbscan)
+args <- commandArgs(trailingOnly = TRUE)
+x <- as.matrix(read.csv(args[1], header = FALSE))
+h <- hdbscan(x, minPts = as.integer(args[2]))
+write.table(cbind(h$cluster, h$outlier_scores, h$coredist), args[3], sep = ",", row.names = FALSE, col.names = FALSE)
+write.table(sort(h$hc$height), args[4], sep = ",", row.names = FALSE, col.names = FALSE)
+"""
+
+
+def run(name, X, min_pts):
+    with tempfile.TemporaryDirectory() as tmp:
+        xin = os.path.join(tmp, "x.csv")
+        out = os.path.join(tmp, "out.csv")
+        heights = os.path.join(tmp, "h.csv")
+        script = os.path.join(tmp, "run.R")
+        np.savetxt(xin, X, delimiter=",", fmt="%.17g")
+        with open(script, "w") as f:
+            f.write(R_SCRIPT)
+        subprocess.run(["Rscript", script, xin, str(min_pts), out, heights], check=True, capture_output=True)
+        res = np.loadtxt(out, delimiter=",")
+        h = np.loadtxt(heights, delimiter=",")
+    np.save(f"hdbscan/{name}_X.npy", X.astype(np.float64))
+    np.save(f"hdbscan/{name}_labels.npy", (res[:, 0] - 1).astype(np.int32))  # R: 0 = noise, 1.. clusters
+    np.save(f"hdbscan/{name}_glosh.npy", res[:, 1])
+    np.save(f"hdbscan/{name}_core.npy", res[:, 2])
+    np.save(f"hdbscan/{name}_heights.npy", h)
+    np.save(f"hdbscan/{name}_params.npy", np.array([min_pts], dtype=np.float64))
+    print(name, X.shape, "clusters", int(res[:, 0].max()), "noise", np.mean(res[:, 0] == 0))
+
+
+moons, _ = make_moons(n_samples=300, noise=0.07, random_state=1)
+blobs, _ = make_blobs(n_samples=240, centers=[[3, 3], [-2, 2.5], [3, -1.5]], cluster_std=[0.15, 0.3, 0.5], random_state=2)
+run("moons2d", np.vstack([moons, blobs, rng.uniform(-3, 4.5, size=(40, 2))]), 8)
+
+b5, _ = make_blobs(n_samples=400, n_features=5, centers=4, cluster_std=[0.5, 1.0, 1.5, 0.8], random_state=3)
+run("blobs5d", np.vstack([b5, rng.uniform(-12, 12, size=(30, 5))]), 10)
+
+small = np.vstack([rng.normal([0, 0], 0.1, (15, 2)), rng.normal([2, 0], 0.1, (15, 2)), rng.normal([1, 2], 0.2, (20, 2)),
+                   rng.uniform(-1, 3, (10, 2))])
+run("small", small, 4)
