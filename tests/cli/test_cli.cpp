@@ -9,7 +9,10 @@
 #include "support/data.hpp"
 
 #include <segkit/core/npy.hpp>
+#include <segkit/cluster/agglomerative.hpp>
+#include <segkit/cluster/dbscan.hpp>
 #include <segkit/cluster/gmm.hpp>
+#include <segkit/cluster/hdbscan.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/index/flat.hpp>
@@ -276,4 +279,49 @@ TEST_CASE("cli: cluster streaming-kmeans replays a file as a stream and reports 
   const auto bad = run("cluster streaming-kmeans -i " + q(dir() / "s.npy") + " -o " + q(dir() / "sl.npy") + " --k 3 --decay 2");
   CHECK(bad.status == 1);
   CHECK(bad.out.find("decay must be in (0, 1]") != std::string::npos);
+}
+
+TEST_CASE("cli: cluster dbscan, hdbscan and agglomerative match the library", "[cli]") {
+  const auto x = segkit::test::blobs(1500, 3, 4, 9);
+  segkit::save_npy(dir() / "d.npy", x);
+  const auto db = run("cluster dbscan -i " + q(dir() / "d.npy") + " -o " + q(dir() / "dl.npy") + " --eps 0.9 --min-samples 8 --json");
+  REQUIRE(db.status == 0);
+  const auto want_db = segkit::cluster::dbscan<>({.eps = 0.9, .min_samples = 8}).fit(x);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "dl.npy") == want_db.labels));
+  CHECK(db.out.find(fmt::format("\"n_clusters\": {}", want_db.n_clusters)) != std::string::npos);
+  CHECK(db.out.find("\"noise_fraction\": ") != std::string::npos);
+
+  const auto hd = run("cluster hdbscan -i " + q(dir() / "d.npy") + " -o " + q(dir() / "hl.npy") +
+                      " --min-cluster-size 20 --min-samples 10 --selection leaf --outlier-scores-out " + q(dir() / "hs.npy") + " --json");
+  REQUIRE(hd.status == 0);
+  const auto want_hd =
+      segkit::cluster::hdbscan<>({.min_cluster_size = 20, .min_samples = 10, .selection = segkit::cluster::cluster_selection::leaf}).fit(x);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "hl.npy") == want_hd.labels));
+  const auto scores = segkit::load_npy_vector<double>(dir() / "hs.npy");
+  CHECK(std::equal(scores.begin(), scores.end(), want_hd.outlier_scores.begin()));
+  CHECK(hd.out.find(fmt::format("\"n_clusters\": {}", want_hd.n_clusters)) != std::string::npos);
+
+  const auto ag = run("cluster agglomerative -i " + q(dir() / "d.npy") + " -o " + q(dir() / "al.npy") +
+                      " --k 4 --linkage average --metric cosine --linkage-out " + q(dir() / "az.npy") + " --json");
+  REQUIRE(ag.status == 0);
+  const auto want_ag = segkit::cluster::agglomerative<segkit::distance::cosine_metric>({.n_clusters = 4, .method = segkit::cluster::linkage::average}).fit(x);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "al.npy") == want_ag.labels));
+  CHECK((segkit::load_npy_matrix<double>(dir() / "az.npy") == want_ag.tree.linkage));
+  CHECK(ag.out.find("\"n_clusters\": 4") != std::string::npos);
+
+  const auto both = run("cluster agglomerative -i " + q(dir() / "d.npy") + " -o " + q(dir() / "al.npy") + " --k 4 --distance-threshold 2");
+  CHECK(both.status == 2);
+  CHECK(both.out.find("exactly one of --k and --distance-threshold") != std::string::npos);
+  const auto ward = run("cluster agglomerative -i " + q(dir() / "d.npy") + " -o " + q(dir() / "al.npy") + " --k 4 --metric manhattan");
+  CHECK(ward.status == 2);
+  CHECK(ward.out.find("--linkage ward needs --metric l2") != std::string::npos);
+  const auto ip = run("cluster dbscan -i " + q(dir() / "d.npy") + " -o " + q(dir() / "dl.npy") + " --eps 1 --metric ip");
+  CHECK(ip.status == 1);
+  CHECK(ip.out.find("is a similarity") != std::string::npos);
+  const auto no_eps = run("cluster dbscan -i " + q(dir() / "d.npy") + " -o " + q(dir() / "dl.npy"));
+  CHECK(no_eps.status == 2);
+  CHECK(no_eps.out.find("--eps is required") != std::string::npos);
+  const auto sel = run("cluster hdbscan -i " + q(dir() / "d.npy") + " -o " + q(dir() / "hl.npy") + " --selection best");
+  CHECK(sel.status == 1);
+  CHECK(sel.out.find("unknown cluster selection 'best'") != std::string::npos);
 }

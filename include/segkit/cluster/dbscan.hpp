@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -49,8 +50,9 @@ struct dbscan_result {
  * n x n matrix; distances are compared to eps in double precision.
  *
  * @tparam Metric  a distance (l2 default, sqeuclidean, cosine, manhattan); inner product is refused.
- * @par Complexity  three radius passes: about O(n log n + neighbours) on a tree, O(n^2 d) by scan;
- * memory O(n).
+ * @par Complexity  one radius pass, about O(n log n + neighbours) on a tree, O(n^2 d) by scan;
+ * memory O(n + neighbours) — neighbour lists are kept while they hold at most 2^27 entries,
+ * beyond that passes 2 and 3 search again and memory stays O(n).
  * @par Thread safety  fit() is const.
  */
 template <class Metric = distance::l2_metric, class T = float>
@@ -83,6 +85,7 @@ class dbscan {
  private:
   static constexpr const char* component = "segkit::cluster::dbscan";
   static constexpr std::size_t grain = 256;
+  static constexpr std::size_t list_budget = std::size_t{1} << 27;  // neighbour entries kept between passes (512 MB)
 
   dbscan_result fit_view(const matrix_view<T>& x, std::span<const double> weights) const {
     using segkit::detail::throw_invalid;
@@ -102,24 +105,61 @@ class dbscan {
     const detail::neighborhoods<Metric, T> nb(x);
     executor ex(p_.threads);
 
-    // 1. Core points: weighted neighbour count (self included) reaches min_samples.
+    // 1. Core points: weighted neighbour count (self included) reaches min_samples. The
+    // neighbour lists are kept for passes 2 and 3 while they fit list_budget entries; beyond
+    // that (and in 1-3 dimensions) passes 2 and 3 search again and pass 1 stops counting at
+    // min_samples.
+    const std::size_t chunks = chunk_count(n, grain);
+    std::vector<std::vector<std::uint32_t>> lists(chunks);
+    std::vector<std::vector<std::size_t>> starts(chunks);
+    std::atomic<std::size_t> stored{0};
+    // In 1-3 dimensions a tree search is cheaper than keeping its result.
+    std::atomic<bool> keep{n < (std::size_t{1} << 32) && !(nb.uses_tree() && x.cols() <= 3)};
     std::vector<char> core(n, 0);
-    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t) {
+    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
       std::vector<double> count(e - b, 0.0);
+      const bool store = keep.load(std::memory_order_relaxed);
+      std::vector<std::vector<std::uint32_t>> rows(store ? e - b : 0);  // the scan path interleaves rows
       nb.radius(b, e, p_.eps, [&](std::size_t i, std::size_t j, double) {
         count[i - b] += weight(j);
-        return count[i - b] < need;
+        if (!store) return count[i - b] < need;
+        rows[i - b].push_back(static_cast<std::uint32_t>(j));
+        return true;
       });
+      if (store) {
+        auto& list = lists[c];
+        auto& start = starts[c];
+        start.push_back(0);
+        for (const auto& r : rows) {
+          list.insert(list.end(), r.begin(), r.end());
+          start.push_back(list.size());
+        }
+        if (stored.fetch_add(list.size()) + list.size() > list_budget) keep.store(false);
+      }
       for (std::size_t i = b; i < e; ++i) core[i] = count[i - b] >= need ? 1 : 0;
     });
+    const bool kept = keep.load();
+    if (!kept) {
+      lists = {};
+      starts = {};
+    }
+    // Calls f(i, j) for the neighbours j of rows [b, e) (chunk c); f returns false to skip the rest of row i.
+    const auto neighbours = [&](std::size_t b, std::size_t e, std::size_t c, auto&& f) {
+      if (!kept) {
+        nb.radius(b, e, p_.eps, [&](std::size_t i, std::size_t j, double) { return f(i, j); });
+        return;
+      }
+      for (std::size_t i = b; i < e; ++i) {
+        for (std::size_t q = starts[c][i - b]; q < starts[c][i - b + 1]; ++q) {
+          if (!f(i, static_cast<std::size_t>(lists[c][q]))) break;
+        }
+      }
+    };
 
     // 2. Clusters: connected components of core points (the representative is the lowest row).
     graph::concurrent_union_find sets(n);
-    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t) {
-      std::size_t first = b;
-      while (first < e && !core[first]) ++first;
-      if (first == e) return;
-      nb.radius(first, e, p_.eps, [&](std::size_t i, std::size_t j, double) {
+    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
+      neighbours(b, e, c, [&](std::size_t i, std::size_t j) {
         if (core[i] && j < i && core[j]) sets.unite(i, j);
         return static_cast<bool>(core[i]);
       });
@@ -137,12 +177,12 @@ class dbscan {
     }
 
     // 3. Border points: the lowest cluster among their core neighbours.
-    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t) {
-      nb.radius(b, e, p_.eps, [&](std::size_t i, std::size_t j, double) {
+    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
+      neighbours(b, e, c, [&](std::size_t i, std::size_t j) {
         if (core[i]) return false;
         if (core[j]) {
-          const label_type c = out.labels(j);
-          if (out.labels(i) < 0 || c < out.labels(i)) out.labels(i) = c;
+          const label_type l = out.labels(j);
+          if (out.labels(i) < 0 || l < out.labels(i)) out.labels(i) = l;
         }
         return true;
       });

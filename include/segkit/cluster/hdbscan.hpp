@@ -205,10 +205,13 @@ class hdbscan {
           n, [&](std::size_t a, std::size_t b) { return std::max({core[a], core[b], detail::exact_distance<Metric>(x.row(a), x.row(b), d)}); },
           skip, ex);
     }
+    // Many dimensions: the metric's SIMD kernel on a double-precision copy (exact enough that
+    // ties and near-ties resolve as they do in double-precision references).
+    matrix<double> xd = matrix<double>::from_shape({n, d});
+    for (std::size_t i = 0; i < n; ++i) std::copy_n(x.row(i), d, &xd(i, 0));
     const Metric m{};
     return prim_mst(
-        n, [&](std::size_t a, std::size_t b) { return std::max({core[a], core[b], static_cast<double>(m(x.row(a), x.row(b), d))}); }, skip,
-        ex);
+        n, [&](std::size_t a, std::size_t b) { return std::max({core[a], core[b], m(&xd(a, 0), &xd(b, 0), d)}); }, skip, ex);
   }
 
   // The condensed tree of a single-linkage dendrogram (weighted sizes).

@@ -1,0 +1,149 @@
+// `segkit cluster dbscan | hdbscan | agglomerative`: density-based and hierarchical clustering.
+
+#include <string>
+#include <vector>
+
+#include <segkit/cluster/agglomerative.hpp>
+#include <segkit/cluster/dbscan.hpp>
+#include <segkit/cluster/hdbscan.hpp>
+#include <segkit/core/npy.hpp>
+#include <segkit/distance/metrics.hpp>
+
+#include "cli.hpp"
+
+namespace segkit::cli {
+namespace {
+
+std::vector<double> optional_weights(const args& a) {
+  std::vector<double> weights;
+  if (a.has("weights")) {
+    const auto w = load_npy_vector<double>(a.get("weights"));
+    weights.assign(w.begin(), w.end());
+  }
+  return weights;
+}
+
+double required_double(const args& a, const char* name) {
+  if (!a.has(name)) throw usage_error(fmt::format("--{} is required", name));
+  return a.get_double(name, 0.0);
+}
+
+int cluster_dbscan(const args& a) {
+  cluster::dbscan_params p;
+  p.eps = required_double(a, "eps");
+  p.min_samples = a.get_size("min-samples", p.min_samples);
+  p.threads = a.threads();
+  const auto x = load_npy_matrix<float>(a.get("input"));
+  const auto weights = optional_weights(a);
+  return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
+    using M = decltype(metric);
+    const cluster::dbscan<M, float> algo(p);
+    stopwatch watch;
+    watch.start();
+    const auto r = algo.fit(x, weights);
+    watch.stop();
+    save_npy(a.get("output"), r.labels);
+    json_object j;
+    j.add("seconds", watch.seconds()).add("n_clusters", r.n_clusters).add("noise_fraction", r.noise_fraction);
+    j.add("n_core", r.core_sample_indices.size());
+    emit(a, j, fmt::format("dbscan: {} clusters, {:.1f}% noise, {} core points, {:.3f} s", r.n_clusters, 100.0 * r.noise_fraction,
+                           r.core_sample_indices.size(), watch.seconds()));
+    return 0;
+  });
+}
+
+int cluster_hdbscan(const args& a) {
+  cluster::hdbscan_params p;
+  p.min_cluster_size = a.get_size("min-cluster-size", p.min_cluster_size);
+  p.min_samples = a.get_size("min-samples", 0);
+  p.selection = cluster::parse_cluster_selection(a.get_or("selection", "eom"));
+  p.cluster_selection_epsilon = a.get_double("cluster-selection-epsilon", 0.0);
+  p.max_cluster_size = a.get_size("max-cluster-size", 0);
+  p.allow_single_cluster = a.has("allow-single-cluster");
+  p.threads = a.threads();
+  const auto x = load_npy_matrix<float>(a.get("input"));
+  const auto weights = optional_weights(a);
+  return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
+    using M = decltype(metric);
+    const cluster::hdbscan<M, float> algo(p);
+    stopwatch watch;
+    watch.start();
+    const auto r = algo.fit(x, weights);
+    watch.stop();
+    save_npy(a.get("output"), r.labels);
+    if (a.has("outlier-scores-out")) save_npy(a.get("outlier-scores-out"), r.outlier_scores.data(), {r.outlier_scores.size()});
+    if (a.has("probabilities-out")) save_npy(a.get("probabilities-out"), r.probabilities.data(), {r.probabilities.size()});
+    json_object j;
+    j.add("seconds", watch.seconds()).add("n_clusters", r.n_clusters).add("noise_fraction", r.noise_fraction);
+    emit(a, j, fmt::format("hdbscan: {} clusters, {:.1f}% noise, {:.3f} s", r.n_clusters, 100.0 * r.noise_fraction, watch.seconds()));
+    return 0;
+  });
+}
+
+int cluster_agglomerative(const args& a) {
+  cluster::agglomerative_params p;
+  if (a.has("k") == a.has("distance-threshold")) throw usage_error("give exactly one of --k and --distance-threshold");
+  if (a.has("k")) p.n_clusters = a.get_size("k");
+  p.distance_threshold = a.get_double("distance-threshold", 0.0);
+  if (a.has("distance-threshold") && !(p.distance_threshold > 0.0)) throw usage_error("--distance-threshold must be > 0");
+  p.method = cluster::parse_linkage(a.get_or("linkage", "ward"));
+  p.threads = a.threads();
+  const auto x = load_npy_matrix<float>(a.get("input"));
+  return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
+    using M = decltype(metric);
+    if constexpr (!std::is_same_v<M, distance::l2_metric>) {
+      if (p.method == cluster::linkage::ward) throw usage_error(fmt::format("--linkage ward needs --metric l2, not '{}'", M::name));
+    }
+    const cluster::agglomerative<M, float> algo(p);
+    stopwatch watch;
+    watch.start();
+    const auto r = algo.fit(x);
+    watch.stop();
+    save_npy(a.get("output"), r.labels);
+    if (a.has("linkage-out")) save_npy(a.get("linkage-out"), r.tree.linkage);
+    json_object j;
+    j.add("seconds", watch.seconds()).add("n_clusters", r.n_clusters);
+    emit(a, j, fmt::format("agglomerative ({}): {} clusters, {:.3f} s", a.get_or("linkage", "ward"), r.n_clusters, watch.seconds()));
+    return 0;
+  });
+}
+
+const registrar density_commands({
+    {{"cluster", "dbscan"},
+     "-i X.npy -o labels.npy --eps E [--min-samples M] [--weights W.npy]",
+     "DBSCAN (labels as scikit-learn's). Reports n_clusters, noise_fraction and n_core.",
+     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
+      {"output", 'o', true, "labels to write, int32 .npy (n); -1 = noise"},
+      {"eps", 0, true, "neighbourhood radius in the metric's units"},
+      {"min-samples", 0, true, "weighted neighbours within eps, self included, of a core point (default 5)"},
+      {"weights", 0, true, "per-sample weights, .npy (n)"}},
+     cluster_dbscan},
+    {{"cluster", "hdbscan"},
+     "-i X.npy -o labels.npy --min-cluster-size M [--min-samples S] [--selection eom|leaf] [--cluster-selection-epsilon E] [--max-cluster-size N] [--allow-single-cluster] [--weights W.npy] [--outlier-scores-out S.npy] [--probabilities-out P.npy]",
+     "HDBSCAN*. Reports n_clusters and noise_fraction; writes GLOSH outlier scores on request.",
+     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
+      {"output", 'o', true, "labels to write, int32 .npy (n); -1 = noise"},
+      {"min-cluster-size", 0, true, "smallest cluster (default 5)"},
+      {"min-samples", 0, true, "neighbours defining the core distance (default: min-cluster-size)"},
+      {"selection", 0, true, "eom (default, excess of mass) or leaf"},
+      {"cluster-selection-epsilon", 0, true, "merge clusters that split below this distance (default 0)"},
+      {"max-cluster-size", 0, true, "eom: do not select larger clusters (default 0 = no limit)"},
+      {"allow-single-cluster", 0, false, "allow one cluster of everything"},
+      {"weights", 0, true, "per-sample weights, .npy (n)"},
+      {"outlier-scores-out", 0, true, "GLOSH scores to write, float64 .npy (n)"},
+      {"probabilities-out", 0, true, "membership probabilities to write, float64 .npy (n)"}},
+     cluster_hdbscan},
+    {{"cluster", "agglomerative"},
+     "-i X.npy -o labels.npy (--k K | --distance-threshold T) [--linkage ward|average|complete|single] [--linkage-out Z.npy]",
+     "Hierarchical clustering (scipy's linkage). Reports n_clusters; writes the dendrogram in scipy's format on request.",
+     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
+      {"output", 'o', true, "labels to write, int32 .npy (n)"},
+      {"k", 'k', true, "number of clusters"},
+      {"distance-threshold", 0, true, "cut where merges reach this height instead of --k"},
+      {"linkage", 0, true, "ward (default, l2 only), average, complete or single"},
+      {"linkage-out", 0, true, "linkage matrix to write, float64 .npy ((n-1) x 4)"}},
+     cluster_agglomerative},
+});
+
+}  // namespace
+}  // namespace segkit::cli

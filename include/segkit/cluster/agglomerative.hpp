@@ -1,0 +1,313 @@
+#pragma once
+/// @file
+/// @brief Agglomerative (hierarchical) clustering: Ward, complete, average and single linkage,
+/// cut by cluster count or distance threshold, with the full dendrogram in scipy's format.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <new>
+#include <numeric>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "segkit/cluster/detail/neighborhoods.hpp"
+#include "segkit/cluster/hierarchy.hpp"
+#include "segkit/core/concepts.hpp"
+#include "segkit/core/error.hpp"
+#include "segkit/core/matrix_view.hpp"
+#include "segkit/core/parallel.hpp"
+#include "segkit/core/types.hpp"
+#include "segkit/distance/metrics.hpp"
+#include "segkit/distance/pairwise.hpp"
+#include "segkit/graph/union_find.hpp"
+
+namespace segkit::cluster {
+
+/// How the distance between two clusters is defined.
+enum class linkage {
+  ward,      ///< increase of the within-cluster sum of squares (Euclidean only)
+  complete,  ///< largest distance between members
+  average,   ///< mean distance between members (UPGMA)
+  single     ///< smallest distance between members
+};
+
+/// Parses "ward", "complete", "average" or "single". @throws segkit::invalid_argument otherwise.
+inline linkage parse_linkage(std::string_view s) {
+  if (s == "ward") return linkage::ward;
+  if (s == "complete") return linkage::complete;
+  if (s == "average") return linkage::average;
+  if (s == "single") return linkage::single;
+  segkit::detail::throw_invalid("segkit::cluster::agglomerative",
+                                fmt::format("unknown linkage '{}' (choose ward, complete, average or single)", s));
+}
+
+/// Parameters of segkit::cluster::agglomerative. Every field has a default.
+struct agglomerative_params {
+  std::size_t n_clusters = 2;       ///< clusters to cut into (used when distance_threshold is 0)
+  double distance_threshold = 0.0;  ///< > 0: cut instead where merges reach this height (clusters at or above stay apart)
+  linkage method = linkage::ward;   ///< ward (default), complete, average or single
+  std::size_t threads = 0;          ///< 0 = all hardware threads; results do not depend on it
+};
+
+/// What agglomerative::fit returns.
+struct agglomerative_result {
+  xt::xtensor<label_type, 1> labels;  ///< cluster of each row, 0..n_clusters-1 in the order of the lowest row
+  std::size_t n_clusters = 0;         ///< clusters after the cut
+  dendrogram tree;                    ///< every merge, scipy's linkage format (heights as scipy reports them)
+};
+
+/**
+ * @brief Agglomerative clustering as scipy's `linkage` and scikit-learn's
+ * AgglomerativeClustering compute it.
+ *
+ * Ward, complete and average linkage run the nearest-neighbour chain algorithm (Murtagh 1983;
+ * Müllner 2011) on a distance matrix with Lance-Williams updates, exactly scipy's procedure (same
+ * tie-breaking, same update formulas in double precision, merges sorted stably by height and
+ * relabelled), so the linkage matrix equals scipy's. The chain scans only active clusters. Memory:
+ * the condensed n (n - 1) / 2 triangle of doubles (1.6 GB for 20,000 rows, half scikit-learn's
+ * peak). Single linkage needs no matrix: it is the minimum spanning tree by Prim's algorithm, O(n)
+ * memory.
+ *
+ * @tparam Metric  l2 (default, required for ward), sqeuclidean, cosine, manhattan.
+ * @par Complexity  O(n^2 d) for the distances, O(n^2) for the chain; the scans of the chain and
+ * the matrix are spread over the threads.
+ */
+template <class Metric = distance::l2_metric, class T = float>
+class agglomerative {
+ public:
+  using value_type = T;
+
+  /// @throws segkit::invalid_argument for n_clusters = 0 with no threshold, a negative/NaN threshold, ward with a non-Euclidean metric.
+  explicit agglomerative(agglomerative_params params = {}) : p_(params) {
+    using segkit::detail::throw_invalid;
+    if (!(p_.distance_threshold >= 0.0) || !std::isfinite(p_.distance_threshold)) {
+      throw_invalid(component, fmt::format("distance_threshold must be finite and >= 0, got {}", p_.distance_threshold));
+    }
+    if (p_.distance_threshold == 0.0 && p_.n_clusters == 0) throw_invalid(component, "n_clusters must be at least 1");
+    if (p_.method == linkage::ward && !std::is_same_v<Metric, distance::l2_metric>) {
+      throw_invalid(component, fmt::format("ward linkage needs the l2 metric, got '{}'", Metric::name));
+    }
+    detail::require_distance_metric<Metric>(component);
+  }
+
+  [[nodiscard]] const agglomerative_params& params() const noexcept { return p_; }
+
+  /**
+   * @brief Clusters the rows of x.
+   * @throws segkit::invalid_argument if x is empty, has no columns or holds NaN/Inf, or
+   * n_clusters exceeds the rows; segkit::error if the distance matrix cannot be allocated.
+   */
+  template <class E>
+  [[nodiscard]] agglomerative_result fit(const E& x) const {
+    const auto rows = as_rows<T>(x);
+    return fit_view(rows.view());
+  }
+
+ private:
+  static constexpr const char* component = "segkit::cluster::agglomerative";
+
+  agglomerative_result fit_view(const matrix_view<T>& x) const {
+    using segkit::detail::throw_invalid;
+    const std::size_t n = x.rows();
+    if (n == 0) throw_invalid(component, "no samples (x has 0 rows)");
+    if (x.cols() == 0) throw_invalid(component, "samples have 0 features");
+    require_finite<T>(component, "x", x);
+    if (p_.distance_threshold == 0.0 && p_.n_clusters > n) {
+      throw_invalid(component, fmt::format("n_clusters ({}) exceeds the number of samples ({})", p_.n_clusters, n));
+    }
+    executor ex(p_.threads);
+    agglomerative_result out;
+    if (p_.method == linkage::single) {
+      const std::size_t d = x.cols();
+      out.tree = single_linkage(
+          prim_mst(n, [&](std::size_t a, std::size_t b) { return detail::exact_distance<Metric>(x.row(a), x.row(b), d); }, ex), n);
+    } else {
+      out.tree = chain_linkage(x, ex);
+    }
+    out.labels = p_.distance_threshold > 0.0 ? cut_at_height(out.tree, p_.distance_threshold) : cut_to_clusters(out.tree, p_.n_clusters);
+    out.n_clusters = n == 0 ? 0 : static_cast<std::size_t>(*std::max_element(out.labels.begin(), out.labels.end()) + 1);
+    return out;
+  }
+
+  struct condensed_store {  // scipy's order: pair (i, j), i < j, at n i - i (i + 1) / 2 + j - i - 1
+    std::size_t n;
+    std::vector<double> v;
+    [[nodiscard]] std::size_t at(std::size_t i, std::size_t j) const noexcept {
+      if (i > j) std::swap(i, j);
+      return n * i - i * (i + 1) / 2 + (j - i - 1);
+    }
+    [[nodiscard]] double get(std::size_t i, std::size_t j) const noexcept { return v[at(i, j)]; }
+    void set(std::size_t i, std::size_t j, double x) noexcept { v[at(i, j)] = x; }
+  };
+
+  template <class Store>
+  Store allocate(std::size_t n, std::size_t cells) const {
+    Store s{n, {}};
+    try {
+      s.v.resize(cells);
+    } catch (const std::bad_alloc&) {
+      segkit::detail::throw_io(component, fmt::format("the distance matrix of {} rows needs {:.1f} GB", n, 8e-9 * static_cast<double>(cells)));
+    }
+    return s;
+  }
+
+  // Fills every pair (i < j) of the store with the metric's distance.
+  template <class Store>
+  void fill(const matrix_view<T>& x, Store& dm, executor& ex) const {
+    const std::size_t n = x.rows(), d = x.cols();
+    constexpr auto form = distance::gemm_form_of<Metric>();
+    if (d > detail::kd_tree_max_dim && (form == distance::gemm_form::squared_l2 || form == distance::gemm_form::cosine)) {
+      // Many dimensions: double-precision BLAS products, blocks of rows against the rows after them.
+      matrix<double> xd = matrix<double>::from_shape({n, d});
+      for (std::size_t i = 0; i < n; ++i) std::copy_n(x.row(i), d, &xd(i, 0));
+      const matrix_view<double> v(xd.data(), n, d);
+      const auto terms = distance::row_norm_terms<Metric>(v);
+      parallel_for(ex, n, 64, [&](std::size_t b, std::size_t e, std::size_t) {
+        std::vector<double> block((e - b) * (n - b));
+        distance::distance_block(Metric{}, v.slice(b, e), v.slice(b, n), terms.data() + b, terms.data() + b, block.data(), n - b);
+        for (std::size_t i = b; i < e; ++i) {
+          const double* src = block.data() + (i - b) * (n - b);
+          for (std::size_t j = i + 1; j < n; ++j) dm.set(i, j, src[j - b]);
+        }
+      });
+      return;
+    }
+    parallel_for(ex, n, 64, [&](std::size_t b, std::size_t e, std::size_t) {
+      for (std::size_t i = b; i < e; ++i) {
+        for (std::size_t j = i + 1; j < n; ++j) dm.set(i, j, detail::exact_distance<Metric>(x.row(i), x.row(j), d));
+      }
+    });
+  }
+
+  // Lance-Williams update of D(i, x u y) from D(i, x), D(i, y), D(x, y): scipy's formulas.
+  double updated(double d_xi, double d_yi, double d_xy, double nx, double ny, double ni) const noexcept {
+    switch (p_.method) {
+      case linkage::ward: {
+        const double t = 1.0 / (nx + ny + ni);
+        return std::sqrt((ni + nx) * t * d_xi * d_xi + (ni + ny) * t * d_yi * d_yi - ni * t * d_xy * d_xy);
+      }
+      case linkage::complete:
+        return std::max(d_xi, d_yi);
+      case linkage::average:
+        return (nx * d_xi + ny * d_yi) / (nx + ny);
+      case linkage::single:
+        break;
+    }
+    return std::min(d_xi, d_yi);
+  }
+
+  dendrogram chain_linkage(const matrix_view<T>& x, executor& ex) const {
+    const std::size_t n = x.rows();
+    auto dm = allocate<condensed_store>(n, n * (n - 1) / 2);
+    fill(x, dm, ex);
+    return nn_chain(dm, n, ex);
+  }
+
+  // The nearest-neighbour chain with scipy's conventions: the chain starts at the lowest active
+  // slot; the previous chain element is preferred on ties, otherwise the first strictly smaller
+  // distance in slot order wins; the merged cluster takes the higher slot.
+  template <class Store>
+  dendrogram nn_chain(Store& dm, std::size_t n, executor& ex) const {
+    dendrogram out;
+    out.n_leaves = n;
+    out.linkage = matrix<double>::from_shape({n - 1, std::size_t{4}});
+    if (n == 1) return out;
+    std::vector<double> size(n, 1.0);
+    std::vector<std::size_t> active(n);  // ascending slot order
+    std::iota(active.begin(), active.end(), std::size_t{0});
+    std::vector<std::size_t> chain;
+    chain.reserve(n);
+    struct merge {
+      std::size_t x, y;
+      double h, size;
+    };
+    std::vector<merge> merges;
+    merges.reserve(n - 1);
+    constexpr std::size_t grain = 8192;
+    struct best {
+      double d;
+      std::size_t i;
+    };
+    const best none{std::numeric_limits<double>::infinity(), n};
+    std::vector<best> partial;
+    for (std::size_t k = 0; k + 1 < n; ++k) {
+      if (chain.empty()) chain.push_back(active.front());
+      std::size_t cx = 0, cy = 0;
+      double current = 0.0;
+      for (;;) {
+        cx = chain.back();
+        best b = none;
+        if (chain.size() > 1) b = {dm.get(cx, chain[chain.size() - 2]), chain[chain.size() - 2]};
+        const auto scan = [&](std::size_t lo, std::size_t hi, best start) {
+          for (std::size_t q = lo; q < hi; ++q) {
+            const std::size_t i = active[q];
+            if (i == cx) continue;
+            const double dd = dm.get(cx, i);
+            if (dd < start.d) start = {dd, i};
+          }
+          return start;
+        };
+        const std::size_t m = active.size();
+        if (m < 2 * grain || ex.threads() == 1) {
+          b = scan(0, m, b);
+        } else {
+          partial.assign(chunk_count(m, grain), none);
+          parallel_for(ex, m, grain, [&](std::size_t lo, std::size_t hi, std::size_t c) { partial[c] = scan(lo, hi, none); });
+          for (const best& c : partial) {  // chunks in slot order: the same first minimum as one scan
+            if (c.d < b.d) b = c;
+          }
+        }
+        current = b.d;
+        cy = b.i;
+        if (chain.size() > 1 && cy == chain[chain.size() - 2]) break;
+        chain.push_back(cy);
+      }
+      chain.pop_back();
+      chain.pop_back();
+      if (cx > cy) std::swap(cx, cy);
+      const double nx = size[cx], ny = size[cy];
+      merges.push_back({cx, cy, current, nx + ny});
+      size[cx] = 0.0;
+      size[cy] = nx + ny;
+      active.erase(std::lower_bound(active.begin(), active.end(), cx));
+      const auto update = [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t q = lo; q < hi; ++q) {
+          const std::size_t i = active[q];
+          if (i == cy) continue;
+          dm.set(i, cy, updated(dm.get(i, cx), dm.get(i, cy), current, nx, ny, size[i]));
+        }
+      };
+      const std::size_t m = active.size();
+      if (m < 2 * grain || ex.threads() == 1) {
+        update(0, m);
+      } else {
+        parallel_for(ex, m, grain, [&](std::size_t lo, std::size_t hi, std::size_t) { update(lo, hi); });
+      }
+    }
+    std::stable_sort(merges.begin(), merges.end(), [](const merge& a, const merge& b) { return a.h < b.h; });
+    // Relabel: slot ids to dendrogram node ids (scipy's `label`).
+    graph::union_find sets(n);
+    std::vector<std::size_t> node_of(n);
+    std::iota(node_of.begin(), node_of.end(), std::size_t{0});
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      const std::size_t ra = sets.find(merges[i].x), rb = sets.find(merges[i].y);
+      const std::size_t a = node_of[ra], b = node_of[rb];
+      out.linkage(i, 0) = static_cast<double>(std::min(a, b));
+      out.linkage(i, 1) = static_cast<double>(std::max(a, b));
+      out.linkage(i, 2) = merges[i].h;
+      out.linkage(i, 3) = merges[i].size;
+      node_of[sets.unite(ra, rb)] = n + i;
+    }
+    return out;
+  }
+
+  agglomerative_params p_;
+};
+
+static_assert(segkit::clusterer<agglomerative<>>);
+
+}  // namespace segkit::cluster

@@ -1,0 +1,109 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "support/data.hpp"
+
+#include <segkit/cluster/agglomerative.hpp>
+#include <segkit/core/npy.hpp>
+
+namespace fs = std::filesystem;
+using segkit::label_type;
+using segkit::cluster::agglomerative;
+using segkit::cluster::agglomerative_params;
+using segkit::cluster::linkage;
+namespace dist = segkit::distance;
+
+namespace {
+fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "agglomerative" / name; }
+
+template <class A, class B>
+bool same_partition(const A& a, const B& b) {
+  if (a.size() != b.size()) return false;
+  std::map<long, long> ab, ba;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const long x = a(i), y = b(i);
+    if (ab.emplace(x, y).first->second != y || ba.emplace(y, x).first->second != x) return false;
+  }
+  return true;
+}
+
+template <class M>
+void check_method(const std::string& name, linkage method) {
+  INFO("case " << name);
+  const auto x = segkit::load_npy_matrix<double>(fixture("X.npy"));
+  const auto r = agglomerative<M, double>({.n_clusters = 4, .method = method, .threads = 2}).fit(x);
+  const auto z = segkit::load_npy_matrix<double>(fixture(name + "_Z.npy"));
+  REQUIRE(r.tree.linkage.shape(0) == z.shape(0));
+  std::size_t ids_off = 0, height_off = 0;
+  for (std::size_t i = 0; i < z.shape(0); ++i) {
+    ids_off += (r.tree.linkage(i, 0) != z(i, 0) || r.tree.linkage(i, 1) != z(i, 1) || r.tree.linkage(i, 3) != z(i, 3)) ? 1 : 0;
+    height_off += std::abs(r.tree.linkage(i, 2) - z(i, 2)) > 1e-9 * std::max(1.0, z(i, 2)) ? 1 : 0;
+  }
+  CHECK(ids_off == 0);
+  CHECK(height_off == 0);
+  CHECK(r.n_clusters == 4);
+  CHECK(same_partition(r.labels, segkit::load_npy_vector<std::int32_t>(fixture(name + "_labels.npy"))));
+}
+}  // namespace
+
+TEST_CASE("agglomerative linkage matrices equal scipy's, partitions equal scikit-learn's", "[cluster][agglomerative]") {
+  // Fixtures: tests/data/make_agglomerative_fixture.py (scipy 1.10 linkage, scikit-learn 1.2.1).
+  check_method<dist::l2_metric>("ward", linkage::ward);
+  check_method<dist::l2_metric>("complete", linkage::complete);
+  check_method<dist::l2_metric>("average", linkage::average);
+  check_method<dist::l2_metric>("single", linkage::single);
+  check_method<dist::cosine_metric>("cosine", linkage::average);
+  check_method<dist::manhattan_metric>("manhattan", linkage::complete);
+  const auto x = segkit::load_npy_matrix<double>(fixture("X.npy"));
+  const auto t = agglomerative<dist::l2_metric, double>({.distance_threshold = 25.0}).fit(x);
+  const auto want = segkit::load_npy_vector<std::int32_t>(fixture("threshold_labels.npy"));
+  CHECK(t.n_clusters == static_cast<std::size_t>(*std::max_element(want.begin(), want.end()) + 1));
+  CHECK(same_partition(t.labels, want));
+}
+
+TEST_CASE("agglomerative: many dimensions (BLAS distances), threads, float rows", "[cluster][agglomerative]") {
+  const auto x = segkit::test::blobs(600, 24, 5, 3);
+  for (const linkage m : {linkage::ward, linkage::complete, linkage::average, linkage::single}) {
+    const auto one = agglomerative<>({.n_clusters = 5, .method = m, .threads = 1}).fit(x);
+    const auto two = agglomerative<>({.n_clusters = 5, .method = m, .threads = 2}).fit(x);
+    CHECK((one.tree.linkage == two.tree.linkage));
+    CHECK((one.labels == two.labels));
+
+    // The same rows in double precision: same merges, heights to 1e-5.
+    const segkit::matrix<double> xd = xt::cast<double>(x);
+    const auto dbl = agglomerative<dist::l2_metric, double>({.n_clusters = 5, .method = m}).fit(xd);
+    CHECK(same_partition(one.labels, dbl.labels));
+    for (std::size_t i = 0; i < 599; ++i) CHECK(one.tree.linkage(i, 2) == Approx(dbl.tree.linkage(i, 2)).epsilon(1e-5));
+  }
+  // Well separated blobs: ward finds them (label i % 5).
+  const auto w = agglomerative<>({.n_clusters = 5}).fit(x);
+  xt::xtensor<label_type, 1> truth = xt::xtensor<label_type, 1>::from_shape({600});
+  for (std::size_t i = 0; i < 600; ++i) truth(i) = static_cast<label_type>(i % 5);
+  CHECK(same_partition(w.labels, truth));
+}
+
+TEST_CASE("agglomerative edge cases and bad input", "[cluster][agglomerative]") {
+  using Catch::Matchers::Contains;
+  segkit::matrix<float> one = {{1.0f, 2.0f}};
+  const auto r1 = agglomerative<>({.n_clusters = 1}).fit(one);
+  CHECK(r1.labels(0) == 0);
+  CHECK(r1.tree.linkage.shape(0) == 0);
+  segkit::matrix<float> same = xt::ones<float>({std::size_t{10}, std::size_t{3}});
+  const auto dup = agglomerative<>({.n_clusters = 3, .method = linkage::average}).fit(same);
+  CHECK(dup.n_clusters == 3);  // all heights 0: the cut still gives 3 clusters
+  CHECK(dup.tree.linkage(8, 2) == 0.0);
+  const auto all = agglomerative<>({.n_clusters = 10}).fit(same);
+  CHECK(all.n_clusters == 10);
+  CHECK_THROWS_WITH(agglomerative<>({.n_clusters = 0}), Contains("n_clusters"));
+  CHECK_THROWS_WITH(agglomerative<>({.distance_threshold = -1.0}), Contains("distance_threshold"));
+  CHECK_THROWS_WITH((agglomerative<dist::cosine_metric>({.method = linkage::ward})), Contains("ward linkage needs the l2 metric"));
+  CHECK_THROWS_WITH(agglomerative<>({.n_clusters = 11}).fit(same), Contains("n_clusters (11) exceeds"));
+  CHECK_THROWS_WITH(agglomerative<>(agglomerative_params{}).fit(segkit::matrix<float>::from_shape({0, 2})), Contains("no samples"));
+  CHECK_THROWS_WITH(segkit::cluster::parse_linkage("centroid"), Contains("unknown linkage 'centroid'"));
+}
