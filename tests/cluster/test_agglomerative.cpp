@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "support/data.hpp"
+#include "support/partition.hpp"
 
 #include <segkit/cluster/agglomerative.hpp>
 #include <segkit/core/npy.hpp>
 
 namespace fs = std::filesystem;
 using segkit::label_type;
+using segkit::test::same_partition;
 using segkit::cluster::agglomerative;
 using segkit::cluster::agglomerative_params;
 using segkit::cluster::linkage;
@@ -22,16 +24,6 @@ namespace dist = segkit::distance;
 namespace {
 fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "agglomerative" / name; }
 
-template <class A, class B>
-bool same_partition(const A& a, const B& b) {
-  if (a.size() != b.size()) return false;
-  std::map<long, long> ab, ba;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const long x = a(i), y = b(i);
-    if (ab.emplace(x, y).first->second != y || ba.emplace(y, x).first->second != x) return false;
-  }
-  return true;
-}
 
 template <class M>
 void check_method(const std::string& name, linkage method) {

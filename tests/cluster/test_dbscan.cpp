@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/data.hpp"
+#include "support/partition.hpp"
 
 #include <segkit/cluster/dbscan.hpp>
 #include <segkit/core/npy.hpp>
@@ -16,6 +17,7 @@
 
 namespace fs = std::filesystem;
 using segkit::label_type;
+using segkit::test::same_partition;
 using segkit::cluster::dbscan;
 using segkit::cluster::dbscan_params;
 namespace dist = segkit::distance;
@@ -46,18 +48,6 @@ void check_case(const std::string& name) {
   CHECK(r.noise_fraction == Approx(noise / static_cast<double>(want.size())));
 }
 
-// Same partition up to renaming, with -1 kept as -1.
-bool same_partition(const xt::xtensor<label_type, 1>& a, const xt::xtensor<label_type, 1>& b) {
-  if (a.size() != b.size()) return false;
-  std::map<label_type, label_type> ab, ba;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if ((a(i) < 0) != (b(i) < 0)) return false;
-    if (a(i) < 0) continue;
-    if (ab.emplace(a(i), b(i)).first->second != b(i)) return false;
-    if (ba.emplace(b(i), a(i)).first->second != a(i)) return false;
-  }
-  return true;
-}
 }  // namespace
 
 TEST_CASE("dbscan labels equal scikit-learn's on fixtures", "[cluster][dbscan]") {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/data.hpp"
+#include "support/partition.hpp"
 
 #include <segkit/cluster/hdbscan.hpp>
 #include <segkit/core/npy.hpp>
@@ -17,6 +18,7 @@
 
 namespace fs = std::filesystem;
 using segkit::label_type;
+using segkit::test::same_partition;
 using segkit::cluster::hdbscan;
 using segkit::cluster::hdbscan_params;
 namespace dist = segkit::distance;
@@ -24,19 +26,6 @@ namespace dist = segkit::distance;
 namespace {
 fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "hdbscan" / name; }
 
-// Same partition up to renaming, with -1 kept as -1.
-template <class A, class B>
-bool same_partition(const A& a, const B& b) {
-  if (a.size() != b.size()) return false;
-  std::map<long, long> ab, ba;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const long x = a(i), y = b(i);
-    if ((x < 0) != (y < 0)) return false;
-    if (x < 0) continue;
-    if (ab.emplace(x, y).first->second != y || ba.emplace(y, x).first->second != x) return false;
-  }
-  return true;
-}
 }  // namespace
 
 TEST_CASE("hdbscan matches R dbscan::hdbscan on fixtures", "[cluster][hdbscan]") {

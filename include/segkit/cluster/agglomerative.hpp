@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "segkit/cluster/detail/input.hpp"
 #include "segkit/cluster/detail/neighborhoods.hpp"
 #include "segkit/cluster/hierarchy.hpp"
 #include "segkit/core/concepts.hpp"
@@ -113,9 +114,7 @@ class agglomerative {
   agglomerative_result fit_view(const matrix_view<T>& x) const {
     using segkit::detail::throw_invalid;
     const std::size_t n = x.rows();
-    if (n == 0) throw_invalid(component, "no samples (x has 0 rows)");
-    if (x.cols() == 0) throw_invalid(component, "samples have 0 features");
-    require_finite<T>(component, "x", x);
+    detail::check_samples(component, x);
     if (p_.distance_threshold == 0.0 && p_.n_clusters > n) {
       throw_invalid(component, fmt::format("n_clusters ({}) exceeds the number of samples ({})", p_.n_clusters, n));
     }

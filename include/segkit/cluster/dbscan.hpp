@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "segkit/cluster/detail/input.hpp"
 #include "segkit/cluster/detail/neighborhoods.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
@@ -88,18 +89,10 @@ class dbscan {
   static constexpr std::size_t list_budget = std::size_t{1} << 27;  // neighbour entries kept between passes (512 MB)
 
   dbscan_result fit_view(const matrix_view<T>& x, std::span<const double> weights) const {
-    using segkit::detail::throw_invalid;
     const std::size_t n = x.rows();
-    if (n == 0) throw_invalid(component, "no samples (x has 0 rows)");
-    if (x.cols() == 0) throw_invalid(component, "samples have 0 features");
-    require_finite<T>(component, "x", x);
-    if (!weights.empty() && weights.size() != n) throw_invalid(component, fmt::format("{} weights for {} samples", weights.size(), n));
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-      if (!(weights[i] >= 0.0) || !std::isfinite(weights[i])) {
-        throw_invalid(component, fmt::format("weight {} is {} (must be finite and >= 0)", i, weights[i]));
-      }
-    }
-    const auto weight = [&](std::size_t i) { return weights.empty() ? 1.0 : weights[i]; };
+    detail::check_samples(component, x);
+    const std::vector<double> w = detail::sample_weights(component, weights, n, false);
+    const auto weight = [&](std::size_t i) { return w[i]; };
     const double need = static_cast<double>(p_.min_samples);
 
     const detail::neighborhoods<Metric, T> nb(x);

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "segkit/cluster/detail/input.hpp"
 #include "segkit/cluster/detail/neighborhoods.hpp"
 #include "segkit/cluster/hierarchy.hpp"
 #include "segkit/core/concepts.hpp"
@@ -137,22 +138,9 @@ class hdbscan {
   hdbscan_result fit_view(const matrix_view<T>& x, std::span<const double> weights_in) const {
     using segkit::detail::throw_invalid;
     const std::size_t n = x.rows();
-    if (n == 0) throw_invalid(component, "no samples (x has 0 rows)");
-    if (x.cols() == 0) throw_invalid(component, "samples have 0 features");
-    require_finite<T>(component, "x", x);
-    std::vector<double> w(n, 1.0);
-    if (!weights_in.empty()) {
-      if (weights_in.size() != n) throw_invalid(component, fmt::format("{} weights for {} samples", weights_in.size(), n));
-      double total = 0.0;
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!(weights_in[i] >= 0.0) || !std::isfinite(weights_in[i])) {
-          throw_invalid(component, fmt::format("weight {} is {} (must be finite and >= 0)", i, weights_in[i]));
-        }
-        w[i] = weights_in[i];
-        total += w[i];
-      }
-      if (!(total > 0.0)) throw_invalid(component, "all sample weights are zero");
-    } else if (p_.min_samples > n) {
+    detail::check_samples(component, x);
+    const std::vector<double> w = detail::sample_weights(component, weights_in, n, true);
+    if (weights_in.empty() && p_.min_samples > n) {
       throw_invalid(component, fmt::format("min_samples ({}) exceeds the number of samples ({})", p_.min_samples, n));
     }
     executor ex(p_.threads);
