@@ -104,4 +104,7 @@ class stopwatch {
 /// Prints a JSON object (with --json) or human-readable lines (unless --quiet).
 void emit(const args& a, const json_object& json, const std::string& human);
 
+/// The per-sample weights of --weights W.npy (n values), or none.
+std::vector<double> load_weights(const args& a);
+
 }  // namespace segkit::cli

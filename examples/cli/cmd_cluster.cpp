@@ -17,15 +17,6 @@
 namespace segkit::cli {
 namespace {
 
-std::vector<double> load_weights(const args& a) {
-  std::vector<double> weights;
-  if (a.has("weights")) {
-    const auto w = load_npy_vector<double>(a.get("weights"));
-    weights.assign(w.begin(), w.end());
-  }
-  return weights;
-}
-
 // Fits a k-means-like clusterer (timing only the fit), writes labels and optional centres, and
 // prints inertia, n_iter, converged and n_clusters (and `sweep_json` as k_sweep when given).
 template <class Clusterer>

@@ -14,13 +14,15 @@
 namespace segkit::cli {
 namespace {
 
-std::vector<double> optional_weights(const args& a) {
-  std::vector<double> weights;
-  if (a.has("weights")) {
-    const auto w = load_npy_vector<double>(a.get("weights"));
-    weights.assign(w.begin(), w.end());
-  }
-  return weights;
+// Fits `algo` (timing only the fit) and writes the labels; returns the result and the seconds.
+template <class Algo, class... Fit>
+auto fit_and_save(const args& a, const Algo& algo, const Fit&... fit_args) {
+  stopwatch watch;
+  watch.start();
+  auto r = algo.fit(fit_args...);
+  watch.stop();
+  save_npy(a.get("output"), r.labels);
+  return std::pair{std::move(r), watch.seconds()};
 }
 
 double required_double(const args& a, const char* name) {
@@ -34,20 +36,15 @@ int cluster_dbscan(const args& a) {
   p.min_samples = a.get_size("min-samples", p.min_samples);
   p.threads = a.threads();
   const auto x = load_npy_matrix<float>(a.get("input"));
-  const auto weights = optional_weights(a);
+  const auto weights = load_weights(a);
   return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
     using M = decltype(metric);
-    const cluster::dbscan<M, float> algo(p);
-    stopwatch watch;
-    watch.start();
-    const auto r = algo.fit(x, weights);
-    watch.stop();
-    save_npy(a.get("output"), r.labels);
+    const auto [r, seconds] = fit_and_save(a, cluster::dbscan<M, float>(p), x, weights);
     json_object j;
-    j.add("seconds", watch.seconds()).add("n_clusters", r.n_clusters).add("noise_fraction", r.noise_fraction);
+    j.add("seconds", seconds).add("n_clusters", r.n_clusters).add("noise_fraction", r.noise_fraction);
     j.add("n_core", r.core_sample_indices.size());
     emit(a, j, fmt::format("dbscan: {} clusters, {:.1f}% noise, {} core points, {:.3f} s", r.n_clusters, 100.0 * r.noise_fraction,
-                           r.core_sample_indices.size(), watch.seconds()));
+                           r.core_sample_indices.size(), seconds));
     return 0;
   });
 }
@@ -62,20 +59,15 @@ int cluster_hdbscan(const args& a) {
   p.allow_single_cluster = a.has("allow-single-cluster");
   p.threads = a.threads();
   const auto x = load_npy_matrix<float>(a.get("input"));
-  const auto weights = optional_weights(a);
+  const auto weights = load_weights(a);
   return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
     using M = decltype(metric);
-    const cluster::hdbscan<M, float> algo(p);
-    stopwatch watch;
-    watch.start();
-    const auto r = algo.fit(x, weights);
-    watch.stop();
-    save_npy(a.get("output"), r.labels);
+    const auto [r, seconds] = fit_and_save(a, cluster::hdbscan<M, float>(p), x, weights);
     if (a.has("outlier-scores-out")) save_npy(a.get("outlier-scores-out"), r.outlier_scores.data(), {r.outlier_scores.size()});
     if (a.has("probabilities-out")) save_npy(a.get("probabilities-out"), r.probabilities.data(), {r.probabilities.size()});
     json_object j;
-    j.add("seconds", watch.seconds()).add("n_clusters", r.n_clusters).add("noise_fraction", r.noise_fraction);
-    emit(a, j, fmt::format("hdbscan: {} clusters, {:.1f}% noise, {:.3f} s", r.n_clusters, 100.0 * r.noise_fraction, watch.seconds()));
+    j.add("seconds", seconds).add("n_clusters", r.n_clusters).add("noise_fraction", r.noise_fraction);
+    emit(a, j, fmt::format("hdbscan: {} clusters, {:.1f}% noise, {:.3f} s", r.n_clusters, 100.0 * r.noise_fraction, seconds));
     return 0;
   });
 }
@@ -94,16 +86,11 @@ int cluster_agglomerative(const args& a) {
     if constexpr (!std::is_same_v<M, distance::l2_metric>) {
       if (p.method == cluster::linkage::ward) throw usage_error(fmt::format("--linkage ward needs --metric l2, not '{}'", M::name));
     }
-    const cluster::agglomerative<M, float> algo(p);
-    stopwatch watch;
-    watch.start();
-    const auto r = algo.fit(x);
-    watch.stop();
-    save_npy(a.get("output"), r.labels);
+    const auto [r, seconds] = fit_and_save(a, cluster::agglomerative<M, float>(p), x);
     if (a.has("linkage-out")) save_npy(a.get("linkage-out"), r.tree.linkage);
     json_object j;
-    j.add("seconds", watch.seconds()).add("n_clusters", r.n_clusters);
-    emit(a, j, fmt::format("agglomerative ({}): {} clusters, {:.3f} s", a.get_or("linkage", "ward"), r.n_clusters, watch.seconds()));
+    j.add("seconds", seconds).add("n_clusters", r.n_clusters);
+    emit(a, j, fmt::format("agglomerative ({}): {} clusters, {:.3f} s", a.get_or("linkage", "ward"), r.n_clusters, seconds));
     return 0;
   });
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <segkit/core/error.hpp>
+#include <segkit/core/npy.hpp>
 #include <segkit/distance/kernels.hpp>
 #include <segkit/version.hpp>
 
@@ -106,6 +107,15 @@ void emit(const args& a, const json_object& json, const std::string& human) {
   } else if (!a.quiet() && !human.empty()) {
     std::printf("%s\n", human.c_str());
   }
+}
+
+std::vector<double> load_weights(const args& a) {
+  std::vector<double> weights;
+  if (a.has("weights")) {
+    const auto w = load_npy_vector<double>(a.get("weights"));
+    weights.assign(w.begin(), w.end());
+  }
+  return weights;
 }
 
 namespace {
