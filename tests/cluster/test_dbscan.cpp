@@ -35,8 +35,14 @@ void check_case(const std::string& name) {
     const auto wv = segkit::load_npy_vector<double>(fixture(name + "_weights.npy"));
     w.assign(wv.begin(), wv.end());
   }
-  const dbscan_params p{.eps = prm(0), .min_samples = static_cast<std::size_t>(prm(1)), .threads = 2};
+  dbscan_params p{.eps = prm(0), .min_samples = static_cast<std::size_t>(prm(1)), .threads = 2};
   const auto r = dbscan<M, double>(p).fit(x, w);
+  // Searching again instead of keeping neighbour lists, from the start or once 100 entries are kept:
+  // the same labels.
+  for (const std::size_t kept : {std::size_t{0}, std::size_t{100}}) {
+    p.max_kept_neighbours = kept;
+    CHECK((dbscan<M, double>(p).fit(x, w).labels == r.labels));
+  }
   const auto want = segkit::load_npy_vector<std::int32_t>(fixture(name + "_labels.npy"));
   const auto core = segkit::load_npy_vector<std::int64_t>(fixture(name + "_core.npy"));
   CHECK((r.labels == want));

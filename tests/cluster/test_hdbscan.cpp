@@ -160,6 +160,14 @@ TEST_CASE("hdbscan selection options: leaf, epsilon, single cluster, max size", 
   const auto single = hdbscan<>({.min_cluster_size = 150, .allow_single_cluster = true}).fit(blob);
   CHECK(single.n_clusters == 1);
   CHECK(single.noise_fraction < 0.5);
+  // Leaf selection with no split at all: the root only when allowed, else nothing.
+  const auto no_leaf = hdbscan<>({.min_cluster_size = 150, .selection = segkit::cluster::cluster_selection::leaf}).fit(blob);
+  CHECK(no_leaf.n_clusters == 0);
+  CHECK(no_leaf.noise_fraction == 1.0);
+  const auto root_leaf =
+      hdbscan<>({.min_cluster_size = 150, .selection = segkit::cluster::cluster_selection::leaf, .allow_single_cluster = true}).fit(blob);
+  CHECK(root_leaf.n_clusters == 1);
+  CHECK((root_leaf.labels == single.labels));
 }
 
 TEST_CASE("hdbscan edge cases and bad input", "[cluster][hdbscan]") {

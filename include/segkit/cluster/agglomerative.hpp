@@ -120,19 +120,15 @@ class agglomerative {
     }
     executor ex(p_.threads);
     agglomerative_result out;
-    if (p_.method == linkage::single) {
-      const std::size_t d = x.cols();
-      out.tree = single_linkage(
-          prim_mst(n, [&](std::size_t a, std::size_t b) { return detail::exact_distance<Metric>(x.row(a), x.row(b), d); }, ex), n);
-    } else {
-      out.tree = chain_linkage(x, ex);
-    }
+    const detail::pair_distances<Metric, T> dist(x);
+    out.tree = p_.method == linkage::single ? single_linkage(prim_mst(n, dist, ex), n) : nn_chain(distance_matrix(x, dist, ex), n, ex);
     out.labels = p_.distance_threshold > 0.0 ? cut_at_height(out.tree, p_.distance_threshold) : cut_to_clusters(out.tree, p_.n_clusters);
-    out.n_clusters = n == 0 ? 0 : static_cast<std::size_t>(*std::max_element(out.labels.begin(), out.labels.end()) + 1);
+    out.n_clusters = static_cast<std::size_t>(*std::max_element(out.labels.begin(), out.labels.end()) + 1);
     return out;
   }
 
-  struct condensed_store {  // scipy's order: pair (i, j), i < j, at n i - i (i + 1) / 2 + j - i - 1
+  // The condensed distance matrix in scipy's order: pair (i, j), i < j, at n i - i (i + 1) / 2 + j - i - 1.
+  struct condensed_matrix {
     std::size_t n;
     std::vector<double> v;
     [[nodiscard]] std::size_t at(std::size_t i, std::size_t j) const noexcept {
@@ -143,43 +139,35 @@ class agglomerative {
     void set(std::size_t i, std::size_t j, double x) noexcept { v[at(i, j)] = x; }
   };
 
-  template <class Store>
-  Store allocate(std::size_t n, std::size_t cells) const {
-    Store s{n, {}};
+  condensed_matrix distance_matrix(const matrix_view<T>& x, const detail::pair_distances<Metric, T>& dist, executor& ex) const {
+    const std::size_t n = x.rows();
+    condensed_matrix dm{n, {}};
     try {
-      s.v.resize(cells);
+      dm.v.resize(n * (n - 1) / 2);
     } catch (const std::bad_alloc&) {
-      segkit::detail::throw_io(component, fmt::format("the distance matrix of {} rows needs {:.1f} GB", n, 8e-9 * static_cast<double>(cells)));
+      segkit::detail::throw_io(component, fmt::format("the distance matrix of {} rows needs {:.1f} GB", n, 4e-9 * static_cast<double>(n) * static_cast<double>(n - 1)));
     }
-    return s;
-  }
-
-  // Fills every pair (i < j) of the store with the metric's distance.
-  template <class Store>
-  void fill(const matrix_view<T>& x, Store& dm, executor& ex) const {
-    const std::size_t n = x.rows(), d = x.cols();
     constexpr auto form = distance::gemm_form_of<Metric>();
-    if (d > detail::kd_tree_max_dim && (form == distance::gemm_form::squared_l2 || form == distance::gemm_form::cosine)) {
+    const matrix_view<double> xd = dist.doubles();
+    if (xd.rows() != 0 && (form == distance::gemm_form::squared_l2 || form == distance::gemm_form::cosine)) {
       // Many dimensions: double-precision BLAS products, blocks of rows against the rows after them.
-      matrix<double> xd = matrix<double>::from_shape({n, d});
-      for (std::size_t i = 0; i < n; ++i) std::copy_n(x.row(i), d, &xd(i, 0));
-      const matrix_view<double> v(xd.data(), n, d);
-      const auto terms = distance::row_norm_terms<Metric>(v);
+      const auto terms = distance::row_norm_terms<Metric>(xd);
       parallel_for(ex, n, 64, [&](std::size_t b, std::size_t e, std::size_t) {
         std::vector<double> block((e - b) * (n - b));
-        distance::distance_block(Metric{}, v.slice(b, e), v.slice(b, n), terms.data() + b, terms.data() + b, block.data(), n - b);
+        distance::distance_block(Metric{}, xd.slice(b, e), xd.slice(b, n), terms.data() + b, terms.data() + b, block.data(), n - b);
         for (std::size_t i = b; i < e; ++i) {
           const double* src = block.data() + (i - b) * (n - b);
           for (std::size_t j = i + 1; j < n; ++j) dm.set(i, j, src[j - b]);
         }
       });
-      return;
+      return dm;
     }
     parallel_for(ex, n, 64, [&](std::size_t b, std::size_t e, std::size_t) {
       for (std::size_t i = b; i < e; ++i) {
-        for (std::size_t j = i + 1; j < n; ++j) dm.set(i, j, detail::exact_distance<Metric>(x.row(i), x.row(j), d));
+        for (std::size_t j = i + 1; j < n; ++j) dm.set(i, j, dist(i, j));
       }
     });
+    return dm;
   }
 
   // Lance-Williams update of D(i, x u y) from D(i, x), D(i, y), D(x, y): scipy's formulas.
@@ -199,18 +187,10 @@ class agglomerative {
     return std::min(d_xi, d_yi);
   }
 
-  dendrogram chain_linkage(const matrix_view<T>& x, executor& ex) const {
-    const std::size_t n = x.rows();
-    auto dm = allocate<condensed_store>(n, n * (n - 1) / 2);
-    fill(x, dm, ex);
-    return nn_chain(dm, n, ex);
-  }
-
   // The nearest-neighbour chain with scipy's conventions: the chain starts at the lowest active
   // slot; the previous chain element is preferred on ties, otherwise the first strictly smaller
   // distance in slot order wins; the merged cluster takes the higher slot.
-  template <class Store>
-  dendrogram nn_chain(Store& dm, std::size_t n, executor& ex) const {
+  dendrogram nn_chain(condensed_matrix dm, std::size_t n, executor& ex) const {
     dendrogram out;
     out.n_leaves = n;
     out.linkage = matrix<double>::from_shape({n - 1, std::size_t{4}});

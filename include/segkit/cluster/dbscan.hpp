@@ -28,6 +28,7 @@ namespace segkit::cluster {
 struct dbscan_params {
   double eps = 0.5;             ///< neighbourhood radius, in the metric's units (> 0); a neighbour is at distance <= eps
   std::size_t min_samples = 5;  ///< a core point has at least this many (weighted) points within eps, itself included (>= 1)
+  std::size_t max_kept_neighbours = std::size_t{1} << 27;  ///< neighbour-list entries kept between passes (4 bytes each); beyond, search again (0 = never keep)
   std::size_t threads = 0;      ///< 0 = all hardware threads; results do not depend on it
 };
 
@@ -52,8 +53,8 @@ struct dbscan_result {
  *
  * @tparam Metric  a distance (l2 default, sqeuclidean, cosine, manhattan); inner product is refused.
  * @par Complexity  one radius pass, about O(n log n + neighbours) on a tree, O(n^2 d) by scan;
- * memory O(n + neighbours) — neighbour lists are kept while they hold at most 2^27 entries,
- * beyond that passes 2 and 3 search again and memory stays O(n).
+ * memory O(n + neighbours) — neighbour lists are kept while they hold at most max_kept_neighbours
+ * entries; beyond that passes 2 and 3 search again and memory stays O(n).
  * @par Thread safety  fit() is const.
  */
 template <class Metric = distance::l2_metric, class T = float>
@@ -86,20 +87,18 @@ class dbscan {
  private:
   static constexpr const char* component = "segkit::cluster::dbscan";
   static constexpr std::size_t grain = 256;
-  static constexpr std::size_t list_budget = std::size_t{1} << 27;  // neighbour entries kept between passes (512 MB)
 
   dbscan_result fit_view(const matrix_view<T>& x, std::span<const double> weights) const {
     const std::size_t n = x.rows();
     detail::check_samples(component, x);
     const std::vector<double> w = detail::sample_weights(component, weights, n, false);
-    const auto weight = [&](std::size_t i) { return w[i]; };
     const double need = static_cast<double>(p_.min_samples);
 
     const detail::neighborhoods<Metric, T> nb(x);
     executor ex(p_.threads);
 
     // 1. Core points: weighted neighbour count (self included) reaches min_samples. The
-    // neighbour lists are kept for passes 2 and 3 while they fit list_budget entries; beyond
+    // neighbour lists are kept for passes 2 and 3 while they fit max_kept_neighbours entries; beyond
     // that (and in 1-3 dimensions) passes 2 and 3 search again and pass 1 stops counting at
     // min_samples.
     const std::size_t chunks = chunk_count(n, grain);
@@ -107,14 +106,14 @@ class dbscan {
     std::vector<std::vector<std::size_t>> starts(chunks);
     std::atomic<std::size_t> stored{0};
     // In 1-3 dimensions a tree search is cheaper than keeping its result.
-    std::atomic<bool> keep{n < (std::size_t{1} << 32) && !(nb.uses_tree() && x.cols() <= 3)};
+    std::atomic<bool> keep{n < (std::size_t{1} << 32) && p_.max_kept_neighbours > 0 && !(nb.uses_tree() && x.cols() <= 3)};
     std::vector<char> core(n, 0);
     parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
       std::vector<double> count(e - b, 0.0);
       const bool store = keep.load(std::memory_order_relaxed);
       std::vector<std::vector<std::uint32_t>> rows(store ? e - b : 0);  // the scan path interleaves rows
       nb.radius(b, e, p_.eps, [&](std::size_t i, std::size_t j, double) {
-        count[i - b] += weight(j);
+        count[i - b] += w[j];
         if (!store) return count[i - b] < need;
         rows[i - b].push_back(static_cast<std::uint32_t>(j));
         return true;
@@ -127,7 +126,7 @@ class dbscan {
           list.insert(list.end(), r.begin(), r.end());
           start.push_back(list.size());
         }
-        if (stored.fetch_add(list.size()) + list.size() > list_budget) keep.store(false);
+        if (stored.fetch_add(list.size()) + list.size() > p_.max_kept_neighbours) keep.store(false);
       }
       for (std::size_t i = b; i < e; ++i) core[i] = count[i - b] >= need ? 1 : 0;
     });

@@ -162,22 +162,30 @@ class hdbscan {
       parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t) { nb.kth_distance(b, e, p_.min_samples, core.data() + b); });
       return core;
     }
+    // The distance at which the cumulative weight of a row's nearest rows reaches min_samples;
+    // false if its k nearest do not reach it (core = the k-th distance then).
+    const auto reach = [&](std::size_t i, const std::vector<std::pair<double, std::size_t>>& list) {
+      double acc = 0.0;
+      for (const auto& [d, j] : list) {
+        acc += w[j];
+        if (acc >= need) {
+          core[i] = d;
+          return true;
+        }
+      }
+      core[i] = list.back().first;
+      return false;
+    };
     parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t) {
-      for (std::size_t i = b; i < e; ++i) {
-        for (std::size_t k = std::min(n, p_.min_samples);; k = std::min(n, 2 * k)) {
+      std::vector<std::size_t> short_rows;  // rows whose first k neighbours weigh too little
+      const std::size_t k0 = std::min(n, p_.min_samples);
+      nb.nearest(b, e, k0, [&](std::size_t i, const auto& list) {
+        if (!reach(i, list) && k0 < n) short_rows.push_back(i);
+      });
+      for (const std::size_t i : short_rows) {
+        for (std::size_t k = std::min(n, 2 * k0);; k = std::min(n, 2 * k)) {
           bool found = false;
-          nb.nearest(i, i + 1, k, [&](std::size_t, const std::vector<std::pair<double, std::size_t>>& list) {
-            double acc = 0.0;
-            for (const auto& [d, j] : list) {
-              acc += w[j];
-              if (acc >= need) {
-                core[i] = d;
-                found = true;
-                return;
-              }
-            }
-            core[i] = list.back().first;
-          });
+          nb.nearest(i, i + 1, k, [&](std::size_t, const auto& list) { found = reach(i, list); });
           if (found || k == n) break;
         }
       }
@@ -186,20 +194,10 @@ class hdbscan {
   }
 
   std::vector<mst_edge> mutual_reachability_mst(const matrix_view<T>& x, const std::vector<double>& core, executor& ex) const {
-    const std::size_t n = x.rows(), d = x.cols();
-    const auto skip = [&](std::size_t a, std::size_t b, double best) { return std::max(core[a], core[b]) >= best; };
-    if (d <= detail::kd_tree_max_dim) {  // low dimensions: exact double arithmetic
-      return prim_mst(
-          n, [&](std::size_t a, std::size_t b) { return std::max({core[a], core[b], detail::exact_distance<Metric>(x.row(a), x.row(b), d)}); },
-          skip, ex);
-    }
-    // Many dimensions: the metric's SIMD kernel on a double-precision copy (exact enough that
-    // ties and near-ties resolve as they do in double-precision references).
-    matrix<double> xd = matrix<double>::from_shape({n, d});
-    for (std::size_t i = 0; i < n; ++i) std::copy_n(x.row(i), d, &xd(i, 0));
-    const Metric m{};
+    const detail::pair_distances<Metric, T> dist(x);
     return prim_mst(
-        n, [&](std::size_t a, std::size_t b) { return std::max({core[a], core[b], m(&xd(a, 0), &xd(b, 0), d)}); }, skip, ex);
+        x.rows(), [&](std::size_t a, std::size_t b) { return std::max({core[a], core[b], dist(a, b)}); },
+        [&](std::size_t a, std::size_t b, double best) { return std::max(core[a], core[b]) >= best; }, ex);
   }
 
   // The condensed tree of a single-linkage dendrogram (weighted sizes).
@@ -268,122 +266,153 @@ class hdbscan {
     return ct;
   }
 
-  void select_and_label(hdbscan_result& out) const {
-    const condensed_tree& ct = out.tree;
-    const std::size_t n = ct.n_points, nc = ct.n_clusters, root = n;
-    const auto cid = [&](std::size_t c) { return c - n; };
-    // Births, parents, sizes and stabilities of the clusters.
-    std::vector<double> birth(nc, 0.0), stability(nc, 0.0), csize(nc, 0.0), death(nc, 0.0);
-    std::vector<std::size_t> cparent(nc, root);
-    std::vector<std::vector<std::size_t>> children(nc);
-    for (std::size_t r = 0; r < ct.size(); ++r) {
-      if (ct.child[r] >= n) {
-        birth[cid(ct.child[r])] = ct.lambda[r];
-        csize[cid(ct.child[r])] = ct.child_size[r];
-        cparent[cid(ct.child[r])] = ct.parent[r];
-        children[cid(ct.parent[r])].push_back(ct.child[r]);
+  // The clusters of a condensed tree, indexed 0 (the root) .. n_clusters - 1 (condensed id - n).
+  struct cluster_table {
+    std::vector<double> birth, death, size, stability;  // death: highest lambda among the cluster's own rows
+    std::vector<std::size_t> parent;                     // the root is its own parent
+    std::vector<std::vector<std::size_t>> children;
+
+    explicit cluster_table(const condensed_tree& ct)
+        : birth(ct.n_clusters, 0.0), death(ct.n_clusters, 0.0), size(ct.n_clusters, 0.0), stability(ct.n_clusters, 0.0),
+          parent(ct.n_clusters, 0), children(ct.n_clusters) {
+      const std::size_t n = ct.n_points;
+      for (std::size_t r = 0; r < ct.size(); ++r) {
+        const std::size_t p = ct.parent[r] - n;
+        if (ct.child[r] >= n) {
+          const std::size_t c = ct.child[r] - n;
+          birth[c] = ct.lambda[r];
+          size[c] = ct.child_size[r];
+          parent[c] = p;
+          children[p].push_back(c);
+        }
+        if (p == 0) size[0] += ct.child_size[r];
+        death[p] = std::max(death[p], ct.lambda[r]);
       }
-      death[cid(ct.parent[r])] = std::max(death[cid(ct.parent[r])], ct.lambda[r]);
-    }
-    for (std::size_t r = 0; r < ct.size(); ++r) {
-      const double b = birth[cid(ct.parent[r])];
-      if (std::isfinite(b)) stability[cid(ct.parent[r])] += (ct.lambda[r] - b) * ct.child_size[r];
-    }
-    csize[0] = 0.0;
-    for (std::size_t r = 0; r < ct.size(); ++r) {
-      if (ct.parent[r] == root) csize[0] += ct.child_size[r];
+      for (std::size_t r = 0; r < ct.size(); ++r) {
+        const std::size_t p = ct.parent[r] - n;
+        if (std::isfinite(birth[p])) stability[p] += (ct.lambda[r] - birth[p]) * ct.child_size[r];
+      }
     }
 
-    // Selection (clusters are numbered so that children follow parents: process backwards).
-    std::vector<char> selected(nc, 0);
-    const auto deselect_below = [&](std::size_t c) {
-      std::vector<std::size_t> stack(children[c].begin(), children[c].end());
+    // Calls f(c) for every cluster strictly below c.
+    template <class F>
+    void for_each_below(std::size_t c, F&& f) const {
+      std::vector<std::size_t> stack(children[c]);
       while (!stack.empty()) {
-        const std::size_t v = cid(stack.back());
+        const std::size_t v = stack.back();
         stack.pop_back();
-        selected[v] = 0;
+        f(v);
         stack.insert(stack.end(), children[v].begin(), children[v].end());
       }
-    };
-    const double max_size = p_.max_cluster_size == 0 ? inf : static_cast<double>(p_.max_cluster_size);
+    }
+  };
+
+  // Which clusters are selected (cluster indices; the root only with allow_single_cluster).
+  std::vector<char> select(const cluster_table& t) const {
+    const std::size_t nc = t.birth.size();
+    std::vector<char> selected(nc, 0);
     std::vector<std::size_t> leaves;
     for (std::size_t c = 1; c < nc; ++c) {
-      if (children[c].empty()) leaves.push_back(c);
+      if (t.children[c].empty()) leaves.push_back(c);
     }
-    if (p_.selection == cluster_selection::eom) {
-      std::vector<double> score = stability;
-      const std::size_t last = p_.allow_single_cluster ? 0 : 1;
-      for (std::size_t c = nc; c-- > last;) {
-        double sub = 0.0;
-        for (const std::size_t ch : children[c]) sub += score[cid(ch)];
-        if (sub > score[c] || csize[c] > max_size) {
-          score[c] = sub;
-        } else {
-          selected[c] = 1;
-          deselect_below(c);
-        }
-      }
-      if (p_.cluster_selection_epsilon > 0.0 && nc > 1) {
-        std::vector<std::size_t> chosen;
-        for (std::size_t c = 0; c < nc; ++c) {
-          if (selected[c]) chosen.push_back(c);
-        }
-        if (chosen.size() == 1 && chosen[0] == 0) {
-          if (!p_.allow_single_cluster) selected[0] = 0;
-        } else {
-          epsilon_merge(n, chosen, selected, birth, cparent, children);
-        }
-      }
-    } else {
+    if (p_.selection == cluster_selection::leaf) {
       if (leaves.empty()) {
-        selected[0] = 1;
+        selected[0] = p_.allow_single_cluster ? 1 : 0;
       } else if (p_.cluster_selection_epsilon > 0.0) {
-        epsilon_merge(n, leaves, selected, birth, cparent, children);
+        selected = epsilon_merge(t, leaves);
       } else {
         for (const std::size_t c : leaves) selected[c] = 1;
       }
+      return selected;
     }
-
-    // Labels: the nearest selected ancestor of the cluster each point falls out of.
-    std::vector<label_type> label_of(nc, -1);
-    for (std::size_t c = 0; c < nc; ++c) {
-      if (selected[c]) {
-        label_of[c] = static_cast<label_type>(out.selected.size());
-        out.selected.push_back(n + c);
+    // Excess of mass: children follow their parents in the numbering, so go backwards.
+    const double max_size = p_.max_cluster_size == 0 ? inf : static_cast<double>(p_.max_cluster_size);
+    std::vector<double> score = t.stability;
+    for (std::size_t c = nc; c-- > (p_.allow_single_cluster ? 0 : 1);) {
+      double sub = 0.0;
+      for (const std::size_t ch : t.children[c]) sub += score[ch];
+      if (sub > score[c] || t.size[c] > max_size) {
+        score[c] = sub;
+      } else {
+        selected[c] = 1;
+        t.for_each_below(c, [&](std::size_t v) { selected[v] = 0; });
       }
     }
+    if (p_.cluster_selection_epsilon > 0.0 && nc > 1 && !selected[0]) {
+      std::vector<std::size_t> chosen;
+      for (std::size_t c = 1; c < nc; ++c) {
+        if (selected[c]) chosen.push_back(c);
+      }
+      selected = epsilon_merge(t, chosen);
+    }
+    return selected;
+  }
+
+  // cluster_selection_epsilon: a chosen cluster born below epsilon (lambda above 1 / epsilon) is
+  // replaced by its nearest ancestor born at or above epsilon (not the root unless allowed).
+  std::vector<char> epsilon_merge(const cluster_table& t, const std::vector<std::size_t>& chosen) const {
+    const double eps = p_.cluster_selection_epsilon;
+    const auto born_eps = [&](std::size_t c) { return t.birth[c] > 0.0 ? 1.0 / t.birth[c] : inf; };
+    std::vector<char> result(t.birth.size(), 0), processed(t.birth.size(), 0);
+    for (const std::size_t c : chosen) {
+      if (born_eps(c) >= eps) {
+        result[c] = 1;
+        continue;
+      }
+      if (processed[c]) continue;
+      std::size_t v = c;  // walk up while the parent was born below epsilon
+      for (;;) {
+        const std::size_t parent = t.parent[v];
+        if (parent == 0) {
+          if (p_.allow_single_cluster) v = 0;
+          break;
+        }
+        v = parent;
+        if (born_eps(parent) > eps) break;
+      }
+      result[v] = 1;
+      processed[v] = 1;
+      t.for_each_below(v, [&](std::size_t u) { processed[u] = 1; });
+    }
+    return result;
+  }
+
+  void select_and_label(hdbscan_result& out) const {
+    const condensed_tree& ct = out.tree;
+    const std::size_t n = ct.n_points, nc = ct.n_clusters;
+    const cluster_table t(ct);
+    const std::vector<char> selected = select(t);
+
+    // Labels: the nearest selected ancestor of the cluster each point falls out of.
     std::vector<label_type> owner(nc, -1);  // label of the nearest selected ancestor-or-self
     for (std::size_t c = 0; c < nc; ++c) {
-      owner[c] = selected[c] ? label_of[c] : (c == 0 ? -1 : owner[cid(cparent[c])]);
+      if (selected[c]) {
+        owner[c] = static_cast<label_type>(out.selected.size());
+        out.selected.push_back(n + c);
+      } else if (c > 0) {
+        owner[c] = owner[t.parent[c]];
+      }
     }
     out.n_clusters = out.selected.size();
     out.labels = xt::xtensor<label_type, 1>::from_shape({n});
     std::fill(out.labels.begin(), out.labels.end(), label_type{-1});
     out.probabilities.assign(n, 0.0);
     out.outlier_scores.assign(n, 0.0);
-    double root_max = 0.0;
-    for (std::size_t r = 0; r < ct.size(); ++r) {
-      if (ct.parent[r] == root) root_max = std::max(root_max, ct.lambda[r]);
-    }
-    const double eps = p_.cluster_selection_epsilon;
-    std::vector<double> subtree_death = death;  // max lambda anywhere below a cluster
-    for (std::size_t c = nc; c-- > 1;) subtree_death[cid(cparent[c])] = std::max(subtree_death[cid(cparent[c])], subtree_death[c]);
+    // The root as the single cluster keeps only its densest points (hdbscan library's rule).
+    const double root_keep = p_.cluster_selection_epsilon > 0.0 ? 1.0 / p_.cluster_selection_epsilon : t.death[0];
+    std::vector<double> subtree_death = t.death;  // highest lambda anywhere below a cluster
+    for (std::size_t c = nc; c-- > 1;) subtree_death[t.parent[c]] = std::max(subtree_death[t.parent[c]], subtree_death[c]);
     for (std::size_t r = 0; r < ct.size(); ++r) {
       const std::size_t p = ct.child[r];
       if (p >= n) continue;
-      const std::size_t c = cid(ct.parent[r]);
+      const std::size_t c = ct.parent[r] - n;
       const double lambda = ct.lambda[r];
-      label_type l = owner[c];
-      if (c == 0 && selected[0]) {  // the root as the single cluster keeps only its densest points
-        const bool keep = eps > 0.0 ? lambda >= 1.0 / eps : lambda >= root_max;
-        l = keep && p_.allow_single_cluster ? label_of[0] : -1;
-        if (!p_.allow_single_cluster) l = -1;
-      }
+      const label_type l = (c == 0 && selected[0] && lambda < root_keep) ? -1 : owner[c];
       out.labels(p) = l;
       const double dmax = subtree_death[c];
       out.outlier_scores[p] = (dmax == 0.0 || !std::isfinite(lambda)) ? 0.0 : (dmax - lambda) / dmax;
       if (l >= 0) {
-        const double m = death[cid(out.selected[static_cast<std::size_t>(l)])];
+        const double m = t.death[out.selected[static_cast<std::size_t>(l)] - n];
         out.probabilities[p] = (m == 0.0 || !std::isfinite(lambda)) ? 1.0 : std::min(lambda, m) / m;
       }
     }
@@ -400,51 +429,10 @@ class hdbscan {
     double max_lambda = 0.0;
     for (const double l : ct.lambda) max_lambda = std::max(max_lambda, l);
     for (std::size_t k = 0; k < out.n_clusters; ++k) {
-      const double s = stability[cid(out.selected[k])];
+      const double s = t.stability[out.selected[k] - n];
       out.cluster_persistence.push_back((!std::isfinite(max_lambda) || max_lambda == 0.0 || members[k] == 0.0) ? 1.0
                                                                                                      : s / (members[k] * max_lambda));
     }
-  }
-
-  // cluster_selection_epsilon: a chosen cluster born below epsilon (lambda above 1 / epsilon) is
-  // replaced by its nearest ancestor born at or above epsilon (not the root unless allowed).
-  // Cluster indices here are condensed ids minus n_points (the root is 0).
-  void epsilon_merge(std::size_t n_points, const std::vector<std::size_t>& chosen, std::vector<char>& selected,
-                     const std::vector<double>& birth, const std::vector<std::size_t>& cparent,
-                     const std::vector<std::vector<std::size_t>>& children) const {
-    const double eps = p_.cluster_selection_epsilon;
-    constexpr std::size_t root_id = 0;
-    std::vector<char> result(selected.size(), 0), processed(selected.size(), 0);
-    const auto cid = [&](std::size_t c) { return c - n_points; };
-    for (const std::size_t c : chosen) {
-      const double born_eps = birth[c] > 0.0 ? 1.0 / birth[c] : inf;
-      if (born_eps >= eps) {
-        result[c] = 1;
-        continue;
-      }
-      if (processed[c]) continue;
-      // Walk up while the parent was born below epsilon.
-      std::size_t v = c;
-      for (;;) {
-        const std::size_t parent = cid(cparent[v]);
-        if (parent == root_id) {
-          if (p_.allow_single_cluster) v = parent;
-          break;
-        }
-        const double parent_eps = birth[parent] > 0.0 ? 1.0 / birth[parent] : inf;
-        v = parent;
-        if (parent_eps > eps) break;
-      }
-      result[v] = 1;
-      std::vector<std::size_t> stack{v};
-      while (!stack.empty()) {
-        const std::size_t u = stack.back();
-        stack.pop_back();
-        processed[u] = 1;
-        for (const std::size_t ch : children[u]) stack.push_back(cid(ch));
-      }
-    }
-    selected = result;
   }
 
   hdbscan_params p_;

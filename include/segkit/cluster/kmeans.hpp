@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "segkit/cluster/detail/input.hpp"
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
@@ -548,28 +549,12 @@ double mean_variance(const matrix_view<T>& x, executor& ex) {
   return std::accumulate(ss.begin(), ss.end(), 0.0) / static_cast<double>(n * d);
 }
 
-
 // Checks what every k-means variant needs of its input and returns the weights (1 if none given).
 template <class T>
 std::vector<double> checked_weights(const matrix_view<T>& x, std::size_t k, std::span<const double> weights, const char* comp) {
-  using segkit::detail::throw_invalid;
-  const std::size_t n = x.rows();
-  if (n == 0) throw_invalid(comp, "no samples (x has 0 rows)");
-  if (x.cols() == 0) throw_invalid(comp, "samples have 0 features");
-  if (k > n) throw_invalid(comp, fmt::format("k ({}) exceeds the number of samples ({})", k, n));
-  require_finite<T>(comp, "x", x);
-  std::vector<double> w(n, 1.0);
-  if (!weights.empty()) {
-    if (weights.size() != n) throw_invalid(comp, fmt::format("{} weights for {} samples", weights.size(), n));
-    double total = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!(weights[i] >= 0.0) || !std::isfinite(weights[i])) throw_invalid(comp, fmt::format("weight {} is {} (must be finite and >= 0)", i, weights[i]));
-      w[i] = weights[i];
-      total += w[i];
-    }
-    if (!(total > 0.0)) throw_invalid(comp, "all sample weights are zero");
-  }
-  return w;
+  check_samples(comp, x);
+  if (k > x.rows()) segkit::detail::throw_invalid(comp, fmt::format("k ({}) exceeds the number of samples ({})", k, x.rows()));
+  return sample_weights(comp, weights, x.rows(), true);
 }
 
 // The k range of a sweep over n rows: 1 <= k_min <= k_max <= n.

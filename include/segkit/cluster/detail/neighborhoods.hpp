@@ -59,6 +59,36 @@ double exact_distance(const T* a, const T* b, std::size_t d) {
 }
 
 /**
+ * Exact distances between any two rows of x in double precision, for the O(n^2) pair loops
+ * (Prim's tree, distance matrices): a scalar loop up to kd_tree_max_dim dimensions, the metric's
+ * SIMD kernel on a double-precision copy above (close enough to the scalar values that ties and
+ * near-ties resolve as in double-precision references).
+ */
+template <class M, class T>
+class pair_distances {
+ public:
+  explicit pair_distances(const matrix_view<T>& x) : x_(x) {
+    if (x.cols() > kd_tree_max_dim) {
+      copy_.resize(x.rows() * x.cols());
+      for (std::size_t i = 0; i < x.rows(); ++i) std::copy_n(x.row(i), x.cols(), copy_.data() + i * x.cols());
+    }
+  }
+
+  [[nodiscard]] double operator()(std::size_t a, std::size_t b) const {
+    const std::size_t d = x_.cols();
+    if (copy_.empty()) return exact_distance<M>(x_.row(a), x_.row(b), d);
+    return static_cast<double>(M{}(copy_.data() + a * d, copy_.data() + b * d, d));
+  }
+
+  /// The rows in double precision (a copy above kd_tree_max_dim dimensions, else empty).
+  [[nodiscard]] matrix_view<double> doubles() const { return {copy_.data(), copy_.empty() ? 0 : x_.rows(), x_.cols()}; }
+
+ private:
+  matrix_view<T> x_;
+  std::vector<double> copy_;  // n x d when d > kd_tree_max_dim
+};
+
+/**
  * Neighbourhoods among the rows of x under metric M (a distance: ip is refused by the callers).
  * Thread safety: const members may run concurrently.
  */
@@ -71,10 +101,11 @@ class neighborhoods {
     if (tree && form == distance::gemm_form::cosine) {
       // 1 - cos(a, b) = |a/|a| - b/|b||^2 / 2 on unit rows; a zero row (cosine distance 1 to all) cannot be mapped.
       unit_.resize(x.rows() * x.cols());
-      for (std::size_t i = 0; i < x.rows() && tree; ++i) {
+      for (std::size_t i = 0; i < x.rows(); ++i) {
         double nn = 0.0;
         for (std::size_t j = 0; j < x.cols(); ++j) nn += static_cast<double>(x.row(i)[j]) * static_cast<double>(x.row(i)[j]);
-        if (!(nn > 0.0)) tree = false;
+        tree = nn > 0.0;
+        if (!tree) break;
         const double inv = 1.0 / std::sqrt(nn);
         for (std::size_t j = 0; j < x.cols(); ++j) unit_[i * x.cols() + j] = static_cast<double>(x.row(i)[j]) * inv;
       }
