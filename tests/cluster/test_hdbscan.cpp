@@ -63,6 +63,13 @@ TEST_CASE("hdbscan: results do not depend on threads; weights equal repeated row
     CHECK(r.outlier_scores == one.outlier_scores);
     CHECK(r.probabilities == one.probabilities);
   }
+  // Above 8,192 rows Prim's fringe is scanned in parallel: the same tree as one thread.
+  const auto big = segkit::test::blobs(9000, 2, 5, 12);
+  const auto big_one = hdbscan<>({.min_cluster_size = 30, .threads = 1}).fit(big);
+  const auto big_two = hdbscan<>({.min_cluster_size = 30, .threads = 2}).fit(big);
+  CHECK((big_two.single_linkage_tree.linkage == big_one.single_linkage_tree.linkage));
+  CHECK((big_two.labels == big_one.labels));
+  CHECK(big_one.n_clusters >= 2);
   // Above 16 dimensions (blocked scans, float distances) the result is the same partition.
   segkit::matrix<float> wide = xt::zeros<float>({std::size_t{3000}, std::size_t{20}});
   for (std::size_t i = 0; i < 3000; ++i) {
