@@ -160,3 +160,33 @@ TEST_CASE("dbscan rejects bad parameters and input with clear errors", "[cluster
   CHECK_THROWS_WITH(d.fit(x, std::vector<double>(9, 1.0)), Contains("9 weights for 10 samples"));
   CHECK_THROWS_WITH(d.fit(x, std::vector<double>(10, -1.0)), Contains("weight 0"));
 }
+
+TEST_CASE("dbscan: a neighbour exactly at eps counts, whatever the float rounding of the scan", "[cluster][dbscan]") {
+  // Two float rows whose exact (double) distance is eps: they must form one cluster with
+  // min_samples = 2, on the blocked-scan path (24 dimensions) for every metric.
+  const auto rows = segkit::test::normal_matrix(400, 24, 21);
+  std::size_t missed_l2 = 0, missed_l1 = 0, missed_cos = 0;
+  for (std::size_t p = 0; p < 200; ++p) {
+    segkit::matrix<float> two = segkit::matrix<float>::from_shape({std::size_t{2}, std::size_t{24}});
+    for (std::size_t j = 0; j < 24; ++j) {
+      two(0, j) = rows(2 * p, j);
+      two(1, j) = rows(2 * p + 1, j);
+    }
+    double l2 = 0.0, l1 = 0.0, ab = 0.0, aa = 0.0, bb = 0.0;
+    for (std::size_t j = 0; j < 24; ++j) {
+      const double a = two(0, j), b = two(1, j);
+      l2 += (a - b) * (a - b);
+      l1 += std::abs(a - b);
+      ab += a * b;
+      aa += a * a;
+      bb += b * b;
+    }
+    const double cosd = std::max(0.0, 1.0 - ab / std::sqrt(aa * bb));
+    missed_l2 += dbscan<>({.eps = std::sqrt(l2), .min_samples = 2}).fit(two).n_clusters == 1 ? 0 : 1;
+    missed_l1 += dbscan<dist::manhattan_metric>({.eps = l1, .min_samples = 2}).fit(two).n_clusters == 1 ? 0 : 1;
+    missed_cos += dbscan<dist::cosine_metric>({.eps = cosd, .min_samples = 2}).fit(two).n_clusters == 1 ? 0 : 1;
+  }
+  CHECK(missed_l2 == 0);
+  CHECK(missed_l1 == 0);
+  CHECK(missed_cos == 0);
+}

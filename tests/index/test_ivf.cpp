@@ -22,9 +22,6 @@ using segkit::id_type;
 using segkit::index::ivf;
 using segkit::index::ivf_codec;
 
-namespace {
-}  // namespace
-
 TEST_CASE("ivf: recall against the exact index for each codec and metric; all lists = exact for flat", "[index][ivf]") {
   const auto base = segkit::test::blobs(8000, 32, 40, 51);
   const auto q = segkit::test::blobs(100, 32, 40, 52);

@@ -146,7 +146,7 @@ class neighborhoods {
       if (done[i - b]) return;
       for (std::size_t jj = 0; jj < nj; ++jj) {
         const std::size_t j = j0 + jj;
-        if (static_cast<double>(scores[jj]) > thr + slack(i, j)) continue;
+        if (static_cast<double>(scores[jj]) > thr + slack(i, j, thr)) continue;
         const double dist = exact_distance<M>(x_.row(i), x_.row(j), x_.cols());
         if (dist <= eps && !f(i, j, dist)) {
           done[i - b] = 1;
@@ -238,18 +238,17 @@ class neighborhoods {
     }
   }
 
-  // Allowance for the rounding of the float matrix-product expansion before the exact recheck.
-  double slack(std::size_t i, std::size_t j) const noexcept {
+  // Allowance for the rounding of the scan's T-precision scores (matrix-product expansion, or a
+  // sum of d terms pair by pair) before the exact recheck: a sum of d terms is off by at most
+  // about d u times the sum of their magnitudes (Higham, Accuracy and Stability, 2002, ch. 3),
+  // taken 4 times over. False candidates cost only a recheck.
+  double slack(std::size_t i, std::size_t j, double threshold) const noexcept {
     constexpr auto form = distance::gemm_form_of<M>();
-    constexpr double rel = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+    const double rel = 4.0 * static_cast<double>(x_.cols() + 2) * static_cast<double>(std::numeric_limits<T>::epsilon());
     if constexpr (form == distance::gemm_form::squared_l2) {
-      return rel * 4.0 * (static_cast<double>(terms_[i]) + static_cast<double>(terms_[j]) + 1.0);
-    } else if constexpr (form == distance::gemm_form::cosine) {
-      (void)i, (void)j;
-      return rel * 4.0;
-    } else {
-      (void)i, (void)j;
-      return 0.0;
+      return rel * (static_cast<double>(terms_[i]) + static_cast<double>(terms_[j]) + threshold);
+    } else {  // cosine (a cosine is at most 1 in magnitude) and pair-by-pair metrics
+      return rel * (1.0 + threshold);
     }
   }
 
