@@ -3,8 +3,12 @@
 /// @brief Umbrella header for users: everything segkit offers. Library code includes the
 /// component headers it needs instead.
 #include "segkit/version.hpp"
+#include "segkit/cluster/agglomerative.hpp"
 #include "segkit/cluster/choose_k.hpp"
+#include "segkit/cluster/dbscan.hpp"
 #include "segkit/cluster/gmm.hpp"
+#include "segkit/cluster/hdbscan.hpp"
+#include "segkit/cluster/hierarchy.hpp"
 #include "segkit/cluster/kmeans.hpp"
 #include "segkit/cluster/minibatch_kmeans.hpp"
 #include "segkit/cluster/streaming_kmeans.hpp"
@@ -18,3 +22,7 @@
 #include "segkit/index/flat.hpp"
 #include "segkit/index/hnsw.hpp"
 #include "segkit/index/ivf.hpp"
+#include "segkit/index/kdtree.hpp"
+#include "segkit/quality/external.hpp"
+#include "segkit/quality/internal.hpp"
+#include "segkit/quality/trustworthiness.hpp"

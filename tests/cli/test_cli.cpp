@@ -16,6 +16,9 @@
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/index/flat.hpp>
+#include <segkit/quality/external.hpp>
+#include <segkit/quality/internal.hpp>
+#include <segkit/quality/trustworthiness.hpp>
 
 namespace fs = std::filesystem;
 
@@ -324,4 +327,67 @@ TEST_CASE("cli: cluster dbscan, hdbscan and agglomerative match the library", "[
   const auto sel = run("cluster hdbscan -i " + q(dir() / "d.npy") + " -o " + q(dir() / "hl.npy") + " --selection best");
   CHECK(sel.status == 1);
   CHECK(sel.out.find("unknown cluster selection 'best'") != std::string::npos);
+}
+
+namespace {
+// The number after "key": in a JSON line.
+double json_number(const std::string& out, const std::string& key) {
+  const auto at = out.find("\"" + key + "\": ");
+  REQUIRE(at != std::string::npos);
+  return std::stod(out.substr(at + key.size() + 4));
+}
+}  // namespace
+
+TEST_CASE("cli: eval scores equal the library's", "[cli]") {
+  namespace qu = segkit::quality;
+  const auto x = segkit::test::blobs(1200, 6, 4, 31);
+  std::vector<segkit::label_type> labels(1200), other(1200);
+  for (std::size_t i = 0; i < 1200; ++i) {
+    labels[i] = static_cast<segkit::label_type>(i % 4);
+    other[i] = static_cast<segkit::label_type>(i % 7 == 0 ? -1 : static_cast<int>(i % 4));
+  }
+  segkit::save_npy(dir() / "q.npy", x);
+  segkit::save_npy(dir() / "ql.npy", labels.data(), {labels.size()});
+  segkit::save_npy(dir() / "qo.npy", other.data(), {other.size()});
+  const std::string in = " -i " + q(dir() / "q.npy") + " -l " + q(dir() / "ql.npy");
+  const auto sil = run("eval silhouette" + in + " --metric cosine --samples-out " + q(dir() / "qs.npy") + " --json");
+  REQUIRE(sil.status == 0);
+  const auto want = qu::silhouette_samples<segkit::distance::cosine_metric>(x, labels);
+  CHECK(json_number(sil.out, "value") == Approx(qu::silhouette_score<segkit::distance::cosine_metric>(x, labels)).epsilon(1e-8));
+  CHECK((segkit::load_npy_vector<double>(dir() / "qs.npy") == want));
+  const auto est = run("eval silhouette" + in + " --sample-size 300 --seed 3 --json");
+  REQUIRE(est.status == 0);
+  CHECK(json_number(est.out, "low") < json_number(est.out, "value"));
+  CHECK(json_number(est.out, "sample_size") == 300);
+  const auto dbi = run("eval davies-bouldin" + in + " --json");
+  CHECK(json_number(dbi.out, "value") == Approx(qu::davies_bouldin(x, labels)).epsilon(1e-8));
+  const auto chi = run("eval calinski-harabasz -i " + q(dir() / "q.npy") + " -l " + q(dir() / "qo.npy") + " --noise exclude --json");
+  CHECK(json_number(chi.out, "value") == Approx(qu::calinski_harabasz(x, other, qu::noise_handling::exclude)).epsilon(1e-8));
+  const std::string ext = " --labels " + q(dir() / "qo.npy") + " --truth " + q(dir() / "ql.npy") + " --json";
+  CHECK(json_number(run("eval ari" + ext).out, "value") == Approx(qu::adjusted_rand_index(labels, other)).epsilon(1e-8));
+  CHECK(json_number(run("eval nmi" + ext + " --average max").out, "value") ==
+        Approx(qu::normalized_mutual_information(labels, other, qu::average_method::max)).epsilon(1e-8));
+  CHECK(json_number(run("eval ami" + ext).out, "value") == Approx(qu::adjusted_mutual_information(labels, other)).epsilon(1e-8));
+  const auto v = run("eval v-measure" + ext);
+  CHECK(json_number(v.out, "homogeneity") == Approx(qu::homogeneity_completeness_v_measure(labels, other).homogeneity).epsilon(1e-8));
+  CHECK(json_number(run("eval purity" + ext).out, "value") == Approx(qu::purity(labels, other)).epsilon(1e-8));
+  const auto y = segkit::test::normal_matrix(1200, 2, 5);
+  segkit::save_npy(dir() / "qy.npy", y);
+  const auto tw = run("eval trustworthiness -i " + q(dir() / "q.npy") + " -e " + q(dir() / "qy.npy") + " --json");
+  CHECK(json_number(tw.out, "value") == Approx(qu::trustworthiness(x, y, {.neighbors = 10})).epsilon(1e-8));
+
+  std::vector<segkit::label_type> one(1200, 2);
+  segkit::save_npy(dir() / "q1.npy", one.data(), {one.size()});
+  const auto bad = run("eval silhouette -i " + q(dir() / "q.npy") + " -l " + q(dir() / "q1.npy"));
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("1 distinct label(s)") != std::string::npos);
+  const auto noise = run("eval silhouette" + in + " --noise drop");
+  CHECK(noise.status == 2);
+  CHECK(noise.out.find("--noise must be label or exclude") != std::string::npos);
+  const auto metric = run("eval davies-bouldin" + in + " --metric cosine");
+  CHECK(metric.status == 2);
+  CHECK(metric.out.find("Euclidean metric only") != std::string::npos);
+  const auto short_labels = run("eval ari --labels " + q(dir() / "ql.npy") + " --truth " + q(dir() / "qs.npy"));
+  CHECK(short_labels.status == 1);
+  CHECK(short_labels.out.find("integer") != std::string::npos);
 }
