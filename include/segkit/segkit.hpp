@@ -23,6 +23,8 @@
 #include "segkit/index/hnsw.hpp"
 #include "segkit/index/ivf.hpp"
 #include "segkit/index/kdtree.hpp"
+#include "segkit/monitor/drift.hpp"
+#include "segkit/monitor/statistics.hpp"
 #include "segkit/quality/external.hpp"
 #include "segkit/quality/internal.hpp"
 #include "segkit/quality/trustworthiness.hpp"

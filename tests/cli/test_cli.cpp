@@ -391,3 +391,39 @@ TEST_CASE("cli: eval scores equal the library's", "[cli]") {
   CHECK(short_labels.status == 1);
   CHECK(short_labels.out.find("integer") != std::string::npos);
 }
+
+TEST_CASE("cli: drift reports a moved feature and a share change, and stays quiet otherwise", "[cli]") {
+  // Rows 0..1999 are the reference, rows 2000..3999 a fresh sample around the same centres.
+  const auto all = segkit::test::blobs(4000, 4, 3, 41);
+  segkit::matrix<float> ref = segkit::matrix<float>::from_shape({2000, 4}), same = ref;
+  std::copy_n(all.data(), 8000, ref.data());
+  std::copy_n(all.data() + 8000, 8000, same.data());
+  auto moved = same;
+  for (std::size_t i = 0; i < moved.shape(0); ++i) moved(i, 2) += 2.0f;
+  std::vector<segkit::label_type> labels(2000), same_labels(2000), skewed(2000);
+  for (std::size_t i = 0; i < 2000; ++i) {
+    labels[i] = static_cast<segkit::label_type>(i % 3);
+    same_labels[i] = static_cast<segkit::label_type>((i + 2000) % 3);
+    skewed[i] = static_cast<segkit::label_type>(i % 10 < 6 ? 0 : i % 3);
+  }
+  segkit::save_npy(dir() / "dr.npy", ref);
+  segkit::save_npy(dir() / "ds.npy", same);
+  segkit::save_npy(dir() / "dm.npy", moved);
+  segkit::save_npy(dir() / "dl.npy", labels.data(), {labels.size()});
+  segkit::save_npy(dir() / "dk.npy", skewed.data(), {skewed.size()});
+  segkit::save_npy(dir() / "dsl.npy", same_labels.data(), {same_labels.size()});
+  const std::string base = "drift -r " + q(dir() / "dr.npy") + " --reference-labels " + q(dir() / "dl.npy") + " --permutations 150 --max-samples 400 --json -c ";
+  const auto quiet = run(base + q(dir() / "ds.npy") + " -l " + q(dir() / "dsl.npy"));
+  REQUIRE(quiet.status == 0);
+  CHECK(quiet.out.find("\"drifted\": false") != std::string::npos);
+  CHECK(quiet.out.find("\"n_alerts\": 0") != std::string::npos);
+  const auto loud = run(base + q(dir() / "dm.npy") + " -l " + q(dir() / "dk.npy"));
+  REQUIRE(loud.status == 0);
+  CHECK(loud.out.find("\"drifted\": true") != std::string::npos);
+  CHECK(loud.out.find("\"drifted_features\": [2]") != std::string::npos);
+  CHECK(json_number(loud.out, "total_variation") > 0.2);
+  CHECK(loud.out.find("segment shares moved") != std::string::npos);
+  const auto half = run("drift -r " + q(dir() / "dr.npy") + " -c " + q(dir() / "ds.npy") + " --labels " + q(dir() / "dl.npy"));
+  CHECK(half.status == 2);
+  CHECK(half.out.find("give both --reference-labels and --labels") != std::string::npos);
+}

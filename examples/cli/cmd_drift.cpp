@@ -1,0 +1,87 @@
+// `segkit drift`: compares a current period with a reference (features, embedding, segments).
+
+#include <string>
+#include <vector>
+
+#include <segkit/core/npy.hpp>
+#include <segkit/monitor/drift.hpp>
+
+#include "cli.hpp"
+
+namespace segkit::cli {
+namespace {
+
+std::vector<label_type> optional_labels(const args& a, const char* name) {
+  if (!a.has(name)) return {};
+  const auto l = load_npy_vector<label_type>(a.get(name));
+  return {l.begin(), l.end()};
+}
+
+int drift(const args& a) {
+  monitor::drift_params p;
+  p.thresholds.p_value = a.get_double("p-value", p.thresholds.p_value);
+  p.thresholds.psi = a.get_double("psi", p.thresholds.psi);
+  p.thresholds.share_change = a.get_double("share-change", p.thresholds.share_change);
+  p.mmd.permutations = a.get_size("permutations", p.mmd.permutations);
+  p.mmd.max_samples = a.get_size("max-samples", p.mmd.max_samples);
+  p.mmd.seed = a.seed();
+  p.mmd.threads = a.threads();
+  const auto ref = load_npy_matrix<float>(a.get("reference"));
+  const auto cur = load_npy_matrix<float>(a.get("current"));
+  const auto ref_labels = optional_labels(a, "reference-labels");
+  const auto cur_labels = optional_labels(a, "labels");
+  if (ref_labels.empty() != cur_labels.empty()) throw usage_error("give both --reference-labels and --labels, or neither");
+  const matrix<float> centroids = a.has("centroids") ? load_npy_matrix<float>(a.get("centroids")) : matrix<float>{};
+  stopwatch watch;
+  watch.start();
+  const monitor::drift_monitor<float> mon(ref, ref_labels, centroids, p);
+  const auto r = mon.check(cur, cur_labels);
+  watch.stop();
+
+  std::string alerts = "[", drifted_features = "[";
+  for (const auto& al : r.alerts) {
+    alerts += (alerts.size() > 1 ? ", " : "") + fmt::format("{{\"area\": {}, \"message\": {}}}", json_object::quote(al.area), json_object::quote(al.message));
+  }
+  for (const auto& f : r.features) {
+    if (f.alert) drifted_features += (drifted_features.size() > 1 ? ", " : "") + std::to_string(f.feature);
+  }
+  alerts += "]";
+  drifted_features += "]";
+  json_object j;
+  j.add("seconds", watch.seconds()).add_raw("drifted", r.drifted() ? "true" : "false").add("n_alerts", r.alerts.size());
+  j.add_raw("alerts", alerts).add_raw("drifted_features", drifted_features);
+  j.add("mmd2", r.embedding.mmd.mmd2).add("mmd_p_value", r.embedding.mmd.p_value);
+  j.add("relative_mean_shift", r.embedding.relative_mean_shift).add("spread_ratio", r.embedding.spread_ratio);
+  j.add("pairwise_distance_ratio", r.embedding.pairwise_distance_ratio);
+  if (!ref_labels.empty()) {
+    j.add("total_variation", r.segments.total_variation).add("share_p_value", r.segments.share_test.p_value);
+  }
+  if (!ref_labels.empty() || centroids.size() > 0) {
+    j.add("far_fraction", r.segments.far_fraction).add_raw("new_segment_candidate", r.segments.new_segment_candidate ? "true" : "false");
+  }
+  std::string human = fmt::format("drift: {} alert(s) ({:.3f} s)", r.alerts.size(), watch.seconds());
+  for (const auto& al : r.alerts) human += fmt::format("\n  [{}] {}", al.area, al.message);
+  emit(a, j, human);
+  return 0;
+}
+
+const registrar drift_commands({
+    {{"drift"},
+     "-r reference.npy -c current.npy [--reference-labels A.npy --labels B.npy] [--centroids C.npy] [--p-value P] [--psi T] [--share-change S] [--permutations N] [--max-samples M]",
+     "Drift of a current period against a reference: per-feature KS and PSI, embedding MMD, mean and spread, segment shares "
+     "and points far from every segment. Reports drifted, n_alerts, alerts and the figures behind them.",
+     {{"reference", 'r', true, "reference rows, .npy (n x d)"},
+      {"current", 'c', true, "current rows, .npy (m x d)"},
+      {"reference-labels", 0, true, "segments of the reference rows, int .npy (n)"},
+      {"labels", 'l', true, "segments of the current rows, int .npy (m)"},
+      {"centroids", 0, true, "segment centres, .npy (k x d); default: the labelled reference means"},
+      {"p-value", 0, true, "significance level of the tests (default 0.01)"},
+      {"psi", 0, true, "PSI that alerts on a feature (default 0.25)"},
+      {"share-change", 0, true, "total variation of segment shares that alerts (default 0.05)"},
+      {"permutations", 0, true, "MMD permutations (default 200)"},
+      {"max-samples", 0, true, "rows per period in the MMD test (default 1000)"}},
+     drift},
+});
+
+}  // namespace
+}  // namespace segkit::cli
