@@ -1,12 +1,21 @@
 // `segkit eval ...`: segment-quality scores (internal, external, trustworthiness).
 
+#include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include <segkit/cluster/agglomerative.hpp>
+#include <segkit/cluster/dbscan.hpp>
+#include <segkit/cluster/gmm.hpp>
+#include <segkit/cluster/hdbscan.hpp>
+#include <segkit/cluster/kmeans.hpp>
 #include <segkit/core/npy.hpp>
 #include <segkit/distance/metrics.hpp>
 #include <segkit/quality/external.hpp>
 #include <segkit/quality/internal.hpp>
+#include <segkit/quality/stability.hpp>
+#include <segkit/quality/sweep.hpp>
 #include <segkit/quality/trustworthiness.hpp>
 
 #include "cli.hpp"
@@ -175,6 +184,113 @@ int eval_trustworthiness(const args& a) {
   });
 }
 
+// The clusterer named by --algorithm as a fit(rows, k, seed) callable (k ignored by the density ones).
+std::function<std::vector<label_type>(const matrix_view<float>&, std::size_t, std::uint64_t)> named_fit(const args& a) {
+  const std::string algo = a.get_or("algorithm", "kmeans");
+  const std::size_t inner = a.get_size("fit-threads", 1);
+  if (algo == "kmeans") {
+    const std::size_t n_init = a.get_size("n-init", 1);
+    return [=](const matrix_view<float>& rows, std::size_t k, std::uint64_t seed) {
+      return quality::detail::labels_of_fit(cluster::kmeans<>({.k = k, .n_init = n_init, .seed = seed, .threads = inner}).fit(rows));
+    };
+  }
+  if (algo == "gmm") {
+    const auto cov = cluster::parse_covariance_type(a.get_or("covariance", "full"));
+    return [=](const matrix_view<float>& rows, std::size_t k, std::uint64_t seed) {
+      return quality::detail::labels_of_fit(cluster::gaussian_mixture<float>({.k = k, .covariance = cov, .seed = seed, .threads = inner}).fit(rows));
+    };
+  }
+  if (algo == "agglomerative") {
+    const auto link = cluster::parse_linkage(a.get_or("linkage", "ward"));
+    return [=](const matrix_view<float>& rows, std::size_t k, std::uint64_t) {
+      return quality::detail::labels_of_fit(cluster::agglomerative<>({.n_clusters = k, .method = link, .threads = inner}).fit(rows));
+    };
+  }
+  if (algo == "dbscan") {
+    if (!a.has("eps")) throw usage_error("--algorithm dbscan needs --eps");
+    const cluster::dbscan_params p{.eps = a.get_double("eps", 0.5), .min_samples = a.get_size("min-samples", 5), .threads = inner};
+    return [=](const matrix_view<float>& rows, std::size_t, std::uint64_t) { return quality::detail::labels_of_fit(cluster::dbscan<>(p).fit(rows)); };
+  }
+  if (algo == "hdbscan") {
+    const std::size_t mcs = a.get_size("min-cluster-size", 5);
+    return [=](const matrix_view<float>& rows, std::size_t, std::uint64_t) {
+      return quality::detail::labels_of_fit(cluster::hdbscan<>(cluster::hdbscan_params{.min_cluster_size = mcs, .threads = inner}).fit(rows));
+    };
+  }
+  throw usage_error(fmt::format("--algorithm must be kmeans, gmm, agglomerative, dbscan or hdbscan, not '{}'", algo));
+}
+
+int eval_stability(const args& a) {
+  const auto fit = named_fit(a);
+  const std::string algo = a.get_or("algorithm", "kmeans");
+  const bool needs_k = algo == "kmeans" || algo == "gmm" || algo == "agglomerative";
+  if (needs_k && !a.has("k")) throw usage_error(fmt::format("--algorithm {} needs --k", algo));
+  const std::size_t k = a.get_size("k", 0);
+  const quality::stability_params p{.runs = a.get_size("runs", 20),
+                                    .scheme = a.has("bootstrap") ? quality::resampling::bootstrap : quality::resampling::subsample,
+                                    .fraction = a.get_double("fraction", 0.8),
+                                    .seed = a.seed(),
+                                    .threads = a.threads() == 0 ? 1 : a.threads()};
+  const auto x = load_npy_matrix<float>(a.get("input"));
+  stopwatch watch;
+  watch.start();
+  const auto r = quality::cluster_stability(x, [&](const matrix_view<float>& rows, std::uint64_t seed) { return fit(rows, k, seed); }, p);
+  watch.stop();
+  json_object j;
+  j.add("seconds", watch.seconds()).add("mean_jaccard", r.mean_jaccard).add("mean_pairwise_ari", r.mean_pairwise_ari);
+  j.add_raw("clusters", fmt::format("[{}]", fmt::join(r.clusters, ", ")));
+  j.add_raw("jaccard", fmt::format("[{:.6f}]", fmt::join(r.jaccard, ", ")));
+  j.add_raw("recovered", fmt::format("[{:.4f}]", fmt::join(r.recovered, ", ")));
+  std::string human = fmt::format("stability ({} runs): mean Jaccard {:.3f}, mean pairwise ARI {:.3f} ({:.3f} s)", p.runs, r.mean_jaccard,
+                                  r.mean_pairwise_ari, watch.seconds());
+  for (std::size_t c = 0; c < r.clusters.size(); ++c) {
+    human += fmt::format("\n  cluster {}: Jaccard {:.3f}, recovered in {:.0f}% of runs", r.clusters[c], r.jaccard[c], 100.0 * r.recovered[c]);
+  }
+  emit(a, j, human);
+  return 0;
+}
+
+int eval_sweep(const args& a) {
+  const std::string algo = a.get_or("algorithm", "kmeans");
+  if (algo != "kmeans" && algo != "gmm" && algo != "agglomerative") throw usage_error("eval sweep needs --algorithm kmeans, gmm or agglomerative");
+  const auto fit = named_fit(a);
+  quality::sweep_params p{.k_min = a.get_size("k-min", 2),
+                          .k_max = a.get_size("k-max", 10),
+                          .gap_references = a.get_size("gap-references", 10),
+                          .stability_runs = a.get_size("stability-runs", 10),
+                          .seed = a.seed(),
+                          .threads = a.threads()};
+  const auto x = load_npy_matrix<float>(a.get("input"));
+  const bool gmm = algo == "gmm";
+  const auto cov = cluster::parse_covariance_type(a.get_or("covariance", "full"));
+  const std::size_t inner = a.get_size("fit-threads", 1);
+  stopwatch watch;
+  watch.start();
+  // The mixture keeps its model so that the sweep can read its BIC.
+  const auto r = gmm ? quality::sweep_k(x, [&](const matrix_view<float>& rows, std::size_t k, std::uint64_t seed) {
+                         return cluster::gaussian_mixture<float>({.k = k, .covariance = cov, .seed = seed, .threads = inner}).fit(rows);
+                       }, p)
+                     : quality::sweep_k(x, fit, p);
+  watch.stop();
+  std::string rows = "[";
+  std::string human = fmt::format("{:>4} {:>12} {:>10} {:>8} {:>12} {:>12} {:>8} {:>9}", "k", "inertia", "silhouette", "DB", "CH", "BIC", "gap", "stability");
+  const auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : std::string("null"); };
+  for (const auto& row : r.rows) {
+    rows += fmt::format("{}{{\"k\": {}, \"n_clusters\": {}, \"inertia\": {}, \"silhouette\": {}, \"davies_bouldin\": {}, \"calinski_harabasz\": {}, "
+                        "\"bic\": {}, \"gap\": {}, \"gap_se\": {}, \"stability\": {}}}",
+                        rows.size() > 1 ? ", " : "", row.k, row.n_clusters, num(row.inertia), num(row.silhouette), num(row.davies_bouldin),
+                        num(row.calinski_harabasz), num(row.bic), num(row.gap), num(row.gap_se), num(row.stability));
+    human += fmt::format("\n{:>4} {:>12.5g} {:>10.4f} {:>8.4f} {:>12.5g} {:>12.5g} {:>8.4f} {:>9.3f}", row.k, row.inertia, row.silhouette,
+                         row.davies_bouldin, row.calinski_harabasz, row.bic, row.gap, row.stability);
+  }
+  rows += "]";
+  human += "\n" + r.reason;
+  json_object j;
+  j.add("seconds", watch.seconds()).add("recommended_k", r.recommended_k).add("reason", r.reason).add_raw("rows", rows);
+  emit(a, j, human);
+  return 0;
+}
+
 const option input_opt{"input", 'i', true, "samples, .npy float32/float64 (n x d); float64 is scored in double"};
 const option labels_opt{"labels", 'l', true, "labels, int32/int64 .npy (n)"};
 const option noise_opt{"noise", 0, true, "label (default: -1 is one more cluster, as scikit-learn) or exclude (leave noise rows out)"};
@@ -220,6 +336,37 @@ const registrar eval_commands({
      "V-measure. Reports value, homogeneity and completeness.",
      {labels_opt, truth_opt, {"beta", 0, true, "weight of completeness against homogeneity (default 1)"}},
      eval_v_measure},
+    {{"eval", "stability"},
+     "-i X.npy --algorithm kmeans|gmm|agglomerative|dbscan|hdbscan [--k K | --eps E | --min-cluster-size M] [--runs 20] [--fraction 0.8] [--bootstrap]",
+     "Resampling stability (Hennig's clusterwise Jaccard). Reports mean_jaccard, mean_pairwise_ari and per-cluster jaccard.",
+     {input_opt,
+      {"algorithm", 0, true, "kmeans (default), gmm, agglomerative, dbscan or hdbscan"},
+      {"k", 'k', true, "clusters (kmeans, gmm, agglomerative)"},
+      {"eps", 0, true, "dbscan radius"},
+      {"min-samples", 0, true, "dbscan core size (default 5)"},
+      {"min-cluster-size", 0, true, "hdbscan smallest cluster (default 5)"},
+      {"covariance", 0, true, "gmm covariance (default full)"},
+      {"linkage", 0, true, "agglomerative linkage (default ward)"},
+      {"n-init", 0, true, "kmeans restarts (default 1)"},
+      {"runs", 0, true, "resampled fits (default 20)"},
+      {"fraction", 0, true, "subsample share (default 0.8)"},
+      {"bootstrap", 0, false, "draw n rows with replacement instead"},
+      {"fit-threads", 0, true, "threads of each fit (default 1; --threads runs fits concurrently)"}},
+     eval_stability},
+    {{"eval", "sweep"},
+     "-i X.npy [--algorithm kmeans|gmm|agglomerative] [--k-min 2] [--k-max 10] [--gap-references 10] [--stability-runs 10]",
+     "Scores k = k-min..k-max (inertia, silhouette, Davies-Bouldin, Calinski-Harabasz, BIC, gap, stability). Reports recommended_k, reason and rows.",
+     {input_opt,
+      {"algorithm", 0, true, "kmeans (default), gmm or agglomerative"},
+      {"k-min", 0, true, "first k (default 2)"},
+      {"k-max", 0, true, "last k (default 10)"},
+      {"gap-references", 0, true, "uniform reference sets of the gap statistic (default 10; 0 = skip)"},
+      {"stability-runs", 0, true, "subsampled fits per k (default 10; 0 = skip)"},
+      {"covariance", 0, true, "gmm covariance (default full)"},
+      {"linkage", 0, true, "agglomerative linkage (default ward)"},
+      {"n-init", 0, true, "kmeans restarts (default 1)"},
+      {"fit-threads", 0, true, "threads of each fit (default 1)"}},
+     eval_sweep},
     {{"eval", "trustworthiness"},
      "-i X.npy -e Y.npy [--neighbors 10] [--metric M]",
      "Trustworthiness of an embedding (input-space metric M, embedding Euclidean). Reports value.",

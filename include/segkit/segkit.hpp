@@ -27,4 +27,6 @@
 #include "segkit/monitor/statistics.hpp"
 #include "segkit/quality/external.hpp"
 #include "segkit/quality/internal.hpp"
+#include "segkit/quality/stability.hpp"
+#include "segkit/quality/sweep.hpp"
 #include "segkit/quality/trustworthiness.hpp"

@@ -427,3 +427,22 @@ TEST_CASE("cli: drift reports a moved feature and a share change, and stays quie
   CHECK(half.status == 2);
   CHECK(half.out.find("give both --reference-labels and --labels") != std::string::npos);
 }
+
+TEST_CASE("cli: eval sweep recommends the number of blobs; eval stability reports per-cluster Jaccard", "[cli]") {
+  const auto x = segkit::test::blobs(900, 5, 3, 51);  // 3 blobs, centres spread 5
+  segkit::save_npy(dir() / "sw.npy", x);
+  const auto sw = run("eval sweep -i " + q(dir() / "sw.npy") + " --k-min 2 --k-max 6 --gap-references 4 --stability-runs 4 --json");
+  REQUIRE(sw.status == 0);
+  CHECK(json_number(sw.out, "recommended_k") == 3);
+  CHECK(sw.out.find("\"reason\": \"k = 3: chosen by silhouette") != std::string::npos);
+  CHECK(sw.out.find("\"k\": 6") != std::string::npos);
+  const auto st = run("eval stability -i " + q(dir() / "sw.npy") + " --k 3 --runs 6 --json");
+  REQUIRE(st.status == 0);
+  CHECK(json_number(st.out, "mean_jaccard") > 0.95);
+  CHECK(st.out.find("\"clusters\": [0, 1, 2]") != std::string::npos);
+  const auto nok = run("eval stability -i " + q(dir() / "sw.npy") + " --runs 6");
+  CHECK(nok.status == 2);
+  CHECK(nok.out.find("--algorithm kmeans needs --k") != std::string::npos);
+  const auto bad = run("eval sweep -i " + q(dir() / "sw.npy") + " --algorithm dbscan");
+  CHECK(bad.status == 2);
+}

@@ -140,6 +140,17 @@ struct gmm_model {
 
 namespace detail {
 
+/// Rows of a matrix_view or of a 2-D xtensor expression.
+template <class E>
+std::size_t rows_of(const E& x) {
+  if constexpr (requires { x.rows(); }) {
+    return x.rows();
+  } else {
+    return static_cast<std::size_t>(x.shape()[0]);
+  }
+}
+
+
 inline constexpr const char* gmm_component = "segkit::cluster::gmm";
 inline constexpr std::size_t gmm_block = 128;        // rows per sub-block: one GEMM per sub-block and pass
 inline constexpr std::size_t gmm_min_group = 2048;   // rows per work item, at least
@@ -943,7 +954,7 @@ inline std::size_t gmm_model::n_parameters() const noexcept {
 
 template <class E>
 xt::xtensor<double, 1> gmm_model::score_samples(const E& x, std::size_t threads) const {
-  xt::xtensor<double, 1> out = xt::xtensor<double, 1>::from_shape({static_cast<std::size_t>(x.shape()[0])});
+  xt::xtensor<double, 1> out = xt::xtensor<double, 1>::from_shape({detail::rows_of(x)});
   (void)detail::model_pass(*this, x, threads, {.log_density = out.data()});
   return out;
 }
@@ -958,27 +969,27 @@ double gmm_model::score(const E& x, std::size_t threads) const {
 
 template <class E>
 matrix<double> gmm_model::predict_proba(const E& x, std::size_t threads) const {
-  matrix<double> out = matrix<double>::from_shape({static_cast<std::size_t>(x.shape()[0]), n_clusters});
+  matrix<double> out = matrix<double>::from_shape({detail::rows_of(x), n_clusters});
   (void)detail::model_pass(*this, x, threads, {.responsibilities = out.data()});
   return out;
 }
 
 template <class E>
 xt::xtensor<label_type, 1> gmm_model::predict(const E& x, std::size_t threads) const {
-  xt::xtensor<label_type, 1> out = xt::xtensor<label_type, 1>::from_shape({static_cast<std::size_t>(x.shape()[0])});
+  xt::xtensor<label_type, 1> out = xt::xtensor<label_type, 1>::from_shape({detail::rows_of(x)});
   (void)detail::model_pass(*this, x, threads, {.labels = out.data()});
   return out;
 }
 
 template <class E>
 double gmm_model::bic(const E& x, std::size_t threads) const {
-  const auto n = static_cast<double>(x.shape()[0]);
+  const auto n = static_cast<double>(detail::rows_of(x));
   return -2.0 * score(x, threads) * n + static_cast<double>(n_parameters()) * std::log(n);
 }
 
 template <class E>
 double gmm_model::aic(const E& x, std::size_t threads) const {
-  const auto n = static_cast<double>(x.shape()[0]);
+  const auto n = static_cast<double>(detail::rows_of(x));
   return -2.0 * score(x, threads) * n + 2.0 * static_cast<double>(n_parameters());
 }
 
