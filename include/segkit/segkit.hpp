@@ -24,6 +24,7 @@
 #include "segkit/index/ivf.hpp"
 #include "segkit/index/kdtree.hpp"
 #include "segkit/monitor/drift.hpp"
+#include "segkit/monitor/segment_ids.hpp"
 #include "segkit/monitor/statistics.hpp"
 #include "segkit/quality/external.hpp"
 #include "segkit/quality/internal.hpp"
