@@ -10,7 +10,9 @@
 #include <segkit/cluster/gmm.hpp>
 #include <segkit/cluster/hdbscan.hpp>
 #include <segkit/cluster/kmeans.hpp>
+#include <segkit/core/csv.hpp>
 #include <segkit/core/npy.hpp>
+#include <segkit/pipeline/profile.hpp>
 #include <segkit/distance/metrics.hpp>
 #include <segkit/quality/external.hpp>
 #include <segkit/quality/internal.hpp>
@@ -291,6 +293,79 @@ int eval_sweep(const args& a) {
   return 0;
 }
 
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t comma = s.find(',', start);
+    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+int eval_profile(const args& a) {
+  const auto x = load_npy_matrix<double>(a.get("input"));
+  const auto labels = load_labels(a.get("labels"));
+  pipeline::profile_params p;
+  p.top_features = a.get_size("top", p.top_features);
+  p.top_categories = p.top_features;
+  p.p_value = a.get_double("p-value", p.p_value);
+  if (a.has("feature-names")) p.feature_names = split_list(a.get("feature-names"));
+  pipeline::categorical_columns cats;
+  if (a.has("categories")) {
+    const auto t = read_csv(a.get("categories"));
+    cats.names = t.header();
+    cats.values.assign(cats.names.size(), {});
+    for (const auto& row : t.rows()) {
+      for (std::size_t c = 0; c < cats.names.size(); ++c) cats.values[c].push_back(row[c]);
+    }
+  }
+  std::vector<std::string> docs;
+  if (a.has("text")) {
+    if (!a.has("text-columns")) throw usage_error("--text needs --text-columns c1,c2");
+    const auto t = read_csv(a.get("text"));
+    std::vector<std::size_t> cols;
+    for (const auto& c : split_list(a.get("text-columns"))) cols.push_back(t.column_index(c));
+    for (const auto& row : t.rows()) {
+      std::string doc;
+      for (const std::size_t c : cols) doc += (doc.empty() ? "" : " ") + row[c];
+      docs.push_back(std::move(doc));
+    }
+  }
+  stopwatch watch;
+  watch.start();
+  const auto prof = pipeline::profile_segments(x, labels, p, cats, docs);
+  watch.stop();
+  std::string segs = "[", human = fmt::format("{} segments ({:.3f} s)", prof.size(), watch.seconds());
+  const auto num = [](double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string("null"); };
+  for (const auto& s : prof) {
+    std::string feats = "[", catj = "[", kw = "[";
+    human += fmt::format("\n  {} '{}': {} rows ({:.1f}%)", s.segment, s.name, s.size, 100.0 * s.share);
+    for (const std::size_t j : s.top_features) {
+      const auto& f = s.features[j];
+      feats += fmt::format("{}{{\"name\": {}, \"segment_mean\": {}, \"population_mean\": {}, \"lift\": {}, \"effect_size\": {}, \"p_value\": {}}}",
+                           feats.size() > 1 ? ", " : "", json_object::quote(f.name), num(f.segment_mean), num(f.population_mean), num(f.lift),
+                           num(f.effect_size), num(f.test.p_value));
+      human += fmt::format("; {} {:+.2f} sd", f.name, f.effect_size);
+    }
+    for (const auto& c : s.top_categories) {
+      catj += fmt::format("{}{{\"attribute\": {}, \"value\": {}, \"segment_share\": {}, \"lift\": {}, \"p_value\": {}}}", catj.size() > 1 ? ", " : "",
+                          json_object::quote(c.attribute), json_object::quote(c.value), num(c.segment_share), num(c.lift), num(c.p_value));
+      human += fmt::format("; {}={} x{:.1f}", c.attribute, c.value, c.lift);
+    }
+    for (const auto& [term, w] : s.keywords) kw += (kw.size() > 1 ? ", " : "") + json_object::quote(term);
+    segs += fmt::format("{}{{\"segment\": {}, \"name\": {}, \"size\": {}, \"share\": {}, \"top_features\": {}], \"top_categories\": {}], \"keywords\": {}]}}",
+                        segs.size() > 1 ? ", " : "", s.segment, json_object::quote(s.name), s.size, num(s.share), feats, catj, kw);
+  }
+  segs += "]";
+  json_object j;
+  j.add("seconds", watch.seconds()).add("n_segments", prof.size()).add_raw("segments", segs);
+  emit(a, j, human);
+  return 0;
+}
+
 const option input_opt{"input", 'i', true, "samples, .npy float32/float64 (n x d); float64 is scored in double"};
 const option labels_opt{"labels", 'l', true, "labels, int32/int64 .npy (n)"};
 const option noise_opt{"noise", 0, true, "label (default: -1 is one more cluster, as scikit-learn) or exclude (leave noise rows out)"};
@@ -367,6 +442,18 @@ const registrar eval_commands({
       {"n-init", 0, true, "kmeans restarts (default 1)"},
       {"fit-threads", 0, true, "threads of each fit (default 1)"}},
      eval_sweep},
+    {{"eval", "profile"},
+     "-i X.npy -l labels.npy [--feature-names a,b,...] [--categories attrs.csv] [--text table.csv --text-columns c1,c2] [--top 5] [--p-value 0.01]",
+     "What sets each segment apart: size, distinguishing features (Welch's t-test), over-represented categories (chi-square), "
+     "c-TF-IDF keywords and a name. Reports n_segments and segments.",
+     {input_opt, labels_opt,
+      {"feature-names", 0, true, "comma-separated names of X's columns"},
+      {"categories", 0, true, "CSV with a header, one row per row of X: every column a categorical attribute"},
+      {"text", 0, true, "CSV with a header, one row per row of X, holding the text columns"},
+      {"text-columns", 0, true, "comma-separated text columns of --text, joined per row"},
+      {"top", 0, true, "features and categories kept per segment (default 5)"},
+      {"p-value", 0, true, "significance level (default 0.01)"}},
+     eval_profile},
     {{"eval", "trustworthiness"},
      "-i X.npy -e Y.npy [--neighbors 10] [--metric M]",
      "Trustworthiness of an embedding (input-space metric M, embedding Euclidean). Reports value.",

@@ -26,6 +26,8 @@
 #include "segkit/monitor/drift.hpp"
 #include "segkit/monitor/segment_ids.hpp"
 #include "segkit/monitor/statistics.hpp"
+#include "segkit/pipeline/keywords.hpp"
+#include "segkit/pipeline/profile.hpp"
 #include "segkit/quality/external.hpp"
 #include "segkit/quality/internal.hpp"
 #include "segkit/quality/stability.hpp"

@@ -446,3 +446,35 @@ TEST_CASE("cli: eval sweep recommends the number of blobs; eval stability report
   const auto bad = run("eval sweep -i " + q(dir() / "sw.npy") + " --algorithm dbscan");
   CHECK(bad.status == 2);
 }
+
+TEST_CASE("cli: eval profile names segments from features, categories and text", "[cli]") {
+  const std::size_t n = 600;
+  auto x = segkit::test::normal_matrix(n, 3, 61);
+  std::vector<segkit::label_type> labels(n);
+  std::string cats = "plan\n", text = "id,title\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    labels[i] = static_cast<segkit::label_type>(i % 2);
+    if (i % 2 == 1) x(i, 1) += 3.0f;
+    cats += (i % 2 == 1 && i % 10 != 1) ? "premium\n" : "basic\n";
+    text += fmt::format("{},{}\n", i, i % 2 ? "\"trail running shoes\"" : "\"espresso coffee beans\"");
+  }
+  segkit::save_npy(dir() / "px.npy", x);
+  segkit::save_npy(dir() / "pl.npy", labels.data(), {labels.size()});
+  std::ofstream(dir() / "pc.csv") << cats;
+  std::ofstream(dir() / "pt.csv") << text;
+  const std::string base = "eval profile -i " + q(dir() / "px.npy") + " -l " + q(dir() / "pl.npy");
+  const auto r = run(base + " --feature-names age,spend,visits --categories " + q(dir() / "pc.csv") + " --json");
+  REQUIRE(r.status == 0);
+  CHECK(json_number(r.out, "n_segments") == 2);
+  CHECK(r.out.find("\"name\": \"high-spend\"") != std::string::npos);
+  CHECK(r.out.find("\"value\": \"premium\"") != std::string::npos);
+  const auto t = run(base + " --text " + q(dir() / "pt.csv") + " --text-columns title --json");
+  REQUIRE(t.status == 0);
+  CHECK(t.out.find("\"name\": \"beans-coffee-espresso\"") != std::string::npos);  // equal weights: alphabetical
+  CHECK(t.out.find("\"keywords\": [\"running\", \"shoes\", \"trail\"]") != std::string::npos);
+  const auto bad = run(base + " --text " + q(dir() / "pt.csv"));
+  CHECK(bad.status == 2);
+  const auto col = run(base + " --text " + q(dir() / "pt.csv") + " --text-columns body");
+  CHECK(col.status == 1);
+  CHECK(col.out.find("no column 'body'") != std::string::npos);
+}

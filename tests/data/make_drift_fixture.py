@@ -21,6 +21,11 @@ Chi-square, per case <c>: monitor/chi2_<c>_table.npy (int64 counts) and chi2_<c>
   two_by_five, two_by_two, three_by_four
 
 chi2_sf.npy: rows [x, dof, scipy.stats.chi2.sf(x, dof)].
+
+Welch's t-test, per case <c>: monitor/welch_<c>_a.npy, welch_<c>_b.npy and welch_<c>_result.npy =
+[t, p-value] (scipy.stats.ttest_ind(a, b, equal_var=False)): small (8 vs 11), shifted (300 vs
+120, shift 0.3, different spreads), equal (500 vs 500 from one normal).
+t_sf.npy: rows [t, dof, scipy.stats.t.sf(t, dof)].
 """
 import numpy as np
 from scipy import stats
@@ -66,3 +71,19 @@ chi2("three_by_four", [[20, 15, 30, 35], [25, 25, 25, 25], [10, 30, 40, 20]])
 rows = [[x, k, stats.chi2.sf(x, k)] for x, k in [(0.5, 1), (3.84, 1), (12.0, 4), (40.0, 9), (150.0, 100), (0.01, 30), (250.0, 120)]]
 np.save("monitor/chi2_sf.npy", np.array(rows, dtype=np.float64))
 print(rows)
+
+
+def welch(name, a, b):
+    r = stats.ttest_ind(a, b, equal_var=False)
+    np.save(f"monitor/welch_{name}_a.npy", np.asarray(a, dtype=np.float64))
+    np.save(f"monitor/welch_{name}_b.npy", np.asarray(b, dtype=np.float64))
+    np.save(f"monitor/welch_{name}_result.npy", np.array([r.statistic, r.pvalue], dtype=np.float64))
+    print("welch", name, r.statistic, r.pvalue)
+
+
+welch("small", rng.normal(size=8), rng.normal(size=11) + 0.9)
+welch("shifted", rng.normal(size=300), rng.normal(scale=2.0, size=120) + 0.3)
+welch("equal", rng.normal(size=500), rng.normal(size=500))
+trows = [[t, k, stats.t.sf(t, k)] for t, k in [(0.5, 3), (2.0, 7.5), (4.2, 120), (-1.3, 12), (12.0, 40.2), (0.0, 5)]]
+np.save("monitor/t_sf.npy", np.array(trows, dtype=np.float64))
+print(trows)

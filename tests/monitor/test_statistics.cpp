@@ -102,3 +102,23 @@ TEST_CASE("ks_2samp: exact unequal sizes agree with enumeration; bad input is re
   CHECK_THROWS_WITH(mon::chi_square_test(xt::xtensor<std::int64_t, 2>{{1, 0}, {2, 0}}), Contains("column 1 sums to 0"));
   CHECK_THROWS_WITH(mon::chi_square_test(xt::xtensor<std::int64_t, 2>{{1, -1}, {2, 3}}), Contains("negative"));
 }
+
+TEST_CASE("Welch's t-test and Student's t tail equal scipy's", "[monitor][ttest]") {
+  for (const std::string name : {"small", "shifted", "equal"}) {
+    INFO("case " << name);
+    const auto a = load("welch_" + name + "_a.npy");
+    const auto b = load("welch_" + name + "_b.npy");
+    const auto want = load("welch_" + name + "_result.npy");
+    const auto r = mon::welch_t_test(a, b);
+    CHECK(r.statistic == Approx(want[0]).epsilon(1e-12));
+    CHECK(r.p_value == Approx(want[1]).epsilon(1e-10));
+  }
+  const auto t = segkit::load_npy_matrix<double>(fixture("t_sf.npy"));
+  for (std::size_t i = 0; i < t.shape(0); ++i) {
+    INFO("t " << t(i, 0) << " dof " << t(i, 1));
+    CHECK(mon::student_t_sf(t(i, 0), t(i, 1)) == Approx(t(i, 2)).epsilon(1e-10));
+  }
+  CHECK(std::isnan(mon::welch_t_test(1.0, 0.0, 5, 2.0, 0.0, 5).p_value));
+  CHECK_THROWS_AS(mon::welch_t_test(std::vector<double>{1.0}, std::vector<double>{1.0, 2.0}), segkit::invalid_argument);
+  CHECK(mon::regularized_beta(2.0, 3.0, 0.4) == Approx(0.5248).epsilon(1e-12));  // 1 - (0.6^4 + 4 * 0.4 * 0.6^3)
+}

@@ -421,4 +421,98 @@ inline chi_square_result chi_square_test(const xt::xtensor<std::int64_t, 2>& tab
   return res;
 }
 
+/**
+ * @brief Regularised incomplete beta function I_x(a, b), by its continued fraction (modified
+ * Lentz), using the symmetry I_x(a, b) = 1 - I_{1-x}(b, a) where the fraction converges slowly.
+ */
+inline double regularized_beta(double a, double b, double x) {
+  if (!(a > 0.0) || !(b > 0.0) || !(x >= 0.0 && x <= 1.0)) {
+    segkit::detail::throw_invalid("segkit::monitor::regularized_beta", fmt::format("needs a, b > 0 and 0 <= x <= 1 (a = {}, b = {}, x = {})", a, b, x));
+  }
+  if (x == 0.0 || x == 1.0) return x;
+  if (x > (a + 1.0) / (a + b + 2.0)) return 1.0 - regularized_beta(b, a, 1.0 - x);
+  const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+  constexpr double tiny = 1e-300;
+  double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
+  if (std::abs(d) < tiny) d = tiny;
+  d = 1.0 / d;
+  double h = d;
+  for (int m = 1; m < 10000; ++m) {
+    const double dm = m;
+    // Even step.
+    double num = dm * (b - dm) * x / ((a + 2.0 * dm - 1.0) * (a + 2.0 * dm));
+    d = 1.0 + num * d;
+    if (std::abs(d) < tiny) d = tiny;
+    c = 1.0 + num / c;
+    if (std::abs(c) < tiny) c = tiny;
+    d = 1.0 / d;
+    h *= d * c;
+    // Odd step.
+    num = -(a + dm) * (a + b + dm) * x / ((a + 2.0 * dm) * (a + 2.0 * dm + 1.0));
+    d = 1.0 + num * d;
+    if (std::abs(d) < tiny) d = tiny;
+    c = 1.0 + num / c;
+    if (std::abs(c) < tiny) c = tiny;
+    d = 1.0 / d;
+    const double delta = d * c;
+    h *= delta;
+    if (std::abs(delta - 1.0) < 1e-16) break;
+  }
+  return std::clamp(std::exp(log_front) * h / a, 0.0, 1.0);
+}
+
+/// Upper tail P(T >= t) of Student's t distribution with `dof` (> 0, not necessarily integer) degrees of freedom.
+inline double student_t_sf(double t, double dof) {
+  if (!(dof > 0.0)) segkit::detail::throw_invalid("segkit::monitor::student_t_sf", fmt::format("dof ({}) must be > 0", dof));
+  if (std::isnan(t)) return t;
+  const double tail = 0.5 * regularized_beta(dof / 2.0, 0.5, dof / (dof + t * t));
+  return t >= 0.0 ? tail : 1.0 - tail;
+}
+
+/// Result of welch_t_test().
+struct t_test_result {
+  double statistic = 0.0;  ///< (mean_a - mean_b) / sqrt(var_a / n_a + var_b / n_b)
+  double dof = 0.0;        ///< Welch-Satterthwaite degrees of freedom
+  double p_value = 1.0;    ///< two-sided
+};
+
+/**
+ * @brief Welch's unequal-variance t-test from the two samples' sizes, means and (n - 1)
+ * variances; equal to scipy.stats.ttest_ind(equal_var=False). NaN statistic and p-value when both
+ * variances are 0.
+ * @throws segkit::invalid_argument when a sample has fewer than 2 values or a variance is negative.
+ */
+inline t_test_result welch_t_test(double mean_a, double var_a, double n_a, double mean_b, double var_b, double n_b) {
+  if (!(n_a >= 2.0 && n_b >= 2.0)) {
+    segkit::detail::throw_invalid("segkit::monitor::welch_t_test", fmt::format("each sample needs at least 2 values (got {} and {})", n_a, n_b));
+  }
+  if (!(var_a >= 0.0 && var_b >= 0.0)) segkit::detail::throw_invalid("segkit::monitor::welch_t_test", "variances must be >= 0");
+  const double va = var_a / n_a, vb = var_b / n_b;
+  t_test_result r;
+  if (va + vb == 0.0) {
+    r.statistic = r.p_value = r.dof = std::numeric_limits<double>::quiet_NaN();
+    return r;
+  }
+  r.statistic = (mean_a - mean_b) / std::sqrt(va + vb);
+  r.dof = (va + vb) * (va + vb) / (va * va / (n_a - 1.0) + vb * vb / (n_b - 1.0));
+  r.p_value = std::min(1.0, 2.0 * student_t_sf(std::abs(r.statistic), r.dof));
+  return r;
+}
+
+/// Welch's t-test on two samples (see the overload on moments).
+inline t_test_result welch_t_test(std::span<const double> a, std::span<const double> b) {
+  const auto moments = [](std::span<const double> v, double& mean, double& var) {
+    mean = 0.0;
+    for (const double x : v) mean += x;
+    mean /= static_cast<double>(v.size());
+    var = 0.0;
+    for (const double x : v) var += (x - mean) * (x - mean);
+    var /= static_cast<double>(v.size() > 1 ? v.size() - 1 : 1);
+  };
+  double ma = 0, va = 0, mb = 0, vb = 0;
+  moments(a, ma, va);
+  moments(b, mb, vb);
+  return welch_t_test(ma, va, static_cast<double>(a.size()), mb, vb, static_cast<double>(b.size()));
+}
+
 }  // namespace segkit::monitor
