@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include <segkit/core/csv.hpp>
 #include <segkit/core/npy.hpp>
 #include <segkit/monitor/drift.hpp>
 
@@ -38,8 +39,27 @@ int drift(const args& a) {
   const auto r = mon.check(cur, cur_labels);
   watch.stop();
 
+  // Categorical attributes: the same named columns in two CSV files.
+  auto all_alerts = r.alerts;
+  std::string drifted_attributes = "[";
+  if (a.has("reference-categories") != a.has("categories")) throw usage_error("give both --reference-categories and --categories, or neither");
+  if (a.has("categories")) {
+    const auto before = read_csv(a.get("reference-categories"));
+    const auto after = read_csv(a.get("categories"));
+    for (const auto& name : before.header()) {
+      const auto col_a = before.column(name);
+      const auto col_b = after.column(name);
+      const std::vector<std::string> va(col_a.begin(), col_a.end()), vb(col_b.begin(), col_b.end());
+      const auto cd = monitor::categorical_drift(va, vb, p.thresholds);
+      if (!cd.alert) continue;
+      drifted_attributes += (drifted_attributes.size() > 1 ? ", " : "") + json_object::quote(name);
+      all_alerts.push_back({"categories", fmt::format("attribute '{}': PSI {:.3f}, chi-square p = {:.2g}", name, cd.psi, cd.test.p_value), cd.psi,
+                            p.thresholds.psi});
+    }
+  }
+  drifted_attributes += "]";
   std::string alerts = "[", drifted_features = "[";
-  for (const auto& al : r.alerts) {
+  for (const auto& al : all_alerts) {
     alerts += (alerts.size() > 1 ? ", " : "") + fmt::format("{{\"area\": {}, \"message\": {}}}", json_object::quote(al.area), json_object::quote(al.message));
   }
   for (const auto& f : r.features) {
@@ -48,8 +68,8 @@ int drift(const args& a) {
   alerts += "]";
   drifted_features += "]";
   json_object j;
-  j.add("seconds", watch.seconds()).add_raw("drifted", r.drifted() ? "true" : "false").add("n_alerts", r.alerts.size());
-  j.add_raw("alerts", alerts).add_raw("drifted_features", drifted_features);
+  j.add("seconds", watch.seconds()).add_raw("drifted", all_alerts.empty() ? "false" : "true").add("n_alerts", all_alerts.size());
+  j.add_raw("alerts", alerts).add_raw("drifted_features", drifted_features).add_raw("drifted_attributes", drifted_attributes);
   j.add("mmd2", r.embedding.mmd.mmd2).add("mmd_p_value", r.embedding.mmd.p_value);
   j.add("relative_mean_shift", r.embedding.relative_mean_shift).add("spread_ratio", r.embedding.spread_ratio);
   j.add("pairwise_distance_ratio", r.embedding.pairwise_distance_ratio);
@@ -59,15 +79,15 @@ int drift(const args& a) {
   if (!ref_labels.empty() || centroids.size() > 0) {
     j.add("far_fraction", r.segments.far_fraction).add_raw("new_segment_candidate", r.segments.new_segment_candidate ? "true" : "false");
   }
-  std::string human = fmt::format("drift: {} alert(s) ({:.3f} s)", r.alerts.size(), watch.seconds());
-  for (const auto& al : r.alerts) human += fmt::format("\n  [{}] {}", al.area, al.message);
+  std::string human = fmt::format("drift: {} alert(s) ({:.3f} s)", all_alerts.size(), watch.seconds());
+  for (const auto& al : all_alerts) human += fmt::format("\n  [{}] {}", al.area, al.message);
   emit(a, j, human);
   return 0;
 }
 
 const registrar drift_commands({
     {{"drift"},
-     "-r reference.npy -c current.npy [--reference-labels A.npy --labels B.npy] [--centroids C.npy] [--p-value P] [--psi T] [--share-change S] [--permutations N] [--max-samples M]",
+     "-r reference.npy -c current.npy [--reference-labels A.npy --labels B.npy] [--centroids C.npy] [--reference-categories A.csv --categories B.csv] [--p-value P] [--psi T] [--share-change S] [--permutations N] [--max-samples M]",
      "Drift of a current period against a reference: per-feature KS and PSI, embedding MMD, mean and spread, segment shares "
      "and points far from every segment. Reports drifted, n_alerts, alerts and the figures behind them.",
      {{"reference", 'r', true, "reference rows, .npy (n x d)"},
@@ -75,6 +95,8 @@ const registrar drift_commands({
       {"reference-labels", 0, true, "segments of the reference rows, int .npy (n)"},
       {"labels", 'l', true, "segments of the current rows, int .npy (m)"},
       {"centroids", 0, true, "segment centres, .npy (k x d); default: the labelled reference means"},
+      {"reference-categories", 0, true, "CSV with a header: categorical attributes of the reference rows"},
+      {"categories", 0, true, "CSV with the same columns for the current rows (chi-square and PSI per attribute)"},
       {"p-value", 0, true, "significance level of the tests (default 0.01)"},
       {"psi", 0, true, "PSI that alerts on a feature (default 0.25)"},
       {"share-change", 0, true, "total variation of segment shares that alerts (default 0.05)"},

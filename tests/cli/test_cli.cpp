@@ -423,6 +423,17 @@ TEST_CASE("cli: drift reports a moved feature and a share change, and stays quie
   CHECK(loud.out.find("\"drifted_features\": [2]") != std::string::npos);
   CHECK(json_number(loud.out, "total_variation") > 0.2);
   CHECK(loud.out.find("segment shares moved") != std::string::npos);
+  std::string cat_a = "plan,region\n", cat_b = cat_a;
+  for (int i = 0; i < 2000; ++i) {
+    cat_a += fmt::format("{},{}\n", i % 2 ? "basic" : "premium", i % 3 ? "EU" : "US");
+    cat_b += fmt::format("{},{}\n", i % 5 ? "basic" : "premium", i % 3 == 1 ? "US" : "EU");
+  }
+  std::ofstream(dir() / "ca.csv") << cat_a;
+  std::ofstream(dir() / "cb.csv") << cat_b;
+  const auto cats = run("drift -r " + q(dir() / "dr.npy") + " -c " + q(dir() / "ds.npy") + " --permutations 150 --reference-categories " +
+                        q(dir() / "ca.csv") + " --categories " + q(dir() / "cb.csv") + " --json");
+  REQUIRE(cats.status == 0);
+  CHECK(cats.out.find("\"drifted_attributes\": [\"plan\"]") != std::string::npos);  // region keeps its shares
   const auto half = run("drift -r " + q(dir() / "dr.npy") + " -c " + q(dir() / "ds.npy") + " --labels " + q(dir() / "dl.npy"));
   CHECK(half.status == 2);
   CHECK(half.out.find("give both --reference-labels and --labels") != std::string::npos);

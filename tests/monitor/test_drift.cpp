@@ -160,3 +160,25 @@ TEST_CASE("migration matrix and retention", "[monitor][drift]") {
   CHECK(m.retention(3) == 0.0);  // segment 2 is gone
   CHECK_THROWS_AS(mon::migration(before, std::vector<label_type>{0}), segkit::invalid_argument);
 }
+
+TEST_CASE("categorical_drift: chi-square and PSI over the categories of two periods", "[monitor][drift]") {
+  std::vector<std::string> ref, same, moved;
+  for (int i = 0; i < 600; ++i) {
+    ref.push_back(i % 3 == 0 ? "EU" : (i % 3 == 1 ? "US" : "APAC"));
+    same.push_back(i % 3 == 1 ? "EU" : (i % 3 == 2 ? "US" : "APAC"));  // same shares, other rows
+    moved.push_back(i % 6 == 0 ? "APAC" : (i % 6 < 4 ? "EU" : (i % 6 == 4 ? "US" : "LATAM")));
+  }
+  const auto q = mon::categorical_drift(ref, same);
+  CHECK(q.categories == std::vector<std::string>{"APAC", "EU", "US"});
+  CHECK(q.test.statistic == 0.0);
+  CHECK_FALSE(q.alert);
+  const auto m = mon::categorical_drift(ref, moved);
+  CHECK(m.categories.size() == 4);  // LATAM is new
+  const xt::xtensor<std::int64_t, 2> table{{200, 200, 0, 200}, {100, 300, 100, 100}};
+  const auto want = mon::chi_square_test(table);
+  CHECK(m.test.statistic == Approx(want.statistic));
+  CHECK(m.test.dof == 3);
+  CHECK(m.alert);
+  CHECK(m.psi > 0.25);  // a category out of nowhere weighs heavily
+  CHECK_THROWS_AS(mon::categorical_drift(ref, std::vector<std::string>{}), segkit::invalid_argument);
+}

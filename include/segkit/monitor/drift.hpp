@@ -622,6 +622,54 @@ class drift_monitor {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Categorical attributes
+
+/// Drift of one categorical attribute.
+struct category_drift {
+  std::vector<std::string> categories;   ///< values seen in either period, sorted
+  std::vector<double> reference_share;   ///< per category
+  std::vector<double> current_share;     ///< per category
+  chi_square_result test;                ///< chi-square test of homogeneity of the two periods' counts
+  double psi = 0.0;                      ///< population stability index over the categories
+  bool alert = false;                    ///< psi >= threshold, or p < p_value with a total variation >= share_change
+};
+
+/**
+ * @brief Compares a categorical attribute's values in two periods: shares per category, a
+ * chi-square test of the 2 x C table of counts (scipy.stats.chi2_contingency) and the PSI.
+ * @throws segkit::invalid_argument for an empty period.
+ */
+inline category_drift categorical_drift(std::span<const std::string> reference, std::span<const std::string> current,
+                                        const drift_thresholds& thresholds = {}, double psi_floor = 1e-4) {
+  if (reference.empty() || current.empty()) {
+    segkit::detail::throw_invalid("segkit::monitor::categorical_drift", fmt::format("both periods need values (sizes {} and {})", reference.size(), current.size()));
+  }
+  category_drift r;
+  r.categories.assign(reference.begin(), reference.end());
+  r.categories.insert(r.categories.end(), current.begin(), current.end());
+  std::sort(r.categories.begin(), r.categories.end());
+  r.categories.erase(std::unique(r.categories.begin(), r.categories.end()), r.categories.end());
+  const std::size_t c = r.categories.size();
+  xt::xtensor<std::int64_t, 2> table = xt::zeros<std::int64_t>({std::size_t{2}, c});
+  const auto code = [&](const std::string& v) { return static_cast<std::size_t>(std::lower_bound(r.categories.begin(), r.categories.end(), v) - r.categories.begin()); };
+  for (const auto& v : reference) ++table(0, code(v));
+  for (const auto& v : current) ++table(1, code(v));
+  std::vector<std::int64_t> a(c), b(c);
+  double tv = 0.0;
+  for (std::size_t j = 0; j < c; ++j) {
+    a[j] = table(0, j);
+    b[j] = table(1, j);
+    r.reference_share.push_back(static_cast<double>(a[j]) / static_cast<double>(reference.size()));
+    r.current_share.push_back(static_cast<double>(b[j]) / static_cast<double>(current.size()));
+    tv += 0.5 * std::abs(r.current_share[j] - r.reference_share[j]);
+  }
+  if (c >= 2) r.test = chi_square_test(table);
+  r.psi = population_stability_index_counts(a, b, psi_floor);
+  r.alert = r.psi >= thresholds.psi || (r.test.p_value < thresholds.p_value && tv >= thresholds.share_change);
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Migration
 
 /// Counts of entities moving from each segment to each segment between two periods.
