@@ -18,3 +18,4 @@ OPENBLAS_NUM_THREADS=1 "$build/bench/bench_cluster" --benchmark_repetitions=5 --
 /usr/bin/python3 "$here/filter_selectivity.py" "$build/examples/cli/segkit" "$work"
 /usr/bin/python3 "$here/density_vs_peers.py" "$build/examples/cli/segkit" "$work"
 /usr/bin/python3 "$here/quality_vs_sklearn.py" "$build/examples/cli/segkit" "$work"
+/usr/bin/python3 "$here/reduce_vs_peers.py" "$build/examples/cli/segkit" "$work"

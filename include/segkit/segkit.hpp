@@ -28,6 +28,7 @@
 #include "segkit/monitor/statistics.hpp"
 #include "segkit/pipeline/keywords.hpp"
 #include "segkit/pipeline/profile.hpp"
+#include "segkit/reduce/pca.hpp"
 #include "segkit/quality/external.hpp"
 #include "segkit/quality/internal.hpp"
 #include "segkit/quality/stability.hpp"

@@ -16,6 +16,7 @@
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/index/flat.hpp>
+#include <segkit/reduce/pca.hpp>
 #include <segkit/quality/external.hpp>
 #include <segkit/quality/internal.hpp>
 #include <segkit/quality/trustworthiness.hpp>
@@ -488,4 +489,31 @@ TEST_CASE("cli: eval profile names segments from features, categories and text",
   const auto col = run(base + " --text " + q(dir() / "pt.csv") + " --text-columns body");
   CHECK(col.status == 1);
   CHECK(col.out.find("no column 'body'") != std::string::npos);
+}
+
+TEST_CASE("cli: reduce pca matches the library", "[cli]") {
+  const auto x = segkit::test::blobs(500, 8, 3, 71);
+  segkit::save_npy(dir() / "rp.npy", x);
+  const auto r = run("reduce pca -i " + q(dir() / "rp.npy") + " -o " + q(dir() / "ry.npy") + " --dims 3 --components-out " + q(dir() / "rc.npy") + " --json");
+  REQUIRE(r.status == 0);
+  const auto model = segkit::reduce::pca<float>({.n_components = 3}).fit(x);
+  // The tool runs OpenBLAS on one thread, this process on several: the same up to rounding.
+  const auto y = segkit::load_npy_matrix<float>(dir() / "ry.npy");
+  const auto want_y = model.transform(x);
+  const auto comps = segkit::load_npy_matrix<double>(dir() / "rc.npy");
+  for (std::size_t i = 0; i < 500; ++i) {
+    for (std::size_t c = 0; c < 3; ++c) REQUIRE(y(i, c) == Approx(want_y(i, c)).margin(1e-4));
+  }
+  for (std::size_t c = 0; c < 3; ++c) {
+    for (std::size_t j = 0; j < 8; ++j) REQUIRE(comps(c, j) == Approx(model.components(c, j)).margin(1e-9));
+  }
+  CHECK(json_number(r.out, "n_components") == 3);
+  const auto v = run("reduce pca -i " + q(dir() / "rp.npy") + " -o " + q(dir() / "ry.npy") + " --variance 0.95 --json");
+  REQUIRE(v.status == 0);
+  CHECK(json_number(v.out, "explained_variance_ratio") > 0.95);
+  const auto both = run("reduce pca -i " + q(dir() / "rp.npy") + " -o " + q(dir() / "ry.npy") + " --dims 2 --variance 0.9");
+  CHECK(both.status == 2);
+  const auto big = run("reduce pca -i " + q(dir() / "rp.npy") + " -o " + q(dir() / "ry.npy") + " --dims 9");
+  CHECK(big.status == 1);
+  CHECK(big.out.find("n_components (9) exceeds min(n, d) = 8") != std::string::npos);
 }

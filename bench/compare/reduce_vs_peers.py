@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Dimensionality reduction: `segkit reduce ...` against scikit-learn 1.2.1 on the same .npy files.
+
+usage: reduce_vs_peers.py SEGKIT_BINARY WORKDIR [--threads 2] [--repeats 5]
+
+Data (float32): digits = scikit-learn's load_digits (1,797 x 64); text = the first 20,000 rows of
+hnsw_vs_peers.py's Debian-catalog TF-IDF + SVD embedding (20,000 x 128).
+PCA: fit + transform to 2 and to 10 components (segkit `reduce pca --dims D`, scikit-learn
+PCA(n_components=D).fit_transform with its default solver). Times are in-process seconds
+(segkit's JSON "seconds"; time.perf_counter around scikit-learn), median of the repeats;
+ratio = scikit-learn / segkit (> 1: segkit faster). Both use `threads` threads (scikit-learn
+through OpenBLAS). The explained-variance share of both is printed side by side.
+"""
+import argparse, json, os, statistics, subprocess, sys
+
+SK_PCA = r"""
+import json, sys, time, numpy as np
+from sklearn.decomposition import PCA
+X = np.load(sys.argv[1]); k, repeats = int(sys.argv[2]), int(sys.argv[3])
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter(); m = PCA(n_components=k); Y = m.fit_transform(X); times.append(time.perf_counter() - t0)
+print(json.dumps({"times": times, "explained": float(m.explained_variance_ratio_.sum())}))
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("segkit")
+    ap.add_argument("workdir")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=5)
+    a = ap.parse_args()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from hnsw_vs_peers import text_data
+
+    w = a.workdir
+    paths = {"digits": os.path.join(w, "r_digits.npy"), "text": os.path.join(w, "r_text.npy")}
+    np.save(paths["digits"], load_digits().data.astype(np.float32))
+    bp, _ = text_data(w)
+    np.save(paths["text"], np.load(bp)[:20000].astype(np.float32))
+    env_sk = dict(os.environ, OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS=str(a.threads))
+    env_sg = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+
+    print(f"\n### PCA vs scikit-learn ({a.threads} threads, median of {a.repeats})\n")
+    print("| data | components | segkit s | scikit-learn s | ratio | segkit explained | scikit-learn explained |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, path in paths.items():
+        for k in (2, 10):
+            times, explained = [], None
+            for _ in range(a.repeats):
+                p = subprocess.run([a.segkit, "reduce", "pca", "-i", path, "-o", os.path.join(w, "r_y.npy"), "--dims", str(k), "--threads",
+                                    str(a.threads), "--json"], capture_output=True, text=True, env=env_sg)
+                if p.returncode != 0:
+                    sys.exit(p.stderr)
+                r = json.loads(p.stdout)
+                times.append(r["seconds"])
+                explained = r["explained_variance_ratio"]
+            p = subprocess.run([sys.executable, "-c", SK_PCA, path, str(k), str(a.repeats)], capture_output=True, text=True, env=env_sk)
+            if p.returncode != 0:
+                sys.exit(p.stderr)
+            sk = json.loads(p.stdout)
+            ts, tk = statistics.median(times), statistics.median(sk["times"])
+            print(f"| {name} | {k} | {ts:.4f} | {tk:.4f} | {tk / ts:.1f}x | {explained:.6f} | {sk['explained']:.6f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
