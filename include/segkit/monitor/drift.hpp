@@ -152,7 +152,7 @@ struct mmd_params {
 /// Result of mmd_test().
 struct mmd_result {
   double mmd2 = 0.0;       ///< unbiased estimate of the squared maximum mean discrepancy
-  double p_value = 1.0;    ///< (1 + #permutations with MMD^2 >= observed) / (1 + permutations)
+  double p_value = 1.0;    ///< (1 + the number of permutations with MMD^2 >= observed) / (1 + permutations)
   double bandwidth = 0.0;  ///< the sigma used
   std::size_t reference_rows = 0;  ///< rows of the reference actually used
   std::size_t current_rows = 0;    ///< rows of the current period actually used

@@ -151,7 +151,7 @@ inline contingency_table contingency(std::span<const label_type> truth, std::spa
   return t;
 }
 
-/// @copydoc contingency(std::span<const label_type>, std::span<const label_type>)
+/// The contingency table of two labellings given as any contiguous label ranges (vectors, xtensors).
 template <class A, class B>
 contingency_table contingency(const A& truth, const B& predicted) {
   return contingency(detail::labels_of(truth), detail::labels_of(predicted));
