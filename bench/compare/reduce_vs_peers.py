@@ -10,6 +10,11 @@ PCA(n_components=D).fit_transform with its default solver). Times are in-process
 (segkit's JSON "seconds"; time.perf_counter around scikit-learn), median of the repeats;
 ratio = scikit-learn / segkit (> 1: segkit faster). Both use `threads` threads (scikit-learn
 through OpenBLAS). The explained-variance share of both is printed side by side.
+UMAP: umap-learn 0.5.3 (Debian) with default parameters, n_jobs = threads (NUMBA_NUM_THREADS too),
+random_state=None (its parallel, non-deterministic mode; with a seed it runs single-threaded),
+timed after a warm-up fit so that numba's compilation is not counted; segkit `reduce umap` with
+defaults (deterministic for a seed). Trustworthiness (k = 10) of both embeddings is computed by
+`segkit eval trustworthiness` (equal to scikit-learn's definition, which needs n x n memory).
 """
 import argparse, json, os, statistics, subprocess, sys
 
@@ -21,6 +26,18 @@ times = []
 for _ in range(repeats):
     t0 = time.perf_counter(); m = PCA(n_components=k); Y = m.fit_transform(X); times.append(time.perf_counter() - t0)
 print(json.dumps({"times": times, "explained": float(m.explained_variance_ratio_.sum())}))
+"""
+
+UMAP_PEER = r"""
+import json, sys, time, numpy as np, warnings
+warnings.filterwarnings("ignore")
+import umap
+X = np.load(sys.argv[1]); repeats = int(sys.argv[2]); threads = int(sys.argv[4])
+umap.UMAP(n_jobs=threads).fit_transform(X[:500])  # compile numba's functions first
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter(); Y = umap.UMAP(n_jobs=threads).fit_transform(X); times.append(time.perf_counter() - t0)
+np.save(sys.argv[3], Y.astype(np.float32)); print(json.dumps({"times": times}))
 """
 
 
@@ -64,6 +81,33 @@ def main():
             sk = json.loads(p.stdout)
             ts, tk = statistics.median(times), statistics.median(sk["times"])
             print(f"| {name} | {k} | {ts:.4f} | {tk:.4f} | {tk / ts:.1f}x | {explained:.6f} | {sk['explained']:.6f} |", flush=True)
+
+    def trust(x, y):
+        p = subprocess.run([a.segkit, "eval", "trustworthiness", "-i", x, "-e", y, "--neighbors", "10", "--threads", str(a.threads), "--json"],
+                           capture_output=True, text=True, env=env_sg)
+        if p.returncode != 0:
+            sys.exit(p.stderr)
+        return json.loads(p.stdout)["value"]
+
+    umap_repeats = max(1, min(a.repeats, 3))
+    print(f"\n### UMAP vs umap-learn ({a.threads} threads, median of {umap_repeats})\n")
+    print("| data | segkit s | umap-learn s | ratio | segkit trustworthiness | umap-learn trustworthiness |")
+    print("|---|---:|---:|---:|---:|---:|")
+    env_umap = dict(env_sk, NUMBA_NUM_THREADS=str(a.threads))
+    for name, path in paths.items():
+        ys, yu = os.path.join(w, f"u_{name}_segkit.npy"), os.path.join(w, f"u_{name}_peer.npy")
+        times = []
+        for _ in range(umap_repeats):
+            p = subprocess.run([a.segkit, "reduce", "umap", "-i", path, "-o", ys, "--threads", str(a.threads), "--json"], capture_output=True,
+                               text=True, env=env_sg)
+            if p.returncode != 0:
+                sys.exit(p.stderr)
+            times.append(json.loads(p.stdout)["seconds"])
+        p = subprocess.run([sys.executable, "-c", UMAP_PEER, path, str(umap_repeats), yu, str(a.threads)], capture_output=True, text=True, env=env_umap)
+        if p.returncode != 0:
+            sys.exit(p.stderr)
+        ts, tu = statistics.median(times), statistics.median(json.loads(p.stdout)["times"])
+        print(f"| {name} | {ts:.3f} | {tu:.3f} | {tu / ts:.1f}x | {trust(path, ys):.4f} | {trust(path, yu):.4f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ trap 'rm -rf "$work"' EXIT
 OPENBLAS_NUM_THREADS=1 "$build/bench/bench_distance" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 OPENBLAS_NUM_THREADS=1 "$build/bench/bench_index" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 OPENBLAS_NUM_THREADS=1 "$build/bench/bench_cluster" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+OPENBLAS_NUM_THREADS=1 "$build/bench/bench_reduce" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 /usr/bin/python3 "$here/flat_vs_faiss.py" "$build/examples/cli/segkit" "$work"
 /usr/bin/python3 "$here/kmeans_vs_peers.py" "$build/examples/cli/segkit" "$work"
 /usr/bin/python3 "$here/gmm_vs_sklearn.py" "$build/examples/cli/segkit" "$work"

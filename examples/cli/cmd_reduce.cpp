@@ -4,7 +4,9 @@
 #include <vector>
 
 #include <segkit/core/npy.hpp>
+#include <segkit/distance/metrics.hpp>
 #include <segkit/reduce/pca.hpp>
+#include <segkit/reduce/umap.hpp>
 
 #include "cli.hpp"
 
@@ -46,6 +48,48 @@ int reduce_pca(const args& a) {
   return 0;
 }
 
+reduce::umap_init parse_init(const std::string& s) {
+  if (s == "spectral") return reduce::umap_init::spectral;
+  if (s == "pca") return reduce::umap_init::pca;
+  if (s == "random") return reduce::umap_init::random;
+  throw usage_error(fmt::format("--init must be spectral, pca or random, not '{}'", s));
+}
+
+int reduce_umap(const args& a) {
+  reduce::umap_params p;
+  p.n_components = a.get_size("dims", 2);
+  p.n_neighbors = a.get_size("neighbors", p.n_neighbors);
+  p.min_dist = a.get_double("min-dist", p.min_dist);
+  p.spread = a.get_double("spread", p.spread);
+  p.n_epochs = a.get_size("epochs", 0);
+  p.init = parse_init(a.get_or("init", "spectral"));
+  p.seed = a.seed();
+  p.threads = a.threads();
+  const auto x = load_npy_matrix<float>(a.get("input"));
+  return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
+    using M = decltype(metric);
+    stopwatch watch;
+    watch.start();
+    const auto model = reduce::umap<M, float>(p).fit(x);
+    watch.stop();
+    save_npy(a.get("output"), model.embedding);
+    json_object j;
+    j.add("seconds", watch.seconds()).add("n_epochs", model.n_epochs).add("a", model.curve.a).add("b", model.curve.b);
+    if (a.has("transform")) {
+      const auto q = load_npy_matrix<float>(a.get("transform"));
+      stopwatch tw;
+      tw.start();
+      const auto y = model.transform(q, p.threads);
+      tw.stop();
+      if (!a.has("transform-out")) throw usage_error("--transform needs --transform-out");
+      save_npy(a.get("transform-out"), y);
+      j.add("transform_seconds", tw.seconds()).add("transform_ms_per_row", 1000.0 * tw.seconds() / static_cast<double>(std::max<std::size_t>(1, q.shape(0))));
+    }
+    emit(a, j, fmt::format("umap: {} x {} in {:.3f} s ({} epochs)", model.embedding.shape(0), model.embedding.shape(1), watch.seconds(), model.n_epochs));
+    return 0;
+  });
+}
+
 const registrar reduce_commands({
     {{"reduce", "pca"},
      "-i X.npy -o Y.npy (--dims D | --variance V) [--whiten] [--solver auto|full|randomized] [--components-out C.npy]",
@@ -58,6 +102,20 @@ const registrar reduce_commands({
       {"solver", 0, true, "auto (default), full or randomized"},
       {"components-out", 0, true, "principal axes to write, float64 .npy (D x d)"}},
      reduce_pca},
+    {{"reduce", "umap"},
+     "-i X.npy -o Y.npy [--dims 2] [--neighbors 15] [--min-dist 0.1] [--spread 1] [--epochs N] [--init spectral|pca|random] [--transform Q.npy --transform-out YQ.npy]",
+     "UMAP (deterministic for a seed, any thread count). Reports n_epochs, a, b (and transform_ms_per_row with --transform).",
+     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
+      {"output", 'o', true, "embedding to write, float32 .npy (n x dims)"},
+      {"dims", 0, true, "output dimensions (default 2)"},
+      {"neighbors", 0, true, "neighbourhood size, the row itself included (default 15)"},
+      {"min-dist", 0, true, "smallest embedded distance (default 0.1)"},
+      {"spread", 0, true, "scale of embedded clusters (default 1)"},
+      {"epochs", 0, true, "SGD epochs (default 500 up to 10,000 rows, else 200)"},
+      {"init", 0, true, "spectral (default), pca or random"},
+      {"transform", 0, true, "new rows to embed with the fitted model, .npy (m x d)"},
+      {"transform-out", 0, true, "their coordinates, float32 .npy (m x dims)"}},
+     reduce_umap},
 });
 
 }  // namespace

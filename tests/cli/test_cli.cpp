@@ -17,11 +17,17 @@
 #include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/index/flat.hpp>
 #include <segkit/reduce/pca.hpp>
+#include <segkit/reduce/umap.hpp>
 #include <segkit/quality/external.hpp>
 #include <segkit/quality/internal.hpp>
 #include <segkit/quality/trustworthiness.hpp>
 
 namespace fs = std::filesystem;
+
+// OpenBLAS's own threads may change the last bits of a matrix product; the tool runs it on one
+// thread, so tests that compare the tool's output bit for bit do the same (weak: other BLAS
+// libraries have no such function).
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 
 namespace {
 struct run_result {
@@ -516,4 +522,23 @@ TEST_CASE("cli: reduce pca matches the library", "[cli]") {
   const auto big = run("reduce pca -i " + q(dir() / "rp.npy") + " -o " + q(dir() / "ry.npy") + " --dims 9");
   CHECK(big.status == 1);
   CHECK(big.out.find("n_components (9) exceeds min(n, d) = 8") != std::string::npos);
+}
+
+TEST_CASE("cli: reduce umap matches the library and transforms new rows", "[cli]") {
+  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(1);
+  const auto x = segkit::test::blobs(600, 6, 3, 81);
+  segkit::save_npy(dir() / "ux.npy", x);
+  const auto r = run("reduce umap -i " + q(dir() / "ux.npy") + " -o " + q(dir() / "uy.npy") + " --epochs 60 --seed 4 --transform " +
+                     q(dir() / "ux.npy") + " --transform-out " + q(dir() / "uq.npy") + " --json");
+  REQUIRE(r.status == 0);
+  const auto model = segkit::reduce::umap<>({.n_epochs = 60, .seed = 4}).fit(x);
+  CHECK((segkit::load_npy_matrix<float>(dir() / "uy.npy") == model.embedding));
+  CHECK((segkit::load_npy_matrix<float>(dir() / "uq.npy") == model.transform(x)));
+  CHECK(json_number(r.out, "n_epochs") == 60);
+  CHECK(json_number(r.out, "transform_ms_per_row") > 0.0);
+  const auto bad = run("reduce umap -i " + q(dir() / "ux.npy") + " -o " + q(dir() / "uy.npy") + " --init best");
+  CHECK(bad.status == 2);
+  const auto nn = run("reduce umap -i " + q(dir() / "ux.npy") + " -o " + q(dir() / "uy.npy") + " --neighbors 1");
+  CHECK(nn.status == 1);
+  CHECK(nn.out.find("n_neighbors (1)") != std::string::npos);
 }
