@@ -15,6 +15,11 @@ random_state=None (its parallel, non-deterministic mode; with a seed it runs sin
 timed after a warm-up fit so that numba's compilation is not counted; segkit `reduce umap` with
 defaults (deterministic for a seed). Trustworthiness (k = 10) of both embeddings is computed by
 `segkit eval trustworthiness` (equal to scikit-learn's definition, which needs n x n memory).
+t-SNE: Barnes-Hut, perplexity 30, theta 0.5, 1,000 iterations (250 exaggerated by 12) everywhere:
+segkit `reduce tsne` (PCA start, learning rate max(n / 48, 50)); scikit-learn TSNE(init="pca",
+learning_rate="auto", n_jobs=threads); R Rtsne (Debian r-cran-rtsne: pca=FALSE so it sees the
+same input, num_threads=threads, its own random start and eta 200). Times: in-process (R's
+system.time around Rtsne), median of the repeats; trustworthiness (k = 10) as for UMAP.
 """
 import argparse, json, os, statistics, subprocess, sys
 
@@ -40,6 +45,30 @@ for _ in range(repeats):
 np.save(sys.argv[3], Y.astype(np.float32)); print(json.dumps({"times": times}))
 """
 
+TSNE_SK = r"""
+import json, sys, time, numpy as np
+from sklearn.manifold import TSNE
+X = np.load(sys.argv[1]); repeats = int(sys.argv[2]); threads = int(sys.argv[4])
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter(); Y = TSNE(init="pca", learning_rate="auto", random_state=0, n_jobs=threads).fit_transform(X); times.append(time.perf_counter() - t0)
+np.save(sys.argv[3], Y.astype(np.float32)); print(json.dumps({"times": times}))
+"""
+
+TSNE_R = r"""
+suppressMessages(library(Rtsne))
+args <- commandArgs(trailingOnly = TRUE)
+x <- as.matrix(read.csv(args[1], header = FALSE))
+times <- c()
+for (r in seq_len(as.integer(args[2]))) {
+  t <- system.time(y <- Rtsne(x, dims = 2, perplexity = 30, theta = 0.5, pca = FALSE, check_duplicates = FALSE,
+                              max_iter = 1000, num_threads = as.integer(args[4])))
+  times <- c(times, t[["elapsed"]])
+}
+write.table(y$Y, args[3], row.names = FALSE, col.names = FALSE, sep = ",")
+cat(sprintf('{"times": [%s]}\n', paste(times, collapse = ", ")))
+"""
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -47,6 +76,7 @@ def main():
     ap.add_argument("workdir")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--tsne-text", action="store_true", help="also run t-SNE on the 20,000-row text set (minutes for the peers)")
     a = ap.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import numpy as np
@@ -109,6 +139,39 @@ def main():
         ts, tu = statistics.median(times), statistics.median(json.loads(p.stdout)["times"])
         print(f"| {name} | {ts:.3f} | {tu:.3f} | {tu / ts:.1f}x | {trust(path, ys):.4f} | {trust(path, yu):.4f} |", flush=True)
 
+    tsne_repeats = 1 if a.repeats < 3 else 3
+    print(f"\n### t-SNE vs scikit-learn and Rtsne ({a.threads} threads, median of {tsne_repeats})\n")
+    print("| data | segkit s | scikit-learn s | Rtsne s | ratio sklearn | ratio Rtsne | segkit tw | scikit-learn tw | Rtsne tw |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    sets = [("digits", paths["digits"])] + ([("text", paths["text"])] if a.tsne_text else [])
+    for name, path in sets:
+        ys, yk, yr = (os.path.join(w, f"t_{name}_{who}.npy") for who in ("segkit", "sklearn", "rtsne"))
+        times = []
+        for _ in range(tsne_repeats):
+            p = subprocess.run([a.segkit, "reduce", "tsne", "-i", path, "-o", ys, "--threads", str(a.threads), "--json"], capture_output=True,
+                               text=True, env=env_sg)
+            if p.returncode != 0:
+                sys.exit(p.stderr)
+            times.append(json.loads(p.stdout)["seconds"])
+        p = subprocess.run([sys.executable, "-c", TSNE_SK, path, str(tsne_repeats), yk, str(a.threads)], capture_output=True, text=True, env=env_sk)
+        if p.returncode != 0:
+            sys.exit(p.stderr)
+        tk = statistics.median(json.loads(p.stdout)["times"])
+        csv, rout = os.path.join(w, f"t_{name}.csv"), os.path.join(w, f"t_{name}_rtsne.csv")
+        np.savetxt(csv, np.load(path), delimiter=",", fmt="%.7g")
+        script = os.path.join(w, "rtsne.R")
+        with open(script, "w") as f:
+            f.write(TSNE_R)
+        p = subprocess.run(["Rscript", script, csv, str(tsne_repeats), rout, str(a.threads)], capture_output=True, text=True, env=env_sk)
+        if p.returncode != 0:
+            sys.exit(p.stderr)
+        tr = statistics.median(json.loads(p.stdout.strip().splitlines()[-1])["times"])
+        np.save(yr, np.loadtxt(rout, delimiter=",").astype(np.float32))
+        ts = statistics.median(times)
+        print(f"| {name} | {ts:.2f} | {tk:.2f} | {tr:.2f} | {tk / ts:.1f}x | {tr / ts:.1f}x | {trust(path, ys):.4f} | {trust(path, yk):.4f} | "
+              f"{trust(path, yr):.4f} |", flush=True)
+
 
 if __name__ == "__main__":
     main()
+

@@ -6,6 +6,7 @@
 #include <segkit/core/npy.hpp>
 #include <segkit/distance/metrics.hpp>
 #include <segkit/reduce/pca.hpp>
+#include <segkit/reduce/tsne.hpp>
 #include <segkit/reduce/umap.hpp>
 
 #include "cli.hpp"
@@ -90,6 +91,52 @@ int reduce_umap(const args& a) {
   });
 }
 
+int reduce_tsne(const args& a) {
+  reduce::tsne_params p;
+  p.n_components = a.get_size("dims", 2);
+  p.perplexity = a.get_double("perplexity", p.perplexity);
+  p.n_iter = a.get_size("iterations", p.n_iter);
+  p.learning_rate = a.get_double("learning-rate", 0.0);
+  p.theta = a.get_double("theta", p.theta);
+  const std::string method = a.get_or("method", "barnes-hut");
+  if (method == "exact") {
+    p.method = reduce::tsne_method::exact;
+  } else if (method != "barnes-hut") {
+    throw usage_error(fmt::format("--method must be barnes-hut or exact, not '{}'", method));
+  }
+  const std::string init = a.get_or("init", "pca");
+  if (init == "random") {
+    p.init = reduce::tsne_init::random;
+  } else if (init != "pca") {
+    throw usage_error(fmt::format("--init must be pca or random, not '{}'", init));
+  }
+  p.seed = a.seed();
+  p.threads = a.threads();
+  const auto x = load_npy_matrix<float>(a.get("input"));
+  return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
+    using M = decltype(metric);
+    stopwatch watch;
+    watch.start();
+    const auto model = reduce::tsne<M, float>(p).fit(x);
+    watch.stop();
+    save_npy(a.get("output"), model.embedding);
+    json_object j;
+    j.add("seconds", watch.seconds()).add("kl_divergence", model.kl_divergence).add("n_iter", model.n_iter).add("learning_rate", model.learning_rate);
+    if (a.has("transform")) {
+      if (!a.has("transform-out")) throw usage_error("--transform needs --transform-out");
+      const auto q = load_npy_matrix<float>(a.get("transform"));
+      stopwatch tw;
+      tw.start();
+      const auto y = model.transform(q, p.threads);
+      tw.stop();
+      save_npy(a.get("transform-out"), y);
+      j.add("transform_seconds", tw.seconds());
+    }
+    emit(a, j, fmt::format("tsne: KL {:.4f} after {} iterations ({:.3f} s)", model.kl_divergence, model.n_iter, watch.seconds()));
+    return 0;
+  });
+}
+
 const registrar reduce_commands({
     {{"reduce", "pca"},
      "-i X.npy -o Y.npy (--dims D | --variance V) [--whiten] [--solver auto|full|randomized] [--components-out C.npy]",
@@ -116,6 +163,21 @@ const registrar reduce_commands({
       {"transform", 0, true, "new rows to embed with the fitted model, .npy (m x d)"},
       {"transform-out", 0, true, "their coordinates, float32 .npy (m x dims)"}},
      reduce_umap},
+    {{"reduce", "tsne"},
+     "-i X.npy -o Y.npy [--dims 2] [--perplexity 30] [--iterations 1000] [--learning-rate L] [--theta 0.5] [--method barnes-hut|exact] [--init pca|random] [--transform Q.npy --transform-out YQ.npy]",
+     "t-SNE (Barnes-Hut; deterministic for a seed, any thread count). Reports kl_divergence, n_iter and learning_rate.",
+     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
+      {"output", 'o', true, "embedding to write, float32 .npy (n x dims)"},
+      {"dims", 0, true, "output dimensions (default 2; 1-3 with Barnes-Hut)"},
+      {"perplexity", 0, true, "effective number of neighbours (default 30)"},
+      {"iterations", 0, true, "total iterations, 250 of them exaggerated (default 1000)"},
+      {"learning-rate", 0, true, "step (default max(n / 48, 50))"},
+      {"theta", 0, true, "Barnes-Hut opening angle (default 0.5)"},
+      {"method", 0, true, "barnes-hut (default) or exact"},
+      {"init", 0, true, "pca (default) or random"},
+      {"transform", 0, true, "new rows to place into the fitted embedding, .npy (m x d)"},
+      {"transform-out", 0, true, "their coordinates, float32 .npy (m x dims)"}},
+     reduce_tsne},
 });
 
 }  // namespace

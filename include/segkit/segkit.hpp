@@ -29,6 +29,7 @@
 #include "segkit/pipeline/keywords.hpp"
 #include "segkit/pipeline/profile.hpp"
 #include "segkit/reduce/pca.hpp"
+#include "segkit/reduce/tsne.hpp"
 #include "segkit/reduce/umap.hpp"
 #include "segkit/quality/external.hpp"
 #include "segkit/quality/internal.hpp"

@@ -17,6 +17,7 @@
 #include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/index/flat.hpp>
 #include <segkit/reduce/pca.hpp>
+#include <segkit/reduce/tsne.hpp>
 #include <segkit/reduce/umap.hpp>
 #include <segkit/quality/external.hpp>
 #include <segkit/quality/internal.hpp>
@@ -541,4 +542,20 @@ TEST_CASE("cli: reduce umap matches the library and transforms new rows", "[cli]
   const auto nn = run("reduce umap -i " + q(dir() / "ux.npy") + " -o " + q(dir() / "uy.npy") + " --neighbors 1");
   CHECK(nn.status == 1);
   CHECK(nn.out.find("n_neighbors (1)") != std::string::npos);
+}
+
+TEST_CASE("cli: reduce tsne matches the library", "[cli]") {
+  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(1);
+  const auto x = segkit::test::blobs(300, 5, 3, 91);
+  segkit::save_npy(dir() / "tx.npy", x);
+  const auto r = run("reduce tsne -i " + q(dir() / "tx.npy") + " -o " + q(dir() / "ty.npy") + " --perplexity 20 --iterations 300 --seed 2 --json");
+  REQUIRE(r.status == 0);
+  const auto model = segkit::reduce::tsne<>({.perplexity = 20, .n_iter = 300, .seed = 2}).fit(x);
+  CHECK((segkit::load_npy_matrix<float>(dir() / "ty.npy") == model.embedding));
+  CHECK(json_number(r.out, "kl_divergence") == Approx(model.kl_divergence).epsilon(1e-6));
+  const auto bad = run("reduce tsne -i " + q(dir() / "tx.npy") + " -o " + q(dir() / "ty.npy") + " --perplexity 200");
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("perplexity (200)") != std::string::npos);
+  const auto m = run("reduce tsne -i " + q(dir() / "tx.npy") + " -o " + q(dir() / "ty.npy") + " --method fft");
+  CHECK(m.status == 2);
 }

@@ -1,0 +1,540 @@
+#pragma once
+/// @file
+/// @brief t-SNE (van der Maaten & Hinton 2008) with Barnes-Hut gradients (van der Maaten 2014):
+/// perplexity-calibrated affinities on 3 x perplexity nearest neighbours, PCA initialisation
+/// scaled as openTSNE and scikit-learn do, early exaggeration, momentum and gains, the KL
+/// divergence reported, and new points placed into a fixed embedding (openTSNE's transform idea).
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+#include <fmt/format.h>
+#include <xtensor/xtensor.hpp>
+
+#include "segkit/core/concepts.hpp"
+#include "segkit/core/error.hpp"
+#include "segkit/core/matrix_view.hpp"
+#include "segkit/core/parallel.hpp"
+#include "segkit/core/random.hpp"
+#include "segkit/distance/metrics.hpp"
+#include "segkit/reduce/detail/knn.hpp"
+#include "segkit/reduce/pca.hpp"
+
+namespace segkit::reduce {
+
+/// How the repulsive forces are computed.
+enum class tsne_method {
+  barnes_hut,  ///< space-partitioning tree with opening angle theta, O(n log n) per iteration (1-3 dimensions)
+  exact,       ///< every pair, O(n^2) per iteration (any dimension; small n and tests)
+};
+
+/// How the embedding starts.
+enum class tsne_init {
+  pca,     ///< the first principal components, scaled to standard deviation 1e-4 along the first
+  random,  ///< Gaussian with standard deviation 1e-4
+};
+
+/// Parameters of tsne.
+struct tsne_params {
+  std::size_t n_components = 2;          ///< output dimensions (1-3 for Barnes-Hut)
+  double perplexity = 30.0;              ///< effective number of neighbours (> 0, 3 perplexity < n)
+  double early_exaggeration = 12.0;      ///< affinity multiplier of the first phase (>= 1)
+  std::size_t exaggeration_iter = 250;   ///< iterations of the first phase (momentum 0.5)
+  std::size_t n_iter = 1000;             ///< total iterations (the rest at momentum 0.8; > exaggeration_iter)
+  double learning_rate = 0.0;            ///< 0 = max(n / early_exaggeration / 4, 50) (scikit-learn's "auto")
+  double theta = 0.5;                    ///< Barnes-Hut opening angle (0 = exact forces through the tree)
+  tsne_method method = tsne_method::barnes_hut;  ///< see tsne_method
+  tsne_init init = tsne_init::pca;       ///< see tsne_init
+  std::uint64_t seed = 0;                ///< the only source of randomness
+  std::size_t threads = 0;               ///< 0 = all hardware threads; results do not depend on it
+};
+
+namespace detail {
+
+[[noreturn]] inline void throw_tsne(const std::string& m) { segkit::detail::throw_invalid("segkit::reduce::tsne", m); }
+
+/**
+ * Conditional affinities p_{j|i} over each row's neighbours (squared distances `d2`, n x k) with
+ * entropy log(perplexity): bisection on the precision beta, as scikit-learn's
+ * _binary_search_perplexity (100 steps, tolerance 1e-5).
+ */
+inline std::vector<double> conditional_affinities(const std::vector<double>& d2, std::size_t n, std::size_t k, double perplexity,
+                                                  executor& ex) {
+  std::vector<double> p(n * k);
+  const double target = std::log(perplexity);
+  parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
+    for (std::size_t i = b; i < e; ++i) {
+      const double* d = d2.data() + i * k;
+      double* pi = p.data() + i * k;
+      double beta = 1.0, lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
+      for (int step = 0; step < 100; ++step) {
+        double sum = 0.0;
+        for (std::size_t j = 0; j < k; ++j) sum += pi[j] = std::exp(-d[j] * beta);
+        if (sum == 0.0) sum = 1e-8;
+        double weighted = 0.0;
+        for (std::size_t j = 0; j < k; ++j) {
+          pi[j] /= sum;
+          weighted += d[j] * pi[j];
+        }
+        const double diff = std::log(sum) + beta * weighted - target;
+        if (std::abs(diff) <= 1e-5) break;
+        if (diff > 0.0) {
+          lo = beta;
+          beta = std::isinf(hi) ? beta * 2.0 : (beta + hi) / 2.0;
+        } else {
+          hi = beta;
+          beta = std::isinf(lo) ? beta / 2.0 : (beta + lo) / 2.0;
+        }
+      }
+    }
+  });
+  return p;
+}
+
+/// A symmetric sparse matrix in CSR form.
+struct sparse_affinities {
+  std::vector<std::size_t> start;
+  std::vector<std::uint32_t> column;
+  std::vector<double> value;
+};
+
+/// P = (P + P^T) / sum, from conditional affinities over neighbour lists.
+inline sparse_affinities joint_affinities(const std::vector<std::uint32_t>& ids, const std::vector<double>& cond, std::size_t n, std::size_t k) {
+  struct entry {
+    std::uint64_t key;
+    double value;
+  };
+  std::vector<entry> all;
+  all.reserve(2 * n * k);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < k; ++j) {
+      const std::uint64_t a = i, b = ids[i * k + j];
+      all.push_back({(a << 32) | b, cond[i * k + j]});
+      all.push_back({(b << 32) | a, cond[i * k + j]});
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const entry& x, const entry& y) { return x.key < y.key || (x.key == y.key && x.value < y.value); });
+  sparse_affinities s;
+  s.start.assign(n + 1, 0);
+  double total = 0.0;
+  for (std::size_t i = 0; i < all.size();) {
+    std::size_t j = i;
+    double v = 0.0;
+    for (; j < all.size() && all[j].key == all[i].key; ++j) v += all[j].value;
+    s.column.push_back(static_cast<std::uint32_t>(all[i].key & 0xFFFFFFFFu));
+    s.value.push_back(v);
+    ++s.start[(all[i].key >> 32) + 1];
+    total += v;
+    i = j;
+  }
+  for (std::size_t i = 0; i < n; ++i) s.start[i + 1] += s.start[i];
+  total = std::max(total, std::numeric_limits<double>::epsilon());
+  for (double& v : s.value) v /= total;
+  return s;
+}
+
+/**
+ * A 2^dim-ary space-partitioning tree (quadtree in 2-D, octree in 3-D) over the embedding: cells
+ * split at their centre, leaves of one point (or of coincident points, or at depth 40), each node
+ * with its point count and centre of mass. Built sequentially: the same tree for any thread count.
+ */
+class space_tree {
+ public:
+  space_tree(const std::vector<double>& y, std::size_t n, std::size_t dim) : y_(y), dim_(dim), order_(n) {
+    std::iota(order_.begin(), order_.end(), std::uint32_t{0});
+    std::vector<double> lo(dim, std::numeric_limits<double>::infinity()), hi(dim, -std::numeric_limits<double>::infinity());
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t q = 0; q < dim; ++q) {
+        lo[q] = std::min(lo[q], y[i * dim + q]);
+        hi[q] = std::max(hi[q], y[i * dim + q]);
+      }
+    }
+    std::vector<double> centre(dim, 0.0);
+    double half = 0.0;
+    for (std::size_t q = 0; q < dim && n > 0; ++q) {
+      centre[q] = (lo[q] + hi[q]) / 2.0;
+      half = std::max(half, (hi[q] - lo[q]) / 2.0);
+    }
+    half = half * (1.0 + 1e-9) + 1e-12;
+    nodes_.push_back({});
+    build_into(0, 0, n, centre, half, 0);
+  }
+
+  /**
+   * Adds to `force` the repulsion sum_j q^2 (y - y_j) of point `y` from the tree's points (point
+   * `skip` left out; pass the size to skip none) and returns sum_j q, q = 1 / (1 + |y - y_j|^2);
+   * a cell counts as one mass at its centre when width / distance < theta.
+   */
+  double repulsion(const double* y, std::size_t skip, double theta, double* force) const {
+    double sum_q = 0.0;
+    std::uint32_t stack[512];
+    std::size_t top = 0;
+    stack[top++] = 0;
+    const double theta2 = theta * theta;
+    while (top > 0) {
+      const node& nd = nodes_[stack[--top]];
+      double d2 = 0.0;
+      for (std::size_t q = 0; q < dim_; ++q) {
+        const double t = y[q] - com_[nd.com + q];
+        d2 += t * t;
+      }
+      const bool leaf = nd.first_child == 0;
+      const double width = 2.0 * nd.half;
+      if (leaf || width * width < theta2 * d2) {
+        std::size_t count = nd.end - nd.begin;
+        if (leaf && skip < order_.size()) {
+          for (std::size_t p = nd.begin; p < nd.end; ++p) count -= order_[p] == skip ? 1 : 0;
+        }
+        if (count == 0) continue;
+        const double qv = 1.0 / (1.0 + d2);
+        sum_q += static_cast<double>(count) * qv;
+        const double mult = static_cast<double>(count) * qv * qv;
+        for (std::size_t q = 0; q < dim_; ++q) force[q] += mult * (y[q] - com_[nd.com + q]);
+        continue;
+      }
+      const std::size_t children = std::size_t{1} << dim_;
+      for (std::size_t c = 0; c < children; ++c) {
+        const std::uint32_t child = nd.first_child + static_cast<std::uint32_t>(c);
+        if (nodes_[child].end > nodes_[child].begin) stack[top++] = child;
+      }
+    }
+    return sum_q;
+  }
+
+ private:
+  struct node {
+    std::size_t begin = 0, end = 0;  // range of order_
+    double half = 0.0;               // half width of the (cubic) cell
+    std::size_t com = 0;             // offset of the centre of mass in com_
+    std::uint32_t first_child = 0;   // 0 = leaf (the root is never a child)
+  };
+
+  /// Fills node `slot` with the points order_[begin, end) in the cell (centre, half); children
+  /// are appended together so that first_child + c addresses child c.
+  void build_into(std::size_t slot, std::size_t begin, std::size_t end, const std::vector<double>& centre, double half, int depth) {
+    nodes_[slot] = {begin, end, half, com_.size(), 0};
+    std::vector<double> mass(dim_, 0.0);
+    for (std::size_t p = begin; p < end; ++p) {
+      for (std::size_t q = 0; q < dim_; ++q) mass[q] += y_[order_[p] * dim_ + q];
+    }
+    for (std::size_t q = 0; q < dim_; ++q) com_.push_back(end > begin ? mass[q] / static_cast<double>(end - begin) : 0.0);
+    if (end - begin <= 1 || depth >= 40) return;
+    bool coincident = true;
+    for (std::size_t p = begin + 1; p < end && coincident; ++p) {
+      for (std::size_t q = 0; q < dim_; ++q) coincident = coincident && y_[order_[p] * dim_ + q] == y_[order_[begin] * dim_ + q];
+    }
+    if (coincident) return;
+    const std::size_t children = std::size_t{1} << dim_;
+    const auto orthant = [&](std::uint32_t i) {
+      std::size_t o = 0;
+      for (std::size_t q = 0; q < dim_; ++q) o |= (y_[i * dim_ + q] >= centre[q] ? std::size_t{1} : std::size_t{0}) << q;
+      return o;
+    };
+    std::vector<std::size_t> count(children + 1, 0);
+    for (std::size_t p = begin; p < end; ++p) ++count[orthant(order_[p]) + 1];
+    for (std::size_t c = 0; c < children; ++c) count[c + 1] += count[c];
+    std::vector<std::uint32_t> sorted(end - begin);
+    std::vector<std::size_t> fill(count.begin(), count.end() - 1);
+    for (std::size_t p = begin; p < end; ++p) sorted[fill[orthant(order_[p])]++] = order_[p];
+    std::copy(sorted.begin(), sorted.end(), order_.begin() + static_cast<std::ptrdiff_t>(begin));
+    const auto first = static_cast<std::uint32_t>(nodes_.size());
+    nodes_[slot].first_child = first;
+    nodes_.resize(nodes_.size() + children);
+    for (std::size_t c = 0; c < children; ++c) {
+      std::vector<double> cc(dim_);
+      for (std::size_t q = 0; q < dim_; ++q) cc[q] = centre[q] + (((c >> q) & 1u) != 0 ? half / 2.0 : -half / 2.0);
+      build_into(first + c, begin + count[c], begin + count[c + 1], cc, half / 2.0, depth + 1);
+    }
+  }
+
+  const std::vector<double>& y_;
+  std::size_t dim_;
+  std::vector<std::uint32_t> order_;
+  std::vector<node> nodes_;
+  std::vector<double> com_;
+};
+
+/// Repulsion of `y` from the rows of `ref` (n x dim) by every pair, skipping row `skip`.
+inline double exact_repulsion(const std::vector<double>& ref, std::size_t n, std::size_t dim, const double* y, std::size_t skip, double* force) {
+  double sum_q = 0.0;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (j == skip) continue;
+    double dd = 0.0;
+    for (std::size_t q = 0; q < dim; ++q) dd += (y[q] - ref[j * dim + q]) * (y[q] - ref[j * dim + q]);
+    const double qv = 1.0 / (1.0 + dd);
+    sum_q += qv;
+    for (std::size_t q = 0; q < dim; ++q) force[q] += qv * qv * (y[q] - ref[j * dim + q]);
+  }
+  return sum_q;
+}
+
+}  // namespace detail
+
+/// A t-SNE embedding and how the optimisation went.
+template <class Metric = distance::l2_metric, class T = float>
+struct tsne_model {
+  matrix<float> embedding;        ///< n x n_components
+  double kl_divergence = 0.0;     ///< KL(P || Q) at the end (Q from the Barnes-Hut normalisation)
+  std::size_t n_iter = 0;         ///< iterations run
+  double learning_rate = 0.0;     ///< the step used
+  tsne_params params;             ///< the parameters fitted with
+  matrix<T> training;             ///< the training rows (for transform)
+
+  /**
+   * @brief Places new rows into the fixed embedding (openTSNE's idea, Poličar et al. 2019): each
+   * row's affinities to its 3 x 5 nearest training rows at perplexity 5, a start at their
+   * affinity-weighted mean, then 250 gradient steps (learning rate 0.1, momentum 0.8, gradient
+   * norm clipped at 0.25, exaggeration 1.5) against the fixed training points only. Rows never interact,
+   * so a row gets the same coordinates alone or in any batch.
+   * @throws segkit::invalid_argument for another column count or NaN/Inf.
+   */
+  template <class E>
+  [[nodiscard]] matrix<float> transform(const E& x_in, std::size_t threads = 0) const {
+    const auto x = as_rows<T>(x_in);
+    const std::size_t n = training.shape(0), d = training.shape(1), dim = embedding.shape(1);
+    if (x->cols() != d) detail::throw_tsne(fmt::format("transform: rows have {} columns, the model {}", x->cols(), d));
+    require_finite<T>("segkit::reduce::tsne::transform", "x", x.view());
+    const std::size_t m = x->rows(), k = std::min<std::size_t>(15, n);
+    executor ex(threads);
+    std::vector<std::uint32_t> ids;
+    std::vector<float> dist;
+    detail::exact_knn(Metric{}, x.view(), matrix_view<T>(training.data(), n, d, d), k, false, ex, ids, dist);
+    std::vector<double> d2(m * k);
+    for (std::size_t i = 0; i < m * k; ++i) d2[i] = static_cast<double>(dist[i]) * static_cast<double>(dist[i]);
+    const auto p = detail::conditional_affinities(d2, m, k, std::min(5.0, static_cast<double>(k) / 3.0), ex);
+    std::vector<double> ref(n * dim);
+    for (std::size_t i = 0; i < n * dim; ++i) ref[i] = embedding.data()[i];
+    const bool use_tree = params.method == tsne_method::barnes_hut && dim <= 3;
+    std::optional<detail::space_tree> tree;
+    if (use_tree) tree.emplace(ref, n, dim);
+    matrix<float> out = matrix<float>::from_shape({m, dim});
+    parallel_for(ex, m, 16, [&](std::size_t b, std::size_t e, std::size_t) {
+      std::vector<double> y(dim), update(dim, 0.0), gains(dim, 1.0), grad(dim), rep(dim);
+      for (std::size_t i = b; i < e; ++i) {
+        std::fill(y.begin(), y.end(), 0.0);
+        for (std::size_t j = 0; j < k; ++j) {
+          for (std::size_t q = 0; q < dim; ++q) y[q] += p[i * k + j] * ref[ids[i * k + j] * dim + q];
+        }
+        std::fill(update.begin(), update.end(), 0.0);
+        std::fill(gains.begin(), gains.end(), 1.0);
+        for (std::size_t it = 0; it < 250; ++it) {
+          // Repulsion from all training points (the row's own normalisation), attraction to its neighbours.
+          std::fill(rep.begin(), rep.end(), 0.0);
+          const double sum_q = use_tree ? tree->repulsion(y.data(), n, params.theta, rep.data())
+                                        : detail::exact_repulsion(ref, n, dim, y.data(), n, rep.data());
+          std::fill(grad.begin(), grad.end(), 0.0);
+          for (std::size_t j = 0; j < k; ++j) {
+            const double* r = ref.data() + ids[i * k + j] * dim;
+            double dd = 0.0;
+            for (std::size_t q = 0; q < dim; ++q) dd += (y[q] - r[q]) * (y[q] - r[q]);
+            const double qv = 1.0 / (1.0 + dd);
+            for (std::size_t q = 0; q < dim; ++q) grad[q] += 1.5 * p[i * k + j] * qv * (y[q] - r[q]);  // exaggeration 1.5
+          }
+          double norm = 0.0;
+          for (std::size_t q = 0; q < dim; ++q) {
+            grad[q] = 4.0 * (grad[q] - rep[q] / std::max(sum_q, 1e-300));
+            norm += grad[q] * grad[q];
+          }
+          norm = std::sqrt(norm);
+          if (norm > 0.25) {
+            for (double& g : grad) g *= 0.25 / norm;
+          }
+          for (std::size_t q = 0; q < dim; ++q) {
+            gains[q] = (update[q] * grad[q] < 0.0) ? gains[q] + 0.2 : std::max(0.01, gains[q] * 0.8);
+            update[q] = 0.8 * update[q] - 0.1 * gains[q] * grad[q];
+            y[q] += update[q];
+          }
+        }
+        for (std::size_t q = 0; q < dim; ++q) out(i, q) = static_cast<float>(y[q]);
+      }
+    });
+    return out;
+  }
+
+};
+
+/**
+ * @brief t-SNE (satisfies segkit::inductive_reducer).
+ *
+ * @code
+ * auto m = segkit::reduce::tsne<>({.perplexity = 30, .seed = 1}).fit(x);
+ * m.embedding;      // n x 2
+ * m.kl_divergence;  // of the final embedding
+ * auto y = m.transform(new_rows);
+ * @endcode
+ * Affinities: exact min(n - 1, 3 perplexity + 1) nearest neighbours under `Metric` (squared
+ * distances, as scikit-learn uses), precision by bisection to entropy log(perplexity), then
+ * P = (P + P^T) / sum. Optimisation as scikit-learn's: gradient 4 (exaggeration x attraction -
+ * repulsion / Z), gains (+0.2 / x0.8, at least 0.01), momentum 0.5 for the exaggeration phase and
+ * 0.8 after. Repulsion by Barnes-Hut (van der Maaten 2014) through a space-partitioning tree, or
+ * by every pair. Each point's forces are computed independently and Z summed in a fixed order:
+ * the same bits for any thread count.
+ * @par Thread safety  fit is const and may run concurrently on different data.
+ */
+template <class Metric = distance::l2_metric, class T = float>
+class tsne {
+ public:
+  using value_type = T;
+  explicit tsne(tsne_params params = {}) : params_(params) {}
+
+  /**
+   * @brief Fits the embedding.
+   * @throws segkit::invalid_argument for fewer than 4 rows, a perplexity outside (0, (n - 1) / 3],
+   *         n_components outside 1-3 with Barnes-Hut, n_iter <= exaggeration_iter, NaN/Inf.
+   * @par Complexity  O(n^2 d) for the exact neighbours; per iteration O(n k) attraction plus
+   *      O(n log n) (Barnes-Hut) or O(n^2) (exact) repulsion.
+   */
+  template <class E>
+  [[nodiscard]] tsne_model<Metric, T> fit(const E& x_in) const {
+    const auto x = as_rows<T>(x_in);
+    const std::size_t n = x->rows(), d = x->cols(), dim = params_.n_components;
+    check(n, d);
+    require_finite<T>("segkit::reduce::tsne", "x", x.view());
+    executor ex(params_.threads);
+    tsne_model<Metric, T> model;
+    model.params = params_;
+    model.training = matrix<T>::from_shape({n, d});
+    for (std::size_t i = 0; i < n; ++i) std::copy_n(x->row(i), d, model.training.data() + i * d);
+    // Affinities over the neighbours (the row itself excluded).
+    const std::size_t k = std::min<std::size_t>(n - 1, static_cast<std::size_t>(3.0 * params_.perplexity + 1.0));
+    std::vector<std::uint32_t> ids_self;
+    std::vector<float> dist_self;
+    detail::exact_knn(Metric{}, x.view(), x.view(), k + 1, true, ex, ids_self, dist_self);
+    std::vector<std::uint32_t> ids(n * k);
+    std::vector<double> d2(n * k);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < k; ++j) {
+        ids[i * k + j] = ids_self[i * (k + 1) + j + 1];
+        const double v = dist_self[i * (k + 1) + j + 1];
+        d2[i * k + j] = Metric::squared ? v : v * v;
+      }
+    }
+    const auto cond = detail::conditional_affinities(d2, n, k, params_.perplexity, ex);
+    const auto p = detail::joint_affinities(ids, cond, n, k);
+    // Start.
+    std::vector<double> y(n * dim);
+    if (params_.init == tsne_init::pca) {
+      const auto pc = pca<T>({.n_components = std::min({dim, d, n}), .seed = params_.seed, .threads = params_.threads}).fit(x.view());
+      const auto t = pc.transform(x.view(), params_.threads);
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t q = 0; q < dim; ++q) y[i * dim + q] = q < t.shape(1) ? static_cast<double>(t(i, q)) : 0.0;
+      }
+      double mean = 0.0, var = 0.0;
+      for (std::size_t i = 0; i < n; ++i) mean += y[i * dim];
+      mean /= static_cast<double>(n);
+      for (std::size_t i = 0; i < n; ++i) var += (y[i * dim] - mean) * (y[i * dim] - mean);
+      const double sd = std::sqrt(var / static_cast<double>(n));
+      for (double& v : y) v = sd > 0.0 ? v / sd * 1e-4 : 0.0;
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        segkit::rng gen(params_.seed, i);
+        for (std::size_t q = 0; q < dim; ++q) y[i * dim + q] = 1e-4 * gen.normal();
+      }
+    }
+    const double lr = params_.learning_rate > 0.0 ? params_.learning_rate
+                                                   : std::max(static_cast<double>(n) / params_.early_exaggeration / 4.0, 50.0);
+    model.learning_rate = lr;
+    std::vector<double> grad(n * dim), update(n * dim, 0.0), gains(n * dim, 1.0);
+    double z = 1.0;
+    for (std::size_t it = 0; it < params_.n_iter; ++it) {
+      const bool early = it < params_.exaggeration_iter;
+      z = gradient(p, y, n, early ? params_.early_exaggeration : 1.0, grad, ex);
+      const double momentum = early ? 0.5 : 0.8;
+      for (std::size_t i = 0; i < n * dim; ++i) {
+        gains[i] = (update[i] * grad[i] < 0.0) ? gains[i] + 0.2 : std::max(0.01, gains[i] * 0.8);
+        update[i] = momentum * update[i] - lr * gains[i] * grad[i];
+        y[i] += update[i];
+      }
+    }
+    model.n_iter = params_.n_iter;
+    // KL(P || Q) with Q from the last repulsion pass's normalisation.
+    z = gradient(p, y, n, 1.0, grad, ex);
+    double kl = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t e = p.start[i]; e < p.start[i + 1]; ++e) {
+        const std::size_t j = p.column[e];
+        double dd = 0.0;
+        for (std::size_t q = 0; q < dim; ++q) dd += (y[i * dim + q] - y[j * dim + q]) * (y[i * dim + q] - y[j * dim + q]);
+        const double qij = std::max(1.0 / (1.0 + dd) / z, std::numeric_limits<double>::epsilon());
+        const double pij = std::max(p.value[e], std::numeric_limits<double>::epsilon());
+        kl += pij * std::log(pij / qij);
+      }
+    }
+    model.kl_divergence = kl;
+    model.embedding = matrix<float>::from_shape({n, dim});
+    for (std::size_t i = 0; i < n * dim; ++i) model.embedding.data()[i] = static_cast<float>(y[i]);
+    return model;
+  }
+
+  /// fit(x).embedding.
+  template <class E>
+  [[nodiscard]] matrix<T> fit_transform(const E& x) const {
+    return xt::cast<T>(fit(x).embedding);
+  }
+
+ private:
+  void check(std::size_t n, std::size_t d) const {
+    const auto& p = params_;
+    if (n < 4) detail::throw_tsne(fmt::format("needs at least 4 rows (got {})", n));
+    if (d == 0) detail::throw_tsne("rows have 0 columns");
+    if (n > std::numeric_limits<std::uint32_t>::max()) detail::throw_tsne("more than 2^32 - 1 rows");
+    if (!(p.perplexity > 0.0) || 3.0 * p.perplexity > static_cast<double>(n - 1)) {
+      detail::throw_tsne(fmt::format("perplexity ({}) must lie in (0, (n - 1) / 3] with n = {}", p.perplexity, n));
+    }
+    if (p.n_components == 0) detail::throw_tsne("n_components must be at least 1");
+    if (p.method == tsne_method::barnes_hut && p.n_components > 3) {
+      detail::throw_tsne(fmt::format("Barnes-Hut needs n_components <= 3 (got {}); use tsne_method::exact", p.n_components));
+    }
+    if (p.n_iter <= p.exaggeration_iter) detail::throw_tsne(fmt::format("n_iter ({}) must exceed exaggeration_iter ({})", p.n_iter, p.exaggeration_iter));
+    if (!(p.early_exaggeration >= 1.0)) detail::throw_tsne(fmt::format("early_exaggeration ({}) must be >= 1", p.early_exaggeration));
+    if (!(p.theta >= 0.0)) detail::throw_tsne(fmt::format("theta ({}) must be >= 0", p.theta));
+    if (!(p.learning_rate >= 0.0)) detail::throw_tsne("learning_rate must be >= 0");
+  }
+
+  /// grad = 4 (exaggeration sum_j p_ij q_ij (y_i - y_j) - sum_j q_ij^2 (y_i - y_j) / Z); returns Z.
+  double gradient(const detail::sparse_affinities& p, const std::vector<double>& y, std::size_t n, double exaggeration, std::vector<double>& grad,
+                  executor& ex) const {
+    const std::size_t dim = params_.n_components;
+    std::vector<double> rep(n * dim, 0.0), sum_q(n, 0.0);
+    const bool use_tree = params_.method == tsne_method::barnes_hut;
+    std::optional<detail::space_tree> tree;
+    if (use_tree) tree.emplace(y, n, dim);
+    parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
+      for (std::size_t i = b; i < e; ++i) {
+        sum_q[i] = use_tree ? tree->repulsion(y.data() + i * dim, i, params_.theta, rep.data() + i * dim)
+                            : detail::exact_repulsion(y, n, dim, y.data() + i * dim, i, rep.data() + i * dim);
+      }
+    });
+    double z = 0.0;
+    for (const double v : sum_q) z += v;
+    z = std::max(z, std::numeric_limits<double>::min());
+    parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
+      for (std::size_t i = b; i < e; ++i) {
+        double* g = grad.data() + i * dim;
+        for (std::size_t q = 0; q < dim; ++q) g[q] = 0.0;
+        for (std::size_t k = p.start[i]; k < p.start[i + 1]; ++k) {
+          const std::size_t j = p.column[k];
+          double dd = 0.0;
+          for (std::size_t q = 0; q < dim; ++q) dd += (y[i * dim + q] - y[j * dim + q]) * (y[i * dim + q] - y[j * dim + q]);
+          const double w = exaggeration * p.value[k] / (1.0 + dd);
+          for (std::size_t q = 0; q < dim; ++q) g[q] += w * (y[i * dim + q] - y[j * dim + q]);
+        }
+        for (std::size_t q = 0; q < dim; ++q) g[q] = 4.0 * (g[q] - rep[i * dim + q] / z);
+      }
+    });
+    return z;
+  }
+
+  tsne_params params_;
+};
+
+static_assert(segkit::inductive_reducer<tsne<distance::l2_metric, float>, float>);
+
+}  // namespace segkit::reduce
