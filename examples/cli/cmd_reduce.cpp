@@ -49,6 +49,27 @@ int reduce_pca(const args& a) {
   return 0;
 }
 
+const option input_opt{"input", 'i', true, "samples, .npy float32/float64 (n x d)"};
+const option embedding_out_opt{"output", 'o', true, "embedding to write, float32 .npy (n x dims)"};
+const option transform_opt{"transform", 0, true, "new rows to place with the fitted model, .npy (m x d)"};
+const option transform_out_opt{"transform-out", 0, true, "their coordinates, float32 .npy (m x dims)"};
+
+// With --transform Q.npy: places Q's rows with the fitted model, writes --transform-out, and adds
+// transform_seconds and transform_ms_per_row to the JSON.
+template <class Model>
+void maybe_transform(const args& a, const Model& model, std::size_t threads, json_object& j) {
+  if (!a.has("transform")) return;
+  if (!a.has("transform-out")) throw usage_error("--transform needs --transform-out");
+  const auto q = load_npy_matrix<float>(a.get("transform"));
+  stopwatch watch;
+  watch.start();
+  const auto y = model.transform(q, threads);
+  watch.stop();
+  save_npy(a.get("transform-out"), y);
+  j.add("transform_seconds", watch.seconds());
+  j.add("transform_ms_per_row", 1000.0 * watch.seconds() / static_cast<double>(std::max<std::size_t>(1, q.shape(0))));
+}
+
 reduce::umap_init parse_init(const std::string& s) {
   if (s == "spectral") return reduce::umap_init::spectral;
   if (s == "pca") return reduce::umap_init::pca;
@@ -76,16 +97,7 @@ int reduce_umap(const args& a) {
     save_npy(a.get("output"), model.embedding);
     json_object j;
     j.add("seconds", watch.seconds()).add("n_epochs", model.n_epochs).add("a", model.curve.a).add("b", model.curve.b);
-    if (a.has("transform")) {
-      const auto q = load_npy_matrix<float>(a.get("transform"));
-      stopwatch tw;
-      tw.start();
-      const auto y = model.transform(q, p.threads);
-      tw.stop();
-      if (!a.has("transform-out")) throw usage_error("--transform needs --transform-out");
-      save_npy(a.get("transform-out"), y);
-      j.add("transform_seconds", tw.seconds()).add("transform_ms_per_row", 1000.0 * tw.seconds() / static_cast<double>(std::max<std::size_t>(1, q.shape(0))));
-    }
+    maybe_transform(a, model, p.threads, j);
     emit(a, j, fmt::format("umap: {} x {} in {:.3f} s ({} epochs)", model.embedding.shape(0), model.embedding.shape(1), watch.seconds(), model.n_epochs));
     return 0;
   });
@@ -122,16 +134,7 @@ int reduce_tsne(const args& a) {
     save_npy(a.get("output"), model.embedding);
     json_object j;
     j.add("seconds", watch.seconds()).add("kl_divergence", model.kl_divergence).add("n_iter", model.n_iter).add("learning_rate", model.learning_rate);
-    if (a.has("transform")) {
-      if (!a.has("transform-out")) throw usage_error("--transform needs --transform-out");
-      const auto q = load_npy_matrix<float>(a.get("transform"));
-      stopwatch tw;
-      tw.start();
-      const auto y = model.transform(q, p.threads);
-      tw.stop();
-      save_npy(a.get("transform-out"), y);
-      j.add("transform_seconds", tw.seconds());
-    }
+    maybe_transform(a, model, p.threads, j);
     emit(a, j, fmt::format("tsne: KL {:.4f} after {} iterations ({:.3f} s)", model.kl_divergence, model.n_iter, watch.seconds()));
     return 0;
   });
@@ -141,7 +144,7 @@ const registrar reduce_commands({
     {{"reduce", "pca"},
      "-i X.npy -o Y.npy (--dims D | --variance V) [--whiten] [--solver auto|full|randomized] [--components-out C.npy]",
      "Principal component analysis. Reports n_components, explained_variance_ratio (their sum) and the solver used.",
-     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
+     {input_opt,
       {"output", 'o', true, "coordinates to write, float32 .npy (n x D)"},
       {"dims", 0, true, "components to keep"},
       {"variance", 0, true, "instead of --dims: the fewest components explaining this share, in (0, 1)"},
@@ -152,22 +155,19 @@ const registrar reduce_commands({
     {{"reduce", "umap"},
      "-i X.npy -o Y.npy [--dims 2] [--neighbors 15] [--min-dist 0.1] [--spread 1] [--epochs N] [--init spectral|pca|random] [--transform Q.npy --transform-out YQ.npy]",
      "UMAP (deterministic for a seed, any thread count). Reports n_epochs, a, b (and transform_ms_per_row with --transform).",
-     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
-      {"output", 'o', true, "embedding to write, float32 .npy (n x dims)"},
+     {input_opt, embedding_out_opt,
       {"dims", 0, true, "output dimensions (default 2)"},
       {"neighbors", 0, true, "neighbourhood size, the row itself included (default 15)"},
       {"min-dist", 0, true, "smallest embedded distance (default 0.1)"},
       {"spread", 0, true, "scale of embedded clusters (default 1)"},
       {"epochs", 0, true, "SGD epochs (default 500 up to 10,000 rows, else 200)"},
       {"init", 0, true, "spectral (default), pca or random"},
-      {"transform", 0, true, "new rows to embed with the fitted model, .npy (m x d)"},
-      {"transform-out", 0, true, "their coordinates, float32 .npy (m x dims)"}},
+      transform_opt, transform_out_opt},
      reduce_umap},
     {{"reduce", "tsne"},
      "-i X.npy -o Y.npy [--dims 2] [--perplexity 30] [--iterations 1000] [--learning-rate L] [--theta 0.5] [--method barnes-hut|exact] [--init pca|random] [--transform Q.npy --transform-out YQ.npy]",
      "t-SNE (Barnes-Hut; deterministic for a seed, any thread count). Reports kl_divergence, n_iter and learning_rate.",
-     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
-      {"output", 'o', true, "embedding to write, float32 .npy (n x dims)"},
+     {input_opt, embedding_out_opt,
       {"dims", 0, true, "output dimensions (default 2; 1-3 with Barnes-Hut)"},
       {"perplexity", 0, true, "effective number of neighbours (default 30)"},
       {"iterations", 0, true, "total iterations, 250 of them exaggerated (default 1000)"},
@@ -175,8 +175,7 @@ const registrar reduce_commands({
       {"theta", 0, true, "Barnes-Hut opening angle (default 0.5)"},
       {"method", 0, true, "barnes-hut (default) or exact"},
       {"init", 0, true, "pca (default) or random"},
-      {"transform", 0, true, "new rows to place into the fitted embedding, .npy (m x d)"},
-      {"transform-out", 0, true, "their coordinates, float32 .npy (m x dims)"}},
+      transform_opt, transform_out_opt},
      reduce_tsne},
 });
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/data.hpp"
+#include "support/embedding.hpp"
 
 #include <segkit/core/npy.hpp>
 #include <segkit/quality/trustworthiness.hpp>
@@ -21,25 +22,6 @@ using segkit::matrix;
 namespace {
 fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "tsne" / name; }
 
-// Share of rows whose 10 nearest embedded neighbours mostly share the row's blob (i % centres).
-double purity(const matrix<float>& y, std::size_t centres) {
-  const std::size_t n = y.shape(0);
-  std::size_t good = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::vector<std::pair<float, std::size_t>> d;
-    for (std::size_t j = 0; j < n; ++j) {
-      if (j == i) continue;
-      float s = 0.0f;
-      for (std::size_t q = 0; q < y.shape(1); ++q) s += (y(i, q) - y(j, q)) * (y(i, q) - y(j, q));
-      d.emplace_back(s, j);
-    }
-    std::partial_sort(d.begin(), d.begin() + 10, d.end());
-    std::size_t same = 0;
-    for (std::size_t t = 0; t < 10; ++t) same += d[t].second % centres == i % centres ? 1 : 0;
-    good += same >= 8 ? 1 : 0;
-  }
-  return static_cast<double>(good) / static_cast<double>(n);
-}
 }  // namespace
 
 TEST_CASE("t-SNE affinities equal scikit-learn's (perplexity bisection and joint P)", "[reduce][tsne]") {
@@ -93,14 +75,14 @@ TEST_CASE("t-SNE: Barnes-Hut with theta 0 follows the exact forces; same bits fo
 TEST_CASE("t-SNE separates clusters, keeps neighbourhoods, lowers KL as it runs", "[reduce][tsne]") {
   const auto x = segkit::test::blobs(900, 10, 4, 8);
   const auto m = rd::tsne<>({.perplexity = 30, .n_iter = 500, .seed = 3}).fit(x);
-  CHECK(purity(m.embedding, 4) > 0.97);
+  CHECK(segkit::test::neighbour_purity(m.embedding, 4) > 0.97);
   CHECK(segkit::quality::trustworthiness(x, m.embedding, {.neighbors = 10}) > 0.9);
   const auto early = rd::tsne<>({.perplexity = 30, .n_iter = 260, .seed = 3}).fit(x);
   CHECK(m.kl_divergence < early.kl_divergence);
   CHECK(m.kl_divergence > 0.0);
   CHECK(m.learning_rate == Approx(std::max(900.0 / 12.0 / 4.0, 50.0)));
   const auto r = rd::tsne<>({.perplexity = 30, .n_iter = 400, .init = rd::tsne_init::random, .seed = 3}).fit(x);
-  CHECK(purity(r.embedding, 4) > 0.95);
+  CHECK(segkit::test::neighbour_purity(r.embedding, 4) > 0.95);
 }
 
 TEST_CASE("t-SNE transform: batch-invariant, new rows land in their cluster", "[reduce][tsne]") {
@@ -115,17 +97,7 @@ TEST_CASE("t-SNE transform: batch-invariant, new rows land in their cluster", "[
     CHECK(alone(0, 0) == y(i, 0));
     CHECK(alone(0, 1) == y(i, 1));
   }
-  std::size_t right = 0;
-  for (std::size_t i = 0; i < 100; ++i) {
-    float best = 1e30f;
-    std::size_t at = 0;
-    for (std::size_t j = 0; j < 600; ++j) {
-      const float dx = y(i, 0) - m.embedding(j, 0), dy = y(i, 1) - m.embedding(j, 1);
-      if (dx * dx + dy * dy < best) best = dx * dx + dy * dy, at = j;
-    }
-    right += at % 3 == (600 + i) % 3 ? 1 : 0;
-  }
-  CHECK(right >= 97);
+  CHECK(segkit::test::placed_in_own_blob(y, m.embedding, 600, 3) >= 0.97);
 }
 
 TEST_CASE("t-SNE rejects bad input", "[reduce][tsne]") {

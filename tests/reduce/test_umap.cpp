@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/data.hpp"
+#include "support/embedding.hpp"
 
 #include <segkit/core/npy.hpp>
 #include <segkit/quality/trustworthiness.hpp>
@@ -21,25 +22,6 @@ using segkit::matrix;
 namespace {
 fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "umap" / name; }
 
-// Share of rows whose 10 nearest embedded neighbours mostly carry the row's own blob label (i % centres).
-double neighbour_purity(const matrix<float>& y, std::size_t centres) {
-  const std::size_t n = y.shape(0);
-  std::size_t good = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::vector<std::pair<float, std::size_t>> d;
-    for (std::size_t j = 0; j < n; ++j) {
-      if (j == i) continue;
-      float s = 0.0f;
-      for (std::size_t q = 0; q < y.shape(1); ++q) s += (y(i, q) - y(j, q)) * (y(i, q) - y(j, q));
-      d.emplace_back(s, j);
-    }
-    std::partial_sort(d.begin(), d.begin() + 10, d.end());
-    std::size_t same = 0;
-    for (std::size_t t = 0; t < 10; ++t) same += d[t].second % centres == i % centres ? 1 : 0;
-    good += same >= 8 ? 1 : 0;
-  }
-  return static_cast<double>(good) / static_cast<double>(n);
-}
 }  // namespace
 
 TEST_CASE("umap pieces equal umap-learn's: curve, smooth k-NN distances, fuzzy union", "[reduce][umap]") {
@@ -87,7 +69,7 @@ TEST_CASE("umap keeps clusters apart and neighbourhoods trustworthy; same bits f
   REQUIRE(m.embedding.shape(0) == 1200);
   REQUIRE(m.embedding.shape(1) == 2);
   CHECK_FALSE(m.spectral_fallback);
-  CHECK(neighbour_purity(m.embedding, 4) > 0.97);
+  CHECK(segkit::test::neighbour_purity(m.embedding, 4) > 0.97);
   CHECK(segkit::quality::trustworthiness(x, m.embedding, {.neighbors = 10}) > 0.9);
   const auto one = rd::umap<>({.n_epochs = 200, .seed = 5, .threads = 1}).fit(x);
   CHECK((one.embedding == m.embedding));
@@ -110,17 +92,7 @@ TEST_CASE("umap transform: deterministic, batch-invariant, lands new rows in the
     CHECK(alone(0, 1) == y(i, 1));
   }
   // Each new row (blob (1000 + i) % 3) lands nearest to training rows of its own blob.
-  std::size_t right = 0;
-  for (std::size_t i = 0; i < 100; ++i) {
-    float best = 1e30f;
-    std::size_t at = 0;
-    for (std::size_t j = 0; j < 1000; ++j) {
-      const float dx = y(i, 0) - m.embedding(j, 0), dy = y(i, 1) - m.embedding(j, 1);
-      if (dx * dx + dy * dy < best) best = dx * dx + dy * dy, at = j;
-    }
-    right += at % 3 == (1000 + i) % 3 ? 1 : 0;
-  }
-  CHECK(right >= 97);
+  CHECK(segkit::test::placed_in_own_blob(y, m.embedding, 1000, 3) >= 0.97);
 }
 
 TEST_CASE("umap: other metrics, inits and bad input", "[reduce][umap]") {
@@ -128,7 +100,7 @@ TEST_CASE("umap: other metrics, inits and bad input", "[reduce][umap]") {
   const auto c = rd::umap<segkit::distance::cosine_metric>({.n_components = 3, .n_epochs = 100, .init = rd::umap_init::pca}).fit(x);
   CHECK(c.embedding.shape(1) == 3);
   const auto r = rd::umap<>({.n_epochs = 100, .init = rd::umap_init::random}).fit(x);
-  CHECK(neighbour_purity(r.embedding, 3) > 0.9);
+  CHECK(segkit::test::neighbour_purity(r.embedding, 3) > 0.9);
   // Two far-apart groups: a disconnected graph, each part laid out on its own and kept apart.
   matrix<float> split = segkit::test::normal_matrix(60, 3, 1);
   for (std::size_t i = 30; i < 60; ++i) split(i, 0) += 1000.0f;

@@ -58,15 +58,6 @@ struct homogeneity_completeness_v {
 
 namespace detail {
 
-template <class L>
-std::span<const label_type> labels_of(const L& labels) {
-  if constexpr (std::is_convertible_v<const L&, std::span<const label_type>>) {
-    return std::span<const label_type>(labels);
-  } else {
-    return std::span<const label_type>(labels.data(), labels.size());
-  }
-}
-
 /// Shannon entropy (nats) of a distribution given by counts summing to n.
 inline double entropy_of_counts(const std::vector<std::int64_t>& counts, std::int64_t n) {
   if (n == 0) return 1.0;
@@ -154,7 +145,7 @@ inline contingency_table contingency(std::span<const label_type> truth, std::spa
 /// The contingency table of two labellings given as any contiguous label ranges (vectors, xtensors).
 template <class A, class B>
 contingency_table contingency(const A& truth, const B& predicted) {
-  return contingency(detail::labels_of(truth), detail::labels_of(predicted));
+  return contingency(detail::label_span(truth), detail::label_span(predicted));
 }
 
 /// Rand index: the share of row pairs on which the labellings agree (1 when all agree or n = 1).

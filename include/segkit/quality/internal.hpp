@@ -63,18 +63,6 @@ struct silhouette_estimate_result {
 
 namespace detail {
 
-/// A contiguous range of labels (std::vector, std::span, 1-D xtensor) as a span.
-template <class L>
-std::span<const label_type> label_span(const L& labels) {
-  if constexpr (std::is_convertible_v<const L&, std::span<const label_type>>) {
-    return std::span<const label_type>(labels);
-  } else {
-    static_assert(std::is_same_v<std::remove_cv_t<std::remove_pointer_t<decltype(labels.data())>>, label_type>,
-                  "segkit::quality: labels must be contiguous std::int32_t values");
-    return std::span<const label_type>(labels.data(), labels.size());
-  }
-}
-
 inline void check_label_count(const char* comp, std::size_t rows, std::size_t labels) {
   if (rows == 0) segkit::detail::throw_invalid(comp, "no samples (x has 0 rows)");
   if (labels != rows) segkit::detail::throw_invalid(comp, fmt::format("{} labels for {} rows", labels, rows));

@@ -6,11 +6,24 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "segkit/core/types.hpp"
 
 namespace segkit::quality::detail {
+
+/// A contiguous range of labels (std::vector, std::span, 1-D xtensor) as a span.
+template <class L>
+std::span<const label_type> label_span(const L& labels) {
+  if constexpr (std::is_convertible_v<const L&, std::span<const label_type>>) {
+    return std::span<const label_type>(labels);
+  } else {
+    static_assert(std::is_same_v<std::remove_cv_t<std::remove_pointer_t<decltype(labels.data())>>, label_type>,
+                  "segkit::quality: labels must be contiguous std::int32_t values");
+    return std::span<const label_type>(labels.data(), labels.size());
+  }
+}
 
 /// Dense codes of a labelling. `code[i]` is -1 for a row left out.
 struct label_codes {
