@@ -1,10 +1,13 @@
-// Reduction: PCA fit, the silhouette scan, and UMAP's transform latency for one new row against
-// a model fitted on 20,000 rows (issue #6 asks for < 1 ms per row).
+// Reduction: PCA fit, the silhouette scan, UMAP's transform latency for one new row against a
+// model fitted on 20,000 rows (issue #6 asks for < 1 ms per row), and one t-SNE repulsion pass by
+// Barnes-Hut and by FFT interpolation on embeddings of given size and extent (the figures behind
+// segkit::reduce::tsne_cost_model).
 #include <benchmark/benchmark.h>
 
 #include <segkit/core/random.hpp>
 #include <segkit/quality/internal.hpp>
 #include <segkit/reduce/pca.hpp>
+#include <segkit/reduce/tsne.hpp>
 #include <segkit/reduce/umap.hpp>
 
 namespace {
@@ -45,8 +48,54 @@ void bm_umap_transform_one_row(benchmark::State& state) {
     benchmark::DoNotOptimize(model.transform(row, 1));
   }
 }
+
+/// n points in 40 Gaussian clusters (sd 1) whose centres spread over a square of side `side`.
+std::vector<double> embedding_like(std::size_t n, double side) {
+  segkit::rng r(3);
+  std::vector<double> centres(80), y(2 * n);
+  for (auto& c : centres) c = side * (r.uniform() - 0.5);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t c = r.below(40);
+    for (std::size_t q = 0; q < 2; ++q) y[i * 2 + q] = centres[c * 2 + q] + r.normal();
+  }
+  return y;
+}
+
+void bm_tsne_repulsion_barnes_hut(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto y = embedding_like(n, static_cast<double>(state.range(1)));
+  segkit::executor ex(2);
+  std::vector<double> force(2 * n), sum_q(n);
+  for (auto _ : state) {
+    const segkit::reduce::detail::space_tree tree(y, n, 2);
+    segkit::parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
+      for (std::size_t t = b; t < e; ++t) {
+        const std::size_t i = tree.order()[t];
+        sum_q[i] = tree.repulsion(y.data() + 2 * i, i, 0.5, force.data() + 2 * i);
+      }
+    });
+    benchmark::DoNotOptimize(sum_q.data());
+  }
+  state.counters["ns_per_point_log2"] = benchmark::Counter(static_cast<double>(n) * std::log2(static_cast<double>(n)),
+                                                           benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+void bm_tsne_repulsion_fft(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto y = embedding_like(n, static_cast<double>(state.range(1)));
+  segkit::executor ex(2);
+  std::vector<double> force(2 * n), sum_q(n);
+  segkit::reduce::detail::interpolation_repulsion interp(2, segkit::reduce::tsne_params{}.fft_points, 1.0);
+  const auto cells = static_cast<double>(interp.planned_cells(y, n));
+  for (auto _ : state) interp.compute(y, n, force.data(), sum_q.data(), ex);
+  state.counters["cells"] = cells;
+  state.counters["ns_per_cell_log2"] =
+      benchmark::Counter(cells * std::log2(cells), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
 }  // namespace
 
+BENCHMARK(bm_tsne_repulsion_barnes_hut)->Args({20000, 50})->Args({20000, 230})->Args({200000, 230})->Args({200000, 700})->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_tsne_repulsion_fft)->Args({20000, 50})->Args({20000, 230})->Args({200000, 230})->Args({200000, 700})->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_pca_fit)->Args({100000, 64})->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_silhouette)->Arg(20000)->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_umap_transform_one_row)->Unit(benchmark::kMicrosecond);

@@ -110,11 +110,17 @@ int reduce_tsne(const args& a) {
   p.n_iter = a.get_size("iterations", p.n_iter);
   p.learning_rate = a.get_double("learning-rate", 0.0);
   p.theta = a.get_double("theta", p.theta);
-  const std::string method = a.get_or("method", "barnes-hut");
+  p.fft_points = a.get_size("fft-points", p.fft_points);
+  p.fft_box_width = a.get_double("fft-box-width", p.fft_box_width);
+  const std::string method = a.get_or("method", "auto");
   if (method == "exact") {
     p.method = reduce::tsne_method::exact;
-  } else if (method != "barnes-hut") {
-    throw usage_error(fmt::format("--method must be barnes-hut or exact, not '{}'", method));
+  } else if (method == "barnes-hut") {
+    p.method = reduce::tsne_method::barnes_hut;
+  } else if (method == "fft") {
+    p.method = reduce::tsne_method::fft;
+  } else if (method != "auto") {
+    throw usage_error(fmt::format("--method must be auto, barnes-hut, fft or exact, not '{}'", method));
   }
   const std::string init = a.get_or("init", "pca");
   if (init == "random") {
@@ -133,7 +139,8 @@ int reduce_tsne(const args& a) {
     watch.stop();
     save_npy(a.get("output"), model.embedding);
     json_object j;
-    j.add("seconds", watch.seconds()).add("kl_divergence", model.kl_divergence).add("n_iter", model.n_iter).add("learning_rate", model.learning_rate);
+    j.add("seconds", watch.seconds()).add("kl_divergence", model.kl_divergence).add("n_iter", model.n_iter).add("learning_rate", model.learning_rate)
+        .add("fft_iterations", model.fft_iterations);
     maybe_transform(a, model, p.threads, j);
     emit(a, j, fmt::format("tsne: KL {:.4f} after {} iterations ({:.3f} s)", model.kl_divergence, model.n_iter, watch.seconds()));
     return 0;
@@ -165,7 +172,7 @@ const registrar reduce_commands({
       transform_opt, transform_out_opt},
      reduce_umap},
     {{"reduce", "tsne"},
-     "-i X.npy -o Y.npy [--dims 2] [--perplexity 30] [--iterations 1000] [--learning-rate L] [--theta 0.5] [--method barnes-hut|exact] [--init pca|random] [--transform Q.npy --transform-out YQ.npy]",
+     "-i X.npy -o Y.npy [--dims 2] [--perplexity 30] [--iterations 1000] [--learning-rate L] [--theta 0.5] [--method auto|barnes-hut|fft|exact] [--fft-points 5] [--fft-box-width 1] [--init pca|random] [--transform Q.npy --transform-out YQ.npy]",
      "t-SNE (Barnes-Hut; deterministic for a seed, any thread count). Reports kl_divergence, n_iter and learning_rate.",
      {input_opt, embedding_out_opt,
       {"dims", 0, true, "output dimensions (default 2; 1-3 with Barnes-Hut)"},
@@ -173,7 +180,9 @@ const registrar reduce_commands({
       {"iterations", 0, true, "total iterations, 250 of them exaggerated (default 1000)"},
       {"learning-rate", 0, true, "step (default max(n / 48, 50))"},
       {"theta", 0, true, "Barnes-Hut opening angle (default 0.5)"},
-      {"method", 0, true, "barnes-hut (default) or exact"},
+      {"method", 0, true, "auto (default: per iteration the cheaper of fft and barnes-hut), barnes-hut, fft or exact"},
+      {"fft-points", 0, true, "fft: interpolation nodes per box and axis (default 5)"},
+      {"fft-box-width", 0, true, "fft: widest interpolation box in embedding units (default 1)"},
       {"init", 0, true, "pca (default) or random"},
       transform_opt, transform_out_opt},
      reduce_tsne},

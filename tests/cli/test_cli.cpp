@@ -556,6 +556,12 @@ TEST_CASE("cli: reduce tsne matches the library", "[cli]") {
   const auto bad = run("reduce tsne -i " + q(dir() / "tx.npy") + " -o " + q(dir() / "ty.npy") + " --perplexity 200");
   CHECK(bad.status == 1);
   CHECK(bad.out.find("perplexity (200)") != std::string::npos);
-  const auto m = run("reduce tsne -i " + q(dir() / "tx.npy") + " -o " + q(dir() / "ty.npy") + " --method fft");
+  const auto m = run("reduce tsne -i " + q(dir() / "tx.npy") + " -o " + q(dir() / "ty.npy") + " --method fast");
   CHECK(m.status == 2);
+  const auto f = run("reduce tsne -i " + q(dir() / "tx.npy") + " -o " + q(dir() / "ty.npy") +
+                     " --perplexity 20 --iterations 300 --seed 2 --method fft --fft-points 4 --json");
+  REQUIRE(f.status == 0);
+  const auto fm = segkit::reduce::tsne<>({.perplexity = 20, .n_iter = 300, .method = segkit::reduce::tsne_method::fft, .fft_points = 4, .seed = 2}).fit(x);
+  CHECK((segkit::load_npy_matrix<float>(dir() / "ty.npy") == fm.embedding));
+  CHECK(json_number(f.out, "fft_iterations") == 300.0);
 }

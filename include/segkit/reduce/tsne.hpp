@@ -1,7 +1,7 @@
 #pragma once
 /// @file
-/// @brief t-SNE (van der Maaten & Hinton 2008) with Barnes-Hut gradients (van der Maaten 2014):
-/// perplexity-calibrated affinities on 3 x perplexity nearest neighbours, PCA initialisation
+/// @brief t-SNE (van der Maaten & Hinton 2008) with Barnes-Hut (van der Maaten 2014) or FFT
+/// interpolation (Linderman et al. 2019) gradients, picked per iteration by cost: perplexity-calibrated affinities on 3 x perplexity nearest neighbours, PCA initialisation
 /// scaled as openTSNE and scikit-learn do, early exaggeration, momentum and gains, the KL
 /// divergence reported, and new points placed into a fixed embedding (openTSNE's transform idea).
 
@@ -24,6 +24,7 @@
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/distance/metrics.hpp"
+#include "segkit/reduce/detail/fft.hpp"
 #include "segkit/reduce/detail/knn.hpp"
 #include "segkit/reduce/pca.hpp"
 
@@ -31,8 +32,23 @@ namespace segkit::reduce {
 
 /// How the repulsive forces are computed.
 enum class tsne_method {
+  automatic,   ///< per iteration, whichever of fft and barnes_hut is predicted cheaper (barnes_hut in 3 dimensions)
   barnes_hut,  ///< space-partitioning tree with opening angle theta, O(n log n) per iteration (1-3 dimensions)
+  fft,         ///< interpolation on a grid with FFT convolutions (FIt-SNE), O(n + grid) per iteration (1-2 dimensions)
   exact,       ///< every pair, O(n^2) per iteration (any dimension; small n and tests)
+};
+
+/**
+ * Cost model of tsne_method::automatic, in nanoseconds: a Barnes-Hut pass costs about
+ * bh_per_point_log2 x n log2(n), an FFT pass fft_per_cell_log2 x cells log2(cells) plus
+ * fft_per_point_node x n x points^2 (spreading and interpolation). Measured on this project's
+ * 2-thread machine with bench/bench_reduce.cpp (bm_tsne_repulsion_*, bench/RESULTS.md); only the
+ * ratios matter.
+ */
+struct tsne_cost_model {
+  double bh_per_point_log2 = 38.0;
+  double fft_per_cell_log2 = 1.0;
+  double fft_per_point_node = 6.5;
 };
 
 /// How the embedding starts.
@@ -50,7 +66,9 @@ struct tsne_params {
   std::size_t n_iter = 1000;             ///< total iterations (the rest at momentum 0.8; > exaggeration_iter)
   double learning_rate = 0.0;            ///< 0 = max(n / early_exaggeration / 4, 50) (scikit-learn's "auto")
   double theta = 0.5;                    ///< Barnes-Hut opening angle (0 = exact forces through the tree)
-  tsne_method method = tsne_method::barnes_hut;  ///< see tsne_method
+  tsne_method method = tsne_method::automatic;  ///< see tsne_method
+  std::size_t fft_points = 5;            ///< fft: interpolation nodes per box and axis (1-16)
+  double fft_box_width = 1.0;            ///< fft: widest interpolation box, in embedding units (smaller = more accurate)
   tsne_init init = tsne_init::pca;       ///< see tsne_init
   std::uint64_t seed = 0;                ///< the only source of randomness
   std::size_t threads = 0;               ///< 0 = all hardware threads; results do not depend on it
@@ -323,6 +341,192 @@ inline double exact_repulsion(const std::vector<double>& ref, std::size_t n, std
   return sum_q;
 }
 
+/**
+ * Repulsion of every point from all others by polynomial interpolation on an equispaced grid
+ * and FFT convolution (Linderman et al. 2019, "Fast interpolation-based t-SNE for improved
+ * visualization of single-cell RNA-seq data", Nature Methods 16: FIt-SNE), for 1 or 2
+ * dimensions.
+ *
+ * The embedding's bounding box is cut into boxes no wider than `box_width` (at least 21 per
+ * axis), each with `points` equispaced nodes per axis; the kernel K(y, z) = 1 / (1 + |y - z|^2)^2
+ * is replaced by its Lagrange interpolant on the nodes, so that for charges c_j
+ * sum_j K(y_i, y_j) c_j = sum over nodes L(y_i) sum over nodes' K(node, node') sum_j L(y_j) c_j,
+ * whose middle sum is a Toeplitz product done by a zero-padded FFT. With the charges 1, y_j and
+ * |y_j|^2 (after moving the origin to the box centre), sum_j q_ij = sum_j K (1 + |y_i - y_j|^2)
+ * and sum_j q_ij^2 (y_i - y_j) = y_i sum_j K - sum_j K y_j follow from four convolutions that
+ * all use the same interpolated kernel. The four real charges travel as two complex grids (the
+ * kernel is real). Grid sides are powers of two (at least twice the nodes), so more boxes are
+ * used when they come free; a side is capped at 2,048, beyond which boxes grow wider than
+ * `box_width`. Spreading runs over points sorted by their first-axis box and each chunk writes
+ * its own grid rows: the same bits for any thread count.
+ */
+class interpolation_repulsion {
+ public:
+  interpolation_repulsion(std::size_t dim, std::size_t points, double box_width) : dim_(dim), p_(points), box_width_(box_width) {
+    if (dim < 1 || dim > 2 || points < 1 || !(box_width > 0.0)) throw_tsne("interpolation (fft) needs 1-2 dimensions, points >= 1, box width > 0");
+    nodes_.resize(p_);
+    denominators_.resize(p_);
+    for (std::size_t j = 0; j < p_; ++j) nodes_[j] = (static_cast<double>(j) + 0.5) / static_cast<double>(p_);
+    for (std::size_t j = 0; j < p_; ++j) {
+      double d = 1.0;
+      for (std::size_t k = 0; k < p_; ++k) d *= k == j ? 1.0 : nodes_[j] - nodes_[k];
+      denominators_[j] = d;
+    }
+  }
+
+  /// Fills `force` (n x dim) with sum_j q_ij^2 (y_i - y_j) and `sum_q` (n) with sum_{j != i} q_ij.
+  void compute(const std::vector<double>& y, std::size_t n, double* force, double* sum_q, executor& ex) {
+    plan(y, n);
+    locate(y, n);
+    const std::size_t cells = axis_[0].m * axis_[1].m;
+    for (auto* g : {&a_re_, &a_im_, &b_re_, &b_im_}) g->assign(cells, 0.0);
+    const double hx = axis_[0].width / static_cast<double>(p_), hy = dim_ == 2 ? axis_[1].width / static_cast<double>(p_) : 0.0;
+    if (axis_[0].m != kernel_m_[0] || axis_[1].m != kernel_m_[1] || hx != kernel_h_[0] || hy != kernel_h_[1]) {
+      // The kernel's spectrum depends on the grid size and spacing only: kept while they stay.
+      conv_.set(axis_[0].m, axis_[1].m, std::max<std::size_t>(1, axis_[0].m / 2), std::max<std::size_t>(1, axis_[1].m / 2),
+                [&](long sx, long sy) {
+                  const double dx = static_cast<double>(sx) * hx, dy = static_cast<double>(sy) * hy;
+                  const double q = 1.0 / (1.0 + dx * dx + dy * dy);
+                  return q * q;
+                },
+                ex);
+      kernel_m_[0] = axis_[0].m;
+      kernel_m_[1] = axis_[1].m;
+      kernel_h_[0] = hx;
+      kernel_h_[1] = hy;
+    }
+    // Points sorted by first-axis box (stable): chunks of boxes own disjoint grid rows.
+    const std::size_t boxes_x = axis_[0].boxes;
+    box_start_.assign(boxes_x + 1, 0);
+    for (std::size_t i = 0; i < n; ++i) ++box_start_[box_[i * 2] + 1];
+    for (std::size_t b = 0; b < boxes_x; ++b) box_start_[b + 1] += box_start_[b];
+    sorted_.resize(n);
+    fill_ = box_start_;
+    for (std::size_t i = 0; i < n; ++i) sorted_[fill_[box_[i * 2]]++] = static_cast<std::uint32_t>(i);
+    const std::size_t my = axis_[1].m, py = dim_ == 2 ? p_ : 1;
+    parallel_for(ex, boxes_x, 4, [&](std::size_t bb, std::size_t be, std::size_t) {
+      for (std::size_t s = box_start_[bb]; s < box_start_[be]; ++s) {
+        const std::size_t i = sorted_[s];
+        const double* w = weights_.data() + i * 2 * p_;
+        const double yx = y[i * dim_] - centre_[0], yy = dim_ == 2 ? y[i * dim_ + 1] - centre_[1] : 0.0;
+        const double r2 = yx * yx + yy * yy;
+        const std::size_t row0 = box_[i * 2] * p_, col0 = box_[i * 2 + 1] * py;
+        for (std::size_t jx = 0; jx < p_; ++jx) {
+          for (std::size_t jy = 0; jy < py; ++jy) {
+            const double wxy = w[jx] * (dim_ == 2 ? w[p_ + jy] : 1.0);
+            const std::size_t c = (row0 + jx) * my + col0 + jy;
+            a_re_[c] += wxy;
+            a_im_[c] += wxy * yx;
+            b_re_[c] += wxy * yy;
+            b_im_[c] += wxy * r2;
+          }
+        }
+      }
+    });
+    conv_.apply(a_re_.data(), a_im_.data(), axis_[1].nodes, ex);
+    conv_.apply(b_re_.data(), b_im_.data(), axis_[1].nodes, ex);
+    parallel_for(ex, n, 1024, [&](std::size_t b, std::size_t e, std::size_t) {
+      for (std::size_t i = b; i < e; ++i) {
+        const double* w = weights_.data() + i * 2 * p_;
+        double k0 = 0.0, kx = 0.0, ky = 0.0, kr = 0.0;  // sums of K, K y_x, K y_y, K |y|^2
+        const std::size_t row0 = box_[i * 2] * p_, col0 = box_[i * 2 + 1] * py;
+        for (std::size_t jx = 0; jx < p_; ++jx) {
+          for (std::size_t jy = 0; jy < py; ++jy) {
+            const double wxy = w[jx] * (dim_ == 2 ? w[p_ + jy] : 1.0);
+            const std::size_t c = (row0 + jx) * my + col0 + jy;
+            k0 += wxy * a_re_[c];
+            kx += wxy * a_im_[c];
+            ky += wxy * b_re_[c];
+            kr += wxy * b_im_[c];
+          }
+        }
+        const double yx = y[i * dim_] - centre_[0], yy = dim_ == 2 ? y[i * dim_ + 1] - centre_[1] : 0.0;
+        // The point's own term (K = 1 at distance 0) adds 1 to the normaliser and nothing to the force.
+        sum_q[i] = (1.0 + yx * yx + yy * yy) * k0 - 2.0 * (yx * kx + yy * ky) + kr - 1.0;
+        force[i * dim_] += yx * k0 - kx;
+        if (dim_ == 2) force[i * dim_ + 1] += yy * k0 - ky;
+      }
+    });
+  }
+
+  /// Cells of the grid compute() would use for this embedding (for cost estimates).
+  [[nodiscard]] std::size_t planned_cells(const std::vector<double>& y, std::size_t n) {
+    plan(y, n);
+    return axis_[0].m * axis_[1].m;
+  }
+
+ private:
+  struct axis {
+    double lo = 0.0, width = 1.0;                    // grid start, box width
+    std::size_t boxes = 1, nodes = 1, m = 1;         // boxes, interpolation nodes, FFT length
+  };
+
+  /// Grid per axis.
+  void plan(const std::vector<double>& y, std::size_t n) {
+    for (std::size_t q = 0; q < 2; ++q) axis_[q] = axis{};
+    for (std::size_t q = 0; q < dim_; ++q) {
+      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+      for (std::size_t i = 0; i < n; ++i) {
+        lo = std::min(lo, y[i * dim_ + q]);
+        hi = std::max(hi, y[i * dim_ + q]);
+      }
+      if (!std::isfinite(lo) || !std::isfinite(hi)) throw_tsne("the embedding diverged (non-finite coordinates); lower the learning rate");
+      // Boxes of exactly box_width (so the kernel's spectrum can be kept between calls) unless
+      // the grid side would pass max_side; then fewer, wider boxes.
+      const double range = std::max(hi - lo, 1e-9 * std::max(1.0, std::abs(lo)));
+      axis& a = axis_[q];
+      const std::size_t max_boxes = max_side / (2 * p_);
+      const double wanted = std::max(1.0, std::ceil(range / box_width_ * (1.0 + 1e-12)));
+      a.boxes = wanted <= static_cast<double>(max_boxes) ? static_cast<std::size_t>(wanted) : max_boxes;
+      a.width = a.boxes == max_boxes && wanted > static_cast<double>(max_boxes) ? range / static_cast<double>(a.boxes) : box_width_;
+      a.nodes = a.boxes * p_;
+      a.m = next_power_of_two(2 * a.nodes);
+      a.lo = lo;
+      centre_[q] = lo + range / 2.0;
+    }
+  }
+
+  /// Each point's boxes and Lagrange weights.
+  void locate(const std::vector<double>& y, std::size_t n) {
+    box_.resize(2 * n);
+    weights_.resize(2 * p_ * n);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t q = 0; q < 2; ++q) {
+        if (q >= dim_) {
+          box_[i * 2 + q] = 0;
+          continue;
+        }
+        const axis& a = axis_[q];
+        const double t = (y[i * dim_ + q] - a.lo) / a.width;
+        const auto b = static_cast<std::size_t>(std::clamp(std::floor(t), 0.0, static_cast<double>(a.boxes - 1)));
+        box_[i * 2 + q] = static_cast<std::uint32_t>(b);
+        const double u = t - static_cast<double>(b);
+        double* w = weights_.data() + (i * 2 + q) * p_;
+        for (std::size_t j = 0; j < p_; ++j) {
+          double v = 1.0;
+          for (std::size_t k = 0; k < p_; ++k) v *= k == j ? 1.0 : u - nodes_[k];
+          w[j] = v / denominators_[j];
+        }
+      }
+    }
+  }
+
+  static constexpr std::size_t max_side = 2048;  // grid side cap: 2048^2 cells, 32 MiB per array
+
+  std::size_t dim_, p_;
+  double box_width_;
+  std::size_t kernel_m_[2] = {0, 0};
+  double kernel_h_[2] = {0.0, 0.0};
+  std::vector<double> nodes_, denominators_;
+  axis axis_[2];
+  double centre_[2] = {0.0, 0.0};
+  std::vector<std::uint32_t> box_, sorted_;
+  std::vector<std::size_t> box_start_, fill_;
+  std::vector<double> weights_;
+  std::vector<double> a_re_, a_im_, b_re_, b_im_;  // charges (1, y_x) and (y_y, |y|^2) as two complex grids
+  grid_convolution conv_;
+};
+
 }  // namespace detail
 
 /// A t-SNE embedding and how the optimisation went.
@@ -332,6 +536,8 @@ struct tsne_model {
   double kl_divergence = 0.0;     ///< KL(P || Q) at the end (Q from the Barnes-Hut normalisation)
   std::size_t n_iter = 0;         ///< iterations run
   double learning_rate = 0.0;     ///< the step used
+  tsne_method method = tsne_method::barnes_hut;  ///< the repulsion method asked for
+  std::size_t fft_iterations = 0;  ///< iterations whose repulsion came from the FFT method (automatic picks per iteration)
   tsne_params params;             ///< the parameters fitted with
   matrix<T> training;             ///< the training rows (for transform)
 
@@ -359,7 +565,7 @@ struct tsne_model {
     const auto p = detail::conditional_affinities(d2, m, k, std::min(5.0, static_cast<double>(k) / 3.0), ex);
     std::vector<double> ref(n * dim);
     for (std::size_t i = 0; i < n * dim; ++i) ref[i] = embedding.data()[i];
-    const bool use_tree = params.method == tsne_method::barnes_hut && dim <= 3;
+    const bool use_tree = params.method != tsne_method::exact && dim <= 3;  // fft fits use the tree here too
     std::optional<detail::space_tree> tree;
     if (use_tree) tree.emplace(ref, n, dim);
     matrix<float> out = matrix<float>::from_shape({m, dim});
@@ -421,8 +627,9 @@ struct tsne_model {
  * distances, as scikit-learn uses), precision by bisection to entropy log(perplexity), then
  * P = (P + P^T) / sum. Optimisation as scikit-learn's: gradient 4 (exaggeration x attraction -
  * repulsion / Z), gains (+0.2 / x0.8, at least 0.01), momentum 0.5 for the exaggeration phase and
- * 0.8 after. Repulsion by Barnes-Hut (van der Maaten 2014) through a space-partitioning tree, or
- * by every pair. Each point's forces are computed independently and Z summed in a fixed order:
+ * 0.8 after. Repulsion by Barnes-Hut (van der Maaten 2014) through a space-partitioning tree, by
+ * polynomial interpolation on a grid with FFT convolutions (FIt-SNE), by whichever of the two is
+ * predicted cheaper for the current layout (tsne_method::automatic), or by every pair. Each point's forces are computed independently and Z summed in a fixed order:
  * the same bits for any thread count.
  * @par Thread safety  fit is const and may run concurrently on different data.
  */
@@ -490,10 +697,16 @@ class tsne {
                                                    : std::max(static_cast<double>(n) / params_.early_exaggeration / 4.0, 50.0);
     model.learning_rate = lr;
     std::vector<double> grad(n * dim), update(n * dim, 0.0), gains(n * dim, 1.0);
+    model.method = params_.method;
+    std::optional<detail::interpolation_repulsion> interp;
+    const bool may_interpolate = params_.method == tsne_method::fft || (params_.method == tsne_method::automatic && dim <= 2);
+    if (may_interpolate) interp.emplace(dim, params_.fft_points, params_.fft_box_width);
     double z = 1.0;
     for (std::size_t it = 0; it < params_.n_iter; ++it) {
       const bool early = it < params_.exaggeration_iter;
-      z = gradient(p, y, n, early ? params_.early_exaggeration : 1.0, grad, ex);
+      const tsne_method method = pick_method(y, n, interp);
+      model.fft_iterations += method == tsne_method::fft ? 1 : 0;
+      z = gradient(p, y, n, early ? params_.early_exaggeration : 1.0, method, interp, grad, ex);
       const double momentum = early ? 0.5 : 0.8;
       for (std::size_t i = 0; i < n * dim; ++i) {
         gains[i] = (update[i] * grad[i] < 0.0) ? gains[i] + 0.2 : std::max(0.01, gains[i] * 0.8);
@@ -503,7 +716,7 @@ class tsne {
     }
     model.n_iter = params_.n_iter;
     // KL(P || Q) with Q from the last repulsion pass's normalisation.
-    z = gradient(p, y, n, 1.0, grad, ex);
+    z = gradient(p, y, n, 1.0, pick_method(y, n, interp), interp, grad, ex);
     double kl = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t e = p.start[i]; e < p.start[i + 1]; ++e) {
@@ -537,8 +750,15 @@ class tsne {
       detail::throw_tsne(fmt::format("perplexity ({}) must lie in (0, (n - 1) / 3] with n = {}", p.perplexity, n));
     }
     if (p.n_components == 0) detail::throw_tsne("n_components must be at least 1");
-    if (p.method == tsne_method::barnes_hut && p.n_components > 3) {
+    if ((p.method == tsne_method::barnes_hut || p.method == tsne_method::automatic) && p.n_components > 3) {
       detail::throw_tsne(fmt::format("Barnes-Hut needs n_components <= 3 (got {}); use tsne_method::exact", p.n_components));
+    }
+    if (p.method == tsne_method::fft && p.n_components > 2) {
+      detail::throw_tsne(fmt::format("the fft method needs n_components <= 2 (got {}); use tsne_method::barnes_hut", p.n_components));
+    }
+    if (p.fft_points < 1 || p.fft_points > 16) detail::throw_tsne(fmt::format("fft_points ({}) must lie in [1, 16]", p.fft_points));
+    if (!(p.fft_box_width > 0.0) || !std::isfinite(p.fft_box_width)) {
+      detail::throw_tsne(fmt::format("fft_box_width ({}) must be positive and finite", p.fft_box_width));
     }
     if (p.n_iter <= p.exaggeration_iter) detail::throw_tsne(fmt::format("n_iter ({}) must exceed exaggeration_iter ({})", p.n_iter, p.exaggeration_iter));
     if (!(p.early_exaggeration >= 1.0)) detail::throw_tsne(fmt::format("early_exaggeration ({}) must be >= 1", p.early_exaggeration));
@@ -546,22 +766,38 @@ class tsne {
     if (!(p.learning_rate >= 0.0)) detail::throw_tsne("learning_rate must be >= 0");
   }
 
+  /// The method for this iteration: automatic compares the predicted costs (tsne_cost_model).
+  [[nodiscard]] tsne_method pick_method(const std::vector<double>& y, std::size_t n, std::optional<detail::interpolation_repulsion>& interp) const {
+    if (params_.method != tsne_method::automatic) return params_.method;
+    if (!interp) return tsne_method::barnes_hut;
+    const tsne_cost_model c;
+    const double cells = static_cast<double>(interp->planned_cells(y, n)), rows = static_cast<double>(n);
+    const double points = static_cast<double>(params_.fft_points);
+    const double fft = c.fft_per_cell_log2 * cells * std::log2(cells + 1.0) + c.fft_per_point_node * rows * points * points;
+    const double bh = c.bh_per_point_log2 * rows * std::log2(rows);
+    return fft < bh ? tsne_method::fft : tsne_method::barnes_hut;
+  }
+
   /// grad = 4 (exaggeration sum_j p_ij q_ij (y_i - y_j) - sum_j q_ij^2 (y_i - y_j) / Z); returns Z.
-  double gradient(const detail::sparse_affinities& p, const std::vector<double>& y, std::size_t n, double exaggeration, std::vector<double>& grad,
-                  executor& ex) const {
+  double gradient(const detail::sparse_affinities& p, const std::vector<double>& y, std::size_t n, double exaggeration, tsne_method method,
+                  std::optional<detail::interpolation_repulsion>& interp, std::vector<double>& grad, executor& ex) const {
     const std::size_t dim = params_.n_components;
     std::vector<double> rep(n * dim, 0.0), sum_q(n, 0.0);
-    const bool use_tree = params_.method == tsne_method::barnes_hut;
+    const bool use_tree = method == tsne_method::barnes_hut;
     std::optional<detail::space_tree> tree;
     if (use_tree) tree.emplace(y, n, dim);
-    parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
-      for (std::size_t t = b; t < e; ++t) {
-        // In tree order: neighbouring points walk nearly the same cells, which stay in cache.
-        const std::size_t i = use_tree ? tree->order()[t] : t;
-        sum_q[i] = use_tree ? tree->repulsion(y.data() + i * dim, i, params_.theta, rep.data() + i * dim)
-                            : detail::exact_repulsion(y, n, dim, y.data() + i * dim, i, rep.data() + i * dim);
-      }
-    });
+    if (method == tsne_method::fft) {
+      interp->compute(y, n, rep.data(), sum_q.data(), ex);
+    } else {
+      parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
+        for (std::size_t t = b; t < e; ++t) {
+          // In tree order: neighbouring points walk nearly the same cells, which stay in cache.
+          const std::size_t i = use_tree ? tree->order()[t] : t;
+          sum_q[i] = use_tree ? tree->repulsion(y.data() + i * dim, i, params_.theta, rep.data() + i * dim)
+                              : detail::exact_repulsion(y, n, dim, y.data() + i * dim, i, rep.data() + i * dim);
+        }
+      });
+    }
     double z = 0.0;
     for (const double v : sum_q) z += v;
     z = std::max(z, std::numeric_limits<double>::min());
