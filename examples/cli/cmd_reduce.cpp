@@ -77,6 +77,17 @@ reduce::umap_init parse_init(const std::string& s) {
   throw usage_error(fmt::format("--init must be spectral, pca or random, not '{}'", s));
 }
 
+reduce::knn_method parse_knn(const std::string& s) {
+  if (s == "auto") return reduce::knn_method::automatic;
+  if (s == "exact") return reduce::knn_method::exact;
+  if (s == "hnsw") return reduce::knn_method::hnsw;
+  throw usage_error(fmt::format("--knn must be auto, exact or hnsw, not '{}'", s));
+}
+
+const char* knn_name(reduce::knn_method m) { return m == reduce::knn_method::hnsw ? "hnsw" : "exact"; }
+
+const option knn_opt{"knn", 0, true, "neighbour search: auto (default: exact up to 20,000 rows, else hnsw), exact or hnsw"};
+
 int reduce_umap(const args& a) {
   reduce::umap_params p;
   p.n_components = a.get_size("dims", 2);
@@ -85,6 +96,7 @@ int reduce_umap(const args& a) {
   p.spread = a.get_double("spread", p.spread);
   p.n_epochs = a.get_size("epochs", 0);
   p.init = parse_init(a.get_or("init", "spectral"));
+  p.knn = parse_knn(a.get_or("knn", "auto"));
   p.seed = a.seed();
   p.threads = a.threads();
   const auto x = load_npy_matrix<float>(a.get("input"));
@@ -96,7 +108,7 @@ int reduce_umap(const args& a) {
     watch.stop();
     save_npy(a.get("output"), model.embedding);
     json_object j;
-    j.add("seconds", watch.seconds()).add("n_epochs", model.n_epochs).add("a", model.curve.a).add("b", model.curve.b);
+    j.add("seconds", watch.seconds()).add("n_epochs", model.n_epochs).add("a", model.curve.a).add("b", model.curve.b).add("knn", knn_name(model.knn));
     maybe_transform(a, model, p.threads, j);
     emit(a, j, fmt::format("umap: {} x {} in {:.3f} s ({} epochs)", model.embedding.shape(0), model.embedding.shape(1), watch.seconds(), model.n_epochs));
     return 0;
@@ -110,6 +122,7 @@ int reduce_tsne(const args& a) {
   p.n_iter = a.get_size("iterations", p.n_iter);
   p.learning_rate = a.get_double("learning-rate", 0.0);
   p.theta = a.get_double("theta", p.theta);
+  p.knn = parse_knn(a.get_or("knn", "auto"));
   p.fft_points = a.get_size("fft-points", p.fft_points);
   p.fft_box_width = a.get_double("fft-box-width", p.fft_box_width);
   const std::string method = a.get_or("method", "auto");
@@ -140,7 +153,8 @@ int reduce_tsne(const args& a) {
     save_npy(a.get("output"), model.embedding);
     json_object j;
     j.add("seconds", watch.seconds()).add("kl_divergence", model.kl_divergence).add("n_iter", model.n_iter).add("learning_rate", model.learning_rate)
-        .add("fft_iterations", model.fft_iterations);
+        .add("fft_iterations", model.fft_iterations)
+        .add("knn", knn_name(model.knn));
     maybe_transform(a, model, p.threads, j);
     emit(a, j, fmt::format("tsne: KL {:.4f} after {} iterations ({:.3f} s)", model.kl_divergence, model.n_iter, watch.seconds()));
     return 0;
@@ -160,8 +174,8 @@ const registrar reduce_commands({
       {"components-out", 0, true, "principal axes to write, float64 .npy (D x d)"}},
      reduce_pca},
     {{"reduce", "umap"},
-     "-i X.npy -o Y.npy [--dims 2] [--neighbors 15] [--min-dist 0.1] [--spread 1] [--epochs N] [--init spectral|pca|random] [--transform Q.npy --transform-out YQ.npy]",
-     "UMAP (deterministic for a seed, any thread count). Reports n_epochs, a, b (and transform_ms_per_row with --transform).",
+     "-i X.npy -o Y.npy [--dims 2] [--neighbors 15] [--min-dist 0.1] [--spread 1] [--epochs N] [--init spectral|pca|random] [--knn auto|exact|hnsw] [--transform Q.npy --transform-out YQ.npy]",
+     "UMAP (deterministic for a seed, any thread count). Reports n_epochs, a, b, knn (and transform_ms_per_row with --transform).",
      {input_opt, embedding_out_opt,
       {"dims", 0, true, "output dimensions (default 2)"},
       {"neighbors", 0, true, "neighbourhood size, the row itself included (default 15)"},
@@ -169,11 +183,11 @@ const registrar reduce_commands({
       {"spread", 0, true, "scale of embedded clusters (default 1)"},
       {"epochs", 0, true, "SGD epochs (default 500 up to 10,000 rows, else 200)"},
       {"init", 0, true, "spectral (default), pca or random"},
-      transform_opt, transform_out_opt},
+      knn_opt, transform_opt, transform_out_opt},
      reduce_umap},
     {{"reduce", "tsne"},
-     "-i X.npy -o Y.npy [--dims 2] [--perplexity 30] [--iterations 1000] [--learning-rate L] [--theta 0.5] [--method auto|barnes-hut|fft|exact] [--fft-points 5] [--fft-box-width 1] [--init pca|random] [--transform Q.npy --transform-out YQ.npy]",
-     "t-SNE (Barnes-Hut; deterministic for a seed, any thread count). Reports kl_divergence, n_iter and learning_rate.",
+     "-i X.npy -o Y.npy [--dims 2] [--perplexity 30] [--iterations 1000] [--learning-rate L] [--theta 0.5] [--method auto|barnes-hut|fft|exact] [--fft-points 5] [--fft-box-width 1] [--init pca|random] [--knn auto|exact|hnsw] [--transform Q.npy --transform-out YQ.npy]",
+     "t-SNE (Barnes-Hut and FFT interpolation; deterministic for a seed, any thread count). Reports kl_divergence, n_iter, learning_rate, fft_iterations and knn.",
      {input_opt, embedding_out_opt,
       {"dims", 0, true, "output dimensions (default 2; 1-3 with Barnes-Hut)"},
       {"perplexity", 0, true, "effective number of neighbours (default 30)"},
@@ -184,7 +198,7 @@ const registrar reduce_commands({
       {"fft-points", 0, true, "fft: interpolation nodes per box and axis (default 5)"},
       {"fft-box-width", 0, true, "fft: widest interpolation box in embedding units (default 1)"},
       {"init", 0, true, "pca (default) or random"},
-      transform_opt, transform_out_opt},
+      knn_opt, transform_opt, transform_out_opt},
      reduce_tsne},
 });
 

@@ -542,6 +542,12 @@ TEST_CASE("cli: reduce umap matches the library and transforms new rows", "[cli]
   const auto nn = run("reduce umap -i " + q(dir() / "ux.npy") + " -o " + q(dir() / "uy.npy") + " --neighbors 1");
   CHECK(nn.status == 1);
   CHECK(nn.out.find("n_neighbors (1)") != std::string::npos);
+  const auto h = run("reduce umap -i " + q(dir() / "ux.npy") + " -o " + q(dir() / "uy.npy") + " --epochs 60 --seed 4 --knn hnsw --json");
+  REQUIRE(h.status == 0);
+  CHECK(h.out.find("\"knn\": \"hnsw\"") != std::string::npos);
+  CHECK((segkit::load_npy_matrix<float>(dir() / "uy.npy") ==
+         segkit::reduce::umap<>({.n_epochs = 60, .knn = segkit::reduce::knn_method::hnsw, .seed = 4}).fit(x).embedding));
+  CHECK(run("reduce umap -i " + q(dir() / "ux.npy") + " -o " + q(dir() / "uy.npy") + " --knn annoy").status == 2);
 }
 
 TEST_CASE("cli: reduce tsne matches the library", "[cli]") {

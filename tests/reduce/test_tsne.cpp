@@ -165,24 +165,32 @@ TEST_CASE("t-SNE FFT interpolation follows the exact forces, more closely with m
 }
 
 TEST_CASE("t-SNE with FFT repulsion: clusters apart, same bits for any thread count; automatic mixes methods", "[reduce][tsne]") {
-  const auto x = segkit::test::blobs(900, 10, 4, 8);
-  rd::tsne_params fp{.perplexity = 30, .n_iter = 500, .method = rd::tsne_method::fft, .seed = 3, .threads = 1};
+  const auto x = segkit::test::blobs(600, 10, 4, 8);
+  rd::tsne_params fp{.perplexity = 30, .n_iter = 350, .method = rd::tsne_method::fft, .seed = 3, .threads = 1};
   const auto m = rd::tsne<>(fp).fit(x);
-  CHECK(m.fft_iterations == 500);
+  CHECK(m.fft_iterations == 350);
   CHECK(segkit::test::neighbour_purity(m.embedding, 4) > 0.97);
   CHECK(segkit::quality::trustworthiness(x, m.embedding, {.neighbors = 10}) > 0.9);
   fp.threads = 2;
   CHECK((rd::tsne<>(fp).fit(x).embedding == m.embedding));
   // Automatic: the FFT while the embedding is small (a tiny grid), Barnes-Hut or FFT after; the
   // KL divergence matches Barnes-Hut's.
-  const auto bh = rd::tsne<>({.perplexity = 30, .n_iter = 500, .method = rd::tsne_method::barnes_hut, .seed = 3}).fit(x);
-  const auto au = rd::tsne<>({.perplexity = 30, .n_iter = 500, .seed = 3}).fit(x);
+  const auto bh = rd::tsne<>({.perplexity = 30, .n_iter = 350, .method = rd::tsne_method::barnes_hut, .seed = 3}).fit(x);
+  const auto au = rd::tsne<>({.perplexity = 30, .n_iter = 350, .seed = 3}).fit(x);
   CHECK(bh.fft_iterations == 0);
   CHECK(au.fft_iterations > 0);
   CHECK(au.kl_divergence == Approx(bh.kl_divergence).epsilon(0.03));
   CHECK(m.kl_divergence == Approx(bh.kl_divergence).epsilon(0.03));
+  // Neighbours through HNSW: the same quality, the same bits for any thread count.
+  auto hp = fp;
+  hp.knn = rd::knn_method::hnsw;
+  const auto h2 = rd::tsne<>(hp).fit(x);
+  hp.threads = 1;
+  CHECK((rd::tsne<>(hp).fit(x).embedding == h2.embedding));
+  CHECK(h2.knn == rd::knn_method::hnsw);
+  CHECK(segkit::test::neighbour_purity(h2.embedding, 4) > 0.97);
   // One dimension.
-  const auto one = rd::tsne<>({.n_components = 1, .perplexity = 30, .n_iter = 400, .method = rd::tsne_method::fft, .seed = 3}).fit(x);
+  const auto one = rd::tsne<>({.n_components = 1, .perplexity = 30, .n_iter = 350, .method = rd::tsne_method::fft, .seed = 3}).fit(x);
   CHECK(segkit::test::neighbour_purity(one.embedding, 4) > 0.9);
 }
 

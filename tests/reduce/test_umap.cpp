@@ -77,6 +77,34 @@ TEST_CASE("umap keeps clusters apart and neighbourhoods trustworthy; same bits f
   CHECK_FALSE((other.embedding == m.embedding));
 }
 
+TEST_CASE("k-NN through HNSW: the row first, close to the exact lists; umap on it as trustworthy, any thread count", "[reduce][umap]") {
+  const auto x = segkit::test::blobs(3000, 16, 6, 4);
+  const segkit::matrix_view<float> v(x.data(), 3000, 16, 16);
+  segkit::executor ex(2);
+  std::vector<std::uint32_t> exact_ids, hnsw_ids;
+  std::vector<float> exact_d, hnsw_d;
+  CHECK(rd::detail::self_knn(segkit::distance::l2_metric{}, v, 15, rd::knn_method::automatic, 1, ex, exact_ids, exact_d) == rd::knn_method::exact);
+  CHECK(rd::detail::self_knn(segkit::distance::l2_metric{}, v, 15, rd::knn_method::hnsw, 1, ex, hnsw_ids, hnsw_d) == rd::knn_method::hnsw);
+  std::size_t hits = 0;
+  for (std::size_t i = 0; i < 3000; ++i) {
+    REQUIRE(hnsw_ids[i * 15] == i);
+    REQUIRE(hnsw_d[i * 15] == 0.0f);
+    for (std::size_t j = 1; j < 15; ++j) {
+      REQUIRE(hnsw_d[i * 15 + j] >= hnsw_d[i * 15 + j - 1]);
+      hits += std::count(exact_ids.begin() + static_cast<std::ptrdiff_t>(i * 15), exact_ids.begin() + static_cast<std::ptrdiff_t>(i * 15 + 15), hnsw_ids[i * 15 + j]);
+    }
+  }
+  CHECK(static_cast<double>(hits) / (3000.0 * 14.0) > 0.97);
+  const auto exact = rd::umap<>({.n_epochs = 200, .knn = rd::knn_method::exact, .seed = 5, .threads = 2}).fit(x);
+  const auto approx = rd::umap<>({.n_epochs = 200, .knn = rd::knn_method::hnsw, .seed = 5, .threads = 2}).fit(x);
+  CHECK(approx.knn == rd::knn_method::hnsw);
+  CHECK(exact.knn == rd::knn_method::exact);
+  const double t_exact = segkit::quality::trustworthiness(x, exact.embedding, {.neighbors = 10});
+  CHECK(segkit::quality::trustworthiness(x, approx.embedding, {.neighbors = 10}) > t_exact - 0.01);
+  const auto one = rd::umap<>({.n_epochs = 200, .knn = rd::knn_method::hnsw, .seed = 5, .threads = 1}).fit(x);
+  CHECK((one.embedding == approx.embedding));
+}
+
 TEST_CASE("umap transform: deterministic, batch-invariant, lands new rows in their cluster", "[reduce][umap]") {
   const auto all = segkit::test::blobs(1100, 8, 3, 9);
   matrix<float> train = matrix<float>::from_shape({1000, 8}), fresh = matrix<float>::from_shape({100, 8});

@@ -70,6 +70,7 @@ struct tsne_params {
   std::size_t fft_points = 5;            ///< fft: interpolation nodes per box and axis (1-16)
   double fft_box_width = 1.0;            ///< fft: widest interpolation box, in embedding units (smaller = more accurate)
   tsne_init init = tsne_init::pca;       ///< see tsne_init
+  knn_method knn = knn_method::automatic;  ///< how the neighbours are found (exact up to 20,000 rows, HNSW above)
   std::uint64_t seed = 0;                ///< the only source of randomness
   std::size_t threads = 0;               ///< 0 = all hardware threads; results do not depend on it
 };
@@ -537,6 +538,7 @@ struct tsne_model {
   std::size_t n_iter = 0;         ///< iterations run
   double learning_rate = 0.0;     ///< the step used
   tsne_method method = tsne_method::barnes_hut;  ///< the repulsion method asked for
+  knn_method knn = knn_method::exact;  ///< how the neighbours were found (automatic resolved)
   std::size_t fft_iterations = 0;  ///< iterations whose repulsion came from the FFT method (automatic picks per iteration)
   tsne_params params;             ///< the parameters fitted with
   matrix<T> training;             ///< the training rows (for transform)
@@ -661,7 +663,7 @@ class tsne {
     const std::size_t k = std::min<std::size_t>(n - 1, static_cast<std::size_t>(3.0 * params_.perplexity + 1.0));
     std::vector<std::uint32_t> ids_self;
     std::vector<float> dist_self;
-    detail::exact_knn(Metric{}, x.view(), x.view(), k + 1, true, ex, ids_self, dist_self);
+    model.knn = detail::self_knn(Metric{}, x.view(), k + 1, params_.knn, params_.seed, ex, ids_self, dist_self);
     std::vector<std::uint32_t> ids(n * k);
     std::vector<double> d2(n * k);
     for (std::size_t i = 0; i < n; ++i) {

@@ -54,6 +54,7 @@ struct umap_params {
   double set_op_mix_ratio = 1.0;    ///< 1 = fuzzy union of the two directed graphs, 0 = intersection
   umap_init init = umap_init::spectral;  ///< see umap_init
   std::size_t transform_epochs = 0; ///< epochs for new rows; 0 = 100 up to 10,000 training rows, else 30
+  knn_method knn = knn_method::automatic;  ///< how the k-NN graph is found (exact up to 20,000 rows, HNSW above)
   std::uint64_t seed = 0;           ///< the only source of randomness
   std::size_t threads = 0;          ///< 0 = all hardware threads; results do not depend on it
 };
@@ -351,6 +352,7 @@ struct umap_model {
   matrix<T> training;           ///< a copy of the training rows (for transform's neighbours)
   std::size_t n_epochs = 0;     ///< epochs run
   bool spectral_fallback = false;  ///< spectral init was asked for but impossible (n_components + 1 >= n): PCA used
+  knn_method knn = knn_method::exact;  ///< how the k-NN graph was found (automatic resolved)
 
   /**
    * @brief Embeds new rows against the fitted embedding (kept fixed): each row's neighbours among
@@ -469,7 +471,7 @@ class umap {
     const std::size_t k = params_.n_neighbors, dim = params_.n_components;
     std::vector<std::uint32_t> ids;
     std::vector<float> dists;
-    detail::exact_knn(Metric{}, x.view(), x.view(), k, true, ex, ids, dists);
+    model.knn = detail::self_knn(Metric{}, x.view(), k, params_.knn, params_.seed, ex, ids, dists);
     std::vector<double> sigma, rho;
     detail::smooth_knn(dists, n, k, params_.local_connectivity, true, sigma, rho);
     auto g = detail::fuzzy_simplicial_set(ids, dists, n, k, sigma, rho, params_.set_op_mix_ratio);

@@ -1,6 +1,7 @@
 #pragma once
-// Exact k nearest neighbours by blocked scans (BLAS products for the metrics with a matrix-product
-// form), shared by the neighbour-graph reducers (UMAP, t-SNE).
+// k nearest neighbours for the neighbour-graph reducers (UMAP, t-SNE): exact by blocked scans
+// (BLAS products for the metrics with a matrix-product form), or through an HNSW graph for large
+// inputs (segkit::reduce::knn_method).
 
 #include <algorithm>
 #include <cstddef>
@@ -12,6 +13,21 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/distance/pairwise.hpp"
+#include "segkit/index/hnsw.hpp"
+
+namespace segkit::reduce {
+
+/// How the neighbour-graph reducers (UMAP, t-SNE) find each row's nearest neighbours.
+enum class knn_method {
+  automatic,  ///< exact up to knn_exact_up_to rows, hnsw above
+  exact,      ///< every pair, O(n^2 d): the reference
+  hnsw,       ///< an HNSW graph (m 16, ef_construction 200, ef max(2 k, 64)): about 99 % recall, O(n log n d)
+};
+
+/// Rows up to which knn_method::automatic scans exactly (there both cost about the same here).
+inline constexpr std::size_t knn_exact_up_to = 20000;
+
+}  // namespace segkit::reduce
 
 namespace segkit::reduce::detail {
 
@@ -69,6 +85,47 @@ void exact_knn(const M& metric, const matrix_view<T>& queries, const matrix_view
       }
     }
   });
+}
+
+/**
+ * The k nearest rows of `x` among its own rows, the row itself first (distance 0), by `method`.
+ * HNSW: a graph over all rows built with `seed` (the same graph for any thread count), then one
+ * search per row; the row itself is put first whether or not the search returned it (and exact
+ * scans if some walk reaches fewer than k rows). Returns the method used.
+ */
+template <class M, class T>
+knn_method self_knn(const M& metric, const matrix_view<T>& x, std::size_t k, knn_method method, std::uint64_t seed, executor& ex,
+                    std::vector<std::uint32_t>& ids, std::vector<float>& dists) {
+  const std::size_t n = x.rows();
+  if (method == knn_method::automatic) method = n <= knn_exact_up_to ? knn_method::exact : knn_method::hnsw;
+  if (method == knn_method::exact || k >= n) {
+    exact_knn(metric, x, x, k, true, ex, ids, dists);
+    return knn_method::exact;
+  }
+  index::hnsw<M, T> graph(x.cols(), {.m = 16, .ef_construction = 200, .seed = seed, .threads = ex.threads()}, metric);
+  std::vector<id_type> all(n);
+  for (std::size_t i = 0; i < n; ++i) all[i] = i;
+  graph.add(all, x);
+  const std::size_t want = std::min(n, k + 1);
+  const auto found = graph.search(x, want, {.ef = std::max<std::size_t>(2 * want, 64), .threads = ex.threads()});
+  ids.assign(n * k, 0);
+  dists.assign(n * k, 0.0f);
+  for (std::size_t i = 0; i < n; ++i) {
+    ids[i * k] = static_cast<std::uint32_t>(i);
+    std::size_t at = 1;
+    for (std::size_t j = 0; j < want && at < k; ++j) {
+      const auto id = static_cast<std::uint32_t>(found.ids(i, j));
+      if (id == i || found.ids(i, j) == no_id) continue;
+      ids[i * k + at] = id;
+      dists[i * k + at] = std::max(0.0f, static_cast<float>(found.distances(i, j)));
+      ++at;
+    }
+    if (at < k) {  // the walk reached fewer than k rows (tiny or disconnected graphs): scan instead
+      exact_knn(metric, x, x, k, true, ex, ids, dists);
+      return knn_method::exact;
+    }
+  }
+  return knn_method::hnsw;
 }
 
 }  // namespace segkit::reduce::detail
