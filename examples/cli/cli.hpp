@@ -107,4 +107,10 @@ void emit(const args& a, const json_object& json, const std::string& human);
 /// The per-sample weights of --weights W.npy (n values), or none.
 std::vector<double> load_weights(const args& a);
 
+/// The comma-separated items of an option value ("a,b,,c" gives four, one empty).
+std::vector<std::string> split_list(const std::string& s);
+
+/// One text per row of a CSV file: the named columns (comma-separated) joined by spaces.
+std::vector<std::string> csv_documents(const std::string& path, const std::string& columns);
+
 }  // namespace segkit::cli

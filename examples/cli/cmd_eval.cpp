@@ -293,18 +293,6 @@ int eval_sweep(const args& a) {
   return 0;
 }
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t comma = s.find(',', start);
-    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 int eval_profile(const args& a) {
   const auto x = load_npy_matrix<double>(a.get("input"));
   const auto labels = load_labels(a.get("labels"));
@@ -325,14 +313,7 @@ int eval_profile(const args& a) {
   std::vector<std::string> docs;
   if (a.has("text")) {
     if (!a.has("text-columns")) throw usage_error("--text needs --text-columns c1,c2");
-    const auto t = read_csv(a.get("text"));
-    std::vector<std::size_t> cols;
-    for (const auto& c : split_list(a.get("text-columns"))) cols.push_back(t.column_index(c));
-    for (const auto& row : t.rows()) {
-      std::string doc;
-      for (const std::size_t c : cols) doc += (doc.empty() ? "" : " ") + row[c];
-      docs.push_back(std::move(doc));
-    }
+    docs = csv_documents(a.get("text"), a.get("text-columns"));
   }
   stopwatch watch;
   watch.start();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <segkit/core/csv.hpp>
 #include <segkit/core/error.hpp>
 #include <segkit/core/npy.hpp>
 #include <segkit/distance/kernels.hpp>
@@ -116,6 +117,32 @@ std::vector<double> load_weights(const args& a) {
     weights.assign(w.begin(), w.end());
   }
   return weights;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t comma = s.find(',', start);
+    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> csv_documents(const std::string& path, const std::string& columns) {
+  const auto t = read_csv(path);
+  std::vector<std::size_t> cols;
+  for (const auto& c : split_list(columns)) cols.push_back(t.column_index(c));
+  std::vector<std::string> docs;
+  docs.reserve(t.row_count());
+  for (const auto& row : t.rows()) {
+    std::string doc;
+    for (const std::size_t c : cols) doc += (doc.empty() ? "" : " ") + row[c];
+    docs.push_back(std::move(doc));
+  }
+  return docs;
 }
 
 namespace {

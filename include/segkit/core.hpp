@@ -12,4 +12,5 @@
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/progress.hpp"
 #include "segkit/core/random.hpp"
+#include "segkit/core/sparse.hpp"
 #include "segkit/core/types.hpp"

@@ -15,6 +15,7 @@
 #include <segkit/cluster/hdbscan.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/cluster/minibatch_kmeans.hpp>
+#include <segkit/embed/lsa.hpp>
 #include <segkit/index/flat.hpp>
 #include <segkit/reduce/pca.hpp>
 #include <segkit/reduce/tsne.hpp>
@@ -570,4 +571,31 @@ TEST_CASE("cli: reduce tsne matches the library", "[cli]") {
   const auto fm = segkit::reduce::tsne<>({.perplexity = 20, .n_iter = 300, .method = segkit::reduce::tsne_method::fft, .fft_points = 4, .seed = 2}).fit(x);
   CHECK((segkit::load_npy_matrix<float>(dir() / "ty.npy") == fm.embedding));
   CHECK(json_number(f.out, "fft_iterations") == 300.0);
+}
+
+TEST_CASE("cli: embed text matches the library's TF-IDF + LSA on CSV columns", "[cli]") {
+  std::ofstream(dir() / "products.csv") << "id,title,notes\n"
+                                             "1,\"Red apple, fresh\",fruit from the orchard\n"
+                                             "2,Green apple,sour fruit\n"
+                                             "3,Red sports car,fast vehicle\n"
+                                             "4,Blue family car,\"vehicle, seven seats\"\n"
+                                             "5,Apple pie,sweet baked fruit\n"
+                                             "6,Car wax,for a shiny vehicle\n";
+  const auto r = run("embed text -i " + q(dir() / "products.csv") + " --columns title,notes -o " + q(dir() / "pe.npy") + " --dims 3 --seed 4 " +
+                     "--vocabulary-out " + q(dir() / "pv.txt") + " --json");
+  REQUIRE(r.status == 0);
+  const std::vector<std::string> docs{"Red apple, fresh fruit from the orchard", "Green apple sour fruit", "Red sports car fast vehicle",
+                                      "Blue family car vehicle, seven seats",    "Apple pie sweet baked fruit", "Car wax for a shiny vehicle"};
+  const auto [model, e] = segkit::embed::lsa({.dims = 3, .seed = 4}).fit_transform(docs);
+  CHECK((segkit::load_npy_matrix<float>(dir() / "pe.npy") == e));
+  CHECK(json_number(r.out, "vocabulary") == static_cast<double>(model.tfidf.dim()));
+  CHECK(json_number(r.out, "dims") == 3.0);
+  std::ifstream vocab(dir() / "pv.txt");
+  std::string first;
+  std::getline(vocab, first);
+  CHECK(first == model.tfidf.vocabulary.front());
+  CHECK(run("embed text -i " + q(dir() / "products.csv") + " --columns nope -o " + q(dir() / "pe.npy")).out.find("no column 'nope'") !=
+        std::string::npos);
+  CHECK(run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pe.npy") + " --analyzer bytes").status == 2);
+  CHECK(run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pe.npy") + " --model m.onnx").status == 2);
 }

@@ -24,6 +24,7 @@
 #include "segkit/core/random.hpp"
 #include "segkit/distance/detail/blas.hpp"
 #include "segkit/reduce/detail/lapack.hpp"
+#include "segkit/reduce/detail/randomized_svd.hpp"
 
 namespace segkit::reduce {
 
@@ -368,34 +369,14 @@ class pca {
     }
   }
 
-  /// Randomized range finder (Halko, Martinsson & Tropp 2011, algorithms 4.4 and 5.1).
+  /// Randomized range finder (Halko, Martinsson & Tropp 2011) on the centred rows.
   void randomized_decomposition(const matrix_view<T>& x, const std::vector<double>& mean, std::size_t k, executor& ex, std::vector<double>& axes,
                                 std::vector<double>& sv) const {
-    const std::size_t n = x.rows(), d = x.cols(), r = std::min(n, d);
-    const std::size_t l = std::min(r, k + params_.oversamples);
-    const std::size_t q = detail::power_iterations(k, r, params_.power_iterations);
-    std::vector<double> omega(d * l);
-    for (std::size_t j = 0; j < d; ++j) {
-      segkit::rng gen(params_.seed, j);  // one stream per input column: independent of threads
-      for (std::size_t c = 0; c < l; ++c) omega[j * l + c] = gen.normal();
-    }
-    std::vector<double> y = detail::times(x, mean, omega, l, ex);  // n x l
-    for (std::size_t it = 0; it < q; ++it) {
-      detail::orthonormalize_columns(y, n, l);
-      auto z = detail::times_transposed(x, mean, y, l, ex);  // d x l
-      detail::orthonormalize_columns(z, d, l);
-      y = detail::times(x, mean, z, l, ex);
-    }
-    detail::orthonormalize_columns(y, n, l);
-    // B = Q^T Xc (l x d) = (Xc^T Q)^T.
-    const auto bt = detail::times_transposed(x, mean, y, l, ex);  // d x l
-    std::vector<double> b(l * d);
-    for (std::size_t j = 0; j < d; ++j) {
-      for (std::size_t c = 0; c < l; ++c) b[c * d + j] = bt[j * l + c];
-    }
-    std::vector<double> ub, vt;
-    sv = detail::thin_svd(b, l, d, ub, vt);
-    axes.assign(vt.begin(), vt.begin() + static_cast<std::ptrdiff_t>(std::min(k, sv.size()) * d));
+    const std::size_t n = x.rows(), d = x.cols();
+    detail::randomized_svd(
+        n, d, k, params_.oversamples, detail::power_iterations(k, std::min(n, d), params_.power_iterations), params_.seed,
+        [&](const std::vector<double>& q, std::size_t l) { return detail::times(x, mean, q, l, ex); },
+        [&](const std::vector<double>& y, std::size_t l) { return detail::times_transposed(x, mean, y, l, ex); }, sv, axes);
   }
 
   /// scikit-learn's svd_flip (u-based): the largest |projection| of each component is positive.
