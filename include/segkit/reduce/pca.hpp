@@ -376,7 +376,7 @@ class pca {
     detail::randomized_svd(
         n, d, k, params_.oversamples, detail::power_iterations(k, std::min(n, d), params_.power_iterations), params_.seed,
         [&](const std::vector<double>& q, std::size_t l) { return detail::times(x, mean, q, l, ex); },
-        [&](const std::vector<double>& y, std::size_t l) { return detail::times_transposed(x, mean, y, l, ex); }, sv, axes);
+        [&](const std::vector<double>& y, std::size_t l) { return detail::times_transposed(x, mean, y, l, ex); }, ex, sv, axes);
   }
 
   /// scikit-learn's svd_flip (u-based): the largest |projection| of each component is positive.

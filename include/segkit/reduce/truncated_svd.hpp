@@ -163,7 +163,7 @@ class truncated_svd {
     detail::randomized_svd(
         n, d, k, params_.oversamples, params_.power_iterations, params_.seed,
         [&](const std::vector<double>& q, std::size_t l) { return detail::sparse_times(x, q, l, ex); },
-        [&](const std::vector<double>& y, std::size_t l) { return detail::sparse_times(xt_, y, l, ex); }, sv, axes);
+        [&](const std::vector<double>& y, std::size_t l) { return detail::sparse_times(xt_, y, l, ex); }, ex, sv, axes);
     const std::size_t kept = axes.size() / d;
     truncated_svd_model m;
     m.components = xt::xtensor<double, 2>::from_shape({kept, d});
