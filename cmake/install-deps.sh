@@ -2,7 +2,7 @@
 # Installs, with apt-get, exactly the Debian 12 packages segkit needs that are missing here.
 # Idempotent: a second run installs nothing. Prints what it did.
 #   cmake/install-deps.sh            build + test dependencies
-#   cmake/install-deps.sh --bench    also the peers used by bench/compare (faiss, scikit-learn, umap-learn, R dbscan and Rtsne)
+#   cmake/install-deps.sh --bench    also the peers used by bench/compare (faiss, scikit-learn, umap-learn, R dbscan and Rtsne, gensim)
 set -euo pipefail
 
 packages=(
@@ -11,7 +11,7 @@ packages=(
   libboost-graph-dev libfmt-dev catch2 libbenchmark-dev doxygen
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-numpy python3-scipy python3-faiss python3-sklearn python3-hnswlib r-cran-dbscan umap-learn r-cran-rtsne)
+  packages+=(python3-numpy python3-scipy python3-faiss python3-sklearn python3-hnswlib r-cran-dbscan umap-learn r-cran-rtsne python3-gensim)
 fi
 
 missing=()

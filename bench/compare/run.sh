@@ -21,3 +21,4 @@ OPENBLAS_NUM_THREADS=1 "$build/bench/bench_reduce" --benchmark_repetitions=5 --b
 /usr/bin/python3 "$here/quality_vs_sklearn.py" "$build/examples/cli/segkit" "$work"
 /usr/bin/python3 "$here/reduce_vs_peers.py" "$build/examples/cli/segkit" "$work"
 /usr/bin/python3 "$here/embed_vs_sklearn.py" "$build/examples/cli/segkit" "$work"
+/usr/bin/python3 "$here/item2vec_vs_gensim.py" "$build/examples/cli/segkit" "$work"

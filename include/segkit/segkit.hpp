@@ -23,6 +23,7 @@
 #include "segkit/index/hnsw.hpp"
 #include "segkit/index/ivf.hpp"
 #include "segkit/index/kdtree.hpp"
+#include "segkit/embed/item2vec.hpp"
 #include "segkit/embed/lsa.hpp"
 #include "segkit/embed/text_analysis.hpp"
 #include "segkit/embed/tfidf.hpp"

@@ -15,6 +15,7 @@
 #include <segkit/cluster/hdbscan.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/cluster/minibatch_kmeans.hpp>
+#include <segkit/embed/item2vec.hpp>
 #include <segkit/embed/lsa.hpp>
 #include <segkit/index/flat.hpp>
 #include <segkit/reduce/pca.hpp>
@@ -598,4 +599,24 @@ TEST_CASE("cli: embed text matches the library's TF-IDF + LSA on CSV columns", "
         std::string::npos);
   CHECK(run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pe.npy") + " --analyzer bytes").status == 2);
   CHECK(run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pe.npy") + " --model m.onnx").status == 2);
+}
+
+TEST_CASE("cli: embed sequences matches the library's item2vec; session vectors; bad lines", "[cli]") {
+  std::ofstream(dir() / "sessions.txt") << "1 2 3 4\n2,3,4\t5\n\n5 6 1 2 3\n7 1 2\n3 4 5 6 7\n";
+  const auto r = run("embed sequences -i " + q(dir() / "sessions.txt") + " -o " + q(dir() / "iv.npy") + " --items-out " + q(dir() / "ii.npy") +
+                     " --dim 8 --epochs 3 --sample 0 --seed 5 --sessions-out " + q(dir() / "is.npy") + " --last 2 --json");
+  REQUIRE(r.status == 0);
+  const std::vector<std::vector<segkit::id_type>> sessions{{1, 2, 3, 4}, {2, 3, 4, 5}, {}, {5, 6, 1, 2, 3}, {7, 1, 2}, {3, 4, 5, 6, 7}};
+  auto m = segkit::embed::item2vec({.dim = 8, .sample = 0.0, .epochs = 3, .seed = 5}).fit(sessions);
+  CHECK((segkit::load_npy_matrix<float>(dir() / "iv.npy") == m.vectors));
+  const auto ids = segkit::load_npy_vector<std::int64_t>(dir() / "ii.npy");
+  REQUIRE(ids.size() == m.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) CHECK(static_cast<segkit::id_type>(ids(i)) == m.items[i]);
+  m.session_rule = {.last = 2};
+  CHECK((segkit::load_npy_matrix<float>(dir() / "is.npy") == m.embed(sessions)));
+  CHECK(json_number(r.out, "sessions") == 6.0);
+  std::ofstream(dir() / "bad_sessions.txt") << "1 2\n3 x 4\n";
+  const auto bad = run("embed sequences -i " + q(dir() / "bad_sessions.txt") + " -o " + q(dir() / "iv.npy") + " --items-out " + q(dir() / "ii.npy"));
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("line 2") != std::string::npos);
 }
