@@ -10,11 +10,23 @@
 #include <segkit/core/npy.hpp>
 #include <segkit/embed/item2vec.hpp>
 #include <segkit/embed/lsa.hpp>
+#include <segkit/embed/tabular.hpp>
+#include <segkit/core/csv.hpp>
+#include <segkit/core/parse.hpp>
 
 #include "cli.hpp"
 
 namespace segkit::cli {
 namespace {
+
+/// Writes lines to a file atomically.
+void write_lines(const std::string& path, const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  atomic_file_writer out(path);
+  out.write(text.data(), text.size());
+  out.commit();
+}
 
 embed::analyzer parse_analyzer(const std::string& s) {
   if (s == "word") return embed::analyzer::word;
@@ -55,11 +67,7 @@ int embed_text(const args& a) {
   watch.stop();
   save_npy(a.get("output"), e);
   if (a.has("vocabulary-out")) {
-    std::string text;
-    for (const auto& term : model.tfidf.vocabulary) text += term + "\n";
-    atomic_file_writer out(a.get("vocabulary-out"));
-    out.write(text.data(), text.size());
-    out.commit();
+    write_lines(a.get("vocabulary-out"), model.tfidf.vocabulary);
   }
   const double explained = std::accumulate(model.svd.explained_variance_ratio.begin(), model.svd.explained_variance_ratio.end(), 0.0);
   json_object j;
@@ -138,6 +146,110 @@ int embed_sequences(const args& a) {
   return 0;
 }
 
+int embed_table(const args& a) {
+  if (!a.has("numeric") && !a.has("categorical")) throw usage_error("give --numeric and/or --categorical columns");
+  const auto t = read_csv(a.get("input"));
+  const std::string scale_name = a.get_or("scaling", "standard"), encoding = a.get_or("encoding", "one-hot");
+  embed::scaler_params sp;
+  if (scale_name == "robust") {
+    sp.method = embed::scaling::robust;
+  } else if (scale_name == "none") {
+    sp.method = embed::scaling::none;
+  } else if (scale_name != "standard") {
+    throw usage_error(fmt::format("--scaling must be standard, robust or none, not '{}'", scale_name));
+  }
+  if (encoding != "one-hot" && encoding != "frequency") throw usage_error(fmt::format("--encoding must be one-hot or frequency, not '{}'", encoding));
+  const std::size_t n = t.row_count();
+  std::vector<std::string> names;
+  matrix<double> numeric = matrix<double>::from_shape({n, 0});
+  if (a.has("numeric")) {
+    const auto cols = split_list(a.get("numeric"));
+    numeric = matrix<double>::from_shape({n, cols.size()});
+    for (std::size_t j = 0; j < cols.size(); ++j) {
+      const auto values = t.column(cols[j]);
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto v = parse_real(values[i]);
+        if (!v) throw segkit::format_error(fmt::format("{}: row {}, column '{}': '{}' is not a number", a.get("input"), i + 2, cols[j], values[i]));
+        numeric(i, j) = *v;
+      }
+      names.push_back(cols[j]);
+    }
+  }
+  std::vector<std::string> cat_names;
+  std::vector<std::vector<std::string>> cats;
+  if (a.has("categorical")) {
+    cat_names = split_list(a.get("categorical"));
+    for (const auto& c : cat_names) {
+      const auto values = t.column(c);
+      cats.emplace_back(values.begin(), values.end());
+    }
+  }
+  stopwatch watch;
+  watch.start();
+  matrix<float> num_out = matrix<float>::from_shape({n, 0}), cat_out = matrix<float>::from_shape({n, 0});
+  if (numeric.shape(1) > 0) num_out = embed::scaler(sp).fit(numeric).transform(numeric);
+  if (!cats.empty()) {
+    if (encoding == "one-hot") {
+      const auto m = embed::one_hot({.min_frequency = a.get_size("min-frequency", 1)}).fit(cats);
+      cat_out = m.transform(cats);
+      for (auto& nm : m.column_names(cat_names)) names.push_back(std::move(nm));
+    } else {
+      cat_out = embed::fit_frequency(cats).transform(cats);
+      for (const auto& c : cat_names) names.push_back(c + "=(frequency)");
+    }
+  }
+  matrix<float> out = matrix<float>::from_shape({n, num_out.shape(1) + cat_out.shape(1)});
+  for (std::size_t i = 0; i < n; ++i) {
+    std::copy_n(num_out.data() + i * num_out.shape(1), num_out.shape(1), out.data() + i * out.shape(1));
+    std::copy_n(cat_out.data() + i * cat_out.shape(1), cat_out.shape(1), out.data() + i * out.shape(1) + num_out.shape(1));
+  }
+  watch.stop();
+  save_npy(a.get("output"), out);
+  if (a.has("columns-out")) write_lines(a.get("columns-out"), names);
+  json_object j;
+  j.add("seconds", watch.seconds()).add("rows", n).add("dims", out.shape(1));
+  emit(a, j, fmt::format("embed table: {} rows -> {} columns ({:.3f} s)", n, out.shape(1), watch.seconds()));
+  return 0;
+}
+
+int embed_rfm(const args& a) {
+  const auto t = read_csv(a.get("input"));
+  const auto who = t.column(a.get("customer")), when = t.column(a.get("time")), how_much = t.column(a.get("amount"));
+  std::vector<embed::transaction> tx;
+  tx.reserve(t.row_count());
+  for (std::size_t i = 0; i < t.row_count(); ++i) {
+    const auto id = parse_integer(who[i]);
+    const auto time = parse_timestamp(when[i]);
+    const auto amount = parse_real(how_much[i]);
+    if (!id || *id < 0) throw segkit::format_error(fmt::format("{}: row {}: customer '{}' is not a non-negative integer", a.get("input"), i + 2, who[i]));
+    if (!time) throw segkit::format_error(fmt::format("{}: row {}: time '{}' is not YYYY-MM-DD[THH:MM[:SS]]", a.get("input"), i + 2, when[i]));
+    if (!amount) throw segkit::format_error(fmt::format("{}: row {}: amount '{}' is not a number", a.get("input"), i + 2, how_much[i]));
+    tx.push_back({static_cast<id_type>(*id), *time, *amount});
+  }
+  embed::rfm_params p;
+  if (a.has("as-of")) {
+    const auto as_of = parse_timestamp(a.get("as-of"));
+    if (!as_of) throw usage_error(fmt::format("--as-of '{}' is not YYYY-MM-DD[THH:MM[:SS]]", a.get("as-of")));
+    p.as_of = *as_of;
+  }
+  const std::string monetary = a.get_or("monetary", "sum");
+  if (monetary != "sum" && monetary != "mean") throw usage_error(fmt::format("--monetary must be sum or mean, not '{}'", monetary));
+  p.monetary_mean = monetary == "mean";
+  stopwatch watch;
+  watch.start();
+  const auto r = embed::rfm(tx, p);
+  watch.stop();
+  save_npy(a.get("output"), r.values);
+  xt::xtensor<std::int64_t, 1> ids = xt::xtensor<std::int64_t, 1>::from_shape({r.customers.size()});
+  for (std::size_t i = 0; i < r.customers.size(); ++i) ids(i) = static_cast<std::int64_t>(r.customers[i]);
+  save_npy(a.get("ids-out"), ids);
+  if (a.has("scores-out")) save_npy(a.get("scores-out"), r.scores);
+  json_object j;
+  j.add("seconds", watch.seconds()).add("transactions", tx.size()).add("customers", r.customers.size());
+  emit(a, j, fmt::format("embed rfm: {} customers from {} transactions ({:.3f} s)", r.customers.size(), tx.size(), watch.seconds()));
+  return 0;
+}
+
 const registrar embed_commands({
     {{"embed", "text"},
      "-i table.csv --columns c1,c2 -o E.npy [--dims 100] [--analyzer word|chars|chars-wb] [--ngram-min N] [--ngram-max N] "
@@ -178,6 +290,32 @@ const registrar embed_commands({
       {"last", 0, true, "session vectors: only the last N known items (default all)"},
       {"half-life", 0, true, "session vectors: recency half-life in items (default 0 = plain mean)"}},
      embed_sequences},
+    {{"embed", "table"},
+     "-i table.csv -o X.npy [--numeric a,b] [--categorical c,d] [--scaling standard|robust|none] [--encoding one-hot|frequency] "
+     "[--min-frequency N] [--columns-out names.txt]",
+     "Numeric columns scaled and categorical ones encoded, side by side. Reports rows and dims.",
+     {{"input", 'i', true, "CSV with a header"},
+      {"output", 'o', true, "features to write, float32 .npy (rows x dims)"},
+      {"numeric", 0, true, "numeric columns, comma-separated"},
+      {"categorical", 0, true, "categorical columns, comma-separated"},
+      {"scaling", 0, true, "standard (default), robust (median and interquartile range) or none"},
+      {"encoding", 0, true, "one-hot (default) or frequency (each category's share)"},
+      {"min-frequency", 0, true, "one-hot: rarer categories share one infrequent column (default 1)"},
+      {"columns-out", 0, true, "write the output column names, one per line"}},
+     embed_table},
+    {{"embed", "rfm"},
+     "-i transactions.csv --customer C --time T --amount A -o rfm.npy --ids-out ids.npy [--as-of DATE] [--monetary sum|mean] [--scores-out S.npy]",
+     "Recency (days), frequency and monetary value per customer, and their quintile scores. Reports transactions and customers.",
+     {{"input", 'i', true, "CSV with a header, one transaction per row"},
+      {"customer", 0, true, "column of customer ids (non-negative integers)"},
+      {"time", 0, true, "column of times, YYYY-MM-DD[THH:MM[:SS]]"},
+      {"amount", 0, true, "column of amounts"},
+      {"output", 'o', true, "RFM values to write, float64 .npy (customers x 3)"},
+      {"ids-out", 0, true, "customer ids in row order, int64 .npy"},
+      {"as-of", 0, true, "reference time (default: the latest transaction)"},
+      {"monetary", 0, true, "sum (default) or mean amount"},
+      {"scores-out", 0, true, "quintile scores 1-5, int32 .npy (customers x 3)"}},
+     embed_rfm},
 });
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/npy.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/parse.hpp"
 #include "segkit/core/progress.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/core/sparse.hpp"

@@ -25,6 +25,7 @@
 #include "segkit/index/kdtree.hpp"
 #include "segkit/embed/item2vec.hpp"
 #include "segkit/embed/lsa.hpp"
+#include "segkit/embed/tabular.hpp"
 #include "segkit/embed/text_analysis.hpp"
 #include "segkit/embed/tfidf.hpp"
 #include "segkit/monitor/drift.hpp"

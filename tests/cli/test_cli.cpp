@@ -17,6 +17,8 @@
 #include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/embed/item2vec.hpp>
 #include <segkit/embed/lsa.hpp>
+#include <segkit/embed/tabular.hpp>
+#include <segkit/core/parse.hpp>
 #include <segkit/index/flat.hpp>
 #include <segkit/reduce/pca.hpp>
 #include <segkit/reduce/tsne.hpp>
@@ -619,4 +621,40 @@ TEST_CASE("cli: embed sequences matches the library's item2vec; session vectors;
   const auto bad = run("embed sequences -i " + q(dir() / "bad_sessions.txt") + " -o " + q(dir() / "iv.npy") + " --items-out " + q(dir() / "ii.npy"));
   CHECK(bad.status == 1);
   CHECK(bad.out.find("line 2") != std::string::npos);
+}
+
+TEST_CASE("cli: embed table and embed rfm match the library", "[cli]") {
+  std::ofstream(dir() / "tx.csv") << "cust,when,amt,shop\n7,2026-01-01,10,north\n7,2026-01-11,30,south\n3,2026-01-05,100,north\n"
+                                     "9,2026-01-20T10:00,5,east\n9,2026-01-21,7.5,north\n";
+  const auto r = run("embed rfm -i " + q(dir() / "tx.csv") + " --customer cust --time when --amount amt -o " + q(dir() / "rfm.npy") +
+                     " --ids-out " + q(dir() / "rfm_ids.npy") + " --scores-out " + q(dir() / "rfm_s.npy") + " --as-of 2026-01-31 --json");
+  REQUIRE(r.status == 0);
+  const auto t = [](const char* s) { return *segkit::parse_timestamp(s); };
+  const std::vector<segkit::embed::transaction> tx{{7, t("2026-01-01"), 10}, {7, t("2026-01-11"), 30}, {3, t("2026-01-05"), 100},
+                                                   {9, t("2026-01-20T10:00"), 5}, {9, t("2026-01-21"), 7.5}};
+  const auto want = segkit::embed::rfm(tx, {.as_of = t("2026-01-31")});
+  CHECK((segkit::load_npy_matrix<double>(dir() / "rfm.npy") == want.values));
+  CHECK((segkit::load_npy_matrix<std::int32_t>(dir() / "rfm_s.npy") == want.scores));
+  CHECK(segkit::load_npy_vector<std::int64_t>(dir() / "rfm_ids.npy")(2) == 9);
+  CHECK(json_number(r.out, "customers") == 3.0);
+  const auto tb = run("embed table -i " + q(dir() / "tx.csv") + " --numeric amt --categorical shop --scaling robust -o " + q(dir() / "tab.npy") +
+                      " --columns-out " + q(dir() / "tab_cols.txt") + " --json");
+  REQUIRE(tb.status == 0);
+  const auto y = segkit::load_npy_matrix<float>(dir() / "tab.npy");
+  REQUIRE(y.shape(1) == 4);  // amt + east, north, south
+  const segkit::matrix<double> amt = {{10}, {30}, {100}, {5}, {7.5}};
+  CHECK(y(2, 0) == segkit::embed::scaler({.method = segkit::embed::scaling::robust}).fit(amt).transform(amt)(2, 0));
+  CHECK(y(0, 2) == 1.0f);  // north
+  std::ifstream cols(dir() / "tab_cols.txt");
+  std::string first, second;
+  std::getline(cols, first);
+  std::getline(cols, second);
+  CHECK(first == "amt");
+  CHECK(second == "shop=east");
+  std::ofstream(dir() / "tx_bad.csv") << "cust,when,amt\n7,yesterday,10\n";
+  const auto bad = run("embed rfm -i " + q(dir() / "tx_bad.csv") + " --customer cust --time when --amount amt -o " + q(dir() / "rfm.npy") +
+                       " --ids-out " + q(dir() / "rfm_ids.npy"));
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("time 'yesterday'") != std::string::npos);
+  CHECK(run("embed table -i " + q(dir() / "tx.csv") + " -o " + q(dir() / "tab.npy")).status == 2);
 }

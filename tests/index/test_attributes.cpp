@@ -55,9 +55,9 @@ TEST_CASE("attributes: CSV types are inferred or declared; nulls and quoting kep
   CHECK(lp.ints[*t->row_of(1)] == now_2026_11_24 - 23 * 86400);
   CHECK(lp.ints[*t->row_of(2)] == now_2026_11_24 - 54 * 86400 + 12 * 3600);
   CHECK(lp.is_null[*t->row_of(4)] == 1);
-  CHECK(segkit::index::detail::parse_timestamp("1970-01-01") == 0);
-  CHECK(segkit::index::detail::parse_timestamp("2000-03-01T00:00") == 951868800);
-  CHECK_FALSE(segkit::index::detail::parse_timestamp("2000-13-01").has_value());
+  CHECK(segkit::parse_timestamp("1970-01-01") == 0);
+  CHECK(segkit::parse_timestamp("2000-03-01T00:00") == 951868800);
+  CHECK_FALSE(segkit::parse_timestamp("2000-13-01").has_value());
 }
 
 TEST_CASE("attribute filters: comparisons, sets, boolean logic, dates and nulls", "[index][attributes]") {

@@ -25,6 +25,7 @@
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/csv.hpp"
 #include "segkit/core/error.hpp"
+#include "segkit/core/parse.hpp"
 #include "segkit/core/types.hpp"
 
 namespace segkit::index {
@@ -40,59 +41,6 @@ enum class attribute_type {
 namespace detail {
 inline constexpr const char* attributes_component = "segkit::index::attributes";
 
-// Days since 1970-01-01 of a proleptic Gregorian date (the civil-calendar arithmetic of
-// H. Hinnant, "chrono-Compatible Low-Level Date Algorithms", days_from_civil).
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-// YYYY-MM-DD, optionally followed by THH:MM[:SS] (or a space) and an optional Z.
-inline std::optional<std::int64_t> parse_timestamp(std::string_view s) {
-  const auto digits = [&](std::size_t at, std::size_t n, int& out) {
-    if (at + n > s.size()) return false;
-    out = 0;
-    for (std::size_t i = at; i < at + n; ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (s.size() < 10 || !digits(0, 4, y) || s[4] != '-' || !digits(5, 2, mo) || s[7] != '-' || !digits(8, 2, d)) return std::nullopt;
-  std::size_t at = 10;
-  if (at < s.size() && (s[at] == 'T' || s[at] == ' ')) {
-    if (!digits(at + 1, 2, h) || at + 3 >= s.size() || s[at + 3] != ':' || !digits(at + 4, 2, mi)) return std::nullopt;
-    at += 6;
-    if (at < s.size() && s[at] == ':') {
-      if (!digits(at + 1, 2, sec)) return std::nullopt;
-      at += 3;
-    }
-  }
-  if (at < s.size() && s[at] == 'Z') ++at;
-  if (at != s.size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  return days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 + sec;
-}
-
-inline std::optional<std::int64_t> parse_integer(std::string_view s) {
-  std::int64_t v = 0;
-  const auto* end = s.data() + s.size();
-  const auto r = std::from_chars(s.data() + (!s.empty() && s[0] == '+' ? 1 : 0), end, v);
-  if (s.empty() || r.ec != std::errc{} || r.ptr != end) return std::nullopt;
-  return v;
-}
-
-inline std::optional<double> parse_real(std::string_view s) {
-  double v = 0.0;
-  const auto* end = s.data() + s.size();
-  const auto r = std::from_chars(s.data() + (!s.empty() && s[0] == '+' ? 1 : 0), end, v);
-  if (s.empty() || r.ec != std::errc{} || r.ptr != end || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
 }  // namespace detail
 
 [[nodiscard]] inline std::string_view to_string(attribute_type t) noexcept {
@@ -165,7 +113,7 @@ class attribute_table {
     if (t.columns_.size() > 4096) throw_invalid(comp, fmt::format("{} attribute columns (at most 4,096)", t.columns_.size()));
     for (std::size_t r = 0; r < csv.row_count(); ++r) {
       const auto& row = csv.rows()[r];
-      const auto id = detail::parse_integer(row[id_at]);
+      const auto id = segkit::parse_integer(row[id_at]);
       if (!id || *id < 0) throw_invalid(comp, fmt::format("row {}: id '{}' is not a non-negative integer", r + 1, row[id_at]));
       const auto at = t.rows_.size();
       if (!t.rows_.emplace(static_cast<id_type>(*id), at).second) throw_invalid(comp, fmt::format("row {}: id {} appears twice", r + 1, *id));
@@ -267,9 +215,9 @@ class attribute_table {
       const std::string& v = row[c];
       if (v.empty()) continue;
       any = true;
-      ints = ints && detail::parse_integer(v).has_value();
-      reals = reals && detail::parse_real(v).has_value();
-      times = times && detail::parse_timestamp(v).has_value();
+      ints = ints && segkit::parse_integer(v).has_value();
+      reals = reals && segkit::parse_real(v).has_value();
+      times = times && segkit::parse_timestamp(v).has_value();
     }
     if (!any) return attribute_type::text;
     if (ints) return attribute_type::integer;
@@ -285,19 +233,19 @@ class attribute_table {
     };
     switch (c.type) {
       case attribute_type::integer: {
-        const auto x = v.empty() ? std::optional<std::int64_t>(0) : detail::parse_integer(v);
+        const auto x = v.empty() ? std::optional<std::int64_t>(0) : segkit::parse_integer(v);
         if (!x) bad("an integer");
         c.ints.push_back(*x);
         break;
       }
       case attribute_type::real: {
-        const auto x = v.empty() ? std::optional<double>(0.0) : detail::parse_real(v);
+        const auto x = v.empty() ? std::optional<double>(0.0) : segkit::parse_real(v);
         if (!x) bad("a finite number");
         c.reals.push_back(*x);
         break;
       }
       case attribute_type::timestamp: {
-        const auto x = v.empty() ? std::optional<std::int64_t>(0) : detail::parse_timestamp(v);
+        const auto x = v.empty() ? std::optional<std::int64_t>(0) : segkit::parse_timestamp(v);
         if (!x) bad("a date (YYYY-MM-DD[THH:MM[:SS]][Z])");
         c.ints.push_back(*x);
         break;
@@ -621,7 +569,7 @@ class attribute_filter {
       if (col.type == attribute_type::timestamp && keyword(v, "now")) {
         value = static_cast<double>(now) + offset();
       } else if (col.type == attribute_type::timestamp && v.kind == token::text) {
-        const auto t = detail::parse_timestamp(v.value);
+        const auto t = segkit::parse_timestamp(v.value);
         if (!t) fail(v.pos, fmt::format("'{}' is not a date (YYYY-MM-DD[THH:MM[:SS]][Z])", v.value));
         value = static_cast<double>(*t);
       } else {
@@ -632,7 +580,7 @@ class attribute_filter {
           num = take();
         }
         if (num.kind != token::number) fail(num.pos, fmt::format("'{}' is a numeric attribute: expected a number", col.name));
-        const auto x = detail::parse_real(num.value);
+        const auto x = segkit::parse_real(num.value);
         if (!x) fail(num.pos, fmt::format("'{}' is not a number", num.value));
         value = negative ? -*x : *x;
       }
@@ -648,7 +596,7 @@ class attribute_filter {
       if (peek().kind != token::plus && peek().kind != token::minus) return 0.0;
       const bool minus = take().kind == token::minus;
       const token num = take();
-      const auto x = num.kind == token::number ? detail::parse_real(num.value) : std::nullopt;
+      const auto x = num.kind == token::number ? segkit::parse_real(num.value) : std::nullopt;
       if (!x) fail(num.pos, "expected a number after 'now +' or 'now -'");
       const token unit = take();
       double seconds = 0.0;
