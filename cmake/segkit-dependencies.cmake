@@ -17,3 +17,8 @@ endif()
 if(NOT TARGET fmt::fmt)
   find_package(fmt REQUIRED)
 endif()
+# Optional: stb (Debian libstb-dev) for image decoding, behind the segkit::images target.
+find_package(PkgConfig QUIET)
+if(PKG_CONFIG_FOUND AND NOT TARGET PkgConfig::STB)
+  pkg_check_modules(STB QUIET IMPORTED_TARGET GLOBAL stb)
+endif()

@@ -16,6 +16,9 @@
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/embed/item2vec.hpp>
+#if SEGKIT_TEST_IMAGES
+#include <segkit/embed/image.hpp>
+#endif
 #include <segkit/embed/lsa.hpp>
 #include <segkit/embed/tabular.hpp>
 #include <segkit/core/parse.hpp>
@@ -658,3 +661,51 @@ TEST_CASE("cli: embed table and embed rfm match the library", "[cli]") {
   CHECK(bad.out.find("time 'yesterday'") != std::string::npos);
   CHECK(run("embed table -i " + q(dir() / "tx.csv") + " -o " + q(dir() / "tab.npy")).status == 2);
 }
+
+#if SEGKIT_TEST_IMAGES
+namespace {
+/// A 24-bit uncompressed BMP of one colour (bottom-up rows padded to 4 bytes).
+void write_bmp(const std::filesystem::path& path, int w, int h, unsigned char r, unsigned char g, unsigned char b) {
+  const int row = (w * 3 + 3) / 4 * 4, size = 54 + row * h;
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  const auto put = [&](int at, std::uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) bytes[static_cast<std::size_t>(at + i)] = static_cast<char>((v >> (8 * i)) & 0xFFu);
+  };
+  bytes[0] = 'B';
+  bytes[1] = 'M';
+  put(2, static_cast<std::uint32_t>(size), 4);
+  put(10, 54, 4);
+  put(14, 40, 4);
+  put(18, static_cast<std::uint32_t>(w), 4);
+  put(22, static_cast<std::uint32_t>(h), 4);
+  put(26, 1, 2);
+  put(28, 24, 2);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const auto at = static_cast<std::size_t>(54 + y * row + x * 3);
+      bytes[at] = static_cast<char>(b);
+      bytes[at + 1] = static_cast<char>(g);
+      bytes[at + 2] = static_cast<char>(r);
+    }
+  }
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+}  // namespace
+
+TEST_CASE("cli: embed images matches the library on a list of BMP files", "[cli]") {
+  write_bmp(dir() / "i1.bmp", 9, 7, 250, 140, 20);
+  write_bmp(dir() / "i2.bmp", 4, 6, 20, 160, 160);
+  std::ofstream(dir() / "images.txt") << (dir() / "i1.bmp").string() << "\n" << (dir() / "i2.bmp").string() << "\n";
+  const auto r = run("embed images -i " + q(dir() / "images.txt") + " -o " + q(dir() / "ie.npy") + " --thumbnail 2 --json");
+  REQUIRE(r.status == 0);
+  const segkit::embed::image_features f({.thumbnail = 2});
+  const std::vector<segkit::embed::image> imgs{segkit::embed::load_image(dir() / "i1.bmp"), segkit::embed::load_image(dir() / "i2.bmp")};
+  CHECK(imgs[0].pixel(3, 2)[0] == 250);
+  CHECK((segkit::load_npy_matrix<float>(dir() / "ie.npy") == f.embed(imgs)));
+  CHECK(json_number(r.out, "images") == 2.0);
+  std::ofstream(dir() / "bad_images.txt") << (dir() / "images.txt").string() << "\n";
+  const auto bad = run("embed images -i " + q(dir() / "bad_images.txt") + " -o " + q(dir() / "ie.npy"));
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("cannot decode the image") != std::string::npos);
+}
+#endif
