@@ -40,21 +40,8 @@ def catalog(workdir):
     path = os.path.join(workdir, "catalog.csv")
     if os.path.exists(path):
         return path
-    raw = subprocess.run(["apt-cache", "dumpavail"], check=True, capture_output=True, text=True).stdout
-    docs, seen = [], set()
-    for block in raw.split("\n\n"):
-        fields, last = {}, None
-        for line in block.splitlines():
-            if line.startswith(" ") and last == "Description":
-                fields["Description"] += " " + line.strip()
-            elif ":" in line:
-                last, _, value = line.partition(":")
-                fields[last] = value.strip()
-        name = fields.get("Package")
-        if not name or name in seen or "Description" not in fields:
-            continue
-        seen.add(name)
-        docs.append(" ".join([name.replace("-", " "), fields.get("Section", ""), fields["Description"]]))
+    from debian_catalog import documents
+    docs = documents()
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["text"])

@@ -30,21 +30,8 @@ def text_data(workdir):
     import numpy as np
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
-    raw = subprocess.run(["apt-cache", "dumpavail"], check=True, capture_output=True, text=True).stdout
-    docs, seen = [], set()
-    for block in raw.split("\n\n"):
-        fields, last = {}, None
-        for line in block.splitlines():
-            if line.startswith(" ") and last == "Description":
-                fields["Description"] += " " + line.strip()
-            elif ":" in line:
-                last, _, value = line.partition(":")
-                fields[last] = value.strip()
-        name = fields.get("Package")
-        if not name or name in seen or "Description" not in fields:
-            continue
-        seen.add(name)
-        docs.append(" ".join([name.replace("-", " "), fields.get("Section", ""), fields["Description"]]))
+    from debian_catalog import documents
+    docs = documents()
     tfidf = TfidfVectorizer(sublinear_tf=True, max_features=1 << 18, stop_words="english").fit_transform(docs)
     emb = TruncatedSVD(128, random_state=0).fit_transform(tfidf).astype(np.float32)
     np.save(bp, emb[:-2000]); np.save(qp, emb[-2000:])
