@@ -1,0 +1,226 @@
+#pragma once
+/// @file
+/// @brief Fusing embeddings of several modalities (text, image, behaviour, table) of the same
+/// records: per-modality normalisation and weights, records with a missing modality, and an
+/// optional projection (PCA of the concatenation, or CCA so that two paired modalities agree).
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "segkit/core/error.hpp"
+#include "segkit/core/matrix_view.hpp"
+#include "segkit/reduce/cca.hpp"
+#include "segkit/reduce/pca.hpp"
+
+namespace segkit::embed {
+
+/// What follows the weighted concatenation.
+enum class fusion_projection {
+  none,  ///< the concatenation itself
+  pca,   ///< its first `dims` principal components
+  cca,   ///< two modalities only: the weighted mean of their `dims` canonical coordinates
+};
+
+/// Parameters of fusion.
+struct fusion_params {
+  std::vector<double> weights{};                      ///< per modality (default 1 each)
+  bool normalize = true;                              ///< scale each modality's rows to unit length first
+  fusion_projection projection = fusion_projection::none;  ///< see fusion_projection
+  std::size_t dims = 0;                               ///< pca / cca output dimensions
+  double cca_regularization = 1e-3;                   ///< ridge of the CCA covariances (relative)
+  std::uint64_t seed = 0;                             ///< PCA's randomized solver
+  std::size_t threads = 0;                            ///< 0 = all hardware threads
+};
+
+/// Which rows have each modality: presence[m][i] (an empty list: every row has every modality).
+using modality_presence = std::vector<std::vector<bool>>;
+
+/// A fitted fusion.
+struct fusion_model {
+  fusion_params params;
+  std::vector<std::size_t> widths;            ///< columns of each modality
+  std::vector<std::vector<double>> fill;      ///< per modality: the mean (normalised) row, used where a record lacks it
+  std::optional<reduce::pca_model<float>> pca;  ///< with projection pca
+  std::optional<reduce::cca_model> cca;         ///< with projection cca
+
+  /// Output dimensions.
+  [[nodiscard]] std::size_t dim() const noexcept {
+    if (pca) return pca->n_components();
+    if (cca) return cca->n_components();
+    std::size_t d = 0;
+    for (const auto w : widths) d += w;
+    return d;
+  }
+
+  /**
+   * @brief Fused vectors of records (blocks[m] is n x widths[m]; rows of absent modalities may
+   * hold anything finite, e.g. zeros). Each row on its own: batch-invariant.
+   * @throws segkit::invalid_argument for another modality count or width, unequal row counts,
+   *         a record with no modality at all (cca), NaN/Inf.
+   */
+  [[nodiscard]] matrix<float> transform(std::span<const matrix<float>> blocks, const modality_presence& present = {}) const {
+    const std::size_t n = check_blocks(blocks, present, widths.size(), "transform");
+    const auto parts = prepared(blocks, present, n);
+    if (cca) {
+      const double w0 = weight(0), w1 = weight(1);
+      const auto z0 = cca->transform(parts[0], 0), z1 = cca->transform(parts[1], 1);
+      matrix<float> out = matrix<float>::from_shape({n, cca->n_components()});
+      for (std::size_t i = 0; i < n; ++i) {
+        const bool h0 = has(present, 0, i), h1 = has(present, 1, i);
+        if (!h0 && !h1) segkit::detail::throw_invalid("segkit::embed::fusion", fmt::format("record {} has neither modality", i));
+        const double a = h0 ? w0 : 0.0, b = h1 ? w1 : 0.0;
+        for (std::size_t c = 0; c < out.shape(1); ++c) out(i, c) = static_cast<float>((a * z0(i, c) + b * z1(i, c)) / (a + b));
+      }
+      return out;
+    }
+    const auto joined = concatenate(parts, n);
+    if (pca) return pca->transform(joined, params.threads);
+    return joined;
+  }
+
+  /// The modality's rows normalised (when asked) and absent ones replaced by `fill`.
+  [[nodiscard]] std::vector<matrix<float>> prepared(std::span<const matrix<float>> blocks, const modality_presence& present, std::size_t n) const {
+    std::vector<matrix<float>> out;
+    for (std::size_t m = 0; m < blocks.size(); ++m) {
+      matrix<float> b = blocks[m];
+      for (std::size_t i = 0; i < n; ++i) {
+        float* r = b.data() + i * widths[m];
+        if (!has(present, m, i)) {
+          for (std::size_t j = 0; j < widths[m]; ++j) r[j] = fill.empty() ? 0.0f : static_cast<float>(fill[m][j]);
+          continue;
+        }
+        if (!params.normalize) continue;
+        double s = 0.0;
+        for (std::size_t j = 0; j < widths[m]; ++j) s += static_cast<double>(r[j]) * r[j];
+        if (s > 0.0) {
+          const double f = 1.0 / std::sqrt(s);
+          for (std::size_t j = 0; j < widths[m]; ++j) r[j] = static_cast<float>(r[j] * f);
+        }
+      }
+      out.push_back(std::move(b));
+    }
+    return out;
+  }
+
+  /// Weighted side-by-side rows.
+  [[nodiscard]] matrix<float> concatenate(const std::vector<matrix<float>>& parts, std::size_t n) const {
+    std::size_t d = 0;
+    for (const auto w : widths) d += w;
+    matrix<float> out = matrix<float>::from_shape({n, d});
+    std::size_t at = 0;
+    for (std::size_t m = 0; m < parts.size(); ++m) {
+      const auto w = static_cast<float>(weight(m));
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < widths[m]; ++j) out(i, at + j) = w * parts[m](i, j);
+      }
+      at += widths[m];
+    }
+    return out;
+  }
+
+  [[nodiscard]] double weight(std::size_t m) const { return m < params.weights.size() ? params.weights[m] : 1.0; }
+  static bool has(const modality_presence& present, std::size_t m, std::size_t i) { return present.empty() || present[m][i]; }
+
+  /// Validates blocks and presence; returns the row count.
+  static std::size_t check_blocks(std::span<const matrix<float>> blocks, const modality_presence& present, std::size_t expected, const char* what) {
+    const char* comp = "segkit::embed::fusion";
+    if (blocks.empty()) segkit::detail::throw_invalid(comp, "no modalities");
+    if (expected != 0 && blocks.size() != expected) segkit::detail::throw_invalid(comp, fmt::format("{}: {} modalities given, {} fitted", what, blocks.size(), expected));
+    const std::size_t n = blocks[0].shape(0);
+    for (std::size_t m = 0; m < blocks.size(); ++m) {
+      if (blocks[m].shape(0) != n) segkit::detail::throw_invalid(comp, fmt::format("modality {} has {} rows, modality 0 has {}", m, blocks[m].shape(0), n));
+      require_finite<float>(comp, "block", matrix_view<float>(blocks[m].data(), n, blocks[m].shape(1), blocks[m].shape(1)));
+    }
+    if (!present.empty()) {
+      if (present.size() != blocks.size()) segkit::detail::throw_invalid(comp, fmt::format("presence for {} modalities, {} given", present.size(), blocks.size()));
+      for (const auto& p : present) {
+        if (p.size() != n) segkit::detail::throw_invalid(comp, fmt::format("a presence list has {} entries for {} rows", p.size(), n));
+      }
+    }
+    return n;
+  }
+};
+
+/**
+ * @brief Learns how to fuse modalities of the same records.
+ *
+ * @code
+ * std::vector<segkit::matrix<float>> blocks{text_e, image_e, rfm_features};
+ * auto f = segkit::embed::fusion({.weights = {1.0, 0.5, 1.0}, .projection = segkit::embed::fusion_projection::pca, .dims = 32})
+ *              .fit(blocks, presence);           // presence[m][i]: record i has modality m
+ * auto fused = f.transform(blocks, presence);    // n x 32
+ * @endcode
+ * Each modality's rows are scaled to unit length (so no modality dominates by its scale or width),
+ * multiplied by its weight and placed side by side; a record lacking a modality gets that
+ * modality's mean training row (a neutral position). PCA then keeps the main directions of the
+ * concatenation; CCA (two modalities) maps both into one space where paired records agree and
+ * averages the coordinates a record has.
+ */
+class fusion {
+ public:
+  explicit fusion(fusion_params params = {}) : params_(std::move(params)) {}
+
+  /**
+   * @throws segkit::invalid_argument as fusion_model::transform, and for a negative weight, cca
+   *         with other than two modalities or fewer than 2 records having both, dims of 0 with a
+   *         projection, a modality absent from every record.
+   */
+  [[nodiscard]] fusion_model fit(std::span<const matrix<float>> blocks, const modality_presence& present = {}) const {
+    const char* comp = "segkit::embed::fusion";
+    const std::size_t n = fusion_model::check_blocks(blocks, present, 0, "fit");
+    for (const double w : params_.weights) {
+      if (!(w >= 0.0)) segkit::detail::throw_invalid(comp, fmt::format("weights must be >= 0 (got {})", w));
+    }
+    if (params_.projection != fusion_projection::none && params_.dims == 0) segkit::detail::throw_invalid(comp, "dims must be at least 1 with a projection");
+    if (params_.projection == fusion_projection::cca && blocks.size() != 2) {
+      segkit::detail::throw_invalid(comp, fmt::format("cca fuses exactly two modalities ({} given)", blocks.size()));
+    }
+    fusion_model m;
+    m.params = params_;
+    for (const auto& b : blocks) m.widths.push_back(b.shape(1));
+    // Means of the normalised present rows (computed before fill exists: absent rows come out as zeros and are skipped).
+    const auto parts = m.prepared(blocks, present, n);
+    for (std::size_t k = 0; k < blocks.size(); ++k) {
+      std::vector<double> mu(m.widths[k], 0.0);
+      std::size_t count = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!fusion_model::has(present, k, i)) continue;
+        ++count;
+        for (std::size_t j = 0; j < m.widths[k]; ++j) mu[j] += parts[k](i, j);
+      }
+      if (count == 0) segkit::detail::throw_invalid(comp, fmt::format("modality {} is absent from every record", k));
+      for (double& v : mu) v /= static_cast<double>(count);
+      m.fill.push_back(std::move(mu));
+    }
+    if (params_.projection == fusion_projection::pca) {
+      const auto joined = m.concatenate(m.prepared(blocks, present, n), n);
+      m.pca = reduce::pca<float>({.n_components = params_.dims, .seed = params_.seed, .threads = params_.threads}).fit(joined);
+    } else if (params_.projection == fusion_projection::cca) {
+      std::vector<std::size_t> both;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (fusion_model::has(present, 0, i) && fusion_model::has(present, 1, i)) both.push_back(i);
+      }
+      if (both.size() < 2) segkit::detail::throw_invalid(comp, fmt::format("cca needs at least 2 records with both modalities ({} have)", both.size()));
+      matrix<float> x = matrix<float>::from_shape({both.size(), m.widths[0]}), y = matrix<float>::from_shape({both.size(), m.widths[1]});
+      for (std::size_t r = 0; r < both.size(); ++r) {
+        std::copy_n(parts[0].data() + both[r] * m.widths[0], m.widths[0], x.data() + r * m.widths[0]);
+        std::copy_n(parts[1].data() + both[r] * m.widths[1], m.widths[1], y.data() + r * m.widths[1]);
+      }
+      m.cca = reduce::cca({.n_components = params_.dims, .regularization = params_.cca_regularization}).fit(x, y);
+    }
+    return m;
+  }
+
+ private:
+  fusion_params params_;
+};
+
+}  // namespace segkit::embed
