@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <charconv>
+#include <cstdlib>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include <segkit/embed/image.hpp>
 #endif
 #include <segkit/embed/lsa.hpp>
+#include <segkit/embed/onnx_text.hpp>
 #include <segkit/embed/tabular.hpp>
 #include <segkit/core/csv.hpp>
 #include <segkit/core/parse.hpp>
@@ -39,10 +41,48 @@ embed::analyzer parse_analyzer(const std::string& s) {
   throw usage_error(fmt::format("--analyzer must be word, chars or chars-wb, not '{}'", s));
 }
 
-int embed_text(const args& a) {
-  if (a.has("model") || a.has("vocab")) {
-    throw usage_error("--model/--vocab need the ONNX Runtime text adapter, which this build does not have yet; omit them for TF-IDF + LSA");
+/// --runtime, else $SEGKIT_ONNXRUNTIME, else where cmake/install-deps.sh puts the library.
+std::filesystem::path onnx_runtime_path(const args& a) {
+  if (a.has("runtime")) return a.get("runtime");
+  if (const char* env = std::getenv("SEGKIT_ONNXRUNTIME"); env != nullptr && *env != '\0') return env;
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  const std::filesystem::path cache = xdg != nullptr && *xdg != '\0' ? std::filesystem::path(xdg) : std::filesystem::path(home != nullptr ? home : "/root") / ".cache";
+  return cache / "segkit" / "onnxruntime-1.30.0" / "libonnxruntime.so.1";
+}
+
+int embed_text_model(const args& a) {
+  if (!a.has("model") || !a.has("vocab")) throw usage_error("give both --model m.onnx and --vocab vocab.txt");
+  embed::onnx_text_params p;
+  p.model = a.get("model");
+  p.vocab = a.get("vocab");
+  p.tokenizer.lower_case = !a.has("cased");
+  p.tokenizer.max_length = a.get_size("max-length", p.tokenizer.max_length);
+  p.batch_size = a.get_size("batch-size", p.batch_size);
+  const std::string pool = a.get_or("pooling", "mean");
+  if (pool == "cls") {
+    p.pooling = embed::pooling::cls;
+  } else if (pool != "mean") {
+    throw usage_error(fmt::format("--pooling must be mean or cls, not '{}'", pool));
   }
+  p.session.runtime = onnx_runtime_path(a);
+  p.session.intra_op_threads = static_cast<int>(a.threads());
+  const auto docs = csv_documents(a.get("input"), a.get("columns"));
+  const embed::onnx_text_embedder model(p);
+  stopwatch watch;
+  watch.start();
+  const auto e = model.embed(docs);
+  watch.stop();
+  save_npy(a.get("output"), e);
+  json_object j;
+  j.add("seconds", watch.seconds()).add("rows", docs.size()).add("dims", model.dim()).add("runtime", model.session().runtime().version());
+  emit(a, j, fmt::format("embed text: {} rows -> {} dims with {} (ONNX Runtime {}) in {:.3f} s", docs.size(), model.dim(), p.model.string(),
+                         model.session().runtime().version(), watch.seconds()));
+  return 0;
+}
+
+int embed_text(const args& a) {
+  if (a.has("model") || a.has("vocab")) return embed_text_model(a);
   embed::lsa_params p;
   p.dims = a.get_size("dims", p.dims);
   auto& t = p.tfidf;
@@ -310,7 +350,8 @@ int embed_images(const args& a) {
 const registrar embed_commands({
     {{"embed", "text"},
      "-i table.csv --columns c1,c2 -o E.npy [--dims 100] [--analyzer word|chars|chars-wb] [--ngram-min N] [--ngram-max N] "
-     "[--stop-words english|none] [--min-df N] [--max-df F] [--no-sublinear-tf] [--vocabulary-out V.txt]",
+     "[--stop-words english|none] [--min-df N] [--max-df F] [--no-sublinear-tf] [--vocabulary-out V.txt] "
+     "| --model m.onnx --vocab vocab.txt [--pooling mean|cls] [--max-length 128] [--batch-size 32] [--cased] [--runtime LIB]",
      "Embeds the text of CSV columns with TF-IDF followed by a truncated SVD (LSA), rows L2-normalised (deterministic for a seed). "
      "Reports rows, dims, vocabulary and explained_variance_ratio (the kept share).",
      {{"input", 'i', true, "CSV with a header"},
@@ -325,8 +366,13 @@ const registrar embed_commands({
       {"max-df", 0, true, "drop terms in more than this share of documents (default 1)"},
       {"no-sublinear-tf", 0, false, "raw counts instead of 1 + ln(count)"},
       {"vocabulary-out", 0, true, "write the vocabulary, one term per line"},
-      {"model", 0, true, "ONNX sentence-transformer model (not available in this build yet)"},
-      {"vocab", 0, true, "WordPiece vocab.txt of --model"}},
+      {"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA (docs/embed_models.md)"},
+      {"vocab", 0, true, "WordPiece vocab.txt of --model"},
+      {"pooling", 0, true, "--model: mean (default) or cls"},
+      {"max-length", 0, true, "--model: tokens per text including [CLS] and [SEP] (default 128)"},
+      {"batch-size", 0, true, "--model: texts per run (default 32)"},
+      {"cased", 0, false, "--model: keep case and accents (cased vocabularies)"},
+      {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then ~/.cache/segkit/onnxruntime-1.30.0)"}},
      embed_text},
     {{"embed", "sequences"},
      "-i sessions.txt -o vectors.npy --items-out items.npy [--dim 64] [--window 5] [--negative 5] [--epochs 5] [--sample 0.001] "

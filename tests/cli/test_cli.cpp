@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -20,6 +21,7 @@
 #include <segkit/embed/image.hpp>
 #endif
 #include <segkit/embed/lsa.hpp>
+#include <segkit/embed/onnx_text.hpp>
 #include <segkit/embed/tabular.hpp>
 #include <segkit/core/parse.hpp>
 #include <segkit/index/flat.hpp>
@@ -603,7 +605,27 @@ TEST_CASE("cli: embed text matches the library's TF-IDF + LSA on CSV columns", "
   CHECK(run("embed text -i " + q(dir() / "products.csv") + " --columns nope -o " + q(dir() / "pe.npy")).out.find("no column 'nope'") !=
         std::string::npos);
   CHECK(run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pe.npy") + " --analyzer bytes").status == 2);
-  CHECK(run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pe.npy") + " --model m.onnx").status == 2);
+  CHECK(run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pe.npy") + " --model m.onnx").status == 2);  // no --vocab
+  // With an ONNX model (tests/data/onnx, made by make_onnx_fixture.py): the library's numbers.
+  const std::string onnx = std::string(SEGKIT_TEST_DATA) + "/onnx/";
+  const auto m = run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pm.npy") + " --model " + q(onnx + "bert.onnx") +
+                     " --vocab " + q(onnx + "vocab.txt") + " --json");
+  REQUIRE(m.status == 0);
+  CHECK(json_number(m.out, "dims") == 6.0);
+  segkit::embed::onnx_text_params op;
+  op.model = onnx + "bert.onnx";
+  op.vocab = onnx + "vocab.txt";
+  const char* home = std::getenv("HOME");
+  op.session.runtime = std::getenv("SEGKIT_ONNXRUNTIME") != nullptr ? std::filesystem::path(std::getenv("SEGKIT_ONNXRUNTIME"))
+                                                                   : std::filesystem::path(home != nullptr ? home : "/root") / ".cache/segkit/onnxruntime-1.30.0/libonnxruntime.so.1";
+  const std::vector<std::string> titles{"Red apple, fresh", "Green apple", "Red sports car", "Blue family car", "Apple pie", "Car wax"};
+  const auto want = segkit::embed::onnx_text_embedder(op).embed(titles);
+  const auto got = segkit::load_npy_matrix<float>(dir() / "pm.npy");
+  for (std::size_t i = 0; i < 6; ++i) CHECK(got(i, 0) == Approx(want(i, 0)).margin(1e-6));
+  const auto bad_rt = run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pm.npy") + " --model " +
+                          q(onnx + "bert.onnx") + " --vocab " + q(onnx + "vocab.txt") + " --runtime /nonexistent/lib.so");
+  CHECK(bad_rt.status == 1);
+  CHECK(bad_rt.out.find("cannot load ONNX Runtime") != std::string::npos);
 }
 
 TEST_CASE("cli: embed sequences matches the library's item2vec; session vectors; bad lines", "[cli]") {

@@ -1,0 +1,165 @@
+#pragma once
+/// @file
+/// @brief Sentence-transformer text models (all-MiniLM-L6-v2 and the like) exported to ONNX, run
+/// through ONNX Runtime: WordPiece tokens, dynamic padding, attention masks, mean or CLS pooling,
+/// L2 normalisation.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "segkit/core/concepts.hpp"
+#include "segkit/core/matrix_view.hpp"
+#include "segkit/embed/onnx.hpp"
+#include "segkit/embed/wordpiece.hpp"
+
+namespace segkit::embed {
+
+/// How token vectors become one text vector.
+enum class pooling {
+  mean,  ///< mean over the real tokens (attention mask 1), as sentence-transformers
+  cls,   ///< the first token's vector
+};
+
+/// Parameters of onnx_text_embedder.
+struct onnx_text_params {
+  std::filesystem::path model;         ///< the .onnx file
+  std::filesystem::path vocab;         ///< the model's WordPiece vocab.txt
+  wordpiece_options tokenizer{};       ///< lower-casing (uncased models) and max_length
+  embed::pooling pooling = embed::pooling::mean;  ///< mean or cls
+  bool normalize = true;               ///< unit-length vectors
+  std::size_t batch_size = 32;         ///< texts per run (padded to the longest in the batch)
+  onnx_session_options session{};      ///< runtime path, threads, graph optimisation
+};
+
+/**
+ * @brief Text embeddings from an ONNX sentence-transformer (satisfies segkit::embedder for
+ * std::string records).
+ *
+ * The model's inputs are read from it: `input_ids` is required; `attention_mask` and
+ * `token_type_ids` are fed when the model declares them (masks 1 on real tokens, 0 on padding;
+ * token types 0). The token vectors come from the output `last_hidden_state` or, failing that,
+ * the first output of rank 3; a rank-2 output (an already pooled sentence vector) is used as it is.
+ * @par Thread safety  embed() may run concurrently.
+ */
+class onnx_text_embedder {
+ public:
+  /// @throws segkit::error / segkit::invalid_argument for a missing runtime, model or vocab, or a model without input_ids or a float output.
+  explicit onnx_text_embedder(const onnx_text_params& p) : p_(p), tokenizer_(p.vocab, p.tokenizer), session_(p.model, p.session) {
+    if (p_.batch_size == 0) segkit::detail::throw_invalid("segkit::embed::onnx_text", "batch_size must be at least 1");
+    bool ids = false;
+    for (const auto& in : session_.inputs()) {
+      if (in.name == "input_ids") {
+        ids = true;
+      } else if (in.name != "attention_mask" && in.name != "token_type_ids") {
+        onnx_runtime::fail(fmt::format("the model has an input '{}' that a text model should not need", in.name));
+      }
+    }
+    if (!ids) onnx_runtime::fail("the model has no input 'input_ids'");
+    const onnx_port* chosen = nullptr;
+    for (const auto& out : session_.outputs()) {
+      if (out.name == "last_hidden_state") chosen = &out;
+    }
+    for (const auto& out : session_.outputs()) {
+      if (chosen == nullptr && out.shape.size() == 3) chosen = &out;
+    }
+    for (const auto& out : session_.outputs()) {
+      if (chosen == nullptr && out.shape.size() == 2) chosen = &out;
+    }
+    if (chosen == nullptr) onnx_runtime::fail("the model has no output of rank 2 or 3 (token or sentence vectors)");
+    output_ = chosen->name;
+    pooled_ = chosen->shape.size() == 2;
+    const std::vector<std::string> probe{""};
+    dim_ = run_batch(probe).shape(1);
+  }
+
+  [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
+  [[nodiscard]] const wordpiece_tokenizer& tokenizer() const noexcept { return tokenizer_; }
+  [[nodiscard]] const onnx_session& session() const noexcept { return session_; }
+
+  /// One row per text. A text's vector does not depend on the batch it is in (padding is masked).
+  [[nodiscard]] matrix<float> embed(std::span<const std::string> texts) const {
+    matrix<float> out = matrix<float>::from_shape({texts.size(), dim_});
+    for (std::size_t b = 0; b < texts.size(); b += p_.batch_size) {
+      const std::size_t e = std::min(texts.size(), b + p_.batch_size);
+      const auto part = run_batch(texts.subspan(b, e - b));
+      std::copy(part.begin(), part.end(), out.data() + b * dim_);
+    }
+    return out;
+  }
+
+ private:
+  [[nodiscard]] matrix<float> run_batch(std::span<const std::string> texts) const {
+    const std::size_t n = texts.size();
+    std::vector<std::vector<std::int64_t>> ids(n);
+    std::size_t longest = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      ids[i] = tokenizer_.encode(texts[i]);
+      longest = std::max(longest, ids[i].size());
+    }
+    onnx_tensor<std::int64_t> input{{static_cast<std::int64_t>(n), static_cast<std::int64_t>(longest)}, std::vector<std::int64_t>(n * longest, tokenizer_.pad_id())};
+    onnx_tensor<std::int64_t> mask{input.shape, std::vector<std::int64_t>(n * longest, 0)};
+    for (std::size_t i = 0; i < n; ++i) {
+      std::copy(ids[i].begin(), ids[i].end(), input.data.begin() + static_cast<std::ptrdiff_t>(i * longest));
+      std::fill_n(mask.data.begin() + static_cast<std::ptrdiff_t>(i * longest), ids[i].size(), 1);
+    }
+    std::unordered_map<std::string, onnx_tensor<std::int64_t>> feeds;
+    for (const auto& in : session_.inputs()) {
+      if (in.name == "input_ids") feeds.emplace(in.name, input);
+      if (in.name == "attention_mask") feeds.emplace(in.name, mask);
+      if (in.name == "token_type_ids") feeds.emplace(in.name, onnx_tensor<std::int64_t>{input.shape, std::vector<std::int64_t>(n * longest, 0)});
+    }
+    const auto result = session_.run(feeds, output_);
+    const auto fail_shape = [&] {
+      onnx_runtime::fail(fmt::format("output '{}' has shape [{}] for {} texts of {} tokens", output_, fmt::join(result.shape, ", "), n, longest));
+    };
+    std::size_t d = 0;
+    matrix<float> out;
+    if (pooled_) {
+      if (result.shape.size() != 2 || result.shape[0] != static_cast<std::int64_t>(n)) fail_shape();
+      d = static_cast<std::size_t>(result.shape[1]);
+      out = matrix<float>::from_shape({n, d});
+      std::copy(result.data.begin(), result.data.end(), out.begin());
+    } else {
+      if (result.shape.size() != 3 || result.shape[0] != static_cast<std::int64_t>(n) || result.shape[1] != static_cast<std::int64_t>(longest)) fail_shape();
+      d = static_cast<std::size_t>(result.shape[2]);
+      out = matrix<float>::from_shape({n, d});
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t used = p_.pooling == embed::pooling::cls ? 1 : ids[i].size();
+        for (std::size_t j = 0; j < d; ++j) {
+          double s = 0.0;
+          for (std::size_t t = 0; t < used; ++t) s += result.data[(i * longest + t) * d + j];
+          out(i, j) = static_cast<float>(s / static_cast<double>(used));
+        }
+      }
+    }
+    if (p_.normalize) {
+      for (std::size_t i = 0; i < n; ++i) {
+        double s = 0.0;
+        for (std::size_t j = 0; j < d; ++j) s += static_cast<double>(out(i, j)) * out(i, j);
+        const double f = s > 0.0 ? 1.0 / std::sqrt(s) : 0.0;
+        for (std::size_t j = 0; j < d; ++j) out(i, j) = static_cast<float>(out(i, j) * f);
+      }
+    }
+    return out;
+  }
+
+  onnx_text_params p_;
+  wordpiece_tokenizer tokenizer_;
+  onnx_session session_;
+  std::string output_;
+  bool pooled_ = false;
+  std::size_t dim_ = 0;
+};
+
+static_assert(segkit::embedder<onnx_text_embedder, std::string>);
+
+}  // namespace segkit::embed

@@ -1,0 +1,115 @@
+// ONNX Runtime (loaded at run time) and the text embedder: the WordPiece tokenizer on
+// tokenisations written out by hand, then small models with sentence-transformers' signature
+// (tests/data/make_onnx_fixture.py) checked numerically end to end — which exercises every OrtApi
+// slot segkit uses (environment, session options, session, input/output discovery, tensors, run,
+// shapes, releases) — and the errors for a missing library, model or input.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <segkit/core/npy.hpp>
+#include <segkit/embed/onnx_text.hpp>
+
+namespace fs = std::filesystem;
+namespace em = segkit::embed;
+
+namespace {
+fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "onnx" / name; }
+
+/// $SEGKIT_ONNXRUNTIME, else where cmake/install-deps.sh puts the library.
+fs::path runtime() {
+  if (const char* env = std::getenv("SEGKIT_ONNXRUNTIME"); env != nullptr && *env != '\0') return env;
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  const fs::path cache = xdg != nullptr && *xdg != '\0' ? fs::path(xdg) : fs::path(home != nullptr ? home : "/root") / ".cache";
+  return cache / "segkit" / "onnxruntime-1.30.0" / "libonnxruntime.so.1";
+}
+
+em::onnx_text_params params(const std::string& model) {
+  em::onnx_text_params p;
+  p.model = fixture(model);
+  p.vocab = fixture("vocab.txt");
+  p.session.runtime = runtime();
+  p.session.intra_op_threads = 1;
+  return p;
+}
+
+const std::vector<std::string> texts{"The red apples!", "Unbelievable, CAFÉ 中文", "faster abc zzz"};
+}  // namespace
+
+TEST_CASE("WordPiece: lower case, accents, punctuation, CJK, longest match with ##, [UNK], truncation", "[embed][onnx]") {
+  const em::wordpiece_tokenizer t(fixture("vocab.txt"));
+  using V = std::vector<std::string>;
+  CHECK(t.pieces("The red apples!") == V{"the", "red", "apple", "##s", "!"});
+  CHECK(t.pieces("Unbelievable, CAFÉ 中文") == V{"un", "##believ", "##able", ",", "cafe", "中", "文"});
+  CHECK(t.pieces("faster abc zzz") == V{"fast", "##er", "[UNK]", "[UNK]"});
+  CHECK(t.pieces("bc\tx\u00A0x") == V{"b", "##c", "x", "x"});
+  CHECK(t.pieces("  ") == V{});
+  CHECK(t.encode("The red apples!") == std::vector<std::int64_t>{2, 4, 5, 6, 7, 14, 3});
+  const em::wordpiece_tokenizer cased(fixture("vocab.txt"), {.lower_case = false});
+  CHECK(cased.pieces("The") == V{"[UNK]"});  // no "The" in the vocabulary
+  const em::wordpiece_tokenizer short_t(fixture("vocab.txt"), {.max_length = 4});
+  CHECK(short_t.encode("the red apple") == std::vector<std::int64_t>{2, 4, 5, 3});
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(em::wordpiece_tokenizer(fixture("expected_mean.npy")), Contains("has no [CLS] token"));
+}
+
+TEST_CASE("ONNX text embedder equals the models' numbers end to end (mean and CLS pooling, masks, batches)", "[embed][onnx]") {
+  INFO("ONNX Runtime expected at " << runtime().string() << " (cmake/install-deps.sh fetches it)");
+  REQUIRE(fs::exists(runtime()));
+  auto p = params("bert.onnx");
+  const em::onnx_text_embedder mean(p);
+  CHECK(mean.dim() == 6);
+  CHECK(mean.session().runtime().version() == "1.30.0");
+  REQUIRE(mean.session().inputs().size() == 3);
+  CHECK(mean.session().inputs()[0].name == "input_ids");
+  CHECK(mean.session().inputs()[0].type == em::onnx_type::int64);
+  CHECK(mean.session().inputs()[0].shape == std::vector<std::int64_t>{-1, -1});
+  CHECK(mean.session().outputs()[0].name == "last_hidden_state");
+  CHECK(mean.session().outputs()[0].shape == std::vector<std::int64_t>{-1, -1, 6});
+  const auto want = segkit::load_npy_matrix<double>(fixture("expected_mean.npy"));
+  // One batch of three (padded to 9 tokens) and batches of one give the same vectors.
+  for (const std::size_t batch : {32u, 1u, 2u}) {
+    p.batch_size = batch;
+    const auto e = em::onnx_text_embedder(p).embed(texts);
+    for (std::size_t i = 0; i < 3; ++i) {
+      for (std::size_t j = 0; j < 6; ++j) REQUIRE(e(i, j) == Approx(want(i, j)).margin(1e-5));
+    }
+  }
+  p.pooling = em::pooling::cls;
+  const auto cls = em::onnx_text_embedder(p).embed(texts);
+  const auto want_cls = segkit::load_npy_matrix<double>(fixture("expected_cls.npy"));
+  for (std::size_t i = 0; i < 3; ++i) CHECK(cls(i, 2) == Approx(want_cls(i, 2)).margin(1e-5));
+  // A model without token_type_ids and another output name; not normalised.
+  auto p2 = params("two.onnx");
+  p2.normalize = false;
+  const auto two = em::onnx_text_embedder(p2).embed(texts);
+  const auto want_two = segkit::load_npy_matrix<double>(fixture("expected_two.npy"));
+  for (std::size_t i = 0; i < 3; ++i) CHECK(two(1, i) == Approx(want_two(1, i)).margin(1e-5));
+  // An already pooled output (rank 2) is used as it is.
+  CHECK(em::onnx_text_embedder(params("pooled.onnx")).dim() == 6);
+}
+
+TEST_CASE("ONNX errors: missing library, not a library, missing model, corrupt model, missing input", "[embed][onnx]") {
+  using Catch::Matchers::Contains;
+  auto p = params("bert.onnx");
+  p.session.runtime = "/nonexistent/libonnxruntime.so.1";
+  CHECK_THROWS_WITH(em::onnx_text_embedder(p), Contains("cannot load ONNX Runtime"));
+  p.session.runtime = fixture("vocab.txt");
+  CHECK_THROWS_WITH(em::onnx_text_embedder(p), Contains("cannot load ONNX Runtime"));
+  REQUIRE(fs::exists(runtime()));
+  p = params("missing.onnx");
+  CHECK_THROWS_WITH(em::onnx_text_embedder(p), Contains("does not exist"));
+  p = params("vocab.txt");  // not a model
+  CHECK_THROWS_WITH(em::onnx_text_embedder(p), Contains("loading"));
+  const em::onnx_session s(fixture("bert.onnx"), {.runtime = runtime()});
+  std::unordered_map<std::string, em::onnx_tensor<std::int64_t>> feeds{{"input_ids", {{1, 2}, {2, 3}}}};
+  CHECK_THROWS_WITH(s.run(feeds, "last_hidden_state"), Contains("needs input 'attention_mask'"));
+  CHECK_THROWS_WITH(s.run(feeds, "nope"), Contains("no output 'nope'"));
+  feeds.emplace("attention_mask", em::onnx_tensor<std::int64_t>{{1, 2}, {1, 1}});
+  feeds.emplace("token_type_ids", em::onnx_tensor<std::int64_t>{{1, 3}, {0, 0, 0}});  // wrong shape: the runtime says why
+  CHECK_THROWS_AS(s.run(feeds, "last_hidden_state"), segkit::error);
+}
