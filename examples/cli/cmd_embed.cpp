@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <charconv>
-#include <cstdlib>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -41,16 +40,6 @@ embed::analyzer parse_analyzer(const std::string& s) {
   throw usage_error(fmt::format("--analyzer must be word, chars or chars-wb, not '{}'", s));
 }
 
-/// --runtime, else $SEGKIT_ONNXRUNTIME, else where cmake/install-deps.sh puts the library.
-std::filesystem::path onnx_runtime_path(const args& a) {
-  if (a.has("runtime")) return a.get("runtime");
-  if (const char* env = std::getenv("SEGKIT_ONNXRUNTIME"); env != nullptr && *env != '\0') return env;
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  const char* home = std::getenv("HOME");
-  const std::filesystem::path cache = xdg != nullptr && *xdg != '\0' ? std::filesystem::path(xdg) : std::filesystem::path(home != nullptr ? home : "/root") / ".cache";
-  return cache / "segkit" / "onnxruntime-1.30.0" / "libonnxruntime.so.1";
-}
-
 int embed_text_model(const args& a) {
   if (!a.has("model") || !a.has("vocab")) throw usage_error("give both --model m.onnx and --vocab vocab.txt");
   embed::onnx_text_params p;
@@ -65,7 +54,7 @@ int embed_text_model(const args& a) {
   } else if (pool != "mean") {
     throw usage_error(fmt::format("--pooling must be mean or cls, not '{}'", pool));
   }
-  p.session.runtime = onnx_runtime_path(a);
+  if (a.has("runtime")) p.session.runtime = a.get("runtime");
   p.session.intra_op_threads = static_cast<int>(a.threads());
   const auto docs = csv_documents(a.get("input"), a.get("columns"));
   const embed::onnx_text_embedder model(p);
@@ -372,7 +361,7 @@ const registrar embed_commands({
       {"max-length", 0, true, "--model: tokens per text including [CLS] and [SEP] (default 128)"},
       {"batch-size", 0, true, "--model: texts per run (default 32)"},
       {"cased", 0, false, "--model: keep case and accents (cased vocabularies)"},
-      {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then ~/.cache/segkit/onnxruntime-1.30.0)"}},
+      {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then ~/.cache/segkit/onnxruntime-1.30.0/)"}},
      embed_text},
     {{"embed", "sequences"},
      "-i sessions.txt -o vectors.npy --items-out items.npy [--dim 64] [--window 5] [--negative 5] [--epochs 5] [--sample 0.001] "

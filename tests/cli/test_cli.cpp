@@ -615,9 +615,6 @@ TEST_CASE("cli: embed text matches the library's TF-IDF + LSA on CSV columns", "
   segkit::embed::onnx_text_params op;
   op.model = onnx + "bert.onnx";
   op.vocab = onnx + "vocab.txt";
-  const char* home = std::getenv("HOME");
-  op.session.runtime = std::getenv("SEGKIT_ONNXRUNTIME") != nullptr ? std::filesystem::path(std::getenv("SEGKIT_ONNXRUNTIME"))
-                                                                   : std::filesystem::path(home != nullptr ? home : "/root") / ".cache/segkit/onnxruntime-1.30.0/libonnxruntime.so.1";
   const std::vector<std::string> titles{"Red apple, fresh", "Green apple", "Red sports car", "Blue family car", "Apple pie", "Car wax"};
   const auto want = segkit::embed::onnx_text_embedder(op).embed(titles);
   const auto got = segkit::load_npy_matrix<float>(dir() / "pm.npy");

@@ -19,14 +19,7 @@ namespace em = segkit::embed;
 namespace {
 fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "onnx" / name; }
 
-/// $SEGKIT_ONNXRUNTIME, else where cmake/install-deps.sh puts the library.
-fs::path runtime() {
-  if (const char* env = std::getenv("SEGKIT_ONNXRUNTIME"); env != nullptr && *env != '\0') return env;
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  const char* home = std::getenv("HOME");
-  const fs::path cache = xdg != nullptr && *xdg != '\0' ? fs::path(xdg) : fs::path(home != nullptr ? home : "/root") / ".cache";
-  return cache / "segkit" / "onnxruntime-1.30.0" / "libonnxruntime.so.1";
-}
+fs::path runtime() { return em::default_onnxruntime_path(); }
 
 em::onnx_text_params params(const std::string& model) {
   em::onnx_text_params p;

@@ -90,6 +90,17 @@ enum ort_slot : std::size_t {
 
 }  // namespace detail
 
+/// Where segkit looks for ONNX Runtime when given no path: $SEGKIT_ONNXRUNTIME, else the file
+/// cmake/install-deps.sh fetches, ${XDG_CACHE_HOME:-$HOME/.cache}/segkit/onnxruntime-1.30.0/libonnxruntime.so.1.
+inline std::filesystem::path default_onnxruntime_path() {
+  if (const char* env = std::getenv("SEGKIT_ONNXRUNTIME"); env != nullptr && *env != '\0') return env;
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  const std::filesystem::path cache =
+      xdg != nullptr && *xdg != '\0' ? std::filesystem::path(xdg) : std::filesystem::path(home != nullptr ? home : "/root") / ".cache";
+  return cache / "segkit" / "onnxruntime-1.30.0" / "libonnxruntime.so.1";
+}
+
 /**
  * @brief A loaded ONNX Runtime library and its API table. Loaded once per path and kept for the
  * life of the process (never unloaded).
@@ -101,19 +112,16 @@ class onnx_runtime {
   static constexpr std::uint32_t api_version = 17;
 
   /**
-   * @brief The runtime at `path`, or at $SEGKIT_ONNXRUNTIME when `path` is empty.
-   * @throws segkit::error when no path is given and the variable is unset, the library cannot be
-   *         loaded, has no OrtGetApiBase, or does not offer api_version.
+   * @brief The runtime at `path`, or at default_onnxruntime_path() when `path` is empty.
+   * @throws segkit::error when the library is missing or cannot be loaded, has no
+   *         OrtGetApiBase, or does not offer api_version.
    */
   static const onnx_runtime& load(const std::filesystem::path& path = {}) {
-    std::filesystem::path where = path;
-    if (where.empty()) {
-      const char* env = std::getenv("SEGKIT_ONNXRUNTIME");
-      if (env == nullptr || *env == '\0') {
-        fail("no ONNX Runtime library given: pass its path or set SEGKIT_ONNXRUNTIME to libonnxruntime.so.1 "
-             "(cmake/install-deps.sh fetches it from the npm package onnxruntime-node)");
-      }
-      where = env;
+    const std::filesystem::path where = path.empty() ? default_onnxruntime_path() : path;
+    if (path.empty() && !std::filesystem::exists(where)) {
+      fail(fmt::format("no ONNX Runtime library at '{}': pass its path or set SEGKIT_ONNXRUNTIME to libonnxruntime.so.1 "
+                       "(cmake/install-deps.sh fetches it from the npm package onnxruntime-node)",
+                       where.string()));
     }
     static std::mutex lock;
     static std::unordered_map<std::string, std::unique_ptr<onnx_runtime>> loaded;
@@ -172,7 +180,7 @@ class onnx_runtime {
 
 /// Options of an onnx_session.
 struct onnx_session_options {
-  std::filesystem::path runtime{};   ///< libonnxruntime.so.1 (empty: $SEGKIT_ONNXRUNTIME)
+  std::filesystem::path runtime{};   ///< libonnxruntime.so.1 (empty: default_onnxruntime_path())
   int intra_op_threads = 0;          ///< 0 = ONNX Runtime's default
   int optimization_level = 99;       ///< graph optimisations: 0 none, 1 basic, 2 extended, 99 all
 };
