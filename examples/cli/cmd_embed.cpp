@@ -13,6 +13,7 @@
 #if SEGKIT_CLI_IMAGES
 #include <segkit/embed/image.hpp>
 #endif
+#include <segkit/embed/onnx_image.hpp>
 #include <segkit/embed/lsa.hpp>
 #include <segkit/embed/onnx_text.hpp>
 #include <segkit/embed/tabular.hpp>
@@ -316,19 +317,30 @@ int embed_images(const args& a) {
     p.a_bins = std::stoul(b[1]);
     p.b_bins = std::stoul(b[2]);
   }
-  const embed::image_features f(p);
-  stopwatch watch;
   std::vector<embed::image> images;
   images.reserve(paths.size());
   for (const auto& path : paths) images.push_back(embed::load_image(path));
-  watch.start();
-  const auto e = f.embed(images);
+  stopwatch watch;
+  matrix<float> e;
+  if (a.has("model")) {
+    embed::onnx_image_params mp;
+    mp.model = a.get("model");
+    if (a.has("runtime")) mp.session.runtime = a.get("runtime");
+    mp.session.intra_op_threads = static_cast<int>(a.threads());
+    const embed::onnx_image_embedder model(mp);
+    watch.start();
+    e = model.embed(images);
+  } else {
+    const embed::image_features f(p);
+    watch.start();
+    e = f.embed(images);
+  }
   watch.stop();
   save_npy(a.get("output"), e);
   if (a.has("paths-out")) write_lines(a.get("paths-out"), paths);
   json_object j;
-  j.add("seconds", watch.seconds()).add("images", paths.size()).add("dims", f.dim());
-  emit(a, j, fmt::format("embed images: {} images -> {} dims ({:.3f} s)", paths.size(), f.dim(), watch.seconds()));
+  j.add("seconds", watch.seconds()).add("images", paths.size()).add("dims", e.shape(1));
+  emit(a, j, fmt::format("embed images: {} images -> {} dims ({:.3f} s)", paths.size(), e.shape(1), watch.seconds()));
   return 0;
 #else
   (void)a;
@@ -409,13 +421,16 @@ const registrar embed_commands({
       {"scores-out", 0, true, "quintile scores 1-5, int32 .npy (customers x 3)"}},
      embed_rfm},
     {{"embed", "images"},
-     "-i DIR|paths.txt -o E.npy [--thumbnail 8] [--bins 4,6,6] [--paths-out P.txt]",
-     "Image vectors without a model: a CIELAB colour histogram (square-rooted) and a thumbnail of the centre square. Reports images and dims.",
+     "-i DIR|paths.txt -o E.npy [--thumbnail 8] [--bins 4,6,6] [--paths-out P.txt] | [--model image.onnx [--runtime LIB]]",
+     "Image vectors: without a model, a CIELAB colour histogram (square-rooted) and a thumbnail of the centre square; with --model, "
+     "a CLIP-style image tower through ONNX Runtime (CLIP preprocessing). Reports images and dims.",
      {{"input", 'i', true, "a directory (every file, by name) or a text file with one image path per line"},
       {"output", 'o', true, "vectors to write, float32 .npy (images x dims)"},
       {"thumbnail", 0, true, "thumbnail side (default 8; 0 = none)"},
       {"bins", 0, true, "histogram bins for L, a, b (default 4,6,6)"},
-      {"paths-out", 0, true, "write the image paths in row order"}},
+      {"paths-out", 0, true, "write the image paths in row order"},
+      {"model", 0, true, "ONNX image model: pixel_values [batch, 3, size, size] -> image_embeds (docs/embed_models.md)"},
+      {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then ~/.cache/segkit/onnxruntime-1.30.0/)"}},
      embed_images},
 });
 

@@ -19,6 +19,7 @@
 #include <segkit/embed/item2vec.hpp>
 #if SEGKIT_TEST_IMAGES
 #include <segkit/embed/image.hpp>
+#include <segkit/embed/onnx_image.hpp>
 #endif
 #include <segkit/embed/lsa.hpp>
 #include <segkit/embed/onnx_text.hpp>
@@ -726,5 +727,12 @@ TEST_CASE("cli: embed images matches the library on a list of BMP files", "[cli]
   const auto bad = run("embed images -i " + q(dir() / "bad_images.txt") + " -o " + q(dir() / "ie.npy"));
   CHECK(bad.status == 1);
   CHECK(bad.out.find("cannot decode the image") != std::string::npos);
+  // With an ONNX image model: CLIP preprocessing and the model's output, as the library gives them.
+  const std::string model = std::string(SEGKIT_TEST_DATA) + "/onnx/image.onnx";
+  const auto m = run("embed images -i " + q(dir() / "images.txt") + " -o " + q(dir() / "iem.npy") + " --model " + q(model) + " --json");
+  REQUIRE(m.status == 0);
+  segkit::embed::onnx_image_params mp;
+  mp.model = model;
+  CHECK((segkit::load_npy_matrix<float>(dir() / "iem.npy") == segkit::embed::onnx_image_embedder(mp).embed(imgs)));
 }
 #endif

@@ -9,6 +9,7 @@ onnx/bert.onnx   inputs input_ids, attention_mask, token_type_ids (int64, [batch
                  W[input_ids] + T[token_type_ids] + mask[..., None] * b   (W, T, b seeded numpy values)
 onnx/two.onnx    inputs input_ids, attention_mask only; output token_embeddings = W[input_ids] * mask[..., None]
 onnx/pooled.onnx input input_ids only; output sentence_embedding (float, [batch, 6]) = mean over the sequence of W[input_ids]
+onnx/image.onnx  CLIP image-tower signature (see the end of this script), expected_image.npy
 The token ids of the test texts (written out by hand in the test) and the expected vectors:
   expected_mean.npy / expected_cls.npy  bert.onnx, mean / CLS pooling, L2-normalised, for the TEXTS below
   expected_two.npy                      two.onnx, mean pooling, not normalised
@@ -76,3 +77,16 @@ for t in TEXTS:
 np.save("onnx/expected_mean.npy", np.array(mean, dtype=np.float64))
 np.save("onnx/expected_cls.npy", np.array(cls, dtype=np.float64))
 np.save("onnx/expected_two.npy", np.array(two, dtype=np.float64))
+
+# An image model with CLIP's image-tower signature: pixel_values (float, [batch, 3, 16, 16]) ->
+# image_embeds (float, [batch, 4]) = mean over the pixels of each channel, times M (3 x 4).
+# expected_image.npy: its output for images/clip.npy (the reference preprocessing of images/src.npy), L2-normalised.
+M = rng.normal(size=(3, 4)).astype(np.float32)
+pix = helper.make_tensor_value_info("pixel_values", TensorProto.FLOAT, ["batch", 3, 16, 16])
+model("onnx/image.onnx", [pix], [
+    helper.make_node("ReduceMean", ["pixel_values"], ["m"], axes=[2, 3], keepdims=0),
+    helper.make_node("MatMul", ["m", "M"], ["image_embeds"]),
+], [numpy_helper.from_array(M, "M")], "image_embeds", ["batch", 4])
+clip = np.load("images/clip.npy")
+v = clip.mean(axis=(2, 3)) @ M
+np.save("onnx/expected_image.npy", (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float64))

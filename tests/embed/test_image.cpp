@@ -4,11 +4,14 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include <stb_image_write.h>
 
+#include <segkit/core/npy.hpp>
 #include <segkit/embed/image.hpp>
 
 namespace em = segkit::embed;
@@ -104,4 +107,28 @@ TEST_CASE("image features: histogram mass where the colours are, thumbnails, sim
   };
   CHECK(dist(0, 1) < dist(0, 2));
   CHECK_THROWS_WITH(f.features(em::image{}), Catch::Matchers::Contains("image of 0 x 0"));
+}
+
+TEST_CASE("bicubic resize equals Pillow's, down, up and along one axis; CLIP preprocessing equals the reference", "[embed][image]") {
+  const auto dir = std::filesystem::path(SEGKIT_TEST_DATA) / "images";
+  const auto src = segkit::load_npy_array<std::int32_t>(dir / "src.npy");
+  em::image img{src.shape(1), src.shape(0), {}};
+  for (const auto v : src) img.rgb.push_back(static_cast<std::uint8_t>(v));
+  for (const auto& [w, h] : {std::pair<std::size_t, std::size_t>{15, 9}, {60, 41}, {37, 11}, {20, 23}}) {
+    const auto want = segkit::load_npy_array<std::int32_t>(dir / fmt::format("bicubic_{}x{}.npy", w, h));
+    const auto got = em::resize_bicubic(img, w, h);
+    REQUIRE(got.width == w);
+    REQUIRE(got.height == h);
+    CAPTURE(w, h);
+    std::vector<std::uint8_t> w8;
+    for (const auto v : want) w8.push_back(static_cast<std::uint8_t>(v));
+    CHECK(got.rgb == w8);
+  }
+  const auto want = segkit::load_npy_array<float>(dir / "clip.npy");
+  const auto got = em::clip_pixels(img, {.size = 16});
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == Approx(want.data()[i]).margin(1e-5));
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(em::resize_bicubic(img, 0, 4), Contains("cannot resize"));
+  CHECK_THROWS_WITH(em::centre_crop(img, 40, 4), Contains("cannot crop"));
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <segkit/core/npy.hpp>
+#include <segkit/embed/onnx_image.hpp>
 #include <segkit/embed/onnx_text.hpp>
 
 namespace fs = std::filesystem;
@@ -105,4 +106,27 @@ TEST_CASE("ONNX errors: missing library, not a library, missing model, corrupt m
   feeds.emplace("attention_mask", em::onnx_tensor<std::int64_t>{{1, 2}, {1, 1}});
   feeds.emplace("token_type_ids", em::onnx_tensor<std::int64_t>{{1, 3}, {0, 0, 0}});  // wrong shape: the runtime says why
   CHECK_THROWS_AS(s.run(feeds, "last_hidden_state"), segkit::error);
+}
+
+TEST_CASE("ONNX image embedder: CLIP preprocessing, NCHW batches, image_embeds, equal to the model's numbers", "[embed][onnx]") {
+  REQUIRE(fs::exists(runtime()));
+  const auto src = segkit::load_npy_array<std::int32_t>(fs::path(SEGKIT_TEST_DATA) / "images" / "src.npy");
+  em::image img{src.shape(1), src.shape(0), {}};
+  for (const auto v : src) img.rgb.push_back(static_cast<std::uint8_t>(v));
+  em::onnx_image_params p;
+  p.model = fixture("image.onnx");
+  p.session.runtime = runtime();
+  const em::onnx_image_embedder m(p);  // the model's input fixes the size at 16
+  CHECK(m.dim() == 4);
+  const auto want = segkit::load_npy_matrix<double>(fixture("expected_image.npy"));
+  p.batch_size = 2;
+  const std::vector<em::image> imgs{img, em::image{3, 5, std::vector<std::uint8_t>(45, 200)}, img};
+  const auto e = em::onnx_image_embedder(p).embed(imgs);
+  for (std::size_t j = 0; j < 4; ++j) {
+    CHECK(e(0, j) == Approx(want(0, j)).margin(1e-5));
+    CHECK(e(2, j) == e(0, j));  // same image, another batch
+  }
+  using Catch::Matchers::Contains;
+  p.model = fixture("bert.onnx");
+  CHECK_THROWS_WITH(em::onnx_image_embedder(p), Contains("exactly one float input"));
 }

@@ -23,17 +23,9 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/file.hpp"
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/embed/image_ops.hpp"
 
 namespace segkit::embed {
-
-/// An 8-bit RGB image, rows top to bottom, pixels as r, g, b.
-struct image {
-  std::size_t width = 0;
-  std::size_t height = 0;
-  std::vector<std::uint8_t> rgb;  ///< width x height x 3
-
-  [[nodiscard]] const std::uint8_t* pixel(std::size_t x, std::size_t y) const { return rgb.data() + (y * width + x) * 3; }
-};
 
 /**
  * @brief Decodes an image file's bytes into RGB (grey and alpha are converted; 16-bit and HDR
