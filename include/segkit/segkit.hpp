@@ -23,6 +23,7 @@
 #include "segkit/index/hnsw.hpp"
 #include "segkit/index/ivf.hpp"
 #include "segkit/index/kdtree.hpp"
+#include "segkit/embed/clip_bpe.hpp"
 #include "segkit/embed/fusion.hpp"
 #include "segkit/embed/image_ops.hpp"
 #include "segkit/embed/item2vec.hpp"

@@ -10,6 +10,7 @@ onnx/bert.onnx   inputs input_ids, attention_mask, token_type_ids (int64, [batch
 onnx/two.onnx    inputs input_ids, attention_mask only; output token_embeddings = W[input_ids] * mask[..., None]
 onnx/pooled.onnx input input_ids only; output sentence_embedding (float, [batch, 6]) = mean over the sequence of W[input_ids]
 onnx/image.onnx  CLIP image-tower signature (see the end of this script), expected_image.npy
+onnx/clip_vocab.json, clip_merges.txt, clip_text.onnx  CLIP text side (see the end), expected_clip_text.npy
 The token ids of the test texts (written out by hand in the test) and the expected vectors:
   expected_mean.npy / expected_cls.npy  bert.onnx, mean / CLS pooling, L2-normalised, for the TEXTS below
   expected_two.npy                      two.onnx, mean pooling, not normalised
@@ -90,3 +91,46 @@ model("onnx/image.onnx", [pix], [
 clip = np.load("images/clip.npy")
 v = clip.mean(axis=(2, 3)) @ M
 np.save("onnx/expected_image.npy", (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float64))
+
+# CLIP's text side: a byte-level BPE vocabulary (every byte symbol, alone and with "</w>", the
+# markers, and the merges below) and a text model input_ids, attention_mask -> text_embeds
+# (float, [batch, 4]) = masked mean of V[input_ids]. expected_clip_text.npy: its output for the
+# texts of the test (token ids as the test writes them out), L2-normalised.
+def bytes_to_unicode():
+    bs = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b); cs.append(256 + n); n += 1
+    return dict(zip(bs, [chr(c) for c in cs]))
+b2u = bytes_to_unicode()
+symbols = [b2u[b] for b in range(256)] + [b2u[b] + "</w>" for b in range(256)]
+merges = [("h", "e"), ("l", "l"), ("he", "ll"), ("hell", "o</w>"), ("c", "a"), ("ca", "t</w>"), ("'", "s</w>")]
+symbols += [a + b for a, b in merges] + ["<|startoftext|>", "<|endoftext|>"]
+import json
+with open("onnx/clip_vocab.json", "w", encoding="utf-8") as f:
+    json.dump({s: i for i, s in enumerate(symbols)}, f, ensure_ascii=True)
+with open("onnx/clip_merges.txt", "w", encoding="utf-8") as f:
+    f.write("#version: 0.2\n" + "\n".join(f"{a} {b}" for a, b in merges) + "\n")
+ids_of = {s: i for i, s in enumerate(symbols)}
+V = rng.normal(size=(len(symbols), 4)).astype(np.float32)
+ids2 = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"])
+mask2 = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"])
+one = numpy_helper.from_array(np.array([1], dtype=np.int64), "one")
+model("onnx/clip_text.onnx", [ids2, mask2], [
+    helper.make_node("Gather", ["V", "input_ids"], ["g"]),
+    helper.make_node("Cast", ["attention_mask"], ["mf"], to=TensorProto.FLOAT),
+    helper.make_node("Unsqueeze", ["mf", "axes"], ["m3"]),
+    helper.make_node("Mul", ["g", "m3"], ["gm"]),
+    helper.make_node("ReduceSum", ["gm", "one"], ["s"], keepdims=0),
+    helper.make_node("ReduceSum", ["m3", "one"], ["c"], keepdims=0),
+    helper.make_node("Div", ["s", "c"], ["text_embeds"]),
+], [numpy_helper.from_array(V, "V"), axes, one], "text_embeds", ["batch", 4])
+# "Hello cat's 2024 é!" -> hello</w> cat</w> 's</w> 2</w> 0</w> 2</w> 4</w> Ã ©</w> !</w>
+clip_texts = [["<|startoftext|>", "hello</w>", "cat</w>", "'s</w>", "2</w>", "0</w>", "2</w>", "4</w>", "Ã", "©</w>", "!</w>", "<|endoftext|>"],
+              ["<|startoftext|>", "cat</w>", "<|endoftext|>"]]
+out = []
+for t in clip_texts:
+    v = V[[ids_of[s] for s in t]].mean(axis=0)
+    out.append(v / np.linalg.norm(v))
+np.save("onnx/expected_clip_text.npy", np.array(out, dtype=np.float64))

@@ -130,3 +130,30 @@ TEST_CASE("ONNX image embedder: CLIP preprocessing, NCHW batches, image_embeds, 
   p.model = fixture("bert.onnx");
   CHECK_THROWS_WITH(em::onnx_image_embedder(p), Contains("exactly one float input"));
 }
+
+TEST_CASE("CLIP BPE: lower case, contractions, digits one by one, bytes of accents, merges by rank; CLIP text tower", "[embed][onnx]") {
+  const em::clip_bpe_tokenizer t(fixture("clip_vocab.json"), fixture("clip_merges.txt"));
+  using V = std::vector<std::string>;
+  CHECK(t.pieces("Hello cat's 2024 é!") == V{"hello</w>", "cat</w>", "'s</w>", "2</w>", "0</w>", "2</w>", "4</w>", "Ã", "©</w>", "!</w>"});
+  CHECK(t.pieces("hell") == V{"he", "l", "l</w>"});            // "l l" cannot apply: the last symbol is "l</w>"
+  CHECK(t.pieces("") == V{});
+  const auto ids = t.encode("cat");
+  REQUIRE(ids.size() == 3);
+  CHECK(ids.front() != ids.back());
+  const em::clip_bpe_tokenizer short_t(fixture("clip_vocab.json"), fixture("clip_merges.txt"), 4);
+  CHECK(short_t.encode("Hello cat's").size() == 4);
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(em::clip_bpe_tokenizer(fixture("vocab.txt"), fixture("clip_merges.txt")), Contains("invalid vocab.json"));
+  REQUIRE(fs::exists(runtime()));
+  em::onnx_text_params p;
+  p.model = fixture("clip_text.onnx");
+  p.session.runtime = runtime();
+  p.batch_size = 2;
+  const em::clip_text_embedder m(p, fixture("clip_vocab.json"), fixture("clip_merges.txt"));
+  const std::vector<std::string> texts{"Hello cat's 2024 é!", "cat"};
+  const auto e = m.embed(texts);
+  const auto want = segkit::load_npy_matrix<double>(fixture("expected_clip_text.npy"));
+  for (std::size_t i = 0; i < 2; ++i) {
+    for (std::size_t j = 0; j < 4; ++j) CHECK(e(i, j) == Approx(want(i, j)).margin(1e-5));
+  }
+}

@@ -12,12 +12,14 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/embed/clip_bpe.hpp"
 #include "segkit/embed/onnx.hpp"
 #include "segkit/embed/wordpiece.hpp"
 
@@ -41,8 +43,9 @@ struct onnx_text_params {
 };
 
 /**
- * @brief Text embeddings from an ONNX sentence-transformer (satisfies segkit::embedder for
- * std::string records).
+ * @brief Text embeddings from an ONNX text model with any tokenizer that offers `encode(text)`
+ * (ids with the model's markers) and `pad_id()`: the machinery of onnx_text_embedder and
+ * clip_text_embedder (satisfies segkit::embedder for std::string records).
  *
  * The model's inputs are read from it: `input_ids` is required; `attention_mask` and
  * `token_type_ids` are fed when the model declares them (masks 1 on real tokens, 0 on padding;
@@ -50,10 +53,11 @@ struct onnx_text_params {
  * the first output of rank 3; a rank-2 output (an already pooled sentence vector) is used as it is.
  * @par Thread safety  embed() may run concurrently.
  */
-class onnx_text_embedder {
+template <class Tokenizer>
+class basic_onnx_text_embedder {
  public:
-  /// @throws segkit::error / segkit::invalid_argument for a missing runtime, model or vocab, or a model without input_ids or a float output.
-  explicit onnx_text_embedder(const onnx_text_params& p) : p_(p), tokenizer_(p.vocab, p.tokenizer), session_(p.model, p.session) {
+  /// @throws segkit::error / segkit::invalid_argument for a missing runtime or model, or a model without input_ids or a float output.
+  basic_onnx_text_embedder(const onnx_text_params& p, Tokenizer tokenizer) : p_(p), tokenizer_(std::move(tokenizer)), session_(p.model, p.session) {
     if (p_.batch_size == 0) segkit::detail::throw_invalid("segkit::embed::onnx_text", "batch_size must be at least 1");
     bool ids = false;
     for (const auto& in : session_.inputs()) {
@@ -82,7 +86,7 @@ class onnx_text_embedder {
   }
 
   [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
-  [[nodiscard]] const wordpiece_tokenizer& tokenizer() const noexcept { return tokenizer_; }
+  [[nodiscard]] const Tokenizer& tokenizer() const noexcept { return tokenizer_; }
   [[nodiscard]] const onnx_session& session() const noexcept { return session_; }
 
   /// One row per text. A text's vector does not depend on the batch it is in (padding is masked).
@@ -153,13 +157,32 @@ class onnx_text_embedder {
   }
 
   onnx_text_params p_;
-  wordpiece_tokenizer tokenizer_;
+  Tokenizer tokenizer_;
   onnx_session session_;
   std::string output_;
   bool pooled_ = false;
   std::size_t dim_ = 0;
 };
 
+/// Sentence-transformer models (BERT WordPiece over `params.vocab`).
+class onnx_text_embedder : public basic_onnx_text_embedder<wordpiece_tokenizer> {
+ public:
+  explicit onnx_text_embedder(const onnx_text_params& p) : basic_onnx_text_embedder(p, wordpiece_tokenizer(p.vocab, p.tokenizer)) {}
+};
+
+/**
+ * @brief CLIP's text tower (input_ids [, attention_mask] -> text_embeds) with CLIP's byte-level
+ * BPE tokenizer: texts in the same space as onnx_image_embedder's pictures. `params.vocab` and
+ * `params.tokenizer` are unused; pass vocab.json, merges.txt and the context length (77).
+ */
+class clip_text_embedder : public basic_onnx_text_embedder<clip_bpe_tokenizer> {
+ public:
+  clip_text_embedder(const onnx_text_params& p, const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
+                     std::size_t context_length = 77)
+      : basic_onnx_text_embedder(p, clip_bpe_tokenizer(vocab_json, merges_txt, context_length)) {}
+};
+
 static_assert(segkit::embedder<onnx_text_embedder, std::string>);
+static_assert(segkit::embedder<clip_text_embedder, std::string>);
 
 }  // namespace segkit::embed
