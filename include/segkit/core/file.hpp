@@ -127,4 +127,26 @@ inline std::vector<char> read_file_bytes(const std::filesystem::path& path, std:
   return bytes;
 }
 
+/// The lines of a text file (LF or CRLF; a final newline ends the last line, it does not start an
+/// empty one; empty lines inside are kept). @throws segkit::io_error as read_file_bytes.
+inline std::vector<std::string> read_file_lines(const std::filesystem::path& path, std::string_view component) {
+  const auto bytes = read_file_bytes(path, component);
+  std::vector<std::string> lines;
+  std::string line;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] != '\n') {
+      line.push_back(bytes[i]);
+      continue;
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+    line.clear();
+  }
+  if (!line.empty()) {
+    if (line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 }  // namespace segkit

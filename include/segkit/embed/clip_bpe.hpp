@@ -131,22 +131,14 @@ class clip_bpe_tokenizer {
       : context_(context_length) {
     const auto v = read_file_bytes(vocab_json, "segkit::embed::clip_bpe");
     vocab_ = detail::parse_vocab_json(std::string_view(v.data(), v.size()), vocab_json.string());
-    const auto m = read_file_bytes(merges_txt, "segkit::embed::clip_bpe");
-    std::size_t rank = 0, line_no = 0;
-    std::string line;
-    for (std::size_t i = 0; i <= m.size(); ++i) {
-      if (i < m.size() && m[i] != '\n') {
-        line.push_back(m[i]);
-        continue;
-      }
-      ++line_no;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty() && !(line_no == 1 && line.rfind("#version", 0) == 0)) {
-        const auto sp = line.find(' ');
-        if (sp == std::string::npos) detail::throw_bpe(fmt::format("{}: line {} is not two symbols", merges_txt.string(), line_no));
-        ranks_.emplace(line.substr(0, sp) + '\x01' + line.substr(sp + 1), rank++);
-      }
-      line.clear();
+    const auto lines = read_file_lines(merges_txt, "segkit::embed::clip_bpe");
+    std::size_t rank = 0;
+    for (std::size_t k = 0; k < lines.size(); ++k) {
+      const auto& line = lines[k];
+      if (line.empty() || (k == 0 && line.rfind("#version", 0) == 0)) continue;
+      const auto sp = line.find(' ');
+      if (sp == std::string::npos) detail::throw_bpe(fmt::format("{}: line {} is not two symbols", merges_txt.string(), k + 1));
+      ranks_.emplace(line.substr(0, sp) + '\x01' + line.substr(sp + 1), rank++);
     }
     const auto need = [&](const char* t) {
       const auto it = vocab_.find(t);

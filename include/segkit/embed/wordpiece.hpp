@@ -105,17 +105,8 @@ class wordpiece_tokenizer {
  public:
   /// @throws segkit::io_error / segkit::invalid_argument for an unreadable vocab or one without [CLS], [SEP], [PAD] or [UNK].
   explicit wordpiece_tokenizer(const std::filesystem::path& vocab, wordpiece_options options = {}) : options_(options) {
-    const auto bytes = read_file_bytes(vocab, "segkit::embed::wordpiece");
-    std::string token;
-    for (std::size_t i = 0; i <= bytes.size(); ++i) {
-      if (i == bytes.size() || bytes[i] == '\n') {
-        if (!token.empty() && token.back() == '\r') token.pop_back();
-        if (i < bytes.size() || !token.empty()) ids_.emplace(token, static_cast<std::int64_t>(ids_.size()));
-        token.clear();
-      } else {
-        token.push_back(bytes[i]);
-      }
-    }
+    std::int64_t id = 0;
+    for (auto& token : read_file_lines(vocab, "segkit::embed::wordpiece")) ids_.emplace(std::move(token), id++);  // id = line number
     const auto need = [&](const char* t) {
       const auto it = ids_.find(t);
       if (it == ids_.end()) segkit::detail::throw_invalid("segkit::embed::wordpiece", fmt::format("vocabulary '{}' has no {} token", vocab.string(), t));
