@@ -41,11 +41,31 @@ embed::analyzer parse_analyzer(const std::string& s) {
   throw usage_error(fmt::format("--analyzer must be word, chars or chars-wb, not '{}'", s));
 }
 
+/// Embeds with any of the ONNX text embedders and reports.
+template <class Model>
+int run_text_model(const args& a, const Model& model, const std::string& model_path) {
+  const auto docs = csv_documents(a.get("input"), a.get("columns"));
+  stopwatch watch;
+  watch.start();
+  const auto e = model.embed(docs);
+  watch.stop();
+  save_npy(a.get("output"), e);
+  json_object j;
+  j.add("seconds", watch.seconds()).add("rows", docs.size()).add("dims", model.dim()).add("runtime", model.session().runtime().version());
+  emit(a, j, fmt::format("embed text: {} rows -> {} dims with {} (ONNX Runtime {}) in {:.3f} s", docs.size(), model.dim(), model_path,
+                         model.session().runtime().version(), watch.seconds()));
+  return 0;
+}
+
 int embed_text_model(const args& a) {
-  if (!a.has("model") || !a.has("vocab")) throw usage_error("give both --model m.onnx and --vocab vocab.txt");
+  const bool clip = a.has("clip-vocab") || a.has("clip-merges");
+  if (clip && !(a.has("model") && a.has("clip-vocab") && a.has("clip-merges"))) {
+    throw usage_error("CLIP text needs --model, --clip-vocab vocab.json and --clip-merges merges.txt");
+  }
+  if (!clip && (!a.has("model") || !a.has("vocab"))) throw usage_error("give both --model m.onnx and --vocab vocab.txt");
   embed::onnx_text_params p;
   p.model = a.get("model");
-  p.vocab = a.get("vocab");
+  if (!clip) p.vocab = a.get("vocab");
   p.tokenizer.lower_case = !a.has("cased");
   p.tokenizer.max_length = a.get_size("max-length", p.tokenizer.max_length);
   p.batch_size = a.get_size("batch-size", p.batch_size);
@@ -57,22 +77,12 @@ int embed_text_model(const args& a) {
   }
   if (a.has("runtime")) p.session.runtime = a.get("runtime");
   p.session.intra_op_threads = static_cast<int>(a.threads());
-  const auto docs = csv_documents(a.get("input"), a.get("columns"));
-  const embed::onnx_text_embedder model(p);
-  stopwatch watch;
-  watch.start();
-  const auto e = model.embed(docs);
-  watch.stop();
-  save_npy(a.get("output"), e);
-  json_object j;
-  j.add("seconds", watch.seconds()).add("rows", docs.size()).add("dims", model.dim()).add("runtime", model.session().runtime().version());
-  emit(a, j, fmt::format("embed text: {} rows -> {} dims with {} (ONNX Runtime {}) in {:.3f} s", docs.size(), model.dim(), p.model.string(),
-                         model.session().runtime().version(), watch.seconds()));
-  return 0;
+  if (clip) return run_text_model(a, embed::clip_text_embedder(p, a.get("clip-vocab"), a.get("clip-merges")), p.model.string());
+  return run_text_model(a, embed::onnx_text_embedder(p), p.model.string());
 }
 
 int embed_text(const args& a) {
-  if (a.has("model") || a.has("vocab")) return embed_text_model(a);
+  if (a.has("model") || a.has("vocab") || a.has("clip-vocab") || a.has("clip-merges")) return embed_text_model(a);
   embed::lsa_params p;
   p.dims = a.get_size("dims", p.dims);
   auto& t = p.tfidf;
@@ -352,7 +362,8 @@ const registrar embed_commands({
     {{"embed", "text"},
      "-i table.csv --columns c1,c2 -o E.npy [--dims 100] [--analyzer word|chars|chars-wb] [--ngram-min N] [--ngram-max N] "
      "[--stop-words english|none] [--min-df N] [--max-df F] [--no-sublinear-tf] [--vocabulary-out V.txt] "
-     "| --model m.onnx --vocab vocab.txt [--pooling mean|cls] [--max-length 128] [--batch-size 32] [--cased] [--runtime LIB]",
+     "| --model m.onnx (--vocab vocab.txt | --clip-vocab vocab.json --clip-merges merges.txt) [--pooling mean|cls] [--max-length 128] "
+     "[--batch-size 32] [--cased] [--runtime LIB]",
      "Embeds the text of CSV columns with TF-IDF followed by a truncated SVD (LSA), rows L2-normalised (deterministic for a seed). "
      "Reports rows, dims, vocabulary and explained_variance_ratio (the kept share).",
      {{"input", 'i', true, "CSV with a header"},
@@ -369,6 +380,8 @@ const registrar embed_commands({
       {"vocabulary-out", 0, true, "write the vocabulary, one term per line"},
       {"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA (docs/embed_models.md)"},
       {"vocab", 0, true, "WordPiece vocab.txt of --model"},
+      {"clip-vocab", 0, true, "instead of --vocab: CLIP's vocab.json (with --clip-merges; --model is CLIP's text tower)"},
+      {"clip-merges", 0, true, "CLIP's merges.txt"},
       {"pooling", 0, true, "--model: mean (default) or cls"},
       {"max-length", 0, true, "--model: tokens per text including [CLS] and [SEP] (default 128)"},
       {"batch-size", 0, true, "--model: texts per run (default 32)"},

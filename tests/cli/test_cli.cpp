@@ -624,6 +624,16 @@ TEST_CASE("cli: embed text matches the library's TF-IDF + LSA on CSV columns", "
                           q(onnx + "bert.onnx") + " --vocab " + q(onnx + "vocab.txt") + " --runtime /nonexistent/lib.so");
   CHECK(bad_rt.status == 1);
   CHECK(bad_rt.out.find("cannot load ONNX Runtime") != std::string::npos);
+  // CLIP's text tower with its BPE files.
+  const auto c = run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pc.npy") + " --model " +
+                     q(onnx + "clip_text.onnx") + " --clip-vocab " + q(onnx + "clip_vocab.json") + " --clip-merges " + q(onnx + "clip_merges.txt") + " --json");
+  REQUIRE(c.status == 0);
+  segkit::embed::onnx_text_params cp;
+  cp.model = onnx + "clip_text.onnx";
+  const auto want_clip = segkit::embed::clip_text_embedder(cp, onnx + "clip_vocab.json", onnx + "clip_merges.txt").embed(titles);
+  CHECK((segkit::load_npy_matrix<float>(dir() / "pc.npy") == want_clip));
+  CHECK(run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pc.npy") + " --model " + q(onnx + "clip_text.onnx") +
+            " --clip-vocab " + q(onnx + "clip_vocab.json")).status == 2);
 }
 
 TEST_CASE("cli: embed sequences matches the library's item2vec; session vectors; bad lines", "[cli]") {
