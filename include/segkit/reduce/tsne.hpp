@@ -561,7 +561,7 @@ struct tsne_model {
     executor ex(threads);
     std::vector<std::uint32_t> ids;
     std::vector<float> dist;
-    detail::exact_knn(Metric{}, x.view(), matrix_view<T>(training.data(), n, d, d), k, false, ex, ids, dist);
+    detail::exact_knn(Metric{}, x.view(), matrix_view<T>(training.data(), n, d, d), k, false, ex, ids, dist, true);
     std::vector<double> d2(m * k);
     for (std::size_t i = 0; i < m * k; ++i) d2[i] = static_cast<double>(dist[i]) * static_cast<double>(dist[i]);
     const auto p = detail::conditional_affinities(d2, m, k, std::min(5.0, static_cast<double>(k) / 3.0), ex);

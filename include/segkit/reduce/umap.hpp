@@ -373,7 +373,7 @@ struct umap_model {
     std::vector<std::uint32_t> ids;
     std::vector<float> dists;
     const matrix_view<T> base(training.data(), n, d, d);
-    detail::exact_knn(Metric{}, x.view(), base, k, false, ex, ids, dists);
+    detail::exact_knn(Metric{}, x.view(), base, k, false, ex, ids, dists, true);
     const std::size_t m = x->rows();
     std::vector<double> sigma, rho;
     detail::smooth_knn(dists, m, k, std::max(0.0, params.local_connectivity - 1.0), false, sigma, rho);

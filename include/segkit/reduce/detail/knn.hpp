@@ -35,7 +35,7 @@ namespace segkit::reduce::detail {
 /// put first), by blocked scans: ids and distances, n x k, ascending.
 template <class M, class T>
 void exact_knn(const M& metric, const matrix_view<T>& queries, const matrix_view<T>& base, std::size_t k, bool self, executor& ex,
-               std::vector<std::uint32_t>& ids, std::vector<float>& dists) {
+               std::vector<std::uint32_t>& ids, std::vector<float>& dists, bool batch_invariant = false) {
   const std::size_t nq = queries.rows(), nb = base.rows();
   ids.assign(nq * k, 0);
   dists.assign(nq * k, 0.0f);
@@ -50,8 +50,17 @@ void exact_knn(const M& metric, const matrix_view<T>& queries, const matrix_view
     for (auto& h : best) h.reserve(k + 1);
     for (std::size_t jb = 0; jb < nb; jb += bblock) {
       const std::size_t je = std::min(nb, jb + bblock), w = je - jb;
-      distance::distance_block(metric, queries.slice(b, e), base.slice(jb, je), qterms.empty() ? nullptr : qterms.data() + b,
-                               bterms.empty() ? nullptr : bterms.data() + jb, tile.data(), w);
+      if (batch_invariant) {
+        // One metric call per pair: BLAS may sum a product in another order depending on the
+        // batch's shape (a lone query goes through gemv), which would make a row's neighbours
+        // depend on the rows transformed with it.
+        for (std::size_t r = 0; r < rows; ++r) {
+          for (std::size_t j = 0; j < w; ++j) tile[r * w + j] = static_cast<T>(metric(queries.row(b + r), base.row(jb + j), queries.cols()));
+        }
+      } else {
+        distance::distance_block(metric, queries.slice(b, e), base.slice(jb, je), qterms.empty() ? nullptr : qterms.data() + b,
+                                 bterms.empty() ? nullptr : bterms.data() + jb, tile.data(), w);
+      }
       for (std::size_t r = 0; r < rows; ++r) {
         auto& h = best[r];
         T* t = tile.data() + r * w;
