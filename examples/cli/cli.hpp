@@ -12,6 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include <segkit/core/matrix_view.hpp>
+#include <segkit/core/progress.hpp>
+
 #include <fmt/format.h>
 
 namespace segkit::cli {
@@ -101,6 +104,23 @@ class stopwatch {
   double total_ = 0.0;
 };
 
+/// A progress callback that draws "stage [#####.....] done/total" on stderr, redrawn in place,
+/// when stderr is a terminal and --quiet is not given; the line is cleared when it goes away.
+class progress_bar {
+ public:
+  explicit progress_bar(const args& a);
+  progress_bar(const progress_bar&) = delete;
+  progress_bar& operator=(const progress_bar&) = delete;
+  ~progress_bar() { finish(); }
+  bool operator()(const progress_event& e);
+  /// Clears the line (before printing results).
+  void finish();
+
+ private:
+  bool enabled_ = false;
+  bool drawn_ = false;
+};
+
 /// Prints a JSON object (with --json) or human-readable lines (unless --quiet).
 void emit(const args& a, const json_object& json, const std::string& human);
 
@@ -112,5 +132,9 @@ std::vector<std::string> split_list(const std::string& s);
 
 /// One text per row of a CSV file: the named columns (comma-separated) joined by spaces.
 std::vector<std::string> csv_documents(const std::string& path, const std::string& columns);
+
+/// Embeddings of texts by the ONNX text model the options describe (--model with --vocab, or
+/// --clip-vocab and --clip-merges; --pooling, --max-length, --batch-size, --cased, --runtime).
+matrix<float> embed_texts_with_model(const args& a, const std::vector<std::string>& texts);
 
 }  // namespace segkit::cli

@@ -41,23 +41,15 @@ embed::analyzer parse_analyzer(const std::string& s) {
   throw usage_error(fmt::format("--analyzer must be word, chars or chars-wb, not '{}'", s));
 }
 
-/// Embeds with any of the ONNX text embedders and reports.
+/// The runtime's version and the embeddings of `docs` by one of the ONNX text embedders.
 template <class Model>
-int run_text_model(const args& a, const Model& model, const std::string& model_path) {
-  const auto docs = csv_documents(a.get("input"), a.get("columns"));
-  stopwatch watch;
-  watch.start();
-  const auto e = model.embed(docs);
-  watch.stop();
-  save_npy(a.get("output"), e);
-  json_object j;
-  j.add("seconds", watch.seconds()).add("rows", docs.size()).add("dims", model.dim()).add("runtime", model.session().runtime().version());
-  emit(a, j, fmt::format("embed text: {} rows -> {} dims with {} (ONNX Runtime {}) in {:.3f} s", docs.size(), model.dim(), model_path,
-                         model.session().runtime().version(), watch.seconds()));
-  return 0;
+std::pair<std::string, matrix<float>> run_text_model(const Model& model, const std::vector<std::string>& docs) {
+  return {model.session().runtime().version(), model.embed(docs)};
 }
 
-int embed_text_model(const args& a) {
+/// The ONNX text embedding of `docs` described by --model, --vocab or --clip-vocab/--clip-merges,
+/// --pooling, --max-length, --batch-size, --cased, --runtime; also the runtime's version.
+std::pair<std::string, matrix<float>> model_embeddings(const args& a, const std::vector<std::string>& docs) {
   const bool clip = a.has("clip-vocab") || a.has("clip-merges");
   if (clip && !(a.has("model") && a.has("clip-vocab") && a.has("clip-merges"))) {
     throw usage_error("CLIP text needs --model, --clip-vocab vocab.json and --clip-merges merges.txt");
@@ -77,8 +69,22 @@ int embed_text_model(const args& a) {
   }
   if (a.has("runtime")) p.session.runtime = a.get("runtime");
   p.session.intra_op_threads = static_cast<int>(a.threads());
-  if (clip) return run_text_model(a, embed::clip_text_embedder(p, a.get("clip-vocab"), a.get("clip-merges")), p.model.string());
-  return run_text_model(a, embed::onnx_text_embedder(p), p.model.string());
+  if (clip) return run_text_model(embed::clip_text_embedder(p, a.get("clip-vocab"), a.get("clip-merges")), docs);
+  return run_text_model(embed::onnx_text_embedder(p), docs);
+}
+
+int embed_text_model(const args& a) {
+  const auto docs = csv_documents(a.get("input"), a.get("columns"));
+  stopwatch watch;
+  watch.start();
+  const auto [version, e] = model_embeddings(a, docs);
+  watch.stop();
+  save_npy(a.get("output"), e);
+  json_object j;
+  j.add("seconds", watch.seconds()).add("rows", docs.size()).add("dims", e.shape(1)).add("runtime", version);
+  emit(a, j, fmt::format("embed text: {} rows -> {} dims with {} (ONNX Runtime {}) in {:.3f} s", docs.size(), e.shape(1), a.get("model"), version,
+                         watch.seconds()));
+  return 0;
 }
 
 int embed_text(const args& a) {
@@ -448,4 +454,7 @@ const registrar embed_commands({
 });
 
 }  // namespace
+
+matrix<float> embed_texts_with_model(const args& a, const std::vector<std::string>& texts) { return model_embeddings(a, texts).second; }
+
 }  // namespace segkit::cli

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <segkit/core/csv.hpp>
 #include <segkit/core/error.hpp>
 #include <segkit/core/npy.hpp>
@@ -100,6 +102,24 @@ std::string json_object::quote(std::string_view in) {
     }
   }
   return s + "\"";
+}
+
+progress_bar::progress_bar(const args& a) : enabled_(!a.quiet() && ::isatty(STDERR_FILENO) == 1) {}
+
+void progress_bar::finish() {
+  if (drawn_) std::fprintf(stderr, "\r%-72s\r", "");
+  drawn_ = false;
+}
+
+bool progress_bar::operator()(const progress_event& e) {
+  if (!enabled_) return true;
+  constexpr std::size_t width = 30;
+  const std::size_t filled = e.total ? std::min(width, e.done * width / e.total) : 0;
+  const std::string bar = std::string(filled, '#') + std::string(width - filled, '.');
+  std::fprintf(stderr, "\r%-10.*s [%s] %zu/%zu   ", static_cast<int>(e.stage.size()), e.stage.data(), bar.c_str(), e.done, e.total);
+  std::fflush(stderr);
+  drawn_ = true;
+  return true;
 }
 
 void emit(const args& a, const json_object& json, const std::string& human) {

@@ -26,12 +26,15 @@
 #include <segkit/embed/tabular.hpp>
 #include <segkit/core/parse.hpp>
 #include <segkit/index/flat.hpp>
+#include <segkit/pipeline/segment.hpp>
 #include <segkit/reduce/pca.hpp>
 #include <segkit/reduce/tsne.hpp>
 #include <segkit/reduce/umap.hpp>
 #include <segkit/quality/external.hpp>
 #include <segkit/quality/internal.hpp>
 #include <segkit/quality/trustworthiness.hpp>
+
+#include "../../examples/product_clustering/catalog.hpp"
 
 namespace fs = std::filesystem;
 
@@ -63,6 +66,13 @@ fs::path dir() {
   return d;
 }
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+// The number after "key": in a JSON line.
+double json_number(const std::string& out, const std::string& key) {
+  const auto at = out.find("\"" + key + "\": ");
+  REQUIRE(at != std::string::npos);
+  return std::stod(out.substr(at + key.size() + 4));
+}
 }  // namespace
 
 TEST_CASE("cli: index build and query agree with the library and report recall", "[cli]") {
@@ -194,15 +204,63 @@ TEST_CASE("cli: errors are one line on stderr with a non-zero exit", "[cli]") {
   CHECK(run("index build --help").out.find("usage: segkit index build") != std::string::npos);
 }
 
-TEST_CASE("cli: demo writes a report and measures neighbour precision", "[cli]") {
-  const auto r = run("demo --out " + q(dir() / "demo") + " --json");
+TEST_CASE("cli: demo segments the generated catalog, scores it against the categories and writes a report", "[cli]") {
+  const auto r = run("demo --out " + q(dir() / "demo") + " --products 2000 --json");
   REQUIRE(r.status == 0);
-  CHECK(fs::exists(dir() / "demo" / "report.html"));
-  const auto at = r.out.find("\"precision_at_10\": ");
-  REQUIRE(at != std::string::npos);
-  const double precision = std::stod(r.out.substr(at + 19));
-  CHECK(precision > 0.7);  // categories are separable but overlap: precision is high, not perfect
-  CHECK(precision < 1.0);
+  CHECK(json_number(r.out, "nmi") > 0.85);
+  CHECK(json_number(r.out, "hdbscan_nmi") > 0.75);
+  CHECK(json_number(r.out, "n_segments") >= 20);
+  CHECK(json_number(r.out, "silhouette") > 0.05);
+  std::ifstream in(dir() / "demo" / "report.html");
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(html.find("segkit demo: segmenting a product catalog") != std::string::npos);
+  CHECK(html.find("Most similar to") != std::string::npos);
+  CHECK(html.find("<script") == std::string::npos);
+  CHECK(run("demo --products 5").status == 2);
+}
+
+TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library's, with a report", "[cli]") {
+  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(1);
+  std::vector<std::string> texts;
+  {
+    std::ofstream csv(dir() / "catalog.csv");
+    csv << "sku,title,description\n";
+    std::size_t i = 0;
+    for (const auto& p : segkit::examples::make_catalog({.products = 800, .seed = 6})) {
+      std::string quoted;
+      for (const char ch : p.description) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      csv << i++ << "," << p.title << ",\"" << quoted << "\"\n";
+      texts.push_back(p.title + " " + p.description);
+    }
+  }
+  const auto r = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title,description -o " + q(dir() / "seg.npy") +
+                     " --k-min 20 --k-max 26 --seed 4 --report " + q(dir() / "seg.html") + " --json");
+  REQUIRE(r.status == 0);
+  const auto want = segkit::pipeline::segment_texts(texts, {.k_min = 20, .k_max = 26, .seed = 4});
+  const auto got = segkit::load_npy_vector<std::int32_t>(dir() / "seg.npy");
+  REQUIRE(got.size() == 800);
+  for (std::size_t i = 0; i < 800; ++i) CHECK(got(i) == want.labels(i));
+  CHECK(json_number(r.out, "n_segments") == static_cast<double>(want.n_segments));
+  CHECK(json_number(r.out, "k") == static_cast<double>(want.n_segments));
+  CHECK(json_number(r.out, "silhouette") == Approx(want.silhouette).margin(1e-9));
+  CHECK(r.out.find("\"names\": [\"" + want.names.at(0) + "\"") != std::string::npos);
+  CHECK(fs::file_size(dir() / "seg.html") > 10000);
+  // A given k, HDBSCAN, and errors.
+  const auto k = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "seg.npy") + " --k 7 --json");
+  REQUIRE(k.status == 0);
+  CHECK(json_number(k.out, "n_segments") == 7.0);
+  const auto h = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title,description -o " + q(dir() / "seg.npy") +
+                     " --algorithm hdbscan --min-cluster-size 15 --json");
+  REQUIRE(h.status == 0);
+  CHECK(json_number(h.out, "n_segments") >= 10);
+  const std::string base = "segment -i " + q(dir() / "catalog.csv") + " -o " + q(dir() / "seg.npy");
+  CHECK(run(base + " --text-columns nope").out.find("no column 'nope'") != std::string::npos);
+  CHECK(run(base + " --text-columns title --algorithm spectral").status == 2);
+  CHECK(run(base + " --text-columns title --k 1").status == 2);
+  CHECK(run(base + " --text-columns title --k 3 --algorithm hdbscan").status == 2);
+  CHECK(run(base + " --text-columns title --k 800").out.find("k (800) must be below the number of records (800)") != std::string::npos);
+  std::ofstream(dir() / "bad.csv") << "title,description\n\"unterminated,x\n";
+  CHECK(run("segment -i " + q(dir() / "bad.csv") + " --text-columns title -o " + q(dir() / "seg.npy")).status == 1);
 }
 
 TEST_CASE("cli: cluster kmeans writes labels and centres equal to the library's", "[cli]") {
@@ -346,15 +404,6 @@ TEST_CASE("cli: cluster dbscan, hdbscan and agglomerative match the library", "[
   CHECK(sel.status == 1);
   CHECK(sel.out.find("unknown cluster selection 'best'") != std::string::npos);
 }
-
-namespace {
-// The number after "key": in a JSON line.
-double json_number(const std::string& out, const std::string& key) {
-  const auto at = out.find("\"" + key + "\": ");
-  REQUIRE(at != std::string::npos);
-  return std::stod(out.substr(at + key.size() + 4));
-}
-}  // namespace
 
 TEST_CASE("cli: eval scores equal the library's", "[cli]") {
   namespace qu = segkit::quality;

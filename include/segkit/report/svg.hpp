@@ -209,10 +209,11 @@ inline std::string legend(const std::vector<label_type>& segs, const std::map<la
  *
  * Up to `max_points` rows are drawn as circles; beyond that, a stratified sample is drawn over a
  * grey density grid of all rows, so 100k points stay legible and the file stays small (~1 MB).
- * @param coords  n x 2 coordinates (finite).
- * @param labels  n segment labels (-1 = noise, drawn grey and underneath).
- * @param hover   n texts (or empty: the row number is shown).
- * @param names   segment names by label (missing: "segment L").
+ * @param coords_in  n x 2 coordinates (finite), any 2-D xtensor expression or row view.
+ * @param labels     n segment labels (-1 = noise, drawn grey and underneath).
+ * @param hover      n texts (or empty: the row number is shown).
+ * @param names      segment names by label (missing: "segment L").
+ * @param params     size, sampling and title (scatter_params).
  * @throws segkit::invalid_argument for a shape other than n x 2, n of 0, label or hover counts other than n, NaN/Inf.
  * @par Complexity  O(n log n).
  */
@@ -358,6 +359,9 @@ struct silhouette_params {
  * sorted in decreasing order as a filled band whose height is proportional to the segment's size,
  * with the mean as a dashed line. Noise (-1) is left out.
  * @param values  per-sample silhouette values in [-1, 1] (e.g. quality::silhouette_samples).
+ * @param labels  the samples' segments (-1 = noise, left out).
+ * @param names   segment names by label (missing: "segment L").
+ * @param params  size and title (silhouette_params).
  * @throws segkit::invalid_argument for counts that differ, values outside [-1, 1] or NaN, or no labelled sample.
  */
 inline std::string silhouette_svg(std::span<const double> values, std::span<const label_type> labels,
