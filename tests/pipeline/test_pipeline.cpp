@@ -1,0 +1,118 @@
+// Composed pipelines (pipeline/pipeline.hpp): the same numbers as running the stages by hand,
+// assign() on new records, ready-made embedders, and the stage concepts.
+#include <catch2/catch.hpp>
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "support/data.hpp"
+
+#include <segkit/cluster/dbscan.hpp>
+#include <segkit/cluster/hdbscan.hpp>
+#include <segkit/cluster/kmeans.hpp>
+#include <segkit/embed/lsa.hpp>
+#include <segkit/pipeline/pipeline.hpp>
+#include <segkit/quality/external.hpp>
+#include <segkit/reduce/pca.hpp>
+#include <segkit/reduce/umap.hpp>
+
+#include "../../examples/product_clustering/catalog.hpp"
+
+namespace pl = segkit::pipeline;
+using segkit::label_type;
+using segkit::matrix;
+
+namespace {
+
+// A ready embedder of numeric records: each record is its own vector.
+struct row_embedder {
+  std::size_t d = 0;
+  [[nodiscard]] matrix<float> embed(std::span<const std::vector<float>> rows) const {
+    matrix<float> m = matrix<float>::from_shape({rows.size(), d});
+    for (std::size_t i = 0; i < rows.size(); ++i) std::copy_n(rows[i].data(), d, &m(i, 0));
+    return m;
+  }
+  [[nodiscard]] std::size_t dim() const { return d; }
+};
+
+// Whether a fitted pipeline offers assign() for records R.
+template <class F, class R>
+concept can_assign = requires(const F& f, std::span<const R> r) { f.assign(r); };
+
+}  // namespace
+
+// The stage concepts, checked where a pipeline is declared.
+static_assert(pl::embedding_stage<segkit::embed::lsa, std::string>);        // fits an embedder
+static_assert(pl::embedding_stage<segkit::embed::lsa_model, std::string>);  // is one
+static_assert(pl::embedding_stage<row_embedder, std::vector<float>>);
+static_assert(!pl::embedding_stage<segkit::embed::lsa, std::vector<float>>);  // wrong record type
+static_assert(!pl::embedding_stage<segkit::cluster::kmeans<float>, std::string>);
+static_assert(segkit::inductive_reducer<segkit::reduce::pca<float>, float>);
+static_assert(!segkit::inductive_reducer<segkit::cluster::kmeans<float>, float>);
+
+TEST_CASE("pipeline: LSA -> PCA -> k-means equals the stages run by hand; assign() places new texts", "[pipeline]") {
+  std::vector<std::string> texts;
+  std::vector<label_type> truth;
+  for (const auto& p : segkit::examples::make_catalog({.products = 1500, .seed = 8})) {
+    texts.push_back(p.title + ". " + p.description);
+    truth.push_back(static_cast<label_type>(p.category));
+  }
+  const std::span<const std::string> train(texts.data(), 1200), fresh(texts.data() + 1200, 300);
+  const segkit::embed::lsa lsa({.dims = 60, .seed = 3});
+  const segkit::reduce::pca<float> pca({.n_components = 20, .seed = 3});
+  const segkit::cluster::kmeans<float> km({.k = 25, .n_init = 2, .spherical = true, .seed = 3});
+  const auto p = pl::make_pipeline<std::string>(lsa, pca, km);
+  const auto fit = p.fit(train, {.seed = 5});
+
+  // By hand.
+  const auto em = lsa.fit(train);
+  const auto e = em.embed(train);
+  const auto pm = pca.fit(e);
+  const matrix<float> r = pm.transform(e);
+  const auto cm = km.fit(r);
+  CHECK((fit.result.labels == cm.labels));
+  CHECK((fit.result.vectors == r));
+  CHECK(fit.result.n_segments == 25);
+  CHECK(fit.result.coordinates.shape(1) == 2);
+  CHECK(fit.result.keywords.size() == 25);
+  CHECK_FALSE(fit.result.names.at(0).empty());
+  CHECK(fit.result.silhouette_values.size() == 1200);
+  std::vector<label_type> train_truth(truth.begin(), truth.begin() + 1200), fresh_truth(truth.begin() + 1200, truth.end());
+  CHECK(segkit::quality::normalized_mutual_information(train_truth, fit.result.labels) > 0.8);
+
+  // assign(): embed -> reduce -> predict, the same as by hand, and mostly right.
+  STATIC_REQUIRE(can_assign<decltype(fit.model), std::string>);
+  const auto labels = fit.model.assign(fresh);
+  CHECK((labels == cm.predict(pm.transform(em.embed(fresh)))));
+  CHECK(segkit::quality::normalized_mutual_information(fresh_truth, labels) > 0.8);
+  // Training texts assigned again land where fit() put them (k-means' predict is its final assignment).
+  const auto again = fit.model.assign(std::span<const std::string>(texts.data(), 50));
+  std::size_t same = 0;
+  for (std::size_t i = 0; i < 50; ++i) same += again(i) == fit.result.labels(i) ? 1 : 0;
+  CHECK(same == 50);
+  CHECK_THROWS_WITH(p.fit(std::span<const std::string>(texts.data(), 2)), Catch::Contains("at least 3 records"));
+}
+
+TEST_CASE("pipeline: a ready embedder, UMAP to 2-D and HDBSCAN; the layout is the reduction itself", "[pipeline]") {
+  const auto x = segkit::test::blobs(500, 6, 4, 2);
+  std::vector<std::vector<float>> rows(500, std::vector<float>(6));
+  for (std::size_t i = 0; i < 500; ++i) std::copy_n(&x(i, 0), 6, rows[i].data());
+  const auto p = pl::make_pipeline<std::vector<float>>(row_embedder{6}, segkit::reduce::umap<>({.n_neighbors = 10, .n_epochs = 100, .seed = 1}),
+                                                      segkit::cluster::hdbscan<>({.min_cluster_size = 20}));
+  const auto fit = p.fit(rows);
+  CHECK((fit.result.coordinates == fit.result.vectors));  // the reducer's 2-D output
+  CHECK(fit.result.n_segments == 4);
+  CHECK(fit.result.keywords.empty());
+  std::vector<label_type> truth(500);
+  for (std::size_t i = 0; i < 500; ++i) truth[i] = static_cast<label_type>(i % 4);
+  CHECK(segkit::quality::adjusted_rand_index(truth, fit.result.labels) > 0.95);
+  // HDBSCAN has no predict, so the fitted pipeline offers transform() but no assign().
+  using fitted = decltype(fit.model);
+  STATIC_REQUIRE_FALSE(can_assign<fitted, std::vector<float>>);
+  CHECK(fit.model.transform(std::span<const std::vector<float>>(rows.data(), 3)).shape(1) == 2);
+  // DBSCAN (not inductive either) composes too, with no reducer.
+  const auto d = pl::make_pipeline<std::vector<float>>(row_embedder{6}, segkit::cluster::dbscan<>({.eps = 3.0, .min_samples = 5})).fit(rows, {.layout = false});
+  CHECK(d.result.coordinates.size() == 0);
+  CHECK(d.result.n_segments == 4);
+}
