@@ -123,6 +123,12 @@ TEST_CASE("segment_vectors: a given k, HDBSCAN with noise, no layout", "[pipelin
   const auto h = pl::segment_vectors(noisy, {}, {.algorithm = pl::segment_algorithm::hdbscan, .min_cluster_size = 40, .coordinates = false, .seed = 2});
   CHECK(h.n_segments >= 3);
   CHECK(h.centres.size() == 0);
+  REQUIRE(h.tree.has_value());
+  CHECK(h.tree_selected.size() == h.n_segments);
+  segkit::report::html_report page("hdbscan");
+  segkit::report::add_segmentation(page, h);
+  CHECK(page.str().find("HDBSCAN condensed tree") != std::string::npos);
+  CHECK(page.str().find("class=\"cluster selected\"") != std::string::npos);
   CHECK(h.noise_fraction < 0.2);
   if (h.noise_fraction > 0) CHECK(h.names.at(-1) == "noise");
 }

@@ -14,7 +14,9 @@
 
 #include "support/data.hpp"
 
+#include <segkit/cluster/hdbscan.hpp>
 #include <segkit/cluster/kmeans.hpp>
+#include <segkit/monitor/drift.hpp>
 #include <segkit/quality/internal.hpp>
 #include <segkit/report/html.hpp>
 #include <segkit/report/svg.hpp>
@@ -249,4 +251,41 @@ TEST_CASE("html_report: a report of a real clustering is self-contained and comp
   CHECK(ss.str() == page.str());
   CHECK_THROWS_AS(page.save(dir / "missing" / "r.html"), segkit::io_error);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("condensed_tree_svg: a bar per cluster of the tree, the selected ones coloured", "[report][tree]") {
+  const auto x = segkit::test::blobs(600, 2, 3, 4);
+  const auto h = segkit::cluster::hdbscan<>({.min_cluster_size = 30}).fit(x);
+  REQUIRE(h.n_clusters == 3);
+  const auto& t = h.tree;
+  const auto svg = rp::condensed_tree_svg(t.parent, t.child, t.lambda, t.child_size, t.n_points, h.selected);
+  CHECK(well_formed(svg));
+  CHECK(count(svg, "class=\"cluster") == t.n_clusters);
+  CHECK(count(svg, "class=\"cluster selected\"") == 3);
+  for (label_type l = 0; l < 3; ++l) CHECK(svg.find(rp::segment_color(l)) != std::string::npos);
+  CHECK(svg.find("cluster: 600 points") != std::string::npos);  // the root holds every point
+  const std::vector<std::size_t> none;
+  CHECK_THROWS_WITH(rp::condensed_tree_svg(none, none, std::vector<double>{}, std::vector<double>{}, 5, none), Catch::Contains("empty"));
+  CHECK_THROWS_WITH(rp::condensed_tree_svg(t.parent, t.child, std::vector<double>{1.0}, t.child_size, t.n_points, h.selected), Catch::Contains("same length"));
+}
+
+TEST_CASE("migration_svg: a band per flow above the threshold, bars sized by the periods' segments", "[report][migration]") {
+  std::vector<label_type> before, after;
+  for (int i = 0; i < 1000; ++i) {
+    const label_type a = i % 3;
+    before.push_back(a);
+    after.push_back(i % 50 == 0 ? (a + 1) % 3 : (i % 997 == 0 ? 3 : a));  // 2 % move on, one entity to a new segment
+  }
+  const auto m = segkit::monitor::migration(before, after);
+  const auto svg = rp::migration_svg(m.counts, m.from_labels, m.to_labels, {{3, "new<seg>"}}, {.min_share = 0.0});
+  CHECK(well_formed(svg));
+  std::size_t nonzero = 0;
+  for (const auto c : m.counts) nonzero += c > 0 ? 1 : 0;
+  CHECK(count(svg, "class=\"flow\"") == nonzero);
+  CHECK(svg.find("new&lt;seg&gt; (1)") != std::string::npos);
+  CHECK(svg.find("segment 0 (334)") != std::string::npos);
+  // A threshold hides the small flows.
+  const auto big = rp::migration_svg(m.counts, m.from_labels, m.to_labels, {}, {.min_share = 0.05});
+  CHECK(count(big, "class=\"flow\"") == 3);
+  CHECK_THROWS_WITH(rp::migration_svg(m.counts, m.to_labels, m.to_labels), Catch::Contains("one row per 'from'"));
 }

@@ -69,6 +69,8 @@ struct segmentation {
   std::vector<std::size_t> score_sample;        ///< rows whose silhouette values were computed
   std::vector<double> silhouette_values;        ///< their silhouette values (for the silhouette plot)
   std::optional<quality::sweep_result> sweep;   ///< the k sweep, when k was chosen
+  std::optional<cluster::condensed_tree> tree;  ///< HDBSCAN: the condensed tree (for the report)
+  std::vector<std::size_t> tree_selected;       ///< HDBSCAN: tree ids of the selected clusters, by label
   embed::lsa_model embedder;                    ///< segment_texts(): the fitted LSA model (embeds new texts in the same space)
 };
 
@@ -208,7 +210,10 @@ segmentation segment_vectors(const E& vectors, std::span<const std::string> text
     const auto low = reduce::umap<distance::cosine_metric>({.n_components = std::min(p.cluster_dims, n - 2), .n_neighbors = std::max<std::size_t>(2, neighbors),
                                                              .min_dist = 0.0, .seed = p.seed, .threads = p.threads})
                          .fit_transform(s.vectors);
-    s.labels = cluster::hdbscan<>({.min_cluster_size = std::min(mcs, n), .threads = p.threads}).fit(low).labels;
+    auto h = cluster::hdbscan<>({.min_cluster_size = std::min(mcs, n), .threads = p.threads}).fit(low);
+    s.labels = std::move(h.labels);
+    s.tree = std::move(h.tree);
+    s.tree_selected = std::move(h.selected);
   }
   if (p.coordinates) {
     report_progress(progress, "layout", 0, 1);

@@ -30,7 +30,7 @@ struct segmentation_report_params {
 /**
  * @brief Appends the sections of a segmentation to `page`: figures (records, segments, noise,
  * silhouette, Davies-Bouldin, Calinski-Harabasz), the map (when coordinates were computed), the
- * k sweep (when k was chosen), sizes, the silhouette plot (when scored) and a table of segments
+ * k sweep (when k was chosen), the condensed tree (HDBSCAN), sizes, the silhouette plot (when scored) and a table of segments
  * with their names, sizes and keywords.
  * @param page    the report to append to.
  * @param s       the segmentation (pipeline::segment_texts / segment_vectors).
@@ -77,6 +77,13 @@ inline void add_segmentation(html_report& page, const pipeline::segmentation& s,
     page.figure(line_svg(std::vector<series>{inertia}, {.title = "Elbow: inertia by k", .x_title = "k", .y_title = "inertia", .marked_x = marked}));
     page.figure(line_svg(std::vector<series>{sil}, {.title = "Mean silhouette by k (higher is better)", .x_title = "k", .y_title = "silhouette", .marked_x = marked}));
     page.figure(line_svg(std::vector<series>{db}, {.title = "Davies-Bouldin by k (lower is better)", .x_title = "k", .y_title = "Davies-Bouldin", .marked_x = marked}));
+  }
+  if (s.tree) {
+    const auto& t = *s.tree;
+    page.heading("HDBSCAN condensed tree");
+    page.figure(condensed_tree_svg(t.parent, t.child, t.lambda, t.child_size, t.n_points, s.tree_selected),
+                "Each bar is a cluster of the density hierarchy, from the density at which it appears (top) to the one at which it dissolves; "
+                "coloured bars are the selected segments.");
   }
   page.heading("Segment sizes");
   {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <span>
 #include <string>
 #include <string_view>
@@ -495,6 +496,180 @@ inline std::string line_svg(std::span<const series> lines, const line_params& pa
       s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" fill=\"{}\">{}</text>\n", f.left + 8, f.top + 14 + 14 * static_cast<double>(k), colour,
                        escape(l.name));
     }
+  }
+  return s + "</svg>\n";
+}
+
+/// Parameters of condensed_tree_svg().
+struct tree_params {
+  std::string title = "HDBSCAN condensed tree";  ///< drawn above the plot
+  std::size_t width = 760;                       ///< pixels
+  std::size_t height = 420;                      ///< pixels
+};
+
+/**
+ * @brief The condensed tree of an HDBSCAN fit as an icicle plot (Campello et al. 2013; the hdbscan
+ * library's condensed_tree_.plot): every cluster of the tree is a bar from the lambda (1 /
+ * distance) at which it appears to the one at which its last points leave or it splits, as wide
+ * as the points it holds at birth; children sit under their parent. The selected clusters are
+ * coloured as segments 0, 1, ... (the order of `selected`, i.e. their labels), the others grey.
+ * @param parent, child, lambda, child_size, n_points  the tree (cluster::condensed_tree's fields).
+ * @param selected  tree ids of the selected clusters, by label.
+ * @throws segkit::invalid_argument for columns of different lengths or an empty tree.
+ */
+inline std::string condensed_tree_svg(std::span<const std::size_t> parent, std::span<const std::size_t> child, std::span<const double> lambda,
+                                      std::span<const double> child_size, std::size_t n_points, std::span<const std::size_t> selected,
+                                      const tree_params& params = {}) {
+  constexpr const char* comp = "segkit::report::condensed_tree_svg";
+  if (child.size() != parent.size() || lambda.size() != parent.size() || child_size.size() != parent.size()) {
+    detail::throw_report(comp, "parent, child, lambda and child_size must have the same length");
+  }
+  if (parent.empty() || n_points == 0) detail::throw_report(comp, "the tree is empty");
+  // Clusters are n_points, n_points + 1, ...; the root is n_points.
+  std::size_t top_id = n_points;
+  for (std::size_t r = 0; r < parent.size(); ++r) top_id = std::max({top_id, parent[r], child[r] >= n_points ? child[r] : n_points});
+  const std::size_t m = top_id - n_points + 1;
+  std::vector<double> birth(m, 0.0), death(m, 0.0), size(m, 0.0);
+  std::vector<std::vector<std::size_t>> kids(m);
+  double root_size = 0.0, finite_top = 0.0;
+  for (std::size_t r = 0; r < parent.size(); ++r) {
+    if (std::isfinite(lambda[r])) finite_top = std::max(finite_top, lambda[r]);
+  }
+  const double cap = finite_top > 0 ? finite_top * 1.05 : 1.0;
+  for (std::size_t r = 0; r < parent.size(); ++r) {
+    const std::size_t p = parent[r] - n_points;
+    const double l = std::min(lambda[r], cap);
+    death[p] = std::max(death[p], l);
+    if (child[r] >= n_points) {
+      const std::size_t c = child[r] - n_points;
+      birth[c] = l;
+      size[c] = child_size[r];
+      kids[p].push_back(c);
+    }
+    if (p == 0 && child[r] < n_points) root_size += child_size[r];
+  }
+  for (const std::size_t c : kids[0]) root_size += size[c];
+  size[0] = root_size;
+  std::vector<int> label_of(m, -1);
+  for (std::size_t l = 0; l < selected.size(); ++l) {
+    if (selected[l] >= n_points && selected[l] - n_points < m) label_of[selected[l] - n_points] = static_cast<int>(l);
+  }
+  const double W = static_cast<double>(params.width), H = static_cast<double>(params.height);
+  const detail::frame f{70.0, 30.0, W - 90.0, H - 60.0, 0.0, root_size, 0.0, cap};
+  const auto ypix = [&](double l) { return f.top + l / cap * f.height; };
+  std::string s = detail::svg_open(params.width, params.height, params.title);
+  s += detail::title_text(params.title, 10);
+  // Place each cluster inside its parent's span, children side by side and centred.
+  std::vector<double> left(m, 0.0);
+  std::vector<std::size_t> order{0};
+  for (std::size_t q = 0; q < order.size(); ++q) {
+    const std::size_t c = order[q];
+    double used = 0.0;
+    for (const std::size_t k : kids[c]) used += size[k];
+    double x = left[c] + (size[c] - used) / 2.0;
+    for (const std::size_t k : kids[c]) {
+      left[k] = x;
+      x += size[k];
+      order.push_back(k);
+    }
+  }
+  for (const std::size_t c : order) {
+    const double x0 = f.left + left[c] / root_size * f.width, w = std::max(1.0, size[c] / root_size * f.width);
+    const double y0 = ypix(birth[c]), y1 = std::max(y0 + 1.0, ypix(death[c]));
+    const bool chosen = label_of[c] >= 0;
+    s += fmt::format("<rect class=\"cluster{}\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\" fill-opacity=\"{}\" stroke=\"#666\" "
+                     "stroke-width=\"0.5\"><title>{}: {:.0f} points, lambda {:.4g} to {:.4g}</title></rect>\n",
+                     chosen ? " selected" : "", x0, y0, w, y1 - y0, chosen ? segment_color(label_of[c]) : "#d0d0d0", chosen ? "0.9" : "0.6",
+                     chosen ? fmt::format("segment {}", label_of[c]) : std::string("cluster"), size[c], birth[c], death[c]);
+  }
+  for (const double t : nice_ticks(0.0, cap)) {
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" font-size=\"11\">{}</text>\n", f.left - 6, ypix(t) + 4, tick_label(t));
+  }
+  s += fmt::format("<text transform=\"translate({:.1f},{:.1f}) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">lambda = 1 / distance</text>\n", f.left - 48,
+                   f.top + f.height / 2);
+  return s + "</svg>\n";
+}
+
+/// Parameters of migration_svg().
+struct migration_params {
+  std::string title = "Segment migration";  ///< drawn above the plot
+  std::string from_title = "before";         ///< the first period's name
+  std::string to_title = "after";            ///< the second period's name
+  std::size_t width = 640;                   ///< pixels
+  std::size_t height = 440;                  ///< pixels
+  double min_share = 0.005;                  ///< flows below this share of all entities are not drawn
+};
+
+/**
+ * @brief Where the entities of each segment went between two periods, as a flow diagram: the
+ * segments of each period are stacked bars sized by their entities, and a band per
+ * (from, to) pair, as wide as its count and coloured by the segment of origin, joins them.
+ * @param counts       from x to entity counts (e.g. monitor::migration(...).counts).
+ * @param from_labels  the rows' segments.
+ * @param to_labels    the columns' segments.
+ * @param names        segment names by label (missing: "segment L").
+ * @param params       titles, size and the smallest flow drawn.
+ * @throws segkit::invalid_argument for label counts that do not match the matrix, negative counts or no entities.
+ */
+template <class C>
+std::string migration_svg(const C& counts, std::span<const label_type> from_labels, std::span<const label_type> to_labels,
+                          const std::map<label_type, std::string>& names = {}, const migration_params& params = {}) {
+  constexpr const char* comp = "segkit::report::migration_svg";
+  if (counts.dimension() != 2 || counts.shape(0) != from_labels.size() || counts.shape(1) != to_labels.size()) {
+    detail::throw_report(comp, fmt::format("the counts must be {} x {} (one row per 'from' and one column per 'to' label)", from_labels.size(), to_labels.size()));
+  }
+  const std::size_t a = from_labels.size(), b = to_labels.size();
+  std::vector<double> out(a, 0.0), in(b, 0.0);
+  double total = 0.0;
+  for (std::size_t i = 0; i < a; ++i) {
+    for (std::size_t j = 0; j < b; ++j) {
+      const auto c = static_cast<double>(counts(i, j));
+      if (c < 0) detail::throw_report(comp, "counts must be >= 0");
+      out[i] += c;
+      in[j] += c;
+      total += c;
+    }
+  }
+  if (total <= 0) detail::throw_report(comp, "no entities to draw");
+  const double W = static_cast<double>(params.width), H = static_cast<double>(params.height);
+  const double top = 40.0, gap = 4.0, bar = 14.0, xl = 170.0, xr = W - 170.0;
+  const double scale_a = (H - top - 20.0 - gap * static_cast<double>(a)) / total, scale_b = (H - top - 20.0 - gap * static_cast<double>(b)) / total;
+  const double scale = std::min(scale_a, scale_b);
+  std::vector<double> ya(a), yb(b);
+  for (std::size_t i = 0; i < a; ++i) ya[i] = top + static_cast<double>(i) * gap + scale * std::accumulate(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(i), 0.0);
+  for (std::size_t j = 0; j < b; ++j) yb[j] = top + static_cast<double>(j) * gap + scale * std::accumulate(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(j), 0.0);
+  std::string s = detail::svg_open(params.width, params.height, params.title);
+  s += detail::title_text(params.title, 10);
+  s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"12\">{}</text><text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" "
+                   "font-size=\"12\">{}</text>\n",
+                   xl + bar / 2, top - 8, escape(params.from_title), xr + bar / 2, top - 8, escape(params.to_title));
+  // Bands first (under the bars); each end advances down its bar as bands are drawn.
+  std::vector<double> off_a(a, 0.0), off_b(b, 0.0);
+  for (std::size_t i = 0; i < a; ++i) {
+    for (std::size_t j = 0; j < b; ++j) {
+      const auto c = static_cast<double>(counts(i, j));
+      const double h = c * scale;
+      if (c > 0 && c >= params.min_share * total) {
+        const double y0 = ya[i] + off_a[i] + h / 2, y1 = yb[j] + off_b[j] + h / 2, xm = (xl + bar + xr) / 2;
+        s += fmt::format("<path class=\"flow\" d=\"M{:.1f},{:.1f} C{:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f}\" fill=\"none\" stroke=\"{}\" stroke-opacity=\"0.45\" "
+                         "stroke-width=\"{:.2f}\"><title>{} \u2192 {}: {}</title></path>\n",
+                         xl + bar, y0, xm, y0, xm, y1, xr, y1, segment_color(from_labels[i]), std::max(h, 0.5), escape(detail::name_of(from_labels[i], names)),
+                         escape(detail::name_of(to_labels[j], names)), counts(i, j));
+      }
+      off_a[i] += h;
+      off_b[j] += h;
+    }
+  }
+  for (std::size_t i = 0; i < a; ++i) {
+    s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" "
+                     "font-size=\"11\">{} ({:.0f})</text>\n",
+                     xl, ya[i], bar, std::max(out[i] * scale, 0.5), segment_color(from_labels[i]), xl - 4, ya[i] + out[i] * scale / 2 + 4,
+                     escape(detail::name_of(from_labels[i], names)), out[i]);
+  }
+  for (std::size_t j = 0; j < b; ++j) {
+    s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\">{} ({:.0f})</text>\n",
+                     xr, yb[j], bar, std::max(in[j] * scale, 0.5), segment_color(to_labels[j]), xr + bar + 4, yb[j] + in[j] * scale / 2 + 4,
+                     escape(detail::name_of(to_labels[j], names)), in[j]);
   }
   return s + "</svg>\n";
 }
