@@ -515,6 +515,7 @@ struct tree_params {
  * coloured as segments 0, 1, ... (the order of `selected`, i.e. their labels), the others grey.
  * @param parent, child, lambda, child_size, n_points  the tree (cluster::condensed_tree's fields).
  * @param selected  tree ids of the selected clusters, by label.
+ * @param params    title and size.
  * @throws segkit::invalid_argument for columns of different lengths or an empty tree.
  */
 inline std::string condensed_tree_svg(std::span<const std::size_t> parent, std::span<const std::size_t> child, std::span<const double> lambda,
