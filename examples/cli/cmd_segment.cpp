@@ -15,6 +15,7 @@
 #include <segkit/core/npy.hpp>
 #include <segkit/index/hnsw.hpp>
 #include <segkit/pipeline/segment.hpp>
+#include <segkit/pipeline/segment_model.hpp>
 #include <segkit/quality/external.hpp>
 #include <segkit/report/segmentation.hpp>
 
@@ -81,6 +82,10 @@ int segment(const args& a) {
   save_npy(a.get("output"), s.labels);
   if (a.has("embeddings-out")) save_npy(a.get("embeddings-out"), s.vectors);
   if (a.has("coords-out")) save_npy(a.get("coords-out"), s.coordinates);
+  if (a.has("model-out")) {
+    if (a.has("model") || algorithm == "hdbscan") throw usage_error("--model-out saves LSA + k-means segmentations (not --model or --algorithm hdbscan)");
+    pipeline::segment_model::from(s).save(a.get("model-out"));
+  }
   if (a.has("report")) {
     report::html_report page(fmt::format("Segments of {}", std::filesystem::path(a.get("input")).filename().string()));
     page.paragraph(fmt::format("{} records, text from column(s) {}, embedded with {} and segmented with {}.", texts.size(), a.get("text-columns"),
@@ -95,6 +100,34 @@ int segment(const args& a) {
   emit(a, j, fmt::format("segment: {} records -> {} segments{} (silhouette {:.3f}) in {:.2f} s\n{}", texts.size(), s.n_segments,
                          s.noise_fraction > 0 ? fmt::format(", {:.1f} % noise", 100.0 * s.noise_fraction) : std::string(), s.silhouette,
                          watch.seconds(), human));
+  return 0;
+}
+
+int assign(const args& a) {
+  const auto model = pipeline::segment_model::load(a.get("model"));
+  const auto texts = csv_documents(a.get("input"), a.get("text-columns"));  // joined as `segment` joins them
+  stopwatch watch;
+  watch.start();
+  const auto labels = model.assign(texts);
+  watch.stop();
+  save_npy(a.get("output"), labels);
+  std::vector<std::size_t> counts(model.names.size(), 0);
+  std::size_t unknown = 0;
+  for (const label_type l : labels) {
+    if (l < 0) {
+      ++unknown;
+    } else {
+      ++counts[static_cast<std::size_t>(l)];
+    }
+  }
+  std::string sizes = "[", human;
+  for (std::size_t l = 0; l < counts.size(); ++l) {
+    sizes += fmt::format("{}{}", l ? ", " : "", counts[l]);
+    human += fmt::format("  {:3} {:<40} {:7} records\n", l, model.names[l], counts[l]);
+  }
+  json_object j;
+  j.add("seconds", watch.seconds()).add("n", texts.size()).add("unassigned", unknown).add_raw("sizes", sizes + "]");
+  emit(a, j, fmt::format("assign: {} records to {} segments ({} with no known term) in {:.3f} s\n{}", texts.size(), counts.size(), unknown, watch.seconds(), human));
   return 0;
 }
 
@@ -224,6 +257,7 @@ const registrar segment_commands({
       {"report", 0, true, "write a self-contained HTML report here"},
       {"embeddings-out", 0, true, "write the embeddings (float32 .npy)"},
       {"coords-out", 0, true, "write the 2-D UMAP layout (float32 .npy)"},
+      {"model-out", 0, true, "save the fitted embedder, centres and names for `segkit assign` (LSA + k-means only)"},
       {"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA (docs/embed_models.md)"},
       {"vocab", 0, true, "WordPiece vocab.txt of --model"},
       {"pooling", 0, true, "--model: mean (default) or cls"},
@@ -231,6 +265,14 @@ const registrar segment_commands({
       {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then the install-deps cache)"}},
      segment},
 
+    {{"assign"},
+     "--model m.segmodel -i table.csv --text-columns c1,c2 -o labels.npy",
+     "Assign new records to the segments of a model saved by `segkit segment --model-out` (-1: no known term).",
+     {{"model", 0, true, "the saved segment model"},
+      {"input", 'i', true, "CSV file with a header row"},
+      {"text-columns", 0, true, "comma-separated columns joined into each record's text (as when segmenting)"},
+      {"output", 'o', true, "labels (int32 .npy)"}},
+     assign},
     {{"demo"},
      "[--out DIR] [--products N] [--model m.onnx --vocab vocab.txt]",
      "Segment a built-in catalog of 10,000 generated products end to end and write DIR/report.html.",

@@ -245,6 +245,17 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
   CHECK(json_number(r.out, "silhouette") == Approx(want.silhouette).margin(1e-9));
   CHECK(r.out.find("\"names\": [\"" + want.names.at(0) + "\"") != std::string::npos);
   CHECK(fs::file_size(dir() / "seg.html") > 10000);
+  // A saved model assigns the same records to the same segments.
+  REQUIRE(run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title,description -o " + q(dir() / "seg.npy") +
+              " --k 9 --seed 4 --model-out " + q(dir() / "seg.segmodel")).status == 0);
+  const auto as = run("assign --model " + q(dir() / "seg.segmodel") + " -i " + q(dir() / "catalog.csv") + " --text-columns title,description -o " +
+                      q(dir() / "as.npy") + " --json");
+  REQUIRE(as.status == 0);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "as.npy") == segkit::load_npy_vector<std::int32_t>(dir() / "seg.npy")));
+  CHECK(json_number(as.out, "unassigned") == 0.0);
+  CHECK(run("assign --model " + q(dir() / "seg.html") + " -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "as.npy")).status == 1);
+  CHECK(run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "seg.npy") + " --algorithm hdbscan --model-out " +
+            q(dir() / "x.segmodel")).status == 2);
   // A given k, HDBSCAN, and errors.
   const auto k = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "seg.npy") + " --k 7 --json");
   REQUIRE(k.status == 0);

@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -10,6 +13,7 @@
 #include "support/data.hpp"
 
 #include <segkit/pipeline/segment.hpp>
+#include <segkit/pipeline/segment_model.hpp>
 #include <segkit/quality/external.hpp>
 #include <segkit/report/segmentation.hpp>
 
@@ -167,4 +171,50 @@ TEST_CASE("add_segmentation: map, sweep curves, sizes, silhouette and a row per 
   CHECK(html.find(segkit::report::escape(c.titles[0])) != std::string::npos);
   CHECK(html.find(s.names.at(0)) != std::string::npos);
   CHECK_THROWS_WITH(segkit::report::add_segmentation(page, s, std::vector<std::string>{"x"}), Catch::Contains("1 titles for 600 records"));
+}
+
+TEST_CASE("segment_model: assigns texts as the fit did, survives save/load, rejects damaged files", "[pipeline][segment][model]") {
+  const auto c = catalog(900);
+  const std::vector<std::string> train(c.texts.begin(), c.texts.begin() + 700), fresh(c.texts.begin() + 700, c.texts.end());
+  const auto s = pl::segment_texts(train, {.k = 25, .coordinates = false, .seed = 2});
+  const auto m = pl::segment_model::from(s);
+  CHECK(m.names.size() == 25);
+  CHECK(m.names[3] == s.names.at(3));
+  // Training texts go to the centre k-means put them with (its final assignment is the nearest centre).
+  const auto again = m.assign(train);
+  std::size_t same = 0;
+  for (std::size_t i = 0; i < train.size(); ++i) same += again(i) == s.labels(i) ? 1 : 0;
+  CHECK(same == train.size());
+  // New texts land in the segment of their category's majority.
+  const auto labels = m.assign(fresh);
+  std::vector<label_type> truth(c.truth.begin() + 700, c.truth.end());
+  CHECK(segkit::quality::normalized_mutual_information(truth, labels) > 0.8);
+  CHECK(m.assign(std::vector<std::string>{"zzzz qqqq"})(0) == -1);  // no known term
+
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_segmodel_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  m.save(dir / "m.seg");
+  const auto back = pl::segment_model::load(dir / "m.seg");
+  CHECK((back.assign(fresh) == labels));
+  CHECK(back.names == m.names);
+  CHECK(back.embedder.tfidf.vocabulary == m.embedder.tfidf.vocabulary);
+  // A flipped byte, a truncated file, another kind of file.
+  std::vector<char> bytes;
+  {
+    std::ifstream in(dir / "m.seg", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto flipped = bytes;
+  flipped[flipped.size() / 2] ^= 0x20;
+  std::ofstream(dir / "flipped.seg", std::ios::binary).write(flipped.data(), static_cast<std::streamsize>(flipped.size()));
+  CHECK_THROWS_AS(pl::segment_model::load(dir / "flipped.seg"), segkit::error);
+  std::ofstream(dir / "short.seg", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 3));
+  CHECK_THROWS_AS(pl::segment_model::load(dir / "short.seg"), segkit::error);
+  segkit::cluster::kmeans<float>({.k = 3}).fit(s.vectors).save(dir / "kmeans.seg");
+  CHECK_THROWS_WITH(pl::segment_model::load(dir / "kmeans.seg"), Catch::Contains("segkit.model.segment"));
+  CHECK_THROWS_AS(pl::segment_model::load(dir / "missing.seg"), segkit::io_error);
+  // Only k-means segmentations of texts make a model.
+  const auto h = pl::segment_vectors(s.vectors, {}, {.k = 4, .coordinates = false});
+  CHECK_THROWS_WITH(pl::segment_model::from(h), Catch::Contains("no fitted embedder"));
+  std::filesystem::remove_all(dir);
 }

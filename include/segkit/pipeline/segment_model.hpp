@@ -1,0 +1,159 @@
+#pragma once
+/// @file
+/// @brief A fitted default segmentation kept for later: the LSA embedder, the k-means centres and
+/// the segment names, which assign new texts to segments and are saved to / loaded from one
+/// checksummed file (`segkit segment --model-out`, `segkit assign`).
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "segkit/core/binary_format.hpp"
+#include "segkit/core/error.hpp"
+#include "segkit/embed/lsa.hpp"
+#include "segkit/pipeline/segment.hpp"
+
+namespace segkit::pipeline {
+
+/**
+ * @brief What assigning new texts to the segments of a k-means segment_texts() needs.
+ *
+ * @code
+ * auto s = segkit::pipeline::segment_texts(texts, {.seed = 1});
+ * auto model = segkit::pipeline::segment_model::from(s);
+ * model.save("products.segmodel");                       // atomic, checksummed
+ * auto later = segkit::pipeline::segment_model::load("products.segmodel");
+ * auto labels = later.assign(new_texts);                   // -1 for a text with no known term
+ * @endcode
+ * @par Thread safety  assign() is const and safe to call concurrently.
+ */
+struct segment_model {
+  embed::lsa_model embedder;       ///< TF-IDF vocabulary and idf, SVD directions
+  matrix<float> centres;           ///< k x d unit centres (spherical k-means)
+  std::vector<std::string> names;  ///< per segment label
+
+  /// The model of a k-means segmentation made by segment_texts().
+  /// @throws segkit::invalid_argument if `s` has no centres (HDBSCAN) or no fitted embedder (segment_vectors).
+  static segment_model from(const segmentation& s) {
+    constexpr const char* comp = "segkit::pipeline::segment_model::from";
+    if (s.centres.size() == 0) segkit::detail::throw_invalid(comp, "the segmentation has no centres (only k-means segmentations can assign new records)");
+    if (s.embedder.dim() == 0) segkit::detail::throw_invalid(comp, "the segmentation has no fitted embedder (made by segment_vectors: embed new records yourself)");
+    segment_model m;
+    m.embedder = s.embedder;
+    m.centres = s.centres;
+    for (std::size_t l = 0; l < s.centres.shape(0); ++l) {
+      const auto it = s.names.find(static_cast<label_type>(l));
+      m.names.push_back(it != s.names.end() ? it->second : fmt::format("segment-{}", l));
+    }
+    return m;
+  }
+
+  /// Segment of each text: the centre of highest cosine similarity; -1 for a text none of whose
+  /// terms is in the vocabulary (it embeds as the zero vector). Ties go to the lower label.
+  [[nodiscard]] xt::xtensor<label_type, 1> assign(std::span<const std::string> texts) const {
+    const auto e = embedder.embed(texts);
+    const std::size_t n = e.shape(0), d = e.shape(1), k = centres.shape(0);
+    xt::xtensor<label_type, 1> out = xt::xtensor<label_type, 1>::from_shape({n});
+    for (std::size_t i = 0; i < n; ++i) {
+      double norm = 0.0;
+      for (std::size_t j = 0; j < d; ++j) norm += static_cast<double>(e(i, j)) * static_cast<double>(e(i, j));
+      if (norm <= 0.0) {
+        out(i) = noise_label;
+        continue;
+      }
+      double best = -2.0;
+      label_type at = 0;
+      for (std::size_t c = 0; c < k; ++c) {
+        double dot = 0.0;
+        for (std::size_t j = 0; j < d; ++j) dot += static_cast<double>(e(i, j)) * static_cast<double>(centres(c, j));
+        if (dot > best) best = dot, at = static_cast<label_type>(c);
+      }
+      out(i) = at;
+    }
+    return out;
+  }
+
+  /// Writes the model atomically (temporary file, fsync, rename) with per-section checksums.
+  void save(const std::filesystem::path& path) const {
+    const auto& tf = embedder.tfidf;
+    const auto& a = tf.params.analysis;
+    byte_writer meta;
+    meta.put(std::uint32_t{1});
+    meta.put(static_cast<std::uint8_t>(a.analyzer)).put(static_cast<std::uint64_t>(a.ngram_min)).put(static_cast<std::uint64_t>(a.ngram_max));
+    meta.put(static_cast<std::uint8_t>(a.lowercase)).put(static_cast<std::uint64_t>(a.stop_words.size()));
+    for (const auto& w : a.stop_words) meta.put_string(w);
+    meta.put(static_cast<std::uint8_t>(tf.params.sublinear_tf)).put(static_cast<std::uint8_t>(tf.params.use_idf));
+    meta.put(static_cast<std::uint8_t>(tf.params.smooth_idf)).put(static_cast<std::uint8_t>(tf.params.normalize));
+    meta.put(static_cast<std::uint8_t>(embedder.normalize));
+    meta.put(static_cast<std::uint64_t>(tf.vocabulary.size())).put(static_cast<std::uint64_t>(embedder.svd.n_components()));
+    meta.put(static_cast<std::uint64_t>(centres.shape(0))).put(static_cast<std::uint64_t>(centres.shape(1)));
+    byte_writer vocab, labels;
+    for (const auto& t : tf.vocabulary) vocab.put_string(t);
+    for (const auto& s : names) labels.put_string(s);
+    container_writer w("segkit.model.segment");
+    w.add("meta", meta.bytes());
+    w.add("vocab", vocab.bytes());
+    w.add_array<double>("idf", std::span<const double>(tf.idf));
+    w.add_array<double>("svd", std::span<const double>(embedder.svd.components.data(), embedder.svd.components.size()));
+    w.add_array<float>("centres", std::span<const float>(centres.data(), centres.size()));
+    w.add("names", labels.bytes());
+    w.commit(path);
+  }
+
+  /// Reads a model written by save().
+  /// @throws segkit::io_error / segkit::format_error for a missing, truncated, corrupt (checksum) or foreign file.
+  [[nodiscard]] static segment_model load(const std::filesystem::path& path) {
+    const container_reader file(path, "segkit.model.segment");
+    byte_reader meta(file.section("meta"), file);
+    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("segment model format version {} is not supported", v));
+    segment_model m;
+    auto& tf = m.embedder.tfidf;
+    auto& a = tf.params.analysis;
+    const auto analyzer = meta.get<std::uint8_t>();
+    if (analyzer > static_cast<std::uint8_t>(embed::analyzer::chars_wb)) file.fail(fmt::format("unknown analyzer {}", analyzer));
+    a.analyzer = static_cast<embed::analyzer>(analyzer);
+    a.ngram_min = meta.get<std::uint64_t>();
+    a.ngram_max = meta.get<std::uint64_t>();
+    if (a.ngram_min == 0 || a.ngram_min > a.ngram_max || a.ngram_max > 64) file.fail("implausible n-gram range");
+    a.lowercase = meta.get<std::uint8_t>() != 0;
+    const auto stops = meta.get<std::uint64_t>();
+    if (stops > (std::uint64_t{1} << 24)) file.fail("implausible stop-word count");
+    for (std::uint64_t i = 0; i < stops; ++i) a.stop_words.push_back(meta.get_string());
+    tf.params.sublinear_tf = meta.get<std::uint8_t>() != 0;
+    tf.params.use_idf = meta.get<std::uint8_t>() != 0;
+    tf.params.smooth_idf = meta.get<std::uint8_t>() != 0;
+    tf.params.normalize = meta.get<std::uint8_t>() != 0;
+    m.embedder.normalize = meta.get<std::uint8_t>() != 0;
+    const auto v = meta.get<std::uint64_t>(), dims = meta.get<std::uint64_t>(), k = meta.get<std::uint64_t>(), d = meta.get<std::uint64_t>();
+    if (v == 0 || v > (std::uint64_t{1} << 32) || dims == 0 || dims > v || k == 0 || k > (std::uint64_t{1} << 24) || d != dims) {
+      file.fail("implausible model shape");
+    }
+    byte_reader vocab(file.section("vocab"), file);
+    tf.vocabulary.reserve(v);
+    for (std::uint64_t j = 0; j < v; ++j) {
+      tf.vocabulary.push_back(vocab.get_string());
+      if (!tf.column.emplace(tf.vocabulary.back(), static_cast<std::uint32_t>(j)).second) file.fail(fmt::format("term '{}' appears twice", tf.vocabulary.back()));
+    }
+    tf.idf = file.array<double>("idf", v);
+    const auto comps = file.array<double>("svd", dims * v);
+    m.embedder.svd.components = xt::xtensor<double, 2>::from_shape({dims, v});
+    std::copy(comps.begin(), comps.end(), m.embedder.svd.components.begin());
+    const auto c = file.array<float>("centres", k * d);
+    m.centres = matrix<float>::from_shape({k, d});
+    std::copy(c.begin(), c.end(), m.centres.begin());
+    for (const float x : c) {
+      if (!std::isfinite(x)) file.fail("a centre holds NaN or Inf");
+    }
+    byte_reader labels(file.section("names"), file);
+    for (std::uint64_t l = 0; l < k; ++l) m.names.push_back(labels.get_string());
+    return m;
+  }
+};
+
+}  // namespace segkit::pipeline
