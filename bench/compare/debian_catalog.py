@@ -1,26 +1,20 @@
 """The machine's Debian package catalog as text documents (shared by the bench scripts).
 
-documents() runs `apt-cache dumpavail` and returns one document per package, in catalog order,
-first occurrence of each name only: the name with dashes as spaces, the section, and the whole
-description (continuation lines joined).
+documents() returns one document per package, in catalog order, first occurrence of each name
+only: the name with dashes as spaces, the section, and the description (the one-liner, then the
+long description where apt has it). The parsing of `apt-cache dumpavail` is the product
+clustering example's (examples/product_clustering/debian_catalog_csv.py).
 """
-import subprocess
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "product_clustering"))
+from debian_catalog_csv import stanzas  # noqa: E402
 
 
 def documents():
-    raw = subprocess.run(["apt-cache", "dumpavail"], check=True, capture_output=True, text=True).stdout
-    docs, seen = [], set()
-    for block in raw.split("\n\n"):
-        fields, last = {}, None
-        for line in block.splitlines():
-            if line.startswith(" ") and last == "Description":
-                fields["Description"] += " " + line.strip()
-            elif ":" in line:
-                last, _, value = line.partition(":")
-                fields[last] = value.strip()
-        name = fields.get("Package")
-        if not name or name in seen or "Description" not in fields:
-            continue
-        seen.add(name)
-        docs.append(" ".join([name.replace("-", " "), fields.get("Section", ""), fields["Description"]]))
+    docs = []
+    for f in stanzas():
+        description = f["Description"] + (" " + f["long"] if f["long"] else "")
+        docs.append(" ".join([f["Package"].replace("-", " "), f.get("Section", ""), description]))
     return docs

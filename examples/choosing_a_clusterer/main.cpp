@@ -33,6 +33,8 @@
 #include <segkit/report/html.hpp>
 #include <segkit/report/svg.hpp>
 
+#include "../common/example.hpp"
+
 namespace {
 
 struct points {
@@ -81,8 +83,7 @@ outcome timed(std::string name, std::string settings, Fit&& fit) {
 }
 
 int run(int argc, char** argv) {
-  std::map<std::string, std::string> opt{{"out", "choosing-a-clusterer"}, {"seed", "11"}};
-  for (int i = 1; i + 1 < argc; i += 2) opt[std::string(argv[i]).substr(2)] = argv[i + 1];
+  auto opt = segkit::examples::parse_options(argc, argv, {{"out", "choosing-a-clusterer"}, {"seed", "11"}});
   const auto p = make_points(std::stoull(opt["seed"]));
   namespace cl = segkit::cluster;
 
@@ -138,10 +139,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "choosing_a_clusterer: %s\n", e.what());
-    return 1;
-  }
+  return segkit::examples::guarded_main("choosing_a_clusterer", [&] { return run(argc, argv); });
 }

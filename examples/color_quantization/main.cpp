@@ -31,6 +31,8 @@
 #include <segkit/report/html.hpp>
 #include <segkit/report/svg.hpp>
 
+#include "../common/example.hpp"
+
 namespace {
 
 using segkit::embed::image;
@@ -102,8 +104,7 @@ double psnr(const image& a, const image& b) {
 }
 
 int run(int argc, char** argv) {
-  std::map<std::string, std::string> opt{{"out", "color-quantization"}, {"k", "16"}};
-  for (int i = 1; i + 1 < argc; i += 2) opt[std::string(argv[i]).substr(2)] = argv[i + 1];
+  auto opt = segkit::examples::parse_options(argc, argv, {{"out", "color-quantization"}, {"k", "16"}});
   const std::filesystem::path out = opt["out"];
   std::filesystem::create_directories(out);
   const image img = opt.count("image") ? segkit::embed::load_image(opt["image"]) : test_picture(480, 320);
@@ -178,10 +179,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "color_quantization: %s\n", e.what());
-    return 1;
-  }
+  return segkit::examples::guarded_main("color_quantization", [&] { return run(argc, argv); });
 }

@@ -26,6 +26,8 @@
 #include <segkit/report/html.hpp>
 #include <segkit/report/svg.hpp>
 
+#include "../common/example.hpp"
+
 #ifndef SEGKIT_IRIS_CSV
 #define SEGKIT_IRIS_CSV "iris.csv"
 #endif
@@ -33,8 +35,7 @@
 namespace {
 
 int run(int argc, char** argv) {
-  std::map<std::string, std::string> opt{{"csv", SEGKIT_IRIS_CSV}, {"out", "iris-2d"}};
-  for (int i = 1; i + 1 < argc; i += 2) opt[std::string(argv[i]).substr(2)] = argv[i + 1];
+  auto opt = segkit::examples::parse_options(argc, argv, {{"csv", SEGKIT_IRIS_CSV}, {"out", "iris-2d"}});
   const auto table = segkit::read_csv(opt["csv"]);
   const std::size_t n = table.row_count();
   segkit::matrix<double> raw = segkit::matrix<double>::from_shape({n, 4});
@@ -97,10 +98,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "iris_2d: %s\n", e.what());
-    return 1;
-  }
+  return segkit::examples::guarded_main("iris_2d", [&] { return run(argc, argv); });
 }

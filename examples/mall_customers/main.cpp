@@ -28,6 +28,8 @@
 #include <segkit/report/html.hpp>
 #include <segkit/report/svg.hpp>
 
+#include "../common/example.hpp"
+
 namespace {
 
 struct customers {
@@ -55,8 +57,7 @@ customers make_customers(std::uint64_t seed) {
 }
 
 int run(int argc, char** argv) {
-  std::map<std::string, std::string> opt{{"out", "mall-customers"}, {"seed", "7"}};
-  for (int i = 1; i + 1 < argc; i += 2) opt[std::string(argv[i]).substr(2)] = argv[i + 1];
+  auto opt = segkit::examples::parse_options(argc, argv, {{"out", "mall-customers"}, {"seed", "7"}});
   const auto c = make_customers(std::stoull(opt["seed"]));
 
   // [choose k]
@@ -127,10 +128,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mall_customers: %s\n", e.what());
-    return 1;
-  }
+  return segkit::examples::guarded_main("mall_customers", [&] { return run(argc, argv); });
 }

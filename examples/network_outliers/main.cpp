@@ -34,6 +34,8 @@
 #include <segkit/report/html.hpp>
 #include <segkit/report/svg.hpp>
 
+#include "../common/example.hpp"
+
 namespace {
 
 struct traffic {
@@ -94,8 +96,7 @@ score judge(const std::vector<bool>& flagged, const std::vector<bool>& truth) {
 }
 
 int run(int argc, char** argv) {
-  std::map<std::string, std::string> opt{{"out", "network-outliers"}, {"seed", "3"}};
-  for (int i = 1; i + 1 < argc; i += 2) opt[std::string(argv[i]).substr(2)] = argv[i + 1];
+  auto opt = segkit::examples::parse_options(argc, argv, {{"out", "network-outliers"}, {"seed", "3"}});
   const auto t = make_traffic(std::stoull(opt["seed"]));
   const std::size_t n = t.anomaly.size(), positives = static_cast<std::size_t>(std::count(t.anomaly.begin(), t.anomaly.end(), true));
 
@@ -175,10 +176,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "network_outliers: %s\n", e.what());
-    return 1;
-  }
+  return segkit::examples::guarded_main("network_outliers", [&] { return run(argc, argv); });
 }

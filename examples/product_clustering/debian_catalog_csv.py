@@ -12,16 +12,18 @@ import subprocess
 import sys
 
 
-def packages():
+def stanzas():
+    """Each package's fields from `apt-cache dumpavail`, first occurrence of each name only, in
+    catalog order; "Description" is the one-liner and "long" the continuation lines (paragraph
+    marks "." dropped)."""
     raw = subprocess.run(["apt-cache", "dumpavail"], check=True, capture_output=True, text=True).stdout
     seen = set()
     for block in raw.split("\n\n"):
         fields, last, long_lines = {}, None, []
         for line in block.splitlines():
             if line.startswith(" ") and last == "Description":
-                text = line.strip()
-                if text != ".":
-                    long_lines.append(text)
+                if line.strip() != ".":
+                    long_lines.append(line.strip())
             elif ":" in line:
                 last, _, value = line.partition(":")
                 fields[last] = value.strip()
@@ -29,8 +31,14 @@ def packages():
         if not name or name in seen or "Description" not in fields:
             continue
         seen.add(name)
-        section = fields.get("Section", "unknown").split("/")[-1]
-        yield {"title": f"{name}: {fields['Description']}", "description": " ".join(long_lines), "category": section}
+        fields["long"] = " ".join(long_lines)
+        yield fields
+
+
+def packages():
+    for f in stanzas():
+        yield {"title": f"{f['Package']}: {f['Description']}", "description": f["long"],
+               "category": f.get("Section", "unknown").split("/")[-1]}
 
 
 def main():

@@ -23,6 +23,7 @@
 #include <segkit/quality/external.hpp>
 #include <segkit/report/segmentation.hpp>
 
+#include "../common/example.hpp"
 #include "catalog.hpp"
 
 namespace {
@@ -71,8 +72,7 @@ records generated(std::size_t n) {
 }
 
 int run(int argc, char** argv) {
-  std::map<std::string, std::string> opt{{"text", "title,description"}, {"products", "10000"}, {"out", "product-clustering"}, {"k", "0"}};
-  for (int i = 1; i + 1 < argc; i += 2) opt[std::string(argv[i]).substr(2)] = argv[i + 1];
+  auto opt = segkit::examples::parse_options(argc, argv, {{"text", "title,description"}, {"products", "10000"}, {"out", "product-clustering"}, {"k", "0"}});
   const records r = opt.count("csv") ? from_csv(opt["csv"], opt["text"], opt["title"], opt["truth"]) : generated(std::stoul(opt["products"]));
 
   // [segment]
@@ -117,10 +117,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "product_clustering: %s\n", e.what());
-    return 1;
-  }
+  return segkit::examples::guarded_main("product_clustering", [&] { return run(argc, argv); });
 }
