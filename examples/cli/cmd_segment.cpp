@@ -14,6 +14,7 @@
 #include <segkit/core/csv.hpp>
 #include <segkit/core/npy.hpp>
 #include <segkit/index/hnsw.hpp>
+#include <segkit/pipeline/any_pipeline.hpp>
 #include <segkit/pipeline/segment.hpp>
 #include <segkit/pipeline/segment_model.hpp>
 #include <segkit/quality/external.hpp>
@@ -74,7 +75,13 @@ int segment(const args& a) {
   stopwatch watch;
   watch.start();
   pipeline::segmentation s;
-  {
+  if (a.has("config")) {
+    if (a.has("model") || a.has("k") || a.has("algorithm")) throw usage_error("--config describes the whole pipeline: drop --model, --k and --algorithm");
+    auto config = pipeline::pipeline_config::load(a.get("config"));
+    if (a.has("seed")) config.seed = a.seed();
+    if (a.has("threads")) config.threads = a.threads();
+    s = pipeline::any_pipeline(config).fit(texts, {.layout = p.coordinates, .seed = config.seed, .threads = config.threads});
+  } else {
     progress_bar bar(a);
     s = a.has("model") ? pipeline::segment_vectors(embed_texts_with_model(a, texts), texts, p, bar) : pipeline::segment_texts(texts, p, bar);
   }
@@ -83,7 +90,9 @@ int segment(const args& a) {
   if (a.has("embeddings-out")) save_npy(a.get("embeddings-out"), s.vectors);
   if (a.has("coords-out")) save_npy(a.get("coords-out"), s.coordinates);
   if (a.has("model-out")) {
-    if (a.has("model") || algorithm == "hdbscan") throw usage_error("--model-out saves LSA + k-means segmentations (not --model or --algorithm hdbscan)");
+    if (a.has("model") || algorithm == "hdbscan" || a.has("config")) {
+      throw usage_error("--model-out saves the default LSA + k-means segmentation (not with --model, --config or --algorithm hdbscan)");
+    }
     pipeline::segment_model::from(s).save(a.get("model-out"));
   }
   if (a.has("report")) {
@@ -257,6 +266,7 @@ const registrar segment_commands({
       {"report", 0, true, "write a self-contained HTML report here"},
       {"embeddings-out", 0, true, "write the embeddings (float32 .npy)"},
       {"coords-out", 0, true, "write the 2-D UMAP layout (float32 .npy)"},
+      {"config", 0, true, "a JSON pipeline (embed dims, reducers, clusterer; docs/pipeline.md) instead of the default"},
       {"model-out", 0, true, "save the fitted embedder, centres and names for `segkit assign` (LSA + k-means only)"},
       {"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA (docs/embed_models.md)"},
       {"vocab", 0, true, "WordPiece vocab.txt of --model"},

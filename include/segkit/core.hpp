@@ -7,6 +7,7 @@
 #include "segkit/core/csv.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/file.hpp"
+#include "segkit/core/json.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/npy.hpp"
 #include "segkit/core/parallel.hpp"

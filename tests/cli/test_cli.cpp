@@ -26,6 +26,7 @@
 #include <segkit/embed/tabular.hpp>
 #include <segkit/core/parse.hpp>
 #include <segkit/index/flat.hpp>
+#include <segkit/pipeline/any_pipeline.hpp>
 #include <segkit/pipeline/segment.hpp>
 #include <segkit/reduce/pca.hpp>
 #include <segkit/reduce/tsne.hpp>
@@ -256,6 +257,20 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
   CHECK(run("assign --model " + q(dir() / "seg.html") + " -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "as.npy")).status == 1);
   CHECK(run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "seg.npy") + " --algorithm hdbscan --model-out " +
             q(dir() / "x.segmodel")).status == 2);
+  // A pipeline from a JSON file, equal to the library's any_pipeline; a bad file is named.
+  std::ofstream(dir() / "p.json") << R"({"embed": {"dims": 30}, "reduce": [{"kind": "pca", "n_components": 8}], "cluster": {"kind": "kmeans", "k": 12}})";
+  const auto cj = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title,description -o " + q(dir() / "cj.npy") + " --config " +
+                      q(dir() / "p.json") + " --seed 2 --json");
+  REQUIRE(cj.status == 0);
+  auto config = segkit::pipeline::pipeline_config::load(dir() / "p.json");
+  config.seed = 2;
+  const auto want_cj = segkit::pipeline::any_pipeline(config).fit(texts, {.layout = false, .seed = 2});
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "cj.npy") == want_cj.labels));
+  CHECK(json_number(cj.out, "n_segments") == 12.0);
+  std::ofstream(dir() / "bad.json") << "{\"cluster\": {\"kind\": \"kmeans\", \"k\": }}";
+  const auto bj = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "cj.npy") + " --config " + q(dir() / "bad.json"));
+  CHECK(bj.status == 1);
+  CHECK(bj.out.find("bad.json: line 1, column 37: unexpected character '}'") != std::string::npos);
   // A given k, HDBSCAN, and errors.
   const auto k = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "seg.npy") + " --k 7 --json");
   REQUIRE(k.status == 0);
