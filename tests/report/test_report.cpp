@@ -18,7 +18,9 @@
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/monitor/drift.hpp>
 #include <segkit/quality/internal.hpp>
+#include <segkit/pipeline/profile.hpp>
 #include <segkit/report/html.hpp>
+#include <segkit/report/segmentation.hpp>
 #include <segkit/report/svg.hpp>
 
 namespace rp = segkit::report;
@@ -288,4 +290,26 @@ TEST_CASE("migration_svg: a band per flow above the threshold, bars sized by the
   const auto big = rp::migration_svg(m.counts, m.from_labels, m.to_labels, {}, {.min_share = 0.05});
   CHECK(count(big, "class=\"flow\"") == 3);
   CHECK_THROWS_WITH(rp::migration_svg(m.counts, m.to_labels, m.to_labels), Catch::Contains("one row per 'from'"));
+}
+
+TEST_CASE("add_profiles: a row per segment with its lifts", "[report][profile]") {
+  // Two segments that differ in income and in region.
+  segkit::matrix<double> x = segkit::matrix<double>::from_shape({200, 2});
+  std::vector<label_type> labels(200);
+  std::vector<std::string> region(200);
+  for (std::size_t i = 0; i < 200; ++i) {
+    const bool rich = i < 100;
+    x(i, 0) = (rich ? 90.0 : 30.0) + static_cast<double>(i % 10);
+    x(i, 1) = static_cast<double>(i % 7);
+    labels[i] = rich ? 0 : 1;
+    region[i] = (rich ? i % 10 < 8 : i % 10 < 2) ? "north" : "south";
+  }
+  const auto profiles = segkit::pipeline::profile_segments(x, labels, {.feature_names = {"income", "visits"}}, {{"region"}, {region}});
+  rp::html_report page("profiles");
+  rp::add_profiles(page, profiles);
+  const auto html = page.str();
+  CHECK(count(html, "<tr>") == 3);
+  CHECK(html.find("income: 94.5 vs 64.5") != std::string::npos);
+  CHECK(html.find("region = north: 80 % vs 50 % (lift 1.60)") != std::string::npos);
+  CHECK(html.find("high-income") != std::string::npos);
 }

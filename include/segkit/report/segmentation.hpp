@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "segkit/pipeline/profile.hpp"
 #include "segkit/pipeline/segment.hpp"
 #include "segkit/report/html.hpp"
 #include "segkit/report/svg.hpp"
@@ -77,6 +78,16 @@ inline void add_segmentation(html_report& page, const pipeline::segmentation& s,
     page.figure(line_svg(std::vector<series>{inertia}, {.title = "Elbow: inertia by k", .x_title = "k", .y_title = "inertia", .marked_x = marked}));
     page.figure(line_svg(std::vector<series>{sil}, {.title = "Mean silhouette by k (higher is better)", .x_title = "k", .y_title = "silhouette", .marked_x = marked}));
     page.figure(line_svg(std::vector<series>{db}, {.title = "Davies-Bouldin by k (lower is better)", .x_title = "k", .y_title = "Davies-Bouldin", .marked_x = marked}));
+    // BIC (mixtures) and stability (resampling) when the sweep computed them.
+    series bic{"BIC", {}, {}}, stab{"stability", {}, {}};
+    for (const auto& r : sw.rows) {
+      if (std::isfinite(r.bic)) bic.x.push_back(static_cast<double>(r.k)), bic.y.push_back(r.bic);
+      if (std::isfinite(r.stability)) stab.x.push_back(static_cast<double>(r.k)), stab.y.push_back(r.stability);
+    }
+    if (!bic.x.empty()) page.figure(line_svg(std::vector<series>{bic}, {.title = "BIC by k (lower is better)", .x_title = "k", .y_title = "BIC", .marked_x = marked}));
+    if (!stab.x.empty()) {
+      page.figure(line_svg(std::vector<series>{stab}, {.title = "Stability by k (mean Jaccard under subsampling)", .x_title = "k", .y_title = "stability", .marked_x = marked}));
+    }
   }
   if (s.tree) {
     const auto& t = *s.tree;
@@ -122,6 +133,35 @@ inline void add_segmentation(html_report& page, const pipeline::segmentation& s,
     rows.push_back({swatch(lab), s.names.at(lab), fmt::format("{}", s.sizes[l]), fmt::format("{:.1f} %", 100.0 * static_cast<double>(s.sizes[l]) / static_cast<double>(n)), words});
   }
   page.table({"", "segment", "records", "share", "keywords (c-TF-IDF)"}, rows);
+}
+
+/**
+ * @brief Appends a table of segment profiles (pipeline::profile_segments): per segment its size
+ * and share, its distinguishing numeric features (segment mean against the population's, lift and
+ * effect size; significant ones only) and its over-represented categories (share in the segment
+ * against the population's, lift).
+ * @param page      the report to append to.
+ * @param profiles  from pipeline::profile_segments.
+ * @param heading   the section's title.
+ */
+inline void add_profiles(html_report& page, const std::vector<pipeline::segment_profile>& profiles, std::string_view heading = "Segment profiles") {
+  page.heading(heading);
+  std::vector<std::vector<cell>> rows;
+  for (const auto& p : profiles) {
+    std::string features, categories;
+    for (const std::size_t j : p.top_features) {
+      const auto& f = p.features[j];
+      features += fmt::format("{}{}: {:.3g} vs {:.3g} (lift {:.2f}, d = {:+.2f})", features.empty() ? "" : "; ", f.name, f.segment_mean, f.population_mean,
+                              f.lift, f.effect_size);
+    }
+    for (const auto& c : p.top_categories) {
+      categories += fmt::format("{}{} = {}: {:.0f} % vs {:.0f} % (lift {:.2f})", categories.empty() ? "" : "; ", c.attribute, c.value, 100.0 * c.segment_share,
+                                100.0 * c.population_share, c.lift);
+    }
+    rows.push_back({swatch(p.segment), p.name, fmt::format("{}", p.size), fmt::format("{:.1f} %", 100.0 * p.share), features.empty() ? "-" : features,
+                     categories.empty() ? "-" : categories});
+  }
+  page.table({"", "segment", "records", "share", "distinguishing features (segment vs all)", "over-represented categories"}, rows);
 }
 
 }  // namespace segkit::report
