@@ -143,12 +143,13 @@ int assign(const args& a) {
 int demo(const args& a) {
   const std::filesystem::path out = a.get_or("out", "segkit-demo");
   const std::uint64_t seed = a.seed();
+  const std::uint64_t catalog_seed = seed == 0 ? 1 : seed;  // --seed 0 (the default) means the catalog's own default, 1
   const std::size_t threads = a.threads();
   const std::size_t n = a.get_size("products", 10000);
   if (n < 100) throw usage_error(fmt::format("--products must be at least 100 (got {})", n));
   stopwatch watch;
   watch.start();
-  const auto catalog = examples::make_catalog({.products = n, .seed = seed == 0 ? 1 : seed});
+  const auto catalog = examples::make_catalog({.products = n, .seed = catalog_seed});
   const auto cats = examples::catalog_categories();
   std::vector<std::string> titles, texts;
   std::vector<label_type> truth;
@@ -191,7 +192,7 @@ int demo(const args& a) {
   watch.stop();
 
   std::string human = fmt::format("catalog: {} generated products in {} categories (seed {}), embedded with {} ({} dims)\n", n, cats.size(),
-                                  seed == 0 ? 1 : seed, model ? "the ONNX model" : "TF-IDF + LSA", seg.vectors.shape(1));
+                                  catalog_seed, model ? "the ONNX model" : "TF-IDF + LSA", seg.vectors.shape(1));
   human += fmt::format("\nproducts most similar to \"{}\" (HNSW, cosine):\n", titles[sample]);
   std::vector<std::vector<report::cell>> similar;
   std::size_t rank = 0;
@@ -214,7 +215,7 @@ int demo(const args& a) {
   page.paragraph(fmt::format("A generated catalog of {} products in {} categories (seed {}), embedded with {} into {} dimensions, segmented with "
                              "spherical k-means (k chosen by a sweep) and, for comparison, UMAP + HDBSCAN. Segment names are their top "
                              "c-TF-IDF keywords. The generator's categories are hidden from segkit and used only to score the result.",
-                             n, cats.size(), seed == 0 ? 1 : seed, model ? "an ONNX sentence model" : "TF-IDF + LSA", seg.vectors.shape(1)));
+                             n, cats.size(), catalog_seed, model ? "an ONNX sentence model" : "TF-IDF + LSA", seg.vectors.shape(1)));
   page.figures(std::vector<std::pair<std::string, std::string>>{{"NMI vs categories (k-means)", fmt::format("{:.3f}", nmi)},
                                                                  {"ARI (k-means)", fmt::format("{:.3f}", ari)},
                                                                  {"NMI (HDBSCAN)", fmt::format("{:.3f}", nmi_hdb)},

@@ -218,12 +218,8 @@ class any_pipeline {
                                                           : cluster::linkage::ward;
       s.labels = cluster::agglomerative<>({.n_clusters = k.k, .method = l, .threads = c_.threads}).fit(v).labels;
     }
-    if (description.layout) {
-      s.coordinates = v.shape(1) == 2 ? v : reduce::pca<float>({.n_components = std::min<std::size_t>(2, v.shape(1)), .seed = c_.seed}).fit_transform(v);
-    }
-    s.vectors = std::move(v);
     s.embedder = std::move(model);
-    detail::describe(s, texts, {.score_rows = description.score_rows, .keywords = description.keywords, .seed = description.seed, .threads = description.threads});
+    detail::finish_segmentation(s, std::move(v), texts, description);
     return s;
   }
 

@@ -93,6 +93,18 @@ matrix<float> training_output(const M& model, const matrix<float>& x) {
   }
 }
 
+/// The common end of every pipeline's fit: the 2-D layout (the vectors themselves when they have 2
+/// columns, else their PCA), then sizes, names, keywords (when `texts` are given) and scores.
+inline void finish_segmentation(segmentation& s, matrix<float> v, std::span<const std::string> texts, const pipeline_params& params) {
+  if (params.layout) {
+    s.coordinates = v.shape(1) == 2 ? v
+                                     : reduce::pca<float>({.n_components = std::min<std::size_t>(2, v.shape(1)), .seed = params.seed, .threads = params.threads})
+                                           .fit_transform(v);
+  }
+  s.vectors = std::move(v);
+  describe(s, texts, {.score_rows = params.score_rows, .keywords = params.keywords, .seed = params.seed, .threads = params.threads});
+}
+
 }  // namespace detail
 
 /// A fitted pipeline: the embedder, the reducers' models and the clusterer's model.
@@ -175,18 +187,11 @@ class pipeline {
     segmentation& s = out.result;
     s.labels = xt::xtensor<label_type, 1>::from_shape({records.size()});
     for (std::size_t i = 0; i < records.size(); ++i) s.labels(i) = static_cast<label_type>(out.model.clusterer.labels(i));
-    if (params.layout) {
-      s.coordinates = v.shape(1) == 2 ? v
-                                       : reduce::pca<float>({.n_components = std::min<std::size_t>(2, v.shape(1)), .seed = params.seed, .threads = params.threads})
-                                             .fit_transform(v);
-    }
-    s.vectors = std::move(v);
-    segment_params sp{.score_rows = params.score_rows, .keywords = params.keywords, .seed = params.seed, .threads = params.threads};
     if constexpr (std::is_convertible_v<const Record&, std::string>) {
-      std::vector<std::string> texts(records.begin(), records.end());
-      detail::describe(s, texts, sp);
+      const std::vector<std::string> texts(records.begin(), records.end());
+      detail::finish_segmentation(s, std::move(v), texts, params);
     } else {
-      detail::describe(s, {}, sp);
+      detail::finish_segmentation(s, std::move(v), {}, params);
     }
     return out;
   }
