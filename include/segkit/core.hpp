@@ -16,3 +16,4 @@
 #include "segkit/core/random.hpp"
 #include "segkit/core/sparse.hpp"
 #include "segkit/core/types.hpp"
+#include "segkit/core/yaml.hpp"
