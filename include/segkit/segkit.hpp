@@ -54,6 +54,7 @@
 #include "segkit/quality/stability.hpp"
 #include "segkit/quality/sweep.hpp"
 #include "segkit/quality/trustworthiness.hpp"
+#include "segkit/report/drift.hpp"
 #include "segkit/report/html.hpp"
 #include "segkit/report/segmentation.hpp"
 #include "segkit/report/svg.hpp"

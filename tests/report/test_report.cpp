@@ -19,6 +19,7 @@
 #include <segkit/monitor/drift.hpp>
 #include <segkit/quality/internal.hpp>
 #include <segkit/pipeline/profile.hpp>
+#include <segkit/report/drift.hpp>
 #include <segkit/report/html.hpp>
 #include <segkit/report/segmentation.hpp>
 #include <segkit/report/svg.hpp>
@@ -312,4 +313,58 @@ TEST_CASE("add_profiles: a row per segment with its lifts", "[report][profile]")
   CHECK(html.find("income: 94.5 vs 64.5") != std::string::npos);
   CHECK(html.find("region = north: 80 % vs 50 % (lift 1.60)") != std::string::npos);
   CHECK(html.find("high-income") != std::string::npos);
+}
+
+TEST_CASE("add_drift: shares, PSI and alerts per period, from drift_monitor reports", "[report][drift]") {
+  // A reference of three segments, then a quiet period, one where feature 1 moves and one where
+  // segment 0 loses most of its rows.
+  const auto ref = segkit::test::blobs(1500, 3, 3, 1);
+  std::vector<label_type> ref_labels(1500);
+  for (std::size_t i = 0; i < 1500; ++i) ref_labels[i] = static_cast<label_type>(i % 3);
+  const segkit::monitor::drift_monitor<float> monitor(ref, ref_labels, segkit::matrix<float>{}, {.mmd = {.max_samples = 300, .permutations = 50, .seed = 1}});
+  const auto quiet = segkit::test::normal_matrix(900, 3, 7);
+  segkit::matrix<float> same = quiet, moved = quiet;
+  const auto centres = segkit::test::normal_matrix(3, 3, 1 ^ 0xC0FFEEULL);
+  std::vector<label_type> labels(900);
+  for (std::size_t i = 0; i < 900; ++i) {
+    labels[i] = static_cast<label_type>(i % 3);
+    for (std::size_t j = 0; j < 3; ++j) same(i, j) += 5.0f * centres(i % 3, j);
+    for (std::size_t j = 0; j < 3; ++j) moved(i, j) = same(i, j) + (j == 1 ? 2.0f : 0.0f);
+  }
+  std::vector<std::size_t> keep;
+  for (std::size_t i = 0; i < 900; ++i) {
+    if (labels[i] != 0 || i % 6 == 0) keep.push_back(i);
+  }
+  segkit::matrix<float> fewer = segkit::matrix<float>::from_shape({keep.size(), 3});
+  std::vector<label_type> fewer_labels;
+  for (std::size_t r = 0; r < keep.size(); ++r) {
+    for (std::size_t j = 0; j < 3; ++j) fewer(r, j) = same(keep[r], j);
+    fewer_labels.push_back(labels[keep[r]]);
+  }
+  const std::vector<rp::drift_period> periods = {{"2026-01", monitor.check(same, labels)},
+                                                 {"2026-02", monitor.check(moved, labels)},
+                                                 {"2026-03", monitor.check(fewer, fewer_labels)}};
+  REQUIRE_FALSE(periods[0].report.drifted());
+  REQUIRE(periods[1].report.features[1].alert);
+  REQUIRE(periods[2].report.segments.alert);
+  rp::html_report page("drift");
+  rp::add_drift(page, periods, {{0, "bargain hunters"}, {1, "regulars"}, {2, "big spenders"}}, {.feature_names = {"recency", "frequency", "spend"}});
+  const std::string html = page.str();
+  CHECK(count(html, "<svg") == 2);  // shares and PSI
+  CHECK(html.find("Segment shares") != std::string::npos);
+  CHECK(html.find("bargain hunters") != std::string::npos);
+  CHECK(html.find("frequency") != std::string::npos);
+  CHECK(html.find("Periods: 1 = 2026-01, 2 = 2026-02, 3 = 2026-03.") != std::string::npos);
+  // One table row per period; the quiet one says "-" for its alerts, the others name theirs.
+  CHECK(count(html, "<td>2026-0") == 3);
+  const auto row = [&](const std::string& name) { return html.substr(html.find("<td>" + name), html.find("</tr>", html.find("<td>" + name)) - html.find("<td>" + name)); };
+  CHECK(row("2026-01").find("<td>0</td><td>-</td>") != std::string::npos);
+  CHECK(row("2026-02").find("<td>0</td>") == std::string::npos);
+  CHECK(row("2026-03").find("share") != std::string::npos);
+  for (auto at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) {
+    CHECK(well_formed(html.substr(at, html.find("</svg>", at) + 6 - at)));
+  }
+  // Errors name the problem.
+  CHECK_THROWS_WITH(rp::add_drift(page, std::span<const rp::drift_period>()), Catch::Contains("no periods"));
+  CHECK_THROWS_WITH(rp::add_drift(page, periods, {}, {.feature_names = {"a"}}), Catch::Contains("1 feature names for 3 features"));
 }
