@@ -6,15 +6,22 @@
 // segments them with k-means (k chosen by a sweep) and with UMAP + HDBSCAN, names each segment by
 // its keywords, scores both against the generator's hidden categories and writes report.html.
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <segkit/core/csv.hpp>
+#include <segkit/core/parse.hpp>
 #include <segkit/core/npy.hpp>
 #include <segkit/index/hnsw.hpp>
 #include <segkit/pipeline/any_pipeline.hpp>
+#include <segkit/pipeline/profile.hpp>
 #include <segkit/pipeline/segment.hpp>
 #include <segkit/pipeline/segment_model.hpp>
 #include <segkit/quality/external.hpp>
@@ -39,6 +46,45 @@ std::string summarise(const pipeline::segmentation& s, json_object& j) {
   j.add("davies_bouldin", s.davies_bouldin).add("calinski_harabasz", s.calinski_harabasz);
   if (s.sweep) j.add("k", s.sweep->recommended_k);
   return human;
+}
+
+/// Profiles named as the segmentation names its segments (by keywords) rather than by their top feature.
+std::vector<pipeline::segment_profile> named_as(std::vector<pipeline::segment_profile> profiles, const pipeline::segmentation& s) {
+  for (auto& p : profiles) {
+    if (const auto it = s.names.find(p.segment); it != s.names.end()) p.name = it->second;
+  }
+  return profiles;
+}
+
+/// Profiles of the segments over CSV columns: those whose every value is a number become numeric
+/// features (mean, lift, effect size), the others categorical attributes (share, lift).
+std::vector<pipeline::segment_profile> profile_columns(const csv_table& table, const std::string& list, const pipeline::segmentation& s) {
+  std::vector<std::string> numeric_names;
+  std::vector<std::vector<double>> numeric;
+  pipeline::categorical_columns categorical;
+  for (const auto& name : split_list(list)) {
+    const std::size_t c = table.column_index(name);
+    std::vector<double> values;
+    for (const auto& row : table.rows()) {
+      const auto v = parse_real(row[c]);
+      if (!v || !std::isfinite(*v)) break;
+      values.push_back(*v);
+    }
+    if (values.size() == table.rows().size()) {
+      numeric_names.push_back(name);
+      numeric.push_back(std::move(values));
+    } else {
+      categorical.names.push_back(name);
+      auto& column = categorical.values.emplace_back();
+      for (const auto& row : table.rows()) column.push_back(row[c]);
+    }
+  }
+  const std::size_t n = table.rows().size();
+  matrix<double> x = matrix<double>::from_shape({n, numeric.size()});
+  for (std::size_t j = 0; j < numeric.size(); ++j) {
+    for (std::size_t i = 0; i < n; ++i) x(i, j) = numeric[j][i];
+  }
+  return named_as(pipeline::profile_segments(x, std::span<const label_type>(s.labels.data(), s.labels.size()), {.feature_names = numeric_names}, categorical), s);
 }
 
 int segment(const args& a) {
@@ -72,15 +118,25 @@ int segment(const args& a) {
   p.k_max = a.get_size("k-max", p.k_max);
   p.lsa.dims = a.get_size("dims", p.lsa.dims);
   p.coordinates = a.has("report") || a.has("coords-out");
+  if (a.has("profile-columns") && !a.has("report")) throw usage_error("--profile-columns adds a table to the report: give --report too");
+  if (a.has("profile-columns")) {
+    for (const auto& c : split_list(a.get("profile-columns"))) (void)table.column_index(c);  // a missing column fails before the work
+  }
   stopwatch watch;
   watch.start();
   pipeline::segmentation s;
+  std::optional<pipeline::any_pipeline_model> configured;
   if (a.has("config")) {
     if (a.has("model") || a.has("k") || a.has("algorithm")) throw usage_error("--config describes the whole pipeline: drop --model, --k and --algorithm");
     auto config = pipeline::pipeline_config::load(a.get("config"));
     if (a.has("seed")) config.seed = a.seed();
     if (a.has("threads")) config.threads = a.threads();
-    s = pipeline::any_pipeline(config).fit(texts, {.layout = p.coordinates, .seed = config.seed, .threads = config.threads});
+    if (a.has("model-out") && config.clusterer.kind != "kmeans" && config.clusterer.kind != "gmm") {
+      throw usage_error(fmt::format("--model-out needs a clusterer that assigns new records (kmeans or gmm); the config's is {}", config.clusterer.kind));
+    }
+    auto fit = pipeline::any_pipeline(config).fit(texts, {.layout = p.coordinates, .seed = config.seed, .threads = config.threads});
+    s = std::move(fit.result);
+    configured = std::move(fit.model);
   } else {
     progress_bar bar(a);
     s = a.has("model") ? pipeline::segment_vectors(embed_texts_with_model(a, texts), texts, p, bar) : pipeline::segment_texts(texts, p, bar);
@@ -90,10 +146,14 @@ int segment(const args& a) {
   if (a.has("embeddings-out")) save_npy(a.get("embeddings-out"), s.vectors);
   if (a.has("coords-out")) save_npy(a.get("coords-out"), s.coordinates);
   if (a.has("model-out")) {
-    if (a.has("model") || algorithm == "hdbscan" || a.has("config")) {
-      throw usage_error("--model-out saves the default LSA + k-means segmentation (not with --model, --config or --algorithm hdbscan)");
+    if (configured) {
+      configured->save(a.get("model-out"));
+    } else {
+      if (a.has("model") || algorithm == "hdbscan") {
+        throw usage_error("--model-out saves an LSA + k-means segmentation or a --config pipeline with kmeans or gmm (not with --model or --algorithm hdbscan)");
+      }
+      pipeline::segment_model::from(s).save(a.get("model-out"));
     }
-    pipeline::segment_model::from(s).save(a.get("model-out"));
   }
   if (a.has("report")) {
     report::html_report page(fmt::format("Segments of {}", std::filesystem::path(a.get("input")).filename().string()));
@@ -101,6 +161,7 @@ int segment(const args& a) {
                                a.has("model") ? a.get("model") : std::string("TF-IDF + LSA"),
                                algorithm == "hdbscan" ? "UMAP + HDBSCAN" : (p.k ? fmt::format("spherical k-means (k = {})", p.k) : "spherical k-means (k chosen by a sweep)")));
     report::add_segmentation(page, s, titles, {.seed = p.seed});
+    if (a.has("profile-columns")) report::add_profiles(page, profile_columns(table, a.get("profile-columns"), s));
     page.save(a.get("report"));
   }
   json_object j;
@@ -113,14 +174,26 @@ int segment(const args& a) {
 }
 
 int assign(const args& a) {
-  const auto model = pipeline::segment_model::load(a.get("model"));
+  // Either model `segment --model-out` writes: the default segmentation's, or a --config pipeline's.
+  const bool configured = container_reader(a.get("model"), "segkit.model.").kind() == pipeline::any_pipeline_model::container_kind;
+  std::vector<std::string> names;
+  std::function<xt::xtensor<label_type, 1>(std::span<const std::string>)> run;
+  if (configured) {
+    auto model = std::make_shared<pipeline::any_pipeline_model>(pipeline::any_pipeline_model::load(a.get("model")));
+    names = model->names;
+    run = [model](std::span<const std::string> t) { return model->assign(t); };
+  } else {
+    auto model = std::make_shared<pipeline::segment_model>(pipeline::segment_model::load(a.get("model")));
+    names = model->names;
+    run = [model](std::span<const std::string> t) { return model->assign(t); };
+  }
   const auto texts = csv_documents(a.get("input"), a.get("text-columns"));  // joined as `segment` joins them
   stopwatch watch;
   watch.start();
-  const auto labels = model.assign(texts);
+  const auto labels = run(texts);
   watch.stop();
   save_npy(a.get("output"), labels);
-  std::vector<std::size_t> counts(model.names.size(), 0);
+  std::vector<std::size_t> counts(names.size(), 0);
   std::size_t unknown = 0;
   for (const label_type l : labels) {
     if (l < 0) {
@@ -132,7 +205,7 @@ int assign(const args& a) {
   std::string sizes = "[", human;
   for (std::size_t l = 0; l < counts.size(); ++l) {
     sizes += fmt::format("{}{}", l ? ", " : "", counts[l]);
-    human += fmt::format("  {:3} {:<40} {:7} records\n", l, model.names[l], counts[l]);
+    human += fmt::format("  {:3} {:<40} {:7} records\n", l, names[l], counts[l]);
   }
   json_object j;
   j.add("seconds", watch.seconds()).add("n", texts.size()).add("unassigned", unknown).add_raw("sizes", sizes + "]");
@@ -229,6 +302,13 @@ int demo(const args& a) {
     shown.coordinates = seg.coordinates;  // same map, coloured by the HDBSCAN segments
     report::add_segmentation(page, shown, titles, {.seed = seed});
   }
+  {
+    // What distinguishes each k-means segment beyond its words: its price against the catalog's.
+    matrix<double> price = matrix<double>::from_shape({n, 1});
+    for (std::size_t i = 0; i < n; ++i) price(i, 0) = catalog[i].price;
+    report::add_profiles(page, named_as(pipeline::profile_segments(price, std::span<const label_type>(seg.labels.data(), n), {.feature_names = {"price"}}), seg),
+                         "k-means segment profiles (price)");
+  }
   page.heading(fmt::format("Most similar to \u201c{}\u201d", titles[sample]));
   page.table({"#", "product", "true category", "cosine distance"}, similar);
   std::filesystem::create_directories(out);
@@ -265,10 +345,11 @@ const registrar segment_commands({
       {"dims", 0, true, "LSA dimensions (default 100)"},
       {"title-column", 0, true, "column shown when hovering a point in the report (default: the first text column)"},
       {"report", 0, true, "write a self-contained HTML report here"},
+      {"profile-columns", 0, true, "columns profiled per segment in the report: numeric ones by mean and lift, others by category share and lift"},
       {"embeddings-out", 0, true, "write the embeddings (float32 .npy)"},
       {"coords-out", 0, true, "write the 2-D UMAP layout (float32 .npy)"},
-      {"config", 0, true, "a JSON pipeline (embed dims, reducers, clusterer; docs/pipeline.md) instead of the default"},
-      {"model-out", 0, true, "save the fitted embedder, centres and names for `segkit assign` (LSA + k-means only)"},
+      {"config", 0, true, "a JSON or YAML (.yaml, .yml) pipeline (embed dims, reducers, clusterer; docs/pipeline.md) instead of the default"},
+      {"model-out", 0, true, "save the fitted pipeline for `segkit assign` (default k-means, or a --config pipeline with kmeans or gmm)"},
       {"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA (docs/embed_models.md)"},
       {"vocab", 0, true, "WordPiece vocab.txt of --model"},
       {"pooling", 0, true, "--model: mean (default) or cls"},

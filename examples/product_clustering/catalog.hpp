@@ -5,7 +5,9 @@
 // marketing phrases, short descriptions and typos. The category of each product is kept as the
 // hidden truth for measuring a segmentation. All text here was written for segkit.
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -134,6 +136,7 @@ struct product {
   std::string title;        ///< "Corvo Pro Espresso Machine X-204"
   std::string description;  ///< two to four sentences
   std::size_t category;     ///< index into catalog_categories(): the hidden truth
+  double price = 0.0;       ///< list price: a log-normal spread around the category's typical price (for attribute profiles)
 };
 
 /// Options of make_catalog().
@@ -248,6 +251,12 @@ inline std::vector<product> make_catalog(const catalog_params& p = {}) {
       d += " " + std::string(detail::pick(generic, r));
     }
     pr.description = detail::with_typos(d, p.typo_rate, r);
+    // The price from its own random stream, so that the text does not depend on it: a typical
+    // price per category between 9 and about 900 (a fixed permutation of the categories), times
+    // a log-normal factor, ending in .99.
+    rng pr_rng(p.seed ^ 0x50C1CEULL, i);
+    const double typical = 9.0 * std::pow(1.21, static_cast<double>((c * 7) % cats.size()));
+    pr.price = std::max(1.0, std::floor(typical * std::exp(0.3 * pr_rng.normal()))) + 0.99;
     out.push_back(std::move(pr));
   }
   return out;

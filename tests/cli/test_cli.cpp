@@ -9,6 +9,7 @@
 
 #include "support/data.hpp"
 
+#include <segkit/core/csv.hpp>
 #include <segkit/core/npy.hpp>
 #include <segkit/cluster/agglomerative.hpp>
 #include <segkit/cluster/dbscan.hpp>
@@ -225,12 +226,13 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
   std::vector<std::string> texts;
   {
     std::ofstream csv(dir() / "catalog.csv");
-    csv << "sku,title,description\n";
+    csv << "sku,title,description,price,category\n";
     std::size_t i = 0;
+    const auto cats = segkit::examples::catalog_categories();
     for (const auto& p : segkit::examples::make_catalog({.products = 800, .seed = 6})) {
       std::string quoted;
       for (const char ch : p.description) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-      csv << i++ << "," << p.title << ",\"" << quoted << "\"\n";
+      csv << i++ << "," << p.title << ",\"" << quoted << "\"," << p.price << "," << cats[p.category].name << "\n";
       texts.push_back(p.title + " " + p.description);
     }
   }
@@ -246,6 +248,19 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
   CHECK(json_number(r.out, "silhouette") == Approx(want.silhouette).margin(1e-9));
   CHECK(r.out.find("\"names\": [\"" + want.names.at(0) + "\"") != std::string::npos);
   CHECK(fs::file_size(dir() / "seg.html") > 10000);
+  // Attribute profiles in the report: price is numeric (mean and lift), category categorical.
+  REQUIRE(run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title,description -o " + q(dir() / "seg.npy") +
+              " --k 12 --report " + q(dir() / "prof.html") + " --profile-columns price,category").status == 0);
+  {
+    std::ifstream in(dir() / "prof.html");
+    const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(html.find("Segment profiles") != std::string::npos);
+    CHECK(html.find("price: ") != std::string::npos);
+    CHECK(html.find("category = ") != std::string::npos);
+  }
+  CHECK(run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "seg.npy") + " --profile-columns price").status == 2);
+  CHECK(run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "seg.npy") + " --report " + q(dir() / "p.html") +
+            " --profile-columns nope").out.find("no column 'nope'") != std::string::npos);
   // A saved model assigns the same records to the same segments.
   REQUIRE(run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title,description -o " + q(dir() / "seg.npy") +
               " --k 9 --seed 4 --model-out " + q(dir() / "seg.segmodel")).status == 0);
@@ -265,8 +280,23 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
   auto config = segkit::pipeline::pipeline_config::load(dir() / "p.json");
   config.seed = 2;
   const auto want_cj = segkit::pipeline::any_pipeline(config).fit(texts, {.layout = false, .seed = 2});
-  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "cj.npy") == want_cj.labels));
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "cj.npy") == want_cj.result.labels));
   CHECK(json_number(cj.out, "n_segments") == 12.0);
+  // Its fitted model, saved by --model-out, assigns records as the library's model does.
+  REQUIRE(run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title,description -o " + q(dir() / "cj.npy") + " --config " +
+              q(dir() / "p.json") + " --seed 2 --model-out " + q(dir() / "cj.segmodel")).status == 0);
+  const auto ca = run("assign --model " + q(dir() / "cj.segmodel") + " -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "ca.npy") +
+                      " --json");
+  REQUIRE(ca.status == 0);
+  std::vector<std::string> titles;
+  const auto table = segkit::read_csv(dir() / "catalog.csv");
+  for (const auto& row : table.rows()) titles.push_back(row[table.column_index("title")]);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "ca.npy") == want_cj.model.assign(titles)));
+  std::ofstream(dir() / "h.json") << R"({"cluster": {"kind": "hdbscan"}})";
+  const auto hm = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "cj.npy") + " --config " + q(dir() / "h.json") +
+                      " --model-out " + q(dir() / "h.segmodel"));
+  CHECK(hm.status == 2);
+  CHECK(hm.out.find("needs a clusterer that assigns new records (kmeans or gmm); the config's is hdbscan") != std::string::npos);
   std::ofstream(dir() / "bad.json") << "{\"cluster\": {\"kind\": \"kmeans\", \"k\": }}";
   const auto bj = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "cj.npy") + " --config " + q(dir() / "bad.json"));
   CHECK(bj.status == 1);

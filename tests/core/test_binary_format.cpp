@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <segkit/core/binary_format.hpp>
@@ -108,4 +110,49 @@ TEST_CASE("container: a failed write leaves the previous file intact", "[core][c
   CHECK(files == 1);
   CHECK_THROWS_AS(segkit::atomic_file_writer("/nonexistent-dir/x.seg"), segkit::io_error);
   CHECK_THROWS_WITH(segkit::container_writer("a-kind-name-that-is-far-too-long-for-it"), Catch::Contains("longer than 31 bytes"));
+}
+
+namespace {
+// A minimal storable model, to test the protocol itself.
+struct tiny_model {
+  std::vector<double> w;
+  static constexpr std::string_view container_kind = "segkit.test.tiny";
+  void write_to(segkit::container_writer& out) const { out.add_array<double>("w", std::span<const double>(w)); }
+  static tiny_model read_from(const segkit::container_reader& r) {
+    const auto s = r.section("w");
+    return {r.array<double>("w", s.size() / sizeof(double))};
+  }
+};
+static_assert(segkit::storable_model<tiny_model>);
+}  // namespace
+
+TEST_CASE("container: to_bytes() is the committed file; in-memory readers and nested models", "[core][container]") {
+  const auto p = temp_path("mem.seg");
+  std::vector<double> values = {1.0, 2.0, 3.0};
+  segkit::container_writer w("segkit.test.mem");
+  w.add_array<double>("v", values);
+  w.add_copy("s", std::span<const char>("abc", 3));
+  w.commit(p);
+  const auto image = w.to_bytes();
+  CHECK(std::string(image.begin(), image.end()) == read_bytes(p));
+  const segkit::container_reader r(image, "<memory>", "segkit.test.mem");
+  CHECK(r.name() == "<memory>");
+  CHECK(r.array<double>("v", 3) == values);
+
+  // Two models nested in one file, each read back by its tag; a wrong tag or damage is named.
+  const tiny_model a{{0.5, 1.5}}, b{{-4.0}};
+  segkit::container_writer outer("segkit.test.outer");
+  segkit::add_nested(outer, "first", a);
+  segkit::add_nested(outer, "second", b);
+  outer.commit(p);
+  const segkit::container_reader file(p, "segkit.test.outer");
+  CHECK(segkit::read_nested<tiny_model>(file, "first").w == a.w);
+  CHECK(segkit::read_nested<tiny_model>(file, "second").w == b.w);
+  CHECK_THROWS_WITH(segkit::read_nested<tiny_model>(file, "third"), Catch::Contains("missing section 'third'"));
+  segkit::save_model(a, p);
+  CHECK(segkit::load_model<tiny_model>(p).w == a.w);
+  CHECK_THROWS_WITH(segkit::container_reader(image, "<memory>", "segkit.test.tiny"), Catch::Contains("'<memory>': holds 'segkit.test.mem'"));
+  auto broken = image;
+  broken.resize(broken.size() - 1);
+  CHECK_THROWS_WITH(segkit::container_reader(broken, "<memory>", "segkit.test."), Catch::Contains("truncated"));
 }

@@ -192,3 +192,27 @@ TEST_CASE("lsa embeds texts: unit rows, batch-invariant, deterministic, topics a
   const std::vector<std::string> tiny{"red apple", "green apple", "red car"};
   CHECK(em::lsa({.dims = 50}).fit(tiny).dim() == 3);
 }
+
+TEST_CASE("lsa: a fitted model saves and loads; the loaded one embeds identically", "[embed][tfidf][persist]") {
+  const auto docs = lines("corpus.txt");
+  em::lsa_params params;
+  params.dims = 12;
+  params.seed = 3;
+  params.tfidf.analysis.analyzer = em::analyzer::chars_wb;
+  params.tfidf.analysis.ngram_min = 2;
+  params.tfidf.analysis.ngram_max = 4;
+  const auto model = em::lsa(params).fit(docs);
+  const auto p = fs::temp_directory_path() / "segkit_lsa_model.seg";
+  model.save(p);
+  const auto back = em::lsa_model::load(p);
+  CHECK((back.embed(docs) == model.embed(docs)));
+  CHECK(back.tfidf.params.analysis.analyzer == em::analyzer::chars_wb);
+  CHECK(back.tfidf.params.analysis.ngram_max == 4);
+  CHECK(back.tfidf.vocabulary == model.tfidf.vocabulary);
+  CHECK(back.tfidf.column.at(model.tfidf.vocabulary[5]) == 5);
+  // A truncated file is refused with the reason.
+  const auto size = fs::file_size(p);
+  fs::resize_file(p, size - 8);
+  CHECK_THROWS_WITH(em::lsa_model::load(p), Catch::Contains("truncated"));
+  fs::remove(p);
+}

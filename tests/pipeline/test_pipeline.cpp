@@ -2,9 +2,14 @@
 // assign() on new records, ready-made embedders, and the stage concepts.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <span>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include "support/data.hpp"
 
@@ -39,6 +44,10 @@ struct row_embedder {
 // Whether a fitted pipeline offers assign() for records R.
 template <class F, class R>
 concept can_assign = requires(const F& f, std::span<const R> r) { f.assign(r); };
+
+// Whether a fitted pipeline offers save().
+template <class F>
+concept can_save = requires(const F& f, const std::filesystem::path& p) { f.save(p); };
 
 }  // namespace
 
@@ -115,4 +124,52 @@ TEST_CASE("pipeline: a ready embedder, UMAP to 2-D and HDBSCAN; the layout is th
   const auto d = pl::make_pipeline<std::vector<float>>(row_embedder{6}, segkit::cluster::dbscan<>({.eps = 3.0, .min_samples = 5})).fit(rows, {.layout = false});
   CHECK(d.result.coordinates.size() == 0);
   CHECK(d.result.n_segments == 4);
+}
+
+TEST_CASE("pipeline: a fitted LSA -> PCA -> UMAP -> k-means pipeline saves and loads whole", "[pipeline][persist]") {
+  std::vector<std::string> texts;
+  for (const auto& p : segkit::examples::make_catalog({.products = 700, .seed = 4})) texts.push_back(p.title + ". " + p.description);
+  const std::span<const std::string> train(texts.data(), 600), fresh(texts.data() + 600, 100);
+  const auto p = pl::make_pipeline<std::string>(segkit::embed::lsa({.dims = 40, .seed = 2}), segkit::reduce::pca<float>({.n_components = 16, .seed = 2}),
+                                                segkit::reduce::umap<>({.n_components = 4, .n_neighbors = 10, .n_epochs = 60, .seed = 2}),
+                                                segkit::cluster::kmeans<float>({.k = 12, .seed = 2}));
+  const auto fit = p.fit(train, {.layout = false});
+  using fitted = decltype(fit.model);
+  STATIC_REQUIRE(fitted::storable);
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_pipeline_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  fit.model.save(dir / "p.segpipe");
+  const auto back = fitted::load(dir / "p.segpipe");
+  // Every stage comes back bit for bit: the same vectors and segments for new texts.
+  CHECK((back.transform(fresh) == fit.model.transform(fresh)));
+  CHECK((back.assign(fresh) == fit.model.assign(fresh)));
+  CHECK((back.clusterer.centres == fit.model.clusterer.centres));
+  CHECK(back.embedder.tfidf.vocabulary == fit.model.embedder.tfidf.vocabulary);
+
+  // Loading into another pipeline type names the stage that differs.
+  using no_umap = decltype(pl::make_pipeline<std::string>(segkit::embed::lsa(), segkit::reduce::pca<float>(), segkit::cluster::kmeans<float>())
+                               .fit(std::span<const std::string>())
+                               .model);
+  CHECK_THROWS_WITH(no_umap::load(dir / "p.segpipe"), Catch::Contains("pipeline of 4 stages, this type has 3"));
+  using pca_pca = decltype(pl::make_pipeline<std::string>(segkit::embed::lsa(), segkit::reduce::pca<float>(), segkit::reduce::pca<float>(),
+                                                          segkit::cluster::kmeans<float>())
+                               .fit(std::span<const std::string>())
+                               .model);
+  CHECK_THROWS_WITH(pca_pca::load(dir / "p.segpipe"), Catch::Contains("[stage2]") && Catch::Contains("holds 'segkit.model.umap', expected 'segkit.model.pca'"));
+  // A damaged byte anywhere is caught by a checksum.
+  {
+    std::fstream f(dir / "p.segpipe", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(dir / "p.segpipe") / 2));
+    char c = 0;
+    f.read(&c, 1);
+    f.seekp(-1, std::ios::cur);
+    c = static_cast<char>(c ^ 0x10);
+    f.write(&c, 1);
+  }
+  CHECK_THROWS_AS(fitted::load(dir / "p.segpipe"), segkit::format_error);
+  // Pipelines with a stage that cannot be saved (HDBSCAN, a user's embedder) have no save().
+  using dense = decltype(pl::make_pipeline<std::string>(segkit::embed::lsa(), segkit::cluster::hdbscan<>()).fit(std::span<const std::string>()).model);
+  STATIC_REQUIRE_FALSE(dense::storable);
+  STATIC_REQUIRE_FALSE(can_save<dense>);
+  std::filesystem::remove_all(dir);
 }

@@ -10,6 +10,7 @@
 
 #include <segkit/core/npy.hpp>
 #include <segkit/reduce/pca.hpp>
+#include <segkit/reduce/umap.hpp>
 
 namespace fs = std::filesystem;
 namespace rd = segkit::reduce;
@@ -126,4 +127,24 @@ TEST_CASE("pca rejects bad input", "[reduce][pca]") {
   CHECK_THROWS_WITH(rd::pca<float>().fit(bad), Contains("non-finite"));
   const auto m = rd::pca<float>({.n_components = 2}).fit(x);
   CHECK_THROWS_WITH(m.transform(segkit::test::normal_matrix(3, 4, 1)), Contains("4 columns, the model 5"));
+}
+
+TEST_CASE("pca: a fitted model saves and loads bit for bit; damage is refused", "[reduce][pca][persist]") {
+  const auto x = segkit::test::normal_matrix(300, 12, 5);
+  const auto m = rd::pca<float>({.n_components = 4, .whiten = true, .seed = 1}).fit(x);
+  const auto p = fs::temp_directory_path() / "segkit_pca_model.seg";
+  m.save(p);
+  const auto back = rd::pca_model<float>::load(p);
+  CHECK((back.transform(x) == m.transform(x)));
+  CHECK(back.explained_variance == m.explained_variance);
+  CHECK(back.whiten);
+  CHECK(back.solver == m.solver);
+  CHECK(back.n_samples == 300);
+  // A file of another kind, and a value the format cannot hold.
+  CHECK_THROWS_WITH(segkit::reduce::umap_model<>::load(p), Catch::Contains("expected 'segkit.model.umap'"));
+  auto bad = m;
+  bad.mean[3] = std::nan("");
+  bad.save(p);
+  CHECK_THROWS_WITH(rd::pca_model<float>::load(p), Catch::Contains("section 'mean' holds a non-finite value at 3"));
+  fs::remove(p);
 }

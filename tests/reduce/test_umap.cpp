@@ -153,3 +153,18 @@ TEST_CASE("umap: other metrics, inits and bad input", "[reduce][umap]") {
   CHECK_THROWS_WITH(c.transform(segkit::test::normal_matrix(2, 5, 1)), Contains("5 columns, the model 6"));
 }
 
+
+TEST_CASE("umap: a fitted model saves and loads; transform() of new rows is unchanged", "[reduce][umap][persist]") {
+  const auto train = segkit::test::blobs(350, 8, 4, 3), fresh = segkit::test::blobs(40, 8, 4, 4);
+  const auto m = rd::umap<>({.n_neighbors = 10, .n_epochs = 80, .seed = 2}).fit(train);
+  const auto p = fs::temp_directory_path() / "segkit_umap_model.seg";
+  m.save(p);
+  const auto back = rd::umap_model<>::load(p);
+  CHECK((back.embedding == m.embedding));
+  CHECK((back.transform(fresh) == m.transform(fresh)));
+  CHECK(back.params.n_neighbors == 10);
+  CHECK(back.curve.a == m.curve.a);
+  // A model fitted under one metric does not load as another's.
+  CHECK_THROWS_WITH((rd::umap_model<segkit::distance::cosine_metric>::load(p)), Catch::Contains("fitted with metric 'l2', not 'cosine'"));
+  fs::remove(p);
+}

@@ -131,11 +131,17 @@ struct gmm_model {
   template <class E>
   [[nodiscard]] double aic(const E& x, std::size_t threads = 0) const;
 
-  /// Writes the model atomically in segkit's checksummed container (kind "segkit.model.gmm").
-  void save(const std::filesystem::path& path) const;
+  /// Kind of the container the model is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.gmm";
+  /// Writes the model atomically in segkit's checksummed container.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
   /// Reads a model written by save(); the precision factors are recomputed from the covariances.
   /// @throws segkit::format_error if the file is damaged, of another kind, or holds invalid parameters.
-  [[nodiscard]] static gmm_model load(const std::filesystem::path& path);
+  [[nodiscard]] static gmm_model load(const std::filesystem::path& path) { return load_model<gmm_model>(path); }
+  /// Adds the model's sections to `w` (segkit::storable_model).
+  void write_to(container_writer& w) const;
+  /// Rebuilds a model from write_to()'s sections, checking every value. @throws segkit::format_error.
+  [[nodiscard]] static gmm_model read_from(const container_reader& file);
 };
 
 namespace detail {
@@ -993,25 +999,22 @@ double gmm_model::aic(const E& x, std::size_t threads) const {
   return -2.0 * score(x, threads) * n + 2.0 * static_cast<double>(n_parameters());
 }
 
-inline void gmm_model::save(const std::filesystem::path& path) const {
+inline void gmm_model::write_to(container_writer& w) const {
   byte_writer meta;
   meta.put(std::uint32_t{1}).put_string(std::string(to_string(covariance)));
   meta.put(static_cast<std::uint64_t>(means.shape(0))).put(static_cast<std::uint64_t>(means.shape(1)));
   meta.put(static_cast<std::uint64_t>(labels.size())).put(log_likelihood).put(lower_bound).put(static_cast<std::uint64_t>(n_iter));
   meta.put(static_cast<std::uint8_t>(converged)).put(static_cast<std::uint64_t>(degenerate.size()));
-  container_writer w("segkit.model.gmm");
-  w.add("meta", meta.bytes());
+  w.add_copy("meta", meta.bytes());
   w.add_array<double>("weights", std::span<const double>(weights.data(), weights.size()));
   w.add_array<double>("means", std::span<const double>(means.data(), means.size()));
   w.add_array<double>("covar", std::span<const double>(covariances.data(), covariances.size()));
   w.add_array<label_type>("labels", std::span<const label_type>(labels.data(), labels.size()));
   const std::vector<std::uint64_t> deg(degenerate.begin(), degenerate.end());
-  w.add_array<std::uint64_t>("degen", deg);
-  w.commit(path);
+  w.add_array_copy<std::uint64_t>("degen", deg);
 }
 
-inline gmm_model gmm_model::load(const std::filesystem::path& path) {
-  const container_reader file(path, "segkit.model.gmm");
+inline gmm_model gmm_model::read_from(const container_reader& file) {
   byte_reader meta(file.section("meta"), file);
   if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("GMM format version {} is not supported", v));
   gmm_model m;

@@ -87,10 +87,16 @@ struct kmeans_model {
   template <class E>
   [[nodiscard]] matrix<T> transform(const E& x, std::size_t threads = 0) const;
 
-  /// Writes the model atomically in segkit's checksummed container (kind "segkit.model.kmeans").
-  void save(const std::filesystem::path& path) const;
+  /// Kind of the container the model is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.kmeans";
+  /// Writes the model atomically in segkit's checksummed container.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
   /// Reads a model written by save(). @throws segkit::format_error if damaged or of another kind.
-  [[nodiscard]] static kmeans_model load(const std::filesystem::path& path);
+  [[nodiscard]] static kmeans_model load(const std::filesystem::path& path) { return load_model<kmeans_model>(path); }
+  /// Adds the model's sections to `w` (segkit::storable_model).
+  void write_to(container_writer& w) const;
+  /// Rebuilds a model from write_to()'s sections, checking every value. @throws segkit::format_error.
+  [[nodiscard]] static kmeans_model read_from(const container_reader& file);
 };
 
 namespace detail {
@@ -867,22 +873,19 @@ matrix<T> kmeans_model<T>::transform(const E& x_in, std::size_t threads) const {
 }
 
 template <class T>
-void kmeans_model<T>::save(const std::filesystem::path& path) const {
+void kmeans_model<T>::write_to(container_writer& w) const {
   byte_writer meta;
   meta.put(std::uint32_t{1}).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
   meta.put(static_cast<std::uint64_t>(centres.shape(0))).put(static_cast<std::uint64_t>(centres.shape(1)));
   meta.put(static_cast<std::uint64_t>(labels.size())).put(inertia).put(static_cast<std::uint64_t>(n_iter));
   meta.put(static_cast<std::uint8_t>(converged)).put(static_cast<std::uint8_t>(spherical));
-  container_writer w("segkit.model.kmeans");
-  w.add("meta", meta.bytes());
+  w.add_copy("meta", meta.bytes());
   w.add_array<T>("centres", std::span<const T>(centres.data(), centres.size()));
   w.add_array<label_type>("labels", std::span<const label_type>(labels.data(), labels.size()));
-  w.commit(path);
 }
 
 template <class T>
-kmeans_model<T> kmeans_model<T>::load(const std::filesystem::path& path) {
-  const container_reader file(path, "segkit.model.kmeans");
+kmeans_model<T> kmeans_model<T>::read_from(const container_reader& file) {
   byte_reader meta(file.section("meta"), file);
   if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("k-means model format version {} is not supported", v));
   const auto dtype = meta.get_string();

@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
+#include <concepts>
 #include <utility>
 #include <cstddef>
 #include <deque>
@@ -93,6 +95,29 @@ class container_writer {
 
   /// Writes the file: temporary file, fsync, rename.
   void commit(const std::filesystem::path& path) const {
+    const auto head = header_and_table();
+    atomic_file_writer w(path);
+    w.write(head.data(), head.size());
+    for (const auto& s : sections_) {
+      w.pad_to(detail::container_alignment);
+      w.write(s.bytes.data(), s.bytes.size());
+    }
+    w.commit();
+  }
+
+  /// The file's bytes in memory (to nest a container in another: see add_nested()).
+  [[nodiscard]] std::vector<char> to_bytes() const {
+    std::vector<char> out = header_and_table();
+    for (const auto& s : sections_) {
+      out.resize((out.size() + detail::container_alignment - 1) / detail::container_alignment * detail::container_alignment, '\0');
+      out.insert(out.end(), s.bytes.begin(), s.bytes.end());
+    }
+    return out;
+  }
+
+ private:
+  // The 64-byte header and the section table, each section's offset rounded up to the alignment.
+  [[nodiscard]] std::vector<char> header_and_table() const {
     using namespace detail;
     std::vector<std::uint64_t> offsets;
     std::uint64_t pos = container_header_size + container_entry_size * sections_.size();
@@ -122,18 +147,10 @@ class container_writer {
     put(header, file_size);
     put(header, crc32c(0, table.data(), table.size()));
     put(header, crc32c(0, header.data(), header.size()));
-
-    atomic_file_writer w(path);
-    w.write(header.data(), header.size());
-    w.write(table.data(), table.size());
-    for (const auto& s : sections_) {
-      w.pad_to(container_alignment);
-      w.write(s.bytes.data(), s.bytes.size());
-    }
-    w.commit();
+    header.insert(header.end(), table.begin(), table.end());
+    return header;
   }
 
- private:
   struct section {
     std::string tag;
     std::span<const char> bytes;
@@ -152,6 +169,20 @@ class container_reader {
  public:
   container_reader(const std::filesystem::path& path, std::string_view expected_kind_prefix)
       : path_(path.string()), bytes_(read_file_bytes(path, "segkit::container")) {
+    verify(expected_kind_prefix);
+  }
+
+  /// A container held in memory (a section of another: see read_nested()); `name` stands for the
+  /// file in error messages.
+  container_reader(std::vector<char> bytes, std::string name, std::string_view expected_kind_prefix) : path_(std::move(name)), bytes_(std::move(bytes)) {
+    verify(expected_kind_prefix);
+  }
+
+  /// The file's path (or the name given to an in-memory container).
+  [[nodiscard]] const std::string& name() const noexcept { return path_; }
+
+ private:
+  void verify(std::string_view expected_kind_prefix) {
     using namespace detail;
     if (bytes_.size() < container_header_size) fail(fmt::format("file is {} bytes, shorter than the 64-byte header (truncated?)", bytes_.size()));
     if (std::memcmp(bytes_.data(), container_magic, 8) != 0) fail("not a segkit file (bad magic)");
@@ -194,6 +225,8 @@ class container_reader {
     if (cursor != bytes_.size()) fail("bytes after the last section");
   }
 
+ public:
+
   /// The kind string stored in the file.
   [[nodiscard]] const std::string& kind() const noexcept { return kind_; }
 
@@ -223,6 +256,17 @@ class container_reader {
     }
     std::vector<T> out(count);
     if (count != 0) std::memcpy(out.data(), s.data(), s.size());
+    return out;
+  }
+
+  /// array() of floating-point values that must all be finite. @throws segkit::format_error naming the section otherwise.
+  template <class T>
+  [[nodiscard]] std::vector<T> finite_array(std::string_view tag, std::size_t count) const {
+    static_assert(std::is_floating_point_v<T>);
+    auto out = array<T>(tag, count);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (!std::isfinite(out[i])) fail(fmt::format("section '{}' holds a non-finite value at {}", tag, i));
+    }
     return out;
   }
 
@@ -297,5 +341,51 @@ class byte_reader {
   const container_reader& file_;
   std::size_t pos_ = 0;
 };
+
+/**
+ * @brief A fitted model that can be written into a container and read back: the protocol every
+ * saved model follows, so that a pipeline can keep its stages in one file.
+ *
+ * `M::container_kind` names the container kind ("segkit.model.kmeans"); `m.write_to(w)` adds the
+ * model's sections to a writer of that kind (keeping its own copies of temporary bytes:
+ * container_writer::add_copy); `M::read_from(r)` checks and rebuilds the model from them.
+ */
+template <class M>
+concept storable_model = requires(const M& m, container_writer& w, const container_reader& r) {
+  { M::container_kind } -> std::convertible_to<std::string_view>;
+  m.write_to(w);
+  { M::read_from(r) } -> std::same_as<M>;
+};
+
+/// Writes a storable model to its own file (atomic, checksummed).
+template <storable_model M>
+void save_model(const M& m, const std::filesystem::path& path) {
+  container_writer w{std::string(M::container_kind)};
+  m.write_to(w);
+  w.commit(path);
+}
+
+/// Reads a model written by save_model(). @throws segkit::io_error / segkit::format_error.
+template <storable_model M>
+[[nodiscard]] M load_model(const std::filesystem::path& path) {
+  return M::read_from(container_reader(path, M::container_kind));
+}
+
+/// Adds `m` as one section of `outer`: a complete container of the model's kind, nested.
+template <storable_model M>
+void add_nested(container_writer& outer, std::string tag, const M& m) {
+  container_writer inner{std::string(M::container_kind)};
+  m.write_to(inner);
+  const auto bytes = inner.to_bytes();
+  outer.add_copy(std::move(tag), bytes);
+}
+
+/// Reads a model nested by add_nested(). @throws segkit::format_error if the section is missing, or
+/// is not a valid container of M's kind (the message names the outer file and the tag).
+template <storable_model M>
+[[nodiscard]] M read_nested(const container_reader& outer, std::string_view tag) {
+  const auto s = outer.section(tag);
+  return M::read_from(container_reader(std::vector<char>(s.begin(), s.end()), fmt::format("{} [{}]", outer.name(), tag), M::container_kind));
+}
 
 }  // namespace segkit

@@ -7,11 +7,15 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/embed/tfidf.hpp"
 #include "segkit/reduce/truncated_svd.hpp"
@@ -55,9 +59,93 @@ struct lsa_model {
     }
     return y;
   }
+
+  /// Kind of the container the model is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.lsa";
+  /// Writes the model atomically in segkit's checksummed container.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
+  /// Reads a model written by save(). @throws segkit::io_error / segkit::format_error.
+  [[nodiscard]] static lsa_model load(const std::filesystem::path& path) { return load_model<lsa_model>(path); }
+
+  /// Adds the model's sections to `w`: "lsa" (the analysis settings), "vocab", "idf" and "svd"
+  /// (what embed() needs; the fit-only settings are not kept).
+  void write_to(container_writer& w) const {
+    byte_writer meta;
+    write_fields(meta, w);
+    w.add_copy("lsa", meta.bytes());
+  }
+
+  /// Rebuilds a model from write_to()'s sections, checking every value. @throws segkit::format_error.
+  [[nodiscard]] static lsa_model read_from(const container_reader& file) {
+    byte_reader meta(file.section("lsa"), file);
+    return read_fields(meta, file);
+  }
+
+  /// The settings into `meta` and the "vocab", "idf" and "svd" sections into `w` (for a model that
+  /// embeds an LSA in its own metadata, as pipeline::segment_model does).
+  void write_fields(byte_writer& meta, container_writer& w) const {
+    const auto& a = tfidf.params.analysis;
+    meta.put(std::uint32_t{1});
+    meta.put(static_cast<std::uint8_t>(a.analyzer)).put(static_cast<std::uint64_t>(a.ngram_min)).put(static_cast<std::uint64_t>(a.ngram_max));
+    meta.put(static_cast<std::uint8_t>(a.lowercase)).put(static_cast<std::uint64_t>(a.stop_words.size()));
+    for (const auto& word : a.stop_words) meta.put_string(word);
+    meta.put(static_cast<std::uint8_t>(tfidf.params.sublinear_tf)).put(static_cast<std::uint8_t>(tfidf.params.use_idf));
+    meta.put(static_cast<std::uint8_t>(tfidf.params.smooth_idf)).put(static_cast<std::uint8_t>(tfidf.params.normalize));
+    meta.put(static_cast<std::uint8_t>(normalize));
+    meta.put(static_cast<std::uint64_t>(tfidf.vocabulary.size())).put(static_cast<std::uint64_t>(svd.n_components()));
+    byte_writer vocab;
+    for (const auto& t : tfidf.vocabulary) vocab.put_string(t);
+    w.add_copy("vocab", vocab.bytes());
+    w.add_array<double>("idf", std::span<const double>(tfidf.idf));
+    w.add_array<double>("svd", std::span<const double>(svd.components.data(), svd.components.size()));
+  }
+
+  /// Reads what write_fields() wrote: the settings from `meta` (positioned at them), the rest from
+  /// the file's sections. @throws segkit::format_error.
+  [[nodiscard]] static lsa_model read_fields(byte_reader& meta, const container_reader& file) {
+    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("LSA model format version {} is not supported", v));
+    lsa_model m;
+    auto& tf = m.tfidf;
+    auto& a = tf.params.analysis;
+    const auto kind = meta.get<std::uint8_t>();
+    if (kind > static_cast<std::uint8_t>(embed::analyzer::chars_wb)) file.fail(fmt::format("unknown analyzer {}", kind));
+    a.analyzer = static_cast<embed::analyzer>(kind);
+    a.ngram_min = meta.get<std::uint64_t>();
+    a.ngram_max = meta.get<std::uint64_t>();
+    if (a.ngram_min == 0 || a.ngram_min > a.ngram_max || a.ngram_max > 64) file.fail("implausible n-gram range");
+    a.lowercase = meta.get<std::uint8_t>() != 0;
+    const auto stops = meta.get<std::uint64_t>();
+    if (stops > (std::uint64_t{1} << 24)) file.fail("implausible stop-word count");
+    for (std::uint64_t i = 0; i < stops; ++i) a.stop_words.push_back(meta.get_string());
+    tf.params.sublinear_tf = meta.get<std::uint8_t>() != 0;
+    tf.params.use_idf = meta.get<std::uint8_t>() != 0;
+    tf.params.smooth_idf = meta.get<std::uint8_t>() != 0;
+    tf.params.normalize = meta.get<std::uint8_t>() != 0;
+    m.normalize = meta.get<std::uint8_t>() != 0;
+    const auto v = meta.get<std::uint64_t>(), dims = meta.get<std::uint64_t>();
+    if (v == 0 || v > (std::uint64_t{1} << 32) || dims == 0 || dims > v) file.fail(fmt::format("implausible LSA shape ({} terms, {} dimensions)", v, dims));
+    byte_reader vocab(file.section("vocab"), file);
+    tf.vocabulary.reserve(v);
+    for (std::uint64_t j = 0; j < v; ++j) {
+      tf.vocabulary.push_back(vocab.get_string());
+      if (!tf.column.emplace(tf.vocabulary.back(), static_cast<std::uint32_t>(j)).second) file.fail(fmt::format("term '{}' appears twice", tf.vocabulary.back()));
+    }
+    tf.idf = file.array<double>("idf", v);
+    const auto comps = file.array<double>("svd", dims * v);
+    for (const double x : tf.idf) {
+      if (!std::isfinite(x)) file.fail("an idf value is not finite");
+    }
+    for (const double x : comps) {
+      if (!std::isfinite(x)) file.fail("an SVD direction holds NaN or Inf");
+    }
+    m.svd.components = xt::xtensor<double, 2>::from_shape({dims, v});
+    std::copy(comps.begin(), comps.end(), m.svd.components.begin());
+    return m;
+  }
 };
 
 static_assert(segkit::embedder<lsa_model, std::string>);
+static_assert(segkit::storable_model<lsa_model>);
 
 /**
  * @brief Fits TF-IDF then a truncated SVD (latent semantic analysis, Deerwester et al. 1990).

@@ -8,8 +8,10 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -17,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -107,12 +110,73 @@ inline void finish_segmentation(segmentation& s, matrix<float> v, std::span<cons
 
 }  // namespace detail
 
+namespace detail {
+
+template <class Tuple>
+struct all_storable : std::false_type {};
+template <class... M>
+struct all_storable<std::tuple<M...>> : std::bool_constant<(segkit::storable_model<M> && ...)> {};
+
+}  // namespace detail
+
 /// A fitted pipeline: the embedder, the reducers' models and the clusterer's model.
+/// Saved to and loaded from one file when every stage is a segkit::storable_model (LSA, PCA,
+/// UMAP, k-means, GMM): each stage is a nested, checksummed container in it.
 template <class Record, class EmbedModel, class ReducerModels, class ClusterModel>
 struct fitted_pipeline {
   EmbedModel embedder;     ///< embeds records
   ReducerModels reducers;  ///< std::tuple of the reducers' fitted models, in order
   ClusterModel clusterer;  ///< what the clusterer's fit returned
+
+  /// True when every stage can be saved.
+  static constexpr bool storable =
+      segkit::storable_model<EmbedModel> && detail::all_storable<ReducerModels>::value && segkit::storable_model<ClusterModel>;
+  /// Kind of the container a fitted pipeline is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.pipeline";
+
+  /// Writes every stage atomically into one checksummed file.
+  void save(const std::filesystem::path& path) const
+    requires storable
+  {
+    save_model(*this, path);
+  }
+  /**
+   * @brief Reads a pipeline written by save() from a fitted_pipeline of the same type.
+   * @throws segkit::io_error / segkit::format_error for a damaged file, or one whose stages are
+   *         of other kinds or number than this type's (the message names the stage).
+   */
+  [[nodiscard]] static fitted_pipeline load(const std::filesystem::path& path)
+    requires storable
+  {
+    return load_model<fitted_pipeline>(path);
+  }
+
+  /// Adds the stage count and one nested section per stage ("stage0" the embedder, then the
+  /// reducers, then the clusterer) to `w`.
+  void write_to(container_writer& w) const
+    requires storable
+  {
+    byte_writer meta;
+    meta.put(std::uint32_t{1}).put(static_cast<std::uint64_t>(std::tuple_size_v<ReducerModels> + 2));
+    w.add_copy("meta", meta.bytes());
+    add_nested(w, "stage0", embedder);
+    std::apply([&](const auto&... m) {
+      std::size_t i = 1;
+      (add_nested(w, fmt::format("stage{}", i++), m), ...);
+    }, reducers);
+    add_nested(w, fmt::format("stage{}", std::tuple_size_v<ReducerModels> + 1), clusterer);
+  }
+
+  /// Rebuilds the pipeline from write_to()'s sections. @throws segkit::format_error.
+  [[nodiscard]] static fitted_pipeline read_from(const container_reader& file)
+    requires storable
+  {
+    byte_reader meta(file.section("meta"), file);
+    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("pipeline format version {} is not supported", v));
+    constexpr std::size_t stages = std::tuple_size_v<ReducerModels> + 2;
+    if (const auto n = meta.get<std::uint64_t>(); n != stages) file.fail(fmt::format("the file holds a pipeline of {} stages, this type has {}", n, stages));
+    return read_stages(file, std::make_index_sequence<std::tuple_size_v<ReducerModels>>{});
+  }
 
   /// The records' vectors after the embedder and every reducer.
   [[nodiscard]] matrix<float> transform(std::span<const Record> records) const {
@@ -126,6 +190,14 @@ struct fitted_pipeline {
     requires requires(const ClusterModel& c, const matrix<float>& x) { c.predict(x); }
   {
     return clusterer.predict(transform(records));
+  }
+
+ private:
+  template <std::size_t... I>
+  static fitted_pipeline read_stages(const container_reader& file, std::index_sequence<I...>) {
+    return fitted_pipeline{read_nested<EmbedModel>(file, "stage0"),
+                           ReducerModels{read_nested<std::tuple_element_t<I, ReducerModels>>(file, fmt::format("stage{}", I + 1))...},
+                           read_nested<ClusterModel>(file, fmt::format("stage{}", sizeof...(I) + 1))};
   }
 };
 

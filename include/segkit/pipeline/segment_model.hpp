@@ -81,26 +81,12 @@ struct segment_model {
 
   /// Writes the model atomically (temporary file, fsync, rename) with per-section checksums.
   void save(const std::filesystem::path& path) const {
-    const auto& tf = embedder.tfidf;
-    const auto& a = tf.params.analysis;
-    byte_writer meta;
-    meta.put(std::uint32_t{1});
-    meta.put(static_cast<std::uint8_t>(a.analyzer)).put(static_cast<std::uint64_t>(a.ngram_min)).put(static_cast<std::uint64_t>(a.ngram_max));
-    meta.put(static_cast<std::uint8_t>(a.lowercase)).put(static_cast<std::uint64_t>(a.stop_words.size()));
-    for (const auto& w : a.stop_words) meta.put_string(w);
-    meta.put(static_cast<std::uint8_t>(tf.params.sublinear_tf)).put(static_cast<std::uint8_t>(tf.params.use_idf));
-    meta.put(static_cast<std::uint8_t>(tf.params.smooth_idf)).put(static_cast<std::uint8_t>(tf.params.normalize));
-    meta.put(static_cast<std::uint8_t>(embedder.normalize));
-    meta.put(static_cast<std::uint64_t>(tf.vocabulary.size())).put(static_cast<std::uint64_t>(embedder.svd.n_components()));
-    meta.put(static_cast<std::uint64_t>(centres.shape(0))).put(static_cast<std::uint64_t>(centres.shape(1)));
-    byte_writer vocab, labels;
-    for (const auto& t : tf.vocabulary) vocab.put_string(t);
-    for (const auto& s : names) labels.put_string(s);
     container_writer w("segkit.model.segment");
+    byte_writer meta, labels;
+    embedder.write_fields(meta, w);
+    meta.put(static_cast<std::uint64_t>(centres.shape(0))).put(static_cast<std::uint64_t>(centres.shape(1)));
+    for (const auto& s : names) labels.put_string(s);
     w.add("meta", meta.bytes());
-    w.add("vocab", vocab.bytes());
-    w.add_array<double>("idf", std::span<const double>(tf.idf));
-    w.add_array<double>("svd", std::span<const double>(embedder.svd.components.data(), embedder.svd.components.size()));
     w.add_array<float>("centres", std::span<const float>(centres.data(), centres.size()));
     w.add("names", labels.bytes());
     w.commit(path);
@@ -111,39 +97,10 @@ struct segment_model {
   [[nodiscard]] static segment_model load(const std::filesystem::path& path) {
     const container_reader file(path, "segkit.model.segment");
     byte_reader meta(file.section("meta"), file);
-    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("segment model format version {} is not supported", v));
     segment_model m;
-    auto& tf = m.embedder.tfidf;
-    auto& a = tf.params.analysis;
-    const auto analyzer = meta.get<std::uint8_t>();
-    if (analyzer > static_cast<std::uint8_t>(embed::analyzer::chars_wb)) file.fail(fmt::format("unknown analyzer {}", analyzer));
-    a.analyzer = static_cast<embed::analyzer>(analyzer);
-    a.ngram_min = meta.get<std::uint64_t>();
-    a.ngram_max = meta.get<std::uint64_t>();
-    if (a.ngram_min == 0 || a.ngram_min > a.ngram_max || a.ngram_max > 64) file.fail("implausible n-gram range");
-    a.lowercase = meta.get<std::uint8_t>() != 0;
-    const auto stops = meta.get<std::uint64_t>();
-    if (stops > (std::uint64_t{1} << 24)) file.fail("implausible stop-word count");
-    for (std::uint64_t i = 0; i < stops; ++i) a.stop_words.push_back(meta.get_string());
-    tf.params.sublinear_tf = meta.get<std::uint8_t>() != 0;
-    tf.params.use_idf = meta.get<std::uint8_t>() != 0;
-    tf.params.smooth_idf = meta.get<std::uint8_t>() != 0;
-    tf.params.normalize = meta.get<std::uint8_t>() != 0;
-    m.embedder.normalize = meta.get<std::uint8_t>() != 0;
-    const auto v = meta.get<std::uint64_t>(), dims = meta.get<std::uint64_t>(), k = meta.get<std::uint64_t>(), d = meta.get<std::uint64_t>();
-    if (v == 0 || v > (std::uint64_t{1} << 32) || dims == 0 || dims > v || k == 0 || k > (std::uint64_t{1} << 24) || d != dims) {
-      file.fail("implausible model shape");
-    }
-    byte_reader vocab(file.section("vocab"), file);
-    tf.vocabulary.reserve(v);
-    for (std::uint64_t j = 0; j < v; ++j) {
-      tf.vocabulary.push_back(vocab.get_string());
-      if (!tf.column.emplace(tf.vocabulary.back(), static_cast<std::uint32_t>(j)).second) file.fail(fmt::format("term '{}' appears twice", tf.vocabulary.back()));
-    }
-    tf.idf = file.array<double>("idf", v);
-    const auto comps = file.array<double>("svd", dims * v);
-    m.embedder.svd.components = xt::xtensor<double, 2>::from_shape({dims, v});
-    std::copy(comps.begin(), comps.end(), m.embedder.svd.components.begin());
+    m.embedder = embed::lsa_model::read_fields(meta, file);
+    const auto k = meta.get<std::uint64_t>(), d = meta.get<std::uint64_t>();
+    if (k == 0 || k > (std::uint64_t{1} << 24) || d != m.embedder.dim()) file.fail("implausible model shape");
     const auto c = file.array<float>("centres", k * d);
     m.centres = matrix<float>::from_shape({k, d});
     std::copy(c.begin(), c.end(), m.centres.begin());

@@ -9,14 +9,18 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <numeric>
+#include <span>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
 #include <xtensor/xtensor.hpp>
 
+#include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -192,6 +196,52 @@ struct pca_model {
       }
     }
     return out;
+  }
+
+  /// Kind of the container the model is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.pca";
+  /// Writes the model atomically in segkit's checksummed container.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
+  /// Reads a model written by save(). @throws segkit::io_error / segkit::format_error.
+  [[nodiscard]] static pca_model load(const std::filesystem::path& path) { return load_model<pca_model>(path); }
+
+  /// Adds the model's sections to `w` (segkit::storable_model).
+  void write_to(container_writer& w) const {
+    byte_writer meta;
+    meta.put(std::uint32_t{1}).put(static_cast<std::uint64_t>(n_components())).put(static_cast<std::uint64_t>(dim()));
+    meta.put(noise_variance).put(static_cast<std::uint64_t>(n_samples)).put(static_cast<std::uint8_t>(whiten)).put(static_cast<std::uint8_t>(solver));
+    w.add_copy("meta", meta.bytes());
+    w.add_array<double>("mean", std::span<const double>(mean));
+    w.add_array<double>("comps", std::span<const double>(components.data(), components.size()));
+    w.add_array<double>("var", std::span<const double>(explained_variance));
+    w.add_array<double>("ratio", std::span<const double>(explained_variance_ratio));
+    w.add_array<double>("sv", std::span<const double>(singular_values));
+  }
+
+  /// Rebuilds a model from write_to()'s sections, checking every value. @throws segkit::format_error.
+  [[nodiscard]] static pca_model read_from(const container_reader& file) {
+    byte_reader meta(file.section("meta"), file);
+    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("PCA model format version {} is not supported", v));
+    const auto k = meta.get<std::uint64_t>(), d = meta.get<std::uint64_t>();
+    if (k == 0 || d == 0 || k > d || d > (std::uint64_t{1} << 32) / k) file.fail(fmt::format("implausible PCA shape ({} components of {} columns)", k, d));
+    pca_model m;
+    m.noise_variance = meta.get<double>();
+    m.n_samples = meta.get<std::uint64_t>();
+    m.whiten = meta.get<std::uint8_t>() != 0;
+    const auto solver = meta.get<std::uint8_t>();
+    if (solver > static_cast<std::uint8_t>(pca_solver::randomized)) file.fail(fmt::format("unknown PCA solver {}", solver));
+    m.solver = static_cast<pca_solver>(solver);
+    m.mean = file.finite_array<double>("mean", d);
+    const auto c = file.finite_array<double>("comps", k * d);
+    m.components = xt::xtensor<double, 2>::from_shape({k, d});
+    std::copy(c.begin(), c.end(), m.components.begin());
+    m.explained_variance = file.finite_array<double>("var", k);
+    m.explained_variance_ratio = file.finite_array<double>("ratio", k);
+    m.singular_values = file.finite_array<double>("sv", k);
+    for (const double v : m.explained_variance) {
+      if (v < 0.0) file.fail(fmt::format("negative explained variance {}", v));
+    }
+    return m;
   }
 };
 

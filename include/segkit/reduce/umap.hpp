@@ -10,8 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <numeric>
+#include <span>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -19,6 +22,7 @@
 #include <fmt/format.h>
 #include <xtensor/xtensor.hpp>
 
+#include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -420,6 +424,82 @@ struct umap_model {
       }
     });
     return out;
+  }
+
+  /// Kind of the container the model is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.umap";
+  /// Writes the model atomically in segkit's checksummed container.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
+  /// Reads a model written by save(). @throws segkit::io_error / segkit::format_error.
+  [[nodiscard]] static umap_model load(const std::filesystem::path& path) { return load_model<umap_model>(path); }
+
+  /// Adds the model's sections to `w`: the parameters, the metric's name and the element type (a
+  /// model loads only into the same umap_model<Metric, T>), the training rows and the embedding.
+  void write_to(container_writer& w) const {
+    byte_writer meta;
+    meta.put(std::uint32_t{1}).put_string(Metric::name).put(static_cast<std::uint8_t>(sizeof(T)));
+    meta.put(static_cast<std::uint64_t>(training.shape(0))).put(static_cast<std::uint64_t>(training.shape(1))).put(static_cast<std::uint64_t>(embedding.shape(1)));
+    meta.put(curve.a).put(curve.b).put(static_cast<std::uint64_t>(n_epochs)).put(static_cast<std::uint8_t>(spectral_fallback)).put(static_cast<std::uint8_t>(knn));
+    const auto& p = params;
+    meta.put(static_cast<std::uint64_t>(p.n_components)).put(static_cast<std::uint64_t>(p.n_neighbors)).put(p.min_dist).put(p.spread);
+    meta.put(static_cast<std::uint64_t>(p.n_epochs)).put(p.learning_rate).put(p.negative_sample_rate).put(p.repulsion_strength);
+    meta.put(p.local_connectivity).put(p.set_op_mix_ratio).put(static_cast<std::uint8_t>(p.init)).put(static_cast<std::uint64_t>(p.transform_epochs));
+    meta.put(static_cast<std::uint8_t>(p.knn)).put(p.seed).put(static_cast<std::uint64_t>(p.threads));
+    w.add_copy("meta", meta.bytes());
+    w.add_array<T>("train", std::span<const T>(training.data(), training.size()));
+    w.add_array<float>("embed", std::span<const float>(embedding.data(), embedding.size()));
+  }
+
+  /// Rebuilds a model from write_to()'s sections, checking every value. @throws segkit::format_error
+  /// for a damaged file or one written for another metric or element type.
+  [[nodiscard]] static umap_model read_from(const container_reader& file) {
+    byte_reader meta(file.section("meta"), file);
+    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("UMAP model format version {} is not supported", v));
+    if (const auto name = meta.get_string(); name != Metric::name) file.fail(fmt::format("the model was fitted with metric '{}', not '{}'", name, Metric::name));
+    if (const auto size = meta.get<std::uint8_t>(); size != sizeof(T)) file.fail(fmt::format("the model holds {}-byte training values, not {}-byte", size, sizeof(T)));
+    const auto n = meta.get<std::uint64_t>(), d = meta.get<std::uint64_t>(), c = meta.get<std::uint64_t>();
+    if (n < 2 || d == 0 || c == 0 || n > (std::uint64_t{1} << 40) / (d + c)) file.fail(fmt::format("implausible UMAP shape ({} rows, {} columns, {} components)", n, d, c));
+    umap_model m;
+    m.curve.a = meta.get<double>();
+    m.curve.b = meta.get<double>();
+    m.n_epochs = meta.get<std::uint64_t>();
+    m.spectral_fallback = meta.get<std::uint8_t>() != 0;
+    const auto knn = meta.get<std::uint8_t>();
+    auto& p = m.params;
+    p.n_components = meta.get<std::uint64_t>();
+    p.n_neighbors = meta.get<std::uint64_t>();
+    p.min_dist = meta.get<double>();
+    p.spread = meta.get<double>();
+    p.n_epochs = meta.get<std::uint64_t>();
+    p.learning_rate = meta.get<double>();
+    p.negative_sample_rate = meta.get<double>();
+    p.repulsion_strength = meta.get<double>();
+    p.local_connectivity = meta.get<double>();
+    p.set_op_mix_ratio = meta.get<double>();
+    const auto init = meta.get<std::uint8_t>();
+    p.transform_epochs = meta.get<std::uint64_t>();
+    const auto pknn = meta.get<std::uint8_t>();
+    p.seed = meta.get<std::uint64_t>();
+    p.threads = meta.get<std::uint64_t>();
+    if (knn > static_cast<std::uint8_t>(knn_method::hnsw) || pknn > static_cast<std::uint8_t>(knn_method::hnsw) || init > static_cast<std::uint8_t>(umap_init::random)) {
+      file.fail("unknown k-NN method or initialisation");
+    }
+    m.knn = static_cast<knn_method>(knn);
+    p.knn = static_cast<knn_method>(pknn);
+    p.init = static_cast<umap_init>(init);
+    for (const double v : {m.curve.a, m.curve.b, p.min_dist, p.spread, p.learning_rate, p.negative_sample_rate, p.repulsion_strength, p.local_connectivity}) {
+      if (!std::isfinite(v) || v < 0.0) file.fail(fmt::format("a UMAP parameter is negative or not finite ({})", v));
+    }
+    if (p.n_components != c || p.n_neighbors < 2 || p.n_epochs > (std::uint64_t{1} << 32) || p.transform_epochs > (std::uint64_t{1} << 32)) {
+      file.fail("implausible UMAP parameters");
+    }
+    const auto x = file.finite_array<T>("train", n * d);
+    m.training = matrix<T>::from_shape({n, d});
+    std::copy(x.begin(), x.end(), m.training.begin());
+    const auto e = file.finite_array<float>("embed", n * c);
+    m.embedding = matrix<float>::from_shape({n, c});
+    std::copy(e.begin(), e.end(), m.embedding.begin());
+    return m;
   }
 };
 
