@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <vector>
 
 #include <segkit/core/random.hpp>
@@ -97,4 +98,22 @@ TEST_CASE("item2vec: similar(), session vectors (mean, last N, recency), min_cou
   CHECK_THROWS_WITH(em::item2vec({.min_count = 100000}).fit(s), Contains("min_count (100000)"));
   CHECK_THROWS_WITH(em::item2vec({.alpha = 0.01, .min_alpha = 0.1}).fit(s), Contains("min_alpha"));
   CHECK_THROWS_WITH(em::item2vec().fit({}), Contains("no item"));
+}
+
+TEST_CASE("item2vec: a fitted model saves and loads; sessions embed identically", "[embed][item2vec][persist]") {
+  const auto s = sessions(800, 2);
+  auto m = em::item2vec({.dim = 16, .epochs = 2, .seed = 1}).fit(s);
+  m.session_rule = {.last = 5, .half_life = 2.0, .normalize = true};
+  const auto p = std::filesystem::temp_directory_path() / "segkit_item2vec_model.seg";
+  m.save(p);
+  const auto back = em::item2vec_model::load(p);
+  CHECK(back.items == m.items);
+  CHECK(back.counts == m.counts);
+  CHECK(back.session_rule.last == 5);
+  CHECK((back.embed(s) == m.embed(s)));
+  CHECK(back.similar(m.items[3], 5) == m.similar(m.items[3], 5));
+  // Damage is refused, naming the file.
+  std::filesystem::resize_file(p, std::filesystem::file_size(p) - 3);
+  CHECK_THROWS_WITH(em::item2vec_model::load(p), Catch::Contains("segkit_item2vec_model.seg"));
+  std::filesystem::remove(p);
 }

@@ -7,15 +7,18 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -224,9 +227,55 @@ struct item2vec_model {
     }
     return out;
   }
+
+  /// Kind of the container the model is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.item2vec";
+  /// Writes the model atomically in segkit's checksummed container.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
+  /// Reads a model written by save(). @throws segkit::io_error / segkit::format_error.
+  [[nodiscard]] static item2vec_model load(const std::filesystem::path& path) { return load_model<item2vec_model>(path); }
+
+  /// Adds the items, their counts and vectors and the session rule to `w`.
+  void write_to(container_writer& w) const {
+    byte_writer meta;
+    meta.put(std::uint32_t{1}).put(static_cast<std::uint64_t>(size())).put(static_cast<std::uint64_t>(dim()));
+    meta.put(static_cast<std::uint64_t>(session_rule.last)).put(session_rule.half_life).put(static_cast<std::uint8_t>(session_rule.normalize));
+    meta.put(static_cast<std::uint64_t>(words_trained));
+    const std::vector<std::uint64_t> ids(items.begin(), items.end()), n(counts.begin(), counts.end());
+    w.add_copy("meta", meta.bytes());
+    w.add_array_copy<std::uint64_t>("items", ids);
+    w.add_array_copy<std::uint64_t>("counts", n);
+    w.add_array<float>("vectors", std::span<const float>(vectors.data(), vectors.size()));
+  }
+
+  /// Rebuilds a model from write_to()'s sections, checking every value. @throws segkit::format_error.
+  [[nodiscard]] static item2vec_model read_from(const container_reader& file) {
+    byte_reader meta(file.section("meta"), file);
+    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("item2vec model format version {} is not supported", v));
+    const auto n = meta.get<std::uint64_t>(), d = meta.get<std::uint64_t>();
+    if (n == 0 || d == 0 || n > (std::uint64_t{1} << 32) || d > 65536) file.fail(fmt::format("implausible item2vec shape ({} items, {} dimensions)", n, d));
+    item2vec_model m;
+    m.session_rule.last = meta.get<std::uint64_t>();
+    m.session_rule.half_life = meta.get<double>();
+    m.session_rule.normalize = meta.get<std::uint8_t>() != 0;
+    m.words_trained = meta.get<std::uint64_t>();
+    if (!std::isfinite(m.session_rule.half_life) || m.session_rule.half_life < 0.0) file.fail("the session rule's half-life is negative or not finite");
+    const auto ids = file.array<std::uint64_t>("items", n);
+    const auto c = file.array<std::uint64_t>("counts", n);
+    m.items.assign(ids.begin(), ids.end());
+    m.counts.assign(c.begin(), c.end());
+    for (std::size_t r = 0; r < n; ++r) {
+      if (!m.row.emplace(m.items[r], static_cast<std::uint32_t>(r)).second) file.fail(fmt::format("item {} appears twice", m.items[r]));
+    }
+    const auto v = file.finite_array<float>("vectors", n * d);
+    m.vectors = matrix<float>::from_shape({n, d});
+    std::copy(v.begin(), v.end(), m.vectors.begin());
+    return m;
+  }
 };
 
 static_assert(segkit::embedder<item2vec_model, std::vector<id_type>>);
+static_assert(segkit::storable_model<item2vec_model>);
 
 /**
  * @brief Skip-gram with negative sampling (Mikolov et al. 2013) over item sequences — item2vec
