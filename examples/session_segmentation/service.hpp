@@ -1,0 +1,315 @@
+#pragma once
+// The session segmentation service: HTTP (cpp-httplib) + JSON (nlohmann-json) in front of a
+// session_model. Endpoints:
+//   POST /segment        {"page_ids": [ids]}            -> {"segment", "segment_id", "score", "alternatives", "known_pages", "model_version"}
+//   POST /segment/batch  {"sessions": [[ids], ...]}     -> {"results": [one /segment answer or {"error"} per session]}
+//   GET  /healthz                                       -> {"status": "ok", "model_version", "segments"}
+//   GET  /metrics                                       -> Prometheus text: requests, latency histogram, segments served, drift
+//   POST /admin/reload                                  -> reloads the model file given at start (never a path from the request)
+// Bad requests get a 4xx with {"error": "..."} and the server keeps serving: malformed JSON,
+// missing or mistyped fields, empty sessions, sessions or batches over the limits (413), bodies
+// over the size limit (413), no known page (422), a missing or wrong bearer token (401).
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "session_model.hpp"
+
+namespace segkit::examples {
+
+/// Options of session_service.
+struct service_params {
+  std::string host = "127.0.0.1";     ///< loopback unless told otherwise
+  std::size_t max_body = 1 << 20;     ///< bytes of a request body (larger: 413)
+  std::size_t max_views = 1000;       ///< page ids in one session (more: 413)
+  std::size_t max_batch = 1000;       ///< sessions in one batch (more: 413)
+  std::size_t alternatives = 2;       ///< runner-up segments in each answer
+  std::string token{};                ///< when set, requests need "Authorization: Bearer <token>" (healthz excepted)
+  std::size_t threads = 8;            ///< worker threads of the HTTP server
+};
+
+/// The HTTP service. Construct, then listen() (blocking) or start() on a thread; stop() ends it.
+class session_service {
+ public:
+  /// Loads the model from `model_path` (kept for reloads). @throws as session_model::load does.
+  session_service(std::filesystem::path model_path, service_params params = {}) : path_(std::move(model_path)), p_(std::move(params)) {
+    reload();
+    routes();
+  }
+
+  /// Binds to `port` (0: any free port) and returns the port. @throws std::runtime_error if it cannot bind.
+  int bind(int port = 0) {
+    const int bound = port == 0 ? server_.bind_to_any_port(p_.host) : (server_.bind_to_port(p_.host, port) ? port : -1);
+    if (bound < 0) throw std::runtime_error(fmt::format("cannot bind {}:{}", p_.host, port));
+    return bound;
+  }
+  /// Serves until stop(); call after bind().
+  bool listen() { return server_.listen_after_bind(); }
+  /// Stops listen() (from another thread or a signal handler's watcher).
+  void stop() { server_.stop(); }
+  /// True while listen() runs.
+  [[nodiscard]] bool running() const { return server_.is_running(); }
+
+  /// Reloads the model file; requests in flight finish on the model they started with.
+  /// @throws as session_model::load does; the current model stays on failure.
+  std::uint64_t reload() {
+    auto fresh = std::make_shared<const session_model>(session_model::load(path_));
+    std::lock_guard lock(model_mutex_);
+    model_ = std::move(fresh);
+    segment_counts_ = std::make_shared<std::vector<std::atomic<std::uint64_t>>>(model_->n_segments());
+    return ++version_;
+  }
+
+ private:
+  struct snapshot {
+    std::shared_ptr<const session_model> model;
+    std::shared_ptr<std::vector<std::atomic<std::uint64_t>>> counts;
+    std::uint64_t version = 0;
+  };
+  snapshot current() const {
+    std::lock_guard lock(model_mutex_);
+    return {model_, segment_counts_, version_};
+  }
+
+  // Latency histogram buckets (seconds), Prometheus style.
+  static constexpr std::array<double, 12> buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0};
+  enum endpoint { ep_segment, ep_batch, ep_health, ep_metrics, ep_reload, ep_other, n_endpoints };
+  static constexpr std::array<std::string_view, n_endpoints> endpoint_names = {"/segment", "/segment/batch", "/healthz", "/metrics", "/admin/reload", "other"};
+  static constexpr std::array<int, 8> codes = {200, 400, 401, 404, 405, 413, 422, 500};
+
+  struct counters {
+    std::array<std::array<std::atomic<std::uint64_t>, codes.size()>, n_endpoints> requests{};
+    std::array<std::atomic<std::uint64_t>, buckets.size() + 1> latency{};  // last: +Inf
+    std::atomic<std::uint64_t> latency_sum_ns{0};
+    std::atomic<std::uint64_t> reloads{0}, reload_failures{0};
+  };
+
+  static void reply(httplib::Response& res, int status, const nlohmann::json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+  }
+  static void error(httplib::Response& res, int status, std::string message) { reply(res, status, {{"error", std::move(message)}}); }
+
+  static endpoint endpoint_of(const std::string& path) {
+    for (std::size_t e = 0; e < ep_other; ++e) {
+      if (path == endpoint_names[e]) return static_cast<endpoint>(e);
+    }
+    return ep_other;
+  }
+
+  bool authorised(const httplib::Request& req, httplib::Response& res) const {
+    if (p_.token.empty()) return true;
+    if (req.get_header_value("Authorization") == "Bearer " + p_.token) return true;
+    error(res, 401, "missing or wrong bearer token");
+    return false;
+  }
+
+  // A session's page ids from a JSON value, or an error message.
+  std::string read_views(const nlohmann::json& v, std::vector<id_type>& out, int& status) const {
+    status = 400;
+    if (!v.is_array()) return "page_ids must be an array of page ids";
+    if (v.empty()) return "page_ids is empty";
+    if (v.size() > p_.max_views) {
+      status = 413;
+      return fmt::format("{} page ids exceed the limit of {}", v.size(), p_.max_views);
+    }
+    out.clear();
+    for (const auto& x : v) {
+      if (!x.is_number_unsigned() && !(x.is_number_integer() && x.get<std::int64_t>() >= 0)) return "page ids must be non-negative integers";
+      out.push_back(x.get<std::uint64_t>());
+    }
+    return {};
+  }
+
+  // The answer for one session, or an error with its status.
+  nlohmann::json answer(const snapshot& s, std::span<const id_type> views, int& status) const {
+    const auto ranked = s.model->rank(views, 1 + p_.alternatives);
+    if (ranked.empty()) {
+      status = 422;
+      return {{"error", "none of the page ids is a known page"}};
+    }
+    status = 200;
+    (*s.counts)[static_cast<std::size_t>(ranked[0].segment)].fetch_add(1, std::memory_order_relaxed);
+    nlohmann::json alts = nlohmann::json::array();
+    for (std::size_t i = 1; i < ranked.size(); ++i) {
+      alts.push_back({{"segment", s.model->names[static_cast<std::size_t>(ranked[i].segment)]}, {"segment_id", ranked[i].segment}, {"score", ranked[i].score}});
+    }
+    return {{"segment", s.model->names[static_cast<std::size_t>(ranked[0].segment)]},
+            {"segment_id", ranked[0].segment},
+            {"score", ranked[0].score},
+            {"alternatives", std::move(alts)},
+            {"known_pages", s.model->known(views)},
+            {"model_version", s.version}};
+  }
+
+  void segment_one(const httplib::Request& req, httplib::Response& res) const {
+    if (!authorised(req, res)) return;
+    const auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) return error(res, 400, "invalid JSON");
+    if (!body.is_object() || !body.contains("page_ids")) return error(res, 400, "expected an object with \"page_ids\"");
+    std::vector<id_type> views;
+    int status = 400;
+    if (auto e = read_views(body["page_ids"], views, status); !e.empty()) return error(res, status, std::move(e));
+    const auto a = answer(current(), views, status);
+    reply(res, status, a);
+  }
+
+  void segment_batch(const httplib::Request& req, httplib::Response& res) const {
+    if (!authorised(req, res)) return;
+    const auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) return error(res, 400, "invalid JSON");
+    if (!body.is_object() || !body.contains("sessions") || !body["sessions"].is_array()) return error(res, 400, "expected an object with an array \"sessions\"");
+    const auto& sessions = body["sessions"];
+    if (sessions.empty()) return error(res, 400, "sessions is empty");
+    if (sessions.size() > p_.max_batch) return error(res, 413, fmt::format("{} sessions exceed the batch limit of {}", sessions.size(), p_.max_batch));
+    const snapshot s = current();  // the whole batch on one model
+    nlohmann::json results = nlohmann::json::array();
+    std::vector<id_type> views;
+    for (const auto& v : sessions) {
+      int status = 400;
+      if (auto e = read_views(v, views, status); !e.empty()) {
+        results.push_back({{"error", std::move(e)}});
+        continue;
+      }
+      results.push_back(answer(s, views, status));
+    }
+    reply(res, 200, {{"results", std::move(results)}});
+  }
+
+  std::string metrics() const {
+    const snapshot s = current();
+    std::string out = "# HELP segkit_requests_total Requests by endpoint and status code.\n# TYPE segkit_requests_total counter\n";
+    for (std::size_t e = 0; e < n_endpoints; ++e) {
+      for (std::size_t c = 0; c < codes.size(); ++c) {
+        const auto n = stats_->requests[e][c].load(std::memory_order_relaxed);
+        if (n != 0) out += fmt::format("segkit_requests_total{{endpoint=\"{}\",code=\"{}\"}} {}\n", endpoint_names[e], codes[c], n);
+      }
+    }
+    out += "# HELP segkit_request_seconds Time to answer a request.\n# TYPE segkit_request_seconds histogram\n";
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b <= buckets.size(); ++b) {
+      cumulative += stats_->latency[b].load(std::memory_order_relaxed);
+      out += fmt::format("segkit_request_seconds_bucket{{le=\"{}\"}} {}\n", b < buckets.size() ? fmt::format("{}", buckets[b]) : std::string("+Inf"), cumulative);
+    }
+    out += fmt::format("segkit_request_seconds_sum {}\nsegkit_request_seconds_count {}\n", static_cast<double>(stats_->latency_sum_ns.load()) * 1e-9, cumulative);
+    out += "# HELP segkit_segment_assignments_total Sessions assigned to each segment by the current model.\n# TYPE segkit_segment_assignments_total counter\n";
+    std::uint64_t served = 0;
+    std::vector<double> count(s.counts->size());
+    for (std::size_t l = 0; l < count.size(); ++l) {
+      count[l] = static_cast<double>((*s.counts)[l].load(std::memory_order_relaxed));
+      served += static_cast<std::uint64_t>(count[l]);
+      out += fmt::format("segkit_segment_assignments_total{{segment=\"{}\"}} {}\n", s.model->names[l], static_cast<std::uint64_t>(count[l]));
+    }
+    // Drift of the served segment shares from the training shares: the population stability index
+    // (sum (q - p) ln(q / p), shares floored at 1e-4).
+    double psi = 0.0;
+    if (served > 0) {
+      for (std::size_t l = 0; l < count.size(); ++l) {
+        const double q = std::max(count[l] / static_cast<double>(served), 1e-4), p = std::max(s.model->shares[l], 1e-4);
+        psi += (q - p) * std::log(q / p);
+      }
+    }
+    out += "# HELP segkit_segment_share_psi Population stability index of served segment shares against training.\n# TYPE segkit_segment_share_psi gauge\n";
+    out += fmt::format("segkit_segment_share_psi {}\n", psi);
+    out += fmt::format("# TYPE segkit_model_version gauge\nsegkit_model_version {}\n", s.version);
+    out += fmt::format("# TYPE segkit_model_reloads_total counter\nsegkit_model_reloads_total {}\nsegkit_model_reload_failures_total {}\n", stats_->reloads.load(),
+                       stats_->reload_failures.load());
+    return out;
+  }
+
+  void routes() {
+    server_.set_tcp_nodelay(true);  // see TOOLCHAIN.md: without it every answer waits for a delayed ACK
+    server_.set_payload_max_length(p_.max_body);
+    const std::size_t threads = std::max<std::size_t>(1, p_.threads);
+    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server_.Post("/segment", [this](const httplib::Request& q, httplib::Response& r) { segment_one(q, r); });
+    server_.Post("/segment/batch", [this](const httplib::Request& q, httplib::Response& r) { segment_batch(q, r); });
+    server_.Get("/healthz", [this](const httplib::Request&, httplib::Response& r) {
+      const snapshot s = current();
+      reply(r, 200, {{"status", "ok"}, {"model_version", s.version}, {"segments", s.model->n_segments()}});
+    });
+    server_.Get("/metrics", [this](const httplib::Request& q, httplib::Response& r) {
+      if (!authorised(q, r)) return;
+      r.set_content(metrics(), "text/plain; version=0.0.4");
+    });
+    server_.Post("/admin/reload", [this](const httplib::Request& q, httplib::Response& r) {
+      if (!authorised(q, r)) return;
+      try {
+        const auto v = reload();
+        stats_->reloads.fetch_add(1);
+        reply(r, 200, {{"model_version", v}});
+      } catch (const std::exception& e) {
+        stats_->reload_failures.fetch_add(1);
+        error(r, 500, fmt::format("reload failed, still serving the previous model: {}", e.what()));
+      }
+    });
+    // Called for every status >= 400; only answers httplib made itself (no body yet) get one here.
+    server_.set_error_handler([](const httplib::Request&, httplib::Response& r) {
+      if (!r.body.empty()) return;
+      if (r.status == 413) return error(r, 413, "request body too large");
+      if (r.status == 404) return error(r, 404, "no such endpoint");
+      error(r, r.status, fmt::format("HTTP {}", r.status));
+    });
+    server_.set_exception_handler([](const httplib::Request&, httplib::Response& r, std::exception_ptr e) {
+      std::string what = "internal error";
+      try {
+        if (e) std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        what = x.what();
+      } catch (...) {
+      }
+      error(r, 500, what);
+    });
+    // A request is routed, handled and logged on one worker thread: its start time can live there.
+    server_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      request_start() = std::chrono::steady_clock::now();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server_.set_logger([this](const httplib::Request& q, const httplib::Response& r) { record(q, r); });
+  }
+
+  static std::chrono::steady_clock::time_point& request_start() {
+    thread_local std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
+    return t;
+  }
+
+  void record(const httplib::Request& q, const httplib::Response& r) const {
+    const auto e = endpoint_of(q.path);
+    for (std::size_t c = 0; c < codes.size(); ++c) {
+      if (codes[c] == r.status) stats_->requests[e][c].fetch_add(1, std::memory_order_relaxed);
+    }
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - request_start()).count();
+    const double seconds = static_cast<double>(ns) * 1e-9;
+    std::size_t b = 0;
+    while (b < buckets.size() && seconds > buckets[b]) ++b;
+    stats_->latency[b].fetch_add(1, std::memory_order_relaxed);
+    stats_->latency_sum_ns.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(0, ns)), std::memory_order_relaxed);
+  }
+
+  std::filesystem::path path_;
+  service_params p_;
+  httplib::Server server_;
+  mutable std::mutex model_mutex_;
+  std::shared_ptr<const session_model> model_;
+  std::shared_ptr<std::vector<std::atomic<std::uint64_t>>> segment_counts_;
+  std::uint64_t version_ = 0;
+  std::unique_ptr<counters> stats_ = std::make_unique<counters>();
+};
+
+}  // namespace segkit::examples

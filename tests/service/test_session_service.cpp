@@ -1,0 +1,173 @@
+// The session segmentation service (examples/session_segmentation): answers equal the model's,
+// every kind of bad request gets its 4xx and the server keeps serving, metrics count what
+// happened, and a hot reload under concurrent load drops no request.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "../../examples/session_segmentation/service.hpp"
+
+namespace ex = segkit::examples;
+using nlohmann::json;
+
+namespace {
+
+// A running service on a free loopback port, stopped at the end of the scope.
+struct running_service {
+  ex::session_service service;
+  int port = 0;
+  std::thread thread;
+  running_service(const std::filesystem::path& model, ex::service_params p) : service(model, std::move(p)) {
+    port = service.bind(0);
+    thread = std::thread([this] { service.listen(); });
+    for (int i = 0; i < 200 && !service.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~running_service() {
+    service.stop();
+    thread.join();
+  }
+  [[nodiscard]] httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(5);
+    c.set_read_timeout(10);
+    return c;
+  }
+};
+
+std::string body_of(const std::vector<segkit::id_type>& views) { return json{{"page_ids", views}}.dump(); }
+
+}  // namespace
+
+TEST_CASE("session service: answers, bad requests, limits, metrics, reload under load", "[service]") {
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_service_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const auto shop = ex::make_shop({.sessions = 3000, .seed = 3});
+  const auto model = ex::session_model::fit(shop, {.dim = 16, .epochs = 10, .k = 5, .seed = 3, .threads = 2});
+  model.save(dir / "model.seg");
+  running_service s(dir / "model.seg", {.max_body = 4096, .max_views = 50, .max_batch = 20, .threads = 4});
+  auto c = s.client();
+
+  // Health and a real answer, equal to the model's ranking.
+  auto h = c.Get("/healthz");
+  REQUIRE(h);
+  CHECK(h->status == 200);
+  CHECK(json::parse(h->body)["segments"] == 5);
+  for (std::size_t i = 0; i < 20; ++i) {
+    const auto& views = shop.sessions[i];
+    const auto r = c.Post("/segment", body_of(views), "application/json");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    const auto a = json::parse(r->body);
+    const auto want = model.rank(views, 3);
+    CHECK(a["segment_id"] == want[0].segment);
+    CHECK(a["segment"] == model.names[static_cast<std::size_t>(want[0].segment)]);
+    CHECK(a["score"].get<double>() == Approx(want[0].score).margin(1e-6));
+    REQUIRE(a["alternatives"].size() == 2);
+    CHECK(a["alternatives"][0]["segment_id"] == want[1].segment);
+    CHECK(a["alternatives"][0]["score"].get<double>() <= a["score"].get<double>());
+    CHECK(a["known_pages"] == views.size());
+  }
+  // A batch answers each session as /segment does; a bad session inside gets its own error.
+  json batch = {{"sessions", json::array({shop.sessions[0], shop.sessions[1], json::array(), json::array({999999})})}};
+  const auto b = c.Post("/segment/batch", batch.dump(), "application/json");
+  REQUIRE(b);
+  REQUIRE(b->status == 200);
+  const auto results = json::parse(b->body)["results"];
+  REQUIRE(results.size() == 4);
+  CHECK(results[0]["segment_id"] == model.rank(shop.sessions[0], 1)[0].segment);
+  CHECK(results[1]["segment_id"] == model.rank(shop.sessions[1], 1)[0].segment);
+  CHECK(results[2]["error"] == "page_ids is empty");
+  CHECK(results[3]["error"] == "none of the page ids is a known page");
+
+  // Bad requests: each its status and message, and the server keeps serving.
+  const auto status_and_error = [&](const std::string& path, const std::string& body) {
+    const auto r = c.Post(path, body, "application/json");
+    REQUIRE(r);
+    return std::pair{r->status, r->body};
+  };
+  CHECK(status_and_error("/segment", "{\"page_ids\": [1, 2") == std::pair{400, std::string(R"({"error":"invalid JSON"})")});
+  CHECK(status_and_error("/segment", "[1, 2]").first == 400);
+  CHECK(json::parse(status_and_error("/segment", R"({"pages": [1]})").second)["error"] == "expected an object with \"page_ids\"");
+  CHECK(status_and_error("/segment", R"({"page_ids": []})").second.find("page_ids is empty") != std::string::npos);
+  CHECK(status_and_error("/segment", R"({"page_ids": [1, "x"]})").second.find("non-negative integers") != std::string::npos);
+  CHECK(status_and_error("/segment", R"({"page_ids": [-4]})").first == 400);
+  CHECK(status_and_error("/segment", R"({"page_ids": [999999, 888888]})") == std::pair{422, std::string(R"({"error":"none of the page ids is a known page"})")});
+  std::vector<segkit::id_type> long_session(60, 1);
+  CHECK(status_and_error("/segment", body_of(long_session)).first == 413);
+  json big_batch = {{"sessions", json::array()}};
+  for (int i = 0; i < 21; ++i) big_batch["sessions"].push_back(json::array({1}));
+  CHECK(status_and_error("/segment/batch", big_batch.dump()).second.find("21 sessions exceed the batch limit of 20") != std::string::npos);
+  CHECK(status_and_error("/segment", std::string(5000, ' ')).first == 413);  // over max_body
+  CHECK(c.Get("/nope")->status == 404);
+  CHECK(c.Post("/segment", body_of(shop.sessions[5]), "application/json")->status == 200);
+
+  // Metrics count what happened.
+  const auto m = c.Get("/metrics");
+  REQUIRE(m);
+  CHECK(m->body.find("segkit_requests_total{endpoint=\"/segment\",code=\"200\"} 21") != std::string::npos);
+  CHECK(m->body.find("segkit_requests_total{endpoint=\"/segment\",code=\"422\"} 1") != std::string::npos);
+  CHECK(m->body.find("segkit_requests_total{endpoint=\"/segment/batch\",code=\"413\"} 1") != std::string::npos);
+  CHECK(m->body.find("segkit_request_seconds_bucket{le=\"+Inf\"}") != std::string::npos);
+  CHECK(m->body.find("segkit_segment_share_psi ") != std::string::npos);
+  CHECK(m->body.find("segkit_model_version 1") != std::string::npos);
+
+  // Hot reload of a new model file while four clients keep asking: no request fails.
+  const auto other = ex::session_model::fit(shop, {.dim = 16, .epochs = 10, .k = 4, .seed = 9, .threads = 2});
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      auto cc = s.client();
+      for (std::size_t i = static_cast<std::size_t>(t); !stop; i = (i + 4) % shop.sessions.size()) {
+        const auto r = cc.Post("/segment", body_of(shop.sessions[i]), "application/json");
+        (r && r->status == 200 ? ok : failed).fetch_add(1);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  other.save(dir / "model.seg");
+  const auto rl = c.Post("/admin/reload", "", "application/json");
+  REQUIRE(rl);
+  CHECK(rl->status == 200);
+  CHECK(json::parse(rl->body)["model_version"] == 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  stop = true;
+  for (auto& t : clients) t.join();
+  CHECK(failed == 0);
+  CHECK(ok > 10);
+  CHECK(json::parse(c.Get("/healthz")->body)["segments"] == 4);
+  // A damaged model file: the reload fails with 500 and the previous model keeps serving.
+  std::filesystem::resize_file(dir / "model.seg", 100);
+  const auto bad = c.Post("/admin/reload", "", "application/json");
+  CHECK(bad->status == 500);
+  CHECK(bad->body.find("still serving the previous model") != std::string::npos);
+  CHECK(c.Post("/segment", body_of(shop.sessions[7]), "application/json")->status == 200);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("session service: a bearer token guards everything but /healthz", "[service]") {
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_service_token_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const auto shop = ex::make_shop({.sessions = 600, .seed = 4});
+  ex::session_model::fit(shop, {.dim = 8, .epochs = 3, .k = 3, .seed = 4, .threads = 1}).save(dir / "model.seg");
+  running_service s(dir / "model.seg", {.token = "s3cret"});
+  auto c = s.client();
+  CHECK(c.Get("/healthz")->status == 200);
+  CHECK(c.Post("/segment", body_of(shop.sessions[0]), "application/json")->status == 401);
+  CHECK(c.Get("/metrics")->status == 401);
+  CHECK(c.Post("/admin/reload", "", "application/json")->status == 401);
+  c.set_bearer_token_auth("s3cret");
+  CHECK(c.Post("/segment", body_of(shop.sessions[0]), "application/json")->status == 200);
+  CHECK(c.Get("/metrics")->status == 200);
+  std::filesystem::remove_all(dir);
+}
