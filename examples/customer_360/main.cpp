@@ -207,13 +207,17 @@ int run(const ex::options& o) {
   page.heading("Accuracy against the hidden archetypes");
   page.figure(segkit::report::line_svg(lines, {.title = "ARI per week", .x_title = "week", .y_title = "ARI", .width = 640}), "An ablation: each modality dropped in turn.");
   segkit::report::add_drift(page, periods, names, {.heading = "Drift against week 0", .max_features = 6});
-  // Migration between the last two weeks, for the users present in both.
-  const std::size_t a = weeks.size() - 2, b = weeks.size() - 1;
-  std::vector<label_type> before(seg[a].stable.begin(), seg[a].stable.end()), after(seg[b].stable.begin(), seg[b].stable.begin() + static_cast<std::ptrdiff_t>(before.size()));
-  const auto mig = segkit::monitor::migration(before, after);
-  page.heading("Segment migration");
-  page.figure(segkit::report::migration_svg(mig.counts, mig.from_labels, mig.to_labels, names,
-                                            {.from_title = fmt::format("week {}", a), .to_title = fmt::format("week {}", b)}));
+  // Migration week over week, for the users present in both weeks (users keep their index).
+  page.heading("Segment migration week over week");
+  for (std::size_t b = 1; b < weeks.size(); ++b) {
+    const std::size_t a = b - 1;
+    const std::vector<label_type> before(seg[a].stable.begin(), seg[a].stable.end()),
+        after(seg[b].stable.begin(), seg[b].stable.begin() + static_cast<std::ptrdiff_t>(before.size()));
+    const auto mig = segkit::monitor::migration(before, after);
+    page.figure(segkit::report::migration_svg(mig.counts, mig.from_labels, mig.to_labels, names,
+                                              {.title = fmt::format("Week {} to week {}", a, b), .from_title = fmt::format("week {}", a),
+                                               .to_title = fmt::format("week {}", b), .height = 360}));
+  }
   std::filesystem::create_directories(out);
   page.save(out / "dashboard.html");
   fmt::print("dashboard: {}\n", (out / "dashboard.html").string());

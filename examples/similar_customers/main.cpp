@@ -101,9 +101,11 @@ int run(const ex::options& o) {
     if (people[id].region != "EU" || people[id].last_purchase < cp.today - 30 * 86400) throw std::runtime_error(fmt::format("#{} does not pass the filter", id));
   }
 
-  // 4. Customers like you also bought: the 20 nearest neighbours' purchases, weighted by similarity.
+  // 4. Customers like you also bought: the purchases of the 20 nearest neighbours who bought in
+  // the last 90 days, weighted by similarity.
   std::map<id_type, double> score;
-  const auto nn = idx.search(query(who), 21, {.ef = 100});
+  const auto recent = segkit::index::attribute_filter::parse("last_purchase >= now - 90 days", table, cp.today);
+  const auto nn = idx.search(query(who), 21, {.ef = 100}, recent);
   for (std::size_t j = 0; j < nn.ids.shape(1); ++j) {
     const id_type id = nn.ids(0, j);
     if (id == who || id == segkit::no_id) continue;
@@ -115,7 +117,7 @@ int run(const ex::options& o) {
   for (const auto& [p, s] : score) ranked.emplace_back(-s, p);
   std::sort(ranked.begin(), ranked.end());
   std::size_t own_group = 0;
-  fmt::print("\ncustomers like #{} also bought:", who);
+  fmt::print("\ncustomers like #{} (who bought in the last 90 days) also bought:", who);
   for (std::size_t i = 0; i < std::min<std::size_t>(5, ranked.size()); ++i) {
     fmt::print(" p{} ({:.2f})", ranked[i].second, -ranked[i].first);
     own_group += ranked[i].second / ex::products_per_group == static_cast<id_type>(me.group) ? 1 : 0;
