@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Soak test of the session segmentation service, over loopback:
+#   examples/session_segmentation/soak_test.sh [SECONDS]
+# Two wrk streams run side by side against one server, each for SECONDS (default 10), three times:
+#   control:  good sessions  + good sessions
+#   soak 1/2: good sessions  + malformed requests of every kind (soak.lua: invalid JSON, wrong
+#             fields, empty or unknown sessions, too many ids, a body over 1 MiB, binary junk)
+# It checks that every malformed request got a 4xx (never a 5xx or a dropped connection), that
+# the server still answers /healthz, and that its memory (VmRSS) does not grow from the first
+# soak to the second, and prints as its last line one JSON object with the good stream's p99 in
+# the control and in the soaks, the malformed requests' statuses and the memory figures.
+# Builds what it needs (or uses SEGKIT_BUILD_DIR, default ./build). Exit status 1 on a failed check.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${SEGKIT_BUILD_DIR:-$root/build}
+seconds=${1:-10}
+bin="$build/examples/session_segmentation/session_segmentation"
+
+if ! command -v wrk >/dev/null 2>&1 || [[ ! -x "$bin" ]]; then
+  bash "$root/cmake/install-deps.sh" >&2
+fi
+if [[ ! -x "$bin" ]]; then
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target session_segmentation >&2
+fi
+
+work=$(mktemp -d)
+server=""
+cleanup() {
+  if [[ -n "$server" ]] && kill -0 "$server" 2>/dev/null; then kill "$server"; wait "$server" || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin" fit --out "$work" --sessions 5000 > /dev/null
+"$bin" serve --model "$work/model.seg" --port 0 --threads 8 > "$work/serve.txt" 2>&1 &
+server=$!
+port=""
+for _ in $(seq 1 100); do
+  port=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$work/serve.txt")
+  [[ -n "$port" ]] && break
+  sleep 0.05
+done
+[[ -n "$port" ]] || { echo "soak_test: the server did not start" >&2; exit 1; }
+url="http://127.0.0.1:$port"
+rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$server/status"; }
+stream() {  # stream MALFORMED_SHARE OUT
+  MALFORMED=$1 SEGKIT_BODIES="$work/bodies.lua" wrk -t 1 -c 4 -d "${seconds}s" --latency -s "$here/soak.lua" "$url" 2>&1 | grep '^{' | tail -1 > "$2"
+}
+round() {  # round NAME SECOND_STREAM_SHARE
+  stream 0 "$work/$1.good" &
+  local a=$!
+  stream "$2" "$work/$1.other"
+  wait "$a"
+}
+
+rss_start=$(rss)
+round control 0
+rss_control=$(rss)
+round soak1 1
+rss_soak1=$(rss)
+round soak2 1
+rss_soak2=$(rss)
+alive=$(python3 -c "import urllib.request,sys; print(urllib.request.urlopen('$url/healthz', timeout=5).status == 200)" 2>/dev/null || echo False)
+
+field() { python3 -c "import json,sys; d=json.load(open('$1')); print(d$2)"; }
+p99_control=$(field "$work/control.good" "['p99_ms']")
+p99_soak1=$(field "$work/soak1.good" "['p99_ms']")
+p99_soak2=$(field "$work/soak2.good" "['p99_ms']")
+statuses=$(python3 - "$work/soak1.other" "$work/soak2.other" <<'PY'
+import json, sys
+total, errors = {}, 0
+for f in sys.argv[1:]:
+    d = json.load(open(f))
+    errors += d["socket_errors"]
+    for k, v in d["statuses"].items():
+        total[k] = total.get(k, 0) + v
+print(json.dumps({"statuses": total, "socket_errors": errors}))
+PY
+)
+echo "$statuses" >&2
+ok=$(python3 - "$statuses" "$alive" "$rss_soak1" "$rss_soak2" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1]); alive = sys.argv[2] == "True"; r1, r2 = int(sys.argv[3]), int(sys.argv[4])
+fours = all(400 <= int(k) < 500 for k in s["statuses"])
+print(fours and s["socket_errors"] == 0 and alive and r2 <= r1 * 1.05 + 1024)
+PY
+)
+malformed=$(python3 -c "import json; print(sum(json.loads('''$statuses''')['statuses'].values()))")
+good=$(python3 -c "import json; print(sum(json.load(open(f))['requests'] for f in ['$work/soak1.good', '$work/soak2.good']))")
+echo "{\"good_p99_ms_control\": $p99_control, \"good_p99_ms_soak\": [$p99_soak1, $p99_soak2], \"good_requests_during_soak\": $good, \"malformed_requests\": $malformed, $(echo "$statuses" | sed 's/^{//; s/}$//'), \"rss_kb\": {\"start\": $rss_start, \"after_control\": $rss_control, \"after_soak1\": $rss_soak1, \"after_soak2\": $rss_soak2}, \"server_alive\": $( [[ $alive == True ]] && echo true || echo false ), \"passed\": $( [[ $ok == True ]] && echo true || echo false )}"
+[[ $ok == True ]]
