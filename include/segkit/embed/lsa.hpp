@@ -124,7 +124,12 @@ struct lsa_model {
     m.normalize = meta.get<std::uint8_t>() != 0;
     const auto v = meta.get<std::uint64_t>(), dims = meta.get<std::uint64_t>();
     if (v == 0 || v > (std::uint64_t{1} << 32) || dims == 0 || dims > v) file.fail(fmt::format("implausible LSA shape ({} terms, {} dimensions)", v, dims));
-    byte_reader vocab(file.section("vocab"), file);
+    // Sizes in the file are checked against the sections before anything is allocated for them
+    // (found by tests/fuzz/fuzz_container: a reserve() of a forged term count).
+    const auto vocab_bytes = file.section("vocab");
+    if (v > vocab_bytes.size() / sizeof(std::uint64_t)) file.fail(fmt::format("the vocabulary section is too short for {} terms", v));
+    if (dims > file.section("svd").size() / sizeof(double) / v) file.fail(fmt::format("the SVD section is too short for {} x {} values", dims, v));
+    byte_reader vocab(vocab_bytes, file);
     tf.vocabulary.reserve(v);
     for (std::uint64_t j = 0; j < v; ++j) {
       tf.vocabulary.push_back(vocab.get_string());
