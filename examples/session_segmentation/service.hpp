@@ -66,6 +66,23 @@ class session_service {
   /// True while listen() runs.
   [[nodiscard]] bool running() const { return server_.is_running(); }
 
+  /**
+   * @brief What POST `path` with `body` answers, without HTTP (the routes call it; so do the
+   * fuzz tests): the status and the JSON text. Paths other than /segment and /segment/batch
+   * answer 404. The bearer token and the body size limit are HTTP's concern and not checked here.
+   */
+  [[nodiscard]] std::pair<int, std::string> handle(std::string_view path, const std::string& body) const {
+    if (path == "/segment") {
+      auto [status, json] = segment_one(body);
+      return {status, json.dump()};
+    }
+    if (path == "/segment/batch") {
+      auto [status, json] = segment_batch(body);
+      return {status, json.dump()};
+    }
+    return {404, R"({"error":"no such endpoint"})"};
+  }
+
   /// Reloads the model file; requests in flight finish on the model they started with.
   /// @throws as session_model::load does; the current model stays on failure.
   std::uint64_t reload() {
@@ -158,26 +175,26 @@ class session_service {
             {"model_version", s.version}};
   }
 
-  void segment_one(const httplib::Request& req, httplib::Response& res) const {
-    if (!authorised(req, res)) return;
-    const auto body = nlohmann::json::parse(req.body, nullptr, false);
-    if (body.is_discarded()) return error(res, 400, "invalid JSON");
-    if (!body.is_object() || !body.contains("page_ids")) return error(res, 400, "expected an object with \"page_ids\"");
+  // POST /segment without the HTTP around it: (status, JSON answer).
+  std::pair<int, nlohmann::json> segment_one(const std::string& text) const {
+    const auto body = nlohmann::json::parse(text, nullptr, false);
+    if (body.is_discarded()) return {400, {{"error", "invalid JSON"}}};
+    if (!body.is_object() || !body.contains("page_ids")) return {400, {{"error", "expected an object with \"page_ids\""}}};
     std::vector<id_type> views;
     int status = 400;
-    if (auto e = read_views(body["page_ids"], views, status); !e.empty()) return error(res, status, std::move(e));
-    const auto a = answer(current(), views, status);
-    reply(res, status, a);
+    if (auto e = read_views(body["page_ids"], views, status); !e.empty()) return {status, {{"error", std::move(e)}}};
+    auto a = answer(current(), views, status);
+    return {status, std::move(a)};
   }
 
-  void segment_batch(const httplib::Request& req, httplib::Response& res) const {
-    if (!authorised(req, res)) return;
-    const auto body = nlohmann::json::parse(req.body, nullptr, false);
-    if (body.is_discarded()) return error(res, 400, "invalid JSON");
-    if (!body.is_object() || !body.contains("sessions") || !body["sessions"].is_array()) return error(res, 400, "expected an object with an array \"sessions\"");
+  // POST /segment/batch without the HTTP around it.
+  std::pair<int, nlohmann::json> segment_batch(const std::string& text) const {
+    const auto body = nlohmann::json::parse(text, nullptr, false);
+    if (body.is_discarded()) return {400, {{"error", "invalid JSON"}}};
+    if (!body.is_object() || !body.contains("sessions") || !body["sessions"].is_array()) return {400, {{"error", "expected an object with an array \"sessions\""}}};
     const auto& sessions = body["sessions"];
-    if (sessions.empty()) return error(res, 400, "sessions is empty");
-    if (sessions.size() > p_.max_batch) return error(res, 413, fmt::format("{} sessions exceed the batch limit of {}", sessions.size(), p_.max_batch));
+    if (sessions.empty()) return {400, {{"error", "sessions is empty"}}};
+    if (sessions.size() > p_.max_batch) return {413, {{"error", fmt::format("{} sessions exceed the batch limit of {}", sessions.size(), p_.max_batch)}}};
     const snapshot s = current();  // the whole batch on one model
     nlohmann::json results = nlohmann::json::array();
     std::vector<id_type> views;
@@ -189,7 +206,7 @@ class session_service {
       }
       results.push_back(answer(s, views, status));
     }
-    reply(res, 200, {{"results", std::move(results)}});
+    return {200, {{"results", std::move(results)}}};
   }
 
   std::string metrics() const {
@@ -238,8 +255,14 @@ class session_service {
     server_.set_payload_max_length(p_.max_body);
     const std::size_t threads = std::max<std::size_t>(1, p_.threads);
     server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    server_.Post("/segment", [this](const httplib::Request& q, httplib::Response& r) { segment_one(q, r); });
-    server_.Post("/segment/batch", [this](const httplib::Request& q, httplib::Response& r) { segment_batch(q, r); });
+    for (const char* path : {"/segment", "/segment/batch"}) {
+      server_.Post(path, [this, path](const httplib::Request& q, httplib::Response& r) {
+        if (!authorised(q, r)) return;
+        auto [status, text] = handle(path, q.body);
+        r.status = status;
+        r.set_content(std::move(text), "application/json");
+      });
+    }
     server_.Get("/healthz", [this](const httplib::Request&, httplib::Response& r) {
       const snapshot s = current();
       reply(r, 200, {{"status", "ok"}, {"model_version", s.version}, {"segments", s.model->n_segments()}});
