@@ -66,6 +66,8 @@ TEST_CASE("pipeline_config rejects unknown keys, kinds and types, naming them", 
   CHECK(error_of(R"({"reduce": {"kind": "pca"}})").find("reduce must be an array, not object") != std::string::npos);
   CHECK(error_of(R"({"reduce": [{"kind": "pca", "dims": 3}]})").find("unknown key 'dims' in reduce[0]") != std::string::npos);
   CHECK(error_of(R"({"embed": {"dims": "many"}})").find("embed.dims must be a whole number") != std::string::npos);
+  CHECK(error_of(R"({"embed": {"dims": 7e50}})").find("embed.dims must be a whole number >= 1 (and at most 2^53)") != std::string::npos);
+  CHECK(error_of(R"({"seed": -1})").find("seed must be a whole number >= 0") != std::string::npos);
   CHECK(error_of(R"([1])").find("the configuration must be an object, not array") != std::string::npos);
   CHECK(error_of("{\"seed\": 1,}").find("line 1, column 12") != std::string::npos);
   CHECK_THROWS_AS(pl::pipeline_config::load("/nonexistent/p.json"), segkit::io_error);

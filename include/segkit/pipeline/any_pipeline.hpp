@@ -4,6 +4,7 @@
 /// small JSON or YAML file (`segkit segment --config pipeline.json`) and run on texts; its fitted
 /// model assigns new texts and is saved to one file.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -128,8 +129,10 @@ struct config_reader {
     const auto it = o.find(key);
     if (it == o.end()) return fallback;
     const auto& x = it->second;
-    if (!x.is_number() || x.as_number() < static_cast<double>(min) || x.as_number() != static_cast<double>(static_cast<std::uint64_t>(x.as_number()))) {
-      fail(fmt::format("{}.{} must be a whole number >= {}", where, key, min));
+    // The range is checked before any conversion: a double beyond 2^64 cast to an integer is
+    // undefined behaviour (found by tests/fuzz/fuzz_config: "dims: 7E50").
+    if (!x.is_number() || !(x.as_number() >= static_cast<double>(min)) || x.as_number() > 9007199254740992.0 || x.as_number() != std::floor(x.as_number())) {
+      fail(fmt::format("{}.{} must be a whole number >= {} (and at most 2^53)", where, key, min));
     }
     return static_cast<std::size_t>(x.as_number());
   }
