@@ -97,6 +97,9 @@ TEST_CASE("npy: truncated, extended and garbage files are format errors", "[core
   no_shape.replace(no_shape.find("'shape'"), 7, "'shapf'");
   write_bytes(p, no_shape);
   CHECK_THROWS_WITH(segkit::load_npy_matrix<float>(p), Catch::Contains("header has no 'shape' entry"));
+  // An empty array whose other dimensions multiply past the address space (found by fuzzing).
+  write_bytes(p, read_bytes(fs::path(SEGKIT_TEST_DATA) / ".." / "fuzz" / "corpus" / "npy" / "regression-empty-huge-shape.npy"));
+  CHECK_THROWS_WITH(segkit::load_npy_array<double>(p), Catch::Contains("shape too large"));
 }
 
 TEST_CASE("npy: narrowing int64 to int32 is range-checked", "[core][npy]") {

@@ -188,10 +188,12 @@ inline npy_header parse_npy_header(std::span<const char> bytes, std::string_view
   else fail(fmt::format("unsupported dtype '{}' (segkit reads float32, float64, int32 and int64)", descr));
   if (dict.bool_value("fortran_order")) fail("Fortran-order arrays are not supported; save with np.ascontiguousarray");
   h.shape = dict.tuple_value("shape");
+  // Every dimension counts, zeros aside: an empty array's strides are still products of the
+  // others (found by tests/fuzz/fuzz_npy: shape (0, 2e14, 2e9) overflowed xtensor's strides).
   std::size_t n = 1;
   for (auto s : h.shape) {
-    if (s != 0 && n > std::numeric_limits<std::size_t>::max() / 8 / s) fail("shape too large");
-    n *= s;
+    if (s != 0 && n > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / 8 / s) fail("shape too large");
+    if (s != 0) n *= s;
   }
   return h;
 }
