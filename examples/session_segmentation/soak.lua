@@ -15,6 +15,11 @@ local bad = {
   string.rep("x", 1100000),                     -- body over 1 MiB (413)
   '\0\255\254garbage',                          -- binary junk (400)
 }
+-- BULKY=0 leaves out the two kinds that are large on the wire (2,001 ids, a body over 1 MiB).
+if os.getenv("BULKY") == "0" then
+  table.remove(bad, 9)
+  table.remove(bad, 8)
+end
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
 init = function() counts = {} n = 0 end
