@@ -12,39 +12,11 @@
 # the control and in the soaks, the malformed requests' statuses and the memory figures.
 # Builds what it needs (or uses SEGKIT_BUILD_DIR, default ./build). Exit status 1 on a failed check.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build=${SEGKIT_BUILD_DIR:-$root/build}
 seconds=${1:-10}
-bin="$build/examples/session_segmentation/session_segmentation"
-
-if ! command -v wrk >/dev/null 2>&1 || [[ ! -x "$bin" ]]; then
-  bash "$root/cmake/install-deps.sh" >&2
-fi
-if [[ ! -x "$bin" ]]; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target session_segmentation >&2
-fi
-
-work=$(mktemp -d)
-server=""
-cleanup() {
-  if [[ -n "$server" ]] && kill -0 "$server" 2>/dev/null; then kill "$server"; wait "$server" || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/server_lib.sh"
 
 "$bin" fit --out "$work" --sessions 5000 > /dev/null
-"$bin" serve --model "$work/model.seg" --port 0 --threads 8 > "$work/serve.txt" 2>&1 &
-server=$!
-port=""
-for _ in $(seq 1 100); do
-  port=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$work/serve.txt")
-  [[ -n "$port" ]] && break
-  sleep 0.05
-done
-[[ -n "$port" ]] || { echo "soak_test: the server did not start" >&2; exit 1; }
-url="http://127.0.0.1:$port"
+start_server "$work/model.seg" 8
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$server/status"; }
 stream() {  # stream MALFORMED_SHARE OUT [BULKY]
   BULKY=${3:-1} MALFORMED=$1 SEGKIT_BODIES="$work/bodies.lua" wrk -t 1 -c 4 -d "${seconds}s" --latency -s "$here/soak.lua" "$url" 2>&1 | grep '^{' | tail -1 > "$2"
