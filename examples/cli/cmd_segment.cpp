@@ -175,15 +175,15 @@ int segment(const args& a) {
 
 int assign(const args& a) {
   // Either model `segment --model-out` writes: the default segmentation's, or a --config pipeline's.
-  const bool configured = container_reader(a.get("model"), "segkit.model.").kind() == pipeline::any_pipeline_model::container_kind;
+  const container_reader file(a.get("model"), "segkit.model.");
   std::vector<std::string> names;
   std::function<xt::xtensor<label_type, 1>(std::span<const std::string>)> run;
-  if (configured) {
-    auto model = std::make_shared<pipeline::any_pipeline_model>(pipeline::any_pipeline_model::load(a.get("model")));
+  if (file.kind() == pipeline::any_pipeline_model::container_kind) {
+    auto model = std::make_shared<pipeline::any_pipeline_model>(pipeline::any_pipeline_model::read_from(file));
     names = model->names;
     run = [model](std::span<const std::string> t) { return model->assign(t); };
   } else {
-    auto model = std::make_shared<pipeline::segment_model>(pipeline::segment_model::load(a.get("model")));
+    auto model = std::make_shared<pipeline::segment_model>(pipeline::segment_model::read_from(file));
     names = model->names;
     run = [model](std::span<const std::string> t) { return model->assign(t); };
   }

@@ -234,8 +234,10 @@ struct any_pipeline_model {
   [[nodiscard]] bool can_assign() const noexcept { return clusterer.index() != 0; }
 
   /// The texts' vectors after the embedder and every reducer.
-  [[nodiscard]] matrix<float> transform(std::span<const std::string> texts) const {
-    matrix<float> v = embedder.embed(texts);
+  [[nodiscard]] matrix<float> transform(std::span<const std::string> texts) const { return reduce(embedder.embed(texts)); }
+
+  /// Embeddings after every reducer, in order.
+  [[nodiscard]] matrix<float> reduce(matrix<float> v) const {
     for (const auto& r : reducers) {
       v = std::visit([&](const auto& m) { return matrix<float>(xt::cast<float>(m.transform(v, config.threads))); }, r);
     }
@@ -256,10 +258,7 @@ struct any_pipeline_model {
     for (std::size_t i = 0; i < texts.size(); ++i) {
       for (std::size_t j = 0; j < e.shape(1) && !known[i]; ++j) known[i] = e(i, j) != 0.0f;
     }
-    matrix<float> v = e;
-    for (const auto& r : reducers) {
-      v = std::visit([&](const auto& m) { return matrix<float>(xt::cast<float>(m.transform(v, config.threads))); }, r);
-    }
+    const matrix<float> v = reduce(e);
     auto labels = std::visit(
         [&](const auto& m) -> xt::xtensor<label_type, 1> {
           if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) {

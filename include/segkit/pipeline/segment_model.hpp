@@ -94,8 +94,11 @@ struct segment_model {
 
   /// Reads a model written by save().
   /// @throws segkit::io_error / segkit::format_error for a missing, truncated, corrupt (checksum) or foreign file.
-  [[nodiscard]] static segment_model load(const std::filesystem::path& path) {
-    const container_reader file(path, "segkit.model.segment");
+  [[nodiscard]] static segment_model load(const std::filesystem::path& path) { return read_from(container_reader(path, "segkit.model.segment")); }
+
+  /// Reads a model from an open container (its kind checked by the caller). @throws segkit::format_error.
+  [[nodiscard]] static segment_model read_from(const container_reader& file) {
+    if (file.kind() != "segkit.model.segment") file.fail(fmt::format("holds '{}', expected 'segkit.model.segment'", file.kind()));
     byte_reader meta(file.section("meta"), file);
     segment_model m;
     m.embedder = embed::lsa_model::read_fields(meta, file);
