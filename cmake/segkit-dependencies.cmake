@@ -22,3 +22,9 @@ find_package(PkgConfig QUIET)
 if(PKG_CONFIG_FOUND AND NOT TARGET PkgConfig::STB)
   pkg_check_modules(STB QUIET IMPORTED_TARGET GLOBAL stb)
 endif()
+# Optional: MPI (Debian's OpenMPI) for segkit/distributed/, behind the segkit::mpi target. Only
+# the C API is used (MPI_CXX_SKIP_MPICXX leaves out the deprecated C++ bindings).
+if(NOT TARGET MPI::MPI_CXX)
+  set(MPI_CXX_SKIP_MPICXX ON)
+  find_package(MPI QUIET COMPONENTS CXX)
+endif()

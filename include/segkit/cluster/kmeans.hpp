@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "segkit/cluster/detail/input.hpp"
+#include "segkit/cluster/detail/row_group.hpp"
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
@@ -156,6 +157,23 @@ struct lloyd_partial {
     weights[c] += w;
   }
 
+  // Sums the partials of every process of `g`, and the `extra` values, in one message.
+  void reduce(const row_group& g, std::span<double> extra = {}) {
+    if (g.local()) return;
+    std::vector<double> packed(sums);
+    packed.insert(packed.end(), weights.begin(), weights.end());
+    packed.push_back(inertia);
+    packed.insert(packed.end(), extra.begin(), extra.end());
+    g.sum(packed);
+    auto at = packed.begin();
+    std::copy_n(at, sums.size(), sums.begin());
+    at += static_cast<std::ptrdiff_t>(sums.size());
+    std::copy_n(at, weights.size(), weights.begin());
+    at += static_cast<std::ptrdiff_t>(weights.size());
+    inertia = *at++;
+    std::copy(at, packed.end(), extra.begin());
+  }
+
   // Folds another partial into this one (callers fold in item order).
   static lloyd_partial merge(lloyd_partial acc, const lloyd_partial& p) {
     for (std::size_t i = 0; i < acc.sums.size(); ++i) acc.sums[i] += p.sums[i];
@@ -165,13 +183,30 @@ struct lloyd_partial {
   }
 };
 
+// The rows of a fit (this process's, when `group` spreads them over processes), their weights
+// and squared norms, and the threads that work on them.
 template <class T>
 struct lloyd_state {
   matrix_view<T> x;
   std::span<const double> w;
   std::vector<T> x_terms;
   executor* ex;
+  const row_group* group = &row_group::here();
 };
+
+// Copies of the given global rows (held by whichever process of s.group has them).
+template <class T>
+matrix<T> fetch_rows(const lloyd_state<T>& s, std::span<const std::size_t> ids) {
+  const std::size_t d = s.x.cols(), off = s.group->offset();
+  matrix<T> out = matrix<T>::from_shape({ids.size(), d});
+  if (s.group->local()) {
+    for (std::size_t j = 0; j < ids.size(); ++j) std::copy_n(s.x.row(ids[j]), d, &out(j, 0));
+    return out;
+  }
+  const auto values = s.group->fetch(ids, d, [&](std::size_t row, double* o) { std::copy_n(s.x.row(row - off), d, o); });
+  std::transform(values.begin(), values.end(), out.begin(), [](double v) { return static_cast<T>(v); });  // exact: they were T
+  return out;
+}
 
 // One E-step over all rows: labels, squared distances (exact if `exact`), weighted sums per centre.
 template <class T>
@@ -204,18 +239,23 @@ void relocate_empty(const lloyd_state<T>& s, lloyd_partial& p, const label_type*
     if (p.weights[c] <= 0.0) empty.push_back(c);
   }
   if (empty.empty()) return;
-  std::vector<std::size_t> order(s.x.rows());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  const std::size_t m = std::min(empty.size(), order.size());
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(m), order.end(),
-                    [&](std::size_t a, std::size_t b) { return dist[a] > dist[b] || (dist[a] == dist[b] && a < b); });
-  for (std::size_t i = 0; i < m; ++i) {
-    const std::size_t row = order[i], to = empty[i];
-    const auto from = static_cast<std::size_t>(labels[row]);
-    const double wi = s.w[row];
+  const std::vector<double> key(dist, dist + s.x.rows());
+  const auto rows = s.group->largest(key, empty.size());
+  // Per chosen row: its weight, its cluster, its values (fetched from the process holding it).
+  const std::size_t off = s.group->offset();
+  const auto info = s.group->fetch(rows, d + 2, [&](std::size_t row, double* o) {
+    o[0] = s.w[row - off];
+    o[1] = static_cast<double>(labels[row - off]);
+    for (std::size_t j = 0; j < d; ++j) o[2 + j] = static_cast<double>(s.x(row - off, j));
+  });
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double* r = info.data() + i * (d + 2);
+    const std::size_t to = empty[i];
+    const auto from = static_cast<std::size_t>(r[1]);
+    const double wi = r[0];
     if (wi <= 0.0 || p.weights[from] - wi <= 0.0) continue;  // would empty another cluster
     for (std::size_t j = 0; j < d; ++j) {
-      const double v = wi * static_cast<double>(s.x(row, j));
+      const double v = wi * r[2 + j];
       p.sums[from * d + j] -= v;
       p.sums[to * d + j] = v;
     }
@@ -251,40 +291,37 @@ void normalise_rows(matrix<T>& m) {
 // drawn with probability proportional to weight x squared distance to the closest centre so far.
 template <class T>
 matrix<T> kmeans_plus_plus(const lloyd_state<T>& s, std::size_t k, rng& r) {
-  const std::size_t n = s.x.rows(), d = s.x.cols();
+  const std::size_t n = s.x.rows(), d = s.x.cols(), n_all = s.group->total(n);
   const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
   matrix<T> centres = matrix<T>::from_shape({k, d});
-  const auto draw = [&](const std::vector<double>& mass, double total) {
-    double u = r.uniform() * total;
-    for (std::size_t i = 0; i < n; ++i) {
-      u -= mass[i];
-      if (u < 0.0) return i;
-    }
-    for (std::size_t i = n; i-- > 0;) {
-      if (mass[i] > 0.0) return i;  // rounding left u >= 0: the last row with mass
-    }
-    return n - 1;
+  const auto draw = [&](const std::vector<double>& mass, double total, std::size_t count) {  // global rows
+    std::vector<double> us(count);
+    for (auto& u : us) u = r.uniform() * total;
+    return s.group->draw(mass, us);
   };
   std::vector<double> closest(n);
   std::vector<double> mass(s.w.begin(), s.w.end());
-  std::size_t first = draw(mass, std::accumulate(mass.begin(), mass.end(), 0.0));
-  std::copy_n(s.x.row(first), d, &centres(0, 0));
+  const auto first = fetch_rows(s, draw(mass, s.group->sum(std::accumulate(mass.begin(), mass.end(), 0.0)), 1));
+  std::copy_n(first.data(), d, &centres(0, 0));
   parallel_for(*s.ex, n, kmeans_grain, [&](std::size_t b, std::size_t e, std::size_t) {
-    for (std::size_t i = b; i < e; ++i) closest[i] = distance::squared_l2(s.x.row(i), s.x.row(first), d);
+    for (std::size_t i = b; i < e; ++i) closest[i] = distance::squared_l2(s.x.row(i), first.data(), d);
   });
   // Each step draws all its candidates first (the draws depend only on the current mass), then
   // gets their distances to every row from BLAS blocks and keeps the lowest potential.
   std::vector<T> cand_dist(n * trials);
-  matrix<T> cand = matrix<T>::from_shape({trials, d});
   for (std::size_t c = 1; c < k; ++c) {
     for (std::size_t i = 0; i < n; ++i) mass[i] = s.w[i] * closest[i];
-    const double potential = std::accumulate(mass.begin(), mass.end(), 0.0);
+    const double potential = s.group->sum(std::accumulate(mass.begin(), mass.end(), 0.0));
     std::vector<std::size_t> rows(trials);
-    for (auto& row : rows) row = potential > 0.0 ? draw(mass, potential) : r.below(n);  // all rows on centres: any
-    for (std::size_t t = 0; t < trials; ++t) std::copy_n(s.x.row(rows[t]), d, &cand(t, 0));
+    if (potential > 0.0) {
+      rows = draw(mass, potential, trials);
+    } else {
+      for (auto& row : rows) row = r.below(n_all);  // all rows on centres: any
+    }
+    const matrix<T> cand = fetch_rows(s, rows);
     const matrix_view<T> cv(cand.data(), trials, d);
     const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
-    const auto pots = parallel_reduce(
+    auto pots = parallel_reduce(
         *s.ex, n, kmeans_grain, std::vector<double>(trials, 0.0),
         [&](std::size_t b, std::size_t e, std::size_t) {
           distance::distance_block<distance::squared_l2_metric, T>(distance::squared_l2_metric{}, s.x.slice(b, e), cv,
@@ -299,8 +336,9 @@ matrix<T> kmeans_plus_plus(const lloyd_state<T>& s, std::size_t k, rng& r) {
           for (std::size_t t = 0; t < acc.size(); ++t) acc[t] += p[t];
           return acc;
         });
+    s.group->sum(pots);
     const std::size_t best = static_cast<std::size_t>(std::min_element(pots.begin(), pots.end()) - pots.begin());
-    std::copy_n(s.x.row(rows[best]), d, &centres(c, 0));
+    std::copy_n(&cand(best, 0), d, &centres(c, 0));
     for (std::size_t i = 0; i < n; ++i) closest[i] = std::min<double>(closest[i], cand_dist[i * trials + best]);
   }
   return centres;
@@ -308,24 +346,18 @@ matrix<T> kmeans_plus_plus(const lloyd_state<T>& s, std::size_t k, rng& r) {
 
 template <class T>
 matrix<T> random_centres(const lloyd_state<T>& s, std::size_t k, rng& r) {
-  const std::size_t n = s.x.rows(), d = s.x.cols();
-  std::vector<bool> used(n, false);
-  matrix<T> centres = matrix<T>::from_shape({k, d});
+  const std::size_t n = s.x.rows(), off = s.group->offset();
+  std::vector<double> mass(s.w.begin(), s.w.end());  // 0 once used: drawn without replacement
+  std::vector<double> unused(n, 1.0);
+  std::vector<std::size_t> picks(k);
   for (std::size_t c = 0; c < k; ++c) {
-    double total = 0.0;
-    for (std::size_t i = 0; i < n; ++i) total += used[i] ? 0.0 : s.w[i];
-    std::size_t pick = n;
-    double u = r.uniform() * total;
-    for (std::size_t i = 0; i < n && pick == n && total > 0.0; ++i) {
-      if (used[i]) continue;
-      u -= s.w[i];
-      if (u < 0.0) pick = i;
-    }
-    if (pick == n) pick = static_cast<std::size_t>(std::find(used.begin(), used.end(), false) - used.begin());  // no weight left
-    used[pick] = true;  // without replacement
-    std::copy_n(s.x.row(pick), d, &centres(c, 0));
+    const double total = s.group->sum(std::accumulate(mass.begin(), mass.end(), 0.0));
+    const double u = r.uniform() * total;
+    // No weight left on unused rows: the first unused row.
+    picks[c] = total > 0.0 ? s.group->draw(mass, std::span<const double>(&u, 1))[0] : s.group->draw(unused, std::vector<double>{0.0})[0];
+    if (picks[c] >= off && picks[c] - off < n) mass[picks[c] - off] = unused[picks[c] - off] = 0.0;
   }
-  return centres;
+  return fetch_rows(s, picks);
 }
 
 // After an assignment that skipped rows by distance bounds: relocating empty clusters ranks rows
@@ -527,12 +559,13 @@ class elkan_assigner {
   matrix<T> previous_;
 };
 
-// Mean of the per-feature variances (population), two passes over fixed row blocks.
+// Mean of the per-feature variances (population), two passes over fixed row blocks (over the
+// rows of every process of g).
 template <class T>
-double mean_variance(const matrix_view<T>& x, executor& ex) {
-  const std::size_t n = x.rows(), d = x.cols();
+double mean_variance(const matrix_view<T>& x, executor& ex, const row_group& g = row_group::here()) {
+  const std::size_t n = x.rows(), d = x.cols(), n_all = g.total(n);
   const auto column_sums = [&](auto&& term) {
-    return parallel_reduce(
+    auto sums = parallel_reduce(
         ex, n, kmeans_grain, std::vector<double>(d, 0.0),
         [&](std::size_t b, std::size_t e, std::size_t) {
           std::vector<double> acc(d, 0.0);
@@ -545,14 +578,16 @@ double mean_variance(const matrix_view<T>& x, executor& ex) {
           for (std::size_t j = 0; j < acc.size(); ++j) acc[j] += p[j];
           return acc;
         });
+    g.sum(sums);
+    return sums;
   };
   auto mean = column_sums([](T v, std::size_t) { return static_cast<double>(v); });
-  for (auto& m : mean) m /= static_cast<double>(n);
+  for (auto& m : mean) m /= static_cast<double>(n_all);
   const auto ss = column_sums([&](T v, std::size_t j) {
     const double dv = static_cast<double>(v) - mean[j];
     return dv * dv;
   });
-  return std::accumulate(ss.begin(), ss.end(), 0.0) / static_cast<double>(n * d);
+  return std::accumulate(ss.begin(), ss.end(), 0.0) / static_cast<double>(n_all * d);
 }
 
 // Checks what every k-means variant needs of its input and returns the weights (1 if none given).
@@ -629,21 +664,37 @@ class kmeans {
     return fit_view(rows.view(), weights);
   }
 
+  /// @cond INTERNAL
+  /// For segkit::distributed: fits rows spread over the processes of `group`; `x` and `w` are this
+  /// process's rows and weights, already checked (finite, weights >= 0 with a positive total, k
+  /// at most the rows of all processes, the same d everywhere). Labels are this process's rows'.
+  [[nodiscard]] kmeans_model<T> fit_group(matrix_view<T> x, std::vector<double> w, const detail::row_group& group) const {
+    check_initial_centres(x.cols());
+    return run(x, w, group);
+  }
+  /// @endcond
+
+  /// @throws segkit::invalid_argument unless the given initial centres (if any) are k x d and finite.
+  void check_initial_centres(std::size_t d) const {
+    const char* comp = detail::kmeans_component;
+    if (p_.initial_centres.size() == 0) return;
+    if (p_.initial_centres.shape(0) != p_.k || p_.initial_centres.shape(1) != d) {
+      segkit::detail::throw_invalid(comp, fmt::format("initial_centres are {} x {}, expected k x d = {} x {}", p_.initial_centres.shape(0),
+                                                      p_.initial_centres.shape(1), p_.k, d));
+    }
+    require_finite<double>(comp, "initial_centres", as_rows<double>(p_.initial_centres).view());
+  }
+
  private:
   kmeans_model<T> fit_view(matrix_view<T> x, std::span<const double> weights) const {
-    using segkit::detail::throw_invalid;
-    const char* comp = detail::kmeans_component;
-    const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
-    std::vector<double> w = detail::checked_weights(x, k, weights, comp);
-    const bool given = p_.initial_centres.size() != 0;
-    if (given) {
-      if (p_.initial_centres.shape(0) != k || p_.initial_centres.shape(1) != d) {
-        throw_invalid(comp, fmt::format("initial_centres are {} x {}, expected k x d = {} x {}", p_.initial_centres.shape(0),
-                                        p_.initial_centres.shape(1), k, d));
-      }
-      require_finite<double>(comp, "initial_centres", as_rows<double>(p_.initial_centres).view());
-    }
+    std::vector<double> w = detail::checked_weights(x, p_.k, weights, detail::kmeans_component);
+    check_initial_centres(x.cols());
+    return run(x, w, detail::row_group::here());
+  }
 
+  kmeans_model<T> run(matrix_view<T> x, std::span<const double> w, const detail::row_group& group) const {
+    const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
+    const bool given = p_.initial_centres.size() != 0;
     // Spherical k-means works on unit rows; the copy is made only then.
     matrix<T> unit;
     if (p_.spherical) {
@@ -651,8 +702,8 @@ class kmeans {
       x = matrix_view<T>(unit.data(), n, d);
     }
     executor ex(p_.threads);
-    detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex};
-    const double tol = p_.tol * detail::mean_variance(x, ex);
+    detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex, &group};
+    const double tol = p_.tol * detail::mean_variance(x, ex, group);
 
     kmeans_model<T> best;
     best.inertia = std::numeric_limits<double>::infinity();
@@ -683,30 +734,19 @@ class kmeans {
   // is sampled independently with probability min(1, l w d^2 / phi) (l = oversampling x k, phi
   // the current weighted cost); each candidate is weighted by the rows closest to it, and
   // weighted k-means++ with a short Lloyd on the candidates gives the k centres. A pass draws its
-  // random numbers per block of rows from its own stream, so the result does not depend on threads.
+  // random numbers per block of rows (numbered globally) from its own stream, so the result does
+  // not depend on threads, nor on how rows are spread over processes.
   matrix<T> kmeans_parallel(const detail::lloyd_state<T>& s, std::size_t k, rng& r) const {
-    const std::size_t n = s.x.rows(), d = s.x.cols();
-    std::vector<std::size_t> chosen;
-    {
-      double total = std::accumulate(s.w.begin(), s.w.end(), 0.0), u = r.uniform() * total;
-      std::size_t first = n - 1;
-      for (std::size_t i = 0; i < n; ++i) {
-        u -= s.w[i];
-        if (u < 0.0) {
-          first = i;
-          break;
-        }
-      }
-      chosen.push_back(first);
-    }
+    const std::size_t n = s.x.rows(), off = s.group->offset();
+    const double u0 = r.uniform() * s.group->sum(std::accumulate(s.w.begin(), s.w.end(), 0.0));
+    std::vector<std::size_t> chosen = s.group->draw(s.w, std::span<const double>(&u0, 1));  // global rows
     std::vector<double> closest(n, std::numeric_limits<double>::infinity());
     const auto update_closest = [&](std::size_t from) {  // distances to chosen[from..]
       const std::size_t m = chosen.size() - from;
-      matrix<T> cand = matrix<T>::from_shape({m, d});
-      for (std::size_t c = 0; c < m; ++c) std::copy_n(s.x.row(chosen[from + c]), d, &cand(c, 0));
-      const matrix_view<T> cv(cand.data(), m, d);
+      const matrix<T> cand = detail::fetch_rows(s, std::span<const std::size_t>(chosen).subspan(from));
+      const matrix_view<T> cv(cand.data(), m, s.x.cols());
       const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
-      return parallel_reduce(
+      return s.group->sum(parallel_reduce(
           *s.ex, n, detail::kmeans_grain, 0.0,
           [&](std::size_t b, std::size_t e, std::size_t) {
             std::vector<T> block((e - b) * m);
@@ -719,27 +759,34 @@ class kmeans {
             }
             return cost;
           },
-          [](double a, double b) { return a + b; });
+          [](double a, double b) { return a + b; }));
     };
     double cost = update_closest(0);
     const double l = p_.oversampling * static_cast<double>(k);
     for (std::size_t round = 0; round < p_.init_rounds && cost > 0.0; ++round) {
       const std::uint64_t stream_seed = r();
-      const auto picks = parallel_reduce(
+      const auto picks = s.group->concat(parallel_reduce(
           *s.ex, n, detail::kmeans_grain, std::vector<std::size_t>{},
-          [&](std::size_t b, std::size_t e, std::size_t block) {
-            rng br(stream_seed, block);
+          [&](std::size_t b, std::size_t e, std::size_t) {
             std::vector<std::size_t> out;
+            rng br;
+            std::size_t block = std::numeric_limits<std::size_t>::max();
             for (std::size_t i = b; i < e; ++i) {
+              const std::size_t g = off + i;
+              if (g / detail::kmeans_grain != block) {  // the stream of the global block, advanced to row g
+                block = g / detail::kmeans_grain;
+                br = rng(stream_seed, block);
+                for (std::size_t skip = block * detail::kmeans_grain; skip < g; ++skip) (void)br();
+              }
               const double u = br.uniform();  // drawn for every row, so the stream does not depend on the data
-              if (u < l * s.w[i] * closest[i] / cost) out.push_back(i);
+              if (u < l * s.w[i] * closest[i] / cost) out.push_back(g);
             }
             return out;
           },
           [](std::vector<std::size_t> acc, const std::vector<std::size_t>& p) {
             acc.insert(acc.end(), p.begin(), p.end());
             return acc;
-          });
+          }));
       if (picks.empty()) continue;
       const std::size_t from = chosen.size();
       chosen.insert(chosen.end(), picks.begin(), picks.end());
@@ -750,12 +797,11 @@ class kmeans {
       return detail::kmeans_plus_plus(s, k, r);
     }
     // Weight of each candidate: the rows closest to it.
-    matrix<T> cand = matrix<T>::from_shape({m, d});
-    for (std::size_t c = 0; c < m; ++c) std::copy_n(s.x.row(chosen[c]), d, &cand(c, 0));
-    const matrix_view<T> cv(cand.data(), m, d);
+    const matrix<T> cand = detail::fetch_rows(s, chosen);
+    const matrix_view<T> cv(cand.data(), m, s.x.cols());
     const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
     std::vector<label_type> nearest(n);
-    const auto mass = parallel_reduce(
+    auto mass = parallel_reduce(
         *s.ex, n, detail::kmeans_grain, std::vector<double>(m, 0.0),
         [&](std::size_t b, std::size_t e, std::size_t) {
           std::vector<T> buffer;
@@ -768,6 +814,7 @@ class kmeans {
           for (std::size_t c = 0; c < acc.size(); ++c) acc[c] += p[c];
           return acc;
         });
+    s.group->sum(mass);
     if (static_cast<std::size_t>(std::count_if(mass.begin(), mass.end(), [](double v) { return v > 0.0; })) < k) {
       return detail::kmeans_plus_plus(s, k, r);
     }
@@ -805,6 +852,7 @@ class kmeans {
     std::vector<T> dist(n);
     for (std::size_t it = 0; it < p_.max_iter; ++it) {
       auto part = assign(centres, m.labels.data(), dist.data());
+      part.reduce(*s.group);
       detail::relocate_empty(s, part, m.labels.data(), dist.data());
       double shift = 0.0;
       for (std::size_t c = 0; c < k; ++c) {
@@ -817,7 +865,7 @@ class kmeans {
       }
       if (p_.spherical) detail::normalise_rows(centres);
       m.n_iter = it + 1;
-      if (m.labels == old) {  // strict convergence
+      if (!s.group->any(m.labels != old)) {  // strict convergence: no label changed anywhere
         m.converged = true;
         break;
       }
@@ -828,7 +876,8 @@ class kmeans {
       old = m.labels;
     }
     // Labels and inertia that match the final centres.
-    const auto final_part = detail::e_step(s, centres, m.labels.data(), dist.data(), true);
+    auto final_part = detail::e_step(s, centres, m.labels.data(), dist.data(), true);
+    final_part.reduce(*s.group);
     m.inertia = p_.spherical ? final_part.inertia / 2.0 : final_part.inertia;  // |a-b|^2 = 2(1-cos) on the unit sphere
     m.centres = std::move(centres);
     return m;

@@ -10,6 +10,7 @@
 #include <limits>
 #include <numeric>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -70,22 +71,41 @@ class minibatch_kmeans {
   [[nodiscard]] kmeans_model<T> fit(const E& x_in, std::span<const double> weights = {}) const {
     const auto rows = as_rows<T>(x_in);
     const matrix_view<T> x = rows.view();
-    const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
-    const std::vector<double> w = detail::checked_weights(x, k, weights, "segkit::cluster::minibatch_kmeans");
-    // Initial centres: the best of n_init k-means++ runs on a random subsample.
-    rng r(p_.seed, 0);
-    const std::size_t init_size = std::clamp<std::size_t>(p_.init_size != 0 ? p_.init_size : 3 * p_.batch_size, k, n);
-    std::vector<std::size_t> pool(n);
-    std::iota(pool.begin(), pool.end(), std::size_t{0});
-    for (std::size_t i = 0; i < init_size; ++i) std::swap(pool[i], pool[i + r.below(n - i)]);  // partial Fisher-Yates
-    matrix<T> sub = matrix<T>::from_shape({init_size, d});
-    std::vector<double> sub_w(init_size);
-    for (std::size_t i = 0; i < init_size; ++i) {
-      std::copy_n(x.row(pool[i]), d, &sub(i, 0));
-      sub_w[i] = w[pool[i]];
-    }
-    if (std::accumulate(sub_w.begin(), sub_w.end(), 0.0) <= 0.0) std::fill(sub_w.begin(), sub_w.end(), 1.0);
+    return run(x, detail::checked_weights(x, p_.k, weights, "segkit::cluster::minibatch_kmeans"), detail::row_group::here());
+  }
+
+  /// @cond INTERNAL
+  /// For segkit::distributed: fits rows spread over the processes of `group` (see kmeans::fit_group).
+  [[nodiscard]] kmeans_model<T> fit_group(matrix_view<T> x, std::vector<double> w, const detail::row_group& group) const {
+    return run(x, w, group);
+  }
+  /// @endcond
+
+ private:
+  kmeans_model<T> run(matrix_view<T> x, std::span<const double> w, const detail::row_group& group) const {
+    const std::size_t n = x.rows(), d = x.cols(), k = p_.k, n_all = group.total(n), off = group.offset();
     executor ex(p_.threads);
+    detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex, &group};
+    // Initial centres: the best of n_init k-means++ runs on a random subsample (drawn by a partial
+    // Fisher-Yates shuffle of the global row numbers, kept sparse: only moved entries are stored).
+    rng r(p_.seed, 0);
+    const std::size_t init_size = std::clamp<std::size_t>(p_.init_size != 0 ? p_.init_size : 3 * p_.batch_size, k, n_all);
+    std::vector<std::size_t> pool(init_size);
+    {
+      std::unordered_map<std::size_t, std::size_t> moved;
+      const auto at = [&](std::size_t i) {
+        const auto it = moved.find(i);
+        return it == moved.end() ? i : it->second;
+      };
+      for (std::size_t i = 0; i < init_size; ++i) {
+        const std::size_t j = i + r.below(n_all - i), vi = at(i);
+        pool[i] = at(j);
+        moved[j] = vi;
+      }
+    }
+    matrix<T> sub = detail::fetch_rows(s, pool);
+    std::vector<double> sub_w = group.fetch(pool, 1, [&](std::size_t row, double* o) { o[0] = w[row - off]; });
+    if (std::accumulate(sub_w.begin(), sub_w.end(), 0.0) <= 0.0) std::fill(sub_w.begin(), sub_w.end(), 1.0);
     const matrix_view<T> sv(sub.data(), init_size, d);
     detail::lloyd_state<T> ss{sv, sub_w, distance::row_norm_terms<distance::squared_l2_metric>(sv), &ex};
     matrix<T> centres;
@@ -103,33 +123,38 @@ class minibatch_kmeans {
     }
 
     // Steps.
-    const double tol = p_.tol > 0.0 ? p_.tol * detail::mean_variance(x, ex) : -1.0;
-    const std::size_t bs = std::min(p_.batch_size, n);
-    const std::size_t steps = std::max<std::size_t>(1, p_.max_iter * n / bs);
-    const double alpha = std::min(1.0, 2.0 * static_cast<double>(bs) / static_cast<double>(n + 1));
+    const double tol = p_.tol > 0.0 ? p_.tol * detail::mean_variance(x, ex, group) : -1.0;
+    const std::size_t bs = std::min(p_.batch_size, n_all);
+    const std::size_t steps = std::max<std::size_t>(1, p_.max_iter * n_all / bs);
+    const double alpha = std::min(1.0, 2.0 * static_cast<double>(bs) / static_cast<double>(n_all + 1));
     std::vector<double> counts(k, 0.0);
     matrix<T> batch = matrix<T>::from_shape({bs, d});
-    std::vector<std::size_t> picked(bs), best(bs);
+    std::vector<std::size_t> picked(bs), best(bs), mine;  // mine: batch positions whose row is here
     std::vector<T> scores(bs), terms(bs);
     double ewa = std::numeric_limits<double>::infinity(), ewa_min = ewa;
     std::size_t since_min = 0, step = 0, since_reassign = 0;
     bool converged = false;
     for (; step < steps; ++step) {
+      mine.clear();
       for (std::size_t i = 0; i < bs; ++i) {
-        picked[i] = r.below(n);
-        std::copy_n(x.row(picked[i]), d, &batch(i, 0));
-        terms[i] = distance::dot(x.row(picked[i]), x.row(picked[i]), d);
+        picked[i] = r.below(n_all);
+        if (picked[i] < off || picked[i] - off >= n) continue;
+        const T* row = x.row(picked[i] - off);
+        std::copy_n(row, d, &batch(mine.size(), 0));
+        terms[mine.size()] = distance::dot(row, row, d);
+        mine.push_back(i);
       }
       const distance::centre_panel<T> panel(matrix_view<T>(centres.data(), k, d));
-      panel.assign(matrix_view<T>(batch.data(), bs, d), 0, bs, best.data(), scores.data());
+      panel.assign(matrix_view<T>(batch.data(), bs, d), 0, mine.size(), best.data(), scores.data());
       detail::lloyd_partial part(k, d);
       double batch_weight = 0.0;
-      for (std::size_t i = 0; i < bs; ++i) {
-        const double wi = w[picked[i]];
-        part.add(best[i], wi, &batch(i, 0));
-        part.inertia += wi * std::max(0.0, static_cast<double>(scores[i]) + static_cast<double>(terms[i]));
+      for (std::size_t j = 0; j < mine.size(); ++j) {
+        const double wi = w[picked[mine[j]] - off];
+        part.add(best[j], wi, &batch(j, 0));
+        part.inertia += wi * std::max(0.0, static_cast<double>(scores[j]) + static_cast<double>(terms[j]));
         batch_weight += wi;
       }
+      part.reduce(group, std::span<double>(&batch_weight, 1));
       double shift = 0.0;
       for (std::size_t c = 0; c < k; ++c) {
         if (part.weights[c] <= 0.0) continue;
@@ -148,7 +173,7 @@ class minibatch_kmeans {
       const bool unseen = std::any_of(counts.begin(), counts.end(), [](double c) { return c <= 0.0; });
       if (p_.reassignment_ratio > 0.0 && (unseen || since_reassign >= 10 * k)) {
         since_reassign = 0;
-        reassign_starved(centres, counts, batch, r);
+        reassign_starved(s, centres, counts, picked, r);
       }
       // Early stopping on the smoothed batch inertia (from the second step: the first measures
       // the initial centres), and on the centre shift.
@@ -172,10 +197,11 @@ class minibatch_kmeans {
 
     // Every row to its nearest centre, exact inertia.
     kmeans_model<T> m;
-    detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex};
     m.labels = xt::xtensor<label_type, 1>::from_shape({n});
     std::vector<T> dist(n);
-    m.inertia = detail::e_step(s, centres, m.labels.data(), dist.data(), true).inertia;
+    auto final_part = detail::e_step(s, centres, m.labels.data(), dist.data(), true);
+    final_part.reduce(group);
+    m.inertia = final_part.inertia;
     m.centres = std::move(centres);
     m.n_clusters = k;
     m.n_iter = step;
@@ -183,12 +209,12 @@ class minibatch_kmeans {
     return m;
   }
 
- private:
   // Centres whose count is below reassignment_ratio x the largest move to distinct random rows of
   // the batch (at most half the batch, the least-fed centres first); their count becomes the
   // smallest count among the others, so they are not reassigned again at once.
-  void reassign_starved(matrix<T>& centres, std::vector<double>& counts, const matrix<T>& batch, rng& r) const {
-    const std::size_t k = counts.size(), d = centres.shape(1), bs = batch.shape(0);
+  void reassign_starved(const detail::lloyd_state<T>& s, matrix<T>& centres, std::vector<double>& counts,
+                        const std::vector<std::size_t>& batch, rng& r) const {
+    const std::size_t k = counts.size(), d = centres.shape(1), bs = batch.size();
     const double top = *std::max_element(counts.begin(), counts.end());
     std::vector<std::size_t> starved;
     double floor_count = std::numeric_limits<double>::infinity();
@@ -201,9 +227,14 @@ class minibatch_kmeans {
     starved.resize(std::min(starved.size(), std::max<std::size_t>(1, bs / 2)));
     std::vector<std::size_t> rows(bs);
     std::iota(rows.begin(), rows.end(), std::size_t{0});
+    std::vector<std::size_t> ids(starved.size());
     for (std::size_t i = 0; i < starved.size(); ++i) {
       std::swap(rows[i], rows[i + r.below(bs - i)]);  // without replacement
-      std::copy_n(&batch(rows[i], 0), d, &centres(starved[i], 0));
+      ids[i] = batch[rows[i]];
+    }
+    const matrix<T> chosen = detail::fetch_rows(s, ids);
+    for (std::size_t i = 0; i < starved.size(); ++i) {
+      std::copy_n(&chosen(i, 0), d, &centres(starved[i], 0));
       counts[starved[i]] = std::isfinite(floor_count) ? floor_count : 0.0;
     }
   }

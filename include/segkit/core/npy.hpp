@@ -257,9 +257,10 @@ void read_converted(std::ifstream& in, T* out, std::size_t n, const std::string&
   }
 }
 
+// Reads `n` elements from the stream's position (all of them by default).
 template <class T>
-void read_npy_data(npy_file& f, T* out, const std::string& source) {
-  const std::size_t n = f.header.count();
+void read_npy_data(npy_file& f, T* out, const std::string& source, std::size_t n = static_cast<std::size_t>(-1)) {
+  if (n == static_cast<std::size_t>(-1)) n = f.header.count();
   const npy_dtype want = npy_dtype_of<T>();
   const npy_dtype have = f.header.dtype;
   const bool want_float = want == npy_dtype::float32 || want == npy_dtype::float64;
@@ -308,6 +309,31 @@ matrix<T> load_npy_matrix(const std::filesystem::path& path) {
   }
   matrix<T> m = matrix<T>::from_shape({f.header.shape[0], f.header.shape[1]});
   detail::read_npy_data(f, m.data(), path.string());
+  return m;
+}
+
+/**
+ * @brief Loads rows [begin, begin + count) of a 2-D .npy file, reading only those bytes (each
+ * process of a distributed run reads its own slice of a shared file this way).
+ *
+ * Same dtype rules as load_npy_matrix; the whole file's size is still checked against its header.
+ * @throws segkit::invalid_argument if the file is not 2-D or the rows run past its end; as
+ * load_npy_matrix otherwise.
+ */
+template <class T>
+matrix<T> load_npy_rows(const std::filesystem::path& path, std::size_t begin, std::size_t count) {
+  auto f = detail::open_npy(path);
+  const auto& s = f.header.shape;
+  if (s.size() != 2) {
+    detail::throw_invalid("segkit::npy", fmt::format("'{}' has shape {}; a 2-D matrix was expected", path.string(), detail::shape_string(s)));
+  }
+  if (begin > s[0] || count > s[0] - begin) {
+    detail::throw_invalid("segkit::npy", fmt::format("'{}': rows [{}, {}) asked for, the file has {} rows", path.string(), begin,
+                                                     begin + count, s[0]));
+  }
+  matrix<T> m = matrix<T>::from_shape({count, s[1]});
+  f.in.seekg(static_cast<std::streamoff>(f.header.data_offset + begin * s[1] * f.header.item_size()));
+  detail::read_npy_data(f, m.data(), path.string(), count * s[1]);
   return m;
 }
 
