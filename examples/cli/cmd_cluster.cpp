@@ -13,12 +13,32 @@
 #include <segkit/core/npy.hpp>
 
 #include "cli.hpp"
+#include "mpi.hpp"
+
+#ifdef SEGKIT_CLI_MPI
+#include <segkit/distributed/kmeans.hpp>
+#endif
 
 namespace segkit::cli {
 namespace {
 
-// Fits a k-means-like clusterer (timing only the fit), writes labels and optional centres, and
-// prints inertia, n_iter, converged and n_clusters (and `sweep_json` as k_sweep when given).
+// Writes the optional centres and prints inertia, n_iter, converged and n_clusters (and
+// `sweep_json` as k_sweep when given; the rank count when distributed).
+template <class Model>
+int report_fit(const args& a, const Model& model, double seconds, const char* name, const char* iter_word, const char* done_word,
+               const char* not_done_word, const std::string& sweep_json = {}, int ranks = 1) {
+  if (a.has("centroids-out") && world_rank() == 0) save_npy(a.get("centroids-out"), model.centres);
+  json_object j;
+  j.add("seconds", seconds).add("inertia", model.inertia).add("n_iter", model.n_iter);
+  j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
+  if (!sweep_json.empty()) j.add_raw("k_sweep", sweep_json);
+  if (ranks > 1) j.add("ranks", static_cast<std::size_t>(ranks));
+  emit(a, j, fmt::format("{}: {} clusters, inertia {:.6g}, {} {} ({}), {:.3f} s{}", name, model.n_clusters, model.inertia, model.n_iter,
+                         iter_word, model.converged ? done_word : not_done_word, seconds, ranks > 1 ? fmt::format(" on {} ranks", ranks) : ""));
+  return 0;
+}
+
+// Fits a k-means-like clusterer (timing only the fit), writes labels and reports.
 template <class Clusterer>
 int fit_and_report(const args& a, const Clusterer& clusterer, const matrix<float>& x, const std::vector<double>& weights,
                    const char* name, const char* iter_word, const char* done_word, const char* not_done_word,
@@ -28,15 +48,32 @@ int fit_and_report(const args& a, const Clusterer& clusterer, const matrix<float
   const auto model = clusterer.fit(x, weights);
   watch.stop();
   save_npy(a.get("output"), model.labels);
-  if (a.has("centroids-out")) save_npy(a.get("centroids-out"), model.centres);
-  json_object j;
-  j.add("seconds", watch.seconds()).add("inertia", model.inertia).add("n_iter", model.n_iter);
-  j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
-  if (!sweep_json.empty()) j.add_raw("k_sweep", sweep_json);
-  emit(a, j, fmt::format("{}: {} clusters, inertia {:.6g}, {} {} ({}), {:.3f} s", name, model.n_clusters, model.inertia,
-                         model.n_iter, iter_word, model.converged ? done_word : not_done_word, watch.seconds()));
-  return 0;
+  return report_fit(a, model, watch.seconds(), name, iter_word, done_word, not_done_word, sweep_json);
 }
+
+#ifdef SEGKIT_CLI_MPI
+// Under mpirun: every rank reads its slice of the input rows (and of --weights), the ranks fit
+// together, and rank 0 writes the labels of all rows in file order, as one process would.
+template <class Distributed>
+int fit_distributed_and_report(const args& a, const Distributed& clusterer, const distributed::communicator& comm, const char* name,
+                               const char* iter_word, const char* done_word, const char* not_done_word) {
+  const auto local = distributed::read_npy_slice<float>(comm, a.get("input"));
+  std::vector<double> weights;
+  if (a.has("weights")) {
+    const auto all = comm.agree([&] { return load_weights(a); });
+    if (all.size() != local.slice.total) throw usage_error(fmt::format("--weights holds {} values for {} rows", all.size(), local.slice.total));
+    weights.assign(all.begin() + static_cast<std::ptrdiff_t>(local.slice.begin),
+                   all.begin() + static_cast<std::ptrdiff_t>(local.slice.begin + local.slice.count));
+  }
+  stopwatch watch;
+  watch.start();
+  const auto model = clusterer.fit(comm, local.rows, weights);
+  watch.stop();
+  const auto labels = distributed::gather_rows(comm, std::span<const label_type>(model.labels.data(), model.labels.size()));
+  if (comm.is_root()) save_npy(a.get("output"), labels.data(), {labels.size()});
+  return report_fit(a, model, comm.max(watch.seconds()), name, iter_word, done_word, not_done_word, {}, comm.size());
+}
+#endif
 
 int cluster_kmeans(const args& a) {
   const std::string algorithm = a.get_or("algorithm", "lloyd");
@@ -58,6 +95,13 @@ int cluster_kmeans(const args& a) {
   else if (metric != "l2" && metric != "sqeuclidean") throw usage_error(fmt::format("k-means supports --metric l2 or cosine, not '{}'", metric));
 
   if (a.has("init-centres")) p.initial_centres = load_npy_matrix<double>(a.get("init-centres"));
+#ifdef SEGKIT_CLI_MPI
+  if (const auto* comm = mpi_world()) {
+    if (a.get("k") == "auto") throw usage_error("--k auto is not distributed: give --k");
+    p.k = a.get_size("k");
+    return fit_distributed_and_report(a, distributed::kmeans<float>(p), *comm, "k-means", "iterations", "converged", "not converged");
+  }
+#endif
   const auto x = load_npy_matrix<float>(a.get("input"));
   const auto weights = load_weights(a);
   std::string sweep_json;
@@ -87,6 +131,12 @@ int cluster_minibatch_kmeans(const args& a) {
   p.tol = a.get_double("tol", p.tol);
   p.seed = a.seed();
   p.threads = a.threads();
+#ifdef SEGKIT_CLI_MPI
+  if (const auto* comm = mpi_world()) {
+    return fit_distributed_and_report(a, distributed::minibatch_kmeans<float>(p), *comm, "mini-batch k-means", "steps", "stopped early",
+                                      "all passes");
+  }
+#endif
   const auto x = load_npy_matrix<float>(a.get("input"));
   const auto weights = load_weights(a);
   return fit_and_report(a, cluster::minibatch_kmeans<float>(p), x, weights, "mini-batch k-means", "steps", "stopped early",

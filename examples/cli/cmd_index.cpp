@@ -8,12 +8,64 @@
 
 #include <segkit/core/csv.hpp>
 #include <segkit/core/npy.hpp>
+#include <segkit/core/binary_format.hpp>
 #include <segkit/index/any_index.hpp>
+#include <segkit/index/merge.hpp>
 
 #include "cli.hpp"
+#include "mpi.hpp"
+
+#ifdef SEGKIT_CLI_MPI
+#include <segkit/distributed/rows.hpp>
+#include <segkit/distributed/search.hpp>
+#endif
 
 namespace segkit::cli {
 namespace {
+
+// A sharded index on disk: a small checksummed manifest at the path given to `index build -o`,
+// naming one index file per shard beside it (written by `mpirun -np N segkit index build`).
+constexpr std::string_view shards_kind = "segkit.index.shards";
+
+struct shard_manifest {
+  std::size_t total = 0, dim = 0;
+  std::string type, metric;
+  std::vector<std::string> files;  // relative to the manifest's directory
+};
+
+std::string shard_file_name(const std::filesystem::path& manifest, int rank, int ranks) {
+  return fmt::format("{}.shard-{}-of-{}", manifest.filename().string(), rank, ranks);
+}
+
+void write_manifest(const std::filesystem::path& path, const shard_manifest& m) {
+  byte_writer meta;
+  meta.put(std::uint32_t{1}).put(static_cast<std::uint64_t>(m.files.size())).put(static_cast<std::uint64_t>(m.total));
+  meta.put(static_cast<std::uint64_t>(m.dim)).put_string(m.type).put_string(m.metric);
+  for (const auto& f : m.files) meta.put_string(f);
+  container_writer w{std::string(shards_kind)};
+  w.add_copy("meta", meta.bytes());
+  w.commit(path);
+}
+
+// The manifest at `path`, or nothing if the file is a plain index.
+std::optional<shard_manifest> read_manifest(const std::filesystem::path& path) {
+  const container_reader file(path, "segkit.index.");
+  if (file.kind() != shards_kind) return std::nullopt;
+  byte_reader meta(file.section("meta"), file);
+  if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("shard manifest version {} is not supported", v));
+  shard_manifest m;
+  const auto shards = meta.get<std::uint64_t>();
+  if (shards == 0 || shards > 65536) file.fail(fmt::format("implausible shard count {}", shards));
+  m.total = meta.get<std::uint64_t>();
+  m.dim = meta.get<std::uint64_t>();
+  m.type = meta.get_string();
+  m.metric = meta.get_string();
+  for (std::uint64_t i = 0; i < shards; ++i) {
+    m.files.push_back(meta.get_string());
+    if (m.files.back().find('/') != std::string::npos) file.fail(fmt::format("shard file name '{}' has a directory part", m.files.back()));
+  }
+  return m;
+}
 
 int index_build(const args& a) {
   if (a.positional().size() != 1) throw usage_error("expected one index type: flat, hnsw or ivf");
@@ -42,6 +94,38 @@ int index_build(const args& a) {
   else if (quantizer == "pq") options.codec = index::ivf_codec::pq;
   else if (quantizer != "flat") throw usage_error(fmt::format("unknown --quantizer '{}' (flat, sq8 or pq)", quantizer));
   const std::string metric = a.get_or("metric", "l2");
+#ifdef SEGKIT_CLI_MPI
+  if (const auto* comm = mpi_world()) {  // one shard per rank over its slice of the rows
+    const auto local = distributed::read_npy_slice<float>(*comm, a.get("input"));
+    const std::filesystem::path out = a.get("output");
+    const auto shard_path = out.parent_path() / shard_file_name(out, comm->rank(), comm->size());
+    stopwatch watch;
+    const auto index = comm->agree([&] {
+      std::shared_ptr<const index::attribute_table> attributes;
+      if (a.has("attributes")) attributes = std::make_shared<const index::attribute_table>(index::attribute_table::from_csv(read_csv(a.get("attributes"))));
+      watch.start();
+      auto idx = index::any_index::make(type, metric, local.rows.shape(1), options);
+      std::vector<id_type> ids(local.slice.count);
+      for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = local.slice.begin + i;
+      idx.add(ids, as_rows<float>(local.rows).view());
+      if (attributes) idx.set_attributes(attributes);
+      watch.stop();
+      idx.save(shard_path);
+      return idx;
+    });
+    shard_manifest m{local.slice.total, local.rows.shape(1), type, index.metric(), {}};
+    for (int r = 0; r < comm->size(); ++r) m.files.push_back(shard_file_name(out, r, comm->size()));
+    if (comm->is_root()) comm->agree([&] { write_manifest(out, m); });
+    else comm->agree([] {});
+    const double seconds = comm->max(watch.seconds());
+    json_object j;
+    j.add("seconds", seconds).add("build_seconds", seconds).add("type", type).add("metric", index.metric());
+    j.add("n", m.total).add("dim", m.dim).add("shards", m.files.size());
+    emit(a, j, fmt::format("built {} index ({}, {} vectors of dimension {}) as {} shards in {:.3f} s -> {}", type, index.metric(), m.total, m.dim,
+                           m.files.size(), seconds, out.string()));
+    return 0;
+  }
+#endif
   const auto base = load_npy_matrix<float>(a.get("input"));
   std::shared_ptr<const index::attribute_table> attributes;
   if (a.has("attributes")) {  // column "id" = row of base.npy
@@ -64,27 +148,101 @@ int index_build(const args& a) {
   return 0;
 }
 
-int index_query(const args& a) {
-  auto index = index::any_index::load(a.get("index"));
-  if (a.has("metric") && a.get("metric") != index.metric()) {
-    throw usage_error(fmt::format("--metric {} differs from the index's metric '{}'", a.get("metric"), index.metric()));
+// The answer of a sharded index without MPI: every shard in turn, merged.
+knn_result<float> search_all_shards(const std::filesystem::path& path, const shard_manifest& m, matrix_view<float> q, std::size_t k,
+                                    const index::any_index::search_params& p, const std::optional<std::string>& filter) {
+  std::vector<knn_result<float>> parts;
+  bool higher = false;
+  for (const auto& f : m.files) {
+    const auto shard = index::any_index::load(path.parent_path() / f);
+    higher = index::higher_is_closer(shard);
+    if (filter) {
+      if (!shard.attributes()) throw usage_error("--filter needs attributes: build the index with --attributes attrs.csv");
+      parts.push_back(shard.search(q, k, p, index::attribute_filter::parse(*filter, shard.attributes())));
+    } else {
+      parts.push_back(shard.search(q, k, p));
+    }
   }
-  const auto queries = load_npy_matrix<float>(a.get("queries"));
+  return index::merge_results<float>(parts, k, higher);
+}
+
+int index_query(const args& a) {
+  const std::filesystem::path path = a.get("index");
+  const auto manifest = read_manifest(path);
   const std::size_t k = a.get_size("k");
   index::any_index::search_params p;
   p.threads = a.threads();
   p.ef = a.get_size("ef", 0);
   p.nprobe = a.get_size("nprobe", 0);
+  const std::optional<std::string> filter_text = a.has("filter") ? std::optional<std::string>(a.get("filter")) : std::nullopt;
+  const auto check_metric = [&](const std::string& metric) {
+    if (a.has("metric") && a.get("metric") != metric) {
+      throw usage_error(fmt::format("--metric {} differs from the index's metric '{}'", a.get("metric"), metric));
+    }
+  };
+  const auto filter_for = [&](const index::any_index& idx) {
+    if (!idx.attributes()) throw usage_error("--filter needs attributes: build the index with --attributes attrs.csv");
+    return index::attribute_filter::parse(*filter_text, idx.attributes());
+  };
+  knn_result<float> result;
+  std::size_t nq = 0;
   stopwatch watch;
-  watch.start();
-  std::optional<index::attribute_filter> filter;
-  if (a.has("filter")) {
-    if (!index.attributes()) throw usage_error("--filter needs attributes: build the index with --attributes attrs.csv");
-    filter = index::attribute_filter::parse(a.get("filter"), index.attributes());
+  double seconds = 0.0;
+  bool answered = false;
+#ifdef SEGKIT_CLI_MPI
+  if (const auto* comm = mpi_world()) {
+    if (manifest) {  // sharded: rank r searches shard r; queries from rank 0
+      check_metric(manifest->metric);
+      if (manifest->files.size() != static_cast<std::size_t>(comm->size())) {
+        throw usage_error(fmt::format("the index has {} shards: run it with mpirun -np {} (or without mpirun)", manifest->files.size(),
+                                      manifest->files.size()));
+      }
+      auto shard = comm->agree([&] { return index::any_index::load(path.parent_path() / manifest->files[static_cast<std::size_t>(comm->rank())]); });
+      const auto queries = comm->agree([&] { return comm->is_root() ? load_npy_matrix<float>(a.get("queries")) : matrix<float>::from_shape({0, manifest->dim}); });
+      const auto filter = filter_text ? std::optional<index::attribute_filter>(comm->agree([&] { return filter_for(shard); })) : std::nullopt;
+      const distributed::sharded_index<index::any_index> sharded(*comm, std::move(shard));
+      watch.start();
+      result = filter ? sharded.search(as_rows<float>(queries).view(), k, p, *filter) : sharded.search(as_rows<float>(queries).view(), k, p);
+      watch.stop();
+      nq = result.ids.shape(0);
+    } else {  // one index, loaded by every rank: each answers its slice of the queries
+      auto idx = comm->agree([&] { return index::any_index::load(path); });
+      check_metric(idx.metric());
+      const auto local = distributed::read_npy_slice<float>(*comm, a.get("queries"));
+      const auto filter = filter_text ? std::optional<index::attribute_filter>(comm->agree([&] { return filter_for(idx); })) : std::nullopt;
+      watch.start();
+      const auto part = comm->agree([&] {
+        return filter ? idx.search(as_rows<float>(local.rows).view(), k, p, *filter) : idx.search(as_rows<float>(local.rows).view(), k, p);
+      });
+      watch.stop();
+      nq = local.slice.total;
+      const auto ids = distributed::gather_rows(*comm, std::span<const id_type>(part.ids.data(), part.ids.size()));
+      const auto dists = distributed::gather_rows(*comm, std::span<const float>(part.distances.data(), part.distances.size()));
+      result.ids = xt::xtensor<id_type, 2>::from_shape({comm->is_root() ? nq : 0, k});
+      result.distances = xt::xtensor<float, 2>::from_shape({comm->is_root() ? nq : 0, k});
+      std::copy(ids.begin(), ids.end(), result.ids.begin());
+      std::copy(dists.begin(), dists.end(), result.distances.begin());
+    }
+    seconds = comm->max(watch.seconds());
+    answered = true;
+    if (!comm->is_root()) return 0;  // rank 0 writes and reports
   }
-  const auto result = filter ? index.search(as_rows<float>(queries).view(), k, p, *filter) : index.search(as_rows<float>(queries).view(), k, p);
-  watch.stop();
-  const std::size_t nq = queries.shape(0);
+#endif
+  if (!answered) {
+    const auto queries = load_npy_matrix<float>(a.get("queries"));
+    nq = queries.shape(0);
+    watch.start();
+    if (manifest) {
+      check_metric(manifest->metric);
+      result = search_all_shards(path, *manifest, as_rows<float>(queries).view(), k, p, filter_text);
+    } else {
+      auto idx = index::any_index::load(path);
+      check_metric(idx.metric());
+      result = filter_text ? idx.search(as_rows<float>(queries).view(), k, p, filter_for(idx)) : idx.search(as_rows<float>(queries).view(), k, p);
+    }
+    watch.stop();
+    seconds = watch.seconds();
+  }
   xt::xtensor<std::int64_t, 2> ids = xt::xtensor<std::int64_t, 2>::from_shape({nq, k});
   for (std::size_t i = 0; i < nq; ++i) {
     for (std::size_t j = 0; j < k; ++j) {
@@ -94,9 +252,9 @@ int index_query(const args& a) {
   save_npy(a.get("output"), ids);
   if (a.has("distances-out")) save_npy(a.get("distances-out"), result.distances);
   json_object j;
-  const double qps = watch.seconds() > 0 ? static_cast<double>(nq) / watch.seconds() : 0.0;
-  j.add("seconds", watch.seconds()).add("qps", qps).add("nq", nq).add("k", k);
-  std::string human = fmt::format("{} queries, k = {}, in {:.3f} s ({:.0f} queries/s)", nq, k, watch.seconds(), qps);
+  const double qps = seconds > 0 ? static_cast<double>(nq) / seconds : 0.0;
+  j.add("seconds", seconds).add("qps", qps).add("nq", nq).add("k", k);
+  std::string human = fmt::format("{} queries, k = {}, in {:.3f} s ({:.0f} queries/s)", nq, k, seconds, qps);
   if (a.has("truth")) {
     const auto truth = load_npy_matrix<std::int64_t>(a.get("truth"));
     if (truth.shape(0) != nq || truth.shape(1) < k) {

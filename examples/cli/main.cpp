@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,12 +18,48 @@
 #include <segkit/version.hpp>
 
 #include "cli.hpp"
+#include "mpi.hpp"
 
 // OpenBLAS threads would compete with segkit's own workers, which already call BLAS in parallel:
 // an application (not the library) may set this process-wide knob. Weak, so other BLAS work too.
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 
 namespace segkit::cli {
+
+namespace {
+#ifdef SEGKIT_CLI_MPI
+std::unique_ptr<distributed::mpi_session> mpi_session_;
+std::unique_ptr<distributed::communicator> mpi_world_;
+#endif
+}  // namespace
+
+#ifdef SEGKIT_CLI_MPI
+const distributed::communicator* mpi_world() { return mpi_world_.get(); }
+int world_rank() { return mpi_world_ ? mpi_world_->rank() : 0; }
+
+// Starts MPI when mpirun started this process; more than one rank makes the run distributed.
+void start_mpi(int& argc, char**& argv) {
+  if (!distributed::mpi_session::launched()) return;
+  mpi_session_ = std::make_unique<distributed::mpi_session>(&argc, &argv);
+  mpi_world_ = std::make_unique<distributed::communicator>();
+  if (mpi_world_->size() == 1) mpi_world_.reset();
+}
+void stop_mpi() {
+  mpi_world_.reset();
+  mpi_session_.reset();
+}
+#else
+int world_rank() { return 0; }
+void start_mpi(int&, char**&) {}
+void stop_mpi() {}
+#endif
+
+// Commands that split their work over mpirun's ranks; the others refuse to run on several.
+bool distributed_command(const command& c) {
+  static const std::set<std::vector<std::string>> names = {
+      {"cluster", "kmeans"}, {"cluster", "minibatch-kmeans"}, {"index", "build"}, {"index", "query"}};
+  return names.count(c.path) != 0;
+}
 
 std::vector<command>& registry() {
   static std::vector<command> commands;
@@ -123,6 +161,7 @@ bool progress_bar::operator()(const progress_event& e) {
 }
 
 void emit(const args& a, const json_object& json, const std::string& human) {
+  if (world_rank() != 0) return;  // under mpirun, rank 0 speaks for all
   if (a.json()) {
     std::printf("%s\n", json.str().c_str());
   } else if (!a.quiet() && !human.empty()) {
@@ -259,18 +298,33 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "segkit: error: unknown command '%s' (see segkit --help)\n", words.empty() ? argv[1] : words.front().c_str());
     return 2;
   }
+  int rc = 0;
   try {
+    start_mpi(argc, argv);
     const args a = parse(*best, argc, argv, static_cast<int>(best->path.size()) + 1);
     if (a.has("help")) {
-      print_command_help(*best);
+      if (world_rank() == 0) print_command_help(*best);
+      stop_mpi();
       return 0;
     }
-    return best->run(a);
+#ifdef SEGKIT_CLI_MPI
+    if (mpi_world() != nullptr && !distributed_command(*best)) {
+      throw usage_error(fmt::format("'segkit {}' runs in one process; under mpirun with {} ranks only cluster kmeans, cluster minibatch-kmeans, "
+                                    "index build and index query are distributed",
+                                    path_string(best->path), mpi_world()->size()));
+    }
+#endif
+    rc = best->run(a);
   } catch (const usage_error& e) {
-    std::fprintf(stderr, "segkit: error: %s (see segkit %s --help)\n", e.what(), path_string(best->path).c_str());
-    return 2;
+    // Every rank sees the same arguments, so rank 0 reports for all.
+    if (world_rank() == 0) std::fprintf(stderr, "segkit: error: %s (see segkit %s --help)\n", e.what(), path_string(best->path).c_str());
+    rc = 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "segkit: error: %s\n", e.what());
-    return 1;
+    // Errors agreed over ranks ("rank N: ...") are reported once, by rank 0; others by their rank.
+    const std::string what = e.what();
+    if (world_rank() == 0 || what.rfind("rank ", 0) != 0) std::fprintf(stderr, "segkit: error: %s\n", e.what());
+    rc = 1;
   }
+  stop_mpi();
+  return rc;
 }

@@ -1,11 +1,14 @@
 // End-to-end tests of the `segkit` executable: exit codes, JSON output, files written.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <xtensor/xmath.hpp>
 
 #include "support/data.hpp"
 
@@ -51,8 +54,9 @@ struct run_result {
   std::string out;
 };
 
-run_result run(const std::string& args) {
-  const std::string cmd = std::string(SEGKIT_CLI) + " " + args + " 2>&1";
+// Runs a shell command line, capturing stdout and stderr.
+run_result run_shell(const std::string& line) {
+  const std::string cmd = line + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
   std::string out;
@@ -61,6 +65,8 @@ run_result run(const std::string& args) {
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
+
+run_result run(const std::string& args) { return run_shell(std::string(SEGKIT_CLI) + " " + args); }
 
 fs::path dir() {
   const auto d = fs::temp_directory_path() / "segkit_test_cli";
@@ -849,5 +855,61 @@ TEST_CASE("cli: embed images matches the library on a list of BMP files", "[cli]
   segkit::embed::onnx_image_params mp;
   mp.model = model;
   CHECK((segkit::load_npy_matrix<float>(dir() / "iem.npy") == segkit::embed::onnx_image_embedder(mp).embed(imgs)));
+}
+#endif
+
+#ifdef SEGKIT_MPIEXEC
+// The tool under mpirun: the distributed commands give the one-process answers; the others refuse.
+TEST_CASE("cli: under mpirun, cluster kmeans/minibatch-kmeans and index build/query match one process", "[cli][mpi]") {
+  const auto mpi = [](int ranks, const std::string& args) {
+    return run_shell(fmt::format("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 {} --oversubscribe -np {} {} {}",
+                           SEGKIT_MPIEXEC, ranks, SEGKIT_CLI, args));
+  };
+  const auto x = segkit::test::blobs(5003, 6, 4, 13);
+  const auto d = dir() / "mpi";
+  fs::create_directories(d);
+  segkit::save_npy(d / "x.npy", x);
+  const auto queries = segkit::test::normal_matrix(40, 6, 14);
+  segkit::save_npy(d / "q.npy", queries);
+
+  const auto one = run("cluster kmeans -i " + q(d / "x.npy") + " -o " + q(d / "l1.npy") + " --k 4 --seed 2 --init 'kmeans||' --centroids-out " + q(d / "c1.npy"));
+  REQUIRE(one.status == 0);
+  const auto two = mpi(2, "cluster kmeans -i " + q(d / "x.npy") + " -o " + q(d / "l2.npy") + " --k 4 --seed 2 --init 'kmeans||' --centroids-out " +
+                              q(d / "c2.npy") + " --json");
+  REQUIRE(two.status == 0);
+  CHECK(two.out.find("\"ranks\": 2") != std::string::npos);
+  CHECK(std::count(two.out.begin(), two.out.end(), '{') == 1);  // one JSON object: rank 0 speaks for all
+  CHECK((segkit::load_npy_vector<std::int32_t>(d / "l2.npy") == segkit::load_npy_vector<std::int32_t>(d / "l1.npy")));
+  CHECK(xt::allclose(segkit::load_npy_matrix<float>(d / "c2.npy"), segkit::load_npy_matrix<float>(d / "c1.npy"), 1e-5, 1e-5));
+
+  REQUIRE(run("cluster minibatch-kmeans -i " + q(d / "x.npy") + " -o " + q(d / "m1.npy") + " --k 4 --batch-size 300 --seed 5").status == 0);
+  REQUIRE(mpi(3, "cluster minibatch-kmeans -i " + q(d / "x.npy") + " -o " + q(d / "m3.npy") + " --k 4 --batch-size 300 --seed 5").status == 0);
+  CHECK((segkit::load_npy_vector<std::int32_t>(d / "m3.npy") == segkit::load_npy_vector<std::int32_t>(d / "m1.npy")));
+
+  // A flat index as 2 shards: the same neighbours as one flat index, with or without mpirun.
+  REQUIRE(run("index build flat -i " + q(d / "x.npy") + " -o " + q(d / "one.seg")).status == 0);
+  REQUIRE(run("index query --index " + q(d / "one.seg") + " -q " + q(d / "q.npy") + " -k 7 -o " + q(d / "ids1.npy")).status == 0);
+  const auto built = mpi(2, "index build flat -i " + q(d / "x.npy") + " -o " + q(d / "sharded.seg") + " --json");
+  REQUIRE(built.status == 0);
+  CHECK(built.out.find("\"shards\": 2") != std::string::npos);
+  CHECK(fs::exists(d / "sharded.seg.shard-1-of-2"));
+  REQUIRE(mpi(2, "index query --index " + q(d / "sharded.seg") + " -q " + q(d / "q.npy") + " -k 7 -o " + q(d / "ids2.npy")).status == 0);
+  const auto ids1 = segkit::load_npy_matrix<std::int64_t>(d / "ids1.npy");
+  CHECK((segkit::load_npy_matrix<std::int64_t>(d / "ids2.npy") == ids1));
+  REQUIRE(run("index query --index " + q(d / "sharded.seg") + " -q " + q(d / "q.npy") + " -k 7 -o " + q(d / "ids3.npy")).status == 0);
+  CHECK((segkit::load_npy_matrix<std::int64_t>(d / "ids3.npy") == ids1));
+  // One plain index under mpirun: each rank answers a slice of the queries.
+  REQUIRE(mpi(3, "index query --index " + q(d / "one.seg") + " -q " + q(d / "q.npy") + " -k 7 -o " + q(d / "ids4.npy")).status == 0);
+  CHECK((segkit::load_npy_matrix<std::int64_t>(d / "ids4.npy") == ids1));
+
+  const auto wrong_ranks = mpi(3, "index query --index " + q(d / "sharded.seg") + " -q " + q(d / "q.npy") + " -k 7 -o " + q(d / "ids5.npy"));
+  CHECK(wrong_ranks.status != 0);
+  CHECK(wrong_ranks.out.find("the index has 2 shards: run it with mpirun -np 2") != std::string::npos);
+  const auto gmm = mpi(2, "cluster gmm -i " + q(d / "x.npy") + " -o " + q(d / "g.npy") + " --k 3");
+  CHECK(gmm.status != 0);
+  CHECK(gmm.out.find("'segkit cluster gmm' runs in one process") != std::string::npos);
+  const auto missing = mpi(2, "cluster kmeans -i " + q(d / "none.npy") + " -o " + q(d / "l.npy") + " --k 3");
+  CHECK(missing.status != 0);
+  CHECK(missing.out.find("rank 0: segkit::npy: cannot open") != std::string::npos);
 }
 #endif
