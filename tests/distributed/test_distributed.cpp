@@ -133,6 +133,30 @@ TEST_CASE("read_npy_slice: each rank reads its rows of a shared file; errors rea
   const auto as_double = dist::read_npy_slice<double>(comm, path);
   if (local.slice.count > 0) CHECK(as_double.rows(0, 0) == static_cast<double>(local.rows(0, 0)));
 
+  // Each rank its own file (rank r: r + 2 rows): global rows numbered rank by rank.
+  const auto own = dir / fmt::format("own{}.npy", comm.rank());
+  const auto own_rows = segkit::test::normal_matrix(static_cast<std::size_t>(comm.rank()) + 2, 7, 40 + static_cast<std::uint64_t>(comm.rank()));
+  segkit::save_npy(own, own_rows);
+  const auto mine = dist::read_npy_own<float>(comm, own);
+  CHECK(mine.slice.count == static_cast<std::size_t>(comm.rank()) + 2);
+  CHECK(mine.slice.begin == static_cast<std::size_t>(comm.rank() * (comm.rank() + 3) / 2));  // 2 + 3 + ... before this rank
+  CHECK(mine.slice.total == static_cast<std::size_t>(comm.size() * (comm.size() + 3) / 2));
+  CHECK(std::memcmp(mine.rows.data(), own_rows.data(), own_rows.size() * sizeof(float)) == 0);
+  // Labels gathered on rank 0 in global row order.
+  std::vector<segkit::label_type> tags(mine.slice.count, comm.rank());
+  const auto gathered_tags = dist::gather_rows(comm, std::span<const segkit::label_type>(tags));
+  if (comm.is_root()) {
+    REQUIRE(gathered_tags.size() == mine.slice.total);
+    CHECK(gathered_tags.front() == 0);
+    CHECK(gathered_tags.back() == comm.size() - 1);
+  } else {
+    CHECK(gathered_tags.empty());
+  }
+  // A rank whose file has another width: every rank throws, naming it.
+  const auto wide = dir / fmt::format("wide{}.npy", comm.rank());
+  segkit::save_npy(wide, segkit::test::normal_matrix(3, comm.rank() == 1 ? 5 : 7, 1));
+  CHECK_THROWS_WITH(dist::read_npy_own<float>(comm, wide), Catch::Contains("rank 1 holds 5 columns, rank 0 holds 7"));
+
   // A truncated file: every rank throws format_error (none waits in a collective).
   comm.barrier();
   if (comm.is_root()) std::filesystem::resize_file(path, std::filesystem::file_size(path) - 8);
