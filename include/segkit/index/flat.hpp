@@ -52,8 +52,11 @@ inline constexpr const char* flat_kind = "segkit.index.flat";
  *                 (l2 is the true Euclidean distance, not its square).
  * @tparam T       float (default) or double.
  * @par Complexity  add O(d) per vector; remove O(d); search O(nq n d) with BLAS, memory O(nq k).
- * @par Thread safety  const calls (search, save, size) may run concurrently; add, upsert and
- * remove need exclusive access. Filters may be called from several threads at once.
+ * @par Thread safety  Any number of searches (and saves, size, contains) may run alongside one
+ * writer (add, upsert, remove, set_attributes): a writer-preferring reader-writer lock inside, so
+ * a search sees the index before or after a write, never during it. Filters may be called from
+ * several threads at once and must not call back into the index. ids() and vectors() are views
+ * into the storage: do not use them while another thread writes.
  */
 template <class Metric = distance::l2_metric, class T = float>
   requires segkit::metric<Metric, T>
@@ -75,15 +78,27 @@ class flat {
   /// Dimension of the stored vectors.
   [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
   /// Number of stored vectors.
-  [[nodiscard]] std::size_t size() const noexcept { return ids_.size(); }
+  [[nodiscard]] std::size_t size() const {
+    const auto lock = lock_.read();
+    return ids_.size();
+  }
   /// The metric.
   [[nodiscard]] const Metric& metric() const noexcept { return metric_; }
   /// True if a vector with this id is stored.
-  [[nodiscard]] bool contains(id_type id) const noexcept { return slots_.count(id) != 0; }
+  [[nodiscard]] bool contains(id_type id) const {
+    const auto lock = lock_.read();
+    return slots_.count(id) != 0;
+  }
   /// Attaches per-id attributes (saved with the index; used by attribute_filter searches).
-  void set_attributes(std::shared_ptr<const attribute_table> table) { attributes_ = std::move(table); }
+  void set_attributes(std::shared_ptr<const attribute_table> table) {
+    const auto lock = lock_.write();
+    attributes_ = std::move(table);
+  }
   /// The attached attributes, or nullptr.
-  [[nodiscard]] const std::shared_ptr<const attribute_table>& attributes() const noexcept { return attributes_; }
+  [[nodiscard]] std::shared_ptr<const attribute_table> attributes() const {
+    const auto lock = lock_.read();
+    return attributes_;
+  }
   /// Ids in storage order (storage order changes when vectors are removed).
   [[nodiscard]] std::span<const id_type> ids() const noexcept { return ids_; }
   /// The stored vectors, in the order of ids().
@@ -96,7 +111,8 @@ class flat {
    */
   void add(std::span<const id_type> ids, matrix_view<T> rows) {
     detail::check_rows<T>("segkit::index::flat::add", ids, rows, dim_);
-    detail::check_ids("segkit::index::flat::add", ids, [this](id_type id) { return contains(id); }, true);
+    const auto lock = lock_.write();
+    detail::check_ids("segkit::index::flat::add", ids, [this](id_type id) { return slots_.count(id) != 0; }, true);
     append(ids, rows);
   }
   /// add() for any 2-D xtensor expression.
@@ -113,6 +129,7 @@ class flat {
   void upsert(std::span<const id_type> ids, matrix_view<T> rows) {
     detail::check_rows<T>("segkit::index::flat::upsert", ids, rows, dim_);
     detail::check_ids("segkit::index::flat::upsert", ids, [](id_type) { return false; }, false);
+    const auto lock = lock_.write();
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (auto it = slots_.find(ids[i]); it != slots_.end()) {
         std::copy_n(rows.row(i), dim_, data_.data() + it->second * dim_);
@@ -125,6 +142,7 @@ class flat {
 
   /// Removes the vector with this id; returns false if there was none. O(d).
   bool remove(id_type id) {
+    const auto lock = lock_.write();
     const auto it = slots_.find(id);
     if (it == slots_.end()) return false;
     const std::size_t slot = it->second;
@@ -161,8 +179,9 @@ class flat {
   [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params,
                                      Filter&& filter) const {
     detail::check_queries<T>("segkit::index::flat::search", queries, k, dim_);
+    const auto lock = lock_.read();
     const std::size_t nq = queries.rows();
-    const std::size_t n = size();
+    const std::size_t n = ids_.size();
     knn_result<T> out = detail::empty_result<Metric, T>(nq, k);
     if (nq == 0 || n == 0) return out;
 
@@ -259,9 +278,10 @@ class flat {
    * checksummed container (kind "segkit.index.flat").
    */
   void save(const std::filesystem::path& path) const {
+    const auto lock = lock_.read();
     byte_writer meta;
     meta.put(detail::flat_format_version).put_string(Metric::name).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
-    meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(size()));
+    meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(ids_.size()));
     container_writer w(detail::flat_kind);
     w.add("meta", meta.bytes());
     w.add_array<id_type>("ids", ids_);
@@ -337,6 +357,7 @@ class flat {
   std::vector<T> terms_;   // per-row norm terms for the matrix-product path
   std::unordered_map<id_type, std::size_t> slots_;
   std::shared_ptr<const attribute_table> attributes_;  // optional per-id attributes
+  detail::rw_lock lock_;  // searches, saves and readers share it; add, upsert, remove and set_attributes take it alone
 };
 
 static_assert(segkit::neighbor_index<flat<>>);

@@ -68,7 +68,9 @@ inline constexpr std::uint32_t ivf_format_version = 1;
  *
  * @tparam Metric  l2, sqeuclidean or cosine (vectors stored normalised).
  * @par Complexity  search O(nlist d + nprobe (n / nlist) c) with c = d (flat, sq8) or m (pq).
- * @par Thread safety  const calls may run concurrently; add, upsert, remove and train need exclusive access.
+ * @par Thread safety  Any number of searches (and saves, size, contains) may run alongside one
+ * writer (add, upsert, remove, train, set_attributes): a writer-preferring reader-writer lock
+ * inside, so a search sees the index before or after a write, never during it.
  */
 template <class Metric = distance::l2_metric, class T = float>
   requires(std::is_same_v<T, float> && (std::is_same_v<Metric, distance::l2_metric> || std::is_same_v<Metric, distance::squared_l2_metric> ||
@@ -118,76 +120,41 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
 
   [[nodiscard]] std::size_t dim() const noexcept { return dim_; }                       ///< dimension
   [[nodiscard]] const Metric& metric() const noexcept { return metric_; }              ///< the metric
-  [[nodiscard]] std::size_t size() const noexcept { return where_.size(); }             ///< stored vectors
-  [[nodiscard]] bool trained() const noexcept { return centres_.size() != 0; }          ///< true once trained
-  [[nodiscard]] std::size_t nlist() const noexcept { return lists_.size(); }            ///< lists
+  [[nodiscard]] std::size_t size() const {  ///< stored vectors
+    const auto lock = lock_.read();
+    return where_.size();
+  }
+  [[nodiscard]] bool trained() const {  ///< true once trained
+    const auto lock = lock_.read();
+    return centres_.size() != 0;
+  }
+  [[nodiscard]] std::size_t nlist() const {  ///< lists
+    const auto lock = lock_.read();
+    return lists_.size();
+  }
   [[nodiscard]] const build_params& params() const noexcept { return p_; }              ///< parameters (resolved)
-  [[nodiscard]] bool contains(id_type id) const noexcept { return where_.count(id) != 0; }  ///< true if id is stored
+  [[nodiscard]] bool contains(id_type id) const {  ///< true if id is stored
+    const auto lock = lock_.read();
+    return where_.count(id) != 0;
+  }
   /// Bytes of code per vector in the lists (d x 4 for flat, d for sq8, m for pq).
   [[nodiscard]] std::size_t code_size() const noexcept { return p_.codec == ivf_codec::flat ? dim_ * sizeof(T) : code_bytes(); }
   /// Attaches per-id attributes (saved with the index).
-  void set_attributes(std::shared_ptr<const attribute_table> table) { attributes_ = std::move(table); }
+  void set_attributes(std::shared_ptr<const attribute_table> table) {
+    const auto lock = lock_.write();
+    attributes_ = std::move(table);
+  }
   /// The attached attributes, or nullptr.
-  [[nodiscard]] const std::shared_ptr<const attribute_table>& attributes() const noexcept { return attributes_; }
+  [[nodiscard]] std::shared_ptr<const attribute_table> attributes() const {
+    const auto lock = lock_.read();
+    return attributes_;
+  }
 
   /// Trains the quantizers on `rows` (at least nlist rows; pq wants >= 256). Once only.
   /// @throws segkit::invalid_argument if already trained, too few rows, wrong width or NaN.
   void train(matrix_view<T> rows) {
-    const char* comp = "segkit::index::ivf::train";
-    if (trained()) segkit::detail::throw_invalid(comp, "the index is already trained");
-    if (rows.rows() != 0 && rows.cols() != dim_) segkit::detail::throw_invalid(comp, fmt::format("rows have {} columns, the index has dimension {}", rows.cols(), dim_));
-    require_finite<T>(comp, "rows", rows);
-    const std::size_t n = rows.rows();
-    const std::size_t nlist = p_.nlist != 0 ? p_.nlist : std::max<std::size_t>(1, static_cast<std::size_t>(4.0 * std::sqrt(static_cast<double>(n))));
-    if (n < nlist) segkit::detail::throw_invalid(comp, fmt::format("{} training rows for {} lists (need at least one per list)", n, nlist));
-    const std::size_t m = std::min(n, p_.train_size != 0 ? p_.train_size : 256 * nlist);
-    matrix<T> sample = matrix<T>::from_shape({m, dim_});
-    for (std::size_t i = 0; i < m; ++i) prepare(rows.row(i * n / m), &sample(i, 0));  // evenly spaced rows
-    cluster::kmeans_params kp;
-    kp.k = nlist;
-    kp.max_iter = 25;
-    kp.seed = p_.seed;
-    kp.threads = p_.threads;
-    const auto coarse = cluster::kmeans<T>(kp).fit(sample);
-    centres_ = coarse.centres;
-    lists_.assign(nlist, {});
-    if (p_.codec == ivf_codec::flat) return;
-    // Residuals of (at most 65,536 evenly spaced rows of) the sample to their centres train the codec.
-    const std::size_t mr = std::min<std::size_t>(m, 65536);
-    matrix<T> resid = matrix<T>::from_shape({mr, dim_});
-    for (std::size_t i = 0; i < mr; ++i) {
-      const std::size_t from = i * m / mr;
-      const auto c = static_cast<std::size_t>(coarse.labels(from));
-      for (std::size_t j = 0; j < dim_; ++j) resid(i, j) = sample(from, j) - centres_(c, j);
-    }
-    if (p_.codec == ivf_codec::sq8) {
-      lo_.assign(dim_, std::numeric_limits<T>::infinity());
-      step_.assign(dim_, T{0});
-      std::vector<T> hi(dim_, -std::numeric_limits<T>::infinity());
-      for (std::size_t i = 0; i < mr; ++i) {
-        for (std::size_t j = 0; j < dim_; ++j) {
-          lo_[j] = std::min(lo_[j], resid(i, j));
-          hi[j] = std::max(hi[j], resid(i, j));
-        }
-      }
-      for (std::size_t j = 0; j < dim_; ++j) step_[j] = hi[j] > lo_[j] ? (hi[j] - lo_[j]) / T{255} : T{1};
-      return;
-    }
-    const std::size_t sub = dim_ / p_.pq_m, ks = std::min<std::size_t>(256, mr);
-    codebooks_ = matrix<T>::from_shape({p_.pq_m * 256, sub});
-    codebooks_.fill(T{0});
-    for (std::size_t q = 0; q < p_.pq_m; ++q) {
-      matrix<T> part = matrix<T>::from_shape({mr, sub});
-      for (std::size_t i = 0; i < mr; ++i) std::copy_n(&resid(i, q * sub), sub, &part(i, 0));
-      cluster::kmeans_params sp;
-      sp.k = ks;
-      sp.max_iter = 25;
-      sp.seed = p_.seed + 1 + q;
-      sp.threads = p_.threads;
-      const auto book = cluster::kmeans<T>(sp).fit(part);
-      std::copy(book.centres.begin(), book.centres.end(), &codebooks_(q * 256, 0));
-    }
-    transpose_books();
+    const auto lock = lock_.write();
+    train_locked(rows);
   }
 
   /// train() for any 2-D xtensor expression.
@@ -200,8 +167,9 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   /// Stores rows under ids (training on them first if the index is untrained). Errors as flat::add.
   void add(std::span<const id_type> ids, matrix_view<T> rows) {
     detail::check_rows<T>("segkit::index::ivf::add", ids, rows, dim_);
-    detail::check_ids("segkit::index::ivf::add", ids, [this](id_type id) { return contains(id); }, true);
-    if (!trained()) train(rows);
+    const auto lock = lock_.write();
+    detail::check_ids("segkit::index::ivf::add", ids, [this](id_type id) { return where_.count(id) != 0; }, true);
+    if (centres_.size() == 0) train_locked(rows);
     const std::size_t n = rows.rows();
     // Assignment to lists (parallel, deterministic) and encoding.
     matrix<T> prepared = matrix<T>::from_shape({n, dim_});
@@ -227,6 +195,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
 
   /// Removes the vector with this id (the last vector of its list moves into its place).
   bool remove(id_type id) {
+    const auto lock = lock_.write();
     const auto it = where_.find(id);
     if (it == where_.end()) return false;
     auto& list = lists_[it->second.list];
@@ -256,14 +225,15 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   template <class Filter>
   [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params, Filter&& filter) const {
     detail::check_queries<T>("segkit::index::ivf::search", queries, k, dim_);
+    const auto lock = lock_.read();
     const std::size_t nq = queries.rows();
     knn_result<T> out = detail::empty_result<Metric, T>(nq, k);
     if (nq == 0 || where_.empty()) return out;
-    std::size_t nprobe = std::min(nlist(), params.nprobe != 0 ? params.nprobe : std::max<std::size_t>(1, nlist() / 16));
+    std::size_t nprobe = std::min(lists_.size(), params.nprobe != 0 ? params.nprobe : std::max<std::size_t>(1, lists_.size() / 16));
     bool exact = p_.codec == ivf_codec::flat;  // distances from the vectors themselves
     if constexpr (requires { filter.selectivity(); }) {
       if (filter.selectivity() < params.exact_below && p_.keep_vectors) {  // the planner: every list, exact distances of the matches
-        nprobe = nlist();
+        nprobe = lists_.size();
         exact = true;
       }
     }
@@ -272,12 +242,12 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     executor ex(params.threads);
     parallel_for(ex, nq, 8, [&](std::size_t b, std::size_t e, std::size_t) {
       std::vector<T> q(dim_), r(dim_);
-      std::vector<std::pair<T, std::uint32_t>> probe(nlist());
+      std::vector<std::pair<T, std::uint32_t>> probe(lists_.size());
       std::vector<T> table(p_.codec == ivf_codec::pq ? p_.pq_m * 256 : 0);
       std::vector<cand> best;
       for (std::size_t i = b; i < e; ++i) {
         prepare(queries.row(i), q.data());
-        for (std::size_t l = 0; l < nlist(); ++l) probe[l] = {distance::squared_l2(q.data(), &centres_(l, 0), dim_), static_cast<std::uint32_t>(l)};
+        for (std::size_t l = 0; l < lists_.size(); ++l) probe[l] = {distance::squared_l2(q.data(), &centres_(l, 0), dim_), static_cast<std::uint32_t>(l)};
         std::partial_sort(probe.begin(), probe.begin() + static_cast<std::ptrdiff_t>(nprobe), probe.end());
         best.clear();
         for (std::size_t pi = 0; pi < nprobe; ++pi) {
@@ -319,9 +289,10 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
 
   /// Writes the index atomically (kind "segkit.index.ivf").
   void save(const std::filesystem::path& path) const {
+    const auto lock = lock_.read();
     byte_writer meta;
     meta.put(detail::ivf_format_version).put_string(Metric::name).put_string(std::string(to_string(p_.codec)));
-    meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(nlist())).put(static_cast<std::uint64_t>(p_.pq_m));
+    meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(lists_.size())).put(static_cast<std::uint64_t>(p_.pq_m));
     meta.put(static_cast<std::uint8_t>(p_.keep_vectors)).put(p_.seed);
     std::vector<std::uint64_t> counts;
     std::vector<id_type> ids;
@@ -408,6 +379,65 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   }
 
  private:
+  // train() with the lock held (add() trains an empty index under its own lock).
+  void train_locked(matrix_view<T> rows) {
+    const char* comp = "segkit::index::ivf::train";
+    if (centres_.size() != 0) segkit::detail::throw_invalid(comp, "the index is already trained");
+    if (rows.rows() != 0 && rows.cols() != dim_) segkit::detail::throw_invalid(comp, fmt::format("rows have {} columns, the index has dimension {}", rows.cols(), dim_));
+    require_finite<T>(comp, "rows", rows);
+    const std::size_t n = rows.rows();
+    const std::size_t nlist = p_.nlist != 0 ? p_.nlist : std::max<std::size_t>(1, static_cast<std::size_t>(4.0 * std::sqrt(static_cast<double>(n))));
+    if (n < nlist) segkit::detail::throw_invalid(comp, fmt::format("{} training rows for {} lists (need at least one per list)", n, nlist));
+    const std::size_t m = std::min(n, p_.train_size != 0 ? p_.train_size : 256 * nlist);
+    matrix<T> sample = matrix<T>::from_shape({m, dim_});
+    for (std::size_t i = 0; i < m; ++i) prepare(rows.row(i * n / m), &sample(i, 0));  // evenly spaced rows
+    cluster::kmeans_params kp;
+    kp.k = nlist;
+    kp.max_iter = 25;
+    kp.seed = p_.seed;
+    kp.threads = p_.threads;
+    const auto coarse = cluster::kmeans<T>(kp).fit(sample);
+    centres_ = coarse.centres;
+    lists_.assign(nlist, {});
+    if (p_.codec == ivf_codec::flat) return;
+    // Residuals of (at most 65,536 evenly spaced rows of) the sample to their centres train the codec.
+    const std::size_t mr = std::min<std::size_t>(m, 65536);
+    matrix<T> resid = matrix<T>::from_shape({mr, dim_});
+    for (std::size_t i = 0; i < mr; ++i) {
+      const std::size_t from = i * m / mr;
+      const auto c = static_cast<std::size_t>(coarse.labels(from));
+      for (std::size_t j = 0; j < dim_; ++j) resid(i, j) = sample(from, j) - centres_(c, j);
+    }
+    if (p_.codec == ivf_codec::sq8) {
+      lo_.assign(dim_, std::numeric_limits<T>::infinity());
+      step_.assign(dim_, T{0});
+      std::vector<T> hi(dim_, -std::numeric_limits<T>::infinity());
+      for (std::size_t i = 0; i < mr; ++i) {
+        for (std::size_t j = 0; j < dim_; ++j) {
+          lo_[j] = std::min(lo_[j], resid(i, j));
+          hi[j] = std::max(hi[j], resid(i, j));
+        }
+      }
+      for (std::size_t j = 0; j < dim_; ++j) step_[j] = hi[j] > lo_[j] ? (hi[j] - lo_[j]) / T{255} : T{1};
+      return;
+    }
+    const std::size_t sub = dim_ / p_.pq_m, ks = std::min<std::size_t>(256, mr);
+    codebooks_ = matrix<T>::from_shape({p_.pq_m * 256, sub});
+    codebooks_.fill(T{0});
+    for (std::size_t q = 0; q < p_.pq_m; ++q) {
+      matrix<T> part = matrix<T>::from_shape({mr, sub});
+      for (std::size_t i = 0; i < mr; ++i) std::copy_n(&resid(i, q * sub), sub, &part(i, 0));
+      cluster::kmeans_params sp;
+      sp.k = ks;
+      sp.max_iter = 25;
+      sp.seed = p_.seed + 1 + q;
+      sp.threads = p_.threads;
+      const auto book = cluster::kmeans<T>(sp).fit(part);
+      std::copy(book.centres.begin(), book.centres.end(), &codebooks_(q * 256, 0));
+    }
+    transpose_books();
+  }
+
   struct list_t {
     std::vector<id_type> ids;
     std::vector<std::uint8_t> codes;  // ids.size() x code_bytes()
@@ -554,6 +584,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   std::vector<T> books_t_;            // pq: the codebooks transposed, for the distance tables
   std::unordered_map<id_type, slot> where_;
   std::shared_ptr<const attribute_table> attributes_;
+  detail::rw_lock lock_;  // searches, saves and readers share it; train, add, remove and set_attributes take it alone
 };
 
 static_assert(segkit::neighbor_index<ivf<>>);
