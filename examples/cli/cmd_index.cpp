@@ -150,11 +150,11 @@ int index_build(const args& a) {
 
 // The answer of a sharded index without MPI: every shard in turn, merged.
 knn_result<float> search_all_shards(const std::filesystem::path& path, const shard_manifest& m, matrix_view<float> q, std::size_t k,
-                                    const index::any_index::search_params& p, const std::optional<std::string>& filter) {
+                                    const index::any_index::search_params& p, const std::optional<std::string>& filter, bool mmap) {
   std::vector<knn_result<float>> parts;
   bool higher = false;
   for (const auto& f : m.files) {
-    const auto shard = index::any_index::load(path.parent_path() / f);
+    const auto shard = mmap ? index::any_index::open_mapped(path.parent_path() / f) : index::any_index::load(path.parent_path() / f);
     higher = index::higher_is_closer(shard);
     if (filter) {
       if (!shard.attributes()) throw usage_error("--filter needs attributes: build the index with --attributes attrs.csv");
@@ -197,7 +197,8 @@ int index_query(const args& a) {
         throw usage_error(fmt::format("the index has {} shards: run it with mpirun -np {} (or without mpirun)", manifest->files.size(),
                                       manifest->files.size()));
       }
-      auto shard = comm->agree([&] { return index::any_index::load(path.parent_path() / manifest->files[static_cast<std::size_t>(comm->rank())]); });
+      const auto shard_path = path.parent_path() / manifest->files[static_cast<std::size_t>(comm->rank())];
+      auto shard = comm->agree([&] { return a.has("mmap") ? index::any_index::open_mapped(shard_path) : index::any_index::load(shard_path); });
       const auto queries = comm->agree([&] { return comm->is_root() ? load_npy_matrix<float>(a.get("queries")) : matrix<float>::from_shape({0, manifest->dim}); });
       const auto filter = filter_text ? std::optional<index::attribute_filter>(comm->agree([&] { return filter_for(shard); })) : std::nullopt;
       const distributed::sharded_index<index::any_index> sharded(*comm, std::move(shard));
@@ -206,7 +207,7 @@ int index_query(const args& a) {
       watch.stop();
       nq = result.ids.shape(0);
     } else {  // one index, loaded by every rank: each answers its slice of the queries
-      auto idx = comm->agree([&] { return index::any_index::load(path); });
+      auto idx = comm->agree([&] { return a.has("mmap") ? index::any_index::open_mapped(path) : index::any_index::load(path); });
       check_metric(idx.metric());
       const auto local = distributed::read_npy_slice<float>(*comm, a.get("queries"));
       const auto filter = filter_text ? std::optional<index::attribute_filter>(comm->agree([&] { return filter_for(idx); })) : std::nullopt;
@@ -234,9 +235,9 @@ int index_query(const args& a) {
     watch.start();
     if (manifest) {
       check_metric(manifest->metric);
-      result = search_all_shards(path, *manifest, as_rows<float>(queries).view(), k, p, filter_text);
+      result = search_all_shards(path, *manifest, as_rows<float>(queries).view(), k, p, filter_text, a.has("mmap"));
     } else {
-      auto idx = index::any_index::load(path);
+      auto idx = a.has("mmap") ? index::any_index::open_mapped(path) : index::any_index::load(path);
       check_metric(idx.metric());
       result = filter_text ? idx.search(as_rows<float>(queries).view(), k, p, filter_for(idx)) : idx.search(as_rows<float>(queries).view(), k, p);
     }
@@ -290,7 +291,7 @@ const registrar index_commands({
       {"no-vectors", 0, false, "ivf sq8/pq: store only the codes (no exact re-ranking; smallest index)"}},
      index_build},
     {{"index", "query"},
-     "--index index.seg -q Q.npy -k K -o ids.npy [--distances-out D.npy] [--ef E | --nprobe P] [--filter EXPR] [--truth T.npy]",
+     "--index index.seg -q Q.npy -k K -o ids.npy [--distances-out D.npy] [--ef E | --nprobe P] [--filter EXPR] [--truth T.npy] [--mmap]",
      "Find the k nearest indexed rows of each query row; with --truth, report recall@k.",
      {{"index", 0, true, "index file written by segkit index build"},
       {"queries", 'q', true, "query vectors, .npy (nq x d)"},
@@ -300,7 +301,8 @@ const registrar index_commands({
       {"ef", 0, true, "hnsw: search candidate list size, at least k (default max(k, 64))"},
       {"nprobe", 0, true, "ivf: lists to visit (default nlist / 16)"},
       {"filter", 0, true, "attribute filter, e.g. \"region == 'EU' and last_purchase >= now - 30 days\" (see docs/index_attributes.md)"},
-      {"truth", 0, true, "true neighbours, int64 .npy (nq x >= k), to report recall"}},
+      {"truth", 0, true, "true neighbours, int64 .npy (nq x >= k), to report recall"},
+      {"mmap", 0, false, "flat indexes: map the file read-only instead of reading it (no copy; pages shared between processes)"}},
      index_query},
 });
 

@@ -137,6 +137,9 @@ TEST_CASE("cli: index build hnsw and query with --ef report recall against the t
   const auto built = run("index build hnsw -i " + q(dir() / "hb.npy") + " -o " + q(dir() / "h.seg") + " --m 12 --ef-construction 100 --json");
   REQUIRE(built.status == 0);
   CHECK(built.out.find("\"type\": \"hnsw\"") != std::string::npos);
+  const auto mapped = run("index query --index " + q(dir() / "h.seg") + " -q " + q(dir() / "hq.npy") + " -k 10 --mmap -o " + q(dir() / "hm.npy"));
+  CHECK(mapped.status == 1);
+  CHECK(mapped.out.find("only flat indexes open memory-mapped") != std::string::npos);
   const auto low = run("index query --index " + q(dir() / "h.seg") + " -q " + q(dir() / "hq.npy") + " -k 10 -o " + q(dir() / "hi.npy") +
                        " --truth " + q(dir() / "ht.npy") + " --ef 10 --json");
   const auto high = run("index query --index " + q(dir() / "h.seg") + " -q " + q(dir() / "hq.npy") + " -k 10 -o " + q(dir() / "hi.npy") +
@@ -898,6 +901,11 @@ TEST_CASE("cli: under mpirun, cluster kmeans/minibatch-kmeans and index build/qu
   CHECK((segkit::load_npy_matrix<std::int64_t>(d / "ids2.npy") == ids1));
   REQUIRE(run("index query --index " + q(d / "sharded.seg") + " -q " + q(d / "q.npy") + " -k 7 -o " + q(d / "ids3.npy")).status == 0);
   CHECK((segkit::load_npy_matrix<std::int64_t>(d / "ids3.npy") == ids1));
+  // Memory-mapped shards (and a mapped plain index) answer the same.
+  REQUIRE(mpi(2, "index query --index " + q(d / "sharded.seg") + " -q " + q(d / "q.npy") + " -k 7 --mmap -o " + q(d / "ids6.npy")).status == 0);
+  CHECK((segkit::load_npy_matrix<std::int64_t>(d / "ids6.npy") == ids1));
+  REQUIRE(run("index query --index " + q(d / "one.seg") + " -q " + q(d / "q.npy") + " -k 7 --mmap -o " + q(d / "ids7.npy")).status == 0);
+  CHECK((segkit::load_npy_matrix<std::int64_t>(d / "ids7.npy") == ids1));
   // One plain index under mpirun: each rank answers a slice of the queries.
   REQUIRE(mpi(3, "index query --index " + q(d / "one.seg") + " -q " + q(d / "q.npy") + " -k 7 -o " + q(d / "ids4.npy")).status == 0);
   CHECK((segkit::load_npy_matrix<std::int64_t>(d / "ids4.npy") == ids1));

@@ -244,3 +244,74 @@ TEST_CASE("flat: save and load round-trip; wrong or damaged files are refused", 
   CHECK_THROWS_WITH(segkit::index::flat<segkit::distance::cosine_metric>::load(bad), Catch::Contains("truncated"));
   CHECK_THROWS_AS(segkit::index::flat<>::load(temp_path("missing.seg")), segkit::io_error);
 }
+
+TEST_CASE("flat: open_mapped answers as load does, read-only, and survives a save over its file", "[index][flat][mmap]") {
+  using F = segkit::index::flat<segkit::distance::l2_metric>;
+  const auto base = segkit::test::normal_matrix(2000, 12, 51);
+  const auto queries = segkit::test::normal_matrix(20, 12, 52);
+  F index(12);
+  index.add(iota_ids(2000, 7), base);
+  index.remove(9);
+  const auto path = temp_path("mapped.seg");
+  index.save(path);
+
+  auto mapped = F::open_mapped(path);
+  CHECK(mapped.mapped());
+  CHECK_FALSE(F::load(path).mapped());
+  CHECK(mapped.size() == 1999);
+  CHECK(mapped.contains(8));
+  CHECK_FALSE(mapped.contains(9));
+  const auto expected = index.search(queries, 10);
+  const auto got = mapped.search(queries, 10);
+  CHECK((got.ids == expected.ids));
+  CHECK((got.distances == expected.distances));
+  // The vectors are not copied: they are the file's bytes.
+  CHECK(mapped.vectors().data() != index.vectors().data());
+  CHECK(mapped.vectors()(3, 4) == index.vectors()(3, 4));
+
+  // Read-only: mutations are refused and change nothing.
+  const auto one = segkit::test::normal_matrix(1, 12, 53);
+  CHECK_THROWS_WITH(mapped.add(std::vector<id_type>{99999}, one), Catch::Contains("opened read-only with open_mapped()"));
+  CHECK_THROWS_AS(mapped.upsert(std::vector<id_type>{8}, segkit::matrix_view<float>(one.data(), 1, 12)), segkit::invalid_argument);
+  CHECK_THROWS_AS(mapped.remove(8), segkit::invalid_argument);
+  CHECK(mapped.size() == 1999);
+
+  // A copy shares the mapping and outlives the original; saving a new index over the path (atomic
+  // rename) leaves open mappings on the old contents.
+  F copy = mapped;
+  mapped = F(12);
+  F other(12);
+  other.add(iota_ids(5, 50000), segkit::test::normal_matrix(5, 12, 54));
+  other.save(path);
+  const auto again = copy.search(queries, 10);
+  CHECK((again.ids == expected.ids));
+  CHECK(F::open_mapped(path).size() == 5);
+  // A mapped index saves like any other.
+  const auto resaved = temp_path("resaved.seg");
+  copy.save(resaved);
+  CHECK((F::load(resaved).search(queries, 10).ids == expected.ids));
+
+  // Damage is found when mapping, as when loading.
+  std::string bytes;
+  {
+    std::ifstream f(resaved, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  const auto bad = temp_path("bad_mapped.seg");
+  std::string damaged = bytes;
+  damaged[bytes.size() - 10] = static_cast<char>(damaged[bytes.size() - 10] ^ 1);
+  std::ofstream(bad, std::ios::binary) << damaged;
+  CHECK_THROWS_WITH(F::open_mapped(bad), Catch::Contains("checksum mismatch"));
+  std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() - 100);
+  CHECK_THROWS_WITH(F::open_mapped(bad), Catch::Contains("truncated"));
+  std::ofstream(bad, std::ios::binary) << "";
+  CHECK_THROWS_AS(F::open_mapped(bad), segkit::format_error);
+  CHECK_THROWS_AS(F::open_mapped(temp_path("missing_mapped.seg")), segkit::io_error);
+  // Without section checksums a mapped open skips that pass (structure and bounds still checked).
+  {
+    std::ofstream(bad, std::ios::binary) << damaged;
+    const auto unchecked = segkit::container_reader::map(bad, "segkit.index.", false);
+    CHECK(unchecked.kind() == "segkit.index.flat");
+    CHECK_THROWS_WITH(segkit::container_reader::map(bad, "segkit.index."), Catch::Contains("checksum mismatch"));
+  }
+}

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -168,21 +169,56 @@ class container_writer {
 class container_reader {
  public:
   container_reader(const std::filesystem::path& path, std::string_view expected_kind_prefix)
-      : path_(path.string()), bytes_(read_file_bytes(path, "segkit::container")) {
-    verify(expected_kind_prefix);
-  }
+      : container_reader(std::make_shared<const std::vector<char>>(read_file_bytes(path, "segkit::container")), path.string(), expected_kind_prefix) {}
 
   /// A container held in memory (a section of another: see read_nested()); `name` stands for the
   /// file in error messages.
-  container_reader(std::vector<char> bytes, std::string name, std::string_view expected_kind_prefix) : path_(std::move(name)), bytes_(std::move(bytes)) {
-    verify(expected_kind_prefix);
+  container_reader(std::vector<char> bytes, std::string name, std::string_view expected_kind_prefix)
+      : container_reader(std::make_shared<const std::vector<char>>(std::move(bytes)), std::move(name), expected_kind_prefix) {}
+
+  /**
+   * @brief A container file mapped read-only (see segkit::mapped_file) instead of read: opening
+   * costs no copy, and section views (view()) point into the page cache. Verified like a read
+   * file — every checksum, so every page is read once — unless `verify_sections` is false, which
+   * checks the header, the section table and every bound but not the sections' checksums (for
+   * instant opens of large trusted files; a damaged section then goes unnoticed).
+   */
+  [[nodiscard]] static container_reader map(const std::filesystem::path& path, std::string_view expected_kind_prefix, bool verify_sections = true) {
+    auto m = std::make_shared<const mapped_file>(path, "segkit::container");
+    const auto bytes = m->bytes();
+    return container_reader(std::shared_ptr<const void>(m), bytes, path.string(), expected_kind_prefix, verify_sections);
+  }
+
+  /// What keeps the bytes alive (the vector read, or the mapping): hold it as long as a view() is used.
+  [[nodiscard]] const std::shared_ptr<const void>& storage() const noexcept { return hold_; }
+
+  /// A section as `count` values of T, in place (no copy; valid while storage() lives).
+  /// @throws segkit::format_error on a size mismatch.
+  template <class T>
+  [[nodiscard]] std::span<const T> view(std::string_view tag, std::size_t count) const {
+    static_assert(std::is_trivially_copyable_v<T> && alignof(T) <= detail::container_alignment);
+    const auto s = section(tag);
+    if (count > s.size() / sizeof(T) || s.size() != count * sizeof(T)) {
+      fail(fmt::format("section '{}' has {} bytes, expected {} ({} values of {} bytes)", tag, s.size(), count * sizeof(T), count, sizeof(T)));
+    }
+    if (reinterpret_cast<std::uintptr_t>(s.data()) % alignof(T) != 0) fail(fmt::format("section '{}' is not aligned for its values", tag));
+    return {reinterpret_cast<const T*>(s.data()), count};
   }
 
   /// The file's path (or the name given to an in-memory container).
   [[nodiscard]] const std::string& name() const noexcept { return path_; }
 
  private:
-  void verify(std::string_view expected_kind_prefix) {
+  container_reader(std::shared_ptr<const std::vector<char>> bytes, std::string name, std::string_view expected_kind_prefix)
+      : container_reader(std::shared_ptr<const void>(bytes), std::span<const char>(*bytes), std::move(name), expected_kind_prefix, true) {}
+
+  container_reader(std::shared_ptr<const void> hold, std::span<const char> bytes, std::string name, std::string_view expected_kind_prefix,
+                   bool verify_sections)
+      : path_(std::move(name)), hold_(std::move(hold)), bytes_(bytes) {
+    verify(expected_kind_prefix, verify_sections);
+  }
+
+  void verify(std::string_view expected_kind_prefix, bool verify_sections) {
     using namespace detail;
     if (bytes_.size() < container_header_size) fail(fmt::format("file is {} bytes, shorter than the 64-byte header (truncated?)", bytes_.size()));
     if (std::memcmp(bytes_.data(), container_magic, 8) != 0) fail("not a segkit file (bad magic)");
@@ -206,7 +242,9 @@ class container_reader {
       if (s.offset < table_end || s.offset > bytes_.size() || s.size > bytes_.size() - s.offset) {
         fail(fmt::format("section '{}' (offset {}, size {}) lies outside the file", s.tag, s.offset, s.size));
       }
-      if (crc32c(0, bytes_.data() + s.offset, s.size) != get<std::uint32_t>(e + 24)) fail(fmt::format("section '{}' checksum mismatch (corrupted)", s.tag));
+      if (verify_sections && crc32c(0, bytes_.data() + s.offset, s.size) != get<std::uint32_t>(e + 24)) {
+        fail(fmt::format("section '{}' checksum mismatch (corrupted)", s.tag));
+      }
       entries_.push_back(std::move(s));
     }
     // Sections may not overlap, and the padding between them must be zero: every byte of the
@@ -218,7 +256,7 @@ class container_reader {
     for (const auto& [begin, end] : spans) {
       if (begin < cursor) fail("sections overlap");
       for (std::uint64_t i = cursor; i < begin; ++i) {
-        if (bytes_[i] != 0) fail(fmt::format("non-zero padding byte at offset {} (corrupted)", i));
+        if (bytes_[static_cast<std::size_t>(i)] != 0) fail(fmt::format("non-zero padding byte at offset {} (corrupted)", i));
       }
       cursor = end;
     }
@@ -288,7 +326,8 @@ class container_reader {
     std::uint64_t size = 0;
   };
   std::string path_;
-  std::vector<char> bytes_;
+  std::shared_ptr<const void> hold_;  // owns the bytes: a std::vector<char> read, or a mapped_file
+  std::span<const char> bytes_;
   std::string kind_;
   std::vector<entry> entries_;
 };

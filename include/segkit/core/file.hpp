@@ -9,11 +9,14 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,16 +105,26 @@ class atomic_file_writer {
   bool committed_ = false;
 };
 
-/// Reads a whole file into memory. @throws segkit::io_error naming the file and the reason.
-inline std::vector<char> read_file_bytes(const std::filesystem::path& path, std::string_view component) {
+namespace detail {
+
+// Opens a regular file for reading: its descriptor and size. @throws segkit::io_error.
+inline std::pair<int, std::size_t> open_regular_file(const std::filesystem::path& path, std::string_view component) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) detail::throw_io(component, fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)));
+  if (fd < 0) throw_io(component, fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)));
   struct ::stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    detail::throw_io(component, fmt::format("'{}' is not a regular file", path.string()));
+    throw_io(component, fmt::format("'{}' is not a regular file", path.string()));
   }
-  std::vector<char> bytes(static_cast<std::size_t>(st.st_size));
+  return {fd, static_cast<std::size_t>(st.st_size)};
+}
+
+}  // namespace detail
+
+/// Reads a whole file into memory. @throws segkit::io_error naming the file and the reason.
+inline std::vector<char> read_file_bytes(const std::filesystem::path& path, std::string_view component) {
+  const auto [fd, size] = detail::open_regular_file(path, component);
+  std::vector<char> bytes(size);
   std::size_t got = 0;
   while (got < bytes.size()) {
     const ::ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
@@ -126,6 +139,44 @@ inline std::vector<char> read_file_bytes(const std::filesystem::path& path, std:
   ::close(fd);
   return bytes;
 }
+
+/**
+ * @brief A whole regular file mapped read-only (MAP_SHARED): its bytes live in the page cache,
+ * shared with other processes that map it, and are read from disk as they are touched.
+ *
+ * The file must not be truncated or rewritten in place while mapped (access past a shrunk end
+ * raises SIGBUS). segkit's own writers never do that: they write a temporary file and rename it
+ * over the old one, which leaves an existing mapping on the old contents.
+ * @throws segkit::io_error naming the file and the reason.
+ */
+class mapped_file {
+ public:
+  mapped_file(const std::filesystem::path& path, std::string_view component) {
+    const auto [fd, size] = detail::open_regular_file(path, component);
+    size_ = size;
+    if (size_ != 0) {
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+      if (p == MAP_FAILED) {
+        const int e = errno;
+        ::close(fd);
+        detail::throw_io(component, fmt::format("cannot map '{}': {}", path.string(), std::strerror(e)));
+      }
+      data_ = static_cast<const char*>(p);
+    }
+    ::close(fd);  // the mapping stays valid
+  }
+  mapped_file(const mapped_file&) = delete;
+  mapped_file& operator=(const mapped_file&) = delete;
+  ~mapped_file() {
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+  }
+  /// The file's bytes.
+  [[nodiscard]] std::span<const char> bytes() const noexcept { return {data_, size_}; }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
 
 /// The lines of a text file (LF or CRLF; a final newline ends the last line, it does not start an
 /// empty one; empty lines inside are kept). @throws segkit::io_error as read_file_bytes.

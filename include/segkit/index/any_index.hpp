@@ -99,13 +99,7 @@ class any_index {
     const container_reader file(path, "segkit.index.");
     const bool is_flat = file.kind() == detail::flat_kind, is_hnsw = file.kind() == detail::hnsw_kind, is_ivf = file.kind() == detail::ivf_kind;
     if (!is_flat && !is_hnsw && !is_ivf) file.fail(fmt::format("unknown index kind '{}'", file.kind()));
-    byte_reader meta(file.section("meta"), file);
-    (void)meta.get<std::uint32_t>();  // every index starts its meta with version and metric name
-    const std::string metric = meta.get_string();
-    bool known = false;
-    for (auto name : distance::metric_names) known |= (name == metric);
-    if (!known) file.fail(fmt::format("unknown metric '{}'", metric));
-    return distance::visit_metric(metric, [&](auto m) {
+    return distance::visit_metric(metric_of(file), [&](auto m) {
       using M = decltype(m);
       if (is_flat) return any_index(flat<M>::load(file), "flat", std::string(M::name));
       if (is_ivf) {
@@ -116,6 +110,24 @@ class any_index {
         }
       }
       return any_index(hnsw<M>::load(file), "hnsw", std::string(M::name));
+    });
+  }
+
+  /**
+   * @brief Opens a saved flat index read-only with its vectors memory-mapped (see
+   * flat::open_mapped): no copy, pages shared between processes. Graph and list indexes are read
+   * with load().
+   * @throws segkit::invalid_argument for an hnsw or ivf file; as load() otherwise.
+   */
+  static any_index open_mapped(const std::filesystem::path& path) {
+    const auto file = container_reader::map(path, "segkit.index.");
+    if (file.kind() != detail::flat_kind) {
+      segkit::detail::throw_invalid("segkit::index::any_index",
+                                    fmt::format("'{}' holds '{}': only flat indexes open memory-mapped (load() reads the others)", path.string(), file.kind()));
+    }
+    return distance::visit_metric(metric_of(file), [&](auto m) {
+      using M = decltype(m);
+      return any_index(flat<M>::open_mapped(file), "flat", std::string(M::name));
     });
   }
 
@@ -154,6 +166,18 @@ class any_index {
   }
 
  private:
+  // The metric named by an index file's meta section (every index starts it with its format
+  // version and metric name). @throws segkit::format_error for an unknown name.
+  static std::string metric_of(const container_reader& file) {
+    byte_reader meta(file.section("meta"), file);
+    (void)meta.get<std::uint32_t>();
+    std::string metric = meta.get_string();
+    bool known = false;
+    for (auto name : distance::metric_names) known |= (name == metric);
+    if (!known) file.fail(fmt::format("unknown metric '{}'", metric));
+    return metric;
+  }
+
   struct concept_t {
     virtual ~concept_t() = default;
     virtual void add(std::span<const id_type>, matrix_view<float>) = 0;

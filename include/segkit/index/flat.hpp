@@ -102,7 +102,7 @@ class flat {
   /// Ids in storage order (storage order changes when vectors are removed).
   [[nodiscard]] std::span<const id_type> ids() const noexcept { return ids_; }
   /// The stored vectors, in the order of ids().
-  [[nodiscard]] matrix_view<T> vectors() const noexcept { return {data_.data(), ids_.size(), dim_}; }
+  [[nodiscard]] matrix_view<T> vectors() const noexcept { return {rows_data(), ids_.size(), dim_}; }
 
   /**
    * @brief Stores `rows` under `ids` (one id per row).
@@ -111,6 +111,7 @@ class flat {
    */
   void add(std::span<const id_type> ids, matrix_view<T> rows) {
     detail::check_rows<T>("segkit::index::flat::add", ids, rows, dim_);
+    require_writable("add");
     const auto lock = lock_.write();
     detail::check_ids("segkit::index::flat::add", ids, [this](id_type id) { return slots_.count(id) != 0; }, true);
     append(ids, rows);
@@ -128,6 +129,7 @@ class flat {
    */
   void upsert(std::span<const id_type> ids, matrix_view<T> rows) {
     detail::check_rows<T>("segkit::index::flat::upsert", ids, rows, dim_);
+    require_writable("upsert");
     detail::check_ids("segkit::index::flat::upsert", ids, [](id_type) { return false; }, false);
     const auto lock = lock_.write();
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -142,6 +144,7 @@ class flat {
 
   /// Removes the vector with this id; returns false if there was none. O(d).
   bool remove(id_type id) {
+    require_writable("remove");
     const auto lock = lock_.write();
     const auto it = slots_.find(id);
     if (it == slots_.end()) return false;
@@ -285,7 +288,7 @@ class flat {
     container_writer w(detail::flat_kind);
     w.add("meta", meta.bytes());
     w.add_array<id_type>("ids", ids_);
-    w.add_array<T>("vectors", data_);
+    w.add_array<T>("vectors", std::span<const T>(rows_data(), ids_.size() * dim_));
     if (attributes_) attributes_->write(w);
     w.commit(path);
   }
@@ -298,7 +301,25 @@ class flat {
   [[nodiscard]] static flat load(const std::filesystem::path& path) { return load(container_reader(path, detail::flat_kind)); }
 
   /// Reads an index from an already verified container (see container_reader).
-  [[nodiscard]] static flat load(const container_reader& file) {
+  [[nodiscard]] static flat load(const container_reader& file) { return read(file, false); }
+
+  /**
+   * @brief Opens a saved index read-only with its vectors memory-mapped: no copy of them is made,
+   * processes that open the same file share their pages, and opening reads them once (checksums,
+   * the finiteness check and the per-row norms). Searches, save, size and contains work as on a
+   * loaded index; add, upsert and remove throw segkit::invalid_argument (load() gives a writable
+   * copy). The file must not be rewritten in place while open (segkit's atomic saves never do).
+   * @throws as load().
+   */
+  [[nodiscard]] static flat open_mapped(const std::filesystem::path& path) { return open_mapped(container_reader::map(path, detail::flat_kind)); }
+  /// open_mapped() from a container opened with container_reader::map().
+  [[nodiscard]] static flat open_mapped(const container_reader& mapped_file) { return read(mapped_file, true); }
+
+  /// True if the index was opened with open_mapped() (read-only).
+  [[nodiscard]] bool mapped() const noexcept { return mapping_ != nullptr; }
+
+ private:
+  static flat read(const container_reader& file, bool keep_mapped) {
     if (file.kind() != detail::flat_kind) file.fail(fmt::format("holds '{}', not a flat index", file.kind()));
     byte_reader meta(file.section("meta"), file);
     const auto version = meta.get<std::uint32_t>();
@@ -313,8 +334,15 @@ class flat {
     if (count > (std::uint64_t{1} << 40) / dim) file.fail(fmt::format("implausible vector count {}", count));
     flat index(static_cast<std::size_t>(dim));
     auto ids = file.array<id_type>("ids", static_cast<std::size_t>(count));
-    auto data = file.array<T>("vectors", static_cast<std::size_t>(count * dim));
-    const matrix_view<T> rows(data.data(), static_cast<std::size_t>(count), static_cast<std::size_t>(dim));
+    std::vector<T> data;
+    const T* values = nullptr;
+    if (keep_mapped) {
+      values = file.view<T>("vectors", static_cast<std::size_t>(count * dim)).data();
+    } else {
+      data = file.array<T>("vectors", static_cast<std::size_t>(count * dim));
+      values = data.data();
+    }
+    const matrix_view<T> rows(values, static_cast<std::size_t>(count), static_cast<std::size_t>(dim));
     for (std::size_t i = 0; i < rows.rows(); ++i) {
       for (std::size_t j = 0; j < rows.cols(); ++j) {
         if (!std::isfinite(rows(i, j))) file.fail(fmt::format("vector {} holds a non-finite value", i));
@@ -324,12 +352,22 @@ class flat {
     for (auto id : ids) {
       if (id == no_id || !seen.insert(id).second) file.fail(fmt::format("id {} is invalid or repeated", id));
     }
-    index.append(ids, rows);
+    if (keep_mapped) {
+      index.mapping_ = file.storage();
+      index.mapped_rows_ = values;
+      index.ids_ = std::move(ids);
+      for (std::size_t i = 0; i < index.ids_.size(); ++i) index.slots_[index.ids_[i]] = i;
+      if constexpr (uses_terms) {
+        index.terms_.resize(index.ids_.size());
+        for (std::size_t slot = 0; slot < index.ids_.size(); ++slot) index.set_terms(slot);
+      }
+    } else {
+      index.append(ids, rows);
+    }
     if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
     return index;
   }
 
- private:
   // Metrics whose matrix-product form needs per-row norms (see distance::row_norm_terms).
   static constexpr bool uses_terms = distance::needs_norm_terms<Metric>();
 
@@ -347,7 +385,13 @@ class flat {
 
   void set_terms(std::size_t slot) {
     if (terms_.empty()) return;
-    terms_[slot] = distance::norm_term<Metric>(data_.data() + slot * dim_, dim_);
+    terms_[slot] = distance::norm_term<Metric>(rows_data() + slot * dim_, dim_);
+  }
+
+  [[nodiscard]] const T* rows_data() const noexcept { return mapping_ ? mapped_rows_ : data_.data(); }
+
+  void require_writable(const char* op) const {
+    if (mapping_) segkit::detail::throw_invalid(fmt::format("segkit::index::flat::{}", op), "the index was opened read-only with open_mapped(); load() gives a writable copy");
   }
 
   std::size_t dim_;
@@ -357,6 +401,8 @@ class flat {
   std::vector<T> terms_;   // per-row norm terms for the matrix-product path
   std::unordered_map<id_type, std::size_t> slots_;
   std::shared_ptr<const attribute_table> attributes_;  // optional per-id attributes
+  std::shared_ptr<const void> mapping_;  // open_mapped(): keeps the mapped file alive (shared by copies)
+  const T* mapped_rows_ = nullptr;       // open_mapped(): the vectors, inside the mapping
   detail::rw_lock lock_;  // searches, saves and readers share it; add, upsert, remove and set_attributes take it alone
 };
 
