@@ -17,7 +17,11 @@ bash "$here/cmake/install-deps.sh" $deps_flag
 
 # Release for the tool, examples and benchmarks; the test executables alone carry AddressSanitizer
 # + UndefinedBehaviorSanitizer (-O1 -g1), so the test run also checks memory and undefined behaviour.
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSEGKIT_TEST_SANITIZE=address,undefined >/dev/null
+# The tool and examples are built -O3 for the demo and benchmarks; for the tests -O1 (as the
+# sanitized test executables), which compiles a third faster and computes the same (no fast-math).
+opt="-O3 -DNDEBUG"
+[[ "$what" == "test" ]] && opt="-O1 -DNDEBUG"
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="$opt" -DSEGKIT_TEST_SANITIZE=address,undefined >/dev/null
 case "$what" in
   demo)
     cmake --build "$build" -j "$jobs" --target segkit_cli

@@ -154,7 +154,7 @@ TEST_CASE("attribute filters drive a search: results equal brute force over the 
   }
 }
 
-TEST_CASE("hnsw with attribute filters: recall >= 0.95 at selectivity 50 %, 10 %, 1 %, 0.1 %", "[index][attributes][hnsw]") {
+TEST_CASE("hnsw with attribute filters: recall >= 0.95 at selectivity 50 %, 10 %, 1 %, 0.1 %", "[index][attributes][hnsw][slow]") {
   // Rows spread over 1,000 buckets (bucket = id mod 1000, uncorrelated with the vectors); the
   // filter "bucket < m" keeps m/1000 of them. Below 2 % the planner scans the matching vectors.
   const std::size_t n = 20000;

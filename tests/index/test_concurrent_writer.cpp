@@ -1,5 +1,4 @@
-// Searches alongside one writer for the flat and IVF indexes (HNSW has its own test in
-// test_hnsw.cpp). ThreadSanitizer runs these in CI. Every answer must be a consistent snapshot:
+// Searches alongside one writer for the flat, HNSW and IVF indexes. ThreadSanitizer runs these in CI. Every answer must be a consistent snapshot:
 // known ids, sorted distances, and each distance that of the returned id's own vector (a search
 // that ran during a removal's slot move would report another vector's distance).
 #include <catch2/catch.hpp>
@@ -11,6 +10,7 @@
 
 #include <segkit/distance/kernels.hpp>
 #include <segkit/index/flat.hpp>
+#include <segkit/index/hnsw.hpp>
 #include <segkit/index/ivf.hpp>
 
 #include "support/data.hpp"
@@ -75,6 +75,12 @@ void searches_alongside_writer(Index& index, const Params& params) {
 TEST_CASE("flat: concurrent searches alongside one writer", "[index][flat][concurrency]") {
   segkit::index::flat<segkit::distance::l2_metric> index(8);
   searches_alongside_writer(index, segkit::index::flat<segkit::distance::l2_metric>::search_params{.threads = 1});
+}
+
+TEST_CASE("hnsw: concurrent searches alongside one writer", "[index][hnsw][concurrency]") {
+  using H = segkit::index::hnsw<>;
+  H graph(8, H::build_params{.m = 8, .ef_construction = 40, .threads = 1});
+  searches_alongside_writer(graph, H::search_params{.ef = 32, .threads = 1});
 }
 
 TEST_CASE("ivf: concurrent searches alongside one writer, the first add training", "[index][ivf][concurrency]") {

@@ -22,7 +22,7 @@ using segkit::id_type;
 using segkit::index::ivf;
 using segkit::index::ivf_codec;
 
-TEST_CASE("ivf: recall against the exact index for each codec and metric; all lists = exact for flat", "[index][ivf]") {
+TEST_CASE("ivf: recall against the exact index for each codec and metric; all lists = exact for flat", "[index][ivf][slow]") {
   const auto base = segkit::test::blobs(8000, 32, 40, 51);
   const auto q = segkit::test::blobs(100, 32, 40, 52);
   const auto ids = iota_ids(8000);

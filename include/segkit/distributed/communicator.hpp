@@ -155,18 +155,10 @@ class communicator {
   template <class V>
   [[nodiscard]] std::vector<V> all_gather_v(std::span<const V> values) const {
     static_assert(std::is_trivially_copyable_v<V>);
-    const auto counts = all_gather(static_cast<std::uint64_t>(values.size()));
-    std::vector<int> bytes(counts.size()), offsets(counts.size());
-    std::size_t total = 0;
-    for (std::size_t r = 0; r < counts.size(); ++r) {
-      offsets[r] = detail::mpi_count(total * sizeof(V), "all_gather_v");
-      bytes[r] = detail::mpi_count(counts[r] * sizeof(V), "all_gather_v");
-      total += counts[r];
-    }
-    (void)detail::mpi_count(total * sizeof(V), "all_gather_v");
-    std::vector<V> out(total);
-    detail::check_mpi(MPI_Allgatherv(values.data(), bytes[static_cast<std::size_t>(rank_)], MPI_BYTE, out.data(), bytes.data(), offsets.data(),
-                                     MPI_BYTE, comm_),
+    const auto l = layout(values.size(), sizeof(V), "all_gather_v");
+    std::vector<V> out(l.total);
+    detail::check_mpi(MPI_Allgatherv(values.data(), l.bytes[static_cast<std::size_t>(rank_)], MPI_BYTE, out.data(), l.bytes.data(),
+                                     l.offsets.data(), MPI_BYTE, comm_),
                       "MPI_Allgatherv");
     return out;
   }
@@ -175,17 +167,10 @@ class communicator {
   template <class V>
   [[nodiscard]] std::vector<V> gather_v(std::span<const V> values, int root = 0) const {
     static_assert(std::is_trivially_copyable_v<V>);
-    const auto counts = all_gather(static_cast<std::uint64_t>(values.size()));
-    std::vector<int> bytes(counts.size()), offsets(counts.size());
-    std::size_t total = 0;
-    for (std::size_t r = 0; r < counts.size(); ++r) {
-      offsets[r] = detail::mpi_count(total * sizeof(V), "gather_v");
-      bytes[r] = detail::mpi_count(counts[r] * sizeof(V), "gather_v");
-      total += counts[r];
-    }
-    std::vector<V> out(rank_ == root ? total : 0);
-    detail::check_mpi(MPI_Gatherv(values.data(), bytes[static_cast<std::size_t>(rank_)], MPI_BYTE, out.data(), bytes.data(), offsets.data(),
-                                  MPI_BYTE, root, comm_),
+    const auto l = layout(values.size(), sizeof(V), "gather_v");
+    std::vector<V> out(rank_ == root ? l.total : 0);
+    detail::check_mpi(MPI_Gatherv(values.data(), l.bytes[static_cast<std::size_t>(rank_)], MPI_BYTE, out.data(), l.bytes.data(),
+                                  l.offsets.data(), MPI_BYTE, root, comm_),
                       "MPI_Gatherv");
     return out;
   }
@@ -330,6 +315,24 @@ class communicator {
 
  private:
   static constexpr int tag_sum = 7301;
+
+  // Byte counts and offsets of every rank's part of a gather of `count` items of `item` bytes
+  // here (collective: learns the other ranks' counts), and the total item count.
+  struct gather_layout {
+    std::vector<int> bytes, offsets;
+    std::size_t total = 0;
+  };
+  [[nodiscard]] gather_layout layout(std::size_t count, std::size_t item, const char* what) const {
+    const auto counts = all_gather(static_cast<std::uint64_t>(count));
+    gather_layout l{std::vector<int>(counts.size()), std::vector<int>(counts.size()), 0};
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      l.offsets[r] = detail::mpi_count(l.total * item, what);
+      l.bytes[r] = detail::mpi_count(counts[r] * item, what);
+      l.total += counts[r];
+    }
+    (void)detail::mpi_count(l.total * item, what);
+    return l;
+  }
 
   static int classify(const std::exception_ptr& e, std::string& message) {
     try {
