@@ -115,8 +115,9 @@ int index_build(const args& a) {
     });
     shard_manifest m{local.slice.total, local.rows.shape(1), type, index.metric(), {}};
     for (int r = 0; r < comm->size(); ++r) m.files.push_back(shard_file_name(out, r, comm->size()));
-    if (comm->is_root()) comm->agree([&] { write_manifest(out, m); });
-    else comm->agree([] {});
+    comm->agree([&] {
+      if (comm->is_root()) write_manifest(out, m);
+    });
     const double seconds = comm->max(watch.seconds());
     json_object j;
     j.add("seconds", seconds).add("build_seconds", seconds).add("type", type).add("metric", index.metric());

@@ -15,7 +15,8 @@
 
 #include <fmt/format.h>
 
-#include "segkit/cluster/kmeans.hpp"
+#include "segkit/core/types.hpp"
+#include "segkit/distance/kernels.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/distance/metrics.hpp"

@@ -7,18 +7,12 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <span>
-#include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/types.hpp"
-#include "segkit/distance/metrics.hpp"
 #include "segkit/distributed/communicator.hpp"
 #include "segkit/index/merge.hpp"
 
