@@ -304,7 +304,9 @@ class session_service {
       request_start() = std::chrono::steady_clock::now();
       return httplib::Server::HandlerResponse::Unhandled;
     });
-    server_.set_logger([this](const httplib::Request& q, const httplib::Response& r) { record(q, r); });
+    // Counted after routing, before the response is written (httplib's logger runs after the
+    // write, so a client's next request could be answered before its previous one was counted).
+    server_.set_post_routing_handler([this](const httplib::Request& q, httplib::Response& r) { record(q, r); });
   }
 
   static std::chrono::steady_clock::time_point& request_start() {
