@@ -3,6 +3,7 @@
 FAISS IndexHNSWFlat on the same .npy files, M = 16, ef_construction = 200.
 
 usage: hnsw_vs_peers.py SEGKIT_BINARY WORKDIR [--data text|synthetic|both] [--n 1000000] [--repeats 3]
+                        [--storage float32[,float16,int8]]
 
 Data:
   text       the machine's Debian package catalog (`apt-cache dumpavail`): one document per
@@ -15,7 +16,8 @@ Data:
 Truth: exact top-10 by FAISS IndexFlat. Build: 2 threads for everyone (build seconds). Search:
 1 and 2 threads, ef in a fixed ladder; recall@10 and QPS (in-process search time, median of the
 repeats) per ef. For each recall target (0.90, 0.95, 0.99) the QPS is that of the smallest ef
-reaching the target. Ratio = segkit QPS / peer QPS (> 1: segkit faster).
+reaching the target. Ratio = segkit QPS / peer QPS (> 1: segkit faster). --storage lists the
+segkit storages to measure (`index build hnsw --storage`): one table per storage, same peers.
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -118,11 +120,11 @@ print(json.dumps(out))
 """
 
 
-def segkit_side(binary, workdir, bp, qp, tp, metric, repeats):
+def segkit_side(binary, workdir, bp, qp, tp, metric, repeats, storage):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    ip = os.path.join(workdir, "hnsw.seg")
+    ip = os.path.join(workdir, f"hnsw_{storage}.seg")
     built = json.loads(subprocess.run([binary, "index", "build", "hnsw", "-i", bp, "-o", ip, "--metric", metric, "--m", "16",
-                                       "--ef-construction", "200", "--threads", "2", "--json"],
+                                       "--ef-construction", "200", "--threads", "2", "--storage", storage, "--json"],
                                       check=True, capture_output=True, text=True, env=env).stdout)
     out = {"build": built["build_seconds"], "curves": {}}
     for threads in (1, 2):
@@ -151,7 +153,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("segkit"); ap.add_argument("workdir")
     ap.add_argument("--data", default="both"); ap.add_argument("--n", type=int, default=1000000)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3); ap.add_argument("--storage", default="float32")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     sets = []
@@ -161,25 +163,30 @@ def main():
         sets.append((f"synthetic clusters, {a.n:,} x 128", "l2") + synthetic_data(a.workdir, a.n))
     for title, metric, bp, qp in sets:
         tp = truth_of(bp, qp, metric)
-        results = {"segkit": segkit_side(a.segkit, a.workdir, bp, qp, tp, metric, a.repeats)}
+        results = {}
         for peer in ("hnswlib", "faiss"):
             results[peer] = json.loads(subprocess.run([sys.executable, "-c", PEER, peer, bp, qp, tp, metric, str(a.repeats), json.dumps(EFS)],
                                                       check=True, capture_output=True, text=True).stdout)
-        print(f"\n### {title} ({metric}), M = 16, ef_construction = 200")
-        print(f"build seconds (2 threads): segkit {results['segkit']['build']:.1f}, hnswlib {results['hnswlib']['build']:.1f}, "
-              f"FAISS {results['faiss']['build']:.1f}")
-        print("| threads | recall@10 target | segkit ef / QPS | hnswlib ef / QPS | FAISS ef / QPS | segkit/hnswlib | segkit/FAISS |")
-        print("|---|---|---|---|---|---|---|")
-        for threads in ("1", "2"):
-            for target in TARGETS:
-                row = {name: at_target(r["curves"][threads], target) for name, r in results.items()}
-                def cell(name):
-                    ef, q = row[name]
-                    return "not reached" if ef is None else f"{ef} / {q:,.0f}"
-                def ratio(peer):
-                    s, p = row["segkit"][1], row[peer][1]
-                    return "—" if s is None or p is None else f"{s / p:.2f}x"
-                print(f"| {threads} | {target:.2f} | {cell('segkit')} | {cell('hnswlib')} | {cell('faiss')} | {ratio('hnswlib')} | {ratio('faiss')} |")
+        storages = a.storage.split(",")
+        for storage in storages:
+            results[f"segkit {storage}"] = segkit_side(a.segkit, a.workdir, bp, qp, tp, metric, a.repeats, storage)
+        for storage in storages:
+            mine = f"segkit {storage}"
+            print(f"\n### {title} ({metric}), M = 16, ef_construction = 200, segkit storage {storage}")
+            print(f"build seconds (2 threads): segkit {results[mine]['build']:.1f}, hnswlib {results['hnswlib']['build']:.1f}, "
+                  f"FAISS {results['faiss']['build']:.1f}")
+            print("| threads | recall@10 target | segkit ef / QPS | hnswlib ef / QPS | FAISS ef / QPS | segkit/hnswlib | segkit/FAISS |")
+            print("|---|---|---|---|---|---|---|")
+            for threads in ("1", "2"):
+                for target in TARGETS:
+                    row = {name: at_target(r["curves"][threads], target) for name, r in results.items()}
+                    def cell(name):
+                        ef, q = row[name]
+                        return "not reached" if ef is None else f"{ef} / {q:,.0f}"
+                    def ratio(peer):
+                        s, p = row[mine][1], row[peer][1]
+                        return "—" if s is None or p is None else f"{s / p:.2f}x"
+                    print(f"| {threads} | {target:.2f} | {cell(mine)} | {cell('hnswlib')} | {cell('faiss')} | {ratio('hnswlib')} | {ratio('faiss')} |")
         print("\ncurves (ef, recall, QPS):", json.dumps({k: v["curves"] for k, v in results.items()}))
 
 

@@ -77,7 +77,7 @@ int index_build(const args& a) {
     }
   }
   if (type != "hnsw") {
-    for (const char* o : {"m", "ef-construction"}) {
+    for (const char* o : {"m", "ef-construction", "storage"}) {
       if (a.has(o)) throw usage_error(fmt::format("--{} does not apply to a {} index", o, type));
     }
   }
@@ -93,6 +93,10 @@ int index_build(const args& a) {
   if (quantizer == "sq8") options.codec = index::ivf_codec::sq8;
   else if (quantizer == "pq") options.codec = index::ivf_codec::pq;
   else if (quantizer != "flat") throw usage_error(fmt::format("unknown --quantizer '{}' (flat, sq8 or pq)", quantizer));
+  const std::string storage = a.get_or("storage", "float32");
+  if (storage == "float16") options.storage = index::hnsw_storage::float16;
+  else if (storage == "int8") options.storage = index::hnsw_storage::int8;
+  else if (storage != "float32") throw usage_error(fmt::format("unknown --storage '{}' (float32, float16 or int8)", storage));
   const std::string metric = a.get_or("metric", "l2");
 #ifdef SEGKIT_CLI_MPI
   if (const auto* comm = mpi_world()) {  // one shard per rank over its slice of the rows
@@ -149,22 +153,16 @@ int index_build(const args& a) {
   return 0;
 }
 
-// The answer of a sharded index without MPI: every shard in turn, merged.
-knn_result<float> search_all_shards(const std::filesystem::path& path, const shard_manifest& m, matrix_view<float> q, std::size_t k,
-                                    const index::any_index::search_params& p, const std::optional<std::string>& filter, bool mmap) {
-  std::vector<knn_result<float>> parts;
-  bool higher = false;
-  for (const auto& f : m.files) {
-    const auto shard = mmap ? index::any_index::open_mapped(path.parent_path() / f) : index::any_index::load(path.parent_path() / f);
-    higher = index::higher_is_closer(shard);
-    if (filter) {
-      if (!shard.attributes()) throw usage_error("--filter needs attributes: build the index with --attributes attrs.csv");
-      parts.push_back(shard.search(q, k, p, index::attribute_filter::parse(*filter, shard.attributes())));
-    } else {
-      parts.push_back(shard.search(q, k, p));
-    }
+// An index file, or every shard of a manifest, read (or mapped) before the clock starts.
+std::vector<index::any_index> open_for_query(const std::filesystem::path& path, const std::optional<shard_manifest>& manifest, bool mmap) {
+  const auto open = [&](const std::filesystem::path& f) { return mmap ? index::any_index::open_mapped(f) : index::any_index::load(f); };
+  std::vector<index::any_index> out;
+  if (!manifest) {
+    out.push_back(open(path));
+    return out;
   }
-  return index::merge_results<float>(parts, k, higher);
+  for (const auto& f : manifest->files) out.push_back(open(path.parent_path() / f));
+  return out;
 }
 
 int index_query(const args& a) {
@@ -230,18 +228,22 @@ int index_query(const args& a) {
     if (!comm->is_root()) return 0;  // rank 0 writes and reports
   }
 #endif
-  if (!answered) {
+  if (!answered) {  // one index, or every shard in turn (merged): only the searches are timed
     const auto queries = load_npy_matrix<float>(a.get("queries"));
     nq = queries.shape(0);
-    watch.start();
-    if (manifest) {
-      check_metric(manifest->metric);
-      result = search_all_shards(path, *manifest, as_rows<float>(queries).view(), k, p, filter_text, a.has("mmap"));
-    } else {
-      auto idx = a.has("mmap") ? index::any_index::open_mapped(path) : index::any_index::load(path);
+    const auto indexes = open_for_query(path, manifest, a.has("mmap"));
+    std::vector<std::optional<index::attribute_filter>> filters;
+    for (const auto& idx : indexes) {
       check_metric(idx.metric());
-      result = filter_text ? idx.search(as_rows<float>(queries).view(), k, p, filter_for(idx)) : idx.search(as_rows<float>(queries).view(), k, p);
+      filters.push_back(filter_text ? std::optional<index::attribute_filter>(filter_for(idx)) : std::nullopt);
     }
+    std::vector<knn_result<float>> parts;
+    watch.start();
+    for (std::size_t s = 0; s < indexes.size(); ++s) {
+      const auto q = as_rows<float>(queries).view();
+      parts.push_back(filters[s] ? indexes[s].search(q, k, p, *filters[s]) : indexes[s].search(q, k, p));
+    }
+    result = parts.size() == 1 ? std::move(parts[0]) : index::merge_results<float>(parts, k, index::higher_is_closer(indexes[0]));
     watch.stop();
     seconds = watch.seconds();
   }
@@ -279,13 +281,14 @@ int index_query(const args& a) {
 
 const registrar index_commands({
     {{"index", "build"},
-     "flat|hnsw|ivf -i base.npy -o index.seg --metric l2|ip|cosine [--attributes attrs.csv] [--m M --ef-construction E | --nlist L [--quantizer flat|sq8|pq] [--pq-m M] [--no-vectors]]",
+     "flat|hnsw|ivf -i base.npy -o index.seg --metric l2|ip|cosine [--attributes attrs.csv] [--m M --ef-construction E [--storage float32|float16|int8] | --nlist L [--quantizer flat|sq8|pq] [--pq-m M] [--no-vectors]]",
      "Build an index over the rows of a .npy matrix (row i gets id i).",
      {{"input", 'i', true, "base vectors, .npy float32/float64 (n x d)"},
       {"output", 'o', true, "index file to write"},
       {"attributes", 0, true, "CSV of attributes: column id = row of base.npy, other columns int/double/string/timestamp (header name:type, or inferred); stored in the index"},
       {"m", 0, true, "hnsw: links per node on upper levels, 2m on the lowest (default 16)"},
       {"ef-construction", 0, true, "hnsw: candidates examined per insertion (default 200)"},
+      {"storage", 0, true, "hnsw: what searches walk on: float32 (default), float16 or int8 (a compressed copy; results re-ranked exactly)"},
       {"nlist", 0, true, "ivf: number of inverted lists (default about 4 sqrt(n))"},
       {"quantizer", 0, true, "ivf: what the lists store: flat (default), sq8 or pq"},
       {"pq-m", 0, true, "ivf pq: sub-quantizers, a divisor of the dimension (default d / 4)"},
@@ -303,7 +306,7 @@ const registrar index_commands({
       {"nprobe", 0, true, "ivf: lists to visit (default nlist / 16)"},
       {"filter", 0, true, "attribute filter, e.g. \"region == 'EU' and last_purchase >= now - 30 days\" (see docs/index_attributes.md)"},
       {"truth", 0, true, "true neighbours, int64 .npy (nq x >= k), to report recall"},
-      {"mmap", 0, false, "flat indexes: map the file read-only instead of reading it (no copy; pages shared between processes)"}},
+      {"mmap", 0, false, "map the index file read-only instead of reading it (no copy; pages shared between processes)"}},
      index_query},
 });
 

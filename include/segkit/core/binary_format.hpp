@@ -205,6 +205,13 @@ class container_reader {
     return {reinterpret_cast<const T*>(s.data()), count};
   }
 
+  /// A section as an owned copy (array()) or, if `in_place`, as a view() into storage().
+  template <class T>
+  [[nodiscard]] detail::owned_or_viewed<T> array_or_view(std::string_view tag, std::size_t count, bool in_place) const {
+    if (in_place) return detail::owned_or_viewed<T>::viewing(view<T>(tag, count));
+    return array<T>(tag, count);
+  }
+
   /// The file's path (or the name given to an in-memory container).
   [[nodiscard]] const std::string& name() const noexcept { return path_; }
 

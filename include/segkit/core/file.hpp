@@ -178,6 +178,42 @@ class mapped_file {
   std::size_t size_ = 0;
 };
 
+namespace detail {
+
+// An array that either owns its values or views values that live elsewhere (a section of a
+// memory-mapped file, kept alive by its owner). Reads go through data() either way; writes go
+// through owned(), which the owner calls only when it is not viewing (a read-only index refuses
+// mutations before reaching them).
+template <class T>
+class owned_or_viewed {
+ public:
+  owned_or_viewed() = default;
+  owned_or_viewed(std::vector<T> values) : own_(std::move(values)) {}  // NOLINT: implicit on purpose
+  static owned_or_viewed viewing(std::span<const T> values) {
+    owned_or_viewed a;
+    a.view_ = values.data();
+    a.view_size_ = values.size();
+    a.viewing_ = true;
+    return a;
+  }
+  [[nodiscard]] bool viewing() const noexcept { return viewing_; }
+  [[nodiscard]] const T* data() const noexcept { return viewing_ ? view_ : own_.data(); }
+  [[nodiscard]] std::size_t size() const noexcept { return viewing_ ? view_size_ : own_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+  const T& operator[](std::size_t i) const noexcept { return data()[i]; }
+  [[nodiscard]] const T* begin() const noexcept { return data(); }
+  [[nodiscard]] const T* end() const noexcept { return data() + size(); }
+  std::vector<T>& owned() noexcept { return own_; }
+
+ private:
+  std::vector<T> own_;
+  const T* view_ = nullptr;
+  std::size_t view_size_ = 0;
+  bool viewing_ = false;
+};
+
+}  // namespace detail
+
 /// The lines of a text file (LF or CRLF; a final newline ends the last line, it does not start an
 /// empty one; empty lines inside are kept). @throws segkit::io_error as read_file_bytes.
 inline std::vector<std::string> read_file_lines(const std::filesystem::path& path, std::string_view component) {

@@ -59,6 +59,7 @@ class any_index {
     ivf_codec codec = ivf_codec::flat;  ///< ivf: what the lists store
     std::size_t pq_m = 0;               ///< ivf pq: sub-quantizers (0 = d / 4)
     bool keep_vectors = true;           ///< ivf sq8/pq: keep the vectors to re-rank exactly
+    hnsw_storage storage = hnsw_storage::float32;  ///< hnsw: what searches walk on
   };
 
   /**
@@ -76,7 +77,7 @@ class any_index {
     if (type == "hnsw") {
       return distance::visit_metric(metric, [&](auto m) {
         using H = hnsw<decltype(m)>;
-        return any_index(H(dim, typename H::build_params{options.m, options.ef_construction, options.seed, options.threads}, m), "hnsw",
+        return any_index(H(dim, typename H::build_params{options.m, options.ef_construction, options.seed, options.threads, options.storage}, m), "hnsw",
                          std::string(decltype(m)::name));
       });
     }
@@ -95,41 +96,14 @@ class any_index {
   }
 
   /// Loads any index file written by segkit, whatever its type and metric.
-  static any_index load(const std::filesystem::path& path) {
-    const container_reader file(path, "segkit.index.");
-    const bool is_flat = file.kind() == detail::flat_kind, is_hnsw = file.kind() == detail::hnsw_kind, is_ivf = file.kind() == detail::ivf_kind;
-    if (!is_flat && !is_hnsw && !is_ivf) file.fail(fmt::format("unknown index kind '{}'", file.kind()));
-    return distance::visit_metric(metric_of(file), [&](auto m) {
-      using M = decltype(m);
-      if (is_flat) return any_index(flat<M>::load(file), "flat", std::string(M::name));
-      if (is_ivf) {
-        if constexpr (requires { ivf<M>(1); }) {
-          return any_index(ivf<M>::load(file), "ivf", std::string(M::name));
-        } else {
-          file.fail(fmt::format("an ivf index cannot use metric '{}'", M::name));
-        }
-      }
-      return any_index(hnsw<M>::load(file), "hnsw", std::string(M::name));
-    });
-  }
+  static any_index load(const std::filesystem::path& path) { return open(container_reader(path, "segkit.index."), false); }
 
   /**
-   * @brief Opens a saved flat index read-only with its vectors memory-mapped (see
-   * flat::open_mapped): no copy, pages shared between processes. Graph and list indexes are read
-   * with load().
-   * @throws segkit::invalid_argument for an hnsw or ivf file; as load() otherwise.
+   * @brief Opens any saved index read-only with its bulk memory-mapped (flat::open_mapped,
+   * hnsw::open_mapped, ivf::open_mapped): no copy, pages shared between processes; mutations throw.
+   * @throws as load().
    */
-  static any_index open_mapped(const std::filesystem::path& path) {
-    const auto file = container_reader::map(path, "segkit.index.");
-    if (file.kind() != detail::flat_kind) {
-      segkit::detail::throw_invalid("segkit::index::any_index",
-                                    fmt::format("'{}' holds '{}': only flat indexes open memory-mapped (load() reads the others)", path.string(), file.kind()));
-    }
-    return distance::visit_metric(metric_of(file), [&](auto m) {
-      using M = decltype(m);
-      return any_index(flat<M>::open_mapped(file), "flat", std::string(M::name));
-    });
-  }
+  static any_index open_mapped(const std::filesystem::path& path) { return open(container_reader::map(path, "segkit.index."), true); }
 
   /// Index type name ("flat", "hnsw", "ivf", or the name given to the constructor).
   [[nodiscard]] const std::string& type() const noexcept { return type_; }
@@ -168,6 +142,24 @@ class any_index {
  private:
   // The metric named by an index file's meta section (every index starts it with its format
   // version and metric name). @throws segkit::format_error for an unknown name.
+  // load() or open_mapped() of whichever index type and metric the file holds.
+  static any_index open(const container_reader& file, bool mapped) {
+    const bool is_flat = file.kind() == detail::flat_kind, is_hnsw = file.kind() == detail::hnsw_kind, is_ivf = file.kind() == detail::ivf_kind;
+    if (!is_flat && !is_hnsw && !is_ivf) file.fail(fmt::format("unknown index kind '{}'", file.kind()));
+    return distance::visit_metric(metric_of(file), [&](auto m) {
+      using M = decltype(m);
+      if (is_flat) return any_index(mapped ? flat<M>::open_mapped(file) : flat<M>::load(file), "flat", std::string(M::name));
+      if (is_ivf) {
+        if constexpr (requires { ivf<M>(1); }) {
+          return any_index(mapped ? ivf<M>::open_mapped(file) : ivf<M>::load(file), "ivf", std::string(M::name));
+        } else {
+          file.fail(fmt::format("an ivf index cannot use metric '{}'", M::name));
+        }
+      }
+      return any_index(mapped ? hnsw<M>::open_mapped(file) : hnsw<M>::load(file), "hnsw", std::string(M::name));
+    });
+  }
+
   static std::string metric_of(const container_reader& file) {
     byte_reader meta(file.section("meta"), file);
     (void)meta.get<std::uint32_t>();

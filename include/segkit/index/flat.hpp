@@ -22,6 +22,7 @@
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
+#include "segkit/core/file.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/npy.hpp"
 #include "segkit/core/parallel.hpp"
@@ -134,7 +135,7 @@ class flat {
     const auto lock = lock_.write();
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (auto it = slots_.find(ids[i]); it != slots_.end()) {
-        std::copy_n(rows.row(i), dim_, data_.data() + it->second * dim_);
+        std::copy_n(rows.row(i), dim_, data_.owned().data() + it->second * dim_);
         set_terms(it->second);
       } else {
         append(ids.subspan(i, 1), rows.slice(i, i + 1));
@@ -151,14 +152,14 @@ class flat {
     const std::size_t slot = it->second;
     const std::size_t last = ids_.size() - 1;
     if (slot != last) {
-      std::copy_n(data_.data() + last * dim_, dim_, data_.data() + slot * dim_);
+      std::copy_n(data_.data() + last * dim_, dim_, data_.owned().data() + slot * dim_);
       ids_[slot] = ids_[last];
       if (!terms_.empty()) terms_[slot] = terms_[last];
       slots_[ids_[slot]] = slot;
     }
     slots_.erase(it);
     ids_.pop_back();
-    data_.resize(last * dim_);
+    data_.owned().resize(last * dim_);
     if (!terms_.empty()) terms_.pop_back();
     return true;
   }
@@ -334,15 +335,8 @@ class flat {
     if (count > (std::uint64_t{1} << 40) / dim) file.fail(fmt::format("implausible vector count {}", count));
     flat index(static_cast<std::size_t>(dim));
     auto ids = file.array<id_type>("ids", static_cast<std::size_t>(count));
-    std::vector<T> data;
-    const T* values = nullptr;
-    if (keep_mapped) {
-      values = file.view<T>("vectors", static_cast<std::size_t>(count * dim)).data();
-    } else {
-      data = file.array<T>("vectors", static_cast<std::size_t>(count * dim));
-      values = data.data();
-    }
-    const matrix_view<T> rows(values, static_cast<std::size_t>(count), static_cast<std::size_t>(dim));
+    auto values = file.array_or_view<T>("vectors", static_cast<std::size_t>(count * dim), keep_mapped);
+    const matrix_view<T> rows(values.data(), static_cast<std::size_t>(count), static_cast<std::size_t>(dim));
     for (std::size_t i = 0; i < rows.rows(); ++i) {
       for (std::size_t j = 0; j < rows.cols(); ++j) {
         if (!std::isfinite(rows(i, j))) file.fail(fmt::format("vector {} holds a non-finite value", i));
@@ -354,7 +348,7 @@ class flat {
     }
     if (keep_mapped) {
       index.mapping_ = file.storage();
-      index.mapped_rows_ = values;
+      index.data_ = std::move(values);
       index.ids_ = std::move(ids);
       for (std::size_t i = 0; i < index.ids_.size(); ++i) index.slots_[index.ids_[i]] = i;
       if constexpr (uses_terms) {
@@ -373,8 +367,9 @@ class flat {
 
   void append(std::span<const id_type> ids, const matrix_view<T>& rows) {
     const std::size_t first = ids_.size();
-    data_.resize((first + rows.rows()) * dim_);
-    for (std::size_t i = 0; i < rows.rows(); ++i) std::copy_n(rows.row(i), dim_, data_.data() + (first + i) * dim_);
+    auto& data = data_.owned();
+    data.resize((first + rows.rows()) * dim_);
+    for (std::size_t i = 0; i < rows.rows(); ++i) std::copy_n(rows.row(i), dim_, data.data() + (first + i) * dim_);
     ids_.insert(ids_.end(), ids.begin(), ids.end());
     for (std::size_t i = 0; i < ids.size(); ++i) slots_[ids[i]] = first + i;
     if constexpr (uses_terms) {
@@ -388,21 +383,18 @@ class flat {
     terms_[slot] = distance::norm_term<Metric>(rows_data() + slot * dim_, dim_);
   }
 
-  [[nodiscard]] const T* rows_data() const noexcept { return mapping_ ? mapped_rows_ : data_.data(); }
+  [[nodiscard]] const T* rows_data() const noexcept { return data_.data(); }
 
-  void require_writable(const char* op) const {
-    if (mapping_) segkit::detail::throw_invalid(fmt::format("segkit::index::flat::{}", op), "the index was opened read-only with open_mapped(); load() gives a writable copy");
-  }
+  void require_writable(const char* op) const { detail::require_writable(mapping_ != nullptr, fmt::format("segkit::index::flat::{}", op)); }
 
   std::size_t dim_;
   Metric metric_;
-  std::vector<T> data_;    // size() x dim_, row-major
+  segkit::detail::owned_or_viewed<T> data_;  // size() x dim_, row-major (in the mapping after open_mapped())
   std::vector<id_type> ids_;
   std::vector<T> terms_;   // per-row norm terms for the matrix-product path
   std::unordered_map<id_type, std::size_t> slots_;
   std::shared_ptr<const attribute_table> attributes_;  // optional per-id attributes
   std::shared_ptr<const void> mapping_;  // open_mapped(): keeps the mapped file alive (shared by copies)
-  const T* mapped_rows_ = nullptr;       // open_mapped(): the vectors, inside the mapping
   detail::rw_lock lock_;  // searches, saves and readers share it; add, upsert, remove and set_attributes take it alone
 };
 

@@ -24,20 +24,37 @@
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
+#include "segkit/core/file.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/npy.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/core/types.hpp"
+#include "segkit/distance/compressed.hpp"
 #include "segkit/distance/kernels.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/index/attributes.hpp"
 #include "segkit/index/detail/checks.hpp"
+#include "segkit/index/detail/scalar_quantizer.hpp"
 
 namespace segkit::index {
 
+/// What the searches of an HNSW graph read for each node (the float vectors are always kept: the
+/// build, exact re-ranking, compaction and the planner's exact scans use them).
+enum class hnsw_storage {
+  float32,  ///< the vectors themselves (4 bytes per value)
+  float16,  ///< an IEEE half-precision copy (2 bytes per value; values must lie within ±65504)
+  int8      ///< an 8-bit scalar-quantized copy (1 byte per value, per-dimension range)
+};
+
+/// "float32", "float16", "int8".
+[[nodiscard]] inline std::string_view to_string(hnsw_storage s) noexcept {
+  return s == hnsw_storage::float32 ? "float32" : s == hnsw_storage::float16 ? "float16" : "int8";
+}
+
 namespace detail {
-inline constexpr std::uint32_t hnsw_format_version = 1;
+// Version 2 added the storage of the walk (float16 / int8 copies); version 1 files still load.
+inline constexpr std::uint32_t hnsw_format_version = 2;
 inline constexpr const char* hnsw_kind = "segkit.index.hnsw";
 inline constexpr int hnsw_max_level = 30;
 
@@ -139,6 +156,14 @@ struct farther {
  * exhausted, so very selective filters degrade to an exhaustive walk (use segkit::index::flat for
  * those, or the planner of the hybrid search).
  *
+ * **Compressed storage.** With hnsw_storage::float16 or int8 the searches walk the graph on a
+ * compressed copy of the vectors (half or a quarter of the bytes per node, so more of the graph
+ * stays in cache), then re-rank the ef candidates found with the float vectors, so the returned
+ * distances are exact. The graph itself is built on the float vectors and does not depend on the
+ * storage. int8 codes use a per-dimension range trained on the stored vectors; it is retrained
+ * (and every node re-encoded) whenever the graph has doubled since, and by compact(). For l2,
+ * sqeuclidean, cosine and ip with float values.
+ *
  * **Removal** marks a node deleted (it keeps routing searches). When deleted nodes outnumber live
  * ones, the next add() rebuilds the graph from the live vectors (compact()), so memory stays
  * bounded under add/remove churn. upsert() of a stored id removes the old node and inserts the new
@@ -147,7 +172,8 @@ struct farther {
  * @tparam Metric  l2, sqeuclidean, cosine (vectors stored normalised), ip or manhattan.
  * @tparam T       float (default) or double.
  * @par Complexity  build about O(n log n · ef_construction · M · d); search O(ef · M · d · log n).
- * Memory: n (d values + (2M + 1) links at level 0) plus about n/M upper-level lists.
+ * Memory: n (d values + (2M + 1) links at level 0) plus about n/M upper-level lists; float16 /
+ * int8 storage adds 2d / d bytes per node (+ 4 for int8 with l2).
  * @par Thread safety  Any number of searches (and saves) may run alongside one writer: they
  * share a writer-preferring reader-writer lock that add, remove, compact and set_attributes take
  * exclusively, so a search sees the index before or after a write, never during one. upsert is
@@ -161,6 +187,10 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   static std::string component(std::string_view op) { return fmt::format("segkit::index::hnsw::{}", op); }
   using graph = detail::graph_distance<Metric>;
   using cand = detail::graph_candidate<T>;
+  static constexpr bool euclidean = std::is_same_v<Metric, distance::l2_metric> || std::is_same_v<Metric, distance::squared_l2_metric>;
+  // float16 / int8 storage is offered for float values and the metrics whose graph distance is a
+  // squared distance or a dot product.
+  static constexpr bool compressible = std::is_same_v<T, float> && (euclidean || graph::unit_vectors || std::is_same_v<Metric, distance::inner_product_metric>);
 
  public:
   using value_type = T;
@@ -174,6 +204,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     std::size_t ef_construction = 200;  ///< candidates examined per insertion, >= 1
     std::uint64_t seed = 100;           ///< seed of the random levels
     std::size_t threads = 0;            ///< 0 = all hardware threads; the graph does not depend on it
+    hnsw_storage storage = hnsw_storage::float32;  ///< what searches walk on (see the class notes)
   };
 
   /// Per-search parameters.
@@ -184,6 +215,9 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     /// vectors. 0 = the cost model: a walk that must find ef matches visits about ef 2m / s nodes,
     /// the scan s n, so scan when s < sqrt(ef 2m / n).
     double exact_below = 0.0;
+    /// float16 / int8 storage: re-score the ef candidates with the float vectors (exact distances,
+    /// better order). false returns the compressed copy's approximate distances.
+    bool rerank = true;
   };
 
   /// An empty index. @throws segkit::invalid_argument if dim is 0, m < 2 or ef_construction is 0.
@@ -192,6 +226,9 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     if (dim == 0) segkit::detail::throw_invalid(comp, "dim must be at least 1");
     if (p_.m < 2 || p_.m > 1024) segkit::detail::throw_invalid(comp, fmt::format("m must be in 2..1024, got {}", p_.m));
     if (p_.ef_construction == 0) segkit::detail::throw_invalid(comp, "ef_construction must be at least 1");
+    if (p_.storage != hnsw_storage::float32 && !compressible) {
+      segkit::detail::throw_invalid(comp, fmt::format("{} storage needs float values and the l2, sqeuclidean, cosine or ip metric", to_string(p_.storage)));
+    }
     m0_ = 2 * p_.m;
     level_scale_ = 1.0 / std::log(static_cast<double>(p_.m));
   }
@@ -224,11 +261,22 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
 
   /**
    * @brief Inserts `rows` under `ids` (one id per row), in row order.
-   * @throws segkit::invalid_argument if counts or dimension differ, a row holds NaN/Inf, or an id
-   * is repeated, already stored or segkit::no_id. Nothing is stored on error.
+   * @throws segkit::invalid_argument if counts or dimension differ, a row holds NaN/Inf (or, with
+   * float16 storage, a value beyond ±65504), an id is repeated, already stored or segkit::no_id,
+   * or the index is read-only (open_mapped). Nothing is stored on error.
    */
   void add(std::span<const id_type> ids, matrix_view<T> rows) {
     detail::check_rows<T>("segkit::index::hnsw::add", ids, rows, dim_);
+    detail::require_writable(mapped(), component("add"));
+    if (p_.storage == hnsw_storage::float16 && !graph::unit_vectors) {
+      for (std::size_t i = 0; i < rows.rows(); ++i) {
+        for (std::size_t j = 0; j < dim_; ++j) {
+          if (std::abs(rows(i, j)) > static_cast<T>(distance::half_max)) {
+            segkit::detail::throw_invalid("segkit::index::hnsw::add", fmt::format("row {} holds {}, beyond the float16 storage's range of ±65504", i, rows(i, j)));
+          }
+        }
+      }
+    }
     const auto lock = lock_.write();
     detail::check_ids("segkit::index::hnsw::add", ids, [this](id_type id) { return slots_.count(id) != 0; }, true);
     if (ids_.size() + ids.size() > std::numeric_limits<slot_t>::max() - 1) {
@@ -242,16 +290,18 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
 
   /// Removes the vector with this id (it stops being returned at once); false if there was none.
   bool remove(id_type id) {
+    detail::require_writable(mapped(), component("remove"));
     const auto lock = lock_.write();
     const auto it = slots_.find(id);
     if (it == slots_.end()) return false;
-    deleted_[it->second] = 1;
+    deleted_.owned()[it->second] = 1;
     slots_.erase(it);
     return true;
   }
 
   /// Rebuilds the graph from the live vectors (same insertion order), dropping removed nodes.
   void compact() {
+    detail::require_writable(mapped(), component("compact"));
     const auto lock = lock_.write();
     rebuild();
   }
@@ -307,29 +357,47 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
         return out;
       }
     }
-    parallel_for(ex, nq, 16, [&](std::size_t b, std::size_t e, std::size_t) {
-      std::vector<T> q(dim_);
-      std::vector<cand> top, frontier;
-      for (std::size_t i = b; i < e; ++i) {
-        prepare_query(queries.row(i), q.data());
-        const auto accept = [&](slot_t s) {
-          if (deleted_[s] != 0) return false;
-          if constexpr (std::is_same_v<std::decay_t<Filter>, accept_all>) {
-            return true;
-          } else {
-            return static_cast<bool>(filter(ids_[s]));
-          }
-        };
-        const slot_t start = descend(q.data(), 1);
-        walk(q.data(), start, ef, 0, accept, top, frontier);
-        std::sort(top.begin(), top.end(), [&](const cand& a, const cand& c) { return a.dist < c.dist || (a.dist == c.dist && ids_[a.slot] < ids_[c.slot]); });
-        const std::size_t m = std::min(k, top.size());
-        for (std::size_t j = 0; j < m; ++j) {
-          out.ids(i, j) = ids_[top[j].slot];
-          out.distances(i, j) = graph::value(top[j].dist);
-        }
+    const auto accept = [&](slot_t s) {
+      if (deleted_[s] != 0) return false;
+      if constexpr (std::is_same_v<std::decay_t<Filter>, accept_all>) {
+        return true;
+      } else {
+        return static_cast<bool>(filter(ids_[s]));
       }
-    });
+    };
+    // One walk per query on what the storage holds; compressed walks re-score their candidates
+    // with the float vectors (rerank).
+    const auto run = [&](auto make_measure) {
+      parallel_for(ex, nq, 16, [&](std::size_t b, std::size_t e, std::size_t) {
+        std::vector<T> q(dim_), scratch(dim_);
+        std::vector<cand> top, frontier;
+        for (std::size_t i = b; i < e; ++i) {
+          prepare_query(queries.row(i), q.data());
+          const auto measure = make_measure(q.data(), scratch.data());
+          walk(measure, descend(measure, 1), ef, 0, accept, top, frontier);
+          if (p_.storage != hnsw_storage::float32 && params.rerank) {
+            for (auto& c : top) c.dist = dist(q.data(), c.slot);
+          }
+          std::sort(top.begin(), top.end(), [&](const cand& a, const cand& c) { return a.dist < c.dist || (a.dist == c.dist && ids_[a.slot] < ids_[c.slot]); });
+          const std::size_t m = std::min(k, top.size());
+          for (std::size_t j = 0; j < m; ++j) {
+            out.ids(i, j) = ids_[top[j].slot];
+            out.distances(i, j) = graph::value(top[j].dist);
+          }
+        }
+      });
+    };
+    if constexpr (compressible) {
+      if (p_.storage == hnsw_storage::float16) {
+        run([this](const T* q, T*) { return half_measure{*this, q}; });
+        return out;
+      }
+      if (p_.storage == hnsw_storage::int8) {
+        run([this](const T* q, T* weights) { return code_measure::of(*this, q, weights); });
+        return out;
+      }
+    }
+    run([this](const T* q, T*) { return exact_measure{*this, q}; });
     return out;
   }
 
@@ -349,17 +417,24 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(ids_.size())).put(static_cast<std::uint64_t>(p_.m));
     meta.put(static_cast<std::uint64_t>(p_.ef_construction)).put(p_.seed).put(inserted_);
     meta.put(static_cast<std::int32_t>(max_level_)).put(entry_);
+    meta.put(static_cast<std::uint8_t>(p_.storage)).put(static_cast<std::uint64_t>(sq_trained_on_));
     std::vector<std::uint32_t> upper;  // per node: its level-1.. lists, concatenated
     for (const auto& u : upper_) upper.insert(upper.end(), u.begin(), u.end());
-    std::vector<std::int32_t> levels(level_.begin(), level_.end());
     container_writer w(detail::hnsw_kind);
     w.add("meta", meta.bytes());
     w.add_array<id_type>("ids", ids_);
     w.add_array<T>("vectors", data_);
     w.add_array<std::uint8_t>("deleted", deleted_);
-    w.add_array<std::int32_t>("levels", levels);
+    w.add_array<std::int32_t>("levels", level_);
     w.add_array<std::uint32_t>("links0", links0_);
     w.add_array<std::uint32_t>("upper", upper);
+    if (p_.storage == hnsw_storage::float16) w.add_array<std::uint16_t>("halves", halves_);
+    if (p_.storage == hnsw_storage::int8) {
+      w.add_array<std::uint8_t>("codes", codes_);
+      w.add_array<T>("cnorms", code_norms_);
+      w.add_array<T>("sq_lo", sq_.lo);
+      w.add_array<T>("sq_step", sq_.step);
+    }
     if (attributes_) attributes_->write(w);
     w.commit(path);
   }
@@ -372,10 +447,29 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   [[nodiscard]] static hnsw load(const std::filesystem::path& path) { return load(container_reader(path, detail::hnsw_kind)); }
 
   /// Reads an index from an already verified container.
-  [[nodiscard]] static hnsw load(const container_reader& file) {
+  [[nodiscard]] static hnsw load(const container_reader& file) { return read(file, false); }
+
+  /**
+   * @brief Opens a saved index read-only with its vectors, links and compressed copy memory-mapped:
+   * no copy of them is made and processes opening the same file share their pages (opening reads
+   * them once, to check every link and value). Searches, save, size and contains work as on a
+   * loaded index; add, upsert, remove and compact throw segkit::invalid_argument (load() gives a
+   * writable copy). The file must not be rewritten in place while open (segkit's atomic saves
+   * never do). @throws as load().
+   */
+  [[nodiscard]] static hnsw open_mapped(const std::filesystem::path& path) { return open_mapped(container_reader::map(path, detail::hnsw_kind)); }
+  /// open_mapped() from a container opened with container_reader::map().
+  [[nodiscard]] static hnsw open_mapped(const container_reader& mapped_file) { return read(mapped_file, true); }
+
+  /// True if the index was opened with open_mapped() (read-only).
+  [[nodiscard]] bool mapped() const noexcept { return mapping_ != nullptr; }
+
+ private:
+  static hnsw read(const container_reader& file, bool keep_mapped) {
     if (file.kind() != detail::hnsw_kind) file.fail(fmt::format("holds '{}', not an HNSW index", file.kind()));
     byte_reader meta(file.section("meta"), file);
-    if (const auto v = meta.get<std::uint32_t>(); v != detail::hnsw_format_version) file.fail(fmt::format("HNSW format version {} is not supported (expected {})", v, detail::hnsw_format_version));
+    const auto version = meta.get<std::uint32_t>();
+    if (version != 1 && version != detail::hnsw_format_version) file.fail(fmt::format("HNSW format version {} is not supported (expected 1 or {})", version, detail::hnsw_format_version));
     if (const auto name = meta.get_string(); name != Metric::name) file.fail(fmt::format("index uses metric '{}', this index type expects '{}'", name, Metric::name));
     const std::string want(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
     if (const auto dtype = meta.get_string(); dtype != want) file.fail(fmt::format("index stores {} values, this index type expects {}", dtype, want));
@@ -384,39 +478,61 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     const auto seed = meta.get<std::uint64_t>(), inserted = meta.get<std::uint64_t>();
     const auto max_level = meta.get<std::int32_t>();
     const auto entry = meta.get<std::uint32_t>();
+    const auto storage_code = version >= 2 ? meta.get<std::uint8_t>() : std::uint8_t{0};
+    const auto trained_on = version >= 2 ? meta.get<std::uint64_t>() : std::uint64_t{0};
     if (dim == 0 || dim > (std::uint64_t{1} << 24) || count >= std::numeric_limits<slot_t>::max() || count > (std::uint64_t{1} << 40) / dim) file.fail("implausible index shape");
     if (m < 2 || m > 1024 || ef_c == 0) file.fail("implausible build parameters");
-    hnsw index(static_cast<std::size_t>(dim), {.m = static_cast<std::size_t>(m), .ef_construction = static_cast<std::size_t>(ef_c), .seed = seed});
+    if (storage_code > 2) file.fail(fmt::format("unknown vector storage {}", storage_code));
+    const auto storage = static_cast<hnsw_storage>(storage_code);
+    if (storage != hnsw_storage::float32 && !compressible) file.fail(fmt::format("{} storage is not offered for this metric or value type", to_string(storage)));
+    hnsw index(static_cast<std::size_t>(dim), {.m = static_cast<std::size_t>(m), .ef_construction = static_cast<std::size_t>(ef_c), .seed = seed, .storage = storage});
     const auto n = static_cast<std::size_t>(count);
-    index.ids_ = file.array<id_type>("ids", n);
-    index.data_ = file.array<T>("vectors", n * dim);
-    index.deleted_ = file.array<std::uint8_t>("deleted", n);
-    const auto levels = file.array<std::int32_t>("levels", n);
-    index.links0_ = file.array<std::uint32_t>("links0", n * (1 + index.m0_));
+    const std::size_t d = index.dim_;
+    index.ids_ = file.array_or_view<id_type>("ids", n, keep_mapped);
+    index.data_ = file.array_or_view<T>("vectors", n * d, keep_mapped);
+    index.deleted_ = file.array_or_view<std::uint8_t>("deleted", n, keep_mapped);
+    index.level_ = file.array_or_view<std::int32_t>("levels", n, keep_mapped);
+    index.links0_ = file.array_or_view<std::uint32_t>("links0", n * (1 + index.m0_), keep_mapped);
+    if (storage == hnsw_storage::float16) {
+      index.halves_ = file.array_or_view<std::uint16_t>("halves", n * d, keep_mapped);
+      for (const auto h : index.halves_) {
+        if (!distance::half_is_finite(h)) file.fail("the float16 copy holds a non-finite value");
+      }
+    }
+    if (storage == hnsw_storage::int8) {
+      index.codes_ = file.array_or_view<std::uint8_t>("codes", n * d, keep_mapped);
+      index.code_norms_ = file.array_or_view<T>("cnorms", euclidean ? n : 0, keep_mapped);
+      index.sq_.lo = file.array<T>("sq_lo", n > 0 ? d : 0);
+      index.sq_.step = file.array<T>("sq_step", n > 0 ? d : 0);
+      if (n > 0 && (!index.sq_.valid(d) || trained_on == 0 || trained_on > n)) file.fail("invalid int8 ranges");
+      for (const T v : index.code_norms_) {
+        if (!std::isfinite(v)) file.fail("an int8 code norm is not finite");
+      }
+      index.sq_trained_on_ = static_cast<std::size_t>(trained_on);
+    }
     std::size_t upper_total = 0;
-    for (const auto l : levels) {
+    for (const auto l : index.level_) {
       if (l < 0 || l > detail::hnsw_max_level || l > max_level) file.fail(fmt::format("node level {} is invalid", l));
       upper_total += static_cast<std::size_t>(l) * (1 + index.p_.m);
     }
     const auto upper = file.array<std::uint32_t>("upper", upper_total);
-    index.level_.assign(levels.begin(), levels.end());
     index.upper_.resize(n);
     std::size_t at = 0;
     for (std::size_t s = 0; s < n; ++s) {
-      const std::size_t len = static_cast<std::size_t>(levels[s]) * (1 + index.p_.m);
+      const std::size_t len = static_cast<std::size_t>(index.level_[s]) * (1 + index.p_.m);
       index.upper_[s].assign(upper.begin() + static_cast<std::ptrdiff_t>(at), upper.begin() + static_cast<std::ptrdiff_t>(at + len));
       at += len;
     }
     for (std::size_t s = 0; s < n; ++s) {
       for (int l = 0; l <= index.level_[s]; ++l) {
-        const slot_t* list = index.links(static_cast<slot_t>(s), l);
+        const slot_t* list = std::as_const(index).links(static_cast<slot_t>(s), l);  // const: the links may be mapped
         if (list[0] > index.max_links(l)) file.fail(fmt::format("node {} has {} links at level {}", s, list[0], l));
         for (slot_t j = 1; j <= list[0]; ++j) {
           if (list[j] >= n || index.level_[list[j]] < l) file.fail(fmt::format("node {} links to an invalid node at level {}", s, l));
         }
       }
-      for (std::size_t j = 0; j < dim; ++j) {
-        if (!std::isfinite(index.data_[s * dim + j])) file.fail(fmt::format("vector {} holds a non-finite value", s));
+      for (std::size_t j = 0; j < d; ++j) {
+        if (!std::isfinite(index.data_[s * d + j])) file.fail(fmt::format("vector {} holds a non-finite value", s));
       }
       if (index.deleted_[s] > 1) file.fail("invalid deletion flag");
     }
@@ -429,22 +545,74 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     index.entry_ = entry;
     index.max_level_ = max_level;
     index.inserted_ = inserted;
+    if (keep_mapped) index.mapping_ = file.storage();
     if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
     return index;
   }
 
- private:
   [[nodiscard]] std::size_t max_links(int level) const noexcept { return level == 0 ? m0_ : p_.m; }
 
   // The link list of a node at a level: [count, neighbour slots...].
   slot_t* links(slot_t s, int level) noexcept {
-    return level == 0 ? links0_.data() + static_cast<std::size_t>(s) * (1 + m0_) : upper_[s].data() + static_cast<std::size_t>(level - 1) * (1 + p_.m);
+    return level == 0 ? links0_.owned().data() + static_cast<std::size_t>(s) * (1 + m0_) : upper_[s].data() + static_cast<std::size_t>(level - 1) * (1 + p_.m);
   }
   const slot_t* links(slot_t s, int level) const noexcept {
     return level == 0 ? links0_.data() + static_cast<std::size_t>(s) * (1 + m0_) : upper_[s].data() + static_cast<std::size_t>(level - 1) * (1 + p_.m);
   }
   const T* vec(slot_t s) const noexcept { return data_.data() + static_cast<std::size_t>(s) * dim_; }
   T dist(const T* q, slot_t s) const noexcept { return graph::between(q, vec(s), dim_); }
+
+  // What a walk measures: the graph distance from a prepared query to a node, and the row to
+  // prefetch for it. exact_measure reads the float vectors; half_measure and code_measure the
+  // float16 and int8 copies.
+  struct exact_measure {
+    const hnsw& index;
+    const T* q;
+    T operator()(slot_t s) const noexcept { return index.dist(q, s); }
+    const void* row(slot_t s) const noexcept { return index.vec(s); }
+  };
+  struct half_measure {
+    const hnsw& index;
+    const float* q;
+    float operator()(slot_t s) const noexcept {
+      const std::uint16_t* h = static_cast<const std::uint16_t*>(row(s));
+      if constexpr (euclidean) {
+        return distance::squared_l2_half(q, h, index.dim_);
+      } else if constexpr (graph::unit_vectors) {
+        return 1.0f - distance::dot_half(q, h, index.dim_);
+      } else {
+        return -distance::dot_half(q, h, index.dim_);
+      }
+    }
+    const void* row(slot_t s) const noexcept { return index.halves_.data() + static_cast<std::size_t>(s) * index.dim_; }
+  };
+  // q . decoded(x) = sum_j q_j lo_j + sum_j (q_j step_j) code_j: one multiply-add per byte, with
+  // the weights q_j step_j computed once per query; |q - x|^2 = |q|^2 - 2 q . x + |x|^2 with |x|^2
+  // of the decoded vector stored per node.
+  struct code_measure {
+    const hnsw& index;
+    const float* weights;
+    float offset, qq;
+    static code_measure of(const hnsw& index, const float* q, float* weights) noexcept {
+      float offset = 0.0f;
+      for (std::size_t j = 0; j < index.dim_; ++j) {
+        weights[j] = q[j] * index.sq_.step[j];
+        offset += q[j] * index.sq_.lo[j];
+      }
+      return {index, weights, offset, euclidean ? distance::dot(q, q, index.dim_) : 0.0f};
+    }
+    float operator()(slot_t s) const noexcept {
+      const float dot = offset + distance::dot_codes(weights, static_cast<const std::uint8_t*>(row(s)), index.dim_);
+      if constexpr (euclidean) {
+        return qq - 2.0f * dot + index.code_norms_[s];
+      } else if constexpr (graph::unit_vectors) {
+        return 1.0f - dot;
+      } else {
+        return -dot;
+      }
+    }
+    const void* row(slot_t s) const noexcept { return index.codes_.data() + static_cast<std::size_t>(s) * index.dim_; }
+  };
 
   void prepare_query(const T* in, T* out) const noexcept {
     std::copy_n(in, dim_, out);
@@ -491,16 +659,17 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   }
 
   // Greedy descent from the entry point through the levels above `floor` (exclusive of it).
-  slot_t descend(const T* q, int floor) const {
+  template <class Measure>
+  slot_t descend(const Measure& dist_to, int floor) const {
     slot_t cur = entry_;
-    T cur_d = dist(q, cur);
+    T cur_d = dist_to(cur);
     for (int l = max_level_; l >= floor; --l) {
       bool moved = true;
       while (moved) {
         moved = false;
         const slot_t* list = links(cur, l);
         for (slot_t j = 1; j <= list[0]; ++j) {
-          const T d = dist(q, list[j]);
+          const T d = dist_to(list[j]);
           if (d < cur_d || (d == cur_d && list[j] < cur)) {
             cur_d = d;
             cur = list[j];
@@ -514,13 +683,13 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
 
   // Best-first walk of one level from `start`: `top` receives up to ef accepted nodes (a max-heap
   // by distance); rejected nodes are expanded but not kept.
-  template <class Accept>
-  void walk(const T* q, slot_t start, std::size_t ef, int level, Accept&& accept, std::vector<cand>& top, std::vector<cand>& frontier) const {
+  template <class Measure, class Accept>
+  void walk(const Measure& dist_to, slot_t start, std::size_t ef, int level, Accept&& accept, std::vector<cand>& top, std::vector<cand>& frontier) const {
     auto& seen = detail::thread_visited_marks();
     seen.reset(ids_.size());
     top.clear();
     frontier.clear();
-    const T d0 = dist(q, start);
+    const T d0 = dist_to(start);
     seen.first_visit(start);
     frontier.push_back({d0, start});
     if (accept(start)) top.push_back({d0, start});
@@ -534,12 +703,12 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
       // Fetch the first neighbours' vectors ahead of use; each iteration then asks for the one
       // `ahead` places further on.
       constexpr slot_t ahead = 3;
-      for (slot_t j = 1; j <= std::min<slot_t>(count, ahead); ++j) __builtin_prefetch(vec(list[j]));
+      for (slot_t j = 1; j <= std::min<slot_t>(count, ahead); ++j) __builtin_prefetch(dist_to.row(list[j]));
       for (slot_t j = 1; j <= count; ++j) {
-        if (j + ahead <= count) __builtin_prefetch(vec(list[j + ahead]));
+        if (j + ahead <= count) __builtin_prefetch(dist_to.row(list[j + ahead]));
         const slot_t nb = list[j];
         if (!seen.first_visit(nb)) continue;
-        const T d = dist(q, nb);
+        const T d = dist_to(nb);
         if (top.size() < ef || d < top.front().dist) {
           frontier.push_back({d, nb});
           std::push_heap(frontier.begin(), frontier.end(), detail::farther{});
@@ -580,11 +749,16 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   }
 
   void clear() {
-    data_.clear();
-    ids_.clear();
-    deleted_.clear();
-    level_.clear();
-    links0_.clear();
+    data_.owned().clear();
+    ids_.owned().clear();
+    deleted_.owned().clear();
+    level_.owned().clear();
+    links0_.owned().clear();
+    halves_.owned().clear();
+    codes_.owned().clear();
+    code_norms_.owned().clear();
+    sq_ = {};
+    sq_trained_on_ = 0;
     upper_.clear();
     slots_.clear();
     max_level_ = -1;
@@ -595,21 +769,23 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   void insert(std::span<const id_type> ids, const matrix_view<T>& rows) {
     const std::size_t first = ids_.size(), n = rows.rows();
     if (n == 0) return;
-    data_.resize((first + n) * dim_);
-    ids_.insert(ids_.end(), ids.begin(), ids.end());
-    deleted_.resize(first + n, 0);
-    links0_.resize((first + n) * (1 + m0_), 0);
+    data_.owned().resize((first + n) * dim_);
+    ids_.owned().insert(ids_.owned().end(), ids.begin(), ids.end());
+    deleted_.owned().resize(first + n, 0);
+    links0_.owned().resize((first + n) * (1 + m0_), 0);
     upper_.resize(first + n);
-    level_.resize(first + n);
+    level_.owned().resize(first + n);
     for (std::size_t i = 0; i < n; ++i) {
       const auto s = static_cast<slot_t>(first + i);
-      prepare_query(rows.row(i), data_.data() + static_cast<std::size_t>(s) * dim_);
+      prepare_query(rows.row(i), data_.owned().data() + static_cast<std::size_t>(s) * dim_);
       rng r(p_.seed, inserted_++);
       const double u = 1.0 - r.uniform();  // (0, 1]
-      level_[s] = std::min(detail::hnsw_max_level, static_cast<int>(-std::log(u) * level_scale_));
-      upper_[s].assign(static_cast<std::size_t>(level_[s]) * (1 + p_.m), 0);
+      const int level = std::min(detail::hnsw_max_level, static_cast<int>(-std::log(u) * level_scale_));
+      level_.owned()[s] = level;
+      upper_[s].assign(static_cast<std::size_t>(level) * (1 + p_.m), 0);
       slots_[ids[i]] = s;
     }
+    encode(first);
     executor ex(p_.threads);
     std::size_t at = first;
     while (at < first + n) {
@@ -626,6 +802,36 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     }
   }
 
+  // Brings the compressed copy up to date for nodes [from, end): float16 values, or int8 codes
+  // (with |decoded|^2 for l2). The int8 ranges are (re)trained on all nodes, and every node
+  // re-encoded, when there are none yet or the graph has doubled since they were trained.
+  void encode(std::size_t from) {
+    const std::size_t n = ids_.size();
+    if (p_.storage == hnsw_storage::float16) {
+      auto& halves = halves_.owned();
+      halves.resize(n * dim_);
+      for (std::size_t i = from * dim_; i < n * dim_; ++i) halves[i] = distance::to_half(static_cast<float>(data_[i]));
+    } else if (p_.storage == hnsw_storage::int8) {
+      if (!sq_.trained() || n >= 2 * sq_trained_on_) {
+        sq_.train(data_.data(), n, dim_, dim_);
+        sq_trained_on_ = n;
+        from = 0;
+      }
+      auto& codes = codes_.owned();
+      codes.resize(n * dim_);
+      if constexpr (euclidean) code_norms_.owned().resize(n);
+      for (std::size_t s = from; s < n; ++s) {
+        std::uint8_t* code = codes.data() + s * dim_;
+        sq_.encode(vec(static_cast<slot_t>(s)), code);
+        if constexpr (euclidean) {
+          T norm{0};
+          for (std::size_t j = 0; j < dim_; ++j) norm += sq_.decode(j, code[j]) * sq_.decode(j, code[j]);
+          code_norms_.owned()[s] = norm;
+        }
+      }
+    }
+  }
+
   void link_batch(slot_t b, slot_t e, executor& ex) {
     const std::size_t count = e - b;
     const int top_level = max_level_;
@@ -639,7 +845,8 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
         const auto s = static_cast<slot_t>(b + i);
         const T* q = vec(s);
         const int lv = std::min(level_[s], top_level);
-        slot_t ep = descend(q, lv + 1);
+        const exact_measure to_q{*this, q};
+        slot_t ep = descend(to_q, lv + 1);
         chosen[i].resize(static_cast<std::size_t>(lv) + 1);
         // The other members of the batch are candidates too (they cannot be found in the graph
         // yet): without them, near-duplicates inserted together would never link to each other.
@@ -648,7 +855,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
           if (u != s) peers.push_back({dist(q, u), u});
         }
         for (int l = lv; l >= 0; --l) {
-          walk(q, ep, p_.ef_construction, l, everyone, top, frontier);
+          walk(to_q, ep, p_.ef_construction, l, everyone, top, frontier);
           // Next level starts from the closest node found here.
           ep = std::min_element(top.begin(), top.end(), detail::closer{})->slot;
           pool.assign(top.begin(), top.end());
@@ -721,17 +928,26 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   Metric metric_;
   std::size_t m0_ = 32;
   double level_scale_ = 0.0;
-  std::vector<T> data_;                  // nodes x dim (unit vectors for cosine)
-  std::vector<id_type> ids_;             // id of each node
-  std::vector<std::uint8_t> deleted_;    // 1 = removed (still routes searches)
-  std::vector<int> level_;               // top level of each node
-  std::vector<slot_t> links0_;           // nodes x (1 + 2m): count, neighbours
+  // The per-node arrays are owned, or views into the mapped file after open_mapped().
+  template <class U>
+  using array = segkit::detail::owned_or_viewed<U>;
+  array<T> data_;                        // nodes x dim (unit vectors for cosine)
+  array<id_type> ids_;                   // id of each node
+  array<std::uint8_t> deleted_;          // 1 = removed (still routes searches)
+  array<std::int32_t> level_;            // top level of each node
+  array<slot_t> links0_;                 // nodes x (1 + 2m): count, neighbours
+  array<std::uint16_t> halves_;          // float16 storage: nodes x dim
+  array<std::uint8_t> codes_;            // int8 storage: nodes x dim
+  array<T> code_norms_;                  // int8 storage with l2: |decoded vector|^2 per node
+  detail::scalar_quantizer<T> sq_;       // int8 storage: per-dimension ranges
+  std::size_t sq_trained_on_ = 0;        // int8 storage: nodes when the ranges were trained
   std::vector<std::vector<slot_t>> upper_;  // per node: levels 1..level_, each (1 + m)
   std::unordered_map<id_type, slot_t> slots_;  // live ids
   slot_t entry_ = 0;
   int max_level_ = -1;
   std::uint64_t inserted_ = 0;           // nodes ever inserted: the stream index of their random level
   std::shared_ptr<const attribute_table> attributes_;  // optional per-id attributes
+  std::shared_ptr<const void> mapping_;  // open_mapped(): keeps the mapped file alive (shared by copies)
   detail::rw_lock lock_;  // searches and saves share it; add, remove, compact and set_attributes take it alone
 };
 

@@ -26,6 +26,7 @@
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
+#include "segkit/core/file.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/types.hpp"
@@ -33,6 +34,7 @@
 #include "segkit/distance/metrics.hpp"
 #include "segkit/index/attributes.hpp"
 #include "segkit/index/detail/checks.hpp"
+#include "segkit/index/detail/scalar_quantizer.hpp"
 
 namespace segkit::index {
 
@@ -153,6 +155,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   /// Trains the quantizers on `rows` (at least nlist rows; pq wants >= 256). Once only.
   /// @throws segkit::invalid_argument if already trained, too few rows, wrong width or NaN.
   void train(matrix_view<T> rows) {
+    detail::require_writable(mapped(), component("train"));
     const auto lock = lock_.write();
     train_locked(rows);
   }
@@ -167,6 +170,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   /// Stores rows under ids (training on them first if the index is untrained). Errors as flat::add.
   void add(std::span<const id_type> ids, matrix_view<T> rows) {
     detail::check_rows<T>("segkit::index::ivf::add", ids, rows, dim_);
+    detail::require_writable(mapped(), component("add"));
     const auto lock = lock_.write();
     detail::check_ids("segkit::index::ivf::add", ids, [this](id_type id) { return where_.count(id) != 0; }, true);
     if (centres_.size() == 0) train_locked(rows);
@@ -184,9 +188,9 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
       const auto l = static_cast<std::size_t>(list_of(i));
       encode(&prepared(i, 0), l, code.data());
       auto& list = lists_[l];
-      list.ids.push_back(ids[i]);
-      list.codes.insert(list.codes.end(), code.begin(), code.end());
-      if (p_.keep_vectors) list.vectors.insert(list.vectors.end(), &prepared(i, 0), &prepared(i, 0) + dim_);
+      list.ids.owned().push_back(ids[i]);
+      list.codes.owned().insert(list.codes.owned().end(), code.begin(), code.end());
+      if (p_.keep_vectors) list.vectors.owned().insert(list.vectors.owned().end(), &prepared(i, 0), &prepared(i, 0) + dim_);
       where_[ids[i]] = {static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(list.ids.size() - 1)};
     }
   }
@@ -195,20 +199,23 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
 
   /// Removes the vector with this id (the last vector of its list moves into its place).
   bool remove(id_type id) {
+    detail::require_writable(mapped(), component("remove"));
     const auto lock = lock_.write();
     const auto it = where_.find(id);
     if (it == where_.end()) return false;
-    auto& list = lists_[it->second.list];
-    const std::size_t at = it->second.pos, last = list.ids.size() - 1, cb = code_bytes();
+    auto& ids = lists_[it->second.list].ids.owned();
+    auto& codes = lists_[it->second.list].codes.owned();
+    auto& vectors = lists_[it->second.list].vectors.owned();
+    const std::size_t at = it->second.pos, last = ids.size() - 1, cb = code_bytes();
     if (at != last) {
-      list.ids[at] = list.ids[last];
-      std::copy_n(list.codes.begin() + static_cast<std::ptrdiff_t>(last * cb), cb, list.codes.begin() + static_cast<std::ptrdiff_t>(at * cb));
-      if (p_.keep_vectors) std::copy_n(list.vectors.begin() + static_cast<std::ptrdiff_t>(last * dim_), dim_, list.vectors.begin() + static_cast<std::ptrdiff_t>(at * dim_));
-      where_[list.ids[at]].pos = static_cast<std::uint32_t>(at);
+      ids[at] = ids[last];
+      std::copy_n(codes.begin() + static_cast<std::ptrdiff_t>(last * cb), cb, codes.begin() + static_cast<std::ptrdiff_t>(at * cb));
+      if (p_.keep_vectors) std::copy_n(vectors.begin() + static_cast<std::ptrdiff_t>(last * dim_), dim_, vectors.begin() + static_cast<std::ptrdiff_t>(at * dim_));
+      where_[ids[at]].pos = static_cast<std::uint32_t>(at);
     }
-    list.ids.pop_back();
-    list.codes.resize(last * cb);
-    if (p_.keep_vectors) list.vectors.resize(last * dim_);
+    ids.pop_back();
+    codes.resize(last * cb);
+    if (p_.keep_vectors) vectors.resize(last * dim_);
     where_.erase(it);
     return true;
   }
@@ -311,8 +318,8 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     w.add_array<id_type>("ids", ids);
     w.add_array<std::uint8_t>("codes", codes);
     w.add_array<T>("vectors", vectors);
-    w.add_array<T>("sq_lo", lo_);
-    w.add_array<T>("sq_step", step_);
+    w.add_array<T>("sq_lo", sq_.lo);
+    w.add_array<T>("sq_step", sq_.step);
     w.add_array<T>("books", std::span<const T>(codebooks_.data(), codebooks_.size()));
     if (attributes_) attributes_->write(w);
     w.commit(path);
@@ -322,7 +329,24 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   [[nodiscard]] static ivf load(const std::filesystem::path& path) { return load(container_reader(path, detail::ivf_kind)); }
 
   /// Reads an index from an already verified container.
-  [[nodiscard]] static ivf load(const container_reader& file) {
+  [[nodiscard]] static ivf load(const container_reader& file) { return read(file, false); }
+
+  /**
+   * @brief Opens a saved index read-only with its lists (ids, codes, kept vectors) memory-mapped:
+   * no copy of them is made and processes opening the same file share their pages. Searches,
+   * save, size and contains work as on a loaded index; train, add, upsert and remove throw
+   * segkit::invalid_argument (load() gives a writable copy). The file must not be rewritten in
+   * place while open (segkit's atomic saves never do). @throws as load().
+   */
+  [[nodiscard]] static ivf open_mapped(const std::filesystem::path& path) { return open_mapped(container_reader::map(path, detail::ivf_kind)); }
+  /// open_mapped() from a container opened with container_reader::map().
+  [[nodiscard]] static ivf open_mapped(const container_reader& mapped_file) { return read(mapped_file, true); }
+
+  /// True if the index was opened with open_mapped() (read-only).
+  [[nodiscard]] bool mapped() const noexcept { return mapping_ != nullptr; }
+
+ private:
+  static ivf read(const container_reader& file, bool keep_mapped) {
     if (file.kind() != detail::ivf_kind) file.fail(fmt::format("holds '{}', not an IVF index", file.kind()));
     byte_reader meta(file.section("meta"), file);
     if (const auto v = meta.get<std::uint32_t>(); v != detail::ivf_format_version) file.fail(fmt::format("IVF format version {} is not supported", v));
@@ -345,11 +369,13 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
       total += c;
     }
     const std::size_t cb = index.code_bytes();
-    const auto ids = file.array<id_type>("ids", total);
-    const auto codes = file.array<std::uint8_t>("codes", total * cb);
-    const auto vectors = file.array<T>("vectors", index.p_.keep_vectors ? total * dim : 0);
-    index.lo_ = file.array<T>("sq_lo", codec == ivf_codec::sq8 ? dim : 0);
-    index.step_ = file.array<T>("sq_step", codec == ivf_codec::sq8 ? dim : 0);
+    // Loaded: whole sections copied, then split into lists. Mapped: each list views its part.
+    const auto ids = file.array_or_view<id_type>("ids", total, keep_mapped);
+    const auto codes = file.array_or_view<std::uint8_t>("codes", total * cb, keep_mapped);
+    const auto vectors = file.array_or_view<T>("vectors", index.p_.keep_vectors ? total * dim : 0, keep_mapped);
+    index.sq_.lo = file.array<T>("sq_lo", codec == ivf_codec::sq8 ? dim : 0);
+    index.sq_.step = file.array<T>("sq_step", codec == ivf_codec::sq8 ? dim : 0);
+    if (codec == ivf_codec::sq8 && index.centres_.size() != 0 && !index.sq_.valid(static_cast<std::size_t>(dim))) file.fail("invalid sq8 ranges");
     const auto books = file.array<T>("books", codec == ivf_codec::pq ? pq_m * 256 * (dim / pq_m) : 0);
     if (codec == ivf_codec::pq) {
       index.codebooks_ = matrix<T>::from_shape({static_cast<std::size_t>(pq_m * 256), static_cast<std::size_t>(dim / pq_m)});
@@ -364,9 +390,9 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     for (std::size_t l = 0; l < nlist; ++l) {
       auto& list = index.lists_[l];
       const auto c = static_cast<std::size_t>(counts[l]);
-      list.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(at), ids.begin() + static_cast<std::ptrdiff_t>(at + c));
-      list.codes.assign(codes.begin() + static_cast<std::ptrdiff_t>(at * cb), codes.begin() + static_cast<std::ptrdiff_t>((at + c) * cb));
-      if (index.p_.keep_vectors) list.vectors.assign(vectors.begin() + static_cast<std::ptrdiff_t>(at * dim), vectors.begin() + static_cast<std::ptrdiff_t>((at + c) * dim));
+      list.ids = part(ids, at, c, keep_mapped);
+      list.codes = part(codes, at * cb, c * cb, keep_mapped);
+      if (index.p_.keep_vectors) list.vectors = part(vectors, at * dim, c * dim, keep_mapped);
       for (std::size_t s = 0; s < c; ++s) {
         if (list.ids[s] == no_id || !index.where_.emplace(list.ids[s], slot{static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(s)}).second) {
           file.fail(fmt::format("id {} is invalid or repeated", list.ids[s]));
@@ -374,11 +400,19 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
       }
       at += c;
     }
+    if (keep_mapped) index.mapping_ = file.storage();
     if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
     return index;
   }
 
- private:
+  // values[at, at + count) as a list's own copy, or as a view (open_mapped).
+  template <class U>
+  static segkit::detail::owned_or_viewed<U> part(const segkit::detail::owned_or_viewed<U>& values, std::size_t at, std::size_t count, bool view) {
+    const std::span<const U> piece(values.data() + at, count);
+    if (view) return segkit::detail::owned_or_viewed<U>::viewing(piece);
+    return std::vector<U>(piece.begin(), piece.end());
+  }
+
   // train() with the lock held (add() trains an empty index under its own lock).
   void train_locked(matrix_view<T> rows) {
     const char* comp = "segkit::index::ivf::train";
@@ -409,16 +443,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
       for (std::size_t j = 0; j < dim_; ++j) resid(i, j) = sample(from, j) - centres_(c, j);
     }
     if (p_.codec == ivf_codec::sq8) {
-      lo_.assign(dim_, std::numeric_limits<T>::infinity());
-      step_.assign(dim_, T{0});
-      std::vector<T> hi(dim_, -std::numeric_limits<T>::infinity());
-      for (std::size_t i = 0; i < mr; ++i) {
-        for (std::size_t j = 0; j < dim_; ++j) {
-          lo_[j] = std::min(lo_[j], resid(i, j));
-          hi[j] = std::max(hi[j], resid(i, j));
-        }
-      }
-      for (std::size_t j = 0; j < dim_; ++j) step_[j] = hi[j] > lo_[j] ? (hi[j] - lo_[j]) / T{255} : T{1};
+      sq_.train(resid.data(), mr, dim_, dim_);
       return;
     }
     const std::size_t sub = dim_ / p_.pq_m, ks = std::min<std::size_t>(256, mr);
@@ -438,10 +463,11 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     transpose_books();
   }
 
+  // A list's arrays are its own, or views into the mapped file (open_mapped).
   struct list_t {
-    std::vector<id_type> ids;
-    std::vector<std::uint8_t> codes;  // ids.size() x code_bytes()
-    std::vector<T> vectors;           // ids.size() x dim (keep_vectors)
+    segkit::detail::owned_or_viewed<id_type> ids;
+    segkit::detail::owned_or_viewed<std::uint8_t> codes;  // ids.size() x code_bytes()
+    segkit::detail::owned_or_viewed<T> vectors;           // ids.size() x dim (keep_vectors)
   };
   struct slot {
     std::uint32_t list, pos;
@@ -494,10 +520,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     std::vector<T> r(dim_);
     for (std::size_t j = 0; j < dim_; ++j) r[j] = x[j] - centres_(list, j);
     if (p_.codec == ivf_codec::sq8) {
-      for (std::size_t j = 0; j < dim_; ++j) {
-        const T v = std::round((r[j] - lo_[j]) / step_[j]);
-        code[j] = static_cast<std::uint8_t>(std::clamp(v, T{0}, T{255}));
-      }
+      sq_.encode(r.data(), code);
       return;
     }
     const std::size_t sub = dim_ / p_.pq_m;
@@ -551,25 +574,8 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   // Approximate squared distance from the query (its residual r for the list) to the code of vector s.
   T code_distance(const list_t& list, std::size_t s, const T* r, const T* table) const {
     const std::uint8_t* code = list.codes.data() + s * code_bytes();
+    if (p_.codec == ivf_codec::sq8) return sq_.squared_l2(r, code);
     T sum{0};
-    if (p_.codec == ivf_codec::sq8) {
-      // 16 independent partial sums, so the compiler vectorises without reassociating.
-      constexpr std::size_t lanes = 16;
-      T acc[lanes] = {};
-      std::size_t j = 0;
-      for (; j + lanes <= dim_; j += lanes) {
-        for (std::size_t t = 0; t < lanes; ++t) {
-          const T diff = r[j + t] - (lo_[j + t] + step_[j + t] * static_cast<T>(code[j + t]));
-          acc[t] += diff * diff;
-        }
-      }
-      for (; j < dim_; ++j) {
-        const T diff = r[j] - (lo_[j] + step_[j] * static_cast<T>(code[j]));
-        acc[0] += diff * diff;
-      }
-      for (std::size_t t = 0; t < lanes; ++t) sum += acc[t];
-      return sum;
-    }
     for (std::size_t q2 = 0; q2 < p_.pq_m; ++q2) sum += table[q2 * 256 + code[q2]];
     return sum;
   }
@@ -579,11 +585,12 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   Metric metric_;
   matrix<T> centres_;                 // nlist x dim (empty until trained)
   std::vector<list_t> lists_;
-  std::vector<T> lo_, step_;          // sq8: per-dimension range of the residuals
+  detail::scalar_quantizer<T> sq_;    // sq8: per-dimension range of the residuals
   matrix<T> codebooks_;               // pq: (m x 256) x (dim / m)
   std::vector<T> books_t_;            // pq: the codebooks transposed, for the distance tables
   std::unordered_map<id_type, slot> where_;
   std::shared_ptr<const attribute_table> attributes_;
+  std::shared_ptr<const void> mapping_;  // open_mapped(): keeps the mapped file alive (shared by copies)
   detail::rw_lock lock_;  // searches, saves and readers share it; train, add, remove and set_attributes take it alone
 };
 

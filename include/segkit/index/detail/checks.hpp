@@ -82,6 +82,11 @@ knn_result<T> empty_result(std::size_t nq, std::size_t k) {
 // Members every mutable index offers the same way: add/upsert/train for any 2-D xtensor
 // expression (forwarded as a matrix_view), and upsert as remove + add. The derived index
 // declares `using mutations<...>::add;` (and upsert) so that its own overloads do not hide these.
+// Mutations of an index opened read-only with open_mapped() throw this.
+inline void require_writable(bool mapped, const std::string& component) {
+  if (mapped) segkit::detail::throw_invalid(component, "the index was opened read-only with open_mapped(); load() gives a writable copy");
+}
+
 template <class Derived, class T>
 class mutations {
  public:

@@ -1,0 +1,152 @@
+#pragma once
+/// @file
+/// @brief Kernels between a float query and compressed stored vectors: IEEE half precision
+/// (float16) values and 8-bit codes. Used by the float16 and int8 storage of segkit::index::hnsw.
+///
+/// With AVX2, FMA and F16C (link segkit::native on such a machine) the kernels widen 16 values
+/// per step in registers (F16C's vcvtph2ps for halves, vpmovzxbd + vcvtdq2ps for bytes): xsimd
+/// 8.1 offers neither conversion, so these use the intrinsics directly. Otherwise plain loops
+/// with the portable conversion below. Both give the same sums up to float rounding order.
+
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && !defined(SEGKIT_DISABLE_SIMD)
+#include <immintrin.h>
+#define SEGKIT_COMPRESSED_AVX2 1
+#else
+#define SEGKIT_COMPRESSED_AVX2 0
+#endif
+
+namespace segkit::distance {
+
+/// Largest finite float16 value.
+inline constexpr float half_max = 65504.0f;
+
+namespace portable {
+/// Nearest float16 (ties to even; beyond ±65504 rounds to ±infinity, NaN stays NaN), bit-exact
+/// with IEEE 754 binary16 conversion.
+inline std::uint16_t to_half(float f) noexcept {
+  const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
+  const auto sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
+  const std::uint32_t mag = x & 0x7fffffffu;
+  if (mag >= 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7c00u | (mag > 0x7f800000u ? 0x200u : 0u));  // inf, NaN
+  if (mag >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // >= 65520 rounds up to infinity
+  if (mag < 0x38800000u) {  // below 2^-14: a subnormal half (units of 2^-24), rounded to nearest even
+    const float scaled = std::bit_cast<float>(mag) * 16777216.0f;  // exact: a power-of-two scaling
+    return static_cast<std::uint16_t>(sign | static_cast<std::uint16_t>(std::nearbyint(scaled)));
+  }
+  // Normal: re-bias the exponent (127 -> 15) and round the mantissa from 23 to 10 bits, ties to
+  // even; a carry out of the mantissa correctly bumps the exponent.
+  const std::uint32_t rebased = mag - 0x38000000u;
+  const std::uint32_t rounded = rebased + 0xfffu + ((rebased >> 13) & 1u);
+  return static_cast<std::uint16_t>(sign | (rounded >> 13));
+}
+
+/// The float a float16 represents (exact).
+inline float from_half(std::uint16_t h) noexcept {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  const std::uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
+  if (exponent == 0) {  // zero or subnormal: mantissa x 2^-24
+    const float v = static_cast<float>(mantissa) * 5.9604644775390625e-8f;
+    return sign != 0 ? -v : v;
+  }
+  if (exponent == 31) return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));
+  return std::bit_cast<float>(sign | ((exponent + 112u) << 23) | (mantissa << 13));
+}
+}  // namespace portable
+
+/// Nearest float16 of f (ties to even), as its 16 bits.
+inline std::uint16_t to_half(float f) noexcept {
+#if SEGKIT_COMPRESSED_AVX2
+  return static_cast<std::uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
+#else
+  return portable::to_half(f);
+#endif
+}
+
+/// The float a float16 (given as its 16 bits) represents.
+inline float from_half(std::uint16_t h) noexcept {
+#if SEGKIT_COMPRESSED_AVX2
+  return _cvtsh_ss(h);
+#else
+  return portable::from_half(h);
+#endif
+}
+
+/// True if the float16 is neither infinite nor NaN.
+[[nodiscard]] constexpr bool half_is_finite(std::uint16_t h) noexcept { return (h & 0x7c00u) != 0x7c00u; }
+
+#if SEGKIT_COMPRESSED_AVX2
+namespace detail {
+inline float sum_lanes(__m256 v) noexcept {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+inline __m256 halves(const std::uint16_t* h) noexcept { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h))); }
+// Calls block(j, acc0, acc1) for j = 0, 16, 32, ... while a whole block of 16 fits in n (two
+// 8-lane accumulators), leaves j at the first value not done and returns the accumulators' sum.
+template <class Block>
+float sum_blocks(std::size_t n, std::size_t& j, Block block) noexcept {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  for (; j + 16 <= n; j += 16) block(j, a0, a1);
+  return sum_lanes(_mm256_add_ps(a0, a1));
+}
+}  // namespace detail
+#endif
+
+/// Sum of q[j] * c[j] over n float queries and byte codes (the codes taken as 0..255).
+inline float dot_codes(const float* q, const std::uint8_t* c, std::size_t n) noexcept {
+  std::size_t j = 0;
+  float s = 0.0f;
+#if SEGKIT_COMPRESSED_AVX2
+  s = detail::sum_blocks(n, j, [&](std::size_t at, __m256& a0, __m256& a1) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c + at));
+    const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+    const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(bytes, bytes)));
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + at), lo, a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + at + 8), hi, a1);
+  });
+#endif
+  for (; j < n; ++j) s += q[j] * static_cast<float>(c[j]);
+  return s;
+}
+
+/// Sum of q[j] * h[j] over n float queries and float16 values.
+inline float dot_half(const float* q, const std::uint16_t* h, std::size_t n) noexcept {
+  std::size_t j = 0;
+  float s = 0.0f;
+#if SEGKIT_COMPRESSED_AVX2
+  s = detail::sum_blocks(n, j, [&](std::size_t at, __m256& a0, __m256& a1) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + at), detail::halves(h + at), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + at + 8), detail::halves(h + at + 8), a1);
+  });
+#endif
+  for (; j < n; ++j) s += q[j] * from_half(h[j]);
+  return s;
+}
+
+/// Squared Euclidean distance between n float queries and float16 values.
+inline float squared_l2_half(const float* q, const std::uint16_t* h, std::size_t n) noexcept {
+  std::size_t j = 0;
+  float s = 0.0f;
+#if SEGKIT_COMPRESSED_AVX2
+  s = detail::sum_blocks(n, j, [&](std::size_t at, __m256& a0, __m256& a1) {
+    const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(q + at), detail::halves(h + at));
+    const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(q + at + 8), detail::halves(h + at + 8));
+    a0 = _mm256_fmadd_ps(d0, d0, a0);
+    a1 = _mm256_fmadd_ps(d1, d1, a1);
+  });
+#endif
+  for (; j < n; ++j) {
+    const float d = q[j] - from_half(h[j]);
+    s += d * d;
+  }
+  return s;
+}
+
+}  // namespace segkit::distance
