@@ -160,7 +160,9 @@ TEST_CASE("hnsw: version-1 files (before compressed storage) still load and answ
     const auto a = old.search(base, 5, {.ef = 10});
     const auto b = fresh.search(base, 5, {.ef = 10});
     CHECK((a.ids == b.ids));
-    CHECK((a.distances == b.distances));
+    // The files were written by the -O3 tool; this test may be built otherwise (the sanitized
+    // build is -O1), so the stored (normalised) vectors may differ in the last bit.
+    for (std::size_t i = 0; i < a.distances.size(); ++i) CHECK(a.distances.data()[i] == Approx(b.distances.data()[i]).margin(1e-6));
   };
   check(segkit::distance::l2_metric{}, "v1_l2.seg");
   check(segkit::distance::cosine_metric{}, "v1_cosine.seg");
