@@ -825,7 +825,10 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
         sq_.encode(vec(static_cast<slot_t>(s)), code);
         if constexpr (euclidean) {
           T norm{0};
-          for (std::size_t j = 0; j < dim_; ++j) norm += sq_.decode(j, code[j]) * sq_.decode(j, code[j]);
+          for (std::size_t j = 0; j < dim_; ++j) {
+            const T x = sq_.decode(j, code[j]);
+            norm += x * x;
+          }
           code_norms_.owned()[s] = norm;
         }
       }
