@@ -1,6 +1,9 @@
 // K-Means fit: time per fit from the same k-means++ seed; inertia and iterations as counters.
+#include <algorithm>
+
 #include <benchmark/benchmark.h>
 
+#include <segkit/cluster/hdbscan_predict.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/core/random.hpp>
 
@@ -46,4 +49,33 @@ BENCHMARK(bm_kmeans_init)->ArgNames({"n", "d", "k", "parallel", "threads"})->Arg
     ->Args({200000, 16, 20, 0, 2})->Args({200000, 16, 20, 1, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(bm_kmeans_fit)->ArgNames({"n", "d", "k", "threads"})->Args({100000, 32, 20, 1})->Args({100000, 32, 20, 2})
     ->Args({100000, 128, 20, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+// HDBSCAN approximate_predict and membership vectors for m new points against a clustering of
+// n points (fitted once, outside the timing), as after a UMAP to d dimensions. mode 0 = labels,
+// probabilities and outlier scores; 1 = soft-clustering membership vectors.
+void bm_hdbscan_predict(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0)), d = static_cast<std::size_t>(state.range(1));
+  const auto mode = state.range(2);
+  const auto threads = static_cast<std::size_t>(state.range(3));
+  const auto x = blobs(n, d, 12);
+  const auto q = blobs(n, d, 12);  // the same centres (seed 1), new draws of the points
+  const segkit::cluster::hdbscan<> algo({.min_cluster_size = 50, .min_samples = 10});
+  const auto fit = algo.fit(x);
+  const segkit::cluster::hdbscan_predictor<> pred(algo, x, fit);
+  double noise = 0.0;
+  for (auto _ : state) {
+    if (mode == 0) {
+      const auto p = pred.approximate_predict(q, threads);
+      noise = static_cast<double>(std::count(p.labels.begin(), p.labels.end(), -1));
+    } else {
+      benchmark::DoNotOptimize(pred.membership_vectors(q, threads).data());
+    }
+  }
+  state.counters["clusters"] = static_cast<double>(fit.n_clusters);
+  if (mode == 0) state.counters["noise"] = noise / static_cast<double>(n);
+}
+
+BENCHMARK(bm_hdbscan_predict)->ArgNames({"n", "d", "membership", "threads"})
+    ->Args({30000, 5, 0, 1})->Args({30000, 5, 0, 2})->Args({30000, 5, 1, 2})->Args({30000, 2, 0, 2})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
 BENCHMARK_MAIN();

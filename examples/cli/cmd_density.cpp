@@ -1,11 +1,12 @@
 // `segkit cluster dbscan | hdbscan | agglomerative`: density-based and hierarchical clustering.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include <segkit/cluster/agglomerative.hpp>
 #include <segkit/cluster/dbscan.hpp>
-#include <segkit/cluster/hdbscan.hpp>
+#include <segkit/cluster/hdbscan_predict.hpp>
 #include <segkit/core/npy.hpp>
 #include <segkit/distance/metrics.hpp>
 
@@ -49,6 +50,25 @@ int cluster_dbscan(const args& a) {
   });
 }
 
+// `--predict Q.npy`: places new points in the fitted clustering and writes what was asked for;
+// `watch` holds the time spent building the predictor and goes on with the placement.
+template <class Predictor>
+void predict_new_points(const args& a, const Predictor& predictor, stopwatch& watch, json_object& j, std::string& text) {
+  if (!a.has("predict-out")) throw usage_error("--predict needs --predict-out for the labels of the new points");
+  const auto q = load_npy_matrix<float>(a.get("predict"));
+  watch.start();
+  const auto pr = predictor.approximate_predict(q, a.threads());
+  watch.stop();
+  save_npy(a.get("predict-out"), pr.labels);
+  if (a.has("predict-probabilities-out")) save_npy(a.get("predict-probabilities-out"), pr.probabilities.data(), {pr.probabilities.size()});
+  if (a.has("predict-outlier-scores-out")) save_npy(a.get("predict-outlier-scores-out"), pr.outlier_scores.data(), {pr.outlier_scores.size()});
+  if (a.has("predict-membership-out")) save_npy(a.get("predict-membership-out"), predictor.membership_vectors(q, a.threads()));
+  const auto noise = static_cast<double>(std::count(pr.labels.begin(), pr.labels.end(), label_type{-1}));
+  const double share = pr.labels.size() == 0 ? 0.0 : noise / static_cast<double>(pr.labels.size());
+  j.add("predict_seconds", watch.seconds()).add("predicted", pr.labels.size()).add("predicted_noise_fraction", share);
+  text += fmt::format("; predicted {} new points ({:.1f}% noise) in {:.3f} s", pr.labels.size(), 100.0 * share, watch.seconds());
+}
+
 int cluster_hdbscan(const args& a) {
   cluster::hdbscan_params p;
   p.min_cluster_size = a.get_size("min-cluster-size", p.min_cluster_size);
@@ -62,12 +82,22 @@ int cluster_hdbscan(const args& a) {
   const auto weights = load_weights(a);
   return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
     using M = decltype(metric);
-    const auto [r, seconds] = fit_and_save(a, cluster::hdbscan<M, float>(p), x, weights);
+    const cluster::hdbscan<M, float> algo(p);
+    const auto [r, seconds] = fit_and_save(a, algo, x, weights);
     if (a.has("outlier-scores-out")) save_npy(a.get("outlier-scores-out"), r.outlier_scores.data(), {r.outlier_scores.size()});
     if (a.has("probabilities-out")) save_npy(a.get("probabilities-out"), r.probabilities.data(), {r.probabilities.size()});
     json_object j;
     j.add("seconds", seconds).add("n_clusters", r.n_clusters).add("noise_fraction", r.noise_fraction);
-    emit(a, j, fmt::format("hdbscan: {} clusters, {:.1f}% noise, {:.3f} s", r.n_clusters, 100.0 * r.noise_fraction, seconds));
+    std::string text = fmt::format("hdbscan: {} clusters, {:.1f}% noise, {:.3f} s", r.n_clusters, 100.0 * r.noise_fraction, seconds);
+    if (a.has("membership-out") || a.has("predict")) {
+      stopwatch watch;  // predict_seconds counts building the prediction data (a copy of x, its k-d tree)
+      watch.start();
+      const cluster::hdbscan_predictor<M, float> predictor(algo, x, r, weights);
+      watch.stop();
+      if (a.has("membership-out")) save_npy(a.get("membership-out"), predictor.all_points_membership_vectors(p.threads));
+      if (a.has("predict")) predict_new_points(a, predictor, watch, j, text);
+    }
+    emit(a, j, text);
     return 0;
   });
 }
@@ -106,8 +136,8 @@ const registrar density_commands({
       {"weights", 0, true, "per-sample weights, .npy (n)"}},
      cluster_dbscan},
     {{"cluster", "hdbscan"},
-     "-i X.npy -o labels.npy --min-cluster-size M [--min-samples S] [--selection eom|leaf] [--cluster-selection-epsilon E] [--max-cluster-size N] [--allow-single-cluster] [--weights W.npy] [--outlier-scores-out S.npy] [--probabilities-out P.npy]",
-     "HDBSCAN*. Reports n_clusters and noise_fraction; writes GLOSH outlier scores on request.",
+     "-i X.npy -o labels.npy --min-cluster-size M [--min-samples S] [--selection eom|leaf] [--cluster-selection-epsilon E] [--max-cluster-size N] [--allow-single-cluster] [--weights W.npy] [--outlier-scores-out S.npy] [--probabilities-out P.npy] [--membership-out V.npy] [--predict Q.npy --predict-out L.npy [--predict-probabilities-out P.npy] [--predict-outlier-scores-out S.npy] [--predict-membership-out V.npy]]",
+     "HDBSCAN*. Reports n_clusters and noise_fraction; writes GLOSH outlier scores and soft-clustering membership vectors on request; --predict places new points in the fitted clustering (approximate_predict) and reports predict_seconds, predicted and predicted_noise_fraction.",
      {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
       {"output", 'o', true, "labels to write, int32 .npy (n); -1 = noise"},
       {"min-cluster-size", 0, true, "smallest cluster (default 5)"},
@@ -118,7 +148,13 @@ const registrar density_commands({
       {"allow-single-cluster", 0, false, "allow one cluster of everything"},
       {"weights", 0, true, "per-sample weights, .npy (n)"},
       {"outlier-scores-out", 0, true, "GLOSH scores to write, float64 .npy (n)"},
-      {"probabilities-out", 0, true, "membership probabilities to write, float64 .npy (n)"}},
+      {"probabilities-out", 0, true, "membership probabilities to write, float64 .npy (n)"},
+      {"membership-out", 0, true, "soft-clustering membership vectors to write, float64 .npy (n x n_clusters)"},
+      {"predict", 0, true, "new points to place in the fitted clustering, .npy (m x d)"},
+      {"predict-out", 0, true, "their labels to write, int32 .npy (m); -1 = noise"},
+      {"predict-probabilities-out", 0, true, "their membership probabilities, float64 .npy (m)"},
+      {"predict-outlier-scores-out", 0, true, "their GLOSH outlier scores, float64 .npy (m)"},
+      {"predict-membership-out", 0, true, "their membership vectors, float64 .npy (m x n_clusters)"}},
      cluster_hdbscan},
     {{"cluster", "agglomerative"},
      "-i X.npy -o labels.npy (--k K | --distance-threshold T) [--linkage ward|average|complete|single] [--linkage-out Z.npy]",

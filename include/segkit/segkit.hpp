@@ -8,6 +8,7 @@
 #include "segkit/cluster/dbscan.hpp"
 #include "segkit/cluster/gmm.hpp"
 #include "segkit/cluster/hdbscan.hpp"
+#include "segkit/cluster/hdbscan_predict.hpp"
 #include "segkit/cluster/hierarchy.hpp"
 #include "segkit/cluster/kmeans.hpp"
 #include "segkit/cluster/minibatch_kmeans.hpp"

@@ -17,7 +17,7 @@
 #include <segkit/cluster/agglomerative.hpp>
 #include <segkit/cluster/dbscan.hpp>
 #include <segkit/cluster/gmm.hpp>
-#include <segkit/cluster/hdbscan.hpp>
+#include <segkit/cluster/hdbscan_predict.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/cluster/minibatch_kmeans.hpp>
 #include <segkit/embed/item2vec.hpp>
@@ -478,6 +478,43 @@ TEST_CASE("cli: cluster dbscan, hdbscan and agglomerative match the library", "[
   const auto sel = run("cluster hdbscan -i " + q(dir() / "d.npy") + " -o " + q(dir() / "hl.npy") + " --selection best");
   CHECK(sel.status == 1);
   CHECK(sel.out.find("unknown cluster selection 'best'") != std::string::npos);
+}
+
+TEST_CASE("cli: hdbscan predicts new points and writes membership vectors as the library", "[cli]") {
+  const auto x = segkit::test::blobs(1500, 3, 4, 51);
+  const segkit::matrix<float> points = segkit::test::normal_matrix(400, 3, 52) * 5.0f;
+  segkit::save_npy(dir() / "hp.npy", x);
+  segkit::save_npy(dir() / "hq.npy", points);
+  const auto out = [&](const char* f) { return q(dir() / f); };
+  const auto r = run("cluster hdbscan -i " + out("hp.npy") + " -o " + out("hpl.npy") + " --min-cluster-size 20 --membership-out " +
+                     out("hpm.npy") + " --predict " + out("hq.npy") + " --predict-out " + out("hql.npy") + " --predict-probabilities-out " +
+                     out("hqp.npy") + " --predict-outlier-scores-out " + out("hqs.npy") + " --predict-membership-out " + out("hqm.npy") +
+                     " --json");
+  REQUIRE(r.status == 0);
+  const segkit::cluster::hdbscan<> algo({.min_cluster_size = 20});
+  const auto fit = algo.fit(x);
+  const segkit::cluster::hdbscan_predictor<> pred(algo, x, fit);
+  const auto want = pred.approximate_predict(points);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "hql.npy") == want.labels));
+  const auto prob = segkit::load_npy_vector<double>(dir() / "hqp.npy");
+  CHECK(std::equal(prob.begin(), prob.end(), want.probabilities.begin()));
+  const auto scores = segkit::load_npy_vector<double>(dir() / "hqs.npy");
+  CHECK(std::equal(scores.begin(), scores.end(), want.outlier_scores.begin()));
+  CHECK((segkit::load_npy_matrix<double>(dir() / "hqm.npy") == pred.membership_vectors(points)));
+  CHECK((segkit::load_npy_matrix<double>(dir() / "hpm.npy") == pred.all_points_membership_vectors()));
+  CHECK(json_number(r.out, "predicted") == 400);
+  CHECK(json_number(r.out, "predict_seconds") >= 0.0);
+  const double noise = static_cast<double>(std::count(want.labels.begin(), want.labels.end(), -1)) / 400.0;
+  CHECK(json_number(r.out, "predicted_noise_fraction") == Approx(noise));
+
+  const auto no_out = run("cluster hdbscan -i " + out("hp.npy") + " -o " + out("hpl.npy") + " --predict " + out("hq.npy"));
+  CHECK(no_out.status == 2);
+  CHECK(no_out.out.find("--predict needs --predict-out") != std::string::npos);
+  segkit::save_npy(dir() / "hq2.npy", segkit::test::normal_matrix(10, 2, 1));
+  const auto wrong = run("cluster hdbscan -i " + out("hp.npy") + " -o " + out("hpl.npy") + " --predict " + out("hq2.npy") + " --predict-out " +
+                         out("hql.npy"));
+  CHECK(wrong.status == 1);
+  CHECK(wrong.out.find("2 columns, the clustering was fitted on 3") != std::string::npos);
 }
 
 TEST_CASE("cli: eval scores equal the library's", "[cli]") {

@@ -67,6 +67,59 @@ struct condensed_tree {
   [[nodiscard]] std::size_t size() const noexcept { return parent.size(); }
 };
 
+namespace detail {
+
+// The clusters of a condensed tree, indexed 0 (the root) .. n_clusters - 1 (condensed id - n).
+struct cluster_table {
+  std::vector<double> birth, death, size, stability;  // death: highest lambda among the cluster's own rows
+  std::vector<std::size_t> parent;                     // the root is its own parent
+  std::vector<std::vector<std::size_t>> children;
+
+  explicit cluster_table(const condensed_tree& ct)
+      : birth(ct.n_clusters, 0.0), death(ct.n_clusters, 0.0), size(ct.n_clusters, 0.0), stability(ct.n_clusters, 0.0),
+        parent(ct.n_clusters, 0), children(ct.n_clusters) {
+    const std::size_t n = ct.n_points;
+    for (std::size_t r = 0; r < ct.size(); ++r) {
+      const std::size_t p = ct.parent[r] - n;
+      if (ct.child[r] >= n) {
+        const std::size_t c = ct.child[r] - n;
+        birth[c] = ct.lambda[r];
+        size[c] = ct.child_size[r];
+        parent[c] = p;
+        children[p].push_back(c);
+      }
+      if (p == 0) size[0] += ct.child_size[r];
+      death[p] = std::max(death[p], ct.lambda[r]);
+    }
+    for (std::size_t r = 0; r < ct.size(); ++r) {
+      const std::size_t p = ct.parent[r] - n;
+      if (std::isfinite(birth[p])) stability[p] += (ct.lambda[r] - birth[p]) * ct.child_size[r];
+    }
+  }
+
+  // Calls f(c) for every cluster strictly below c.
+  template <class F>
+  void for_each_below(std::size_t c, F&& f) const {
+    std::vector<std::size_t> stack(children[c]);
+    while (!stack.empty()) {
+      const std::size_t v = stack.back();
+      stack.pop_back();
+      f(v);
+      stack.insert(stack.end(), children[v].begin(), children[v].end());
+    }
+  }
+};
+
+// GLOSH, 1 - lambda / lambda_max: 0 when lambda_max is 0 or both are infinite (duplicate rows),
+// 1 for a finite lambda under an infinite lambda_max.
+inline double glosh(double lambda_max, double lambda) noexcept {
+  if (lambda_max == 0.0 || std::isinf(lambda)) return 0.0;
+  if (std::isinf(lambda_max)) return 1.0;
+  return (lambda_max - lambda) / lambda_max;
+}
+
+}  // namespace detail
+
 /// What hdbscan::fit returns.
 struct hdbscan_result {
   xt::xtensor<label_type, 1> labels;        ///< cluster of each row, 0..n_clusters-1, or -1 for noise
@@ -104,6 +157,7 @@ template <class Metric = distance::l2_metric, class T = float>
 class hdbscan {
  public:
   using value_type = T;
+  using metric_type = Metric;
 
   /// @throws segkit::invalid_argument for min_cluster_size < 2 or a negative/NaN epsilon.
   explicit hdbscan(hdbscan_params params = {}) : p_(params) {
@@ -266,49 +320,8 @@ class hdbscan {
     return ct;
   }
 
-  // The clusters of a condensed tree, indexed 0 (the root) .. n_clusters - 1 (condensed id - n).
-  struct cluster_table {
-    std::vector<double> birth, death, size, stability;  // death: highest lambda among the cluster's own rows
-    std::vector<std::size_t> parent;                     // the root is its own parent
-    std::vector<std::vector<std::size_t>> children;
-
-    explicit cluster_table(const condensed_tree& ct)
-        : birth(ct.n_clusters, 0.0), death(ct.n_clusters, 0.0), size(ct.n_clusters, 0.0), stability(ct.n_clusters, 0.0),
-          parent(ct.n_clusters, 0), children(ct.n_clusters) {
-      const std::size_t n = ct.n_points;
-      for (std::size_t r = 0; r < ct.size(); ++r) {
-        const std::size_t p = ct.parent[r] - n;
-        if (ct.child[r] >= n) {
-          const std::size_t c = ct.child[r] - n;
-          birth[c] = ct.lambda[r];
-          size[c] = ct.child_size[r];
-          parent[c] = p;
-          children[p].push_back(c);
-        }
-        if (p == 0) size[0] += ct.child_size[r];
-        death[p] = std::max(death[p], ct.lambda[r]);
-      }
-      for (std::size_t r = 0; r < ct.size(); ++r) {
-        const std::size_t p = ct.parent[r] - n;
-        if (std::isfinite(birth[p])) stability[p] += (ct.lambda[r] - birth[p]) * ct.child_size[r];
-      }
-    }
-
-    // Calls f(c) for every cluster strictly below c.
-    template <class F>
-    void for_each_below(std::size_t c, F&& f) const {
-      std::vector<std::size_t> stack(children[c]);
-      while (!stack.empty()) {
-        const std::size_t v = stack.back();
-        stack.pop_back();
-        f(v);
-        stack.insert(stack.end(), children[v].begin(), children[v].end());
-      }
-    }
-  };
-
   // Which clusters are selected (cluster indices; the root only with allow_single_cluster).
-  std::vector<char> select(const cluster_table& t) const {
+  std::vector<char> select(const detail::cluster_table& t) const {
     const std::size_t nc = t.birth.size();
     std::vector<char> selected(nc, 0);
     std::vector<std::size_t> leaves;
@@ -350,7 +363,7 @@ class hdbscan {
 
   // cluster_selection_epsilon: a chosen cluster born below epsilon (lambda above 1 / epsilon) is
   // replaced by its nearest ancestor born at or above epsilon (not the root unless allowed).
-  std::vector<char> epsilon_merge(const cluster_table& t, const std::vector<std::size_t>& chosen) const {
+  std::vector<char> epsilon_merge(const detail::cluster_table& t, const std::vector<std::size_t>& chosen) const {
     const double eps = p_.cluster_selection_epsilon;
     const auto born_eps = [&](std::size_t c) { return t.birth[c] > 0.0 ? 1.0 / t.birth[c] : inf; };
     std::vector<char> result(t.birth.size(), 0), processed(t.birth.size(), 0);
@@ -380,7 +393,7 @@ class hdbscan {
   void select_and_label(hdbscan_result& out) const {
     const condensed_tree& ct = out.tree;
     const std::size_t n = ct.n_points, nc = ct.n_clusters;
-    const cluster_table t(ct);
+    const detail::cluster_table t(ct);
     const std::vector<char> selected = select(t);
 
     // Labels: the nearest selected ancestor of the cluster each point falls out of.
@@ -410,7 +423,7 @@ class hdbscan {
       const label_type l = (c == 0 && selected[0] && lambda < root_keep) ? -1 : owner[c];
       out.labels(p) = l;
       const double dmax = subtree_death[c];
-      out.outlier_scores[p] = (dmax == 0.0 || !std::isfinite(lambda)) ? 0.0 : (dmax - lambda) / dmax;
+      out.outlier_scores[p] = detail::glosh(dmax, lambda);
       if (l >= 0) {
         const double m = t.death[out.selected[static_cast<std::size_t>(l)] - n];
         out.probabilities[p] = (m == 0.0 || !std::isfinite(lambda)) ? 1.0 : std::min(lambda, m) / m;

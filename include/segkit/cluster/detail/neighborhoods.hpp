@@ -162,14 +162,45 @@ class neighborhoods {
    */
   template <class F>
   void nearest(std::size_t b, std::size_t e, std::size_t k, F&& f) const {
+    knn(x_, terms_.empty() ? nullptr : terms_.data() + b, b, e, k, true, f);
+  }
+
+  /**
+   * For each row i in [b, e) of q (new points of x's width, not rows of x): f(i, list) with its k
+   * nearest rows of x as (distance, row) pairs, ascending by distance then row (1 <= k <= rows).
+   */
+  template <class F>
+  void nearest_to(const matrix_view<T>& q, std::size_t b, std::size_t e, std::size_t k, F&& f) const {
+    const auto qterms = use_tree_ ? std::vector<T>{} : distance::row_norm_terms<M>(q.slice(b, e));
+    knn(q, qterms.empty() ? nullptr : qterms.data(), b, e, k, false, f);
+  }
+
+  /// Distance of each row in [b, e) to its k-th nearest row, counting the row itself as the first (k >= 1).
+  void kth_distance(std::size_t b, std::size_t e, std::size_t k, double* out) const {
+    nearest(b, e, k, [&](std::size_t i, const std::vector<std::pair<double, std::size_t>>& list) { out[i - b] = list[k - 1].first; });
+  }
+
+ private:
+  static constexpr std::size_t scan_cols = 1024;
+
+  // k nearest rows of x for rows [b, e) of q (q = x when self; the terms start at row b).
+  template <class F>
+  void knn(const matrix_view<T>& q, const T* qterms, std::size_t b, std::size_t e, std::size_t k, bool self, F&& f) const {
     std::vector<std::pair<double, std::size_t>> list;
     if (use_tree_) {
-      std::vector<double> q(x_.cols()), d2(k);
+      std::vector<double> point(x_.cols()), d2(k);
       std::vector<std::size_t> ids(k);
       for (std::size_t i = b; i < e; ++i) {
-        query_point(i, q.data());
-        tree_.knn_search(q.data(), k, ids.data(), d2.data());
         list.clear();
+        if (self) {
+          query_point(i, point.data());
+        } else if (!external_point(q.row(i), point.data())) {
+          // A zero row is at cosine distance 1 from every row: the first k rows, as a scan finds them.
+          for (std::size_t r = 0; r < k; ++r) list.emplace_back(1.0, r);
+          f(i, std::as_const(list));
+          continue;
+        }
+        tree_.knn_search(point.data(), k, ids.data(), d2.data());
         for (std::size_t r = 0; r < k; ++r) list.emplace_back(from_tree(d2[r]), ids[r]);
         f(i, std::as_const(list));
       }
@@ -178,7 +209,7 @@ class neighborhoods {
     // Keep the k + 8 best float scores per row, then rank those by the exact distance.
     const std::size_t keep = std::min(x_.rows(), k + 8);
     std::vector<std::priority_queue<std::pair<T, std::size_t>>> best(e - b);
-    scan(b, e, [&](std::size_t i, const T* scores, std::size_t j0, std::size_t nj) {
+    scan(q, qterms, b, e, [&](std::size_t i, const T* scores, std::size_t j0, std::size_t nj) {
       auto& h = best[i - b];
       for (std::size_t jj = 0; jj < nj; ++jj) {
         const std::pair<T, std::size_t> c{scores[jj], j0 + jj};
@@ -195,7 +226,7 @@ class neighborhoods {
       list.clear();
       while (!h.empty()) {
         const std::size_t j = h.top().second;
-        list.emplace_back(j == i ? 0.0 : exact_distance<M>(x_.row(i), x_.row(j), x_.cols()), j);
+        list.emplace_back(self && j == i ? 0.0 : exact_distance<M>(q.row(i), x_.row(j), x_.cols()), j);
         h.pop();
       }
       std::sort(list.begin(), list.end());
@@ -204,17 +235,15 @@ class neighborhoods {
     }
   }
 
-  /// Distance of each row in [b, e) to its k-th nearest row, counting the row itself as the first (k >= 1).
-  void kth_distance(std::size_t b, std::size_t e, std::size_t k, double* out) const {
-    nearest(b, e, k, [&](std::size_t i, const std::vector<std::pair<double, std::size_t>>& list) { out[i - b] = list[k - 1].first; });
-  }
-
- private:
-  static constexpr std::size_t scan_cols = 1024;
-
   // Calls g(i, scores, j0, nj) for row i against rows [j0, j0 + nj), scores in the metric's ranking form.
   template <class G>
   void scan(std::size_t b, std::size_t e, G&& g) const {
+    scan(x_, terms_.empty() ? nullptr : terms_.data() + b, b, e, g);
+  }
+
+  // The same for rows [b, e) of q against x; qterms are q's norm terms from row b on.
+  template <class G>
+  void scan(const matrix_view<T>& q, const T* qterms, std::size_t b, std::size_t e, G&& g) const {
     const std::size_t n = x_.rows();
     constexpr std::size_t qb = 64;
     std::vector<T> block(qb * scan_cols);
@@ -222,7 +251,7 @@ class neighborhoods {
       const std::size_t i1 = std::min(e, i0 + qb);
       for (std::size_t j0 = 0; j0 < n; j0 += scan_cols) {
         const std::size_t nj = std::min(scan_cols, n - j0);
-        distance::distance_block(M{}, x_.slice(i0, i1), x_.slice(j0, j0 + nj), terms_.empty() ? nullptr : terms_.data() + i0,
+        distance::distance_block(M{}, q.slice(i0, i1), x_.slice(j0, j0 + nj), qterms == nullptr ? nullptr : qterms + (i0 - b),
                                  terms_.empty() ? nullptr : terms_.data() + j0, block.data(), scan_cols, true);
         for (std::size_t i = i0; i < i1; ++i) g(i, block.data() + (i - i0) * scan_cols, j0, nj);
       }
@@ -281,6 +310,21 @@ class neighborhoods {
     } else {
       for (std::size_t j = 0; j < d; ++j) q[j] = static_cast<double>(x_.row(i)[j]);
     }
+  }
+
+  // A new point as the tree sees it (unit length for cosine); false for a zero row under cosine.
+  bool external_point(const T* row, double* q) const noexcept {
+    const std::size_t d = x_.cols();
+    double nn = 0.0;
+    for (std::size_t j = 0; j < d; ++j) {
+      q[j] = static_cast<double>(row[j]);
+      nn += q[j] * q[j];
+    }
+    if (unit_.empty()) return true;
+    if (!(nn > 0.0)) return false;
+    const double inv = 1.0 / std::sqrt(nn);
+    for (std::size_t j = 0; j < d; ++j) q[j] *= inv;
+    return true;
   }
 
   matrix_view<T> x_;
