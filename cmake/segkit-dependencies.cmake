@@ -17,6 +17,10 @@ endif()
 if(NOT TARGET fmt::fmt)
   find_package(fmt REQUIRED)
 endif()
+# Boost.Graph (headers only) for segkit/graph/ and the examples' graphs.
+if(NOT TARGET Boost::headers)
+  find_package(Boost 1.74 REQUIRED)
+endif()
 # Optional: stb (Debian libstb-dev) for image decoding, behind the segkit::images target.
 find_package(PkgConfig QUIET)
 if(PKG_CONFIG_FOUND AND NOT TARGET PkgConfig::STB)

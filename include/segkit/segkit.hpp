@@ -18,6 +18,8 @@
 #include "segkit/distance/metrics.hpp"
 #include "segkit/distance/nearest.hpp"
 #include "segkit/distance/pairwise.hpp"
+#include "segkit/graph/knn_graph.hpp"
+#include "segkit/graph/union_find.hpp"
 #include "segkit/index/any_index.hpp"
 #include "segkit/index/attributes.hpp"
 #include "segkit/index/flat.hpp"
