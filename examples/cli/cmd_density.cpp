@@ -54,7 +54,6 @@ int cluster_dbscan(const args& a) {
 // `watch` holds the time spent building the predictor and goes on with the placement.
 template <class Predictor>
 void predict_new_points(const args& a, const Predictor& predictor, stopwatch& watch, json_object& j, std::string& text) {
-  if (!a.has("predict-out")) throw usage_error("--predict needs --predict-out for the labels of the new points");
   const auto q = load_npy_matrix<float>(a.get("predict"));
   watch.start();
   const auto pr = predictor.approximate_predict(q, a.threads());
@@ -78,6 +77,7 @@ int cluster_hdbscan(const args& a) {
   p.max_cluster_size = a.get_size("max-cluster-size", 0);
   p.allow_single_cluster = a.has("allow-single-cluster");
   p.threads = a.threads();
+  if (a.has("predict") && !a.has("predict-out")) throw usage_error("--predict needs --predict-out for the labels of the new points");
   const auto x = load_npy_matrix<float>(a.get("input"));
   const auto weights = load_weights(a);
   return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {

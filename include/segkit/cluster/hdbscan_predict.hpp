@@ -162,7 +162,6 @@ class hdbscan_predictor {
     std::vector<double> core, w;
     std::size_t min_samples = 0;
     bool weighted = false;
-    condensed_tree tree;
     detail::cluster_table t;
     std::vector<std::size_t> point_node;     // cluster index (condensed id - n) each row leaves
     std::vector<double> point_lambda;        // and the lambda it leaves at
@@ -174,7 +173,7 @@ class hdbscan_predictor {
 
     template <class E>
     state(const hdbscan_params& p, const E& x_in, const hdbscan_result& fit, std::span<const double> weights)
-        : x(as_matrix(x_in)), tree(fit.tree), t(fit.tree), nb(matrix_view<T>(x.data(), x.shape(0), x.shape(1))) {
+        : x(as_matrix(x_in)), t(fit.tree), nb(matrix_view<T>(x.data(), x.shape(0), x.shape(1))) {
       using segkit::detail::throw_invalid;
       const std::size_t n = x.shape(0);
       if (fit.tree.n_points != n || fit.core_distances.size() != n || fit.labels.size() != n) {
@@ -184,6 +183,7 @@ class hdbscan_predictor {
       weighted = !weights.empty();
       core = fit.core_distances;
       min_samples = p.min_samples;
+      const condensed_tree& tree = fit.tree;
       point_node.assign(n, 0);
       point_lambda.assign(n, 0.0);
       for (std::size_t r = 0; r < tree.size(); ++r) {
