@@ -2,7 +2,7 @@
 """DBSCAN, HDBSCAN and agglomerative clustering: `segkit cluster ...` against scikit-learn 1.2.1
 (DBSCAN, AgglomerativeClustering) and R dbscan 1.1-11 (hdbscan) on the same .npy files.
 
-usage: density_vs_peers.py SEGKIT_BINARY WORKDIR [--threads 2] [--repeats 3]
+usage: density_vs_peers.py SEGKIT_BINARY WORKDIR [--threads 2] [--repeats 3] [--only dbscan,hdbscan,agglomerative]
 
 Data (numpy seed 0, float32):
   varied2d  50,000 x 2: two moons (20,000), five blobs of spreads 0.05..0.6 (25,000), uniform noise (5,000)
@@ -102,13 +102,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("segkit"); ap.add_argument("workdir")
     ap.add_argument("--threads", type=int, default=2); ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--only", default="dbscan,hdbscan,agglomerative", help="comma-separated subset of the three comparisons")
     a = ap.parse_args()
+    only = set(a.only.split(","))
     import numpy as np
     os.makedirs(a.workdir, exist_ok=True)
     paths = data(a.workdir)
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS="1")
     sl, pl = os.path.join(a.workdir, "seg_labels.npy"), os.path.join(a.workdir, "peer_labels.npy")
 
+    if "dbscan" in only:
+        dbscan_table(a, paths, env, sl, pl)
+    if "hdbscan" in only:
+        hdbscan_table(a, paths, env, sl)
+    if "agglomerative" in only:
+        agglomerative_table(a, paths, env, sl, pl)
+
+
+def dbscan_table(a, paths, env, sl, pl):
+    import numpy as np
     print(f"\nDBSCAN, {a.threads} threads, median of {a.repeats}: segkit vs scikit-learn DBSCAN(n_jobs={a.threads})")
     print("| data | eps / min_samples | segkit s | sklearn s | sklearn/segkit | clusters | ARI | peak MB segkit / sklearn |")
     print("|---|---|---|---|---|---|---|---|")
@@ -120,6 +132,10 @@ def main():
         print(f"| {name} | {eps} / {ms} | {s:.3f} | {p:.3f} | {p / s:.2f}x | {out['n_clusters']} | "
               f"{ari(np.load(sl), np.load(pl)):.4f} | {speak:.0f} / {ppeak:.0f} |")
 
+
+
+def hdbscan_table(a, paths, env, sl):
+    import numpy as np
     print(f"\nHDBSCAN, 20,000 rows, min_cluster_size = min_samples = minPts, {a.threads} threads, median of {a.repeats}: segkit vs R dbscan::hdbscan")
     print("| data | minPts | segkit s | R s | R/segkit | clusters | ARI | peak MB segkit / R |")
     print("|---|---|---|---|---|---|---|---|")
@@ -138,6 +154,10 @@ def main():
         s, speak, out = segkit_run(a, ["hdbscan", "-i", paths["varied2d"], "--min-cluster-size", "15"], env, sl)
         print(f"| varied2d (50,000 rows) | 15 | {s:.3f} | (R: ~20 GB of distance matrices, not run) | | {out['n_clusters']} | | {speak:.0f} / |")
 
+
+
+def agglomerative_table(a, paths, env, sl, pl):
+    import numpy as np
     print(f"\nAgglomerative, 20,000 rows, k = 8, {a.threads} threads, median of {a.repeats}: segkit vs scikit-learn (scipy linkage)")
     print("| data | linkage | segkit s | sklearn s | sklearn/segkit | ARI | peak MB segkit / sklearn |")
     print("|---|---|---|---|---|---|---|")

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/data.hpp"
@@ -57,6 +58,31 @@ TEST_CASE("agglomerative linkage matrices equal scipy's, partitions equal scikit
   const auto want = segkit::load_npy_vector<std::int32_t>(fixture("threshold_labels.npy"));
   CHECK(t.n_clusters == static_cast<std::size_t>(*std::max_element(want.begin(), want.end()) + 1));
   CHECK(same_partition(t.labels, want));
+}
+
+TEST_CASE("agglomerative: the chain's parallel scans and updates give scipy's linkage", "[cluster][agglomerative]") {
+  // parallel_grain 8: the scans of the chain and the Lance-Williams updates run in parallel blocks
+  // until fewer than 16 clusters are active (by default down to 1,024 clusters).
+  const auto x = segkit::load_npy_matrix<double>(fixture("X.npy"));
+  for (const auto& [name, method] : {std::pair<std::string, linkage>{"ward", linkage::ward}, {"complete", linkage::complete}, {"average", linkage::average}}) {
+    INFO("case " << name);
+    const auto z = segkit::load_npy_matrix<double>(fixture(name + "_Z.npy"));
+    for (const std::size_t threads : {2, 3}) {
+      const auto r = agglomerative<dist::l2_metric, double>({.n_clusters = 4, .method = method, .threads = threads, .parallel_grain = 8}).fit(x);
+      REQUIRE(r.tree.linkage.shape(0) == z.shape(0));
+      std::size_t off = 0;
+      for (std::size_t i = 0; i < z.shape(0); ++i) {
+        off += (r.tree.linkage(i, 0) != z(i, 0) || r.tree.linkage(i, 1) != z(i, 1) || r.tree.linkage(i, 3) != z(i, 3) ||
+                std::abs(r.tree.linkage(i, 2) - z(i, 2)) > 1e-9 * std::max(1.0, z(i, 2)))
+                   ? 1
+                   : 0;
+      }
+      CHECK(off == 0);
+      const auto serial = agglomerative<dist::l2_metric, double>({.n_clusters = 4, .method = method, .threads = 1}).fit(x);
+      CHECK((r.tree.linkage == serial.tree.linkage));
+    }
+  }
+  CHECK_THROWS_WITH(agglomerative<>({.parallel_grain = 0}), Catch::Matchers::Contains("parallel_grain"));
 }
 
 TEST_CASE("agglomerative: many dimensions (BLAS distances), threads, float rows", "[cluster][agglomerative]") {

@@ -48,7 +48,7 @@ void check_metric_recall(double min_recall) {
 }
 }  // namespace
 
-TEST_CASE("hnsw: recall against the exact index for every metric", "[index][hnsw]") {
+TEST_CASE("hnsw: recall against the exact index for every metric", "[index][hnsw][slow]") {
   // The thresholds are set a little below what hnswlib 0.6.2 (Debian python3-hnswlib, same M,
   // ef_construction and ef) reaches on these very vectors: l2 0.958, cosine 0.907, ip 0.737.
   // Overlapping 16-d blobs are a hard case; the comparison in bench/ uses larger sets.

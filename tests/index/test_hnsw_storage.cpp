@@ -80,7 +80,7 @@ void check_storage(hnsw_storage storage) {
 
 }  // namespace
 
-TEST_CASE("hnsw storage: float16 and int8 walks find what float32 finds, with exact distances after re-ranking", "[index][hnsw][storage]") {
+TEST_CASE("hnsw storage: float16 and int8 walks find what float32 finds, with exact distances after re-ranking", "[index][hnsw][storage][slow]") {
   for (const auto storage : {hnsw_storage::float16, hnsw_storage::int8}) {
     check_storage<segkit::distance::l2_metric>(storage);
     check_storage<segkit::distance::cosine_metric>(storage);

@@ -106,7 +106,7 @@ TEST_CASE("hnsw: open_mapped answers as load does, for each storage, read-only",
   CHECK_THROWS_WITH(mapped.compact(), Catch::Contains("read-only"));
 }
 
-TEST_CASE("ivf: open_mapped answers as load does, for each codec, read-only", "[index][ivf][mmap]") {
+TEST_CASE("ivf: open_mapped answers as load does, for each codec, read-only", "[index][ivf][mmap][slow]") {
   using segkit::index::ivf;
   using segkit::index::ivf_codec;
   const auto base = segkit::test::blobs(3000, 16, 12, 45);

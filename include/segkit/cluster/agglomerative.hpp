@@ -52,6 +52,9 @@ struct agglomerative_params {
   double distance_threshold = 0.0;  ///< > 0: cut instead where merges reach this height (clusters at or above stay apart)
   linkage method = linkage::ward;   ///< ward (default), complete, average or single
   std::size_t threads = 0;          ///< 0 = all hardware threads; results do not depend on it
+  /// Tuning: the chain's scans and updates split across threads once at least twice this many
+  /// clusters are active (ward, complete, average); results never depend on it.
+  std::size_t parallel_grain = 512;
 };
 
 /// What agglomerative::fit returns.
@@ -89,6 +92,7 @@ class agglomerative {
       throw_invalid(component, fmt::format("distance_threshold must be finite and >= 0, got {}", p_.distance_threshold));
     }
     if (p_.distance_threshold == 0.0 && p_.n_clusters == 0) throw_invalid(component, "n_clusters must be at least 1");
+    if (p_.parallel_grain == 0) throw_invalid(component, "parallel_grain must be at least 1");
     if (p_.method == linkage::ward && !std::is_same_v<Metric, distance::l2_metric>) {
       throw_invalid(component, fmt::format("ward linkage needs the l2 metric, got '{}'", Metric::name));
     }
@@ -206,7 +210,7 @@ class agglomerative {
     };
     std::vector<merge> merges;
     merges.reserve(n - 1);
-    constexpr std::size_t grain = 8192;
+    const std::size_t grain = p_.parallel_grain;
     struct best {
       double d;
       std::size_t i;
@@ -221,11 +225,20 @@ class agglomerative {
         cx = chain.back();
         best b = none;
         if (chain.size() > 1) b = {dm.get(cx, chain[chain.size() - 2]), chain[chain.size() - 2]};
+        // Active slots below cx are read down column cx, those above along row cx (contiguous).
         const auto scan = [&](std::size_t lo, std::size_t hi, best start) {
-          for (std::size_t q = lo; q < hi; ++q) {
-            const std::size_t i = active[q];
-            if (i == cx) continue;
-            const double dd = dm.get(cx, i);
+          const double* v = dm.v.data();
+          const auto* a = active.data();
+          const std::size_t mid = static_cast<std::size_t>(std::lower_bound(a + lo, a + hi, cx) - a);
+          for (std::size_t q = lo; q < mid; ++q) {
+            const std::size_t i = a[q];
+            const double dd = v[dm.n * i - i * (i + 1) / 2 + cx - i - 1];
+            if (dd < start.d) start = {dd, i};
+          }
+          const std::size_t row = dm.n * cx - cx * (cx + 1) / 2 - cx - 1;  // + i: pair (cx, i), i > cx (modular)
+          for (std::size_t q = mid < hi && a[mid] == cx ? mid + 1 : mid; q < hi; ++q) {
+            const std::size_t i = a[q];
+            const double dd = v[row + i];
             if (dd < start.d) start = {dd, i};
           }
           return start;
@@ -254,10 +267,17 @@ class agglomerative {
       size[cy] = nx + ny;
       active.erase(std::lower_bound(active.begin(), active.end(), cx));
       const auto update = [&](std::size_t lo, std::size_t hi) {
+        double* v = dm.v.data();
+        const std::size_t n_ = dm.n;
+        // Pair (a, b), a < b, sits at base(a) + b; base wraps modulo 2^64 for a = 0, harmlessly.
+        const auto base = [n_](std::size_t a) { return n_ * a - a * (a + 1) / 2 - a - 1; };
+        const std::size_t row_x = base(cx), row_y = base(cy);
         for (std::size_t q = lo; q < hi; ++q) {
           const std::size_t i = active[q];
           if (i == cy) continue;
-          dm.set(i, cy, updated(dm.get(i, cx), dm.get(i, cy), current, nx, ny, size[i]));
+          const std::size_t bi = base(i);
+          const std::size_t at_x = i < cx ? bi + cx : row_x + i, at_y = i < cy ? bi + cy : row_y + i;
+          v[at_y] = updated(v[at_x], v[at_y], current, nx, ny, size[i]);
         }
       };
       const std::size_t m = active.size();
