@@ -312,7 +312,9 @@ class hdbscan_predictor {
     const state& s = *s_;
     const std::size_t nc = s.selected.size(), d = dim();
     // Distance view: 1 / distance to the nearest exemplar, normalised (a zero distance dominates).
-    std::vector<double> by_distance(nc), by_tree(nc), height(nc);
+    thread_local std::vector<double> scratch;  // reused across points: no allocation per point
+    scratch.resize(3 * nc);
+    const std::span<double> by_distance(scratch.data(), nc), by_tree(scratch.data() + nc, nc), height(scratch.data() + 2 * nc, nc);
     for (std::size_t c = 0; c < nc; ++c) {
       double best = std::numeric_limits<double>::max();
       for (const std::size_t e : s.exemplars[c]) best = std::min(best, detail::exact_distance<Metric>(row, &s.x(e, 0), d));
