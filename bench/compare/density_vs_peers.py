@@ -2,14 +2,17 @@
 """DBSCAN, HDBSCAN and agglomerative clustering: `segkit cluster ...` against scikit-learn 1.2.1
 (DBSCAN, AgglomerativeClustering) and R dbscan 1.1-11 (hdbscan) on the same .npy files.
 
-usage: density_vs_peers.py SEGKIT_BINARY WORKDIR [--threads 2] [--repeats 3] [--only dbscan,hdbscan,agglomerative]
+usage: density_vs_peers.py SEGKIT_BINARY WORKDIR [--threads 2] [--repeats 3]
+                           [--only dbscan,hdbscan,agglomerative,connectivity]
 
 Data (numpy seed 0, float32):
   varied2d  50,000 x 2: two moons (20,000), five blobs of spreads 0.05..0.6 (25,000), uniform noise (5,000)
   blobs10d  50,000 x 10: eight Gaussian blobs, unit spread, centres N(0, 4^2)
   text      20,000 x 128: the first rows of hnsw_vs_peers.py's Debian-catalog TF-IDF + SVD embedding (cosine)
 HDBSCAN and agglomerative run on 20,000-row prefixes (R's hdbscan and scipy's linkage build an
-n x n distance matrix; 50,000 rows would need 10-20 GB for R). Times: in-process fit seconds
+n x n distance matrix; 50,000 rows would need 10-20 GB for R). 'connectivity' runs agglomerative
+clustering constrained to the 10-nearest-neighbour graph on all 50,000 rows (scikit-learn:
+connectivity=kneighbors_graph(X, 10); both times include building the graph). Times: in-process fit seconds
 (segkit's JSON "seconds", time.perf_counter around fit, R's system.time around hdbscan), median
 of the repeats; ratio = peer / segkit (> 1: segkit faster). Peak memory: maximum resident set of
 the process (all repeats), from /usr/bin/time. Labels are compared by the adjusted Rand index.
@@ -35,6 +38,19 @@ times = []
 for _ in range(repeats):
     t0 = time.perf_counter(); m = AgglomerativeClustering(n_clusters=k, linkage=link).fit(X); times.append(time.perf_counter() - t0)
 np.save(sys.argv[5], m.labels_.astype(np.int32)); print(json.dumps({"times": times}))
+"""
+
+SK_CONNECTED = r"""
+import json, sys, time, numpy as np
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.neighbors import kneighbors_graph
+X = np.load(sys.argv[1]); k, link, neighbors, repeats = int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+times = []
+for _ in range(repeats):
+    t0 = time.perf_counter()
+    g = kneighbors_graph(X, neighbors, include_self=False)
+    m = AgglomerativeClustering(n_clusters=k, linkage=link, connectivity=g).fit(X); times.append(time.perf_counter() - t0)
+np.save(sys.argv[6], m.labels_.astype(np.int32)); print(json.dumps({"times": times}))
 """
 
 R_HDBSCAN = r"""
@@ -102,7 +118,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("segkit"); ap.add_argument("workdir")
     ap.add_argument("--threads", type=int, default=2); ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--only", default="dbscan,hdbscan,agglomerative", help="comma-separated subset of the three comparisons")
+    ap.add_argument("--only", default="dbscan,hdbscan,agglomerative,connectivity", help="comma-separated subset of the comparisons")
     a = ap.parse_args()
     only = set(a.only.split(","))
     import numpy as np
@@ -117,6 +133,8 @@ def main():
         hdbscan_table(a, paths, env, sl)
     if "agglomerative" in only:
         agglomerative_table(a, paths, env, sl, pl)
+    if "connectivity" in only:
+        connectivity_table(a, paths, env, sl, pl)
 
 
 def dbscan_table(a, paths, env, sl, pl):
@@ -165,6 +183,20 @@ def agglomerative_table(a, paths, env, sl, pl):
         for link in ["ward", "average", "complete", "single"]:
             s, speak, out = segkit_run(a, ["agglomerative", "-i", paths[name], "--k", "8", "--linkage", link], env, sl)
             pout, ppeak = run_peak([sys.executable, "-c", SK_AGGLO, paths[name], "8", link, str(a.repeats), pl], env)
+            p = statistics.median(json.loads(pout)["times"])
+            print(f"| {name} | {link} | {s:.3f} | {p:.3f} | {p / s:.2f}x | {ari(np.load(sl), np.load(pl)):.4f} | {speak:.0f} / {ppeak:.0f} |")
+
+
+def connectivity_table(a, paths, env, sl, pl):
+    import numpy as np
+    print(f"\nAgglomerative under the 10-NN graph, 50,000 rows, k = 8, {a.threads} threads, median of {a.repeats}: "
+          "segkit --connectivity 10 vs scikit-learn connectivity=kneighbors_graph(X, 10)")
+    print("| data | linkage | segkit s | sklearn s | sklearn/segkit | ARI | peak MB segkit / sklearn |")
+    print("|---|---|---|---|---|---|---|")
+    for name in ["blobs10d", "varied2d"]:
+        for link in ["ward", "average", "complete", "single"]:
+            s, speak, out = segkit_run(a, ["agglomerative", "-i", paths[name], "--k", "8", "--linkage", link, "--connectivity", "10"], env, sl)
+            pout, ppeak = run_peak([sys.executable, "-c", SK_CONNECTED, paths[name], "8", link, "10", str(a.repeats), pl], env)
             p = statistics.median(json.loads(pout)["times"])
             print(f"| {name} | {link} | {s:.3f} | {p:.3f} | {p / s:.2f}x | {ari(np.load(sl), np.load(pl)):.4f} | {speak:.0f} / {ppeak:.0f} |")
 

@@ -110,6 +110,10 @@ int cluster_agglomerative(const args& a) {
   if (a.has("distance-threshold") && !(p.distance_threshold > 0.0)) throw usage_error("--distance-threshold must be > 0");
   p.method = cluster::parse_linkage(a.get_or("linkage", "ward"));
   p.threads = a.threads();
+  if (a.has("connectivity")) {
+    p.connectivity_neighbors = a.get_size("connectivity");
+    if (p.connectivity_neighbors == 0) throw usage_error("--connectivity must be at least 1 (neighbours per row)");
+  }
   const auto x = load_npy_matrix<float>(a.get("input"));
   return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
     using M = decltype(metric);
@@ -120,6 +124,7 @@ int cluster_agglomerative(const args& a) {
     if (a.has("linkage-out")) save_npy(a.get("linkage-out"), r.tree.linkage);
     json_object j;
     j.add("seconds", seconds).add("n_clusters", r.n_clusters);
+    if (p.connectivity_neighbors > 0) j.add("connected_components", r.connected_components);
     emit(a, j, fmt::format("agglomerative ({}): {} clusters, {:.3f} s", a.get_or("linkage", "ward"), r.n_clusters, seconds));
     return 0;
   });
@@ -157,14 +162,15 @@ const registrar density_commands({
       {"predict-membership-out", 0, true, "their membership vectors, float64 .npy (m x n_clusters)"}},
      cluster_hdbscan},
     {{"cluster", "agglomerative"},
-     "-i X.npy -o labels.npy (--k K | --distance-threshold T) [--linkage ward|average|complete|single] [--linkage-out Z.npy]",
-     "Hierarchical clustering (scipy's linkage). Reports n_clusters; writes the dendrogram in scipy's format on request.",
+     "-i X.npy -o labels.npy (--k K | --distance-threshold T) [--linkage ward|average|complete|single] [--linkage-out Z.npy] [--connectivity K]",
+     "Hierarchical clustering (scipy's linkage). Reports n_clusters; writes the dendrogram in scipy's format on request. --connectivity merges only along the K-nearest-neighbour graph (scikit-learn's connectivity) and reports connected_components.",
      {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
       {"output", 'o', true, "labels to write, int32 .npy (n)"},
       {"k", 'k', true, "number of clusters"},
       {"distance-threshold", 0, true, "cut where merges reach this height instead of --k"},
       {"linkage", 0, true, "ward (default, l2 only), average, complete or single"},
-      {"linkage-out", 0, true, "linkage matrix to write, float64 .npy ((n-1) x 4)"}},
+      {"linkage-out", 0, true, "linkage matrix to write, float64 .npy ((n-1) x 4)"},
+      {"connectivity", 0, true, "merge only along the symmetric K-nearest-neighbour graph of the rows (default: no constraint)"}},
      cluster_agglomerative},
 });
 

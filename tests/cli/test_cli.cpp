@@ -463,6 +463,17 @@ TEST_CASE("cli: cluster dbscan, hdbscan and agglomerative match the library", "[
   CHECK((segkit::load_npy_matrix<double>(dir() / "az.npy") == want_ag.tree.linkage));
   CHECK(ag.out.find("\"n_clusters\": 4") != std::string::npos);
 
+  const auto con = run("cluster agglomerative -i " + q(dir() / "d.npy") + " -o " + q(dir() / "cl.npy") + " --k 4 --connectivity 6 --linkage-out " +
+                       q(dir() / "cz.npy") + " --json");
+  REQUIRE(con.status == 0);
+  const auto want_con = segkit::cluster::agglomerative<>({.n_clusters = 4, .connectivity_neighbors = 6}).fit(x);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "cl.npy") == want_con.labels));
+  CHECK((segkit::load_npy_matrix<double>(dir() / "cz.npy") == want_con.tree.linkage));
+  CHECK(con.out.find(fmt::format("\"connected_components\": {}", want_con.connected_components)) != std::string::npos);
+  const auto zero = run("cluster agglomerative -i " + q(dir() / "d.npy") + " -o " + q(dir() / "cl.npy") + " --k 4 --connectivity 0");
+  CHECK(zero.status == 2);
+  CHECK(zero.out.find("--connectivity must be at least 1") != std::string::npos);
+
   const auto both = run("cluster agglomerative -i " + q(dir() / "d.npy") + " -o " + q(dir() / "al.npy") + " --k 4 --distance-threshold 2");
   CHECK(both.status == 2);
   CHECK(both.out.find("exactly one of --k and --distance-threshold") != std::string::npos);

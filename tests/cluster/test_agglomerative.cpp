@@ -13,6 +13,7 @@
 
 #include <segkit/cluster/agglomerative.hpp>
 #include <segkit/core/npy.hpp>
+#include <segkit/graph/knn_graph.hpp>
 
 namespace fs = std::filesystem;
 using segkit::label_type;
@@ -58,6 +59,131 @@ TEST_CASE("agglomerative linkage matrices equal scipy's, partitions equal scikit
   const auto want = segkit::load_npy_vector<std::int32_t>(fixture("threshold_labels.npy"));
   CHECK(t.n_clusters == static_cast<std::size_t>(*std::max_element(want.begin(), want.end()) + 1));
   CHECK(same_partition(t.labels, want));
+}
+
+namespace {
+// Compares a tree under connectivity constraints with scikit-learn's children_ / distances_ /
+// labels_ / n_connected_components_ (tests/data/make_agglomerative_connectivity_fixture.py).
+void check_constrained(const std::string& name, const segkit::cluster::agglomerative_result& r) {
+  INFO("case " << name);
+  const auto children = segkit::load_npy_matrix<std::int64_t>(fixture("conn_" + name + "_children.npy"));
+  const auto heights = segkit::load_npy_vector<double>(fixture("conn_" + name + "_distances.npy"));
+  const auto pieces = segkit::load_npy_vector<std::int64_t>(fixture("conn_" + name + "_components.npy"));
+  REQUIRE(r.tree.linkage.shape(0) == children.shape(0));
+  std::size_t ids_off = 0, height_off = 0;
+  for (std::size_t i = 0; i < children.shape(0); ++i) {
+    // scikit-learn lists single linkage's children in either order; segkit lower id first.
+    const auto lo = static_cast<double>(std::min(children(i, 0), children(i, 1)));
+    const auto hi = static_cast<double>(std::max(children(i, 0), children(i, 1)));
+    ids_off += (r.tree.linkage(i, 0) != lo || r.tree.linkage(i, 1) != hi) ? 1 : 0;
+    height_off += std::abs(r.tree.linkage(i, 2) - heights(i)) > 1e-9 * std::max(1.0, heights(i)) ? 1 : 0;
+  }
+  CHECK(ids_off == 0);
+  CHECK(height_off == 0);
+  CHECK(r.connected_components == static_cast<std::size_t>(pieces(0)));
+  CHECK(same_partition(r.labels, segkit::load_npy_vector<std::int32_t>(fixture("conn_" + name + "_labels.npy"))));
+  // Sizes: each merge's count is the sum of its children's.
+  const std::size_t n = r.tree.n_leaves;
+  std::vector<double> size(2 * n - 1, 1.0);
+  std::size_t size_off = 0;
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    size[n + i] = size[static_cast<std::size_t>(r.tree.linkage(i, 0))] + size[static_cast<std::size_t>(r.tree.linkage(i, 1))];
+    size_off += r.tree.linkage(i, 3) != size[n + i] ? 1 : 0;
+  }
+  CHECK(size_off == 0);
+}
+}  // namespace
+
+TEST_CASE("agglomerative under a k-NN connectivity graph equals scikit-learn's", "[cluster][agglomerative]") {
+  const auto x = segkit::load_npy_matrix<double>(fixture("X.npy"));
+  const auto pieces = segkit::load_npy_matrix<double>(fixture("X_pieces.npy"));
+  using l2 = agglomerative<dist::l2_metric, double>;
+  for (const std::size_t threads : {1, 2}) {
+    INFO("threads " << threads);
+    check_constrained("ward10", l2({.n_clusters = 4, .threads = threads, .connectivity_neighbors = 10}).fit(x));
+    check_constrained("ward4", l2({.n_clusters = 4, .threads = threads, .connectivity_neighbors = 4}).fit(x));
+    check_constrained("complete10", l2({.n_clusters = 4, .method = linkage::complete, .threads = threads, .connectivity_neighbors = 10}).fit(x));
+    check_constrained("average10", l2({.n_clusters = 4, .method = linkage::average, .threads = threads, .connectivity_neighbors = 10}).fit(x));
+    check_constrained("single10", l2({.n_clusters = 4, .method = linkage::single, .threads = threads, .connectivity_neighbors = 10}).fit(x));
+    check_constrained("cosine10", agglomerative<dist::cosine_metric, double>({.n_clusters = 4, .method = linkage::average, .threads = threads,
+                                                                                .connectivity_neighbors = 10})
+                                      .fit(x));
+    // A graph in three pieces: completed with the closest pair of every two pieces first.
+    check_constrained("pieces_ward", l2({.n_clusters = 4, .threads = threads, .connectivity_neighbors = 4}).fit(pieces));
+    check_constrained("pieces_average", l2({.n_clusters = 4, .method = linkage::average, .threads = threads, .connectivity_neighbors = 4}).fit(pieces));
+    check_constrained("pieces_single", l2({.n_clusters = 4, .method = linkage::single, .threads = threads, .connectivity_neighbors = 4}).fit(pieces));
+  }
+  // scikit-learn's distance_threshold on a constrained tree: clusters = merges at or above it + 1.
+  const auto t = l2({.distance_threshold = 6.0, .connectivity_neighbors = 4}).fit(x);
+  const auto want = segkit::load_npy_vector<std::int32_t>(fixture("conn_threshold_labels.npy"));
+  CHECK(t.n_clusters == static_cast<std::size_t>(*std::max_element(want.begin(), want.end()) + 1));
+  CHECK(same_partition(t.labels, want));
+  // Row order: a permuted input gives the same partition.
+  std::vector<std::size_t> order(x.shape(0));
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = (i * 7 + 3) % order.size();
+  segkit::matrix<double> shuffled = segkit::matrix<double>::from_shape(x.shape());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    for (std::size_t j = 0; j < x.shape(1); ++j) shuffled(i, j) = x(order[i], j);
+  }
+  const auto base = l2({.n_clusters = 4, .connectivity_neighbors = 10}).fit(x);
+  const auto moved = l2({.n_clusters = 4, .connectivity_neighbors = 10}).fit(shuffled);
+  xt::xtensor<label_type, 1> back = xt::xtensor<label_type, 1>::from_shape({order.size()});
+  for (std::size_t i = 0; i < order.size(); ++i) back(order[i]) = moved.labels(i);
+  CHECK(same_partition(base.labels, back));
+}
+
+TEST_CASE("agglomerative under any Boost graph; constraint edge cases", "[cluster][agglomerative]") {
+  using Catch::Matchers::Contains;
+  const auto x = segkit::load_npy_matrix<double>(fixture("X.npy"));
+  const auto edges = segkit::load_npy_matrix<std::int64_t>(fixture("conn_edges_graph.npy"));
+  // A directed graph of scikit-learn's 3-NN lists: its edges are taken both ways.
+  boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS> g(x.shape(0));
+  for (std::size_t e = 0; e < edges.shape(0); ++e) boost::add_edge(static_cast<std::size_t>(edges(e, 0)), static_cast<std::size_t>(edges(e, 1)), g);
+  using l2 = agglomerative<dist::l2_metric, double>;
+  check_constrained("edges", l2({.n_clusters = 4, .method = linkage::average, .threads = 2}).fit(x, g));
+  // segkit's own k-NN graph (undirected, weighted) gives the same tree as the parameter.
+  const auto knn = segkit::graph::knn_graph<dist::l2_metric, double>(x, {.k = 3});
+  CHECK((l2({.n_clusters = 4, .method = linkage::average}).fit(x, knn).tree.linkage ==
+         l2({.n_clusters = 4, .method = linkage::average, .connectivity_neighbors = 3}).fit(x).tree.linkage));
+
+  // The complete graph: ward and single equal the unconstrained trees.
+  const std::size_t n = 60;
+  segkit::matrix<double> small = segkit::matrix<double>::from_shape({n, x.shape(1)});
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < x.shape(1); ++j) small(i, j) = x(i, j);
+  }
+  segkit::graph::weighted_graph full(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) boost::add_edge(i, j, 0.0, full);
+  }
+  for (const linkage m : {linkage::ward, linkage::single}) {
+    const auto free = l2({.n_clusters = 3, .method = m}).fit(small);
+    const auto constrained = l2({.n_clusters = 3, .method = m}).fit(small, full);
+    REQUIRE(constrained.tree.linkage.shape(0) == n - 1);
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      CHECK(constrained.tree.linkage(i, 2) == Approx(free.tree.linkage(i, 2)).epsilon(1e-12));
+      CHECK(constrained.tree.linkage(i, 3) == free.tree.linkage(i, 3));
+    }
+    CHECK(same_partition(free.labels, constrained.labels));
+  }
+  // No edges at all: every pair of rows is a piece of its own, joined by its closest pair.
+  boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS> empty(n);
+  const auto lonely = l2({.n_clusters = 3, .method = linkage::single}).fit(small, empty);
+  CHECK(lonely.connected_components == n);
+  CHECK(same_partition(lonely.labels, l2({.n_clusters = 3, .method = linkage::single}).fit(small).labels));
+  // Duplicate rows and one row.
+  segkit::matrix<float> same = xt::ones<float>({std::size_t{10}, std::size_t{3}});
+  const auto dup = agglomerative<>({.n_clusters = 3, .connectivity_neighbors = 2}).fit(same);
+  CHECK(dup.n_clusters == 3);
+  CHECK(dup.tree.linkage(8, 2) == 0.0);
+  segkit::matrix<float> one = {{1.0f, 2.0f}};
+  boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS> single_vertex(1);
+  const auto r1 = agglomerative<>({.n_clusters = 1}).fit(one, single_vertex);
+  CHECK(r1.labels(0) == 0);
+  CHECK(r1.tree.linkage.shape(0) == 0);
+  // Bad input.
+  CHECK_THROWS_WITH(agglomerative<>({.connectivity_neighbors = 10}).fit(same), Contains("connectivity_neighbors (10) must be below the number of samples (10)"));
+  CHECK_THROWS_WITH(l2({.n_clusters = 3}).fit(x, empty), Contains("the connectivity graph has 60 vertices for 300 rows"));
 }
 
 TEST_CASE("agglomerative: the chain's parallel scans and updates give scipy's linkage", "[cluster][agglomerative]") {

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "segkit/cluster/detail/graph_linkage.hpp"
 #include "segkit/cluster/detail/input.hpp"
 #include "segkit/cluster/detail/neighborhoods.hpp"
 #include "segkit/cluster/hierarchy.hpp"
@@ -24,6 +25,7 @@
 #include "segkit/core/types.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/distance/pairwise.hpp"
+#include "segkit/graph/knn_graph.hpp"
 #include "segkit/graph/union_find.hpp"
 
 namespace segkit::cluster {
@@ -55,6 +57,11 @@ struct agglomerative_params {
   /// Tuning: the chain's scans and updates split across threads once at least twice this many
   /// clusters are active (ward, complete, average); results never depend on it.
   std::size_t parallel_grain = 512;
+  /// > 0: merge only clusters joined by an edge of the k-nearest-neighbour graph of the rows with
+  /// this many neighbours (symmetric: i - j when either lists the other), like scikit-learn's
+  /// `connectivity=kneighbors_graph(X, k)`. 0 (default): no constraint. See also the
+  /// agglomerative::fit overload taking any graph.
+  std::size_t connectivity_neighbors = 0;
 };
 
 /// What agglomerative::fit returns.
@@ -62,6 +69,8 @@ struct agglomerative_result {
   xt::xtensor<label_type, 1> labels;  ///< cluster of each row, 0..n_clusters-1 in the order of the lowest row
   std::size_t n_clusters = 0;         ///< clusters after the cut
   dendrogram tree;                    ///< every merge, scipy's linkage format (heights as scipy reports them)
+  /// Connected components of the connectivity graph before it was completed (1 without one).
+  std::size_t connected_components = 1;
 };
 
 /**
@@ -75,6 +84,17 @@ struct agglomerative_result {
  * the condensed n (n - 1) / 2 triangle of doubles (1.6 GB for 20,000 rows, half scikit-learn's
  * peak). Single linkage needs no matrix: it is the minimum spanning tree by Prim's algorithm, O(n)
  * memory.
+ *
+ * With a connectivity graph (agglomerative_params::connectivity_neighbors, or fit(x, graph))
+ * only clusters joined by an edge may merge, as in scikit-learn's AgglomerativeClustering with
+ * `connectivity`: a graph in several pieces is first completed with an edge between the closest
+ * rows of every pair of pieces (scikit-learn's rule; the count is reported), then a priority
+ * queue of edges merges greedily; the merged cluster inherits both neighbour sets. Ward keeps
+ * each cluster's sum of rows (the tree equals scikit-learn's, ties included); complete and
+ * average update only the edges present, scikit-learn's rule, so they are not the unconstrained
+ * linkages restricted to the graph; single linkage is the graph's minimum spanning tree. Memory
+ * and time follow the edges, not n^2. Heights then need not increase along the merges; the cuts
+ * count merges as scikit-learn does.
  *
  * @tparam Metric  l2 (default, required for ward), sqeuclidean, cosine, manhattan.
  * @par Complexity  O(n^2 d) for the distances, O(n^2) for the chain; the scans of the chain and
@@ -109,13 +129,35 @@ class agglomerative {
   template <class E>
   [[nodiscard]] agglomerative_result fit(const E& x) const {
     const auto rows = as_rows<T>(x);
-    return fit_view(rows.view());
+    return fit_view(rows.view(), nullptr);
+  }
+
+  /**
+   * @brief Clusters the rows of x, merging only clusters joined by an edge of `connectivity`:
+   * any Boost graph (directed or not, edges taken both ways; weights ignored, the metric is
+   * recomputed) whose vertex i is row i. Overrides params().connectivity_neighbors.
+   * @throws segkit::invalid_argument as fit(x), and if the graph's vertex count is not the row count.
+   */
+  template <class E, class Graph>
+  [[nodiscard]] agglomerative_result fit(const E& x, const Graph& connectivity) const {
+    const auto rows = as_rows<T>(x);
+    const std::size_t vertices = boost::num_vertices(connectivity);
+    if (vertices != rows.view().rows()) {
+      segkit::detail::throw_invalid(component, fmt::format("the connectivity graph has {} vertices for {} rows", vertices, rows.view().rows()));
+    }
+    detail::adjacency raw(vertices);
+    for (auto [e, end] = boost::edges(connectivity); e != end; ++e) {
+      raw[static_cast<std::size_t>(boost::source(*e, connectivity))].push_back(static_cast<std::size_t>(boost::target(*e, connectivity)));
+    }
+    const detail::adjacency adj = detail::symmetric_adjacency(std::move(raw));
+    return fit_view(rows.view(), &adj);
   }
 
  private:
   static constexpr const char* component = "segkit::cluster::agglomerative";
 
-  agglomerative_result fit_view(const matrix_view<T>& x) const {
+  // `adj`: the connectivity graph's symmetric adjacency, or null for none (or the k-NN graph of params).
+  agglomerative_result fit_view(const matrix_view<T>& x, const detail::adjacency* adj) const {
     using segkit::detail::throw_invalid;
     const std::size_t n = x.rows();
     detail::check_samples(component, x);
@@ -125,10 +167,48 @@ class agglomerative {
     executor ex(p_.threads);
     agglomerative_result out;
     const detail::pair_distances<Metric, T> dist(x);
-    out.tree = p_.method == linkage::single ? single_linkage(prim_mst(n, dist, ex), n) : nn_chain(distance_matrix(x, dist, ex), n, ex);
+    if (adj == nullptr && p_.connectivity_neighbors > 0) {
+      if (p_.connectivity_neighbors >= n) {
+        throw_invalid(component, fmt::format("connectivity_neighbors ({}) must be below the number of samples ({})", p_.connectivity_neighbors, n));
+      }
+      const auto lists = graph::nearest_neighbors<Metric, T>(x, p_.connectivity_neighbors, p_.threads);
+      detail::adjacency raw(n);
+      for (std::size_t i = 0; i < n; ++i) raw[i].assign(lists.ids.begin() + static_cast<std::ptrdiff_t>(i * lists.k), lists.ids.begin() + static_cast<std::ptrdiff_t>((i + 1) * lists.k));
+      const detail::adjacency knn = detail::symmetric_adjacency(std::move(raw));
+      return fit_view(x, &knn);
+    }
+    if (adj != nullptr) {
+      out.tree = constrained_tree(x, *adj, dist, ex, out.connected_components);
+    } else {
+      out.tree = p_.method == linkage::single ? single_linkage(prim_mst(n, dist, ex), n) : nn_chain(distance_matrix(x, dist, ex), n, ex);
+    }
     out.labels = p_.distance_threshold > 0.0 ? cut_at_height(out.tree, p_.distance_threshold) : cut_to_clusters(out.tree, p_.n_clusters);
     out.n_clusters = static_cast<std::size_t>(*std::max_element(out.labels.begin(), out.labels.end()) + 1);
     return out;
+  }
+
+  // The tree under a connectivity graph (completed first when in pieces; `pieces` gets the count).
+  dendrogram constrained_tree(const matrix_view<T>& x, detail::adjacency adj, const detail::pair_distances<Metric, T>& dist, executor& ex,
+                              std::size_t& pieces) const {
+    const std::size_t n = x.rows();
+    pieces = detail::connect_components<Metric>(adj, x, ex);
+    if (n == 1) return single_linkage({}, 1);
+    switch (p_.method) {
+      case linkage::ward:
+        return detail::ward_on_graph(x, std::move(adj), ex);
+      case linkage::complete:
+      case linkage::average:
+        return detail::linkage_on_graph(n, adj, dist, p_.method == linkage::average, ex);
+      case linkage::single:
+        break;
+    }
+    graph::weighted_graph g(n);
+    for (std::size_t v = 0; v < n; ++v) {
+      for (const std::size_t u : adj[v]) {
+        if (u < v) boost::add_edge(v, u, dist(v, u), g);
+      }
+    }
+    return single_linkage(graph::minimum_spanning_forest(g), n);
   }
 
   // The condensed distance matrix in scipy's order: pair (i, j), i < j, at n i - i (i + 1) / 2 + j - i - 1.

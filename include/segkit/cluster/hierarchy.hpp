@@ -174,12 +174,14 @@ inline xt::xtensor<label_type, 1> cut_to_clusters(const dendrogram& tree, std::s
 
 /**
  * @brief Cut at a height: every merge below `threshold` is applied (scikit-learn's
- * distance_threshold: clusters at or above it stay apart). Assumes non-decreasing heights.
+ * distance_threshold: clusters at or above it stay apart). When heights do not increase along
+ * the merges (trees under connectivity constraints), scikit-learn's rule: one cluster more than
+ * the merges at or above the threshold, cut as cut_to_clusters.
  */
 inline xt::xtensor<label_type, 1> cut_at_height(const dendrogram& tree, double threshold) {
-  std::size_t merges = 0;
-  while (merges + 1 < tree.n_leaves && tree.linkage(merges, 2) < threshold) ++merges;
-  return labels_after_merges(tree, merges);
+  std::size_t high = 0;
+  for (std::size_t i = 0; i + 1 < tree.n_leaves; ++i) high += tree.linkage(i, 2) >= threshold ? 1 : 0;
+  return labels_after_merges(tree, tree.n_leaves - 1 - high);
 }
 
 }  // namespace segkit::cluster
