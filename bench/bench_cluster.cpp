@@ -1,4 +1,5 @@
 // K-Means fit: time per fit from the same k-means++ seed; inertia and iterations as counters.
+// HDBSCAN: fit with either spanning tree; approximate_predict and membership vectors.
 #include <algorithm>
 
 #include <benchmark/benchmark.h>
@@ -77,5 +78,21 @@ void bm_hdbscan_predict(benchmark::State& state) {
 BENCHMARK(bm_hdbscan_predict)->ArgNames({"n", "d", "membership", "threads"})
     ->Args({30000, 5, 0, 1})->Args({30000, 5, 0, 2})->Args({30000, 5, 1, 2})->Args({30000, 2, 0, 2})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// HDBSCAN fit on n points in d dimensions (12 blobs), with Prim's (mst 0) or Borůvka's (mst 1)
+// spanning tree; the two give the same labels (clusters counter).
+void bm_hdbscan_fit(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0)), d = static_cast<std::size_t>(state.range(1));
+  const auto mst = state.range(2) == 0 ? segkit::cluster::mst_algorithm::prim : segkit::cluster::mst_algorithm::boruvka;
+  const auto x = blobs(n, d, 12);
+  const segkit::cluster::hdbscan<> algo({.min_cluster_size = 15, .threads = static_cast<std::size_t>(state.range(3)), .mst = mst});
+  std::size_t clusters = 0;
+  for (auto _ : state) clusters = algo.fit(x).n_clusters;
+  state.counters["clusters"] = static_cast<double>(clusters);
+}
+
+BENCHMARK(bm_hdbscan_fit)->ArgNames({"n", "d", "boruvka", "threads"})
+    ->Args({50000, 2, 0, 2})->Args({50000, 2, 1, 2})->Args({50000, 2, 1, 1})->Args({50000, 8, 0, 2})->Args({50000, 8, 1, 2})
+    ->Args({500000, 2, 1, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

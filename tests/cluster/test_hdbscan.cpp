@@ -21,6 +21,7 @@ using segkit::label_type;
 using segkit::test::same_partition;
 using segkit::cluster::hdbscan;
 using segkit::cluster::hdbscan_params;
+using segkit::cluster::mst_algorithm;
 namespace dist = segkit::distance;
 
 namespace {
@@ -30,11 +31,14 @@ fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / 
 
 TEST_CASE("hdbscan matches R dbscan::hdbscan on fixtures", "[cluster][hdbscan]") {
   // Fixtures: tests/data/make_hdbscan_fixture.py (R dbscan 1.1-11, hdbscan(x, minPts)).
-  for (const std::string name : {"moons2d", "blobs5d", "small"}) {
-    INFO("case " << name);
+  // Both spanning-tree algorithms (these sets are small enough for Prim by default).
+  for (const auto& [name, mst] : {std::pair<std::string, mst_algorithm>{"moons2d", mst_algorithm::automatic}, {"blobs5d", mst_algorithm::automatic},
+                                  {"small", mst_algorithm::automatic}, {"moons2d", mst_algorithm::boruvka}, {"blobs5d", mst_algorithm::boruvka},
+                                  {"small", mst_algorithm::boruvka}}) {
+    INFO("case " << name << (mst == mst_algorithm::boruvka ? " (boruvka)" : ""));
     const auto x = segkit::load_npy_matrix<double>(fixture(name + "_X.npy"));
     const auto min_pts = static_cast<std::size_t>(segkit::load_npy_vector<double>(fixture(name + "_params.npy"))(0));
-    const auto r = hdbscan<dist::l2_metric, double>({.min_cluster_size = min_pts, .threads = 2}).fit(x);
+    const auto r = hdbscan<dist::l2_metric, double>({.min_cluster_size = min_pts, .threads = 2, .mst = mst}).fit(x);
     const auto core = segkit::load_npy_vector<double>(fixture(name + "_core.npy"));
     for (std::size_t i = 0; i < core.size(); ++i) CHECK(r.core_distances[i] == Approx(core(i)).epsilon(1e-12));
     const auto heights = segkit::load_npy_vector<double>(fixture(name + "_heights.npy"));
@@ -65,8 +69,8 @@ TEST_CASE("hdbscan: results do not depend on threads; weights equal repeated row
   }
   // Above 8,192 rows Prim's fringe is scanned in parallel: the same tree as one thread.
   const auto big = segkit::test::blobs(9000, 2, 5, 12);
-  const auto big_one = hdbscan<>({.min_cluster_size = 30, .threads = 1}).fit(big);
-  const auto big_two = hdbscan<>({.min_cluster_size = 30, .threads = 2}).fit(big);
+  const auto big_one = hdbscan<>({.min_cluster_size = 30, .threads = 1, .mst = mst_algorithm::prim}).fit(big);
+  const auto big_two = hdbscan<>({.min_cluster_size = 30, .threads = 2, .mst = mst_algorithm::prim}).fit(big);
   CHECK((big_two.single_linkage_tree.linkage == big_one.single_linkage_tree.linkage));
   CHECK((big_two.labels == big_one.labels));
   CHECK(big_one.n_clusters >= 2);
@@ -94,6 +98,47 @@ TEST_CASE("hdbscan: results do not depend on threads; weights equal repeated row
   const auto rd = hdbscan<>({.min_cluster_size = 10, .min_samples = 5}).fit(doubled);
   const auto head = xt::view(rd.labels, xt::range(0, 300));
   CHECK(same_partition(rw.labels, xt::xtensor<label_type, 1>(head)));
+}
+
+TEST_CASE("hdbscan: Boruvka's spanning tree equals Prim's", "[cluster][hdbscan]") {
+  // Varied densities, uniform noise and exact duplicates (ties of mutual reachability everywhere).
+  auto x = segkit::test::blobs(6000, 2, 6, 21);
+  for (std::size_t i = 0; i < 300; ++i) {
+    for (std::size_t j = 0; j < 2; ++j) x(5000 + i, j) = x(i, j);                                           // duplicates
+    for (std::size_t j = 0; j < 2; ++j) x(5300 + i, j) = static_cast<float>(-30.0 + 0.2 * static_cast<double>((i * 37 + j * 11) % 300));  // noise
+  }
+  const auto x5 = segkit::test::blobs(5000, 5, 4, 22);
+  const auto check = [](const auto& prim, const auto& boruvka) {
+    const auto& a = prim.single_linkage_tree.linkage;
+    const auto& b = boruvka.single_linkage_tree.linkage;
+    REQUIRE(a.shape(0) == b.shape(0));
+    std::size_t off = 0;
+    for (std::size_t i = 0; i < a.shape(0); ++i) off += a(i, 2) != b(i, 2) ? 1 : 0;  // same multiset of heights, ascending
+    CHECK(off == 0);
+    CHECK(same_partition(prim.labels, boruvka.labels));
+    CHECK(prim.outlier_scores == boruvka.outlier_scores);
+  };
+  for (const std::size_t mcs : {5, 40}) {
+    INFO("min_cluster_size " << mcs);
+    const auto prim = hdbscan<>({.min_cluster_size = mcs, .mst = mst_algorithm::prim}).fit(x);
+    const auto one = hdbscan<>({.min_cluster_size = mcs, .threads = 1, .mst = mst_algorithm::boruvka}).fit(x);
+    check(prim, one);
+    for (const std::size_t t : {2, 3}) {
+      const auto r = hdbscan<>({.min_cluster_size = mcs, .threads = t, .mst = mst_algorithm::boruvka}).fit(x);
+      CHECK((r.single_linkage_tree.linkage == one.single_linkage_tree.linkage));
+    }
+    check(hdbscan<>({.min_cluster_size = mcs, .mst = mst_algorithm::prim}).fit(x5), hdbscan<>({.min_cluster_size = mcs, .mst = mst_algorithm::boruvka}).fit(x5));
+    check(hdbscan<dist::squared_l2_metric>({.min_cluster_size = mcs, .mst = mst_algorithm::prim}).fit(x),
+          hdbscan<dist::squared_l2_metric>({.min_cluster_size = mcs, .mst = mst_algorithm::boruvka}).fit(x));
+  }
+  // automatic picks Boruvka here (l2, 2-D, 6,000 rows): the default result is Boruvka's.
+  const auto automatic = hdbscan<>({.min_cluster_size = 5}).fit(x);
+  CHECK((automatic.single_linkage_tree.linkage == hdbscan<>({.min_cluster_size = 5, .mst = mst_algorithm::boruvka}).fit(x).single_linkage_tree.linkage));
+  // Where it does not apply.
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH((hdbscan<dist::cosine_metric>({.mst = mst_algorithm::boruvka})), Contains("mst = boruvka needs the l2 or sqeuclidean metric"));
+  const segkit::matrix<float> wide = xt::zeros<float>({std::size_t{50}, std::size_t{17}});
+  CHECK_THROWS_WITH(hdbscan<>({.mst = mst_algorithm::boruvka}).fit(wide), Contains("mst = boruvka needs at most 16 dimensions, got 17"));
 }
 
 TEST_CASE("hdbscan: scores, probabilities and the trees are consistent", "[cluster][hdbscan]") {

@@ -105,6 +105,26 @@ class kd_tree {
     }
   }
 
+  /// @name Structure, for custom traversals (e.g. Borůvka's minimum spanning tree)
+  /// Nodes are numbered in pre-order from the root 0 (a node's children come after it); a node
+  /// covers the tree positions [begin, end), a leaf's points being contiguous.
+  /// @{
+  [[nodiscard]] std::size_t node_count() const noexcept { return nodes_.size(); }
+  [[nodiscard]] bool is_leaf(std::size_t id) const noexcept { return nodes_[id].left == no_child; }
+  /// Children (left, right) of an inner node.
+  [[nodiscard]] std::pair<std::size_t, std::size_t> children(std::size_t id) const noexcept { return {nodes_[id].left, nodes_[id].right}; }
+  /// Tree positions [begin, end) under a node.
+  [[nodiscard]] std::pair<std::size_t, std::size_t> node_points(std::size_t id) const noexcept { return {nodes_[id].begin, nodes_[id].end}; }
+  /// Input row at a tree position.
+  [[nodiscard]] std::size_t row_at(std::size_t position) const noexcept { return order_[position]; }
+  /// The point at a tree position (d doubles).
+  [[nodiscard]] const double* point_at(std::size_t position) const noexcept { return points_.data() + position * d_; }
+  /// Squared distance from q to the point at a tree position.
+  [[nodiscard]] double distance2_at(std::size_t position, const double* q) const noexcept { return distance2(q, point_at(position)); }
+  /// Squared distance from q to a node's bounding box (0 inside).
+  [[nodiscard]] double box_distance2(std::size_t id, const double* q) const noexcept { return box_distance2(nodes_[id], q); }
+  /// @}
+
  private:
   static constexpr std::size_t no_child = static_cast<std::size_t>(-1);
   struct node {
