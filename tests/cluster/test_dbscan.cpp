@@ -91,6 +91,57 @@ TEST_CASE("dbscan: the k-d tree and the blocked scan agree", "[cluster][dbscan]"
   }
 }
 
+TEST_CASE("dbscan: the 2-D grid and the k-d tree agree", "[cluster][dbscan]") {
+  // 2-D rows take the grid; the same rows with a zero third column take the k-d tree, whose
+  // distances are then the same numbers. Blobs of different spreads, exact duplicates, and a
+  // lattice of step exactly eps (neighbours at exactly eps count).
+  auto x = segkit::test::blobs(4000, 2, 5, 31);
+  for (std::size_t i = 0; i < 200; ++i) {
+    x(3000 + i, 0) = x(i, 0);
+    x(3000 + i, 1) = x(i, 1);
+    x(3200 + i, 0) = static_cast<float>(40.0 + 0.5 * static_cast<double>(i % 20));
+    x(3200 + i, 1) = static_cast<float>(40.0 + 0.5 * static_cast<double>(i / 20));
+    x(3400 + i, 0) = static_cast<float>(0.05 * static_cast<double>(i % 10));  // a dense square: whole cells core
+    x(3400 + i, 1) = static_cast<float>(0.05 * static_cast<double>(i / 10));
+  }
+  const auto pad = [](const segkit::matrix<float>& a) {
+    segkit::matrix<float> b = xt::zeros<float>({a.shape(0), std::size_t{3}});
+    for (std::size_t i = 0; i < a.shape(0); ++i) {
+      b(i, 0) = a(i, 0);
+      b(i, 1) = a(i, 1);
+    }
+    return b;
+  };
+  const auto x3 = pad(x);
+  std::vector<double> w(4000);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<double>(i % 4);
+  for (const double eps : {0.3, 0.5, 1.0}) {
+    for (const std::size_t ms : {std::size_t{3}, std::size_t{12}}) {
+      INFO("eps " << eps << " min_samples " << ms);
+      const auto grid = dbscan<>({.eps = eps, .min_samples = ms, .threads = 2}).fit(x);
+      const auto tree = dbscan<>({.eps = eps, .min_samples = ms, .threads = 2}).fit(x3);
+      CHECK((grid.labels == tree.labels));
+      CHECK(grid.core_sample_indices == tree.core_sample_indices);
+      CHECK(grid.n_clusters >= 2);
+      CHECK((dbscan<>({.eps = eps, .min_samples = ms, .threads = 1}).fit(x).labels == grid.labels));
+      CHECK((dbscan<>({.eps = eps, .min_samples = ms, .threads = 3}).fit(x).labels == grid.labels));
+      CHECK((dbscan<>({.eps = eps, .min_samples = ms}).fit(x, w).labels == dbscan<>({.eps = eps, .min_samples = ms}).fit(x3, w).labels));
+      CHECK((dbscan<dist::squared_l2_metric>({.eps = eps * eps, .min_samples = ms}).fit(x).labels ==
+             dbscan<dist::squared_l2_metric>({.eps = eps * eps, .min_samples = ms}).fit(x3).labels));
+    }
+  }
+  // The lattice: with eps = its step each inner point has 5 neighbours (itself and 4 at exactly eps).
+  const auto lattice = dbscan<>({.eps = 0.5, .min_samples = 5}).fit(x);
+  CHECK(lattice.labels(3200 + 5 * 20 + 5) >= 0);
+  CHECK(lattice.labels(3200 + 5 * 20 + 5) == lattice.labels(3200 + 6 * 20 + 5));
+  // Rows too far apart for the grid's cell numbers: the k-d tree takes over, same answer.
+  segkit::matrix<float> wide = {{0.0f, 0.0f}, {1e-3f, 0.0f}, {2e-3f, 0.0f}, {1e12f, 1e12f}, {1e12f, 1.000001e12f}};
+  const auto far = dbscan<>({.eps = 1.5e-3, .min_samples = 2}).fit(wide);
+  CHECK((far.labels == dbscan<>({.eps = 1.5e-3, .min_samples = 2}).fit(pad(wide)).labels));
+  CHECK(far.labels(0) == 0);
+  CHECK(far.labels(2) == 0);
+}
+
 TEST_CASE("dbscan results do not depend on threads; core partition does not depend on row order", "[cluster][dbscan]") {
   const auto x = segkit::test::blobs(5000, 3, 8, 5);
   const auto one = dbscan<>({.eps = 0.6, .min_samples = 8, .threads = 1}).fit(x);

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "segkit/cluster/detail/input.hpp"
+#include "segkit/cluster/detail/dbscan_grid.hpp"
 #include "segkit/cluster/detail/neighborhoods.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
@@ -48,8 +49,10 @@ struct dbscan_result {
  * row. A border row (not core, within eps of a core row) joins the lowest-numbered cluster among
  * its core neighbours: exactly what scikit-learn's depth-first expansion produces, so labels are
  * identical to scikit-learn's DBSCAN and do not depend on the thread count. Neighbourhoods come
- * from a k-d tree (up to 16 dimensions, l2/sqeuclidean/cosine) or blocked exact scans, never an
- * n x n matrix; distances are compared to eps in double precision.
+ * from a uniform grid of cells of side eps / sqrt(2) for 2-D l2/sqeuclidean data (a dense cell is
+ * core and connected as a whole; neighbours lie in the 5 x 5 block of cells), a k-d tree (up to
+ * 16 dimensions, l2/sqeuclidean/cosine) or blocked exact scans, never an n x n matrix; distances
+ * are compared to eps in double precision, the same way on every path.
  *
  * @tparam Metric  a distance (l2 default, sqeuclidean, cosine, manhattan); inner product is refused.
  * @par Complexity  one radius pass, about O(n log n + neighbours) on a tree, O(n^2 d) by scan;
@@ -94,8 +97,14 @@ class dbscan {
     const std::vector<double> w = detail::sample_weights(component, weights, n, false);
     const double need = static_cast<double>(p_.min_samples);
 
-    const detail::neighborhoods<Metric, T> nb(x);
     executor ex(p_.threads);
+    if constexpr (distance::gemm_form_of<Metric>() == distance::gemm_form::squared_l2) {
+      if (x.cols() == 2) {
+        const detail::dbscan_grid grid(x, Metric::squared ? p_.eps : p_.eps * p_.eps);
+        if (grid.valid()) return fit_grid(grid, w, need, ex);
+      }
+    }
+    const detail::neighborhoods<Metric, T> nb(x);
 
     // 1. Core points: weighted neighbour count (self included) reaches min_samples. The
     // neighbour lists are kept for passes 2 and 3 while they fit max_kept_neighbours entries; beyond
@@ -156,17 +165,7 @@ class dbscan {
         return static_cast<bool>(core[i]);
       });
     });
-    dbscan_result out;
-    out.labels = xt::xtensor<label_type, 1>::from_shape({n});
-    std::fill(out.labels.begin(), out.labels.end(), label_type{-1});
-    std::vector<label_type> cluster_of_root(n, -1);
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!core[i]) continue;
-      out.core_sample_indices.push_back(i);
-      const std::size_t r = sets.find(i);
-      if (cluster_of_root[r] < 0) cluster_of_root[r] = static_cast<label_type>(out.n_clusters++);
-      out.labels(i) = cluster_of_root[r];
-    }
+    dbscan_result out = label_cores(core, sets);
 
     // 3. Border points: the lowest cluster among their core neighbours.
     parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
@@ -179,10 +178,44 @@ class dbscan {
         return true;
       });
     });
+    count_noise(out);
+    return out;
+  }
+
+  // 2-D Euclidean data on a grid (detail::dbscan_grid): the same three passes, with whole cells
+  // settled at once where they can be.
+  dbscan_result fit_grid(const detail::dbscan_grid& grid, const std::vector<double>& w, double need, executor& ex) const {
+    const std::vector<char> core = grid.core_points(w, need, ex);
+    graph::concurrent_union_find sets(core.size());
+    grid.unite_cores(core, sets, ex);
+    dbscan_result out = label_cores(core, sets);
+    grid.label_borders(core, out.labels.data(), ex);
+    count_noise(out);
+    return out;
+  }
+
+  // Labels of the core rows: their components numbered in the order of their lowest row; -1 elsewhere.
+  static dbscan_result label_cores(const std::vector<char>& core, graph::concurrent_union_find& sets) {
+    const std::size_t n = core.size();
+    dbscan_result out;
+    out.labels = xt::xtensor<label_type, 1>::from_shape({n});
+    std::fill(out.labels.begin(), out.labels.end(), label_type{-1});
+    std::vector<label_type> cluster_of_root(n, -1);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!core[i]) continue;
+      out.core_sample_indices.push_back(i);
+      const std::size_t r = sets.find(i);
+      if (cluster_of_root[r] < 0) cluster_of_root[r] = static_cast<label_type>(out.n_clusters++);
+      out.labels(i) = cluster_of_root[r];
+    }
+    return out;
+  }
+
+  static void count_noise(dbscan_result& out) {
+    const std::size_t n = out.labels.size();
     std::size_t noise = 0;
     for (std::size_t i = 0; i < n; ++i) noise += out.labels(i) < 0 ? 1 : 0;
     out.noise_fraction = static_cast<double>(noise) / static_cast<double>(n);
-    return out;
   }
 
   dbscan_params p_;
