@@ -118,6 +118,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("segkit"); ap.add_argument("workdir")
     ap.add_argument("--threads", type=int, default=2); ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--peer-repeats", type=int, default=0, help="repeats of the slow constrained scikit-learn runs (default: --repeats)")
     ap.add_argument("--only", default="dbscan,hdbscan,agglomerative,connectivity", help="comma-separated subset of the comparisons")
     a = ap.parse_args()
     only = set(a.only.split(","))
@@ -163,7 +164,7 @@ def hdbscan_table(a, paths, env, sl):
             f.write(R_HDBSCAN)
         for name, mpts in [("varied2d_20k", 15), ("blobs10d_20k", 15), ("text", 15)]:
             s, speak, out = segkit_run(a, ["hdbscan", "-i", paths[name], "--min-cluster-size", str(mpts)], env, sl)
-            csv = os.path.join(tmp, "x.csv"); np.savetxt(csv, np.load(paths[name]).astype(np.float64), delimiter=",", fmt="%.9g")
+            csv = os.path.join(tmp, "x.csv"); np.savetxt(csv, np.load(paths[name]).astype(np.float64), delimiter=",", fmt="%.17g")
             rl = os.path.join(tmp, "r.txt")
             rout, rpeak = run_peak(["Rscript", script, csv, str(mpts), str(a.repeats), rl], env)
             p = statistics.median(json.loads(rout)["times"])
@@ -189,14 +190,15 @@ def agglomerative_table(a, paths, env, sl, pl):
 
 def connectivity_table(a, paths, env, sl, pl):
     import numpy as np
-    print(f"\nAgglomerative under the 10-NN graph, 50,000 rows, k = 8, {a.threads} threads, median of {a.repeats}: "
+    print(f"\nAgglomerative under the 10-NN graph, 50,000 rows, k = 8, {a.threads} threads, median of {a.repeats} "
+          f"(scikit-learn: {a.peer_repeats or a.repeats}): "
           "segkit --connectivity 10 vs scikit-learn connectivity=kneighbors_graph(X, 10)")
     print("| data | linkage | segkit s | sklearn s | sklearn/segkit | ARI | peak MB segkit / sklearn |")
     print("|---|---|---|---|---|---|---|")
     for name in ["blobs10d", "varied2d"]:
         for link in ["ward", "average", "complete", "single"]:
             s, speak, out = segkit_run(a, ["agglomerative", "-i", paths[name], "--k", "8", "--linkage", link, "--connectivity", "10"], env, sl)
-            pout, ppeak = run_peak([sys.executable, "-c", SK_CONNECTED, paths[name], "8", link, "10", str(a.repeats), pl], env)
+            pout, ppeak = run_peak([sys.executable, "-c", SK_CONNECTED, paths[name], "8", link, "10", str(a.peer_repeats or a.repeats), pl], env)
             p = statistics.median(json.loads(pout)["times"])
             print(f"| {name} | {link} | {s:.3f} | {p:.3f} | {p / s:.2f}x | {ari(np.load(sl), np.load(pl)):.4f} | {speak:.0f} / {ppeak:.0f} |")
 

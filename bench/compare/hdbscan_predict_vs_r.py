@@ -72,8 +72,8 @@ def main():
     seg_labels, seg_fit = np.load(out), np.load(os.path.join(a.workdir, "hp_fit.npy"))
     with tempfile.TemporaryDirectory() as tmp:
         xc, qc, script = os.path.join(tmp, "x.csv"), os.path.join(tmp, "q.csv"), os.path.join(tmp, "p.R")
-        np.savetxt(xc, x, delimiter=",", fmt="%.9g")
-        np.savetxt(qc, q, delimiter=",", fmt="%.9g")
+        np.savetxt(xc, x, delimiter=",", fmt="%.17g")
+        np.savetxt(qc, q, delimiter=",", fmt="%.17g")
         with open(script, "w") as f:
             f.write(R_PREDICT)
         rl, rf = os.path.join(tmp, "rl.txt"), os.path.join(tmp, "rf.txt")

@@ -202,13 +202,28 @@ class agglomerative {
       case linkage::single:
         break;
     }
-    graph::weighted_graph g(n);
-    for (std::size_t v = 0; v < n; ++v) {
-      for (const std::size_t u : adj[v]) {
-        if (u < v) boost::add_edge(v, u, dist(v, u), g);
+    // Single linkage: the graph's minimum spanning tree (Kruskal: edges by weight, then rows).
+    std::vector<std::size_t> offset(n + 1, 0);
+    for (std::size_t v = 0; v < n; ++v) offset[v + 1] = offset[v] + static_cast<std::size_t>(std::lower_bound(adj[v].begin(), adj[v].end(), v) - adj[v].begin());
+    std::vector<mst_edge> edges(offset[n]);
+    parallel_for(ex, n, 1024, [&](std::size_t b, std::size_t e, std::size_t) {
+      for (std::size_t v = b; v < e; ++v) {
+        for (std::size_t k = offset[v]; k < offset[v + 1]; ++k) edges[k] = {adj[v][k - offset[v]], v, dist(v, adj[v][k - offset[v]])};
       }
+    });
+    std::sort(edges.begin(), edges.end(), [](const mst_edge& a, const mst_edge& b) {
+      return a.weight != b.weight ? a.weight < b.weight : (a.a != b.a ? a.a < b.a : a.b < b.b);
+    });
+    graph::union_find sets(n);
+    std::vector<mst_edge> tree;
+    tree.reserve(n - 1);
+    for (const mst_edge& e : edges) {
+      const std::size_t ra = sets.find(e.a), rb = sets.find(e.b);
+      if (ra == rb) continue;
+      sets.unite(ra, rb);
+      tree.push_back(e);
     }
-    return single_linkage(graph::minimum_spanning_forest(g), n);
+    return single_linkage(std::move(tree), n);
   }
 
   // The condensed distance matrix in scipy's order: pair (i, j), i < j, at n i - i (i + 1) / 2 + j - i - 1.
