@@ -88,8 +88,9 @@ struct agglomerative_result {
  * With a connectivity graph (agglomerative_params::connectivity_neighbors, or fit(x, graph))
  * only clusters joined by an edge may merge, as in scikit-learn's AgglomerativeClustering with
  * `connectivity`: a graph in several pieces is first completed with an edge between the closest
- * rows of every pair of pieces (scikit-learn's rule; the count is reported), then a priority
- * queue of edges merges greedily; the merged cluster inherits both neighbour sets. Ward keeps
+ * rows of every pair of pieces (scikit-learn's rule; the count is reported), then the cheapest
+ * edge merges first (a priority queue of each cluster's cheapest edge); the merged cluster
+ * inherits both neighbour sets. Ward keeps
  * each cluster's sum of rows (the tree equals scikit-learn's, ties included); complete and
  * average update only the edges present, scikit-learn's rule, so they are not the unconstrained
  * linkages restricted to the graph; single linkage is the graph's minimum spanning tree. Memory
@@ -195,7 +196,7 @@ class agglomerative {
     if (n == 1) return single_linkage({}, 1);
     switch (p_.method) {
       case linkage::ward:
-        return detail::ward_on_graph(x, std::move(adj), ex);
+        return detail::ward_on_graph(x, adj, ex);
       case linkage::complete:
       case linkage::average:
         return detail::linkage_on_graph(n, adj, dist, p_.method == linkage::average, ex);

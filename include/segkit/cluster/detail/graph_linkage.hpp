@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <functional>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <queue>
@@ -119,36 +119,121 @@ std::size_t connect_components(adjacency& adj, const matrix_view<T>& x, executor
   return count;
 }
 
-/// A candidate merge in the queue: linkage value, then the higher node id, then the lower (the
-/// order of scikit-learn's (inertia, i, j) tuples).
+/// A candidate merge: linkage value, then the higher node id, then the lower (the order of
+/// scikit-learn's (inertia, i, j) tuples).
 struct graph_candidate {
   double key;
   std::size_t hi, lo;
-  friend bool operator>(const graph_candidate& x, const graph_candidate& y) noexcept {
-    if (x.key != y.key) return x.key > y.key;
-    if (x.hi != y.hi) return x.hi > y.hi;
-    return x.lo > y.lo;
+  [[nodiscard]] bool before(const graph_candidate& o) const noexcept {
+    if (key != o.key) return key < o.key;
+    return hi != o.hi ? hi < o.hi : lo < o.lo;
   }
 };
 
-using candidate_queue = std::priority_queue<graph_candidate, std::vector<graph_candidate>, std::greater<>>;
+/// A neighbour node and the linkage value of the edge to it; lists are kept ascending by node.
+using graph_entry = std::pair<std::size_t, double>;
 
-/// Records merge `step` of nodes a and b (ids as in the dendrogram) at height h.
-inline void record_merge(dendrogram& tree, std::size_t step, std::size_t a, std::size_t b, double h, double size) {
-  tree.linkage(step, 0) = static_cast<double>(std::min(a, b));
-  tree.linkage(step, 1) = static_cast<double>(std::max(a, b));
-  tree.linkage(step, 2) = h;
-  tree.linkage(step, 3) = size;
+/**
+ * The greedy agglomeration both constrained linkages share: repeatedly merge the cheapest edge
+ * (graph_candidate order) of the graph `nbr` (leaves 0..n-1, symmetric, ascending lists);
+ * the merged node k = n + step gets, for every live neighbour u of either child,
+ * `join(k, u, in_hi, w_hi, in_lo, w_lo)` (which child lists u and with what value; `hi` is the
+ * higher-id child). `merged(k, hi, lo)` runs first, for per-cluster state. Each node keeps its
+ * cheapest edge; a heap holds one entry per node and version, so the queue stays O(edges).
+ * Returns the merges as (lo, hi, key) in order.
+ */
+template <class Merged, class Join>
+std::vector<graph_candidate> merge_on_graph(std::size_t n, std::vector<std::vector<graph_entry>> nbr, Merged&& merged, Join&& join) {
+  const std::size_t nodes = 2 * n - 1;
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  nbr.resize(nodes);
+  std::vector<char> alive(nodes, 0);
+  std::fill_n(alive.begin(), n, char{1});
+  std::vector<graph_candidate> best(nodes, graph_candidate{inf, nodes, nodes});
+  std::vector<std::uint32_t> version(nodes, 0);
+  struct item {
+    graph_candidate c;
+    std::size_t owner;
+    std::uint32_t version;
+  };
+  const auto later = [](const item& a, const item& b) { return b.c.before(a.c); };
+  std::priority_queue<item, std::vector<item>, decltype(later)> queue(later);
+  const auto edge = [](std::size_t u, std::size_t v, double w) { return graph_candidate{w, std::max(u, v), std::min(u, v)}; };
+  const auto rescan = [&](std::size_t u) {
+    graph_candidate b{inf, nodes, nodes};
+    for (const auto& [v, w] : nbr[u]) {
+      if (const graph_candidate c = edge(u, v, w); c.before(b)) b = c;
+    }
+    best[u] = b;
+  };
+  for (std::size_t v = 0; v < n; ++v) {
+    rescan(v);
+    if (best[v].hi != nodes) queue.push({best[v], v, 0});
+  }
+  std::vector<graph_candidate> merges;
+  merges.reserve(n - 1);
+  std::vector<graph_entry> joined;
+  for (std::size_t step = 0; step + 1 < n; ++step) {
+    const std::size_t k = n + step;
+    while (!queue.empty() && (!alive[queue.top().owner] || queue.top().version != version[queue.top().owner])) queue.pop();
+    if (queue.empty()) throw segkit::error("segkit::cluster::agglomerative: the connectivity graph ran out of edges before the tree was complete");
+    const graph_candidate m = queue.top().c;
+    merges.push_back(m);
+    alive[m.lo] = alive[m.hi] = 0;
+    alive[k] = 1;
+    merged(k, m.hi, m.lo);
+    const auto& la = nbr[m.hi];
+    const auto& lb = nbr[m.lo];
+    joined.clear();
+    std::size_t p = 0, q = 0;
+    while (p < la.size() || q < lb.size()) {
+      const bool take_a = q == lb.size() || (p < la.size() && la[p].first <= lb[q].first);
+      const bool take_b = p == la.size() || (q < lb.size() && lb[q].first <= la[p].first);
+      const std::size_t u = take_a ? la[p].first : lb[q].first;
+      if (alive[u]) joined.emplace_back(u, join(k, u, take_a, take_a ? la[p].second : 0.0, take_b, take_b ? lb[q].second : 0.0));
+      p += take_a ? 1 : 0;
+      q += take_b ? 1 : 0;
+    }
+    std::vector<graph_entry>().swap(nbr[m.hi]);
+    std::vector<graph_entry>().swap(nbr[m.lo]);
+    graph_candidate own{inf, nodes, nodes};
+    for (const auto& [u, w] : joined) {
+      auto& list = nbr[u];
+      std::erase_if(list, [&](const graph_entry& v) { return v.first == m.lo || v.first == m.hi; });
+      list.emplace_back(k, w);
+      const graph_candidate c = edge(k, u, w);
+      if (c.before(own)) own = c;
+      const graph_candidate old = best[u];
+      if (old.hi == m.hi || old.hi == m.lo || old.lo == m.hi || old.lo == m.lo) {
+        rescan(u);
+      } else if (c.before(old)) {
+        best[u] = c;
+      }
+      if (best[u].hi != old.hi || best[u].lo != old.lo || best[u].key != old.key) queue.push({best[u], u, ++version[u]});
+    }
+    nbr[k] = joined;
+    best[k] = own;
+    if (own.hi != nodes) queue.push({own, k, 0});
+  }
+  return merges;
 }
 
-/// Pops the cheapest candidate whose two nodes are both still clusters.
-inline graph_candidate next_merge(candidate_queue& queue, const std::vector<char>& alive) {
-  while (!queue.empty()) {
-    const graph_candidate c = queue.top();
-    queue.pop();
-    if (alive[c.hi] && alive[c.lo]) return c;
+/// The dendrogram of merge_on_graph's merges (node k = n + step), heights through `height`.
+template <class Height>
+dendrogram graph_dendrogram(std::size_t n, const std::vector<graph_candidate>& merges, Height&& height) {
+  dendrogram tree;
+  tree.n_leaves = n;
+  tree.linkage = matrix<double>::from_shape({n - 1, std::size_t{4}});
+  std::vector<double> size(2 * n - 1, 1.0);
+  for (std::size_t step = 0; step < merges.size(); ++step) {
+    const graph_candidate& m = merges[step];
+    size[n + step] = size[m.lo] + size[m.hi];
+    tree.linkage(step, 0) = static_cast<double>(m.lo);
+    tree.linkage(step, 1) = static_cast<double>(m.hi);
+    tree.linkage(step, 2) = height(m.key);
+    tree.linkage(step, 3) = size[n + step];
   }
-  throw segkit::error("segkit::cluster::agglomerative: the connectivity graph ran out of edges before the tree was complete");
+  return tree;
 }
 
 /**
@@ -159,11 +244,8 @@ inline graph_candidate next_merge(candidate_queue& queue, const std::vector<char
  * scikit-learn's heap of tuples, so even tied trees match.
  */
 template <class T>
-dendrogram ward_on_graph(const matrix_view<T>& x, adjacency nbr, executor& ex) {
+dendrogram ward_on_graph(const matrix_view<T>& x, const adjacency& graph, executor& ex) {
   const std::size_t n = x.rows(), d = x.cols(), nodes = 2 * n - 1;
-  dendrogram tree;
-  tree.n_leaves = n;
-  tree.linkage = matrix<double>::from_shape({n - 1, std::size_t{4}});
   std::vector<double> sums(n * d);  // per slot; a merged node takes its higher child's slot
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t f = 0; f < d; ++f) sums[i * d + f] = static_cast<double>(x.row(i)[f]);
@@ -171,6 +253,7 @@ dendrogram ward_on_graph(const matrix_view<T>& x, adjacency nbr, executor& ex) {
   std::vector<std::size_t> slot(nodes);
   std::vector<double> size(nodes, 1.0);
   for (std::size_t i = 0; i < n; ++i) slot[i] = i;
+  // Symmetric in a and b bit for bit (scikit-learn computes it with the newer node first).
   const auto cost = [&](std::size_t a, std::size_t b) {
     const double ma = size[a], mb = size[b];
     const double* sa = sums.data() + slot[a] * d;
@@ -182,49 +265,24 @@ dendrogram ward_on_graph(const matrix_view<T>& x, adjacency nbr, executor& ex) {
     }
     return pa * (ma * mb / (ma + mb));
   };
-  std::vector<graph_candidate> start;
-  for (std::size_t v = 0; v < n; ++v) {
-    for (const std::size_t u : nbr[v]) {
-      if (u < v) start.push_back({0.0, v, u});
+  std::vector<std::vector<graph_entry>> nbr(n);
+  parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
+    for (std::size_t v = b; v < e; ++v) {
+      nbr[v].reserve(graph[v].size());
+      for (const std::size_t u : graph[v]) nbr[v].emplace_back(u, cost(std::max(u, v), std::min(u, v)));
     }
-  }
-  parallel_for(ex, start.size(), 4096, [&](std::size_t b, std::size_t e, std::size_t) {
-    for (std::size_t i = b; i < e; ++i) start[i].key = cost(start[i].hi, start[i].lo);
   });
-  candidate_queue queue(std::greater<>{}, std::move(start));
-  nbr.resize(nodes);
-  std::vector<char> alive(nodes, 0);
-  std::fill_n(alive.begin(), n, char{1});
-  std::vector<std::size_t> seen(nodes, nodes);  // stamp: seen[u] == k when u is already a neighbour of k
-  for (std::size_t step = 0; step + 1 < n; ++step) {
-    const std::size_t k = n + step;
-    const graph_candidate m = next_merge(queue, alive);
-    record_merge(tree, step, m.lo, m.hi, std::sqrt(2.0 * m.key), size[m.lo] + size[m.hi]);
-    alive[m.lo] = alive[m.hi] = 0;
-    alive[k] = 1;
-    size[k] = size[m.lo] + size[m.hi];
-    slot[k] = slot[m.hi];
-    double* sk = sums.data() + slot[k] * d;
-    const double* sl = sums.data() + slot[m.lo] * d;
-    for (std::size_t f = 0; f < d; ++f) sk[f] += sl[f];
-    std::vector<std::size_t> joined;
-    for (const std::size_t child : {m.hi, m.lo}) {
-      for (const std::size_t u : nbr[child]) {
-        if (!alive[u] || seen[u] == k) continue;
-        seen[u] = k;
-        joined.push_back(u);
-      }
-      std::vector<std::size_t>().swap(nbr[child]);
-    }
-    for (const std::size_t u : joined) {
-      auto& list = nbr[u];
-      std::erase_if(list, [&](std::size_t v) { return v == m.lo || v == m.hi; });
-      list.push_back(k);
-      queue.push({cost(k, u), k, u});
-    }
-    nbr[k] = std::move(joined);
-  }
-  return tree;
+  const auto merges = merge_on_graph(
+      n, std::move(nbr),
+      [&](std::size_t k, std::size_t hi, std::size_t lo) {
+        size[k] = size[hi] + size[lo];
+        slot[k] = slot[hi];
+        double* sk = sums.data() + slot[k] * d;
+        const double* sl = sums.data() + slot[lo] * d;
+        for (std::size_t f = 0; f < d; ++f) sk[f] += sl[f];
+      },
+      [&](std::size_t k, std::size_t u, bool, double, bool, double) { return cost(k, u); });
+  return graph_dendrogram(n, merges, [](double key) { return std::sqrt(2.0 * key); });
 }
 
 /**
@@ -236,69 +294,27 @@ dendrogram ward_on_graph(const matrix_view<T>& x, adjacency nbr, executor& ex) {
  */
 template <class Dist>
 dendrogram linkage_on_graph(std::size_t n, const adjacency& graph, const Dist& dist, bool average, executor& ex) {
-  using entry = std::pair<std::size_t, double>;  // neighbour node, distance; lists ascending by node
-  const std::size_t nodes = 2 * n - 1;
-  dendrogram tree;
-  tree.n_leaves = n;
-  tree.linkage = matrix<double>::from_shape({n - 1, std::size_t{4}});
-  std::vector<std::vector<entry>> nbr(nodes);
+  std::vector<std::vector<graph_entry>> nbr(n);
   parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
     for (std::size_t v = b; v < e; ++v) {
       nbr[v].reserve(graph[v].size());
       for (const std::size_t u : graph[v]) nbr[v].emplace_back(u, dist(v, u));
     }
   });
-  std::vector<graph_candidate> start;
-  for (std::size_t v = 0; v < n; ++v) {
-    for (const auto& [u, w] : nbr[v]) {
-      if (u < v) start.push_back({w, v, u});
-    }
-  }
-  candidate_queue queue(std::greater<>{}, std::move(start));
-  std::vector<char> alive(nodes, 0);
-  std::fill_n(alive.begin(), n, char{1});
-  std::vector<double> size(nodes, 1.0);
-  for (std::size_t step = 0; step + 1 < n; ++step) {
-    const std::size_t k = n + step;
-    const graph_candidate m = next_merge(queue, alive);
-    const double na = size[m.hi], nb = size[m.lo];
-    record_merge(tree, step, m.lo, m.hi, m.key, na + nb);
-    alive[m.lo] = alive[m.hi] = 0;
-    alive[k] = 1;
-    size[k] = na + nb;
-    // Merge the two ascending lists; the higher-id child plays scikit-learn's first argument.
-    const auto& la = nbr[m.hi];
-    const auto& lb = nbr[m.lo];
-    std::vector<entry> joined;
-    joined.reserve(la.size() + lb.size());
-    std::size_t p = 0, q = 0;
-    while (p < la.size() || q < lb.size()) {
-      if (q == lb.size() || (p < la.size() && la[p].first < lb[q].first)) {
-        if (alive[la[p].first]) joined.push_back(la[p]);
-        ++p;
-      } else if (p == la.size() || lb[q].first < la[p].first) {
-        if (alive[lb[q].first]) joined.push_back(lb[q]);
-        ++q;
-      } else {
-        if (alive[la[p].first]) {
-          const double da = la[p].second, db = lb[q].second;
-          joined.emplace_back(la[p].first, average ? (na * da + nb * db) / (na + nb) : std::max(da, db));
-        }
-        ++p;
-        ++q;
-      }
-    }
-    std::vector<entry>().swap(nbr[m.hi]);
-    std::vector<entry>().swap(nbr[m.lo]);
-    for (const auto& [u, w] : joined) {
-      auto& list = nbr[u];
-      std::erase_if(list, [&](const entry& v) { return v.first == m.lo || v.first == m.hi; });
-      list.emplace_back(k, w);
-      queue.push({w, k, u});
-    }
-    nbr[k] = std::move(joined);
-  }
-  return tree;
+  std::vector<double> size(2 * n - 1, 1.0);
+  double na = 1.0, nb = 1.0;  // sizes of the higher- and lower-id child of the current merge
+  const auto merges = merge_on_graph(
+      n, std::move(nbr),
+      [&](std::size_t k, std::size_t hi, std::size_t lo) {
+        na = size[hi];
+        nb = size[lo];
+        size[k] = na + nb;
+      },
+      [&](std::size_t, std::size_t, bool in_a, double da, bool in_b, double db) {
+        if (!(in_a && in_b)) return in_a ? da : db;
+        return average ? (na * da + nb * db) / (na + nb) : std::max(da, db);
+      });
+  return graph_dendrogram(n, merges, [](double key) { return key; });
 }
 
 }  // namespace segkit::cluster::detail
