@@ -165,9 +165,6 @@ class agglomerative {
     if (p_.distance_threshold == 0.0 && p_.n_clusters > n) {
       throw_invalid(component, fmt::format("n_clusters ({}) exceeds the number of samples ({})", p_.n_clusters, n));
     }
-    executor ex(p_.threads);
-    agglomerative_result out;
-    const detail::pair_distances<Metric, T> dist(x);
     if (adj == nullptr && p_.connectivity_neighbors > 0) {
       if (p_.connectivity_neighbors >= n) {
         throw_invalid(component, fmt::format("connectivity_neighbors ({}) must be below the number of samples ({})", p_.connectivity_neighbors, n));
@@ -178,6 +175,9 @@ class agglomerative {
       const detail::adjacency knn = detail::symmetric_adjacency(std::move(raw));
       return fit_view(x, &knn);
     }
+    executor ex(p_.threads);
+    agglomerative_result out;
+    const detail::pair_distances<Metric, T> dist(x);
     if (adj != nullptr) {
       out.tree = constrained_tree(x, *adj, dist, ex, out.connected_components);
     } else {
