@@ -1,7 +1,8 @@
 #pragma once
 // Agglomeration restricted to the edges of a connectivity graph, as scikit-learn's ward_tree and
-// linkage_tree compute it when given `connectivity`: a priority queue of the pairs joined by an
-// edge, merged greedily by increasing linkage, the merged cluster inheriting both neighbour sets.
+// linkage_tree compute it when given `connectivity`: the cheapest edge merges first (each
+// cluster keeps its cheapest edge in a priority queue), the merged cluster inheriting both
+// neighbour sets.
 
 #include <algorithm>
 #include <cmath>
@@ -18,7 +19,6 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
-#include "segkit/graph/union_find.hpp"
 
 namespace segkit::cluster::detail {
 
