@@ -62,7 +62,7 @@ for (r in seq_len(as.integer(args[3]))) {
   t <- system.time(h <- hdbscan(x, minPts = as.integer(args[2])))
   times <- c(times, t[["elapsed"]])
 }
-write.table(h$cluster - 1, args[4], row.names = FALSE, col.names = FALSE)
+write.table(cbind(h$cluster - 1, format(h$outlier_scores, digits = 17)), args[4], quote = FALSE, row.names = FALSE, col.names = FALSE)
 cat(sprintf('{"times": [%s]}\n', paste(times, collapse = ", ")))
 """
 
@@ -156,8 +156,8 @@ def dbscan_table(a, paths, env, sl, pl):
 def hdbscan_table(a, paths, env, sl):
     import numpy as np
     print(f"\nHDBSCAN, 20,000 rows, min_cluster_size = min_samples = minPts, {a.threads} threads, median of {a.repeats}: segkit vs R dbscan::hdbscan")
-    print("| data | minPts | segkit s | R s | R/segkit | clusters | ARI | peak MB segkit / R |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| data | minPts | segkit s | R s | R/segkit | clusters | ARI | peak MB segkit / R | --fragments shed: clusters, ARI, GLOSH max diff |")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, "h.R")
         with open(script, "w") as f:
@@ -168,8 +168,14 @@ def hdbscan_table(a, paths, env, sl):
             rl = os.path.join(tmp, "r.txt")
             rout, rpeak = run_peak(["Rscript", script, csv, str(mpts), str(a.repeats), rl], env)
             p = statistics.median(json.loads(rout)["times"])
+            r = np.loadtxt(rl).reshape(-1, 2)
+            drop_ari = ari(np.load(sl), r[:, 0])
+            gl = os.path.join(tmp, "g.npy")  # R's rule for fragments (docs/cluster_density.md)
+            _, _, shed = segkit_run(a, ["hdbscan", "-i", paths[name], "--min-cluster-size", str(mpts), "--fragments", "shed",
+                                        "--outlier-scores-out", gl], env, sl)
             print(f"| {name} | {mpts} | {s:.3f} | {p:.3f} | {p / s:.2f}x | {out['n_clusters']} | "
-                  f"{ari(np.load(sl), np.loadtxt(rl)):.4f} | {speak:.0f} / {rpeak:.0f} |")
+                  f"{drop_ari:.4f} | {speak:.0f} / {rpeak:.0f} | {shed['n_clusters']}, {ari(np.load(sl), r[:, 0]):.4f}, "
+                  f"{np.abs(np.load(gl) - r[:, 1]).max():.1e} |")
         s, speak, out = segkit_run(a, ["hdbscan", "-i", paths["varied2d"], "--min-cluster-size", "15"], env, sl)
         print(f"| varied2d (50,000 rows) | 15 | {s:.3f} | (R: ~20 GB of distance matrices, not run) | | {out['n_clusters']} | | {speak:.0f} / |")
 

@@ -77,6 +77,7 @@ int cluster_hdbscan(const args& a) {
   p.max_cluster_size = a.get_size("max-cluster-size", 0);
   p.allow_single_cluster = a.has("allow-single-cluster");
   p.mst = cluster::parse_mst_algorithm(a.get_or("mst", "auto"));
+  p.fragments = cluster::parse_fragment_rule(a.get_or("fragments", "drop"));
   p.threads = a.threads();
   if (a.has("predict") && !a.has("predict-out")) throw usage_error("--predict needs --predict-out for the labels of the new points");
   const auto x = load_npy_matrix<float>(a.get("input"));
@@ -142,7 +143,7 @@ const registrar density_commands({
       {"weights", 0, true, "per-sample weights, .npy (n)"}},
      cluster_dbscan},
     {{"cluster", "hdbscan"},
-     "-i X.npy -o labels.npy --min-cluster-size M [--min-samples S] [--selection eom|leaf] [--cluster-selection-epsilon E] [--max-cluster-size N] [--allow-single-cluster] [--mst auto|prim|boruvka] [--weights W.npy] [--outlier-scores-out S.npy] [--probabilities-out P.npy] [--membership-out V.npy] [--predict Q.npy --predict-out L.npy [--predict-probabilities-out P.npy] [--predict-outlier-scores-out S.npy] [--predict-membership-out V.npy]]",
+     "-i X.npy -o labels.npy --min-cluster-size M [--min-samples S] [--selection eom|leaf] [--cluster-selection-epsilon E] [--max-cluster-size N] [--allow-single-cluster] [--mst auto|prim|boruvka] [--fragments drop|shed] [--weights W.npy] [--outlier-scores-out S.npy] [--probabilities-out P.npy] [--membership-out V.npy] [--predict Q.npy --predict-out L.npy [--predict-probabilities-out P.npy] [--predict-outlier-scores-out S.npy] [--predict-membership-out V.npy]]",
      "HDBSCAN*. Reports n_clusters and noise_fraction; writes GLOSH outlier scores and soft-clustering membership vectors on request; --predict places new points in the fitted clustering (approximate_predict) and reports predict_seconds, predicted and predicted_noise_fraction.",
      {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
       {"output", 'o', true, "labels to write, int32 .npy (n); -1 = noise"},
@@ -153,6 +154,7 @@ const registrar density_commands({
       {"max-cluster-size", 0, true, "eom: do not select larger clusters (default 0 = no limit)"},
       {"allow-single-cluster", 0, false, "allow one cluster of everything"},
       {"mst", 0, true, "spanning tree: auto (default: boruvka for l2/sqeuclidean up to 16-D from 4,096 rows, else prim), prim or boruvka"},
+      {"fragments", 0, true, "points of a side smaller than min-cluster-size: drop (default, the hdbscan library: all at the split) or shed (R dbscan::hdbscan: one by one)"},
       {"weights", 0, true, "per-sample weights, .npy (n)"},
       {"outlier-scores-out", 0, true, "GLOSH scores to write, float64 .npy (n)"},
       {"probabilities-out", 0, true, "membership probabilities to write, float64 .npy (n)"},

@@ -454,6 +454,14 @@ TEST_CASE("cli: cluster dbscan, hdbscan and agglomerative match the library", "[
   const auto scores = segkit::load_npy_vector<double>(dir() / "hs.npy");
   CHECK(std::equal(scores.begin(), scores.end(), want_hd.outlier_scores.begin()));
   CHECK(hd.out.find(fmt::format("\"n_clusters\": {}", want_hd.n_clusters)) != std::string::npos);
+  const auto shed = run("cluster hdbscan -i " + q(dir() / "d.npy") + " -o " + q(dir() / "hl.npy") +
+                        " --min-cluster-size 20 --min-samples 10 --fragments shed --outlier-scores-out " + q(dir() / "hs.npy"));
+  REQUIRE(shed.status == 0);
+  const auto want_shed = segkit::cluster::hdbscan<>({.min_cluster_size = 20, .min_samples = 10, .fragments = segkit::cluster::fragment_rule::shed}).fit(x);
+  const auto shed_scores = segkit::load_npy_vector<double>(dir() / "hs.npy");
+  CHECK(std::equal(shed_scores.begin(), shed_scores.end(), want_shed.outlier_scores.begin()));
+  CHECK(run("cluster hdbscan -i " + q(dir() / "d.npy") + " -o " + q(dir() / "hl.npy") + " --fragments keep").out.find("unknown fragment rule 'keep'") !=
+        std::string::npos);
 
   const auto ag = run("cluster agglomerative -i " + q(dir() / "d.npy") + " -o " + q(dir() / "al.npy") +
                       " --k 4 --linkage average --metric cosine --linkage-out " + q(dir() / "az.npy") + " --json");

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,11 +22,40 @@ using segkit::label_type;
 using segkit::test::same_partition;
 using segkit::cluster::hdbscan;
 using segkit::cluster::hdbscan_params;
+using segkit::cluster::fragment_rule;
 using segkit::cluster::mst_algorithm;
 namespace dist = segkit::distance;
 
 namespace {
 fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "hdbscan" / name; }
+
+// Excess of mass of one cluster of a condensed tree: sum over its rows of (lambda - birth) x size.
+double stability_of(const segkit::cluster::condensed_tree& t, std::size_t cluster) {
+  double birth = 0.0, sum = 0.0;
+  for (std::size_t r = 0; r < t.size(); ++r) {
+    if (t.child[r] == cluster) birth = t.lambda[r];
+  }
+  for (std::size_t r = 0; r < t.size(); ++r) {
+    if (t.parent[r] == cluster) sum += (t.lambda[r] - birth) * t.child_size[r];
+  }
+  return sum;
+}
+
+// fragment_rule::shed is R's rule: the same labels, GLOSH scores and cluster stabilities as R.
+void check_shed_equals_r(const segkit::matrix<double>& x, const std::string& name, mst_algorithm mst) {
+  const auto min_pts = static_cast<std::size_t>(segkit::load_npy_vector<double>(fixture(name + "_params.npy"))(0));
+  const auto want = segkit::load_npy_vector<std::int32_t>(fixture(name + "_labels.npy"));
+  const auto glosh = segkit::load_npy_vector<double>(fixture(name + "_glosh.npy"));
+  const auto shed = hdbscan<dist::l2_metric, double>({.min_cluster_size = min_pts, .threads = 2, .mst = mst, .fragments = fragment_rule::shed}).fit(x);
+  CHECK(same_partition(shed.labels, want));
+  for (std::size_t i = 0; i < glosh.size(); ++i) CHECK(shed.outlier_scores[i] == Approx(glosh(i)).margin(1e-9));
+  const auto stability = segkit::load_npy_vector<double>(fixture(name + "_stability.npy"));  // R's cluster k + 1
+  REQUIRE(shed.n_clusters == stability.size());
+  for (std::size_t k = 0; k < shed.n_clusters; ++k) {
+    const auto row = std::find(shed.labels.begin(), shed.labels.end(), static_cast<label_type>(k)) - shed.labels.begin();
+    CHECK(stability_of(shed.tree, shed.selected[k]) == Approx(stability(static_cast<std::size_t>(want(static_cast<std::size_t>(row))))).epsilon(1e-9));
+  }
+}
 
 }  // namespace
 
@@ -47,14 +77,28 @@ TEST_CASE("hdbscan matches R dbscan::hdbscan on fixtures", "[cluster][hdbscan]")
     const auto want = segkit::load_npy_vector<std::int32_t>(fixture(name + "_labels.npy"));
     CHECK(same_partition(r.labels, want));
     CHECK(r.n_clusters == static_cast<std::size_t>(*std::max_element(want.begin(), want.end()) + 1));
-    // GLOSH: R lets the points of a fragment smaller than minPts leave one by one at their own
-    // merge heights, the hdbscan library (and segkit) drops the fragment at the split, so scores
-    // differ in value; both rank the same extreme points as the most outlying.
+    // GLOSH by default (fragment_rule::drop, the hdbscan library's rule) differs from R's in value
+    // (R lets a fragment's points leave one by one); both rank the same point as the most outlying.
     const auto glosh = segkit::load_npy_vector<double>(fixture(name + "_glosh.npy"));
     const auto top_r = std::max_element(glosh.begin(), glosh.end()) - glosh.begin();
     const auto top_s = std::max_element(r.outlier_scores.begin(), r.outlier_scores.end()) - r.outlier_scores.begin();
     CHECK(top_r == top_s);
+    double largest_gap = 0.0;
+    for (std::size_t i = 0; i < glosh.size(); ++i) largest_gap = std::max(largest_gap, std::abs(r.outlier_scores[i] - glosh(i)));
+    CHECK(largest_gap > 0.1);
+
+    check_shed_equals_r(x, name, mst);
   }
+}
+
+TEST_CASE("hdbscan: with fragment_rule::shed a leaf of duplicate rows loses to its parent, as in R", "[cluster][hdbscan]") {
+  // tests/data/make_hdbscan_fixture.py, case dups: 6 copies of a row inside one of two nearby blobs.
+  const auto x = segkit::load_npy_matrix<double>(fixture("dups_X.npy"));
+  const auto want = segkit::load_npy_vector<std::int32_t>(fixture("dups_labels.npy"));
+  REQUIRE(*std::max_element(want.begin(), want.end()) == 1);  // R: the two near blobs as one cluster
+  const auto drop = hdbscan<dist::l2_metric, double>({.min_cluster_size = 5}).fit(x);
+  CHECK(drop.n_clusters == 3);  // drop: the blob of duplicates has infinite stability and is chosen
+  check_shed_equals_r(x, "dups", mst_algorithm::automatic);
 }
 
 TEST_CASE("hdbscan: results do not depend on threads; weights equal repeated rows", "[cluster][hdbscan]") {
@@ -251,4 +295,35 @@ TEST_CASE("hdbscan edge cases and bad input", "[cluster][hdbscan]") {
   bad(2, 0) = std::nanf("");
   CHECK_THROWS_WITH(hdbscan<>(hdbscan_params{}).fit(bad), Contains("non-finite"));
   CHECK_THROWS_WITH(hdbscan<>(hdbscan_params{}).fit(segkit::test::normal_matrix(20, 2, 1), std::vector<double>(20, 0.0)), Contains("all sample weights are zero"));
+  CHECK(segkit::cluster::parse_fragment_rule("shed") == fragment_rule::shed);
+  CHECK_THROWS_WITH(segkit::cluster::parse_fragment_rule("keep"), Contains("unknown fragment rule 'keep'"));
+}
+
+TEST_CASE("hdbscan: shed keeps the clusters of drop and lets points leave later", "[cluster][hdbscan]") {
+  // The true splits depend only on sizes, so both rules give the same clusters in the condensed
+  // tree; under shed a point leaves at its leaf merge (capped at its cluster's split), never
+  // before the split where drop lets its whole fragment go.
+  const auto x = segkit::test::blobs(600, 2, 4, 21);
+  std::vector<double> w(600, 1.0);
+  for (std::size_t i = 0; i < w.size(); i += 7) w[i] = 2.5;
+  for (const bool weighted : {false, true}) {
+    const std::span<const double> ws = weighted ? std::span<const double>(w) : std::span<const double>();
+    const auto drop = hdbscan<>({.min_cluster_size = 12}).fit(x, ws);
+    const auto shed = hdbscan<>({.min_cluster_size = 12, .fragments = fragment_rule::shed}).fit(x, ws);
+    REQUIRE(drop.tree.size() == shed.tree.size());
+    REQUIRE(drop.tree.n_clusters == shed.tree.n_clusters);
+    std::size_t later = 0;
+    for (std::size_t r = 0; r < drop.tree.size(); ++r) {  // the same rows in the same order
+      REQUIRE(shed.tree.child[r] == drop.tree.child[r]);
+      CHECK(shed.tree.parent[r] == drop.tree.parent[r]);
+      CHECK(shed.tree.child_size[r] == drop.tree.child_size[r]);
+      if (drop.tree.child[r] >= 600) {
+        CHECK(shed.tree.lambda[r] == drop.tree.lambda[r]);  // a true split
+      } else {
+        CHECK(shed.tree.lambda[r] >= drop.tree.lambda[r]);
+        later += shed.tree.lambda[r] > drop.tree.lambda[r] ? 1 : 0;
+      }
+    }
+    CHECK(later > 0);
+  }
 }

@@ -48,6 +48,25 @@ inline mst_algorithm parse_mst_algorithm(std::string_view s) {
   segkit::detail::throw_invalid("segkit::cluster::hdbscan", fmt::format("unknown spanning-tree algorithm '{}' (choose auto, prim or boruvka)", s));
 }
 
+/**
+ * @brief What becomes of the points on a side of a split that weighs less than min_cluster_size.
+ *
+ * The two published HDBSCAN implementations read the single-linkage tree differently here; the
+ * choice changes outlier scores and stabilities, and so sometimes which clusters are selected.
+ */
+enum class fragment_rule {
+  drop,  ///< the side leaves the cluster whole, at the split's density (Campello et al. 2013; the hdbscan library)
+  shed   ///< its points stay in the cluster and leave one by one, each at the density of the last merge that
+         ///< joined it to the tree (its leaf merge), at the latest when the cluster itself splits (R dbscan::hdbscan)
+};
+
+/// Parses "drop" or "shed". @throws segkit::invalid_argument otherwise.
+inline fragment_rule parse_fragment_rule(std::string_view s) {
+  if (s == "drop") return fragment_rule::drop;
+  if (s == "shed") return fragment_rule::shed;
+  segkit::detail::throw_invalid("segkit::cluster::hdbscan", fmt::format("unknown fragment rule '{}' (choose drop or shed)", s));
+}
+
 /// Parses "eom" or "leaf". @throws segkit::invalid_argument otherwise.
 inline cluster_selection parse_cluster_selection(std::string_view s) {
   if (s == "eom") return cluster_selection::eom;
@@ -68,6 +87,9 @@ struct hdbscan_params {
   /// Prim adds edges, which gave identical results on every test and benchmark set (with many
   /// equal-weight edges, a different spanning tree could in principle still differ in the condensed tree).
   mst_algorithm mst = mst_algorithm::automatic;
+  /// How points of a side too small to be a cluster leave it: drop (default, the hdbscan library's
+  /// rule) or shed (R dbscan::hdbscan's rule, for results equal to R's).
+  fragment_rule fragments = fragment_rule::drop;
 };
 
 /**
@@ -168,10 +190,12 @@ struct hdbscan_result {
  * Prim's algorithm otherwise (O(n^2) distance evaluations, skipped when the core distances
  * already rule an edge out; O(n) memory); see hdbscan_params::mst. The tree is then turned into the
  * single-linkage tree and condensed: a split is a true split when both sides weigh at least
- * min_cluster_size; otherwise the smaller side's points fall out of the cluster at that density.
+ * min_cluster_size; otherwise the smaller side's points fall out of the cluster at that density
+ * (or one by one, as R's dbscan::hdbscan lets them: hdbscan_params::fragments = fragment_rule::shed).
  * Clusters are chosen by excess of mass or as leaves, optionally merged below
  * cluster_selection_epsilon. Labels, probabilities and GLOSH scores follow the hdbscan library's
- * definitions; clusters are numbered in the order of their condensed-tree ids.
+ * definitions (R's labels and GLOSH scores with fragment_rule::shed); clusters are numbered in the
+ * order of their condensed-tree ids.
  *
  * @tparam Metric  a distance (l2 default, sqeuclidean, cosine, manhattan); inner product is refused.
  * @par Complexity  Borůvka: about O(n log^2 n) for the tree on well-spread low-dimensional data;
@@ -317,44 +341,61 @@ class hdbscan {
       ct.lambda.push_back(lambda);
       ct.child_size.push_back(csize);
     };
-    // All points under `node` fall out of `parent` at `lambda`.
-    const auto fall_out = [&](std::size_t node, std::size_t parent, double lambda) {
+    const auto to_lambda = [](double dist) { return dist > 0.0 ? 1.0 / dist : inf; };
+    // shed: a point leaves at the density of its leaf merge (the lowest merge holding it).
+    std::vector<double> leaf_lambda;
+    if (p_.fragments == fragment_rule::shed) {
+      leaf_lambda.resize(n);
+      for (std::size_t i = n; i < nodes; ++i) {
+        for (const std::size_t c : {left(i), right(i)}) {
+          if (c < n) leaf_lambda[c] = to_lambda(sl.linkage(i - n, 2));
+        }
+      }
+    }
+    // The points under `node` fall out of `parent`: at `lambda` (drop) or at their leaf merges (shed).
+    const auto small_side = [&](std::size_t node, std::size_t parent, double lambda) {
       sub.assign(1, node);
       for (std::size_t q = 0; q < sub.size(); ++q) {
         const std::size_t v = sub[q];
         if (v < n) {
-          emit(parent, v, lambda, w[v]);
+          emit(parent, v, leaf_lambda.empty() ? lambda : leaf_lambda[v], w[v]);
         } else {
           sub.push_back(left(v));
           sub.push_back(right(v));
         }
       }
     };
-    for (std::size_t q = 0; q < queue.size(); ++q) {  // breadth-first from the root
+    std::vector<double> split_lambda(nodes - n + 1, inf);  // by condensed id - n: where a cluster splits
+    for (std::size_t q = 0; q < queue.size(); ++q) {      // breadth-first from the root
       const std::size_t node = queue[q];
       if (node < n) continue;
       const std::size_t l = left(node), r = right(node), parent = relabel[node];
-      const double dist = sl.linkage(node - n, 2);
-      const double lambda = dist > 0.0 ? 1.0 / dist : inf;
+      const double lambda = to_lambda(sl.linkage(node - n, 2));
       const bool big_l = size[l] >= mcs, big_r = size[r] >= mcs;
       if (big_l && big_r) {
         relabel[l] = next++;
         relabel[r] = next++;
         emit(parent, relabel[l], lambda, size[l]);
         emit(parent, relabel[r], lambda, size[r]);
+        split_lambda[parent - n] = lambda;
         queue.push_back(l);
         queue.push_back(r);
       } else if (!big_l && !big_r) {
-        fall_out(l, parent, lambda);
-        fall_out(r, parent, lambda);
+        small_side(l, parent, lambda);
+        small_side(r, parent, lambda);
       } else {
         const std::size_t big = big_l ? l : r, small = big_l ? r : l;
-        fall_out(small, parent, lambda);
+        small_side(small, parent, lambda);
         relabel[big] = parent;
         queue.push_back(big);
       }
     }
     ct.n_clusters = next - n;
+    if (!leaf_lambda.empty()) {  // shed: no point outlasts the split of its cluster
+      for (std::size_t r = 0; r < ct.size(); ++r) {
+        if (ct.child[r] < n) ct.lambda[r] = std::min(ct.lambda[r], split_lambda[ct.parent[r] - n]);
+      }
+    }
     return ct;
   }
 
@@ -379,6 +420,13 @@ class hdbscan {
     // Excess of mass: children follow their parents in the numbering, so go backwards.
     const double max_size = p_.max_cluster_size == 0 ? inf : static_cast<double>(p_.max_cluster_size);
     std::vector<double> score = t.stability;
+    if (p_.fragments == fragment_rule::shed) {
+      // R's rule: a leaf of infinite density (rows with at least min_samples exact duplicates) has
+      // an undefined stability there (0 x inf), so it never wins against its parent.
+      for (const std::size_t c : leaves) {
+        if (std::isinf(t.death[c])) score[c] = std::numeric_limits<double>::quiet_NaN();
+      }
+    }
     for (std::size_t c = nc; c-- > (p_.allow_single_cluster ? 0 : 1);) {
       double sub = 0.0;
       for (const std::size_t ch : t.children[c]) sub += score[ch];
