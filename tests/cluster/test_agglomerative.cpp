@@ -211,6 +211,24 @@ TEST_CASE("agglomerative: the chain's parallel scans and updates give scipy's li
   CHECK_THROWS_WITH(agglomerative<>({.parallel_grain = 0}), Catch::Matchers::Contains("parallel_grain"));
 }
 
+TEST_CASE("agglomerative: ward on stored centroids gives scipy's tree", "[cluster][agglomerative]") {
+  // Up to 16 dimensions ward runs on centroids, not scipy's matrix; fixture ward12 (1,540 x 12 with
+  // 40 exact duplicates; tests/data/make_agglomerative_fixture.py, scipy 1.10 linkage(X, 'ward')).
+  const auto x = segkit::load_npy_matrix<double>(fixture("ward12_X.npy"));
+  const auto z = segkit::load_npy_matrix<double>(fixture("ward12_Z.npy"));
+  for (const std::size_t threads : {1, 2}) {
+    const auto r = agglomerative<dist::l2_metric, double>({.n_clusters = 6, .threads = threads, .parallel_grain = 16}).fit(x);
+    REQUIRE(r.tree.linkage.shape(0) == z.shape(0));
+    std::size_t ids_off = 0, height_off = 0;
+    for (std::size_t i = 0; i < z.shape(0); ++i) {
+      ids_off += (r.tree.linkage(i, 0) != z(i, 0) || r.tree.linkage(i, 1) != z(i, 1) || r.tree.linkage(i, 3) != z(i, 3)) ? 1 : 0;
+      height_off += std::abs(r.tree.linkage(i, 2) - z(i, 2)) > 1e-9 * std::max(1.0, z(i, 2)) ? 1 : 0;
+    }
+    CHECK(ids_off == 0);
+    CHECK(height_off == 0);
+  }
+}
+
 TEST_CASE("agglomerative: many dimensions (BLAS distances), threads, float rows", "[cluster][agglomerative]") {
   const auto x = segkit::test::blobs(600, 24, 5, 3);
   for (const linkage m : {linkage::ward, linkage::complete, linkage::average, linkage::single}) {

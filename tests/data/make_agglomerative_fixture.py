@@ -9,6 +9,8 @@ method) -> agglomerative/<method>_Z.npy ((n-1) x 4), and AgglomerativeClustering
 linkage=method).labels_ -> <method>_labels.npy. cosine: linkage(X, 'average', metric='cosine')
 and AgglomerativeClustering(4, metric='cosine', linkage='average'); manhattan likewise with
 'complete'. threshold: AgglomerativeClustering(n_clusters=None, distance_threshold=25.0, linkage='ward').
+ward12: 1,540 x 12 (six blobs, make_blobs random_state=12, and 40 exact copies of rows 0..39),
+linkage(X, 'ward') -> ward12_{X,Z}.npy: segkit's ward on stored centroids against scipy's matrix.
 """
 import numpy as np
 from scipy.cluster.hierarchy import linkage
@@ -31,3 +33,8 @@ np.save("agglomerative/manhattan_labels.npy",
 t = AgglomerativeClustering(n_clusters=None, distance_threshold=25.0, linkage="ward").fit(X)
 np.save("agglomerative/threshold_labels.npy", t.labels_.astype(np.int32))
 print("threshold clusters", t.n_clusters_)
+
+W, _ = make_blobs(n_samples=1500, n_features=12, centers=6, cluster_std=[0.5, 1.0, 1.5, 2.0, 1.0, 0.7], random_state=12)
+W = np.vstack([W, W[:40]])
+np.save("agglomerative/ward12_X.npy", W)
+np.save("agglomerative/ward12_Z.npy", linkage(W, "ward"))

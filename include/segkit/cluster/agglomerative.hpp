@@ -4,6 +4,7 @@
 /// cut by cluster count or distance threshold, with the full dendrogram in scipy's format.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -55,7 +56,8 @@ struct agglomerative_params {
   linkage method = linkage::ward;   ///< ward (default), complete, average or single
   std::size_t threads = 0;          ///< 0 = all hardware threads; results do not depend on it
   /// Tuning: the chain's scans and updates split across threads once at least twice this many
-  /// clusters are active (ward, complete, average); results never depend on it.
+  /// clusters are active (complete, average, ward above 16 dimensions; 8 times as many for ward
+  /// on centroids); results never depend on it.
   std::size_t parallel_grain = 512;
   /// > 0: merge only clusters joined by an edge of the k-nearest-neighbour graph of the rows with
   /// this many neighbours (symmetric: i - j when either lists the other), like scikit-learn's
@@ -78,12 +80,14 @@ struct agglomerative_result {
  * AgglomerativeClustering compute it.
  *
  * Ward, complete and average linkage run the nearest-neighbour chain algorithm (Murtagh 1983;
- * Müllner 2011) on a distance matrix with Lance-Williams updates, exactly scipy's procedure (same
- * tie-breaking, same update formulas in double precision, merges sorted stably by height and
- * relabelled), so the linkage matrix equals scipy's. The chain scans only active clusters. Memory:
- * the condensed n (n - 1) / 2 triangle of doubles (1.6 GB for 20,000 rows, half scikit-learn's
- * peak). Single linkage needs no matrix: it is the minimum spanning tree by Prim's algorithm, O(n)
- * memory.
+ * Müllner 2011) with scipy's tie-breaking, merges sorted stably by height and relabelled, so the
+ * linkage matrix equals scipy's. Complete and average (and ward above 16 dimensions) run on a
+ * distance matrix with Lance-Williams updates, exactly scipy's procedure and update formulas in
+ * double precision; memory: the condensed n (n - 1) / 2 triangle of doubles (1.6 GB for 20,000
+ * rows, half scikit-learn's peak). Ward up to 16 dimensions runs on stored centroids (Ward's
+ * criterion 2 n_a n_b / (n_a + n_b) |c_a - c_b|^2, the square of the distance scipy's recursion
+ * carries; heights agree to rounding), O(n d) memory. Single linkage needs no matrix: it is the
+ * minimum spanning tree by Prim's algorithm, O(n) memory.
  *
  * With a connectivity graph (agglomerative_params::connectivity_neighbors, or fit(x, graph))
  * only clusters joined by an edge may merge, as in scikit-learn's AgglomerativeClustering with
@@ -156,6 +160,9 @@ class agglomerative {
 
  private:
   static constexpr const char* component = "segkit::cluster::agglomerative";
+  // Ward on stored centroids up to this many dimensions (d flops per pair beat one cache-missing
+  // matrix read there); above, the distance matrix.
+  static constexpr std::size_t ward_stored_max_dim = 16;
 
   // `adj`: the connectivity graph's symmetric adjacency, or null for none (or the k-NN graph of params).
   agglomerative_result fit_view(const matrix_view<T>& x, const detail::adjacency* adj) const {
@@ -181,11 +188,22 @@ class agglomerative {
     if (adj != nullptr) {
       out.tree = constrained_tree(x, *adj, dist, ex, out.connected_components);
     } else {
-      out.tree = p_.method == linkage::single ? single_linkage(prim_mst(n, dist, ex), n) : nn_chain(distance_matrix(x, dist, ex), n, ex);
+      out.tree = unconstrained_tree(x, dist, ex);
     }
     out.labels = p_.distance_threshold > 0.0 ? cut_at_height(out.tree, p_.distance_threshold) : cut_to_clusters(out.tree, p_.n_clusters);
     out.n_clusters = static_cast<std::size_t>(*std::max_element(out.labels.begin(), out.labels.end()) + 1);
     return out;
+  }
+
+  dendrogram unconstrained_tree(const matrix_view<T>& x, const detail::pair_distances<Metric, T>& dist, executor& ex) const {
+    const std::size_t n = x.rows();
+    if (p_.method == linkage::single) return single_linkage(prim_mst(n, dist, ex), n);
+    if (p_.method == linkage::ward && x.cols() <= ward_stored_max_dim) {
+      centroid_ops ops(x);
+      return nn_chain(ops, n, ex);
+    }
+    matrix_ops ops{this, distance_matrix(x, dist, ex), &ex};
+    return nn_chain(ops, n, ex);
   }
 
   // The tree under a connectivity graph (completed first when in pieces; `pieces` gets the count).
@@ -287,65 +305,45 @@ class agglomerative {
     return std::min(d_xi, d_yi);
   }
 
+  struct chain_best {
+    double d;
+    std::size_t i;
+  };
+
   // The nearest-neighbour chain with scipy's conventions: the chain starts at the lowest active
   // slot; the previous chain element is preferred on ties, otherwise the first strictly smaller
-  // distance in slot order wins; the merged cluster takes the higher slot.
-  dendrogram nn_chain(condensed_matrix dm, std::size_t n, executor& ex) const {
-    dendrogram out;
-    out.n_leaves = n;
-    out.linkage = matrix<double>::from_shape({n - 1, std::size_t{4}});
-    if (n == 1) return out;
+  // distance in slot order wins; the merged cluster takes the higher slot. `ops` supplies
+  // pair(a, b) (the dissimilarity the chain compares), scan(cx, active, lo, hi, start) (the
+  // first strict minimum over active[lo, hi) other than cx, from `start`), merge(cx, cy, d, nx,
+  // ny, active) (cx < cy; cx already left `active`) and height(d) (the merge height reported).
+  template <class Ops>
+  dendrogram nn_chain(Ops& ops, std::size_t n, executor& ex) const {
+    if (n == 1) return finish_chain({}, 1);
     std::vector<double> size(n, 1.0);
     std::vector<std::size_t> active(n);  // ascending slot order
     std::iota(active.begin(), active.end(), std::size_t{0});
     std::vector<std::size_t> chain;
     chain.reserve(n);
-    struct merge {
-      std::size_t x, y;
-      double h, size;
-    };
-    std::vector<merge> merges;
+    std::vector<chain_merge> merges;
     merges.reserve(n - 1);
-    const std::size_t grain = p_.parallel_grain;
-    struct best {
-      double d;
-      std::size_t i;
-    };
-    const best none{std::numeric_limits<double>::infinity(), n};
-    std::vector<best> partial;
+    const std::size_t grain = p_.parallel_grain * Ops::grain_factor;
+    const chain_best none{std::numeric_limits<double>::infinity(), n};
+    std::vector<chain_best> partial;
     for (std::size_t k = 0; k + 1 < n; ++k) {
       if (chain.empty()) chain.push_back(active.front());
       std::size_t cx = 0, cy = 0;
       double current = 0.0;
       for (;;) {
         cx = chain.back();
-        best b = none;
-        if (chain.size() > 1) b = {dm.get(cx, chain[chain.size() - 2]), chain[chain.size() - 2]};
-        // Active slots below cx are read down column cx, those above along row cx (contiguous).
-        const auto scan = [&](std::size_t lo, std::size_t hi, best start) {
-          const double* v = dm.v.data();
-          const auto* a = active.data();
-          const std::size_t mid = static_cast<std::size_t>(std::lower_bound(a + lo, a + hi, cx) - a);
-          for (std::size_t q = lo; q < mid; ++q) {
-            const std::size_t i = a[q];
-            const double dd = v[dm.n * i - i * (i + 1) / 2 + cx - i - 1];
-            if (dd < start.d) start = {dd, i};
-          }
-          const std::size_t row = dm.n * cx - cx * (cx + 1) / 2 - cx - 1;  // + i: pair (cx, i), i > cx (modular)
-          for (std::size_t q = mid < hi && a[mid] == cx ? mid + 1 : mid; q < hi; ++q) {
-            const std::size_t i = a[q];
-            const double dd = v[row + i];
-            if (dd < start.d) start = {dd, i};
-          }
-          return start;
-        };
-        const std::size_t m = active.size();
+        chain_best b = none;
+        if (chain.size() > 1) b = {ops.pair(cx, chain[chain.size() - 2]), chain[chain.size() - 2]};
+        const std::size_t m = ops.extent(active);
         if (m < 2 * grain || ex.threads() == 1) {
-          b = scan(0, m, b);
+          b = ops.scan(cx, active, 0, m, b);
         } else {
           partial.assign(chunk_count(m, grain), none);
-          parallel_for(ex, m, grain, [&](std::size_t lo, std::size_t hi, std::size_t c) { partial[c] = scan(lo, hi, none); });
-          for (const best& c : partial) {  // chunks in slot order: the same first minimum as one scan
+          parallel_for(ex, m, grain, [&](std::size_t lo, std::size_t hi, std::size_t c) { partial[c] = ops.scan(cx, active, lo, hi, none); });
+          for (const chain_best& c : partial) {  // chunks in slot order: the same first minimum as one scan
             if (c.d < b.d) b = c;
           }
         }
@@ -358,33 +356,26 @@ class agglomerative {
       chain.pop_back();
       if (cx > cy) std::swap(cx, cy);
       const double nx = size[cx], ny = size[cy];
-      merges.push_back({cx, cy, current, nx + ny});
+      merges.push_back({cx, cy, ops.height(current), nx + ny});
       size[cx] = 0.0;
       size[cy] = nx + ny;
       active.erase(std::lower_bound(active.begin(), active.end(), cx));
-      const auto update = [&](std::size_t lo, std::size_t hi) {
-        double* v = dm.v.data();
-        const std::size_t n_ = dm.n;
-        // Pair (a, b), a < b, sits at base(a) + b; base wraps modulo 2^64 for a = 0, harmlessly.
-        const auto base = [n_](std::size_t a) { return n_ * a - a * (a + 1) / 2 - a - 1; };
-        const std::size_t row_x = base(cx), row_y = base(cy);
-        for (std::size_t q = lo; q < hi; ++q) {
-          const std::size_t i = active[q];
-          if (i == cy) continue;
-          const std::size_t bi = base(i);
-          const std::size_t at_x = i < cx ? bi + cx : row_x + i, at_y = i < cy ? bi + cy : row_y + i;
-          v[at_y] = updated(v[at_x], v[at_y], current, nx, ny, size[i]);
-        }
-      };
-      const std::size_t m = active.size();
-      if (m < 2 * grain || ex.threads() == 1) {
-        update(0, m);
-      } else {
-        parallel_for(ex, m, grain, [&](std::size_t lo, std::size_t hi, std::size_t) { update(lo, hi); });
-      }
+      ops.merge(cx, cy, current, nx, ny, size, active);
     }
-    std::stable_sort(merges.begin(), merges.end(), [](const merge& a, const merge& b) { return a.h < b.h; });
-    // Relabel: slot ids to dendrogram node ids (scipy's `label`).
+    return finish_chain(std::move(merges), n);
+  }
+
+  struct chain_merge {
+    std::size_t x, y;
+    double h, size;
+  };
+
+  // The chain's merges sorted stably by height, slot ids relabelled to dendrogram nodes (scipy's `label`).
+  static dendrogram finish_chain(std::vector<chain_merge> merges, std::size_t n) {
+    dendrogram out;
+    out.n_leaves = n;
+    out.linkage = matrix<double>::from_shape({n - 1, std::size_t{4}});
+    std::stable_sort(merges.begin(), merges.end(), [](const chain_merge& a, const chain_merge& b) { return a.h < b.h; });
     graph::union_find sets(n);
     std::vector<std::size_t> node_of(n);
     std::iota(node_of.begin(), node_of.end(), std::size_t{0});
@@ -399,6 +390,163 @@ class agglomerative {
     }
     return out;
   }
+
+  // The chain on the condensed matrix with Lance-Williams updates (scipy's procedure).
+  struct matrix_ops {
+    const agglomerative* self;
+    condensed_matrix dm;
+    executor* ex;
+
+    static constexpr std::size_t grain_factor = 1;
+    [[nodiscard]] static std::size_t extent(const std::vector<std::size_t>& active) noexcept { return active.size(); }
+    [[nodiscard]] double pair(std::size_t a, std::size_t b) const noexcept { return dm.get(a, b); }
+    [[nodiscard]] static double height(double d) noexcept { return d; }
+
+    // Active slots below cx are read down column cx, those above along row cx (contiguous).
+    [[nodiscard]] chain_best scan(std::size_t cx, const std::vector<std::size_t>& active, std::size_t lo, std::size_t hi, chain_best start) const noexcept {
+      const double* v = dm.v.data();
+      const auto* a = active.data();
+      const std::size_t mid = static_cast<std::size_t>(std::lower_bound(a + lo, a + hi, cx) - a);
+      // Down the column every read is a cache miss at an irregular stride: ask for the line
+      // `ahead` reads early, so the misses overlap instead of queueing.
+      constexpr std::size_t ahead = 16;
+      for (std::size_t q = lo; q < mid; ++q) {
+        if (q + ahead < mid) {
+          const std::size_t f = a[q + ahead];
+          __builtin_prefetch(v + (dm.n * f - f * (f + 1) / 2 + cx - f - 1));
+        }
+        const std::size_t i = a[q];
+        const double dd = v[dm.n * i - i * (i + 1) / 2 + cx - i - 1];
+        if (dd < start.d) start = {dd, i};
+      }
+      const std::size_t row = dm.n * cx - cx * (cx + 1) / 2 - cx - 1;  // + i: pair (cx, i), i > cx (modular)
+      for (std::size_t q = mid < hi && a[mid] == cx ? mid + 1 : mid; q < hi; ++q) {
+        const std::size_t i = a[q];
+        const double dd = v[row + i];
+        if (dd < start.d) start = {dd, i};
+      }
+      return start;
+    }
+
+    void merge(std::size_t cx, std::size_t cy, double current, double nx, double ny, const std::vector<double>& size,
+               const std::vector<std::size_t>& active) noexcept {
+      const auto update = [&](std::size_t lo, std::size_t hi) {
+        double* v = dm.v.data();
+        const std::size_t n_ = dm.n;
+        // Pair (a, b), a < b, sits at base(a) + b; base wraps modulo 2^64 for a = 0, harmlessly.
+        const auto base = [n_](std::size_t a) { return n_ * a - a * (a + 1) / 2 - a - 1; };
+        const std::size_t row_x = base(cx), row_y = base(cy);
+        constexpr std::size_t ahead = 16;  // as in the scan: overlap the column misses
+        for (std::size_t q = lo; q < hi; ++q) {
+          if (q + ahead < hi) {
+            const std::size_t f = active[q + ahead];
+            if (f < cx) __builtin_prefetch(v + base(f) + cx);
+            if (f < cy) __builtin_prefetch(v + base(f) + cy, 1);
+          }
+          const std::size_t i = active[q];
+          if (i == cy) continue;
+          const std::size_t bi = base(i);
+          const std::size_t at_x = i < cx ? bi + cx : row_x + i, at_y = i < cy ? bi + cy : row_y + i;
+          v[at_y] = self->updated(v[at_x], v[at_y], current, nx, ny, size[i]);
+        }
+      };
+      const std::size_t m = active.size(), grain = self->p_.parallel_grain;
+      if (m < 2 * grain || ex->threads() == 1) {
+        update(0, m);
+      } else {
+        parallel_for(*ex, m, grain, [&](std::size_t lo, std::size_t hi, std::size_t) { update(lo, hi); });
+      }
+    }
+  };
+
+  // Ward's chain on stored data (Müllner 2011, "stored data approach"): clusters as centroids in
+  // double precision, the chain compares Ward's criterion 2 n_a n_b / (n_a + n_b) |c_a - c_b|^2,
+  // whose square root is the Lance-Williams distance scipy's matrix carries. O(n d) memory. The
+  // live clusters are packed in slot order, one array per dimension, so a scan streams through
+  // memory; merged-away clusters weigh NaN (never a minimum) until a stable compaction drops them.
+  struct centroid_ops {
+    static constexpr std::size_t grain_factor = 8;  // a scan costs ~1 ns per cluster: wake threads later
+    static constexpr std::size_t block = 256;
+
+    std::size_t d = 0, m = 0, dead = 0;
+    std::vector<double> coord;          // d x n, dimension-major: coordinate k of packed entry j at k * n + j
+    std::vector<double> weight;         // packed sizes; NaN: merged away
+    std::vector<std::size_t> slot_of;   // packed entry -> slot
+    std::vector<std::size_t> position;  // slot -> packed entry
+
+    explicit centroid_ops(const matrix_view<T>& x) : d(x.cols()), m(x.rows()), coord(x.cols() * x.rows()), weight(x.rows(), 1.0), slot_of(x.rows()), position(x.rows()) {
+      for (std::size_t i = 0; i < m; ++i) {
+        const T* row = x.row(i);
+        for (std::size_t k = 0; k < d; ++k) coord[k * m + i] = static_cast<double>(row[k]);
+        slot_of[i] = position[i] = i;
+      }
+    }
+
+    [[nodiscard]] std::size_t extent(const std::vector<std::size_t>&) const noexcept { return m; }
+    [[nodiscard]] static double height(double w) noexcept { return std::sqrt(w); }
+    [[nodiscard]] static double criterion(double na, double nb, double s) noexcept { return 2.0 * na * nb / (na + nb) * s; }
+
+    // The same arithmetic as scan, so ties compare equal.
+    [[nodiscard]] double pair(std::size_t a, std::size_t b) const noexcept {
+      const std::size_t pa = position[a], pb = position[b], stride = weight.size();
+      double s = 0.0;
+      for (std::size_t k = 0; k < d; ++k) {
+        const double t = coord[k * stride + pb] - coord[k * stride + pa];
+        s += t * t;
+      }
+      return criterion(weight[pa], weight[pb], s);
+    }
+
+    [[nodiscard]] chain_best scan(std::size_t cx, const std::vector<std::size_t>&, std::size_t lo, std::size_t hi, chain_best start) const noexcept {
+      const std::size_t px = position[cx], stride = weight.size();
+      const double na = weight[px];
+      std::array<double, block> w{};
+      for (std::size_t b0 = lo; b0 < hi; b0 += block) {
+        const std::size_t len = std::min(block, hi - b0);
+        std::fill_n(w.begin(), len, 0.0);
+        for (std::size_t k = 0; k < d; ++k) {
+          const double* ck = coord.data() + k * stride + b0;
+          const double xk = coord[k * stride + px];
+          for (std::size_t j = 0; j < len; ++j) {
+            const double t = ck[j] - xk;
+            w[j] += t * t;
+          }
+        }
+        const double* nb = weight.data() + b0;
+        for (std::size_t j = 0; j < len; ++j) w[j] = criterion(na, nb[j], w[j]);
+        for (std::size_t j = 0; j < len; ++j) {
+          if (w[j] < start.d && b0 + j != px) start = {w[j], slot_of[b0 + j]};
+        }
+      }
+      return start;
+    }
+
+    void merge(std::size_t cx, std::size_t cy, double, double nx, double ny, const std::vector<double>&, const std::vector<std::size_t>&) noexcept {
+      const std::size_t px = position[cx], py = position[cy], stride = weight.size();
+      for (std::size_t k = 0; k < d; ++k) {
+        double* ck = coord.data() + k * stride;
+        ck[py] = (nx * ck[px] + ny * ck[py]) / (nx + ny);
+      }
+      weight[py] = nx + ny;
+      weight[px] = std::numeric_limits<double>::quiet_NaN();
+      if (++dead * 2 > m && m > block) compact();
+    }
+
+    void compact() noexcept {
+      const std::size_t stride = weight.size();
+      std::size_t to = 0;
+      for (std::size_t j = 0; j < m; ++j) {
+        if (std::isnan(weight[j])) continue;
+        for (std::size_t k = 0; k < d; ++k) coord[k * stride + to] = coord[k * stride + j];
+        weight[to] = weight[j];
+        slot_of[to] = slot_of[j];
+        position[slot_of[to]] = to;
+        ++to;
+      }
+      m = to;
+      dead = 0;
+    }
+  };
 
   agglomerative_params p_;
 };
