@@ -49,6 +49,16 @@ void check_shed_equals_r(const segkit::matrix<double>& x, const std::string& nam
   const auto shed = hdbscan<dist::l2_metric, double>({.min_cluster_size = min_pts, .threads = 2, .mst = mst, .fragments = fragment_rule::shed}).fit(x);
   CHECK(same_partition(shed.labels, want));
   for (std::size_t i = 0; i < glosh.size(); ++i) CHECK(shed.outlier_scores[i] == Approx(glosh(i)).margin(1e-9));
+  // The condensed tree: the distance at which each point leaves its cluster is R's.
+  const auto leave = segkit::load_npy_vector<double>(fixture(name + "_leave.npy"));
+  std::size_t points = 0;
+  for (std::size_t r = 0; r < shed.tree.size(); ++r) {
+    const std::size_t p = shed.tree.child[r];
+    if (p >= shed.tree.n_points) continue;
+    ++points;
+    CHECK((std::isinf(shed.tree.lambda[r]) ? 0.0 : 1.0 / shed.tree.lambda[r]) == Approx(leave(p)).epsilon(1e-12).margin(1e-300));
+  }
+  CHECK(points == leave.size());
   const auto stability = segkit::load_npy_vector<double>(fixture(name + "_stability.npy"));  // R's cluster k + 1
   REQUIRE(shed.n_clusters == stability.size());
   for (std::size_t k = 0; k < shed.n_clusters; ++k) {

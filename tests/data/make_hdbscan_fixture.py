@@ -4,8 +4,10 @@
 mass. Run once from this folder:  /usr/bin/python3 make_hdbscan_fixture.py
 
 Data (numpy, seeded) goes to R as CSV; R's cluster (0 = noise), outlier_scores (GLOSH), coredist
-the merge heights of its single-linkage tree and the stability of each cluster (cluster_scores)
-come back and are saved as hdbscan/<case>_{X,labels,glosh,core,heights,stability}.npy plus
+the merge heights of its single-linkage tree, the stability of each cluster (cluster_scores) and
+the distance at which each point leaves its cluster of the condensed tree (the eps of the
+cluster that `contains` it) come back and are saved as
+hdbscan/<case>_{X,labels,glosh,core,heights,stability,leave}.npy plus
 <case>_params.npy = [minPts].
   moons2d  two moons, three blobs of different spread and uniform noise (2-D), minPts 8
   blobs5d  four 5-D blobs of different spread and uniform noise, minPts 10
@@ -30,6 +32,10 @@ h <- hdbscan(x, minPts = as.integer(args[2]))
 write.table(cbind(h$cluster, h$outlier_scores, h$coredist), args[3], sep = ",", row.names = FALSE, col.names = FALSE)
 write.table(sort(h$hc$height), args[4], sep = ",", row.names = FALSE, col.names = FALSE)
 write.table(format(unname(h$cluster_scores), digits = 17), args[5], quote = FALSE, row.names = FALSE, col.names = FALSE)
+res <- attr(h, "hdbscan")
+leave <- rep(NA_real_, nrow(x))
+for (cid in names(res)) { cl <- res[[cid]]; if (length(cl$contains) > 0) leave[cl$contains] <- cl$eps }
+write.table(format(leave, digits = 17), args[6], quote = FALSE, row.names = FALSE, col.names = FALSE)
 """
 
 
@@ -39,20 +45,23 @@ def run(name, X, min_pts):
         out = os.path.join(tmp, "out.csv")
         heights = os.path.join(tmp, "h.csv")
         scores = os.path.join(tmp, "s.csv")
+        leave = os.path.join(tmp, "e.csv")
         script = os.path.join(tmp, "run.R")
         np.savetxt(xin, X, delimiter=",", fmt="%.17g")
         with open(script, "w") as f:
             f.write(R_SCRIPT)
-        subprocess.run(["Rscript", script, xin, str(min_pts), out, heights, scores], check=True, capture_output=True)
+        subprocess.run(["Rscript", script, xin, str(min_pts), out, heights, scores, leave], check=True, capture_output=True)
         res = np.loadtxt(out, delimiter=",")
         h = np.loadtxt(heights, delimiter=",")
         stab = np.atleast_1d(np.loadtxt(scores))
+        eps = np.loadtxt(leave)
     np.save(f"hdbscan/{name}_X.npy", X.astype(np.float64))
     np.save(f"hdbscan/{name}_labels.npy", (res[:, 0] - 1).astype(np.int32))  # R: 0 = noise, 1.. clusters
     np.save(f"hdbscan/{name}_glosh.npy", res[:, 1])
     np.save(f"hdbscan/{name}_core.npy", res[:, 2])
     np.save(f"hdbscan/{name}_heights.npy", h)
     np.save(f"hdbscan/{name}_stability.npy", stab)  # stability of cluster k (k = label + 1 in R)
+    np.save(f"hdbscan/{name}_leave.npy", eps)  # distance at which each point leaves its cluster (condensed tree)
     np.save(f"hdbscan/{name}_params.npy", np.array([min_pts], dtype=np.float64))
     print(name, X.shape, "clusters", int(res[:, 0].max()), "noise", np.mean(res[:, 0] == 0))
 
