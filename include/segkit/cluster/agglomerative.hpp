@@ -313,9 +313,11 @@ class agglomerative {
   // The nearest-neighbour chain with scipy's conventions: the chain starts at the lowest active
   // slot; the previous chain element is preferred on ties, otherwise the first strictly smaller
   // distance in slot order wins; the merged cluster takes the higher slot. `ops` supplies
-  // pair(a, b) (the dissimilarity the chain compares), scan(cx, active, lo, hi, start) (the
-  // first strict minimum over active[lo, hi) other than cx, from `start`), merge(cx, cy, d, nx,
-  // ny, active) (cx < cy; cx already left `active`) and height(d) (the merge height reported).
+  // pair(a, b) (the dissimilarity the chain compares), extent(active) (the positions a scan
+  // covers, in slot order), scan(cx, active, lo, hi, start) (the first strict minimum over
+  // positions [lo, hi) other than cx, from `start`), merge(cx, cy, d, nx, ny, size, active)
+  // (cx < cy; cx already left `active`), height(d) (the merge height reported) and grain_factor
+  // (scales parallel_grain to the cost of a scan position).
   template <class Ops>
   dendrogram nn_chain(Ops& ops, std::size_t n, executor& ex) const {
     if (n == 1) return finish_chain({}, 1);

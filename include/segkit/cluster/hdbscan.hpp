@@ -365,7 +365,7 @@ class hdbscan {
         }
       }
     };
-    std::vector<double> split_lambda(nodes - n + 1, inf);  // by condensed id - n: where a cluster splits
+    std::vector<double> split_lambda(nodes, inf);  // by condensed id - n (heavy rows can be clusters): where it splits
     for (std::size_t q = 0; q < queue.size(); ++q) {      // breadth-first from the root
       const std::size_t node = queue[q];
       if (node < n) continue;
