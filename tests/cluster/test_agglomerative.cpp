@@ -27,20 +27,24 @@ namespace {
 fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "agglomerative" / name; }
 
 
+// scipy's linkage matrix z against segkit's: every merge's children and size equal, heights to 1e-9.
+void check_linkage(const segkit::cluster::dendrogram& tree, const segkit::matrix<double>& z) {
+  REQUIRE(tree.linkage.shape(0) == z.shape(0));
+  std::size_t ids_off = 0, height_off = 0;
+  for (std::size_t i = 0; i < z.shape(0); ++i) {
+    ids_off += (tree.linkage(i, 0) != z(i, 0) || tree.linkage(i, 1) != z(i, 1) || tree.linkage(i, 3) != z(i, 3)) ? 1 : 0;
+    height_off += std::abs(tree.linkage(i, 2) - z(i, 2)) > 1e-9 * std::max(1.0, z(i, 2)) ? 1 : 0;
+  }
+  CHECK(ids_off == 0);
+  CHECK(height_off == 0);
+}
+
 template <class M>
 void check_method(const std::string& name, linkage method) {
   INFO("case " << name);
   const auto x = segkit::load_npy_matrix<double>(fixture("X.npy"));
   const auto r = agglomerative<M, double>({.n_clusters = 4, .method = method, .threads = 2}).fit(x);
-  const auto z = segkit::load_npy_matrix<double>(fixture(name + "_Z.npy"));
-  REQUIRE(r.tree.linkage.shape(0) == z.shape(0));
-  std::size_t ids_off = 0, height_off = 0;
-  for (std::size_t i = 0; i < z.shape(0); ++i) {
-    ids_off += (r.tree.linkage(i, 0) != z(i, 0) || r.tree.linkage(i, 1) != z(i, 1) || r.tree.linkage(i, 3) != z(i, 3)) ? 1 : 0;
-    height_off += std::abs(r.tree.linkage(i, 2) - z(i, 2)) > 1e-9 * std::max(1.0, z(i, 2)) ? 1 : 0;
-  }
-  CHECK(ids_off == 0);
-  CHECK(height_off == 0);
+  check_linkage(r.tree, segkit::load_npy_matrix<double>(fixture(name + "_Z.npy")));
   CHECK(r.n_clusters == 4);
   CHECK(same_partition(r.labels, segkit::load_npy_vector<std::int32_t>(fixture(name + "_labels.npy"))));
 }
@@ -195,15 +199,7 @@ TEST_CASE("agglomerative: the chain's parallel scans and updates give scipy's li
     const auto z = segkit::load_npy_matrix<double>(fixture(name + "_Z.npy"));
     for (const std::size_t threads : {2, 3}) {
       const auto r = agglomerative<dist::l2_metric, double>({.n_clusters = 4, .method = method, .threads = threads, .parallel_grain = 8}).fit(x);
-      REQUIRE(r.tree.linkage.shape(0) == z.shape(0));
-      std::size_t off = 0;
-      for (std::size_t i = 0; i < z.shape(0); ++i) {
-        off += (r.tree.linkage(i, 0) != z(i, 0) || r.tree.linkage(i, 1) != z(i, 1) || r.tree.linkage(i, 3) != z(i, 3) ||
-                std::abs(r.tree.linkage(i, 2) - z(i, 2)) > 1e-9 * std::max(1.0, z(i, 2)))
-                   ? 1
-                   : 0;
-      }
-      CHECK(off == 0);
+      check_linkage(r.tree, z);
       const auto serial = agglomerative<dist::l2_metric, double>({.n_clusters = 4, .method = method, .threads = 1}).fit(x);
       CHECK((r.tree.linkage == serial.tree.linkage));
     }
@@ -217,15 +213,7 @@ TEST_CASE("agglomerative: ward on stored centroids gives scipy's tree", "[cluste
   const auto x = segkit::load_npy_matrix<double>(fixture("ward12_X.npy"));
   const auto z = segkit::load_npy_matrix<double>(fixture("ward12_Z.npy"));
   for (const std::size_t threads : {1, 2}) {
-    const auto r = agglomerative<dist::l2_metric, double>({.n_clusters = 6, .threads = threads, .parallel_grain = 16}).fit(x);
-    REQUIRE(r.tree.linkage.shape(0) == z.shape(0));
-    std::size_t ids_off = 0, height_off = 0;
-    for (std::size_t i = 0; i < z.shape(0); ++i) {
-      ids_off += (r.tree.linkage(i, 0) != z(i, 0) || r.tree.linkage(i, 1) != z(i, 1) || r.tree.linkage(i, 3) != z(i, 3)) ? 1 : 0;
-      height_off += std::abs(r.tree.linkage(i, 2) - z(i, 2)) > 1e-9 * std::max(1.0, z(i, 2)) ? 1 : 0;
-    }
-    CHECK(ids_off == 0);
-    CHECK(height_off == 0);
+    check_linkage(agglomerative<dist::l2_metric, double>({.n_clusters = 6, .threads = threads, .parallel_grain = 16}).fit(x).tree, z);
   }
 }
 
