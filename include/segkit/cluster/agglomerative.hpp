@@ -249,9 +249,11 @@ class agglomerative {
   struct condensed_matrix {
     std::size_t n;
     std::vector<double> v;
+    // Pair (a, b), a < b, sits at row_base(a) + b; wraps modulo 2^64 for a = 0, harmlessly.
+    [[nodiscard]] std::size_t row_base(std::size_t a) const noexcept { return n * a - a * (a + 1) / 2 - a - 1; }
     [[nodiscard]] std::size_t at(std::size_t i, std::size_t j) const noexcept {
       if (i > j) std::swap(i, j);
-      return n * i - i * (i + 1) / 2 + (j - i - 1);
+      return row_base(i) + j;
     }
     [[nodiscard]] double get(std::size_t i, std::size_t j) const noexcept { return v[at(i, j)]; }
     void set(std::size_t i, std::size_t j, double x) noexcept { v[at(i, j)] = x; }
@@ -413,15 +415,12 @@ class agglomerative {
       // `ahead` reads early, so the misses overlap instead of queueing.
       constexpr std::size_t ahead = 16;
       for (std::size_t q = lo; q < mid; ++q) {
-        if (q + ahead < mid) {
-          const std::size_t f = a[q + ahead];
-          __builtin_prefetch(v + (dm.n * f - f * (f + 1) / 2 + cx - f - 1));
-        }
+        if (q + ahead < mid) __builtin_prefetch(v + dm.row_base(a[q + ahead]) + cx);
         const std::size_t i = a[q];
-        const double dd = v[dm.n * i - i * (i + 1) / 2 + cx - i - 1];
+        const double dd = v[dm.row_base(i) + cx];
         if (dd < start.d) start = {dd, i};
       }
-      const std::size_t row = dm.n * cx - cx * (cx + 1) / 2 - cx - 1;  // + i: pair (cx, i), i > cx (modular)
+      const std::size_t row = dm.row_base(cx);  // + i: pair (cx, i), i > cx
       for (std::size_t q = mid < hi && a[mid] == cx ? mid + 1 : mid; q < hi; ++q) {
         const std::size_t i = a[q];
         const double dd = v[row + i];
@@ -434,9 +433,7 @@ class agglomerative {
                const std::vector<std::size_t>& active) noexcept {
       const auto update = [&](std::size_t lo, std::size_t hi) {
         double* v = dm.v.data();
-        const std::size_t n_ = dm.n;
-        // Pair (a, b), a < b, sits at base(a) + b; base wraps modulo 2^64 for a = 0, harmlessly.
-        const auto base = [n_](std::size_t a) { return n_ * a - a * (a + 1) / 2 - a - 1; };
+        const auto base = [this](std::size_t a) { return dm.row_base(a); };
         const std::size_t row_x = base(cx), row_y = base(cy);
         constexpr std::size_t ahead = 16;  // as in the scan: overlap the column misses
         for (std::size_t q = lo; q < hi; ++q) {
