@@ -14,6 +14,8 @@
 #include <segkit/embed/onnx_image.hpp>
 #include <segkit/embed/onnx_text.hpp>
 
+#include "support/unicode_cases.hpp"
+
 namespace fs = std::filesystem;
 namespace em = segkit::embed;
 
@@ -49,6 +51,23 @@ TEST_CASE("WordPiece: lower case, accents, punctuation, CJK, longest match with 
   CHECK(short_t.encode("the red apple") == std::vector<std::int64_t>{2, 4, 5, 3});
   using Catch::Matchers::Contains;
   CHECK_THROWS_WITH(em::wordpiece_tokenizer(fixture("expected_mean.npy")), Contains("has no [CLS] token"));
+}
+
+// BERT's basic tokens and CLIP's pre-tokens on texts in many scripts and random code points, as
+// tests/data/make_unicode_fixture.py computes them in Python (the regex module for CLIP's pattern).
+TEST_CASE("WordPiece and CLIP BPE split text in every script as their Python references do", "[embed][onnx]") {
+  const em::wordpiece_tokenizer uncased(fixture("vocab.txt"));
+  const em::wordpiece_tokenizer cased(fixture("vocab.txt"), {.lower_case = false});
+  const em::clip_bpe_tokenizer clip(fixture("clip_vocab.json"), fixture("clip_merges.txt"));
+  const auto cases = segkit::test::unicode_cases();
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    INFO("case " << i << ": " << cases[i].text);
+    CHECK(uncased.words(cases[i].text) == cases[i].bert);
+    CHECK(cased.words(cases[i].text) == cases[i].bert_cased);
+    CHECK(clip.words(cases[i].text) == cases[i].clip);
+  }
+  // A literal marker stays one symbol (it is in the vocabulary).
+  CHECK(clip.pieces("<|endoftext|>") == std::vector<std::string>{"<|endoftext|>"});
 }
 
 TEST_CASE("ONNX text embedder equals the models' numbers end to end (mean and CLS pooling, masks, batches)", "[embed][onnx]") {

@@ -17,6 +17,8 @@
 #include <segkit/embed/tfidf.hpp>
 #include <segkit/reduce/truncated_svd.hpp>
 
+#include "support/unicode_cases.hpp"
+
 namespace fs = std::filesystem;
 namespace em = segkit::embed;
 namespace rd = segkit::reduce;
@@ -84,6 +86,16 @@ TEST_CASE("text terms: words, stop words, n-grams, characters, padding, lower-ca
   CHECK(terms("a b c", {}).empty());  // one-letter tokens are not words
   // Malformed UTF-8 becomes U+FFFD, which is not a word character.
   CHECK(terms(std::string("ab\xff" "cd"), {}) == V{"ab", "cd"});
+}
+
+// Python's own word tokens (re.findall(r"(?u)\b\w\w+\b", text.lower()), scikit-learn's default
+// analyzer) on texts in many scripts and random code points (tests/data/make_unicode_fixture.py).
+TEST_CASE("text terms: words in every script as scikit-learn's default analyzer finds them", "[embed][tfidf]") {
+  const auto cases = segkit::test::unicode_cases();
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    INFO("case " << i << ": " << cases[i].text);
+    CHECK(terms(cases[i].text, {}) == cases[i].words);
+  }
 }
 
 TEST_CASE("tfidf equals scikit-learn's TfidfVectorizer (word n-grams, char_wb, chars)", "[embed][tfidf]") {

@@ -1,9 +1,9 @@
 #pragma once
 /// @file
-/// @brief CLIP's byte-level BPE tokenizer (vocab.json + merges.txt): lower-cased, white space
-/// collapsed, split into letters / digits / other runs (and the contractions 's 't 're 've 'm
-/// 'll 'd), each piece's UTF-8 bytes mapped to printable characters, merged by rank with "</w>"
-/// marking word ends, framed by <|startoftext|> and <|endoftext|>.
+/// @brief CLIP's byte-level BPE tokenizer (vocab.json + merges.txt): NFC, white space collapsed,
+/// lower-cased, split into letter runs / single numbers / other runs (and the contractions 's 't
+/// 're 've 'm 'll 'd), each piece's UTF-8 bytes mapped to printable characters, merged by rank
+/// with "</w>" marking word ends, framed by <|startoftext|> and <|endoftext|>.
 
 #include <algorithm>
 #include <cctype>
@@ -22,7 +22,7 @@
 
 #include "segkit/core/error.hpp"
 #include "segkit/core/file.hpp"
-#include "segkit/embed/text_analysis.hpp"
+#include "segkit/core/unicode.hpp"
 
 namespace segkit::embed {
 
@@ -82,7 +82,7 @@ inline std::unordered_map<std::string, std::int64_t> parse_vocab_json(std::strin
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             i += 6;
           }
-          append_utf8(v, cp);
+          unicode::append_utf8(v, cp);
           break;
         }
         default: fail("unknown escape");
@@ -120,12 +120,17 @@ inline std::unordered_map<std::string, std::int64_t> parse_vocab_json(std::strin
 
 /**
  * @brief CLIP's tokenizer over a vocab.json and merges.txt (the files Hugging Face ships).
- * Approximations, documented: no ftfy / HTML clean-up; letters and digits by segkit's
- * is_word_char / decimal-digit tests (exact on ASCII and Latin-1).
+ * Text is read as Hugging Face's CLIPTokenizerFast reads it (NFC, runs of white space to one
+ * space, lower case; Unicode 14 letters and numbers, unicode.hpp). OpenAI's reference tokenizer
+ * first runs ftfy (mojibake repair, HTML entities, quotes, ligatures, full-width forms), which is
+ * not reproduced: on text that needs no repair both give the same tokens.
  * @par Thread safety  const members may run concurrently.
  */
 class clip_bpe_tokenizer {
  public:
+  static constexpr const char* start_marker = "<|startoftext|>";  ///< the text-start marker (vocabulary entry)
+  static constexpr const char* end_marker = "<|endoftext|>";      ///< the text-end marker (and padding)
+
   /// @throws segkit::io_error / segkit::invalid_argument for unreadable or malformed files, or a vocabulary without the markers.
   clip_bpe_tokenizer(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt, std::size_t context_length = 77)
       : context_(context_length) {
@@ -145,8 +150,8 @@ class clip_bpe_tokenizer {
       if (it == vocab_.end()) detail::throw_bpe(fmt::format("{} has no {}", vocab_json.string(), t));
       return it->second;
     };
-    start_ = need("<|startoftext|>");
-    end_ = need("<|endoftext|>");
+    start_ = need(start_marker);
+    end_ = need(end_marker);
     if (context_ < 2) detail::throw_bpe("context_length must be at least 2");
   }
 
@@ -155,12 +160,64 @@ class clip_bpe_tokenizer {
   [[nodiscard]] std::int64_t pad_id() const noexcept { return end_; }
   [[nodiscard]] std::size_t context_length() const noexcept { return context_; }
 
-  /// The BPE symbols of a text (no markers).
+  /// The BPE symbols of a text (no markers; a literal <|startoftext|> or <|endoftext|> in the text stays one symbol).
   [[nodiscard]] std::vector<std::string> pieces(std::string_view text) const {
     std::vector<std::string> out;
-    for (const auto& word : pre_tokens(text)) {
+    for (auto& word : words(text)) {
+      if (word == start_marker || word == end_marker) {
+        out.push_back(std::move(word));
+        continue;
+      }
       const auto p = bpe(word);
       out.insert(out.end(), p.begin(), p.end());
+    }
+    return out;
+  }
+
+  /**
+   * @brief The pre-tokens of a text (before BPE): NFC, runs of white space to one space, trimmed,
+   * lower case (unicode::lower); then, as CLIP's pattern reads it, at each position the first of: a
+   * literal <|startoftext|> or <|endoftext|>; 's 't 're 've 'm 'll 'd; a run of letters (L*); one
+   * number (N*); a run of anything else but white space.
+   */
+  [[nodiscard]] std::vector<std::string> words(std::string_view text) const {
+    std::u32string collapsed;
+    for (const char32_t c : unicode::nfc(unicode::decode_utf8(text))) {
+      if (!unicode::is_space(c)) {
+        collapsed.push_back(c);
+      } else if (!collapsed.empty() && collapsed.back() != U' ') {
+        collapsed.push_back(U' ');
+      }
+    }
+    if (!collapsed.empty() && collapsed.back() == U' ') collapsed.pop_back();
+    const std::u32string s = unicode::lower(collapsed);
+    const std::u32string_view v(s);
+    const auto other = [](char32_t c) { return !unicode::is_space(c) && !unicode::is_letter(c) && !unicode::is_number(c); };
+    static constexpr std::u32string_view firsts[] = {U"<|startoftext|>", U"<|endoftext|>", U"'s", U"'t", U"'re", U"'ve", U"'m", U"'ll", U"'d"};
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v.size();) {
+      const char32_t c = v[i];
+      if (unicode::is_space(c)) {
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      for (const auto f : firsts) {
+        if (v.substr(i).starts_with(f)) {
+          j = i + f.size();
+          break;
+        }
+      }
+      if (j == i) {
+        j = i + 1;
+        if (unicode::is_letter(c)) {
+          while (j < v.size() && unicode::is_letter(v[j])) ++j;
+        } else if (!unicode::is_number(c)) {
+          while (j < v.size() && other(v[j])) ++j;
+        }
+      }
+      out.push_back(unicode::encode_utf8(v.substr(i, j - i)));
+      i = j;
     }
     return out;
   }
@@ -180,44 +237,6 @@ class clip_bpe_tokenizer {
   }
 
  private:
-  /// Lower case, white space collapsed, split into contractions, letter runs, single digits and other runs.
-  [[nodiscard]] std::vector<std::string> pre_tokens(std::string_view text) const {
-    std::u32string s = detail::decode_utf8(text);
-    for (char32_t& c : s) c = to_lower(c);
-    const auto letter = [](char32_t c) { return c != U'_' && !(c >= U'0' && c <= U'9') && is_word_char(c) && !(c >= 0xB2 && c <= 0xBE); };
-    const auto digit = [](char32_t c) { return c >= U'0' && c <= U'9'; };
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < s.size();) {
-      const char32_t c = s[i];
-      if (is_space(c)) {
-        ++i;
-        continue;
-      }
-      if (c == U'\'' && i + 1 < s.size()) {  // contractions first, as the pattern lists them first
-        static const std::u32string forms[] = {U"'s", U"'t", U"'re", U"'ve", U"'m", U"'ll", U"'d"};
-        bool matched = false;
-        for (const auto& f : forms) {
-          if (s.compare(i, f.size(), f) == 0) {
-            out.push_back(detail::encode_utf8(s, i, i + f.size()));
-            i += f.size();
-            matched = true;
-            break;
-          }
-        }
-        if (matched) continue;
-      }
-      std::size_t j = i + 1;
-      if (letter(c)) {
-        while (j < s.size() && letter(s[j])) ++j;
-      } else if (!digit(c)) {
-        while (j < s.size() && !is_space(s[j]) && !letter(s[j]) && !digit(s[j])) ++j;
-      }
-      out.push_back(detail::encode_utf8(s, i, j));
-      i = j;
-    }
-    return out;
-  }
-
   /// Byte-level BPE of one pre-token: bytes to printable characters, "</w>" on the last, then the
   /// lowest-ranked adjacent pair merged until none is in merges.txt.
   [[nodiscard]] std::vector<std::string> bpe(const std::string& token) const {
@@ -225,7 +244,7 @@ class clip_bpe_tokenizer {
     std::vector<std::string> sym;
     for (const char ch : token) {
       std::string one;
-      detail::append_utf8(one, map[static_cast<unsigned char>(ch)]);
+      unicode::append_utf8(one, map[static_cast<unsigned char>(ch)]);
       sym.push_back(std::move(one));
     }
     if (sym.empty()) return sym;
