@@ -1,13 +1,22 @@
 // CCA and fusion: CCA against the Pearson correlation (one column per view: the canonical
 // correlation is |r|), its invariances and uncorrelated outputs; fusion's normalisation, weights,
-// missing modalities, PCA and CCA projections.
+// missing modalities, PCA and CCA projections; fusion behind the embedder concept (records with
+// a text and an optional numeric part), equal to the same steps run by hand, in a pipeline.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include <segkit/cluster/kmeans.hpp>
 #include <segkit/core/random.hpp>
+#include <segkit/embed/fused_embedder.hpp>
 #include <segkit/embed/fusion.hpp>
+#include <segkit/embed/lsa.hpp>
+#include <segkit/embed/tabular.hpp>
+#include <segkit/pipeline/pipeline.hpp>
+#include <segkit/quality/external.hpp>
 #include <segkit/reduce/cca.hpp>
 
 namespace em = segkit::embed;
@@ -32,6 +41,39 @@ double pearson(const matrix<float>& a, std::size_t ca, const matrix<float>& b, s
   }
   return sab / std::sqrt(saa * sbb);
 }
+
+/// A customer: notes (text) and, for most, a spend profile.
+struct customer {
+  std::string notes;
+  std::optional<std::vector<double>> spend;
+};
+
+/// Three groups: the notes tell group 0 from groups 1 and 2 (which share their words), the spend
+/// tells group 2 from groups 0 and 1. One record in seven has no spend. truth[i] = group.
+std::vector<customer> customers(std::size_t n, std::vector<int>& truth) {
+  const std::vector<std::vector<std::string>> words{{"hiking", "tent", "trail", "boots", "camping", "summit", "backpack", "lantern"},
+                                                    {"sofa", "lamp", "rug", "cushion", "shelf", "curtain", "mirror", "vase"}};
+  segkit::rng r(42);
+  std::vector<customer> out;
+  truth.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    const int g = static_cast<int>(i % 3);
+    const auto& w = words[g == 0 ? 0 : 1];
+    customer c;
+    for (int k = 0; k < 8; ++k) c.notes += (k ? " " : "") + w[r.below(w.size())];
+    if (i % 7 != 3) {
+      std::vector<double> s(4);
+      for (std::size_t j = 0; j < 4; ++j) s[j] = (g == 2 ? 6.0 : 0.0) + r.normal();
+      c.spend = s;
+    }
+    out.push_back(std::move(c));
+    truth.push_back(g);
+  }
+  return out;
+}
+
+const auto read_notes = [](const customer& c) { return c.notes; };
+const auto read_spend = [](const customer& c) { return c.spend; };
 
 /// Two views of a shared 3-D latent: x = z A + noise (8 columns), y = z B + noise (5 columns).
 void views(std::size_t n, matrix<float>& x, matrix<float>& y, double noise) {
@@ -111,4 +153,93 @@ TEST_CASE("fusion: unit blocks times weights side by side, missing modalities at
   CHECK_THROWS_WITH(plain.transform(std::vector<matrix<float>>{x}), Contains("1 modalities given, 2 fitted"));
   em::modality_presence none{std::vector<bool>(600, true), std::vector<bool>(600, false)};
   CHECK_THROWS_WITH(em::fusion().fit(blocks, none), Contains("absent from every record"));
+}
+
+TEST_CASE("fused embedding: modalities read from records, fitted and fused as by hand; kept apart in a pipeline", "[embed][fusion]") {
+  std::vector<int> truth;
+  const auto records = customers(600, truth);
+  const em::fusion_params fp{.projection = em::fusion_projection::pca, .dims = 6, .seed = 3};
+  const em::lsa notes_stage({.dims = 8, .seed = 3});
+  const auto f = em::fuse<customer>(fp, em::modality{"notes", read_notes, notes_stage}, em::modality{"spend", read_spend, em::feature_scaling{}});
+  const auto fitted = f.fit(records);
+  STATIC_REQUIRE(segkit::embedder<decltype(fitted), customer>);
+  STATIC_REQUIRE(segkit::pipeline::embedding_stage<decltype(f), customer>);
+  REQUIRE(fitted.dim() == 6);
+  const auto e = fitted.embed(records);
+  REQUIRE(e.shape(0) == 600);
+
+  // The same steps by hand: LSA on every record's notes, the scaler on the spends there are,
+  // zero rows where a spend is missing, the fusion fitted and applied with that presence.
+  std::vector<std::string> texts;
+  std::vector<std::vector<double>> spends;
+  em::modality_presence present(2);
+  for (const auto& c : records) {
+    texts.push_back(c.notes);
+    present[0].push_back(true);
+    present[1].push_back(c.spend.has_value());
+    if (c.spend) spends.push_back(*c.spend);
+  }
+  CHECK(spends.size() < records.size());
+  const auto lsa_model = notes_stage.fit(texts);
+  const auto scaled = em::feature_scaling{}.fit(spends);
+  const auto s = scaled.embed(spends);
+  matrix<float> spend_block = matrix<float>::from_shape({600, 4});
+  spend_block.fill(0.0f);
+  for (std::size_t i = 0, k = 0; i < 600; ++i) {
+    if (!present[1][i]) continue;
+    for (std::size_t j = 0; j < 4; ++j) spend_block(i, j) = s(k, j);
+    ++k;
+  }
+  const std::vector<matrix<float>> blocks{lsa_model.embed(texts), spend_block};
+  const auto by_hand = em::fusion(fp).fit(blocks, present).transform(blocks, present);
+  CHECK((e == by_hand));
+  CHECK(std::get<1>(fitted.modalities()).stage.model.center == scaled.model.center);
+
+  // A record's vector does not depend on its batch.
+  const auto one = fitted.embed(std::span<const customer>(records.data() + 3, 1));  // record 3 has no spend
+  for (std::size_t j = 0; j < 6; ++j) CHECK(one(0, j) == Approx(e(3, j)).margin(1e-6));
+  CHECK(fitted.embed(std::span<const customer>()).shape(0) == 0);
+
+  // Neither modality alone separates the three groups; fused they are, also in a pipeline.
+  const segkit::cluster::kmeans<float> km({.k = 3, .n_init = 4, .seed = 5});
+  const auto ari_of = [&](const auto& labels) {
+    std::vector<int> t, l;
+    for (std::size_t i = 0; i < 600; ++i) {
+      if (!present[1][i]) continue;  // without a spend, groups 1 and 2 look alike
+      t.push_back(truth[i]);
+      l.push_back(static_cast<int>(labels(i)));
+    }
+    return segkit::quality::adjusted_rand_index(t, l);
+  };
+  CHECK(ari_of(km.fit(blocks[0]).labels) < 0.7);
+  CHECK(ari_of(km.fit(spend_block).labels) < 0.7);
+  const auto fused_labels = km.fit(e).labels;
+  CHECK(ari_of(fused_labels) > 0.95);
+  const auto p = segkit::pipeline::make_pipeline<customer>(f, km).fit(records, {.layout = false});
+  CHECK((p.result.labels == fused_labels));
+  const auto assigned = p.model.assign(std::span<const customer>(records.data(), 30));
+  for (std::size_t i = 0; i < 30; ++i) CHECK(assigned(i) == fused_labels(i));
+}
+
+TEST_CASE("fused embedding: no records, a modality no record has, rows of another width, CCA without either part", "[embed][fusion]") {
+  using Catch::Matchers::Contains;
+  std::vector<int> truth;
+  auto records = customers(60, truth);
+  const auto f = em::fuse<customer>({}, em::modality{"notes", read_notes, em::lsa({.dims = 4})}, em::modality{"spend", read_spend, em::feature_scaling{}});
+  CHECK_THROWS_WITH(f.fit(std::span<const customer>()), Contains("no records"));
+  auto no_spend = records;
+  for (auto& c : no_spend) c.spend.reset();
+  CHECK_THROWS_WITH(f.fit(no_spend), Contains("no record has modality 'spend'"));
+  const auto fitted = f.fit(records);
+  auto wide = records;
+  wide[5].spend = std::vector<double>(5, 1.0);
+  CHECK_THROWS_WITH(fitted.embed(wide), Contains("row 4 has 5 values, expected 4"));  // the fifth present spend
+  CHECK_THROWS_WITH(f.fit(wide), Contains("has 5 values, expected 4"));
+  const auto cca = em::fuse<customer>({.projection = em::fusion_projection::cca, .dims = 2},
+                                      em::modality{"notes", [](const customer& c) { return c.notes.size() > 0 ? std::optional(c.notes) : std::nullopt; }, em::lsa({.dims = 4})},
+                                      em::modality{"spend", read_spend, em::feature_scaling{}})
+                       .fit(records);
+  auto lacking = records;
+  lacking[3].notes.clear();  // record 3 has no spend either
+  CHECK_THROWS_WITH(cca.embed(lacking), Contains("record 3 has neither modality"));
 }

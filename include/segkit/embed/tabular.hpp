@@ -132,6 +132,45 @@ class scaler {
   scaler_params params_;
 };
 
+namespace detail {
+/// Rows of numbers as a matrix; every row must have `width` values (0: the first row's count).
+inline matrix<double> feature_rows(std::span<const std::vector<double>> rows, std::size_t width, const char* component) {
+  if (width == 0 && !rows.empty()) width = rows[0].size();
+  matrix<double> x = matrix<double>::from_shape({rows.size(), width});
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].size() != width) throw_tabular(component, fmt::format("row {} has {} values, expected {}", i, rows[i].size(), width));
+    std::copy(rows[i].begin(), rows[i].end(), x.data() + i * width);
+  }
+  return x;
+}
+}  // namespace detail
+
+/**
+ * @brief An embedder of numeric feature rows (one std::vector<double> per record, all of one
+ * width): a fitted scaler_model. Satisfies segkit::embedder<std::vector<double>>, for fusion
+ * (fused_embedder.hpp) and pipelines.
+ */
+struct scaled_features {
+  scaler_model model;  ///< the fitted scaling
+
+  [[nodiscard]] std::size_t dim() const noexcept { return model.dim(); }
+
+  /// Scaled rows (n x dim()). @throws segkit::invalid_argument for a row of another width or NaN/Inf.
+  [[nodiscard]] matrix<float> embed(std::span<const std::vector<double>> rows) const {
+    return model.transform(detail::feature_rows(rows, dim(), "segkit::embed::scaled_features"));
+  }
+};
+
+/// Fits scaled_features on numeric feature rows (scaler's parameters and semantics).
+struct feature_scaling {
+  scaler_params params{};  ///< standard (default), robust or none
+
+  /// @throws segkit::invalid_argument for no rows, rows of unequal width, NaN/Inf, or bad percentiles.
+  [[nodiscard]] scaled_features fit(std::span<const std::vector<double>> rows) const {
+    return {scaler(params).fit(detail::feature_rows(rows, 0, "segkit::embed::feature_scaling"))};
+  }
+};
+
 /// Parameters of one_hot.
 struct one_hot_params {
   std::size_t min_frequency = 1;  ///< categories seen fewer times share one "infrequent" column per feature (placed last)
