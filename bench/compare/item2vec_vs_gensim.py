@@ -12,7 +12,8 @@ Both: dim 64, window 5, negative 5, sample 1e-3, min_count 1, 5 epochs, alpha 0.
 gensim sg=1, hs=0, workers=threads; segkit --threads. Speed: item occurrences x epochs / training
 seconds (in-process; gensim's build_vocab excluded, its train() timed), median of the repeats.
 Quality (the similarity task): for every item with at least 20 occurrences, the share of its 10
-most cosine-similar items that belong to its category (precision@10), from each side's vectors.
+most cosine-similar items that belong to its category (precision@10), from each side's vectors;
+each repeat uses another seed (segkit 0, 1, ...; gensim 1, 2, ...): median (range) of the repeats.
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -64,18 +65,19 @@ def main():
         for w in s:
             counts[int(w)] = counts.get(int(w), 0) + 1
 
-    seg = []
-    for _ in range(a.repeats):
+    seg, seg_q = [], []
+    for r in range(a.repeats):
         p = subprocess.run([a.segkit, "embed", "sequences", "-i", path, "-o", os.path.join(a.workdir, "v.npy"), "--items-out",
-                            os.path.join(a.workdir, "i.npy"), "--dim", "64", "--threads", str(a.threads), "--json"], capture_output=True, text=True)
+                            os.path.join(a.workdir, "i.npy"), "--dim", "64", "--threads", str(a.threads), "--seed", str(r), "--json"],
+                           capture_output=True, text=True)
         if p.returncode != 0:
             sys.exit(p.stderr)
         seg.append(json.loads(p.stdout)["seconds"])
+        seg_q.append(precision(np.load(os.path.join(a.workdir, "i.npy")), np.load(os.path.join(a.workdir, "v.npy")), counts))
     seg_s = statistics.median(seg)
-    seg_p = precision(np.load(os.path.join(a.workdir, "i.npy")), np.load(os.path.join(a.workdir, "v.npy")), counts)
 
     from gensim.models import Word2Vec
-    gen = []
+    gen, gen_q = [], []
     for r in range(a.repeats):
         m = Word2Vec(vector_size=64, window=5, negative=5, sg=1, hs=0, sample=1e-3, min_count=1, workers=a.threads, alpha=0.025,
                      min_alpha=0.0001, seed=r + 1)
@@ -83,14 +85,14 @@ def main():
         t0 = time.perf_counter()
         m.train(sentences, total_examples=len(sentences), epochs=5)
         gen.append(time.perf_counter() - t0)
+        gen_q.append(precision([int(w) for w in m.wv.index_to_key], m.wv.vectors, counts))
     gen_s = statistics.median(gen)
-    ids = [int(w) for w in m.wv.index_to_key]
-    gen_p = precision(ids, m.wv.vectors, counts)
     print(f"\n### item2vec vs gensim Word2Vec ({a.threads} threads, median of {a.repeats})\n")
     print("| sessions | item occurrences | segkit s | gensim s | segkit words/s | gensim words/s | ratio | segkit precision@10 | gensim precision@10 |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    q = lambda v: f"{statistics.median(v):.4f} ({min(v):.4f}-{max(v):.4f})"
     print(f"| {len(sentences)} | {words} | {seg_s:.2f} | {gen_s:.2f} | {5 * words / seg_s / 1e6:.2f}M | {5 * words / gen_s / 1e6:.2f}M | "
-          f"{gen_s / seg_s:.1f}x | {seg_p:.4f} | {gen_p:.4f} |")
+          f"{gen_s / seg_s:.1f}x | {q(seg_q)} | {q(gen_q)} |")
 
 
 if __name__ == "__main__":

@@ -171,6 +171,7 @@ int embed_sequences(const args& a) {
   p.sample = a.get_double("sample", p.sample);
   p.min_count = a.get_size("min-count", p.min_count);
   p.alpha = a.get_double("alpha", p.alpha);
+  p.serial_warmup = a.get_double("serial-warmup", p.serial_warmup);
   p.seed = a.seed();
   p.threads = a.threads();
   const auto sessions = read_sessions(a.get("input"));
@@ -396,7 +397,7 @@ const registrar embed_commands({
      embed_text},
     {{"embed", "sequences"},
      "-i sessions.txt -o vectors.npy --items-out items.npy [--dim 64] [--window 5] [--negative 5] [--epochs 5] [--sample 0.001] "
-     "[--min-count 1] [--alpha 0.025] [--sessions-out S.npy [--last N] [--half-life H]]",
+     "[--min-count 1] [--alpha 0.025] [--serial-warmup 0.05] [--sessions-out S.npy [--last N] [--half-life H]]",
      "item2vec (skip-gram with negative sampling) over sessions, one per line of item ids; deterministic for a seed, any thread count. "
      "Reports sessions, items, words_trained and words_per_second (item occurrences x epochs per second).",
      {{"input", 'i', true, "sessions: one per line, unsigned item ids separated by spaces, tabs or commas"},
@@ -409,6 +410,7 @@ const registrar embed_commands({
       {"sample", 0, true, "subsampling threshold of frequent items (default 0.001; 0 = off)"},
       {"min-count", 0, true, "items seen fewer times get no vector (default 1)"},
       {"alpha", 0, true, "starting learning rate (default 0.025)"},
+      {"serial-warmup", 0, true, "share of the training, from its start, run one chunk at a time (default 0.05; see docs/embed_sequences.md)"},
       {"sessions-out", 0, true, "also write one vector per input session, float32 .npy"},
       {"last", 0, true, "session vectors: only the last N known items (default all)"},
       {"half-life", 0, true, "session vectors: recency half-life in items (default 0 = plain mean)"}},

@@ -57,6 +57,11 @@ TEST_CASE("item2vec puts items of a category together; same bits for any thread 
   CHECK((one.vectors == m.vectors));
   const auto other = em::item2vec({.dim = 32, .epochs = 5, .seed = 4, .threads = 2}).fit(s);
   CHECK_FALSE((other.vectors == m.vectors));
+  // All of the training one chunk at a time: another result, again the same for any thread count.
+  const auto serial = em::item2vec({.dim = 32, .epochs = 5, .serial_warmup = 1.0, .seed = 3, .threads = 2}).fit(s);
+  CHECK_FALSE((serial.vectors == m.vectors));
+  CHECK((serial.vectors == em::item2vec({.dim = 32, .epochs = 5, .serial_warmup = 1.0, .seed = 3, .threads = 1}).fit(s).vectors));
+  CHECK(category_precision(serial) > 0.9);
   // Without training signal (one epoch, tiny learning rate) the structure is not there: the test can fail.
   const auto untrained = em::item2vec({.dim = 32, .epochs = 1, .alpha = 1e-6, .min_alpha = 1e-7, .seed = 3}).fit(s);
   CHECK(category_precision(untrained) < 0.5);
@@ -98,6 +103,7 @@ TEST_CASE("item2vec: similar(), session vectors (mean, last N, recency), min_cou
   CHECK_THROWS_WITH(em::item2vec({.min_count = 100000}).fit(s), Contains("min_count (100000)"));
   CHECK_THROWS_WITH(em::item2vec({.alpha = 0.01, .min_alpha = 0.1}).fit(s), Contains("min_alpha"));
   CHECK_THROWS_WITH(em::item2vec().fit({}), Contains("no item"));
+  CHECK_THROWS_WITH(em::item2vec({.serial_warmup = 1.5}).fit(s), Contains("serial_warmup (1.5) must be in [0, 1]"));
 }
 
 TEST_CASE("item2vec: a fitted model saves and loads; sessions embed identically", "[embed][item2vec][persist]") {
