@@ -94,7 +94,7 @@ TEST_CASE("external scores: identity, symmetry, renaming and hand-computed pairs
   CHECK(q::fowlkes_mallows(x, y) == Approx(1.0 / std::sqrt(2.0 * 3.0)));
 }
 
-TEST_CASE("adjusted Rand index stays exact for large n (128-bit pair counts)", "[quality][external]") {
+TEST_CASE("adjusted Rand index stays exact for large n (128-bit pair counts)", "[quality][external][slow]") {
   // 3,000,000 rows: pair counts near 9e12, products near 8e25, beyond 64 bits.
   const std::size_t n = 3'000'000;
   std::vector<label_type> a(n), b(n);
