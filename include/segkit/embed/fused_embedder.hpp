@@ -81,7 +81,8 @@ std::pair<std::vector<part_t<Record, Read>>, std::vector<bool>> read_parts(const
   return {std::move(parts), std::move(present)};
 }
 
-/// The embedder a stage gives for parts of type Part: the stage itself or what its fit() returns.
+/// The embedder a stage gives for parts of type Part: the stage itself or what its fit() returns
+/// (also a pipeline's first stage, pipeline.hpp).
 template <class Part, class Stage>
 auto embedder_of(const Stage& stage, std::span<const Part> parts) {
   if constexpr (segkit::embedder<Stage, Part>) {

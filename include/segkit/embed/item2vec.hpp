@@ -326,8 +326,10 @@ class item2vec {
     item2vec_model m;
     // Vocabulary.
     std::unordered_map<id_type, std::size_t> count;
+    std::size_t raw_items = 0;
     for (const auto& s : sequences) {
       for (const id_type id : s) ++count[id];
+      raw_items += s.size();
     }
     std::vector<std::pair<std::size_t, id_type>> order;
     for (const auto& [id, c] : count) {
@@ -344,8 +346,6 @@ class item2vec {
     }
     // Sequences as rows; chunks of about chunk_items items (whole sequences): 8,192, or a 64th of
     // the data when that is less (at least 256), so that a round stays a small share of an epoch.
-    std::size_t raw_items = 0;
-    for (const auto& s : sequences) raw_items += s.size();
     const std::size_t chunk_items = std::clamp<std::size_t>(raw_items / 64, min_chunk_items, max_chunk_items);
     std::vector<std::uint32_t> tokens;
     std::vector<std::size_t> seq_start{0}, chunk_start{0};

@@ -23,6 +23,7 @@
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/embed/fused_embedder.hpp"
 #include "segkit/pipeline/segment.hpp"
 #include "segkit/reduce/pca.hpp"
 
@@ -74,15 +75,6 @@ constexpr bool check_clusterer_stage() {
                 "segkit::pipeline: the last stage must be a clusterer: fit(rows) returning labels and n_clusters (cluster::kmeans, "
                 "gaussian_mixture, hdbscan, dbscan, agglomerative)");
   return true;
-}
-
-template <class E, class Record>
-auto fit_embedder(const E& e, std::span<const Record> records) {
-  if constexpr (segkit::embedder<E, Record>) {
-    return e;
-  } else {
-    return e.fit(records);
-  }
 }
 
 /// A fitted reducer's output on its own training rows: the stored embedding when the model keeps
@@ -250,7 +242,7 @@ class pipeline {
    */
   [[nodiscard]] auto fit(std::span<const Record> records, const pipeline_params& params = {}) const {
     if (records.size() < 3) segkit::detail::throw_invalid("segkit::pipeline::fit", fmt::format("needs at least 3 records (got {})", records.size()));
-    auto em = detail::fit_embedder(embed_, records);
+    auto em = embed::detail::embedder_of<Record>(embed_, records);
     matrix<float> v = em.embed(records);
     auto reducers = fit_reducers(v, std::make_index_sequence<n_reducers>{});
     auto cm = std::get<n_reducers>(rest_).fit(v);
