@@ -57,9 +57,9 @@ TEST_CASE("ivf: recall against the exact index for each codec and metric; all li
 }
 
 TEST_CASE("ivf: thread-independent, removes and upserts, filters, save and load", "[index][ivf]") {
-  const auto base = segkit::test::blobs(5000, 16, 20, 53);
+  const auto base = segkit::test::blobs(2000, 16, 20, 53);
   const auto q = segkit::test::blobs(50, 16, 20, 54);
-  const auto ids = iota_ids(5000);
+  const auto ids = iota_ids(2000);
   const auto build = [&](std::size_t threads) {
     ivf<> index(16, {.nlist = 50, .codec = ivf_codec::pq, .pq_m = 8, .seed = 2, .threads = threads});
     index.add(ids, base);
@@ -70,9 +70,9 @@ TEST_CASE("ivf: thread-independent, removes and upserts, filters, save and load"
   CHECK((one.search(q, 10, {.nprobe = 8, .threads = 1}).ids == full.search(q, 10, {.nprobe = 8, .threads = 2}).ids));
 
   auto index = one;  // a copy: the removals below leave `one` as built
-  for (id_type id = 0; id < 5000; id += 2) CHECK(index.remove(id));
+  for (id_type id = 0; id < 2000; id += 2) CHECK(index.remove(id));
   CHECK_FALSE(index.remove(0));
-  CHECK(index.size() == 2500);
+  CHECK(index.size() == 1000);
   for (const auto id : index.search(q, 10, {.nprobe = 50}).ids) CHECK(id % 2 == 1);
   const segkit::matrix<float> moved = {{100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100}};
   index.upsert(std::vector<id_type>{7}, moved);
@@ -80,7 +80,7 @@ TEST_CASE("ivf: thread-independent, removes and upserts, filters, save and load"
 
   // Filters during the scan; a selective attribute filter switches to exact distances of the matches.
   std::string csv = "id,bucket\n";
-  for (std::size_t i = 0; i < 5000; ++i) csv += fmt::format("{},{}\n", i, i % 1000);
+  for (std::size_t i = 0; i < 2000; ++i) csv += fmt::format("{},{}\n", i, i % 1000);
   const auto t = std::make_shared<const segkit::index::attribute_table>(segkit::index::attribute_table::from_csv(segkit::parse_csv(csv, {}, "x.csv")));
   full.set_attributes(t);
   segkit::index::flat<> exact(16);
@@ -93,7 +93,7 @@ TEST_CASE("ivf: thread-independent, removes and upserts, filters, save and load"
   const auto path = fs::temp_directory_path() / "segkit_ivf.seg";
   full.save(path);
   const auto back = ivf<>::load(path);
-  CHECK(back.size() == 5000);
+  CHECK(back.size() == 2000);
   CHECK(back.attributes() != nullptr);
   CHECK((back.search(q, 10, {.nprobe = 8}).ids == full.search(q, 10, {.nprobe = 8}).ids));
   auto any = segkit::index::any_index::load(path);
