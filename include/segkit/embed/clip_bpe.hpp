@@ -193,7 +193,7 @@ class clip_bpe_tokenizer {
     const std::u32string s = unicode::lower(collapsed);
     const std::u32string_view v(s);
     const auto other = [](char32_t c) { return !unicode::is_space(c) && !unicode::is_letter(c) && !unicode::is_number(c); };
-    static constexpr std::u32string_view firsts[] = {U"<|startoftext|>", U"<|endoftext|>", U"'s", U"'t", U"'re", U"'ve", U"'m", U"'ll", U"'d"};
+    static constexpr std::string_view firsts[] = {start_marker, end_marker, "'s", "'t", "'re", "'ve", "'m", "'ll", "'d"};  // ASCII
     std::vector<std::string> out;
     for (std::size_t i = 0; i < v.size();) {
       const char32_t c = v[i];
@@ -202,8 +202,9 @@ class clip_bpe_tokenizer {
         continue;
       }
       std::size_t j = i;
-      for (const auto f : firsts) {
-        if (v.substr(i).starts_with(f)) {
+      for (const std::string_view f : firsts) {
+        const auto rest = v.substr(i);
+        if (rest.size() >= f.size() && std::equal(f.begin(), f.end(), rest.begin(), [](char a, char32_t b) { return static_cast<char32_t>(a) == b; })) {
           j = i + f.size();
           break;
         }
