@@ -3,7 +3,7 @@
 FAISS IndexHNSWFlat on the same .npy files, M = 16, ef_construction = 200.
 
 usage: hnsw_vs_peers.py SEGKIT_BINARY WORKDIR [--data text|synthetic|both] [--n 1000000] [--repeats 3]
-                        [--storage float32[,float16,int8]]
+                        [--storage float32[,float16,int8]] [--build-repeats R]
 
 Data:
   text       the machine's Debian package catalog (`apt-cache dumpavail`): one document per
@@ -18,6 +18,9 @@ Truth: exact top-10 by FAISS IndexFlat. Build: 2 threads for everyone (build sec
 repeats) per ef. For each recall target (0.90, 0.95, 0.99) the QPS is that of the smallest ef
 reaching the target. Ratio = segkit QPS / peer QPS (> 1: segkit faster). --storage lists the
 segkit storages to measure (`index build hnsw --storage`): one table per storage, same peers.
+--build-repeats R (R > 0) also times R builds of segkit (float32) and hnswlib at 1 and at 2
+threads, each in a fresh process, the two libraries alternating, and prints the medians and their
+ratio: a single build is too noisy on a shared machine to compare.
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -120,6 +123,32 @@ print(json.dumps(out))
 """
 
 
+PEER_BUILD = r"""
+import sys, time, numpy as np, hnswlib
+X = np.load(sys.argv[1])
+p = hnswlib.Index(space="cosine" if sys.argv[2] == "cosine" else "l2", dim=X.shape[1])
+p.init_index(max_elements=len(X), ef_construction=200, M=16, random_seed=100)
+p.set_num_threads(int(sys.argv[3]))
+t = time.perf_counter(); p.add_items(X, np.arange(len(X))); print(time.perf_counter() - t)
+"""
+
+
+def build_times(binary, workdir, bp, metric, repeats):
+    """Median build seconds of segkit and hnswlib per thread count, alternating the two."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    times = {}
+    for _ in range(repeats):
+        for threads in (1, 2):
+            built = json.loads(subprocess.run([binary, "index", "build", "hnsw", "-i", bp, "-o", os.path.join(workdir, "hnsw_build.seg"),
+                                               "--metric", metric, "--m", "16", "--ef-construction", "200", "--threads", str(threads),
+                                               "--json"], check=True, capture_output=True, text=True, env=env).stdout)
+            times.setdefault(("segkit", threads), []).append(built["build_seconds"])
+            peer = subprocess.run([sys.executable, "-c", PEER_BUILD, bp, metric, str(threads)], check=True, capture_output=True, text=True)
+            times.setdefault(("hnswlib", threads), []).append(float(peer.stdout))
+    os.remove(os.path.join(workdir, "hnsw_build.seg"))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def segkit_side(binary, workdir, bp, qp, tp, metric, repeats, storage):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     ip = os.path.join(workdir, f"hnsw_{storage}.seg")
@@ -154,6 +183,7 @@ def main():
     ap.add_argument("segkit"); ap.add_argument("workdir")
     ap.add_argument("--data", default="both"); ap.add_argument("--n", type=int, default=1000000)
     ap.add_argument("--repeats", type=int, default=3); ap.add_argument("--storage", default="float32")
+    ap.add_argument("--build-repeats", type=int, default=0)
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     sets = []
@@ -188,6 +218,12 @@ def main():
                         return "—" if s is None or p is None else f"{s / p:.2f}x"
                     print(f"| {threads} | {target:.2f} | {cell(mine)} | {cell('hnswlib')} | {cell('faiss')} | {ratio('hnswlib')} | {ratio('faiss')} |")
         print("\ncurves (ef, recall, QPS):", json.dumps({k: v["curves"] for k, v in results.items()}))
+        if a.build_repeats > 0:
+            t = build_times(a.segkit, a.workdir, bp, metric, a.build_repeats)
+            print(f"\nbuild seconds, median of {a.build_repeats} (segkit float32 / hnswlib, alternating):")
+            for threads in (1, 2):
+                print(f"  {threads} thread(s): segkit {t[('segkit', threads)]:.2f}, hnswlib {t[('hnswlib', threads)]:.2f}, "
+                      f"segkit / hnswlib {t[('segkit', threads)] / t[('hnswlib', threads)]:.2f}")
 
 
 if __name__ == "__main__":
