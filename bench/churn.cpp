@@ -17,6 +17,7 @@
 #include <segkit/index/flat.hpp>
 #include <segkit/index/hnsw.hpp>
 #include <segkit/index/ivf.hpp>
+#include <segkit/cluster/kmeans.hpp>
 
 namespace {
 
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
   churn("HNSW (m 16, ef_construction 100, ef 64)", H(dim, H::build_params{.m = 16, .ef_construction = 100, .seed = 1, .threads = threads}),
         H::search_params{.ef = 64, .threads = threads}, [](const H& h) { return h.capacity_used(); }, n, rounds, dim);
   using I = segkit::index::ivf<>;
-  churn("IVF-Flat (nlist 256, nprobe 16)", I(dim, I::build_params{.nlist = 256, .seed = 1, .threads = threads}),
+  churn("IVF-Flat (nlist 256, nprobe 16)", I(dim, I::build_params{.nlist = 256, .seed = 1, .threads = threads}, segkit::cluster::kmeans_trainer{}),
         I::search_params{.nprobe = 16, .threads = threads}, [](const I& i) { return i.size(); }, n, rounds, dim);
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <segkit/cluster/kmeans.hpp>
 #include <segkit/core/csv.hpp>
 #include <segkit/core/npy.hpp>
 #include <segkit/core/binary_format.hpp>
@@ -89,6 +90,7 @@ int index_build(const args& a) {
   options.nlist = a.get_size("nlist", 0);
   options.pq_m = a.get_size("pq-m", 0);
   options.keep_vectors = !a.has("no-vectors");
+  options.trainer = cluster::kmeans_trainer{};
   const std::string quantizer = a.get_or("quantizer", "flat");
   if (quantizer == "sq8") options.codec = index::ivf_codec::sq8;
   else if (quantizer == "pq") options.codec = index::ivf_codec::pq;

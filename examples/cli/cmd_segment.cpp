@@ -1,7 +1,7 @@
 // `segkit segment`: the default pipeline on a user's CSV (the main job on real data), and
 // `segkit demo`: the main job on built-in data. A deterministic generator writes a catalog of
 // 10,000 products (titles and descriptions in 25 categories, see
-// examples/product_clustering/catalog.hpp); segkit embeds them (LSA, or an ONNX sentence model
+// segkit/datasets/product_catalog.hpp); segkit embeds them (LSA, or an ONNX sentence model
 // with --model), indexes them in HNSW and lists the products most similar to a sample product,
 // segments them with k-means (k chosen by a sweep) and with UMAP + HDBSCAN, names each segment by
 // its keywords, scores both against the generator's hidden categories and writes report.html.
@@ -27,7 +27,7 @@
 #include <segkit/quality/external.hpp>
 #include <segkit/report/segmentation.hpp>
 
-#include "../product_clustering/catalog.hpp"
+#include <segkit/datasets/product_catalog.hpp>
 #include "cli.hpp"
 
 namespace segkit::cli {
@@ -222,8 +222,8 @@ int demo(const args& a) {
   if (n < 100) throw usage_error(fmt::format("--products must be at least 100 (got {})", n));
   stopwatch watch;
   watch.start();
-  const auto catalog = examples::make_catalog({.products = n, .seed = catalog_seed});
-  const auto cats = examples::catalog_categories();
+  const auto catalog = datasets::make_catalog({.products = n, .seed = catalog_seed});
+  const auto cats = datasets::catalog_categories();
   std::vector<std::string> titles, texts;
   std::vector<label_type> truth;
   for (const auto& p : catalog) {

@@ -4,7 +4,7 @@
 //   product_clustering [--csv catalog.csv] [--text title,description] [--title title]
 //                      [--truth category] [--products N] [--k K] [--out DIR]
 //
-// Without --csv it segments the built-in generated catalog (catalog.hpp) and scores the result
+// Without --csv it segments the built-in generated catalog (segkit/datasets/product_catalog.hpp) and scores the result
 // against the generator's categories; with --csv it reads any CSV with a header, and --truth
 // names a column of known categories to score against (optional).
 #include <cstdio>
@@ -24,7 +24,7 @@
 #include <segkit/report/segmentation.hpp>
 
 #include "../common/example.hpp"
-#include "catalog.hpp"
+#include <segkit/datasets/product_catalog.hpp>
 
 namespace {
 
@@ -63,10 +63,10 @@ records from_csv(const std::string& path, const std::string& text_columns, const
 
 records generated(std::size_t n) {
   records r;
-  for (const auto& p : segkit::examples::make_catalog({.products = n})) {
+  for (const auto& p : segkit::datasets::make_catalog({.products = n})) {
     r.titles.push_back(p.title);
     r.texts.push_back(p.title + ". " + p.description);
-    r.truth.emplace_back(segkit::examples::catalog_categories()[p.category].name);
+    r.truth.emplace_back(segkit::datasets::catalog_categories()[p.category].name);
   }
   return r;
 }

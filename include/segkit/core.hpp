@@ -2,6 +2,7 @@
 /// @file
 /// @brief All of segkit/core.
 #include "segkit/core/binary_format.hpp"
+#include "segkit/core/blas.hpp"
 #include "segkit/core/checksum.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/csv.hpp"

@@ -39,7 +39,7 @@
 #include <segkit/quality/internal.hpp>
 #include <segkit/quality/trustworthiness.hpp>
 
-#include "../../examples/product_clustering/catalog.hpp"
+#include <segkit/datasets/product_catalog.hpp>
 
 namespace fs = std::filesystem;
 
@@ -247,8 +247,8 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
     std::ofstream csv(dir() / "catalog.csv");
     csv << "sku,title,description,price,category\n";
     std::size_t i = 0;
-    const auto cats = segkit::examples::catalog_categories();
-    for (const auto& p : segkit::examples::make_catalog({.products = 800, .seed = 6})) {
+    const auto cats = segkit::datasets::catalog_categories();
+    for (const auto& p : segkit::datasets::make_catalog({.products = 800, .seed = 6})) {
       std::string quoted;
       for (const char ch : p.description) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
       csv << i++ << "," << p.title << ",\"" << quoted << "\"," << p.price << "," << cats[p.category].name << "\n";

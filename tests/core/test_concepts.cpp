@@ -63,7 +63,16 @@ struct embedder {
   std::size_t dim() const { return 4; }
 };
 
+struct centroid_trainer {
+  segkit::matrix<float> operator()(segkit::matrix_view<float>, std::size_t k, std::uint64_t, std::size_t) const {
+    return segkit::matrix<float>::from_shape({k, 1});
+  }
+};
+
 // Near misses: each lacks one thing.
+struct trainer_without_threads {
+  segkit::matrix<float> operator()(segkit::matrix_view<float>, std::size_t, std::uint64_t) const { return {}; }
+};
 struct metric_without_traits {
   float operator()(const float*, const float*, std::size_t) const { return 0; }
 };
@@ -103,6 +112,8 @@ static_assert(segkit::inductive_reducer<archetype::inductive_reducer>);
 static_assert(segkit::embedder<archetype::embedder, std::string_view>);
 static_assert(!segkit::embedder<archetype::embedder, int>);
 static_assert(!segkit::clusterer<archetype::reducer>);
+static_assert(segkit::centroid_trainer<archetype::centroid_trainer>);
+static_assert(!segkit::centroid_trainer<archetype::trainer_without_threads>);
 
 TEST_CASE("concept archetypes behave as declared", "[core][concepts]") {
   const archetype::metric m;

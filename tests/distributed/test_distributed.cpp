@@ -337,9 +337,9 @@ TEST_CASE("sharded search: flat shards give the single index's answer; HNSW and 
   }
   SECTION("IVF shards: recall at least the single IVF index's") {
     using I = segkit::index::ivf<>;
-    I shard(16, I::build_params{.nlist = 16, .seed = 3, .threads = 2});
+    I shard(16, I::build_params{.nlist = 16, .seed = 3, .threads = 2}, segkit::cluster::kmeans_trainer{});
     shard.add(ids, matrix_view<float>(local.data(), s.count, 16));
-    I single(16, I::build_params{.nlist = 16, .seed = 3, .threads = 2});
+    I single(16, I::build_params{.nlist = 16, .seed = 3, .threads = 2}, segkit::cluster::kmeans_trainer{});
     single.add(all_ids, matrix_view<float>(base.data(), 4000, 16));
     const dist::sharded_index<I> sharded(comm, std::move(shard));
     const double single_recall = recall(single.search(qv, 10, {.nprobe = 2}));

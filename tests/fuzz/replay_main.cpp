@@ -60,7 +60,7 @@ void make_container_corpus(const fs::path& dir) {
   segkit::index::hnsw<> hnsw(4, {.m = 4, .seed = 1});
   hnsw.add(ids, x);
   hnsw.save(dir / "hnsw.seg");
-  segkit::index::ivf<> ivf(4, {.nlist = 2, .seed = 1});
+  segkit::index::ivf<> ivf(4, {.nlist = 2, .seed = 1}, segkit::cluster::kmeans_trainer{});
   ivf.train(x);
   ivf.add(ids, x);
   ivf.save(dir / "ivf.seg");

@@ -10,7 +10,7 @@
 
 #include "support/data.hpp"
 
-#include <segkit/cluster/detail/neighborhoods.hpp>
+#include <segkit/neighbors/exact.hpp>
 #include <segkit/graph/knn_graph.hpp>
 #include <segkit/graph/union_find.hpp>
 
@@ -26,7 +26,7 @@ std::vector<std::vector<std::size_t>> brute_knn(const segkit::matrix<float>& x, 
   const std::size_t n = x.shape(0), dim = x.shape(1);
   d.assign(n * n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < n; ++j) d[i * n + j] = segkit::cluster::detail::exact_distance<M>(&x(i, 0), &x(j, 0), dim);
+    for (std::size_t j = 0; j < n; ++j) d[i * n + j] = segkit::neighbors::exact_distance<M>(&x(i, 0), &x(j, 0), dim);
   }
   std::vector<std::vector<std::size_t>> out(n);
   for (std::size_t i = 0; i < n; ++i) {

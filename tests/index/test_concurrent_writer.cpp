@@ -12,6 +12,7 @@
 #include <segkit/index/flat.hpp>
 #include <segkit/index/hnsw.hpp>
 #include <segkit/index/ivf.hpp>
+#include <segkit/cluster/kmeans.hpp>
 
 #include "support/data.hpp"
 #include "support/knn.hpp"
@@ -85,7 +86,7 @@ TEST_CASE("hnsw: concurrent searches alongside one writer", "[index][hnsw][concu
 
 TEST_CASE("ivf: concurrent searches alongside one writer, the first add training", "[index][ivf][concurrency]") {
   using I = segkit::index::ivf<segkit::distance::l2_metric>;
-  I index(8, I::build_params{.nlist = 8, .seed = 2, .threads = 1});
+  I index(8, I::build_params{.nlist = 8, .seed = 2, .threads = 1}, segkit::cluster::kmeans_trainer{});
   // Readers start before anything is stored or trained.
   std::atomic<bool> stop{false};
   std::thread early([&] {

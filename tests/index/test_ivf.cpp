@@ -10,6 +10,7 @@
 #include "support/data.hpp"
 #include "support/knn.hpp"
 
+#include <segkit/cluster/kmeans.hpp>
 #include <segkit/core/csv.hpp>
 #include <segkit/index/any_index.hpp>
 #include <segkit/index/flat.hpp>
@@ -21,6 +22,7 @@ using segkit::test::recall;
 using segkit::id_type;
 using segkit::index::ivf;
 using segkit::index::ivf_codec;
+using segkit::cluster::kmeans_trainer;
 
 TEST_CASE("ivf: recall against the exact index for each codec and metric; all lists = exact for flat", "[index][ivf][slow]") {
   const auto base = segkit::test::blobs(8000, 32, 40, 51);
@@ -31,7 +33,7 @@ TEST_CASE("ivf: recall against the exact index for each codec and metric; all li
   const auto truth = exact.search(q, 10);
   for (const auto codec : {ivf_codec::flat, ivf_codec::sq8, ivf_codec::pq}) {
     INFO("codec " << segkit::index::to_string(codec));
-    ivf<> index(32, {.nlist = 64, .codec = codec, .pq_m = 16});
+    ivf<> index(32, {.nlist = 64, .codec = codec, .pq_m = 16}, kmeans_trainer{});
     index.add(ids, base);
     CHECK(index.size() == 8000);
     CHECK(index.nlist() == 64);
@@ -49,7 +51,7 @@ TEST_CASE("ivf: recall against the exact index for each codec and metric; all li
   // cosine: same as the exact cosine search when every list is scanned.
   segkit::index::flat<segkit::distance::cosine_metric> exact_cos(32);
   exact_cos.add(ids, base);
-  ivf<segkit::distance::cosine_metric> cos(32, {.nlist = 32});
+  ivf<segkit::distance::cosine_metric> cos(32, {.nlist = 32}, kmeans_trainer{});
   cos.add(ids, base);
   const auto a = cos.search(q, 5, {.nprobe = 32}), b = exact_cos.search(q, 5);
   CHECK((a.ids == b.ids));
@@ -61,7 +63,7 @@ TEST_CASE("ivf: thread-independent, removes and upserts, filters, save and load"
   const auto q = segkit::test::blobs(50, 16, 20, 54);
   const auto ids = iota_ids(2000);
   const auto build = [&](std::size_t threads) {
-    ivf<> index(16, {.nlist = 50, .codec = ivf_codec::pq, .pq_m = 8, .seed = 2, .threads = threads});
+    ivf<> index(16, {.nlist = 50, .codec = ivf_codec::pq, .pq_m = 8, .seed = 2, .threads = threads}, kmeans_trainer{});
     index.add(ids, base);
     return index;
   };
@@ -115,7 +117,7 @@ TEST_CASE("ivf: bad input", "[index][ivf]") {
   CHECK_THROWS_WITH(ivf<>(10, {.codec = ivf_codec::pq, .pq_m = 3}), Catch::Contains("pq_m (3) must divide the dimension (10)"));
   CHECK(ivf<>(10, {.codec = ivf_codec::pq}).params().pq_m == 2);  // default: largest divisor of 10 up to 10 / 4
   CHECK(ivf<>(9, {.codec = ivf_codec::pq}).params().pq_m == 1);
-  ivf<> index(4, {.nlist = 8});
+  ivf<> index(4, {.nlist = 8}, kmeans_trainer{});
   CHECK_THROWS_WITH(index.add(iota_ids(3), segkit::test::normal_matrix(3, 4, 1)), Catch::Contains("3 training rows for 8 lists"));
   CHECK(index.size() == 0);
   CHECK_FALSE(index.trained());
@@ -124,4 +126,37 @@ TEST_CASE("ivf: bad input", "[index][ivf]") {
   CHECK_THROWS_WITH(index.search(segkit::test::normal_matrix(1, 3, 1), 1), Catch::Contains("queries have 3 columns"));
   CHECK_THROWS_WITH(index.search(segkit::test::normal_matrix(1, 4, 1), 0), Catch::Contains("k must be at least 1"));
   CHECK(ivf<>(4).search(segkit::test::normal_matrix(1, 4, 1), 2).ids(0, 0) == segkit::no_id);
+}
+
+TEST_CASE("ivf: quantizers come from the centroid trainer it was given", "[index][ivf]") {
+  // A trainer that takes the first k rows as centres (no k-means): the index must use exactly those.
+  const auto first_rows = [](segkit::matrix_view<float> rows, std::size_t k, std::uint64_t, std::size_t) {
+    segkit::matrix<float> c = segkit::matrix<float>::from_shape({k, rows.cols()});
+    for (std::size_t i = 0; i < k; ++i) std::copy_n(rows.row(i), rows.cols(), &c(i, 0));
+    return c;
+  };
+  static_assert(segkit::centroid_trainer<decltype(first_rows)>);
+  const auto base = segkit::test::blobs(400, 8, 4, 57);
+  ivf<> index(8, {.nlist = 4, .train_size = 400}, first_rows);
+  index.add(iota_ids(400), base);
+  // The lists are the rows nearest to each of rows 0..3 (the centres): probing one list returns exactly its members.
+  const auto lists = segkit::distance::nearest_centers(segkit::as_rows<float>(base).view(), segkit::matrix_view<float>(&base(0, 0), 4, 8));
+  for (std::size_t l = 0; l < 4; ++l) {
+    const auto r = index.search(segkit::matrix_view<float>(&base(l, 0), 1, 8), 400, {.nprobe = 1});
+    std::set<id_type> found, members;
+    for (std::size_t j = 0; j < 400; ++j) {
+      if (r.ids(0, j) != segkit::no_id) found.insert(r.ids(0, j));
+    }
+    for (std::size_t i = 0; i < 400; ++i) {
+      if (lists(i) == static_cast<segkit::label_type>(l)) members.insert(i);
+    }
+    CHECK(!members.empty());
+    CHECK(found == members);
+  }
+  // Without a trainer, training is refused by name; a trainer returning the wrong shape too.
+  ivf<> none(8, {.nlist = 4});
+  CHECK_THROWS_WITH(none.add(iota_ids(10), segkit::test::normal_matrix(10, 8, 1)), Catch::Contains("no centroid trainer"));
+  const auto wrong = [](segkit::matrix_view<float>, std::size_t k, std::uint64_t, std::size_t) { return segkit::matrix<float>::from_shape({k, 3}); };
+  ivf<> bad(8, {.nlist = 4}, wrong);
+  CHECK_THROWS_WITH(bad.train(segkit::test::normal_matrix(10, 8, 1)), Catch::Contains("the trainer returned 4 x 3 centres, expected 4 x 8"));
 }

@@ -14,6 +14,7 @@
 #include <segkit/index/any_index.hpp>
 #include <segkit/index/hnsw.hpp>
 #include <segkit/index/ivf.hpp>
+#include <segkit/cluster/kmeans.hpp>
 
 namespace fs = std::filesystem;
 using segkit::id_type;
@@ -112,14 +113,14 @@ TEST_CASE("ivf: open_mapped answers as load does, for each codec, read-only", "[
   const auto base = segkit::test::blobs(3000, 16, 12, 45);
   for (const auto codec : {ivf_codec::flat, ivf_codec::sq8, ivf_codec::pq}) {
     const auto make = [&] {
-      ivf<> index(16, {.nlist = 20, .codec = codec, .pq_m = 4, .seed = 3});
+      ivf<> index(16, {.nlist = 20, .codec = codec, .pq_m = 4, .seed = 3}, segkit::cluster::kmeans_trainer{});
       index.add(iota_ids(3000), base);
       return index;
     };
     check_mapped<ivf<>>(std::string("ivf_") + std::string(to_string(codec)), make, ivf<>::search_params{.nprobe = 5});
   }
   // An untrained, empty index maps too, and refuses training.
-  ivf<> empty(16, {.nlist = 4});
+  ivf<> empty(16, {.nlist = 4}, segkit::cluster::kmeans_trainer{});
   empty.save(temp_path("empty_ivf.seg"));
   auto mapped = ivf<>::open_mapped(temp_path("empty_ivf.seg"));
   CHECK(mapped.size() == 0);
@@ -133,6 +134,7 @@ TEST_CASE("any_index: open_mapped for every index type", "[index][mmap]") {
     INFO(type);
     segkit::index::any_index::build_options options;
     options.nlist = 10;
+    options.trainer = segkit::cluster::kmeans_trainer{};
     auto index = segkit::index::any_index::make(type, "l2", 16, options);
     index.add(iota_ids(1000), segkit::as_rows<float>(base).view());
     const auto path = temp_path("any_" + type + ".seg");

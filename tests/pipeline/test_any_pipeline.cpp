@@ -17,13 +17,13 @@
 #include <segkit/pipeline/pipeline.hpp>
 #include <segkit/reduce/pca.hpp>
 
-#include "../../examples/product_clustering/catalog.hpp"
+#include <segkit/datasets/product_catalog.hpp>
 
 namespace pl = segkit::pipeline;
 
 TEST_CASE("any_pipeline from JSON equals the typed pipeline with the same stages", "[pipeline][any]") {
   std::vector<std::string> texts;
-  for (const auto& p : segkit::examples::make_catalog({.products = 800, .seed = 9})) texts.push_back(p.title + ". " + p.description);
+  for (const auto& p : segkit::datasets::make_catalog({.products = 800, .seed = 9})) texts.push_back(p.title + ". " + p.description);
   const auto c = pl::pipeline_config::parse(R"({"embed": {"dims": 40}, "reduce": [{"kind": "pca", "n_components": 12}],
                                                 "cluster": {"kind": "kmeans", "k": 20}, "seed": 3, "threads": 2})");
   CHECK(c.dims == 40);
@@ -94,7 +94,7 @@ TEST_CASE("pipeline_config::to_json reads back to the same configuration", "[pip
 
 TEST_CASE("any_pipeline: the fitted model assigns new texts, saves and loads", "[pipeline][any][persist]") {
   std::vector<std::string> texts;
-  for (const auto& p : segkit::examples::make_catalog({.products = 700, .seed = 5})) texts.push_back(p.title + ". " + p.description);
+  for (const auto& p : segkit::datasets::make_catalog({.products = 700, .seed = 5})) texts.push_back(p.title + ". " + p.description);
   const std::span<const std::string> train(texts.data(), 600), fresh(texts.data() + 600, 100);
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_any_pipeline_{}", ::getpid());
   std::filesystem::create_directories(dir);

@@ -22,7 +22,7 @@
 #include <segkit/reduce/pca.hpp>
 #include <segkit/reduce/umap.hpp>
 
-#include "../../examples/product_clustering/catalog.hpp"
+#include <segkit/datasets/product_catalog.hpp>
 
 namespace pl = segkit::pipeline;
 using segkit::label_type;
@@ -63,7 +63,7 @@ static_assert(!segkit::inductive_reducer<segkit::cluster::kmeans<float>, float>)
 TEST_CASE("pipeline: LSA -> PCA -> k-means equals the stages run by hand; assign() places new texts", "[pipeline]") {
   std::vector<std::string> texts;
   std::vector<label_type> truth;
-  for (const auto& p : segkit::examples::make_catalog({.products = 1500, .seed = 8})) {
+  for (const auto& p : segkit::datasets::make_catalog({.products = 1500, .seed = 8})) {
     texts.push_back(p.title + ". " + p.description);
     truth.push_back(static_cast<label_type>(p.category));
   }
@@ -128,7 +128,7 @@ TEST_CASE("pipeline: a ready embedder, UMAP to 2-D and HDBSCAN; the layout is th
 
 TEST_CASE("pipeline: a fitted LSA -> PCA -> UMAP -> k-means pipeline saves and loads whole", "[pipeline][persist]") {
   std::vector<std::string> texts;
-  for (const auto& p : segkit::examples::make_catalog({.products = 700, .seed = 4})) texts.push_back(p.title + ". " + p.description);
+  for (const auto& p : segkit::datasets::make_catalog({.products = 700, .seed = 4})) texts.push_back(p.title + ". " + p.description);
   const std::span<const std::string> train(texts.data(), 600), fresh(texts.data() + 600, 100);
   const auto p = pl::make_pipeline<std::string>(segkit::embed::lsa({.dims = 40, .seed = 2}), segkit::reduce::pca<float>({.n_components = 16, .seed = 2}),
                                                 segkit::reduce::umap<>({.n_components = 4, .n_neighbors = 10, .n_epochs = 60, .seed = 2}),

@@ -17,7 +17,7 @@
 #include <segkit/quality/external.hpp>
 #include <segkit/report/segmentation.hpp>
 
-#include "../../examples/product_clustering/catalog.hpp"
+#include <segkit/datasets/product_catalog.hpp>
 
 namespace pl = segkit::pipeline;
 using segkit::label_type;
@@ -31,7 +31,7 @@ struct corpus {
 
 corpus catalog(std::size_t n) {
   corpus c;
-  for (const auto& p : segkit::examples::make_catalog({.products = n, .seed = 3})) {
+  for (const auto& p : segkit::datasets::make_catalog({.products = n, .seed = 3})) {
     c.texts.push_back(p.title + ". " + p.description);
     c.titles.push_back(p.title);
     c.truth.push_back(static_cast<label_type>(p.category));
@@ -42,8 +42,8 @@ corpus catalog(std::size_t n) {
 }  // namespace
 
 TEST_CASE("catalog generator: deterministic, prefix-stable, every category, overlap present", "[pipeline][segment]") {
-  const auto a = segkit::examples::make_catalog({.products = 500, .seed = 2});
-  const auto b = segkit::examples::make_catalog({.products = 1000, .seed = 2});
+  const auto a = segkit::datasets::make_catalog({.products = 500, .seed = 2});
+  const auto b = segkit::datasets::make_catalog({.products = 1000, .seed = 2});
   REQUIRE(a.size() == 500);
   for (std::size_t i = 0; i < 500; ++i) CHECK(a[i].description == b[i].description);
   std::vector<std::size_t> per(25, 0);
@@ -51,7 +51,7 @@ TEST_CASE("catalog generator: deterministic, prefix-stable, every category, over
   for (const auto& p : b) {
     ++per[p.category];
     bundles += p.description.find("Bundle includes") != std::string::npos ? 1 : 0;
-    const auto& nouns = segkit::examples::catalog_categories()[p.category].nouns;
+    const auto& nouns = segkit::datasets::catalog_categories()[p.category].nouns;
     bool named = false;
     for (const auto noun : nouns) {
       std::string lower = p.title;
@@ -63,7 +63,7 @@ TEST_CASE("catalog generator: deterministic, prefix-stable, every category, over
   for (const std::size_t c : per) CHECK(c == 40);
   CHECK(bundles > 30);        // about 8 % of the long descriptions
   CHECK(model_titles > 200);  // about 30 % of titles do not say what the product is
-  CHECK(segkit::examples::make_catalog({.products = 10, .seed = 3})[0].title != a[0].title);
+  CHECK(segkit::datasets::make_catalog({.products = 10, .seed = 3})[0].title != a[0].title);
 }
 
 TEST_CASE("segment_texts: k chosen by the sweep recovers the catalog's categories, named by keywords", "[pipeline][segment]") {

@@ -16,8 +16,7 @@
 #include <fmt/format.h>
 
 #include "segkit/cluster/detail/graph_linkage.hpp"
-#include "segkit/cluster/detail/input.hpp"
-#include "segkit/cluster/detail/neighborhoods.hpp"
+#include "segkit/neighbors/exact.hpp"
 #include "segkit/cluster/hierarchy.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
@@ -121,7 +120,7 @@ class agglomerative {
     if (p_.method == linkage::ward && !std::is_same_v<Metric, distance::l2_metric>) {
       throw_invalid(component, fmt::format("ward linkage needs the l2 metric, got '{}'", Metric::name));
     }
-    detail::require_distance_metric<Metric>(component);
+    distance::require_distance<Metric>(component);
   }
 
   [[nodiscard]] const agglomerative_params& params() const noexcept { return p_; }
@@ -168,7 +167,7 @@ class agglomerative {
   agglomerative_result fit_view(const matrix_view<T>& x, const detail::adjacency* adj) const {
     using segkit::detail::throw_invalid;
     const std::size_t n = x.rows();
-    detail::check_samples(component, x);
+    check_samples(component, x);
     if (p_.distance_threshold == 0.0 && p_.n_clusters > n) {
       throw_invalid(component, fmt::format("n_clusters ({}) exceeds the number of samples ({})", p_.n_clusters, n));
     }
@@ -184,7 +183,7 @@ class agglomerative {
     }
     executor ex(p_.threads);
     agglomerative_result out;
-    const detail::pair_distances<Metric, T> dist(x);
+    const neighbors::pair_distances<Metric, T> dist(x);
     if (adj != nullptr) {
       out.tree = constrained_tree(x, *adj, dist, ex, out.connected_components);
     } else {
@@ -195,7 +194,7 @@ class agglomerative {
     return out;
   }
 
-  dendrogram unconstrained_tree(const matrix_view<T>& x, const detail::pair_distances<Metric, T>& dist, executor& ex) const {
+  dendrogram unconstrained_tree(const matrix_view<T>& x, const neighbors::pair_distances<Metric, T>& dist, executor& ex) const {
     const std::size_t n = x.rows();
     if (p_.method == linkage::single) return single_linkage(prim_mst(n, dist, ex), n);
     if (p_.method == linkage::ward && x.cols() <= ward_stored_max_dim) {
@@ -207,7 +206,7 @@ class agglomerative {
   }
 
   // The tree under a connectivity graph (completed first when in pieces; `pieces` gets the count).
-  dendrogram constrained_tree(const matrix_view<T>& x, detail::adjacency adj, const detail::pair_distances<Metric, T>& dist, executor& ex,
+  dendrogram constrained_tree(const matrix_view<T>& x, detail::adjacency adj, const neighbors::pair_distances<Metric, T>& dist, executor& ex,
                               std::size_t& pieces) const {
     const std::size_t n = x.rows();
     pieces = detail::connect_components<Metric>(adj, x, ex);
@@ -259,7 +258,7 @@ class agglomerative {
     void set(std::size_t i, std::size_t j, double x) noexcept { v[at(i, j)] = x; }
   };
 
-  condensed_matrix distance_matrix(const matrix_view<T>& x, const detail::pair_distances<Metric, T>& dist, executor& ex) const {
+  condensed_matrix distance_matrix(const matrix_view<T>& x, const neighbors::pair_distances<Metric, T>& dist, executor& ex) const {
     const std::size_t n = x.rows();
     condensed_matrix dm{n, {}};
     try {

@@ -12,9 +12,8 @@
 
 #include <fmt/format.h>
 
-#include "segkit/cluster/detail/input.hpp"
 #include "segkit/cluster/detail/dbscan_grid.hpp"
-#include "segkit/cluster/detail/neighborhoods.hpp"
+#include "segkit/neighbors/exact.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -70,7 +69,7 @@ class dbscan {
     using segkit::detail::throw_invalid;
     if (!(p_.eps > 0.0) || !std::isfinite(p_.eps)) throw_invalid(component, fmt::format("eps must be finite and > 0, got {}", p_.eps));
     if (p_.min_samples == 0) throw_invalid(component, "min_samples must be at least 1");
-    detail::require_distance_metric<Metric>(component);
+    distance::require_distance<Metric>(component);
   }
 
   [[nodiscard]] const dbscan_params& params() const noexcept { return p_; }
@@ -93,8 +92,8 @@ class dbscan {
 
   dbscan_result fit_view(const matrix_view<T>& x, std::span<const double> weights) const {
     const std::size_t n = x.rows();
-    detail::check_samples(component, x);
-    const std::vector<double> w = detail::sample_weights(component, weights, n, false);
+    check_samples(component, x);
+    const std::vector<double> w = sample_weights(component, weights, n, false);
     const double need = static_cast<double>(p_.min_samples);
 
     executor ex(p_.threads);
@@ -104,7 +103,7 @@ class dbscan {
         if (grid.valid()) return fit_grid(grid, w, need, ex);
       }
     }
-    const detail::neighborhoods<Metric, T> nb(x);
+    const neighbors::exact_neighbors<Metric, T> nb(x);
 
     // 1. Core points: weighted neighbour count (self included) reaches min_samples. The
     // neighbour lists are kept for passes 2 and 3 while they fit max_kept_neighbours entries; beyond

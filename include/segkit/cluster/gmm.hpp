@@ -28,7 +28,7 @@
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/core/types.hpp"
-#include "segkit/distance/detail/blas.hpp"
+#include "segkit/core/blas.hpp"
 #include "segkit/distance/kernels.hpp"
 
 namespace segkit::cluster {
@@ -391,7 +391,6 @@ inline void squares_and_rows(const std::vector<double>& xb, std::size_t rows, st
 
 // Log joint densities log(w_c N(x_i | c)) of the centred rows in s.x (rows x d) into lp (rows x k).
 inline void log_joint(const gaussians& g, std::size_t rows, double* lp, gmm_scratch& s) {
-  namespace dd = segkit::distance::detail;
   const std::size_t k = g.k, d = g.d;
   switch (g.type) {
     case covariance_type::full:
@@ -402,7 +401,7 @@ inline void log_joint(const gaussians& g, std::size_t rows, double* lp, gmm_scra
         const std::size_t c1 = full ? std::min(k, c0 + g.chunk) : k;
         const std::size_t cols = full ? (c1 - c0) * d : d;
         s.y.resize(rows * cols);
-        dd::gemm<double>(false, false, rows, cols, d, 1.0, s.x.data(), d, g.factor.data() + (full ? c0 * d : 0), width, 0.0, s.y.data(), cols);
+        blas::gemm<double>(false, false, rows, cols, d, 1.0, s.x.data(), d, g.factor.data() + (full ? c0 * d : 0), width, 0.0, s.y.data(), cols);
         for (std::size_t i = 0; i < rows; ++i) {
           for (std::size_t c = c0; c < c1; ++c) {
             const double* y = s.y.data() + i * cols + (full ? (c - c0) * d : 0);
@@ -415,7 +414,7 @@ inline void log_joint(const gaussians& g, std::size_t rows, double* lp, gmm_scra
     case covariance_type::diag:
     case covariance_type::spherical:
       squares_and_rows(s.x, rows, d, s.a);
-      dd::gemm<double>(false, false, rows, k, 2 * d, -0.5, s.a.data(), 2 * d, g.factor.data(), k, 0.0, lp, k);
+      blas::gemm<double>(false, false, rows, k, 2 * d, -0.5, s.a.data(), 2 * d, g.factor.data(), k, 0.0, lp, k);
       for (std::size_t i = 0; i < rows; ++i) {
         for (std::size_t c = 0; c < k; ++c) lp[i * k + c] += g.constant[c];
       }
@@ -484,16 +483,15 @@ struct gmm_stats {
 
 // Adds the statistics of one sub-block (centred rows in s.x, weighted responsibilities in s.rw).
 inline void accumulate(gmm_stats& st, covariance_type type, std::size_t rows, std::size_t k, std::size_t d, std::size_t chunk, gmm_scratch& s) {
-  namespace dd = segkit::distance::detail;
   for (std::size_t i = 0; i < rows; ++i) {
     for (std::size_t c = 0; c < k; ++c) st.nk[c] += s.rw[i * k + c];
   }
   if (type == covariance_type::diag || type == covariance_type::spherical) {
     if (s.a.size() != rows * 2 * d) squares_and_rows(s.x, rows, d, s.a);
-    dd::gemm<double>(true, false, k, 2 * d, rows, 1.0, s.rw.data(), k, s.a.data(), 2 * d, 1.0, st.first.data(), 2 * d);
+    blas::gemm<double>(true, false, k, 2 * d, rows, 1.0, s.rw.data(), k, s.a.data(), 2 * d, 1.0, st.first.data(), 2 * d);
     return;
   }
-  dd::gemm<double>(true, false, k, d, rows, 1.0, s.rw.data(), k, s.x.data(), d, 1.0, st.first.data(), d);
+  blas::gemm<double>(true, false, k, d, rows, 1.0, s.rw.data(), k, s.x.data(), d, 1.0, st.first.data(), d);
   if (type != covariance_type::full) return;
   for (std::size_t c0 = 0; c0 < k; c0 += chunk) {  // sum_i w r_ic x_i x_i^T for a chunk of components: Z^T X
     const std::size_t c1 = std::min(k, c0 + chunk), cols = (c1 - c0) * d;
@@ -506,7 +504,7 @@ inline void accumulate(gmm_stats& st, covariance_type type, std::size_t rows, st
         for (std::size_t j = 0; j < d; ++j) z[j] = r * x[j];
       }
     }
-    dd::gemm<double>(true, false, cols, d, rows, 1.0, s.z.data(), cols, s.x.data(), d, 1.0, st.second.data() + c0 * d * d, d);
+    blas::gemm<double>(true, false, cols, d, rows, 1.0, s.z.data(), cols, s.x.data(), d, 1.0, st.second.data() + c0 * d * d, d);
   }
 }
 
@@ -592,7 +590,6 @@ gmm_stats label_pass(const matrix_view<T>& x, std::span<const double> w, const l
 // sum_i w_i x_i x_i^T of the centred rows (d x d): the tied covariance's data term, once per fit.
 template <class T>
 std::vector<double> weighted_scatter(const matrix_view<T>& x, std::span<const double> w, const std::vector<double>& offset, executor& ex) {
-  namespace dd = segkit::distance::detail;
   const std::size_t n = x.rows(), d = x.cols();
   return parallel_reduce(
       ex, n, group_rows(n, d * d), std::vector<double>(d * d, 0.0),
@@ -605,7 +602,7 @@ std::vector<double> weighted_scatter(const matrix_view<T>& x, std::span<const do
           for (std::size_t i = 0; i < rows; ++i) {
             for (std::size_t j = 0; j < d; ++j) z[i * d + j] = w[b + i] * xb[i * d + j];
           }
-          dd::gemm<double>(true, false, d, d, rows, 1.0, z.data(), d, xb.data(), d, 1.0, acc.data(), d);
+          blas::gemm<double>(true, false, d, d, rows, 1.0, z.data(), d, xb.data(), d, 1.0, acc.data(), d);
         }
         return acc;
       },

@@ -15,8 +15,7 @@
 #include <fmt/format.h>
 
 #include "segkit/cluster/detail/boruvka.hpp"
-#include "segkit/cluster/detail/input.hpp"
-#include "segkit/cluster/detail/neighborhoods.hpp"
+#include "segkit/neighbors/exact.hpp"
 #include "segkit/cluster/hierarchy.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
@@ -216,7 +215,7 @@ class hdbscan {
       throw_invalid(component, fmt::format("cluster_selection_epsilon must be finite and >= 0, got {}", p_.cluster_selection_epsilon));
     }
     if (p_.min_samples == 0) p_.min_samples = p_.min_cluster_size;
-    detail::require_distance_metric<Metric>(component);
+    distance::require_distance<Metric>(component);
     if (p_.mst == mst_algorithm::boruvka && !euclidean) {
       throw_invalid(component, fmt::format("mst = boruvka needs the l2 or sqeuclidean metric, got '{}' (use prim)", Metric::name));
     }
@@ -244,8 +243,8 @@ class hdbscan {
   hdbscan_result fit_view(const matrix_view<T>& x, std::span<const double> weights_in) const {
     using segkit::detail::throw_invalid;
     const std::size_t n = x.rows();
-    detail::check_samples(component, x);
-    const std::vector<double> w = detail::sample_weights(component, weights_in, n, true);
+    check_samples(component, x);
+    const std::vector<double> w = sample_weights(component, weights_in, n, true);
     if (weights_in.empty() && p_.min_samples > n) {
       throw_invalid(component, fmt::format("min_samples ({}) exceeds the number of samples ({})", p_.min_samples, n));
     }
@@ -261,7 +260,7 @@ class hdbscan {
   // Distance at which the nearest rows (self first) reach a weight of min_samples.
   std::vector<double> core_distances(const matrix_view<T>& x, const std::vector<double>& w, bool unweighted, executor& ex) const {
     const std::size_t n = x.rows();
-    const detail::neighborhoods<Metric, T> nb(x);
+    const neighbors::exact_neighbors<Metric, T> nb(x);
     std::vector<double> core(n, 0.0);
     const double need = static_cast<double>(p_.min_samples);
     if (unweighted) {
@@ -303,14 +302,14 @@ class hdbscan {
   static constexpr std::size_t boruvka_min_rows = 4096;
 
   std::vector<mst_edge> mutual_reachability_mst(const matrix_view<T>& x, const std::vector<double>& core, executor& ex) const {
-    const bool low = x.cols() <= detail::kd_tree_max_dim;
+    const bool low = x.cols() <= neighbors::kd_tree_max_dim;
     if (p_.mst == mst_algorithm::boruvka && !low) {
-      segkit::detail::throw_invalid(component, fmt::format("mst = boruvka needs at most {} dimensions, got {} (use prim)", detail::kd_tree_max_dim, x.cols()));
+      segkit::detail::throw_invalid(component, fmt::format("mst = boruvka needs at most {} dimensions, got {} (use prim)", neighbors::kd_tree_max_dim, x.cols()));
     }
     if (p_.mst == mst_algorithm::boruvka || (p_.mst == mst_algorithm::automatic && euclidean && low && x.rows() >= boruvka_min_rows)) {
       return detail::boruvka_mutual_reachability(x, core, Metric::squared, ex);
     }
-    const detail::pair_distances<Metric, T> dist(x);
+    const neighbors::pair_distances<Metric, T> dist(x);
     return prim_mst(
         x.rows(), [&](std::size_t a, std::size_t b) { return std::max({core[a], core[b], dist(a, b)}); },
         [&](std::size_t a, std::size_t b, double best) { return std::max(core[a], core[b]) >= best; }, ex);

@@ -14,8 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "segkit/cluster/detail/input.hpp"
-#include "segkit/cluster/detail/neighborhoods.hpp"
+#include "segkit/neighbors/exact.hpp"
 #include "segkit/cluster/hdbscan.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -169,7 +168,7 @@ class hdbscan_predictor {
     std::vector<label_type> owner;           // label of each cluster's nearest selected ancestor-or-self
     std::vector<double> subtree_death;       // densest exit anywhere below a cluster
     std::vector<std::vector<std::size_t>> exemplars;
-    detail::neighborhoods<Metric, T> nb;
+    neighbors::exact_neighbors<Metric, T> nb;
 
     template <class E>
     state(const hdbscan_params& p, const E& x_in, const hdbscan_result& fit, std::span<const double> weights)
@@ -179,7 +178,7 @@ class hdbscan_predictor {
       if (fit.tree.n_points != n || fit.core_distances.size() != n || fit.labels.size() != n) {
         throw_invalid(component, fmt::format("the result was fitted on {} rows, x has {}", fit.tree.n_points, n));
       }
-      w = detail::sample_weights(component, weights, n, true);
+      w = sample_weights(component, weights, n, true);
       weighted = !weights.empty();
       core = fit.core_distances;
       min_samples = p.min_samples;
@@ -212,7 +211,7 @@ class hdbscan_predictor {
     static matrix<T> as_matrix(const E& x_in) {
       const auto rows = as_rows<T>(x_in);
       const matrix_view<T> v = rows.view();
-      detail::check_samples(component, v);
+      check_samples(component, v);
       matrix<T> m = matrix<T>::from_shape({v.rows(), v.cols()});
       for (std::size_t i = 0; i < v.rows(); ++i) std::copy_n(v.row(i), v.cols(), &m(i, 0));
       return m;
@@ -317,7 +316,7 @@ class hdbscan_predictor {
     const std::span<double> by_distance(scratch.data(), nc), by_tree(scratch.data() + nc, nc), height(scratch.data() + 2 * nc, nc);
     for (std::size_t c = 0; c < nc; ++c) {
       double best = std::numeric_limits<double>::max();
-      for (const std::size_t e : s.exemplars[c]) best = std::min(best, detail::exact_distance<Metric>(row, &s.x(e, 0), d));
+      for (const std::size_t e : s.exemplars[c]) best = std::min(best, neighbors::exact_distance<Metric>(row, &s.x(e, 0), d));
       by_distance[c] = best != 0.0 ? 1.0 / best : std::numeric_limits<double>::max() / static_cast<double>(nc);
       height[c] = merge_height(node, lambda, s.selected[c]);
     }

@@ -18,8 +18,7 @@
 
 #include <fmt/format.h>
 
-#include "segkit/cluster/detail/input.hpp"
-#include "segkit/cluster/detail/row_group.hpp"
+#include "segkit/cluster/row_group.hpp"
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
@@ -103,42 +102,7 @@ struct kmeans_model {
 namespace detail {
 
 inline constexpr const char* kmeans_component = "segkit::cluster::kmeans";
-inline constexpr std::size_t kmeans_grain = 2048;  // rows per work item: fixed, so results do not depend on threads
-// Up to this dimension the assignment scores rows against centres in SIMD registers
-// (distance::centre_panel); above it, one BLAS product per block of rows is faster.
-inline constexpr std::size_t kmeans_panel_max_dim = 64;
-
-// Closest centre of rows [b, e) by the BLAS-blocked squared distance, ties to the lower index.
-// Writes labels and, when dist is given, the squared distance to that centre: recomputed with the
-// exact kernel if `exact`, else the matrix-product value (enough to rank rows for relocation).
-template <class T>
-void assign_block(const matrix_view<T>& x, std::size_t b, std::size_t e, const matrix_view<T>& c, const std::vector<T>& x_terms,
-                  const std::vector<T>& c_terms, label_type* labels, T* dist, std::vector<T>& buffer, bool exact = true) {
-  const std::size_t k = c.rows();
-  if (c.cols() <= kmeans_panel_max_dim) {
-    const distance::centre_panel<T> panel(c);
-    std::vector<std::size_t> best(e - b);
-    buffer.resize(e - b);
-    panel.assign(x, b, e, best.data(), buffer.data());
-    for (std::size_t i = b; i < e; ++i) {
-      labels[i] = static_cast<label_type>(best[i - b]);
-      if (dist != nullptr) {
-        dist[i] = exact ? distance::squared_l2(x.row(i), c.row(best[i - b]), x.cols()) : std::max(T{0}, buffer[i - b] + x_terms[i]);
-      }
-    }
-    return;
-  }
-  buffer.resize((e - b) * k);
-  distance::distance_block<distance::squared_l2_metric, T>(distance::squared_l2_metric{}, x.slice(b, e), c, x_terms.data() + b,
-                                                           c_terms.data(), buffer.data(), k, true);
-  for (std::size_t i = b; i < e; ++i) {
-    const T* row = buffer.data() + (i - b) * k;
-    std::size_t best = 0;
-    for (std::size_t j = 1; j < k; ++j) best = row[j] < row[best] ? j : best;
-    labels[i] = static_cast<label_type>(best);
-    if (dist != nullptr) dist[i] = exact ? distance::squared_l2(x.row(i), c.row(best), x.cols()) : row[best];
-  }
-}
+inline constexpr std::size_t kmeans_grain = distance::nearest_grain;  // rows per work item: fixed, so results do not depend on threads
 
 // Per-work-item partial sums of one assignment, combined in item order.
 struct lloyd_partial {
@@ -219,7 +183,7 @@ lloyd_partial e_step(const lloyd_state<T>& s, const matrix<T>& centres, label_ty
       [&](std::size_t b, std::size_t e, std::size_t) {
         lloyd_partial p(k, d);
         std::vector<T> buffer;
-        assign_block(s.x, b, e, cv, s.x_terms, c_terms, labels, dist, buffer, exact);
+        distance::nearest_centers_block(s.x, b, e, cv, s.x_terms, c_terms, labels, dist, buffer, exact);
         for (std::size_t i = b; i < e; ++i) {
           p.add(static_cast<std::size_t>(labels[i]), s.w[i], s.x.row(i));
           p.inertia += s.w[i] * static_cast<double>(dist[i]);
@@ -413,7 +377,7 @@ class hamerly_assigner {
           lloyd_partial p(k, d);
           if (first) {  // Lloyd's own assignment; 0 is a valid lower bound until a row is recomputed
             std::vector<T> buffer;
-            assign_block(s_.x, b, e, cv, s_.x_terms, c_terms, labels, dist, buffer, true);
+            distance::nearest_centers_block(s_.x, b, e, cv, s_.x_terms, c_terms, labels, dist, buffer, true);
             for (std::size_t i = b; i < e; ++i) {
               upper_[i] = std::sqrt(static_cast<double>(dist[i]));
               lower_[i] = 0.0;
@@ -512,7 +476,7 @@ class elkan_assigner {
           lloyd_partial p(k, d);
           if (first) {
             std::vector<T> buffer;
-            assign_block(s_.x, b, e, cv, s_.x_terms, c_terms, labels, dist, buffer, true);
+            distance::nearest_centers_block(s_.x, b, e, cv, s_.x_terms, c_terms, labels, dist, buffer, true);
             for (std::size_t i = b; i < e; ++i) upper_[i] = std::sqrt(static_cast<double>(dist[i]));
           }
           for (std::size_t i = b; i < e; ++i) {
@@ -668,7 +632,7 @@ class kmeans {
   /// For segkit::distributed: fits rows spread over the processes of `group`; `x` and `w` are this
   /// process's rows and weights, already checked (finite, weights >= 0 with a positive total, k
   /// at most the rows of all processes, the same d everywhere). Labels are this process's rows'.
-  [[nodiscard]] kmeans_model<T> fit_group(matrix_view<T> x, std::vector<double> w, const detail::row_group& group) const {
+  [[nodiscard]] kmeans_model<T> fit_group(matrix_view<T> x, std::vector<double> w, const row_group& group) const {
     check_initial_centres(x.cols());
     return run(x, w, group);
   }
@@ -689,10 +653,10 @@ class kmeans {
   kmeans_model<T> fit_view(matrix_view<T> x, std::span<const double> weights) const {
     std::vector<double> w = detail::checked_weights(x, p_.k, weights, detail::kmeans_component);
     check_initial_centres(x.cols());
-    return run(x, w, detail::row_group::here());
+    return run(x, w, row_group::here());
   }
 
-  kmeans_model<T> run(matrix_view<T> x, std::span<const double> w, const detail::row_group& group) const {
+  kmeans_model<T> run(matrix_view<T> x, std::span<const double> w, const row_group& group) const {
     const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
     const bool given = p_.initial_centres.size() != 0;
     // Spherical k-means works on unit rows; the copy is made only then.
@@ -805,7 +769,7 @@ class kmeans {
         *s.ex, n, detail::kmeans_grain, std::vector<double>(m, 0.0),
         [&](std::size_t b, std::size_t e, std::size_t) {
           std::vector<T> buffer;
-          detail::assign_block(s.x, b, e, cv, s.x_terms, c_terms, nearest.data(), static_cast<T*>(nullptr), buffer, false);
+          distance::nearest_centers_block(s.x, b, e, cv, s.x_terms, c_terms, nearest.data(), static_cast<T*>(nullptr), buffer, false);
           std::vector<double> acc(m, 0.0);
           for (std::size_t i = b; i < e; ++i) acc[static_cast<std::size_t>(nearest[i])] += s.w[i];
           return acc;
@@ -889,6 +853,31 @@ class kmeans {
 static_assert(segkit::inductive_clusterer<kmeans<>>);
 static_assert(segkit::inductive_clusterer<kmeans<double>, double>);
 
+/**
+ * @brief k-means as a segkit::centroid_trainer: the quantizer training of inverted-list indexes
+ * (index::ivf's coarse lists and product-quantizer codebooks), k-means++ then at most max_iter
+ * Lloyd iterations.
+ * @code
+ * segkit::index::ivf<segkit::distance::cosine_metric> index(128, {.nlist = 256}, segkit::cluster::kmeans_trainer{});
+ * @endcode
+ */
+struct kmeans_trainer {
+  std::size_t max_iter = 25;  ///< Lloyd iterations (a coarse quantizer needs few)
+
+  /// k centres of `rows` from k-means seeded with `seed`.
+  template <class T>
+  [[nodiscard]] matrix<T> operator()(matrix_view<T> rows, std::size_t k, std::uint64_t seed, std::size_t threads) const {
+    kmeans_params p;
+    p.k = k;
+    p.max_iter = max_iter;
+    p.seed = seed;
+    p.threads = threads;
+    return kmeans<T>(p).fit(rows).centres;
+  }
+};
+
+static_assert(segkit::centroid_trainer<kmeans_trainer, float>);
+
 template <class T>
 template <class E>
 xt::xtensor<label_type, 1> kmeans_model<T>::predict(const E& x_in, std::size_t threads) const {
@@ -900,16 +889,7 @@ xt::xtensor<label_type, 1> kmeans_model<T>::predict(const E& x_in, std::size_t t
     unit = detail::unit_rows(x);
     x = matrix_view<T>(unit.data(), x.rows(), x.cols());
   }
-  xt::xtensor<label_type, 1> out = xt::xtensor<label_type, 1>::from_shape({x.rows()});
-  const matrix_view<T> cv(centres.data(), centres.shape(0), centres.shape(1));
-  const auto x_terms = distance::row_norm_terms<distance::squared_l2_metric>(x);
-  const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
-  executor ex(threads);
-  parallel_for(ex, x.rows(), detail::kmeans_grain, [&](std::size_t b, std::size_t e, std::size_t) {
-    std::vector<T> buffer;
-    detail::assign_block<T>(x, b, e, cv, x_terms, c_terms, out.data(), nullptr, buffer);
-  });
-  return out;
+  return distance::nearest_centers(x, matrix_view<T>(centres.data(), centres.shape(0), centres.shape(1)), threads);
 }
 
 template <class T>

@@ -71,18 +71,18 @@ class minibatch_kmeans {
   [[nodiscard]] kmeans_model<T> fit(const E& x_in, std::span<const double> weights = {}) const {
     const auto rows = as_rows<T>(x_in);
     const matrix_view<T> x = rows.view();
-    return run(x, detail::checked_weights(x, p_.k, weights, "segkit::cluster::minibatch_kmeans"), detail::row_group::here());
+    return run(x, detail::checked_weights(x, p_.k, weights, "segkit::cluster::minibatch_kmeans"), row_group::here());
   }
 
   /// @cond INTERNAL
   /// For segkit::distributed: fits rows spread over the processes of `group` (see kmeans::fit_group).
-  [[nodiscard]] kmeans_model<T> fit_group(matrix_view<T> x, std::vector<double> w, const detail::row_group& group) const {
+  [[nodiscard]] kmeans_model<T> fit_group(matrix_view<T> x, std::vector<double> w, const row_group& group) const {
     return run(x, w, group);
   }
   /// @endcond
 
  private:
-  kmeans_model<T> run(matrix_view<T> x, std::span<const double> w, const detail::row_group& group) const {
+  kmeans_model<T> run(matrix_view<T> x, std::span<const double> w, const row_group& group) const {
     const std::size_t n = x.rows(), d = x.cols(), k = p_.k, n_all = group.total(n), off = group.offset();
     executor ex(p_.threads);
     detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex, &group};

@@ -1,10 +1,11 @@
 #pragma once
 /// @file
-/// @brief The concepts users compose segkit through (see DESIGN.md): metric, neighbor_index,
-/// clusterer, inductive_clusterer, reducer, inductive_reducer, embedder.
+/// @brief The concepts users compose segkit through (docs/design.md): metric, neighbor_index,
+/// centroid_trainer, clusterer, inductive_clusterer, reducer, inductive_reducer, embedder.
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <span>
 #include <string_view>
@@ -88,6 +89,17 @@ concept reducer = requires(const R& r, matrix_view<T> rows) {
 template <class R, class T = float>
 concept inductive_reducer = reducer<R, T> && requires(const R& r, matrix_view<T> rows) {
   { r.fit(rows).transform(rows) } -> std::convertible_to<matrix<T>>;
+};
+
+/**
+ * @brief Trains the centres of a vector quantizer: `t(rows, k, seed, threads)` returns k x d
+ * centres for the rows (n x d, n >= k). Inverted-list indexes take one for their coarse lists and
+ * product-quantizer codebooks, so the index area needs no clustering code of its own
+ * (segkit::cluster::kmeans_trainer is k-means).
+ */
+template <class Q, class T = float>
+concept centroid_trainer = std::copy_constructible<Q> && requires(const Q& q, matrix_view<T> rows, std::size_t k, std::uint64_t seed, std::size_t threads) {
+  { q(rows, k, seed, threads) } -> std::convertible_to<matrix<T>>;
 };
 
 /// Turns records into float vectors of a fixed dimension: `embed(span<const Record>)`, `dim()`.

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <xtensor/xtensor.hpp>
@@ -199,6 +200,32 @@ void require_finite(std::string_view component, std::string_view what, const mat
       }
     }
   }
+}
+
+/// Throws segkit::invalid_argument naming `component` if x has no rows, no columns, or a NaN/Inf:
+/// the checks every estimator applies to its input rows.
+template <class T>
+void check_samples(std::string_view component, const matrix_view<T>& x) {
+  if (x.rows() == 0) detail::throw_invalid(component, "no samples (x has 0 rows)");
+  if (x.cols() == 0) detail::throw_invalid(component, "samples have 0 features");
+  require_finite<T>(component, "x", x);
+}
+
+/**
+ * @brief One weight per sample: all 1 when `given` is empty, else a copy of `given` after
+ * checking that it has n values, each finite and >= 0, and (with `positive_total`) not all zero.
+ * @throws segkit::invalid_argument naming `component`.
+ */
+inline std::vector<double> sample_weights(std::string_view component, std::span<const double> given, std::size_t n, bool positive_total) {
+  if (given.empty()) return std::vector<double>(n, 1.0);
+  if (given.size() != n) detail::throw_invalid(component, fmt::format("{} weights for {} samples", given.size(), n));
+  double total = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(given[i] >= 0.0) || !std::isfinite(given[i])) detail::throw_invalid(component, fmt::format("weight {} is {} (must be finite and >= 0)", i, given[i]));
+    total += given[i];
+  }
+  if (positive_total && !(total > 0.0)) detail::throw_invalid(component, "all sample weights are zero");
+  return {given.begin(), given.end()};
 }
 
 }  // namespace segkit

@@ -133,4 +133,13 @@ decltype(auto) visit_metric(std::string_view name, F&& f) {
                                 fmt::format("unknown metric '{}' (choose l2, sqeuclidean, cosine, ip or manhattan)", name));
 }
 
+/// Refuses a similarity (inner product) where an algorithm needs a distance (density-based
+/// clustering, neighbour graphs): throws segkit::invalid_argument naming `component`.
+template <class M>
+void require_distance(const char* component) {
+  if constexpr (M::higher_is_closer) {
+    segkit::detail::throw_invalid(component, fmt::format("metric '{}' is a similarity; use l2, sqeuclidean, cosine or manhattan", M::name));
+  }
+}
+
 }  // namespace segkit::distance

@@ -1,8 +1,8 @@
 #pragma once
 /// @file
-/// @brief The nearest of a small set of centres for each row, by squared Euclidean distance,
-/// computed in SIMD registers without a distance matrix: the assignment step of k-means-like
-/// methods for low and moderate dimensions.
+/// @brief The nearest of a set of centres for each row, by squared Euclidean distance: in SIMD
+/// registers without a distance matrix for low and moderate dimensions, by BLAS products above.
+/// The assignment step of k-means-like methods and of inverted-list indexes.
 
 #include <algorithm>
 #include <cstddef>
@@ -10,7 +10,10 @@
 #include <vector>
 
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/core/parallel.hpp"
+#include "segkit/core/types.hpp"
 #include "segkit/distance/kernels.hpp"
+#include "segkit/distance/pairwise.hpp"
 
 namespace segkit::distance {
 
@@ -115,5 +118,65 @@ class centre_panel {
   std::vector<T> centres_;  // k x d
   std::vector<T> norms_;    // k
 };
+/// Rows per work item of nearest_centers(): fixed, so results do not depend on the thread count.
+inline constexpr std::size_t nearest_grain = 2048;
+/// Up to this dimension rows are scored against centres in SIMD registers (centre_panel); above
+/// it, one BLAS product per block of rows is faster.
+inline constexpr std::size_t panel_max_dim = 64;
+
+/**
+ * @brief Nearest centre of rows [b, e) of x by squared Euclidean distance, ties to the lower
+ * centre: in SIMD registers (centre_panel) up to panel_max_dim dimensions, else by BLAS products.
+ *
+ * Writes labels[i] and, when `dist` is given, dist[i] = the squared distance to that centre:
+ * recomputed with the exact kernel if `exact`, else the matrix-product value (enough to rank
+ * rows). `x_terms` and `c_terms` are row_norm_terms<squared_l2_metric> of x and c; `buffer` is
+ * scratch space reused between calls.
+ */
+template <class T>
+void nearest_centers_block(const matrix_view<T>& x, std::size_t b, std::size_t e, const matrix_view<T>& c, const std::vector<T>& x_terms,
+                           const std::vector<T>& c_terms, label_type* labels, T* dist, std::vector<T>& buffer, bool exact = true) {
+  const std::size_t k = c.rows();
+  if (c.cols() <= panel_max_dim) {
+    const centre_panel<T> panel(c);
+    std::vector<std::size_t> best(e - b);
+    buffer.resize(e - b);
+    panel.assign(x, b, e, best.data(), buffer.data());
+    for (std::size_t i = b; i < e; ++i) {
+      labels[i] = static_cast<label_type>(best[i - b]);
+      if (dist != nullptr) {
+        dist[i] = exact ? squared_l2(x.row(i), c.row(best[i - b]), x.cols()) : std::max(T{0}, buffer[i - b] + x_terms[i]);
+      }
+    }
+    return;
+  }
+  buffer.resize((e - b) * k);
+  distance_block<squared_l2_metric, T>(squared_l2_metric{}, x.slice(b, e), c, x_terms.data() + b, c_terms.data(), buffer.data(), k, true);
+  for (std::size_t i = b; i < e; ++i) {
+    const T* row = buffer.data() + (i - b) * k;
+    std::size_t best = 0;
+    for (std::size_t j = 1; j < k; ++j) best = row[j] < row[best] ? j : best;
+    labels[i] = static_cast<label_type>(best);
+    if (dist != nullptr) dist[i] = exact ? squared_l2(x.row(i), c.row(best), x.cols()) : row[best];
+  }
+}
+
+/**
+ * @brief Nearest centre of every row of x (ties to the lower centre index), in parallel: the
+ * assignment step of k-means and of inverted-list indexes.
+ * @param threads 0 = all hardware threads; the result does not depend on it.
+ */
+template <class T>
+[[nodiscard]] xt::xtensor<label_type, 1> nearest_centers(const matrix_view<T>& x, const matrix_view<T>& centers, std::size_t threads = 0) {
+  xt::xtensor<label_type, 1> out = xt::xtensor<label_type, 1>::from_shape({x.rows()});
+  const auto x_terms = row_norm_terms<squared_l2_metric>(x);
+  const auto c_terms = row_norm_terms<squared_l2_metric>(centers);
+  executor ex(threads);
+  parallel_for(ex, x.rows(), nearest_grain, [&](std::size_t b, std::size_t e, std::size_t) {
+    std::vector<T> buffer;
+    nearest_centers_block<T>(x, b, e, centers, x_terms, c_terms, out.data(), nullptr, buffer);
+  });
+  return out;
+}
 
 }  // namespace segkit::distance

@@ -14,7 +14,7 @@
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
-#include "segkit/distance/detail/blas.hpp"
+#include "segkit/core/blas.hpp"
 #include "segkit/distance/metrics.hpp"
 
 namespace segkit::distance {
@@ -95,7 +95,7 @@ void distance_block(const M& m, const matrix_view<T>& x, const matrix_view<T>& y
       for (std::size_t i = 0; i < x.rows(); ++i) std::fill_n(out + i * ld, y.rows(), form == gemm_form::cosine ? T{1} : T{0});
       return;
     }
-    detail::gemm_abt<T>(x.rows(), y.rows(), d, gemm_alpha<M, T>(), x.data(), x.stride(), y.data(), y.stride(), out, ld);
+    blas::gemm_abt<T>(x.rows(), y.rows(), d, gemm_alpha<M, T>(), x.data(), x.stride(), y.data(), y.stride(), out, ld);
     if constexpr (form == gemm_form::inner_product) return;  // the product is the value
     for (std::size_t i = 0; i < x.rows(); ++i) {
       T* o = out + i * ld;

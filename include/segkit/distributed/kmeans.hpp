@@ -32,7 +32,7 @@ std::vector<double> checked_local_input(const communicator& comm, matrix_view<T>
   auto w = comm.agree([&] {
     if (x.rows() != 0 && x.cols() == 0) segkit::detail::throw_invalid(comp, "samples have 0 features");
     require_finite<T>(comp, "x", x);
-    return cluster::detail::sample_weights(comp, weights, x.rows(), false);
+    return sample_weights(comp, weights, x.rows(), false);
   });
   struct shape {
     std::uint64_t rows, cols;
@@ -97,7 +97,7 @@ class kmeans {
   [[nodiscard]] cluster::kmeans_model<T> fit(const communicator& comm, const E& local_x, std::span<const double> local_weights = {}) const {
     const auto rows = as_rows<T>(local_x);
     matrix_view<T> x = rows.view();
-    auto w = detail::checked_local_input(comm, x, impl_.params().k, local_weights, cluster::detail::kmeans_component);
+    auto w = detail::checked_local_input(comm, x, impl_.params().k, local_weights, "segkit::distributed::kmeans");
     comm.agree([&] { impl_.check_initial_centres(x.cols()); });
     const mpi_row_group group(comm, x.rows());
     return impl_.fit_group(x, std::move(w), group);

@@ -176,7 +176,7 @@ template <class M = distance::l2_metric, class T>
   comm.ordered_sum(sums);
   const std::vector<std::size_t> counts(sizes.begin(), sizes.end());
   std::vector<double> s(m);
-  for (std::size_t i = 0; i < m; ++i) s[i] = quality::detail::silhouette_value(sums.data() + i * k, static_cast<std::size_t>(sample[i * (d + 1)]), counts);
+  for (std::size_t i = 0; i < m; ++i) s[i] = quality::silhouette_value(sums.data() + i * k, static_cast<std::size_t>(sample[i * (d + 1)]), counts);
   quality::silhouette_estimate_result r;
   r.sample_size = m;
   r.value = std::accumulate(s.begin(), s.end(), 0.0) / static_cast<double>(m);
@@ -186,7 +186,7 @@ template <class M = distance::l2_metric, class T>
     const double fpc = static_cast<double>(n - m) / static_cast<double>(n - 1);
     r.standard_error = std::sqrt(ss / static_cast<double>(m - 1) / static_cast<double>(m) * fpc);
   }
-  const double z = quality::detail::normal_quantile_two_sided(params.confidence);
+  const double z = quality::normal_quantile_two_sided(params.confidence);
   r.low = r.value - z * r.standard_error;
   r.high = r.value + z * r.standard_error;
   return r;

@@ -17,7 +17,7 @@
 
 #include <fmt/format.h>
 
-#include "segkit/cluster/detail/row_group.hpp"
+#include "segkit/cluster/row_group.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/npy.hpp"
@@ -85,7 +85,7 @@ template <class V>
  * every rank (a drawn centre, a candidate) travels from its owner in a sum where every other rank
  * adds zeros, which is exact.
  */
-class mpi_row_group final : public cluster::detail::row_group {
+class mpi_row_group final : public cluster::row_group {
  public:
   /// Collective: learns the slices of all ranks from their row counts.
   mpi_row_group(const communicator& comm, std::size_t local_rows)

@@ -41,6 +41,23 @@ struct modality {
 template <class Read, class Stage>
 modality(std::string, Read, Stage) -> modality<Read, Stage>;
 
+/**
+ * @brief The embedder an embedding stage gives for records of type Part: the stage itself when it
+ * is a segkit::embedder of Part (an ONNX model), else what its fit(parts) returns (LSA, item2vec).
+ * A fused modality's stage and a pipeline's first stage are read this way.
+ */
+template <class Part, class Stage>
+auto embedder_of(const Stage& stage, std::span<const Part> parts) {
+  if constexpr (segkit::embedder<Stage, Part>) {
+    return stage;
+  } else {
+    static_assert(requires { { stage.fit(parts) } -> segkit::embedder<Part>; },
+                  "segkit::embed::embedder_of: the stage must embed its record type (embed(span<const Part>), dim()) or fit an "
+                  "embedder of it (fit(span<const Part>))");
+    return stage.fit(parts);
+  }
+}
+
 namespace detail {
 
 template <class T>
@@ -79,20 +96,6 @@ std::pair<std::vector<part_t<Record, Read>>, std::vector<bool>> read_parts(const
     }
   }
   return {std::move(parts), std::move(present)};
-}
-
-/// The embedder a stage gives for parts of type Part: the stage itself or what its fit() returns
-/// (also a pipeline's first stage, pipeline.hpp).
-template <class Part, class Stage>
-auto embedder_of(const Stage& stage, std::span<const Part> parts) {
-  if constexpr (segkit::embedder<Stage, Part>) {
-    return stage;
-  } else {
-    static_assert(requires { { stage.fit(parts) } -> segkit::embedder<Part>; },
-                  "segkit::embed::fused_embedding: a modality's stage must embed its part type (embed(span<const Part>), dim()) or fit an "
-                  "embedder of it (fit(span<const Part>))");
-    return stage.fit(parts);
-  }
 }
 
 /// The embeddings of the present parts spread over one row per record (absent rows zero).
@@ -201,7 +204,7 @@ class fused_embedding {
     using part = detail::part_t<Record, decltype(m.read)>;
     auto [parts, has] = detail::read_parts(m.read, records);
     if (parts.empty()) segkit::detail::throw_invalid("segkit::embed::fused_embedding", fmt::format("fit: no record has modality '{}'", m.name));
-    auto e = detail::embedder_of<part>(m.stage, std::span<const part>(parts));
+    auto e = embedder_of<part>(m.stage, std::span<const part>(parts));
     blocks.push_back(detail::spread_rows(e, parts, has, m.name));
     present.push_back(std::move(has));
     return modality<decltype(m.read), decltype(e)>{m.name, m.read, std::move(e)};

@@ -13,9 +13,8 @@
 #include <boost/graph/kruskal_min_spanning_tree.hpp>
 #include <fmt/format.h>
 
-#include "segkit/cluster/detail/input.hpp"
-#include "segkit/cluster/detail/neighborhoods.hpp"
-#include "segkit/cluster/hierarchy.hpp"
+#include "segkit/neighbors/exact.hpp"
+#include "segkit/graph/mst.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
@@ -60,14 +59,14 @@ template <class Metric = distance::l2_metric, class T = float, class E>
   constexpr const char* component = "segkit::graph::nearest_neighbors";
   const auto rows = as_rows<T>(x_in);
   const matrix_view<T> x = rows.view();
-  cluster::detail::check_samples(component, x);
-  cluster::detail::require_distance_metric<Metric>(component);
+  check_samples(component, x);
+  distance::require_distance<Metric>(component);
   const std::size_t n = x.rows();
   if (k == 0 || k >= n) {
     segkit::detail::throw_invalid(component, fmt::format("k must be between 1 and rows - 1 ({}), got {}", n - 1, k));
   }
   knn_lists out{n, k, std::vector<std::size_t>(n * k), std::vector<double>(n * k)};
-  const cluster::detail::neighborhoods<Metric, T> nb(x);
+  const neighbors::exact_neighbors<Metric, T> nb(x);
   executor ex(threads);
   parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
     nb.nearest(b, e, k + 1, [&](std::size_t i, const std::vector<std::pair<double, std::size_t>>& list) {
@@ -140,20 +139,20 @@ template <class Graph>
 /**
  * @brief A minimum spanning forest of a weighted graph (Kruskal's algorithm through Boost.Graph):
  * one tree per connected component, n - components edges, ascending by weight; each edge as
- * (lower vertex, higher vertex, weight) like segkit::cluster::mst_edge, ready for
- * segkit::cluster::single_linkage when the graph is connected.
+ * (lower vertex, higher vertex, weight) like segkit::graph::mst_edge, ready for
+ * segkit::cluster::single_linkage (segkit/cluster/hierarchy.hpp) when the graph is connected.
  */
-[[nodiscard]] inline std::vector<cluster::mst_edge> minimum_spanning_forest(const weighted_graph& g) {
+[[nodiscard]] inline std::vector<mst_edge> minimum_spanning_forest(const weighted_graph& g) {
   std::vector<boost::graph_traits<weighted_graph>::edge_descriptor> tree;
   boost::kruskal_minimum_spanning_tree(g, std::back_inserter(tree));
   const auto weight = boost::get(boost::edge_weight, g);
-  std::vector<cluster::mst_edge> out;
+  std::vector<mst_edge> out;
   out.reserve(tree.size());
   for (const auto& e : tree) {
     const std::size_t a = boost::source(e, g), b = boost::target(e, g);
     out.push_back({std::min(a, b), std::max(a, b), boost::get(weight, e)});
   }
-  std::stable_sort(out.begin(), out.end(), [](const cluster::mst_edge& u, const cluster::mst_edge& v) { return u.weight < v.weight; });
+  std::stable_sort(out.begin(), out.end(), [](const mst_edge& u, const mst_edge& v) { return u.weight < v.weight; });
   return out;
 }
 

@@ -60,6 +60,7 @@ class any_index {
     std::size_t pq_m = 0;               ///< ivf pq: sub-quantizers (0 = d / 4)
     bool keep_vectors = true;           ///< ivf sq8/pq: keep the vectors to re-rank exactly
     hnsw_storage storage = hnsw_storage::float32;  ///< hnsw: what searches walk on
+    trainer_function<float> trainer{};  ///< ivf: trains the lists (e.g. segkit::cluster::kmeans_trainer{}); empty: adding to an untrained ivf throws
   };
 
   /**
@@ -84,8 +85,9 @@ class any_index {
     if (type == "ivf") {
       const auto make_ivf = [&](auto m) {
         using I = ivf<decltype(m)>;
-        return any_index(I(dim, typename I::build_params{.nlist = options.nlist, .codec = options.codec, .pq_m = options.pq_m, .keep_vectors = options.keep_vectors, .seed = options.seed, .threads = options.threads}, m), "ivf",
-                         std::string(decltype(m)::name));
+        const typename I::build_params params{.nlist = options.nlist, .codec = options.codec, .pq_m = options.pq_m, .keep_vectors = options.keep_vectors,
+                                              .seed = options.seed, .threads = options.threads};
+        return any_index(options.trainer ? I(dim, params, options.trainer, m) : I(dim, params, m), "ivf", std::string(decltype(m)::name));
       };
       if (metric == "l2" || metric == "euclidean") return make_ivf(distance::l2_metric{});
       if (metric == "sqeuclidean") return make_ivf(distance::squared_l2_metric{});

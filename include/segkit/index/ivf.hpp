@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <span>
@@ -22,7 +23,6 @@
 
 #include <fmt/format.h>
 
-#include "segkit/cluster/kmeans.hpp"
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
@@ -32,6 +32,7 @@
 #include "segkit/core/types.hpp"
 #include "segkit/distance/kernels.hpp"
 #include "segkit/distance/metrics.hpp"
+#include "segkit/distance/nearest.hpp"
 #include "segkit/index/attributes.hpp"
 #include "segkit/index/detail/checks.hpp"
 #include "segkit/index/detail/scalar_quantizer.hpp"
@@ -50,6 +51,10 @@ enum class ivf_codec {
   return c == ivf_codec::flat ? "flat" : c == ivf_codec::sq8 ? "sq8" : "pq";
 }
 
+/// A segkit::centroid_trainer of T rows behind a std::function (what an ivf keeps).
+template <class T>
+using trainer_function = std::function<matrix<T>(matrix_view<T>, std::size_t, std::uint64_t, std::size_t)>;
+
 namespace detail {
 inline constexpr const char* ivf_kind = "segkit.index.ivf";
 inline constexpr std::uint32_t ivf_format_version = 1;
@@ -59,9 +64,9 @@ inline constexpr std::uint32_t ivf_format_version = 1;
  * @brief Inverted-file index with flat, SQ8 or PQ lists.
  *
  * Training (automatic on the first add(), or explicit with train()) fits the coarse quantizer
- * with segkit's k-means (k-means++, Lloyd) on up to 256 x nlist rows, then the codec: the
- * per-dimension range of the residuals for sq8, or m k-means codebooks of 256 sub-centres on the
- * residual sub-vectors for pq (Jégou, Douze & Schmid, "Product quantization for nearest neighbor
+ * with the index's segkit::centroid_trainer (given to the constructor; segkit::cluster::kmeans_trainer
+ * is k-means++ then Lloyd) on up to 256 x nlist rows, then the codec: the per-dimension range of
+ * the residuals for sq8, or m codebooks of 256 sub-centres trained on the residual sub-vectors for pq (Jégou, Douze & Schmid, "Product quantization for nearest neighbor
  * search", TPAMI 2011). A search computes the query's distance to every list centre, scans the
  * nprobe closest lists (pq through one 256-entry distance table per sub-quantizer and list),
  * keeps the best `rerank` candidates and, when the vectors are kept (`keep_vectors`), re-scores
@@ -106,7 +111,20 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     double exact_below = 0.02;  ///< a filter reporting selectivity() below this is answered exactly (kept vectors needed)
   };
 
-  /// An empty, untrained index. @throws segkit::invalid_argument for dim 0 or a pq_m that does not divide dim.
+  /**
+   * @brief An empty, untrained index whose quantizers `trainer` trains (e.g.
+   * segkit::cluster::kmeans_trainer{}).
+   * @throws segkit::invalid_argument for dim 0 or a pq_m that does not divide dim.
+   */
+  template <segkit::centroid_trainer<T> Trainer>
+  ivf(std::size_t dim, build_params params, Trainer trainer, Metric metric = {}) : ivf(dim, params, metric) {
+    trainer_ = [trainer](matrix_view<T> rows, std::size_t k, std::uint64_t seed, std::size_t threads) -> matrix<T> {
+      return trainer(rows, k, seed, threads);
+    };
+  }
+
+  /// An empty index without a trainer: it can be loaded into or searched, but train() and a first
+  /// add() throw. @throws segkit::invalid_argument for dim 0 or a pq_m that does not divide dim.
   explicit ivf(std::size_t dim, build_params params = {}, Metric metric = {}) : dim_(dim), p_(params), metric_(metric) {
     const char* comp = "segkit::index::ivf";
     if (dim == 0) segkit::detail::throw_invalid(comp, "dim must be at least 1");
@@ -178,10 +196,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     // Assignment to lists (parallel, deterministic) and encoding.
     matrix<T> prepared = matrix<T>::from_shape({n, dim_});
     for (std::size_t i = 0; i < n; ++i) prepare(rows.row(i), &prepared(i, 0));
-    cluster::kmeans_model<T> coarse;
-    coarse.centres = centres_;
-    coarse.n_clusters = centres_.shape(0);
-    const auto list_of = coarse.predict(prepared, p_.threads);
+    const auto list_of = distance::nearest_centers(matrix_view<T>(prepared.data(), n, dim_), centers_view(), p_.threads);
     const std::size_t cb = code_bytes();
     std::vector<std::uint8_t> code(cb);
     for (std::size_t i = 0; i < n; ++i) {
@@ -425,13 +440,12 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     const std::size_t m = std::min(n, p_.train_size != 0 ? p_.train_size : 256 * nlist);
     matrix<T> sample = matrix<T>::from_shape({m, dim_});
     for (std::size_t i = 0; i < m; ++i) prepare(rows.row(i * n / m), &sample(i, 0));  // evenly spaced rows
-    cluster::kmeans_params kp;
-    kp.k = nlist;
-    kp.max_iter = 25;
-    kp.seed = p_.seed;
-    kp.threads = p_.threads;
-    const auto coarse = cluster::kmeans<T>(kp).fit(sample);
-    centres_ = coarse.centres;
+    if (!trainer_) {
+      segkit::detail::throw_invalid(comp, "the index has no centroid trainer: construct it with one, e.g. segkit::cluster::kmeans_trainer{} "
+                                          "(segkit/cluster/kmeans.hpp)");
+    }
+    centres_ = trained_centers(comp, matrix_view<T>(sample.data(), m, dim_), nlist, p_.seed);
+    const auto coarse_labels = distance::nearest_centers(matrix_view<T>(sample.data(), m, dim_), centers_view(), p_.threads);
     lists_.assign(nlist, {});
     if (p_.codec == ivf_codec::flat) return;
     // Residuals of (at most 65,536 evenly spaced rows of) the sample to their centres train the codec.
@@ -439,7 +453,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     matrix<T> resid = matrix<T>::from_shape({mr, dim_});
     for (std::size_t i = 0; i < mr; ++i) {
       const std::size_t from = i * m / mr;
-      const auto c = static_cast<std::size_t>(coarse.labels(from));
+      const auto c = static_cast<std::size_t>(coarse_labels(from));
       for (std::size_t j = 0; j < dim_; ++j) resid(i, j) = sample(from, j) - centres_(c, j);
     }
     if (p_.codec == ivf_codec::sq8) {
@@ -452,13 +466,8 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     for (std::size_t q = 0; q < p_.pq_m; ++q) {
       matrix<T> part = matrix<T>::from_shape({mr, sub});
       for (std::size_t i = 0; i < mr; ++i) std::copy_n(&resid(i, q * sub), sub, &part(i, 0));
-      cluster::kmeans_params sp;
-      sp.k = ks;
-      sp.max_iter = 25;
-      sp.seed = p_.seed + 1 + q;
-      sp.threads = p_.threads;
-      const auto book = cluster::kmeans<T>(sp).fit(part);
-      std::copy(book.centres.begin(), book.centres.end(), &codebooks_(q * 256, 0));
+      const auto book = trained_centers(comp, matrix_view<T>(part.data(), mr, sub), ks, p_.seed + 1 + q);
+      std::copy(book.begin(), book.end(), &codebooks_(q * 256, 0));
     }
     transpose_books();
   }
@@ -560,6 +569,18 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     }
   }
 
+  // The trainer's k centres of rows, checked: a user's trainer may return anything.
+  matrix<T> trained_centers(const char* comp, matrix_view<T> rows, std::size_t k, std::uint64_t seed) const {
+    matrix<T> c = trainer_(rows, k, seed, p_.threads);
+    if (c.shape(0) != k || c.shape(1) != rows.cols()) {
+      segkit::detail::throw_invalid(comp, fmt::format("the trainer returned {} x {} centres, expected {} x {}", c.shape(0), c.shape(1), k, rows.cols()));
+    }
+    require_finite<T>(comp, "the trainer's centres", matrix_view<T>(c.data(), k, rows.cols()));
+    return c;
+  }
+
+  matrix_view<T> centers_view() const { return matrix_view<T>(centres_.data(), centres_.shape(0), dim_); }
+
   // books_t_[(q * sub + j) * 256 + c] = codebooks_(q * 256 + c, j)
   void transpose_books() {
     const std::size_t sub = dim_ / p_.pq_m;
@@ -583,6 +604,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   std::size_t dim_;
   build_params p_;
   Metric metric_;
+  trainer_function<T> trainer_;            // trains the quantizers (empty: train() throws)
   matrix<T> centres_;                 // nlist x dim (empty until trained)
   std::vector<list_t> lists_;
   detail::scalar_quantizer<T> sq_;    // sq8: per-dimension range of the residuals

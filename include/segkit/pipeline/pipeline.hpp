@@ -242,7 +242,7 @@ class pipeline {
    */
   [[nodiscard]] auto fit(std::span<const Record> records, const pipeline_params& params = {}) const {
     if (records.size() < 3) segkit::detail::throw_invalid("segkit::pipeline::fit", fmt::format("needs at least 3 records (got {})", records.size()));
-    auto em = embed::detail::embedder_of<Record>(embed_, records);
+    auto em = embed::embedder_of<Record>(embed_, records);
     matrix<float> v = em.embed(records);
     auto reducers = fit_reducers(v, std::make_index_sequence<n_reducers>{});
     auto cm = std::get<n_reducers>(rest_).fit(v);

@@ -234,7 +234,10 @@ std::vector<double> cluster_sums_rows(const M& m, const grouped_rows<M, T>& g, s
   return sums;
 }
 
-/// s = (b - a) / max(a, b) from one row's cluster sums (0 for a cluster of one, as scikit-learn).
+}  // namespace detail
+
+/// The silhouette s = (b - a) / max(a, b) of one row from its summed distances to each cluster
+/// (`sums[c]`, itself excluded) and the cluster sizes; 0 for a cluster of one, as scikit-learn.
 inline double silhouette_value(const double* sums, std::size_t own, const std::vector<std::size_t>& counts) {
   if (counts[own] <= 1) return 0.0;
   const double a = sums[own] / static_cast<double>(counts[own] - 1);
@@ -246,7 +249,7 @@ inline double silhouette_value(const double* sums, std::size_t own, const std::v
   return den > 0.0 ? (b - a) / den : 0.0;
 }
 
-/// Two-sided standard normal quantile for a confidence level (Newton on erfc).
+/// The two-sided standard normal quantile z of a confidence level (P(|Z| <= z) = confidence), by Newton on erfc.
 inline double normal_quantile_two_sided(double confidence) {
   const double tail = (1.0 - confidence) / 2.0;  // P(Z > z)
   double z = 1.0;
@@ -259,8 +262,6 @@ inline double normal_quantile_two_sided(double confidence) {
   }
   return z;
 }
-
-}  // namespace detail
 
 /**
  * @brief Silhouette value of every row (Rousseeuw 1987): s = (b - a) / max(a, b), with a the
@@ -306,7 +307,7 @@ xt::xtensor<double, 1> silhouette_samples(const E& x_in, const L& labels_in, con
   }
   xt::xtensor<double, 1> out = xt::xtensor<double, 1>::from_shape({x->rows()});
   std::fill(out.begin(), out.end(), std::numeric_limits<double>::quiet_NaN());
-  for (std::size_t p = 0; p < n; ++p) out(g.original[p]) = detail::silhouette_value(sums.data() + p * k, g.cluster_of(p), codes.counts);
+  for (std::size_t p = 0; p < n; ++p) out(g.original[p]) = silhouette_value(sums.data() + p * k, g.cluster_of(p), codes.counts);
   return out;
 }
 
@@ -371,7 +372,7 @@ silhouette_estimate_result silhouette_estimate(const E& x_in, const L& labels_in
   executor ex(params.silhouette.threads);
   const auto sums = detail::cluster_sums_rows(metric, g, pos, params.silhouette.block_rows, ex);
   std::vector<double> s(m);
-  for (std::size_t i = 0; i < m; ++i) s[i] = detail::silhouette_value(sums.data() + i * k, g.cluster_of(pos[i]), codes.counts);
+  for (std::size_t i = 0; i < m; ++i) s[i] = silhouette_value(sums.data() + i * k, g.cluster_of(pos[i]), codes.counts);
   silhouette_estimate_result r;
   r.sample_size = m;
   r.value = std::accumulate(s.begin(), s.end(), 0.0) / static_cast<double>(m);
@@ -382,7 +383,7 @@ silhouette_estimate_result silhouette_estimate(const E& x_in, const L& labels_in
     const double fpc = static_cast<double>(n - m) / static_cast<double>(n - 1);
     r.standard_error = std::sqrt(var / static_cast<double>(m) * fpc);
   }
-  const double z = detail::normal_quantile_two_sided(params.confidence);
+  const double z = normal_quantile_two_sided(params.confidence);
   r.low = r.value - z * r.standard_error;
   r.high = r.value + z * r.standard_error;
   return r;

@@ -20,7 +20,7 @@
 #include "segkit/core/parallel.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/distance/pairwise.hpp"
-#include "segkit/index/kdtree.hpp"
+#include "segkit/neighbors/kdtree.hpp"
 
 namespace segkit::quality {
 
@@ -46,7 +46,7 @@ std::vector<std::size_t> embedded_neighbours(const matrix_view<T>& y, std::size_
     }
   };
   if (d <= 16) {
-    const index::kd_tree tree(y);
+    const neighbors::kd_tree tree(y);
     parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
       std::vector<std::size_t> ids(k + 1);
       std::vector<double> d2(k + 1), q(d);

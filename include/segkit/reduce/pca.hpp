@@ -26,7 +26,7 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/random.hpp"
-#include "segkit/distance/detail/blas.hpp"
+#include "segkit/core/blas.hpp"
 #include "segkit/reduce/detail/lapack.hpp"
 #include "segkit/reduce/detail/randomized_svd.hpp"
 
@@ -75,7 +75,7 @@ std::vector<double> times(const matrix_view<T>& x, const std::vector<double>& me
   parallel_for(ex, n, pca_block, [&](std::size_t b, std::size_t e, std::size_t) {
     std::vector<double> blk;
     centred_block(x, mean, b, e, blk);
-    distance::detail::gemm<double>(false, false, e - b, l, d, 1.0, blk.data(), d, q.data(), l, 0.0, y.data() + b * l, l);
+    blas::gemm<double>(false, false, e - b, l, d, 1.0, blk.data(), d, q.data(), l, 0.0, y.data() + b * l, l);
   });
   return y;
 }
@@ -90,7 +90,7 @@ std::vector<double> times_transposed(const matrix_view<T>& x, const std::vector<
       [&](std::size_t b, std::size_t e, std::size_t) {
         std::vector<double> blk, part(d * l, 0.0);
         centred_block(x, mean, b, e, blk);
-        distance::detail::gemm<double>(true, false, d, l, e - b, 1.0, blk.data(), d, y.data() + b * l, l, 0.0, part.data(), l);
+        blas::gemm<double>(true, false, d, l, e - b, 1.0, blk.data(), d, y.data() + b * l, l, 0.0, part.data(), l);
         return part;
       },
       [](std::vector<double> acc, const std::vector<double>& p) {
@@ -388,7 +388,7 @@ class pca {
           [&](std::size_t b, std::size_t e, std::size_t) {
             std::vector<double> blk, part(d * d, 0.0);
             detail::centred_block(x, mean, b, e, blk);
-            distance::detail::gemm<double>(true, false, d, d, e - b, 1.0, blk.data(), d, blk.data(), d, 0.0, part.data(), d);
+            blas::gemm<double>(true, false, d, d, e - b, 1.0, blk.data(), d, blk.data(), d, 0.0, part.data(), d);
             return part;
           },
           [](std::vector<double> a, const std::vector<double>& p) {
@@ -404,7 +404,7 @@ class pca {
     std::vector<double> xc;
     detail::centred_block(x, mean, 0, n, xc);
     std::vector<double> gram(n * n);
-    distance::detail::gemm<double>(false, true, n, n, d, 1.0, xc.data(), d, xc.data(), d, 0.0, gram.data(), n);
+    blas::gemm<double>(false, true, n, n, d, 1.0, xc.data(), d, xc.data(), d, 0.0, gram.data(), n);
     std::vector<double> u;
     const auto values = detail::symmetric_eigen(gram, n, u);
     sv.assign(r, 0.0);

@@ -15,7 +15,7 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/graph/union_find.hpp"
-#include "segkit/index/kdtree.hpp"
+#include "segkit/neighbors/kdtree.hpp"
 
 namespace segkit::cluster::detail {
 
@@ -74,7 +74,7 @@ std::vector<mst_edge> boruvka_mutual_reachability(const matrix_view<T>& x, const
   std::vector<mst_edge> edges;
   if (n <= 1) return edges;
   edges.reserve(n - 1);
-  const index::kd_tree tree(x, {.leaf_size = 16});
+  const neighbors::kd_tree tree(x, {.leaf_size = 16});
   const std::size_t nodes = tree.node_count();
   const auto from2 = [squared](double d2) { return squared ? d2 : std::sqrt(d2); };
   std::vector<double> core_at(n);  // by tree position

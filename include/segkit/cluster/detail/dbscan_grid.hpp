@@ -22,7 +22,7 @@ namespace segkit::cluster::detail {
 /**
  * Points of a 2-D set sorted by grid cell, with each occupied cell's occupied neighbour cells.
  * Neighbourhood tests are `squared distance <= r2` on the coordinates in double precision, the
- * same arithmetic as segkit::index::kd_tree's, so every pass finds exactly the tree's neighbours.
+ * same arithmetic as segkit::neighbors::kd_tree's, so every pass finds exactly the tree's neighbours.
  */
 class dbscan_grid {
  public:

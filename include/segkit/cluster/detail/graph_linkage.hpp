@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "segkit/cluster/detail/neighborhoods.hpp"
+#include "segkit/neighbors/exact.hpp"
 #include "segkit/cluster/hierarchy.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -81,12 +81,12 @@ std::size_t connect_components(adjacency& adj, const matrix_view<T>& x, executor
   if (count < 2) return count;
   // Each component's rows, contiguous, and a neighbour search over them.
   std::vector<std::vector<T>> rows(count);
-  std::vector<std::unique_ptr<neighborhoods<M, T>>> search(count);
+  std::vector<std::unique_ptr<neighbors::exact_neighbors<M, T>>> search(count);
   parallel_for(ex, count, 1, [&](std::size_t b, std::size_t e, std::size_t) {
     for (std::size_t c = b; c < e; ++c) {
       rows[c].resize(members[c].size() * d);
       for (std::size_t r = 0; r < members[c].size(); ++r) std::copy_n(x.row(members[c][r]), d, rows[c].data() + r * d);
-      search[c] = std::make_unique<neighborhoods<M, T>>(matrix_view<T>{rows[c].data(), members[c].size(), d});
+      search[c] = std::make_unique<neighbors::exact_neighbors<M, T>>(matrix_view<T>{rows[c].data(), members[c].size(), d});
     }
   });
   struct pick {
@@ -104,7 +104,7 @@ std::size_t connect_components(adjacency& adj, const matrix_view<T>& x, executor
       parallel_for(ex, members[q].size(), 256, [&](std::size_t b, std::size_t e, std::size_t chunk) {
         search[t]->nearest_to(queries, b, e, 1, [&](std::size_t r, const std::vector<std::pair<double, std::size_t>>& list) {
           const std::size_t u = members[q][r], v = members[t][list[0].second];
-          const pick p{exact_distance<M>(x.row(u), x.row(v), d), i_asks ? u : v, i_asks ? v : u};
+          const pick p{neighbors::exact_distance<M>(x.row(u), x.row(v), d), i_asks ? u : v, i_asks ? v : u};
           if (p.before(partial[chunk])) partial[chunk] = p;
         });
       });

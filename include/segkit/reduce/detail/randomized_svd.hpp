@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "segkit/core/blas.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/distance/pairwise.hpp"
@@ -30,7 +31,7 @@ inline void orthonormalize_columns_fast(std::vector<double>& a, std::size_t m, s
         ex, m, block, std::vector<double>(n * n, 0.0),
         [&](std::size_t b, std::size_t e, std::size_t) {
           std::vector<double> part(n * n, 0.0);
-          distance::detail::gemm<double>(true, false, n, n, e - b, 1.0, a.data() + b * n, n, a.data() + b * n, n, 0.0, part.data(), n);
+          blas::gemm<double>(true, false, n, n, e - b, 1.0, a.data() + b * n, n, a.data() + b * n, n, 0.0, part.data(), n);
           return part;
         },
         [](std::vector<double> acc, const std::vector<double>& p) {
@@ -65,7 +66,7 @@ inline void orthonormalize_columns_fast(std::vector<double>& a, std::size_t m, s
     }
     std::vector<double> out(m * n);
     parallel_for(ex, m, block, [&](std::size_t b, std::size_t e, std::size_t) {
-      distance::detail::gemm<double>(false, false, e - b, n, n, 1.0, a.data() + b * n, n, inv.data(), n, 0.0, out.data() + b * n, n);
+      blas::gemm<double>(false, false, e - b, n, n, 1.0, a.data() + b * n, n, inv.data(), n, 0.0, out.data() + b * n, n);
     });
     a.swap(out);
   }

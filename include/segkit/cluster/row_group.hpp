@@ -1,10 +1,14 @@
 #pragma once
-// Where the rows of a k-means fit live. The k-means family (Lloyd, k-means++, k-means||, random
-// starts, mini-batch) reaches rows held elsewhere only through this interface, so one
-// implementation of each algorithm runs both in one process (row_group itself: every method is
-// the plain local computation) and over MPI ranks (segkit::distributed::mpi_row_group, each rank
-// holding a contiguous slice of the rows). Rows are numbered globally: this process holds
-// [offset(), offset() + local count). Calls happen once per collective step, never per row.
+/// @file
+/// @brief Where the rows of a k-means fit live: the one seam between the k-means family and
+/// distributed runs.
+///
+/// The k-means family (Lloyd, Hamerly, Elkan, k-means++, k-means||, random starts, mini-batch)
+/// reaches its rows only through a row_group, so one implementation of each algorithm runs both
+/// in one process (row_group itself: every method is the plain local computation) and over MPI
+/// ranks (segkit::distributed::mpi_row_group, each rank holding a contiguous slice of the rows).
+/// Rows are numbered globally: this process holds [offset(), offset() + local count). Calls
+/// happen once per collective step, never per row, and give the same bits in every process.
 
 #include <algorithm>
 #include <cstddef>
@@ -13,8 +17,9 @@
 #include <span>
 #include <vector>
 
-namespace segkit::cluster::detail {
+namespace segkit::cluster {
 
+/// The rows of one process (the base class), or of a group of processes (derived classes).
 class row_group {
  public:
   row_group() = default;
@@ -22,24 +27,24 @@ class row_group {
   row_group& operator=(const row_group&) = default;
   virtual ~row_group() = default;
 
-  // True when every row is in this process (the sums below are then identities).
+  /// True when every row is in this process (the sums below are then identities).
   [[nodiscard]] virtual bool local() const { return true; }
-  // Global number of this process's first row.
+  /// Global number of this process's first row.
   [[nodiscard]] virtual std::size_t offset() const { return 0; }
-  // Rows in all processes, given this process's count.
+  /// Rows in all processes, given this process's count.
   [[nodiscard]] virtual std::size_t total(std::size_t local_rows) const { return local_rows; }
-  // Element-wise sum over processes, in place, the same bits everywhere.
+  /// Element-wise sum over processes, in place, the same bits everywhere.
   virtual void sum(std::span<double> /*values*/) const {}
   [[nodiscard]] double sum(double value) const {
     sum(std::span<double>(&value, 1));
     return value;
   }
-  // True everywhere if true in any process.
+  /// True everywhere if true in any process.
   [[nodiscard]] virtual bool any(bool flag) const { return flag; }
 
-  // For each u in `us` (0 <= u < total mass over all rows): the global row at which the running
-  // sum of `mass` (this process's rows, in global row order) first exceeds u. When rounding leaves
-  // u beyond the last row with mass: that row; with no mass anywhere: the last row.
+  /// For each u in `us` (0 <= u < total mass over all rows): the global row at which the running
+  /// sum of `mass` (this process's rows, in global row order) first exceeds u. When rounding leaves
+  /// u beyond the last row with mass: that row; with no mass anywhere: the last row.
   [[nodiscard]] virtual std::vector<std::size_t> draw(std::span<const double> mass, std::span<const double> us) const {
     std::vector<std::size_t> out;
     out.reserve(us.size());
@@ -47,8 +52,8 @@ class row_group {
     return out;
   }
 
-  // `width` values of each global row in `ids`, written by fill(local_row, out) in the process
-  // that holds the row; the concatenation, in the order of ids, everywhere.
+  /// `width` values of each global row in `ids`, written by fill(local_row, out) in the process
+  /// that holds the row; the concatenation, in the order of ids, everywhere.
   [[nodiscard]] virtual std::vector<double> fetch(std::span<const std::size_t> ids, std::size_t width,
                                                   const std::function<void(std::size_t, double*)>& fill) const {
     std::vector<double> out(ids.size() * width, 0.0);
@@ -56,15 +61,15 @@ class row_group {
     return out;
   }
 
-  // Global rows of the m largest keys (one per local row), largest first, ties to the lower row.
+  /// Global rows of the m largest keys (one per local row), largest first, ties to the lower row.
   [[nodiscard]] virtual std::vector<std::size_t> largest(std::span<const double> key, std::size_t m) const {
     return top_rows(key, m, 0);
   }
 
-  // Every process's global row numbers concatenated in process order.
+  /// Every process's global row numbers concatenated in process order.
   [[nodiscard]] virtual std::vector<std::size_t> concat(std::vector<std::size_t> rows) const { return rows; }
 
-  // The one instance for rows that are all here.
+  /// The one instance for rows that are all here.
   static const row_group& here() {
     static const row_group instance;
     return instance;
@@ -97,4 +102,4 @@ class row_group {
   }
 };
 
-}  // namespace segkit::cluster::detail
+}  // namespace segkit::cluster

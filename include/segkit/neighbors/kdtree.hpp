@@ -17,7 +17,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 
-namespace segkit::index {
+namespace segkit::neighbors {
 
 /// Parameters of kd_tree.
 struct kd_tree_params {
@@ -46,8 +46,8 @@ class kd_tree {
    */
   template <class T>
   explicit kd_tree(const matrix_view<T>& x, kd_tree_params params = {}) : n_(x.rows()), d_(x.cols()), leaf_(params.leaf_size) {
-    if (leaf_ == 0) segkit::detail::throw_invalid("segkit::index::kd_tree", "leaf_size must be at least 1");
-    require_finite<T>("segkit::index::kd_tree", "points", x);
+    if (leaf_ == 0) segkit::detail::throw_invalid("segkit::neighbors::kd_tree", "leaf_size must be at least 1");
+    require_finite<T>("segkit::neighbors::kd_tree", "points", x);
     order_.resize(n_);
     std::iota(order_.begin(), order_.end(), std::size_t{0});
     if (n_ > 0) build(x, 0, n_);
@@ -92,7 +92,7 @@ class kd_tree {
    */
   void knn_search(const double* q, std::size_t k, std::size_t* ids, double* dist2) const {
     if (k == 0) return;
-    if (k > n_) segkit::detail::throw_invalid("segkit::index::kd_tree", fmt::format("k ({}) exceeds the {} points", k, n_));
+    if (k > n_) segkit::detail::throw_invalid("segkit::neighbors::kd_tree", fmt::format("k ({}) exceeds the {} points", k, n_));
     // Max-heap of the k best so far (by distance, then row number).
     std::vector<std::pair<double, std::size_t>> heap;
     heap.reserve(k + 1);
@@ -223,4 +223,4 @@ class kd_tree {
   std::vector<double> boxes_;       // per node: lo[d], hi[d]
 };
 
-}  // namespace segkit::index
+}  // namespace segkit::neighbors

@@ -1,9 +1,11 @@
 #pragma once
-// Exact fixed-radius and k-nearest-neighbour distances among the rows of one matrix, for the
-// density-based clusterers (DBSCAN, HDBSCAN). Low dimensions with a Euclidean-like metric go
-// through a k-d tree; everything else through blocked exact scans (BLAS products where the metric
-// has a gemm form), never an n x n matrix. Reported distances are recomputed in double precision,
-// so thresholds are applied as scikit-learn applies them.
+/// @file
+/// @brief Exact fixed-radius and k-nearest-neighbour search among the rows of one matrix: the
+/// engine of the density-based clusterers (DBSCAN, HDBSCAN), neighbour graphs and agglomerative
+/// clustering. Low dimensions with a Euclidean-like metric go through a k-d tree; everything else
+/// through blocked exact scans (BLAS products where the metric has a gemm form), never an n x n
+/// matrix. Reported distances are recomputed in double precision, so thresholds are applied as
+/// scikit-learn applies them.
 
 #include <algorithm>
 #include <cmath>
@@ -21,9 +23,9 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/distance/pairwise.hpp"
-#include "segkit/index/kdtree.hpp"
+#include "segkit/neighbors/kdtree.hpp"
 
-namespace segkit::cluster::detail {
+namespace segkit::neighbors {
 
 /// Up to this dimension the k-d tree is used for l2, sqeuclidean and cosine.
 inline constexpr std::size_t kd_tree_max_dim = 16;
@@ -93,9 +95,9 @@ class pair_distances {
  * Thread safety: const members may run concurrently.
  */
 template <class M, class T>
-class neighborhoods {
+class exact_neighbors {
  public:
-  explicit neighborhoods(const matrix_view<T>& x) : x_(x) {
+  explicit exact_neighbors(const matrix_view<T>& x) : x_(x) {
     constexpr auto form = distance::gemm_form_of<M>();
     bool tree = x.cols() <= kd_tree_max_dim && form != distance::gemm_form::none && form != distance::gemm_form::inner_product;
     if (tree && form == distance::gemm_form::cosine) {
@@ -113,9 +115,9 @@ class neighborhoods {
     }
     if (tree) {
       if (unit_.empty()) {
-        tree_ = index::kd_tree(x);
+        tree_ = kd_tree(x);
       } else {
-        tree_ = index::kd_tree(matrix_view<double>(unit_.data(), x.rows(), x.cols()));
+        tree_ = kd_tree(matrix_view<double>(unit_.data(), x.rows(), x.cols()));
       }
       use_tree_ = true;
     } else {
@@ -329,17 +331,9 @@ class neighborhoods {
 
   matrix_view<T> x_;
   bool use_tree_ = false;
-  index::kd_tree tree_;
+  kd_tree tree_;
   std::vector<double> unit_;  // cosine on the tree: unit rows
   std::vector<T> terms_;      // scan: row norm terms of the gemm form
 };
 
-/// Refuses metrics that are not distances (inner product) for the density-based clusterers.
-template <class M>
-void require_distance_metric(const char* comp) {
-  if constexpr (M::higher_is_closer) {
-    segkit::detail::throw_invalid(comp, fmt::format("metric '{}' is a similarity; use l2, sqeuclidean, cosine or manhattan", M::name));
-  }
-}
-
-}  // namespace segkit::cluster::detail
+}  // namespace segkit::neighbors

@@ -1,9 +1,11 @@
 #pragma once
-// A deterministic generator of a product catalog: titles and descriptions written by templates
-// from a vocabulary per category, in families of related categories that share words (coffee,
-// outdoor, audio, ...), with cross-sell sentences naming other categories' products, generic
-// marketing phrases, short descriptions and typos. The category of each product is kept as the
-// hidden truth for measuring a segmentation. All text here was written for segkit.
+/// @file
+/// @brief A deterministic generator of a product catalog (the built-in data of `segkit demo`, the
+/// product-clustering example and the pipeline tests): titles and descriptions written by
+/// templates from a vocabulary per category, in families of related categories that share words
+/// (coffee, outdoor, audio, ...), with cross-sell sentences naming other categories' products,
+/// generic marketing phrases, short descriptions and typos. The category of each product is kept
+/// as the hidden truth for measuring a segmentation. All text here was written for segkit.
 
 #include <algorithm>
 #include <array>
@@ -17,9 +19,9 @@
 
 #include <fmt/format.h>
 
-#include <segkit/core/random.hpp>
+#include "segkit/core/random.hpp"
 
-namespace segkit::examples {
+namespace segkit::datasets {
 
 /// One category's vocabulary.
 struct category_words {
@@ -32,10 +34,11 @@ struct category_words {
 
 /// Words shared by related categories.
 struct family_words {
-  std::string_view name;
-  std::array<std::string_view, 6> words;
+  std::string_view name;                  ///< the family ("coffee")
+  std::array<std::string_view, 6> words;  ///< its shared words
 };
 
+/// The families of related categories.
 inline std::span<const family_words> families() {
   static constexpr family_words f[] = {
       {"coffee and tea", {"brew", "barista", "morning cup", "coffee lovers", "kitchen counter", "hot drinks"}},
@@ -50,6 +53,7 @@ inline std::span<const family_words> families() {
   return f;
 }
 
+/// The 25 categories; a product's `category` indexes this list.
 inline std::span<const category_words> catalog_categories() {
   static constexpr category_words c[] = {
       {"running shoes", 6, {"running shoe", "trainer", "road runner"},
@@ -179,7 +183,7 @@ inline std::string with_typos(const std::string& text, double rate, rng& r) {
 }  // namespace detail
 
 /**
- * Makes the catalog. Product i is in category i % 25 and is drawn from its own random stream
+ * @brief Makes the catalog. Product i is in category i % 25 and is drawn from its own random stream
  * (seed, i), so the catalog does not depend on generation order and a prefix of a larger catalog
  * is a smaller one.
  */
@@ -262,4 +266,4 @@ inline std::vector<product> make_catalog(const catalog_params& p = {}) {
   return out;
 }
 
-}  // namespace segkit::examples
+}  // namespace segkit::datasets

@@ -8,9 +8,9 @@
 
 #include "support/data.hpp"
 
-#include <segkit/index/kdtree.hpp>
+#include <segkit/neighbors/kdtree.hpp>
 
-using segkit::index::kd_tree;
+using segkit::neighbors::kd_tree;
 
 namespace {
 double dist2(const segkit::matrix<float>& x, std::size_t i, const std::vector<double>& q) {
