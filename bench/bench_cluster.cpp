@@ -11,12 +11,12 @@
 namespace {
 segkit::matrix<float> blobs(std::size_t n, std::size_t d, std::size_t k) {
   segkit::rng r(1);
-  segkit::matrix<float> centres = segkit::matrix<float>::from_shape({k, d});
-  for (auto& v : centres) v = static_cast<float>(4.0 * r.normal());
+  segkit::matrix<float> centers = segkit::matrix<float>::from_shape({k, d});
+  for (auto& v : centers) v = static_cast<float>(4.0 * r.normal());
   segkit::matrix<float> x = segkit::matrix<float>::from_shape({n, d});
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t c = r.below(k);
-    for (std::size_t j = 0; j < d; ++j) x(i, j) = centres(c, j) + static_cast<float>(r.normal());
+    for (std::size_t j = 0; j < d; ++j) x(i, j) = centers(c, j) + static_cast<float>(r.normal());
   }
   return x;
 }
@@ -32,7 +32,7 @@ void bm_kmeans_fit(benchmark::State& state) {
   state.counters["n_iter"] = static_cast<double>(m.n_iter);
 }
 
-// Initialisation cost: one Lloyd iteration after k-means++ (init 0) or k-means|| (init 1); the
+// Initialization cost: one Lloyd iteration after k-means++ (init 0) or k-means|| (init 1); the
 // inertia counter shows the quality of the start.
 void bm_kmeans_init(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0)), d = static_cast<std::size_t>(state.range(1));
@@ -58,7 +58,7 @@ void bm_hdbscan_predict(benchmark::State& state) {
   const auto mode = state.range(2);
   const auto threads = static_cast<std::size_t>(state.range(3));
   const auto x = blobs(n, d, 12);
-  const auto q = blobs(n, d, 12);  // the same centres (seed 1), new draws of the points
+  const auto q = blobs(n, d, 12);  // the same centers (seed 1), new draws of the points
   const segkit::cluster::hdbscan<> algo({.min_cluster_size = 50, .min_samples = 10});
   const auto fit = algo.fit(x);
   const segkit::cluster::hdbscan_predictor<> pred(algo, x, fit);

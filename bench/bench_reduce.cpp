@@ -13,14 +13,14 @@
 namespace {
 segkit::matrix<float> blobs(std::size_t n, std::size_t d, std::size_t k, std::vector<segkit::label_type>* labels = nullptr) {
   segkit::rng r(1);
-  segkit::matrix<float> centres = segkit::matrix<float>::from_shape({k, d});
-  for (auto& v : centres) v = static_cast<float>(4.0 * r.normal());
+  segkit::matrix<float> centers = segkit::matrix<float>::from_shape({k, d});
+  for (auto& v : centers) v = static_cast<float>(4.0 * r.normal());
   segkit::matrix<float> x = segkit::matrix<float>::from_shape({n, d});
   if (labels != nullptr) labels->resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t c = r.below(k);
     if (labels != nullptr) (*labels)[i] = static_cast<segkit::label_type>(c);
-    for (std::size_t j = 0; j < d; ++j) x(i, j) = centres(c, j) + static_cast<float>(r.normal());
+    for (std::size_t j = 0; j < d; ++j) x(i, j) = centers(c, j) + static_cast<float>(r.normal());
   }
   return x;
 }
@@ -49,14 +49,14 @@ void bm_umap_transform_one_row(benchmark::State& state) {
   }
 }
 
-/// n points in 40 Gaussian clusters (sd 1) whose centres spread over a square of side `side`.
+/// n points in 40 Gaussian clusters (sd 1) whose centers spread over a square of side `side`.
 std::vector<double> embedding_like(std::size_t n, double side) {
   segkit::rng r(3);
-  std::vector<double> centres(80), y(2 * n);
-  for (auto& c : centres) c = side * (r.uniform() - 0.5);
+  std::vector<double> centers(80), y(2 * n);
+  for (auto& c : centers) c = side * (r.uniform() - 0.5);
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t c = r.below(40);
-    for (std::size_t q = 0; q < 2; ++q) y[i * 2 + q] = centres[c * 2 + q] + r.normal();
+    for (std::size_t q = 0; q < 2; ++q) y[i * 2 + q] = centers[c * 2 + q] + r.normal();
   }
   return y;
 }

@@ -29,12 +29,12 @@ double rss_mib() {
   return static_cast<double>(resident) * 4096.0 / (1024.0 * 1024.0);
 }
 
-// Rows around 64 overlapping centres, one RNG stream per row id (so a re-added id gets a new vector).
+// Rows around 64 overlapping centers, one RNG stream per row id (so a re-added id gets a new vector).
 segkit::matrix<float> rows_for(const std::vector<segkit::id_type>& ids, std::size_t dim) {
   segkit::matrix<float> out = segkit::matrix<float>::from_shape({ids.size(), dim});
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    segkit::rng centre(7, ids[i] % 64), noise(8, ids[i]);
-    for (std::size_t j = 0; j < dim; ++j) out(i, j) = static_cast<float>(1.5 * centre.normal() + noise.normal());
+    segkit::rng center(7, ids[i] % 64), noise(8, ids[i]);
+    for (std::size_t j = 0; j < dim; ++j) out(i, j) = static_cast<float>(1.5 * center.normal() + noise.normal());
   }
   return out;
 }

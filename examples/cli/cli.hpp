@@ -68,7 +68,7 @@ struct command {
 /// The registry every cmd_*.cpp adds its commands to (static registration).
 std::vector<command>& registry();
 
-/// Registers commands at static-initialisation time: `static registrar r({...});`.
+/// Registers commands at static-initialization time: `static registrar r({...});`.
 struct registrar {
   explicit registrar(std::vector<command> commands) {
     for (auto& c : commands) registry().push_back(std::move(c));

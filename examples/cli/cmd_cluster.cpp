@@ -22,12 +22,12 @@
 namespace segkit::cli {
 namespace {
 
-// Writes the optional centres and prints inertia, n_iter, converged and n_clusters (and
+// Writes the optional centers and prints inertia, n_iter, converged and n_clusters (and
 // `sweep_json` as k_sweep when given; the rank count when distributed).
 template <class Model>
 int report_fit(const args& a, const Model& model, double seconds, const char* name, const char* iter_word, const char* done_word,
                const char* not_done_word, const std::string& sweep_json = {}, int ranks = 1) {
-  if (a.has("centroids-out") && world_rank() == 0) save_npy(a.get("centroids-out"), model.centres);
+  if (a.has("centroids-out") && world_rank() == 0) save_npy(a.get("centroids-out"), model.centers);
   json_object j;
   j.add("seconds", seconds).add("inertia", model.inertia).add("n_iter", model.n_iter);
   j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
@@ -94,7 +94,9 @@ int cluster_kmeans(const args& a) {
   if (metric == "cosine") p.spherical = true;
   else if (metric != "l2" && metric != "sqeuclidean") throw usage_error(fmt::format("k-means supports --metric l2 or cosine, not '{}'", metric));
 
-  if (a.has("init-centres")) p.initial_centres = load_npy_matrix<double>(a.get("init-centres"));
+  if (a.has("init-centres") && a.has("init-centers")) throw usage_error("give --init-centers once (--init-centres is its older spelling)");
+  const std::string init_centers = a.has("init-centers") ? "init-centers" : "init-centres";
+  if (a.has(init_centers)) p.initial_centers = load_npy_matrix<double>(a.get(init_centers));
 #ifdef SEGKIT_CLI_MPI
   if (const auto* comm = mpi_world()) {
     if (a.get("k") == "auto") throw usage_error("--k auto is not distributed: give --k");
@@ -106,7 +108,7 @@ int cluster_kmeans(const args& a) {
   const auto weights = load_weights(a);
   std::string sweep_json;
   if (a.get("k") == "auto") {  // the knee of the inertia curve for k in 1..k-max
-    if (a.has("init-centres")) throw usage_error("--k auto cannot be combined with --init-centres");
+    if (a.has(init_centers)) throw usage_error("--k auto cannot be combined with --init-centers");
     const auto sweep = cluster::kmeans_sweep<float>(x, 1, std::min(a.get_size("k-max", 10), x.shape(0)), p);
     if (!sweep.knee_k) throw usage_error("--k auto: the inertia curve has no knee (no cluster structure found); give --k");
     p.k = *sweep.knee_k;
@@ -227,7 +229,7 @@ int cluster_streaming_kmeans(const args& a) {
   const auto labels = model.predict(x, p.threads);
   watch.stop();
   save_npy(a.get("output"), labels);
-  if (a.has("centroids-out")) save_npy(a.get("centroids-out"), model.centres());
+  if (a.has("centroids-out")) save_npy(a.get("centroids-out"), model.centers());
   if (a.has("model-out")) model.save(a.get("model-out"));
   json_object j;
   j.add("seconds", watch.seconds()).add("n_batches", model.n_batches()).add("n_clusters", model.ids().size());
@@ -244,22 +246,23 @@ std::vector<option> kmeans_options(std::vector<option> own) {
                              {"output", 'o', true, "labels to write, int32 .npy (n)"},
                              {"k", 'k', true, "number of clusters"},
                              {"weights", 0, true, "per-sample weights, .npy (n)"},
-                             {"centroids-out", 0, true, "centres to write, float32 .npy (k x d)"}};
+                             {"centroids-out", 0, true, "centers to write, float32 .npy (k x d)"}};
   all.insert(all.end(), own.begin(), own.end());
   return all;
 }
 
 const registrar cluster_commands({
     {{"cluster", "kmeans"},
-     "-i X.npy -o labels.npy --k K|auto [--init kmeans++|kmeans|||random] [--algorithm lloyd|elkan|hamerly] [--max-iter N] [--tol T] [--n-init N] [--weights W.npy] [--init-centres C0.npy] [--centroids-out C.npy]",
+     "-i X.npy -o labels.npy --k K|auto [--init kmeans++|kmeans|||random] [--algorithm lloyd|elkan|hamerly] [--max-iter N] [--tol T] [--n-init N] [--weights W.npy] [--init-centers C0.npy] [--centroids-out C.npy]",
      "K-Means (Lloyd); --metric cosine gives spherical k-means. Reports inertia and n_iter.",
      kmeans_options({{"init", 0, true, "kmeans++ (default), kmeans|| (few passes, for large n) or random"},
       {"k-max", 0, true, "with --k auto: k runs over 1..k-max (default 10) and the knee of the inertia curve wins"},
       {"algorithm", 0, true, "lloyd (default), elkan or hamerly: the same result; elkan and hamerly skip distances the triangle inequality rules out"},
       {"max-iter", 0, true, "iterations per restart (default 300)"},
-      {"tol", 0, true, "relative centre-shift tolerance (default 1e-4)"},
+      {"tol", 0, true, "relative center-shift tolerance (default 1e-4)"},
       {"n-init", 0, true, "restarts, best inertia kept (default 1)"},
-      {"init-centres", 0, true, "starting centres, .npy (k x d); overrides --init and --n-init"}}),
+      {"init-centers", 0, true, "starting centers, .npy (k x d); overrides --init and --n-init"},
+      {"init-centres", 0, true, "older spelling of --init-centers"}}),
      cluster_kmeans},
     {{"cluster", "minibatch-kmeans"},
      "-i X.npy -o labels.npy --k K [--batch-size B] [--max-iter N] [--n-init N] [--tol T] [--weights W.npy] [--centroids-out C.npy]",
@@ -267,7 +270,7 @@ const registrar cluster_commands({
      kmeans_options({{"batch-size", 0, true, "rows per step (default 1024)"},
       {"max-iter", 0, true, "passes over the data at most (default 100)"},
       {"n-init", 0, true, "k-means++ runs on the initial subsample (default 3)"},
-      {"tol", 0, true, "centre-shift tolerance, 0 = off (default)"}}),
+      {"tol", 0, true, "center-shift tolerance, 0 = off (default)"}}),
      cluster_minibatch_kmeans},
     {{"cluster", "streaming-kmeans"},
      "-i X.npy -o labels.npy --k K [--batch-size B] [--decay D] [--spawn-factor F] [--spawn-fraction S] [--retire-after N] [--max-clusters M] [--centroids-out C.npy] [--model-out state.seg]",
@@ -277,11 +280,11 @@ const registrar cluster_commands({
       {"k", 'k', true, "segments made from the first batch"},
       {"batch-size", 0, true, "rows per batch (default 1000)"},
       {"decay", 0, true, "forgetting factor per batch in (0, 1] (default 1: running means)"},
-      {"spawn-factor", 0, true, "far = beyond this many RMS distances from every centre (default 3; 0 = never spawn)"},
+      {"spawn-factor", 0, true, "far = beyond this many RMS distances from every center (default 3; 0 = never spawn)"},
       {"spawn-fraction", 0, true, "share of a batch a far group needs to become a segment (default 0.05)"},
       {"retire-after", 0, true, "retire a segment after this many batches without rows (default 0 = never)"},
       {"max-clusters", 0, true, "no spawning beyond this many segments (default 4 k)"},
-      {"centroids-out", 0, true, "final centres, float32 .npy (one row per id)"},
+      {"centroids-out", 0, true, "final centers, float32 .npy (one row per id)"},
       {"model-out", 0, true, "final state, to resume (segkit container)"}},
      cluster_streaming_kmeans},
     {{"cluster", "gmm"},

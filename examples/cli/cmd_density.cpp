@@ -114,7 +114,7 @@ int cluster_agglomerative(const args& a) {
   p.threads = a.threads();
   if (a.has("connectivity")) {
     p.connectivity_neighbors = a.get_size("connectivity");
-    if (p.connectivity_neighbors == 0) throw usage_error("--connectivity must be at least 1 (neighbours per row)");
+    if (p.connectivity_neighbors == 0) throw usage_error("--connectivity must be at least 1 (neighbors per row)");
   }
   const auto x = load_npy_matrix<float>(a.get("input"));
   return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
@@ -138,8 +138,8 @@ const registrar density_commands({
      "DBSCAN (labels as scikit-learn's). Reports n_clusters, noise_fraction and n_core.",
      {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
       {"output", 'o', true, "labels to write, int32 .npy (n); -1 = noise"},
-      {"eps", 0, true, "neighbourhood radius in the metric's units"},
-      {"min-samples", 0, true, "weighted neighbours within eps, self included, of a core point (default 5)"},
+      {"eps", 0, true, "neighborhood radius in the metric's units"},
+      {"min-samples", 0, true, "weighted neighbors within eps, self included, of a core point (default 5)"},
       {"weights", 0, true, "per-sample weights, .npy (n)"}},
      cluster_dbscan},
     {{"cluster", "hdbscan"},
@@ -148,7 +148,7 @@ const registrar density_commands({
      {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
       {"output", 'o', true, "labels to write, int32 .npy (n); -1 = noise"},
       {"min-cluster-size", 0, true, "smallest cluster (default 5)"},
-      {"min-samples", 0, true, "neighbours defining the core distance (default: min-cluster-size)"},
+      {"min-samples", 0, true, "neighbors defining the core distance (default: min-cluster-size)"},
       {"selection", 0, true, "eom (default, excess of mass) or leaf"},
       {"cluster-selection-epsilon", 0, true, "merge clusters that split below this distance (default 0)"},
       {"max-cluster-size", 0, true, "eom: do not select larger clusters (default 0 = no limit)"},
@@ -167,14 +167,14 @@ const registrar density_commands({
      cluster_hdbscan},
     {{"cluster", "agglomerative"},
      "-i X.npy -o labels.npy (--k K | --distance-threshold T) [--linkage ward|average|complete|single] [--linkage-out Z.npy] [--connectivity K]",
-     "Hierarchical clustering (scipy's linkage). Reports n_clusters; writes the dendrogram in scipy's format on request. --connectivity merges only along the K-nearest-neighbour graph (scikit-learn's connectivity) and reports connected_components.",
+     "Hierarchical clustering (scipy's linkage). Reports n_clusters; writes the dendrogram in scipy's format on request. --connectivity merges only along the K-nearest-neighbor graph (scikit-learn's connectivity) and reports connected_components.",
      {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
       {"output", 'o', true, "labels to write, int32 .npy (n)"},
       {"k", 'k', true, "number of clusters"},
       {"distance-threshold", 0, true, "cut where merges reach this height instead of --k"},
       {"linkage", 0, true, "ward (default, l2 only), average, complete or single"},
       {"linkage-out", 0, true, "linkage matrix to write, float64 .npy ((n-1) x 4)"},
-      {"connectivity", 0, true, "merge only along the symmetric K-nearest-neighbour graph of the rows (default: no constraint)"}},
+      {"connectivity", 0, true, "merge only along the symmetric K-nearest-neighbor graph of the rows (default: no constraint)"}},
      cluster_agglomerative},
 });
 

@@ -94,7 +94,7 @@ const registrar drift_commands({
       {"current", 'c', true, "current rows, .npy (m x d)"},
       {"reference-labels", 0, true, "segments of the reference rows, int .npy (n)"},
       {"labels", 'l', true, "segments of the current rows, int .npy (m)"},
-      {"centroids", 0, true, "segment centres, .npy (k x d); default: the labelled reference means"},
+      {"centroids", 0, true, "segment centers, .npy (k x d); default: the labeled reference means"},
       {"reference-categories", 0, true, "CSV with a header: categorical attributes of the reference rows"},
       {"categories", 0, true, "CSV with the same columns for the current rows (chi-square and PSI per attribute)"},
       {"p-value", 0, true, "significance level of the tests (default 0.01)"},

@@ -371,7 +371,7 @@ const registrar embed_commands({
      "[--stop-words english|none] [--min-df N] [--max-df F] [--no-sublinear-tf] [--vocabulary-out V.txt] "
      "| --model m.onnx (--vocab vocab.txt | --clip-vocab vocab.json --clip-merges merges.txt) [--pooling mean|cls] [--max-length 128] "
      "[--batch-size 32] [--cased] [--runtime LIB]",
-     "Embeds the text of CSV columns with TF-IDF followed by a truncated SVD (LSA), rows L2-normalised (deterministic for a seed). "
+     "Embeds the text of CSV columns with TF-IDF followed by a truncated SVD (LSA), rows L2-normalized (deterministic for a seed). "
      "Reports rows, dims, vocabulary and explained_variance_ratio (the kept share).",
      {{"input", 'i', true, "CSV with a header"},
       {"columns", 0, true, "text columns, comma-separated (joined by a space per row)"},
@@ -443,7 +443,7 @@ const registrar embed_commands({
      embed_rfm},
     {{"embed", "images"},
      "-i DIR|paths.txt -o E.npy [--thumbnail 8] [--bins 4,6,6] [--paths-out P.txt] | [--model image.onnx [--runtime LIB]]",
-     "Image vectors: without a model, a CIELAB colour histogram (square-rooted) and a thumbnail of the centre square; with --model, "
+     "Image vectors: without a model, a CIELAB color histogram (square-rooted) and a thumbnail of the center square; with --model, "
      "a CLIP-style image tower through ONNX Runtime (CLIP preprocessing). Reports images and dims.",
      {{"input", 'i', true, "a directory (every file, by name) or a text file with one image path per line"},
       {"output", 'o', true, "vectors to write, float32 .npy (images x dims)"},

@@ -383,7 +383,7 @@ const registrar eval_commands({
      eval_calinski_harabasz},
     external_command("ari", "Adjusted Rand index against reference labels. Reports value.", eval_ari),
     external_command("rand", "Rand index against reference labels. Reports value.", eval_rand),
-    external_command("nmi", "Normalised mutual information. Reports value.", eval_nmi, true),
+    external_command("nmi", "Normalized mutual information. Reports value.", eval_nmi, true),
     external_command("ami", "Adjusted mutual information. Reports value.", eval_ami, true),
     external_command("fowlkes-mallows", "Fowlkes-Mallows index. Reports value.", eval_fowlkes_mallows),
     external_command("purity", "Share of rows in their cluster's majority reference class. Reports value.", eval_purity),

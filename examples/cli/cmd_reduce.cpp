@@ -86,7 +86,7 @@ reduce::knn_method parse_knn(const std::string& s) {
 
 const char* knn_name(reduce::knn_method m) { return m == reduce::knn_method::hnsw ? "hnsw" : "exact"; }
 
-const option knn_opt{"knn", 0, true, "neighbour search: auto (default: exact up to 20,000 rows, else hnsw), exact or hnsw"};
+const option knn_opt{"knn", 0, true, "neighbor search: auto (default: exact up to 20,000 rows, else hnsw), exact or hnsw"};
 
 int reduce_umap(const args& a) {
   reduce::umap_params p;
@@ -178,7 +178,7 @@ const registrar reduce_commands({
      "UMAP (deterministic for a seed, any thread count). Reports n_epochs, a, b, knn (and transform_ms_per_row with --transform).",
      {input_opt, embedding_out_opt,
       {"dims", 0, true, "output dimensions (default 2)"},
-      {"neighbors", 0, true, "neighbourhood size, the row itself included (default 15)"},
+      {"neighbors", 0, true, "neighborhood size, the row itself included (default 15)"},
       {"min-dist", 0, true, "smallest embedded distance (default 0.1)"},
       {"spread", 0, true, "scale of embedded clusters (default 1)"},
       {"epochs", 0, true, "SGD epochs (default 500 up to 10,000 rows, else 200)"},
@@ -190,7 +190,7 @@ const registrar reduce_commands({
      "t-SNE (Barnes-Hut and FFT interpolation; deterministic for a seed, any thread count). Reports kl_divergence, n_iter, learning_rate, fft_iterations and knn.",
      {input_opt, embedding_out_opt,
       {"dims", 0, true, "output dimensions (default 2; 1-3 with Barnes-Hut)"},
-      {"perplexity", 0, true, "effective number of neighbours (default 30)"},
+      {"perplexity", 0, true, "effective number of neighbors (default 30)"},
       {"iterations", 0, true, "total iterations, 250 of them exaggerated (default 1000)"},
       {"learning-rate", 0, true, "step (default max(n / 48, 50))"},
       {"theta", 0, true, "Barnes-Hut opening angle (default 0.5)"},

@@ -35,7 +35,7 @@ namespace segkit::cli {
 namespace {
 
 /// The segment names, scores and chosen k as JSON fields and a human summary.
-std::string summarise(const pipeline::segmentation& s, json_object& j) {
+std::string summarize(const pipeline::segmentation& s, json_object& j) {
   std::string names = "[", human;
   for (std::size_t l = 0; l < s.n_segments; ++l) {
     const std::string& name = s.names.at(static_cast<label_type>(l));
@@ -166,7 +166,7 @@ int segment(const args& a) {
   }
   json_object j;
   j.add("seconds", watch.seconds()).add("n", texts.size());
-  const std::string human = summarise(s, j);
+  const std::string human = summarize(s, j);
   emit(a, j, fmt::format("segment: {} records -> {} segments{} (silhouette {:.3f}) in {:.2f} s\n{}", texts.size(), s.n_segments,
                          s.noise_fraction > 0 ? fmt::format(", {:.1f} % noise", 100.0 * s.noise_fraction) : std::string(), s.silhouette,
                          watch.seconds(), human));
@@ -299,7 +299,7 @@ int demo(const args& a) {
   page.heading("HDBSCAN on a 5-d UMAP of the same embeddings");
   {
     auto shown = dense;
-    shown.coordinates = seg.coordinates;  // same map, coloured by the HDBSCAN segments
+    shown.coordinates = seg.coordinates;  // same map, colored by the HDBSCAN segments
     report::add_segmentation(page, shown, titles, {.seed = seed});
   }
   {

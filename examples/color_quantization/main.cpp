@@ -1,12 +1,12 @@
-// Teaching example: colour quantisation, k-means on the pixels of an image.
+// Teaching example: color quantization, k-means on the pixels of an image.
 //
 //   color_quantization [--image in.png] [--k 16] [--out DIR]
 //
 // Without --image it draws a built-in 480 x 320 test picture (sky gradient, sun, hills, a lake
 // with reflections and some noise) and saves it as DIR/original.png. Each pixel is a point in
-// CIELAB space (distances there follow perceived colour differences better than in RGB); k-means
-// finds k colours, every pixel is replaced by its segment's colour, and the program writes
-// DIR/quantized.png, DIR/palette.png (one swatch per colour, by share) and DIR/report.html. Images
+// CIELAB space (distances there follow perceived color differences better than in RGB); k-means
+// finds k colors, every pixel is replaced by its segment's color, and the program writes
+// DIR/quantized.png, DIR/palette.png (one swatch per color, by share) and DIR/report.html. Images
 // above 250,000 pixels use mini-batch k-means, which looks at batches instead of every pixel per
 // step. It prints the PSNR and compares full and mini-batch k-means on the same pixels; exits
 // with status 3 if the PSNR is below 26 dB or mini-batch's inertia is more than 10 % above full
@@ -126,9 +126,9 @@ int run(int argc, char** argv) {
                            : segkit::cluster::minibatch_kmeans<float>({.k = k, .batch_size = 4096, .seed = 1}).fit(lab);
   const double full_inertia = large ? other.inertia : model.inertia, mini_inertia = large ? model.inertia : other.inertia;
 
-  // [recolour]
+  // [recolor]
   std::vector<std::array<std::uint8_t, 3>> palette(k);
-  for (std::size_t c = 0; c < k; ++c) palette[c] = lab_to_srgb(model.centres(c, 0), model.centres(c, 1), model.centres(c, 2));
+  for (std::size_t c = 0; c < k; ++c) palette[c] = lab_to_srgb(model.centers(c, 0), model.centers(c, 1), model.centers(c, 2));
   image q{img.width, img.height, std::vector<std::uint8_t>(n * 3)};
   std::vector<std::size_t> count(k, 0);
   for (std::size_t i = 0; i < n; ++i) {
@@ -137,7 +137,7 @@ int run(int argc, char** argv) {
     std::copy(palette[c].begin(), palette[c].end(), q.rgb.begin() + static_cast<std::ptrdiff_t>(i * 3));
   }
   write_png(out / "quantized.png", q);
-  // [recolour]
+  // [recolor]
 
   // Palette image: swatches 40 px wide, by decreasing share.
   std::vector<std::size_t> order(k);
@@ -150,22 +150,22 @@ int run(int argc, char** argv) {
   write_png(out / "palette.png", pal);
 
   const double p = psnr(img, q);
-  fmt::print("{} x {} pixels, {} colours with {} k-means\n", img.width, img.height, k, large ? "mini-batch" : "full");
+  fmt::print("{} x {} pixels, {} colors with {} k-means\n", img.width, img.height, k, large ? "mini-batch" : "full");
   fmt::print("PSNR {:.2f} dB; inertia full k-means {:.4g}, mini-batch {:.4g} ({:+.1f} %)\n", p, full_inertia, mini_inertia,
              100.0 * (mini_inertia / full_inertia - 1.0));
 
   namespace rp = segkit::report;
-  rp::html_report page("Colour quantisation with k-means");
-  page.paragraph(fmt::format("{} x {} pixels reduced to {} colours (k-means in CIELAB). PSNR {:.2f} dB. Images: original.png, quantized.png, palette.png "
+  rp::html_report page("Color quantization with k-means");
+  page.paragraph(fmt::format("{} x {} pixels reduced to {} colors (k-means in CIELAB). PSNR {:.2f} dB. Images: original.png, quantized.png, palette.png "
                              "beside this report.", img.width, img.height, k, p));
-  std::vector<std::string> names, colours;
+  std::vector<std::string> names, colors;
   std::vector<double> shares;
   for (const std::size_t c : order) {
-    colours.push_back(fmt::format("#{:02x}{:02x}{:02x}", palette[c][0], palette[c][1], palette[c][2]));
-    names.push_back(colours.back());
+    colors.push_back(fmt::format("#{:02x}{:02x}{:02x}", palette[c][0], palette[c][1], palette[c][2]));
+    names.push_back(colors.back());
     shares.push_back(100.0 * static_cast<double>(count[c]) / static_cast<double>(n));
   }
-  page.figure(rp::bar_svg(names, shares, colours, {.title = "Palette", .value_title = "% of pixels"}));
+  page.figure(rp::bar_svg(names, shares, colors, {.title = "Palette", .value_title = "% of pixels"}));
   page.table({"", "full k-means inertia", "mini-batch inertia"}, {{"CIELAB", fmt::format("{:.4g}", full_inertia), fmt::format("{:.4g}", mini_inertia)}});
   page.save(out / "report.html");
 

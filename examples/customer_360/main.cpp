@@ -82,7 +82,7 @@ embedders fit_embedders(const std::vector<ex::viewer_week>& week, std::uint64_t 
 // One week's segmentation: k at the knee of a sweep, k-means, ids carried over from last week.
 struct week_segments {
   std::vector<label_type> stable;   // per user active this week
-  matrix<float> vectors, centres;   // fused rows; centroids by refit label
+  matrix<float> vectors, centers;   // fused rows; centroids by refit label
   std::vector<label_type> ids;      // stable id of each centroid row
   std::vector<label_type> births;   // ids new this week
 };
@@ -93,12 +93,12 @@ week_segments segment_week(const matrix<float>& v, const week_segments* previous
   const std::size_t k = sweep.knee_k.value_or(6);
   const auto km = segkit::cluster::kmeans<float>({.k = k, .n_init = 3, .seed = seed}).fit(v);
   s.vectors = v;
-  s.centres = km.centres;
+  s.centers = km.centers;
   std::vector<label_type> labels(km.labels.begin(), km.labels.end());
   if (previous == nullptr) {
     for (std::size_t c = 0; c < k; ++c) s.ids.push_back(next_id++);
   } else {
-    const auto m = segkit::monitor::match_segments_by_centroids(previous->centres, previous->ids, s.centres, {.next_id = next_id});
+    const auto m = segkit::monitor::match_segments_by_centroids(previous->centers, previous->ids, s.centers, {.next_id = next_id});
     for (std::size_t c = 0; c < k; ++c) s.ids.push_back(m.stable_id(static_cast<label_type>(c)));
     s.births = m.births;
     for (const label_type id : s.ids) next_id = std::max(next_id, static_cast<label_type>(id + 1));
@@ -145,7 +145,7 @@ int run(const ex::options& o) {
   }
 
   // Drift of every week against the first (features are the fused columns; segments by stable id).
-  const segkit::monitor::drift_monitor<float> monitor(seg[0].vectors, seg[0].stable, seg[0].centres,
+  const segkit::monitor::drift_monitor<float> monitor(seg[0].vectors, seg[0].stable, seg[0].centers,
                                                      {.mmd = {.max_samples = 500, .permutations = 100, .seed = seed}});
   std::vector<segkit::report::drift_period> periods;
   std::size_t flagged_week = 0;

@@ -29,7 +29,7 @@ struct archetype {
   std::array<std::string_view, 10> title_words;  ///< genre words of the titles watched
   std::array<std::string_view, 3> tickets;       ///< typical complaints
   double ticket_rate;                            ///< share of users filing a ticket in a week
-  std::array<std::uint8_t, 3> colour;            ///< dominant thumbnail colour
+  std::array<std::uint8_t, 3> color;            ///< dominant thumbnail color
   double sessions_per_day, hours_per_session;    ///< usage means
   std::array<double, 3> devices;                 ///< share on TV, mobile, tablet
   double late_night;                             ///< share of viewing after midnight
@@ -85,7 +85,7 @@ inline embed::image thumbnail_of(const archetype& a, rng& r) {
   embed::image img;
   img.width = img.height = 12;
   img.rgb.resize(12 * 12 * 3);
-  // The archetype's colour with noise, and a patch of a random colour (the title's own look).
+  // The archetype's color with noise, and a patch of a random color (the title's own look).
   std::array<int, 3> patch{};
   for (auto& c : patch) c = static_cast<int>(r.below(256));
   const std::size_t px = r.below(5), py = r.below(5);
@@ -93,7 +93,7 @@ inline embed::image thumbnail_of(const archetype& a, rng& r) {
     for (std::size_t x = 0; x < 12; ++x) {
       const bool in_patch = x >= px && x < px + 7 && y >= py && y < py + 7;
       for (std::size_t c = 0; c < 3; ++c) {
-        const double base = in_patch ? patch[c] : a.colour[c];
+        const double base = in_patch ? patch[c] : a.color[c];
         img.rgb[(y * 12 + x) * 3 + c] = static_cast<std::uint8_t>(std::clamp(base + 70.0 * r.normal(), 0.0, 255.0));
       }
     }

@@ -3,8 +3,8 @@
 //   iris_2d [--csv iris.csv] [--out DIR]
 //
 // 150 flowers, 4 measurements (iris.csv, written from scikit-learn's copy by make_iris.py),
-// standardised, then laid out in 2-D three ways. For each layout: trustworthiness (are a point's
-// 2-D neighbours its real neighbours?) and the silhouette of the species in 2-D (how apart the
+// standardized, then laid out in 2-D three ways. For each layout: trustworthiness (are a point's
+// 2-D neighbors its real neighbors?) and the silhouette of the species in 2-D (how apart the
 // species look). Exits with status 3 if a layout's trustworthiness is below 0.9 (CI runs it).
 #include <cstdio>
 #include <exception>
@@ -64,7 +64,7 @@ int run(int argc, char** argv) {
   std::map<segkit::label_type, std::string> names;
   for (const auto& [name, label] : code) names[label] = name;
   rp::html_report page("Iris in two dimensions: PCA, UMAP and t-SNE");
-  page.paragraph("150 flowers, 4 standardised measurements. Trustworthiness (10 neighbours) says how far a layout's neighbourhoods "
+  page.paragraph("150 flowers, 4 standardized measurements. Trustworthiness (10 neighbors) says how far a layout's neighborhoods "
                  "can be trusted; the silhouette of the species says how separated they look.");
   std::vector<std::vector<rp::cell>> rows;
   fmt::print("{:<6} {:>16} {:>20}\n", "layout", "trustworthiness", "species silhouette");
@@ -80,10 +80,10 @@ int run(int argc, char** argv) {
     page.figure(rp::scatter_svg(*y, species, hover, names, {.title = name, .width = 560, .height = 400}));
     ok = ok && t >= 0.9;
   }
-  page.table({"layout", "trustworthiness (10 neighbours)", "silhouette of the species"}, rows);
+  page.table({"layout", "trustworthiness (10 neighbors)", "silhouette of the species"}, rows);
   page.heading("Reading the pictures");
   page.paragraph("PCA is a projection: distances and directions mean something, and it keeps the global picture (setosa far from the "
-                 "other two). UMAP and t-SNE keep neighbourhoods, not distances: the size of a group and the gap between groups in a "
+                 "other two). UMAP and t-SNE keep neighborhoods, not distances: the size of a group and the gap between groups in a "
                  "t-SNE picture say little (t-SNE equalises densities, and its gaps grow with the perplexity and the iterations). "
                  "Judge clusters in the original space, and use these pictures to look, not to measure.");
   std::filesystem::create_directories(opt["out"]);

@@ -6,7 +6,7 @@
 // traffic per service (web, DNS, SSH sessions, mail), with 100 injected anomalies: exfiltration
 // (long connections sending far more than they receive), port scans (near-zero duration and
 // bytes on services that normally talk) and beacons (tiny regular SSH connections). Features are
-// log-scaled and standardised (the service stays one-hot), then
+// log-scaled and standardized (the service stays one-hot), then
 //   - DBSCAN flags its noise points (eps: the 98th percentile of the 5-NN distances);
 //   - HDBSCAN flags noise and clusters under 1 % of the rows (repeated attacks form small dense
 //     groups), and GLOSH flags the records whose outlier score is in the top 2 %.
@@ -110,7 +110,7 @@ int run(int argc, char** argv) {
   // [scale]
 
   // [dbscan]
-  // eps from the distances to the 5th neighbour: the value 98 % of the rows stay under.
+  // eps from the distances to the 5th neighbor: the value 98 % of the rows stay under.
   segkit::index::flat<segkit::distance::l2_metric> index(x.shape(1));
   std::vector<segkit::id_type> ids(n);
   for (std::size_t i = 0; i < n; ++i) ids[i] = i;

@@ -49,7 +49,7 @@ struct segment_choice {
 };
 
 /// Names of segments from the page attributes their sessions over-represent (lift against all
-/// sessions): the tier, the behaviour its page kinds show, and a category when it dominates.
+/// sessions): the tier, the behavior its page kinds show, and a category when it dominates.
 inline std::vector<std::string> name_segments(const shop& s, std::span<const label_type> labels, std::size_t k, std::size_t last) {
   // Per segment, counts of tier, kind and category over each session's last views.
   std::vector<std::array<double, 3>> tier(k + 1, std::array<double, 3>{});
@@ -78,7 +78,7 @@ inline std::vector<std::string> name_segments(const shop& s, std::span<const lab
     }
     return std::pair{best, lift};
   };
-  static constexpr std::string_view behaviour[] = {"buyer", "browser", "bargain-shopper", "researcher"};
+  static constexpr std::string_view behavior[] = {"buyer", "browser", "bargain-shopper", "researcher"};
   std::vector<std::string> names;
   std::map<std::string, std::size_t> seen;
   for (std::size_t g = 0; g < k; ++g) {
@@ -92,7 +92,7 @@ inline std::vector<std::string> name_segments(const shop& s, std::span<const lab
       // Short sessions on product pages read as intent to buy.
       name = std::string(tl > 1.2 ? shop_tiers[t] : "mixed-tier");
       if (cl > 2.0) name += fmt::format("-{}", shop_categories[c]);
-      name += fmt::format("-{}", bl > 1.15 ? behaviour[b] : "shopper");
+      name += fmt::format("-{}", bl > 1.15 ? behavior[b] : "shopper");
     }
     if (const auto n = ++seen[name]; n > 1) name += fmt::format("-{}", n);
     names.push_back(std::move(name));
@@ -104,7 +104,7 @@ inline std::vector<std::string> name_segments(const shop& s, std::span<const lab
 class session_model {
  public:
   embed::item2vec_model pages;     ///< page vectors and the session rule
-  matrix<float> centres;           ///< k x dim unit centroids
+  matrix<float> centers;           ///< k x dim unit centroids
   std::vector<std::string> names;  ///< per segment
   std::vector<double> shares;      ///< share of the training sessions per segment
 
@@ -123,7 +123,7 @@ class session_model {
       k = sweep.knee_k.value_or((p.k_min + p.k_max) / 2);
     }
     const auto km = cluster::kmeans<float>({.k = k, .n_init = 3, .spherical = true, .seed = p.seed, .threads = p.threads}).fit(x);
-    m.centres = km.centres;
+    m.centers = km.centers;
     m.names = name_segments(s, std::span<const label_type>(km.labels.data(), km.labels.size()), k, p.last);
     m.shares.assign(k, 0.0);
     for (const label_type l : km.labels) m.shares[static_cast<std::size_t>(l)] += 1.0 / static_cast<double>(km.labels.size());
@@ -131,7 +131,7 @@ class session_model {
     return m;
   }
 
-  [[nodiscard]] std::size_t n_segments() const noexcept { return centres.shape(0); }
+  [[nodiscard]] std::size_t n_segments() const noexcept { return centers.shape(0); }
 
   /// How many of the views have a page vector.
   [[nodiscard]] std::size_t known(std::span<const id_type> views) const {
@@ -156,11 +156,11 @@ class session_model {
   void save(const std::filesystem::path& path) const {
     container_writer w{std::string(container_kind)};
     byte_writer meta;
-    meta.put(std::uint32_t{1}).put(static_cast<std::uint64_t>(n_segments())).put(static_cast<std::uint64_t>(centres.shape(1)));
+    meta.put(std::uint32_t{1}).put(static_cast<std::uint64_t>(n_segments())).put(static_cast<std::uint64_t>(centers.shape(1)));
     for (const auto& name : names) meta.put_string(name);
     w.add("meta", meta.bytes());
     add_nested(w, "pages", pages);
-    w.add_array<float>("centres", std::span<const float>(centres.data(), centres.size()));
+    w.add_array<float>("centres", std::span<const float>(centers.data(), centers.size()));
     w.add_array<double>("shares", std::span<const double>(shares));
     w.commit(path);
   }
@@ -176,8 +176,8 @@ class session_model {
     if (k == 0 || k > 100000 || d != m.pages.dim()) file.fail(fmt::format("implausible shape: {} centroids of {} dimensions for {}-dimensional pages", k, d, m.pages.dim()));
     for (std::uint64_t i = 0; i < k; ++i) m.names.push_back(meta.get_string());
     const auto c = file.finite_array<float>("centres", k * d);
-    m.centres = matrix<float>::from_shape({k, d});
-    std::copy(c.begin(), c.end(), m.centres.begin());
+    m.centers = matrix<float>::from_shape({k, d});
+    std::copy(c.begin(), c.end(), m.centers.begin());
     m.shares = file.finite_array<double>("shares", k);
     m.build_index();
     return m;
@@ -185,10 +185,10 @@ class session_model {
 
  private:
   void build_index() {
-    index_ = index::flat<distance::cosine_metric>(centres.shape(1));
+    index_ = index::flat<distance::cosine_metric>(centers.shape(1));
     std::vector<id_type> ids(n_segments());
     for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = i;
-    index_.add(ids, centres);
+    index_.add(ids, centers);
   }
 
   index::flat<distance::cosine_metric> index_{1};

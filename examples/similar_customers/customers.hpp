@@ -19,7 +19,7 @@
 
 namespace segkit::examples {
 
-/// One interest group: its words (for the text) and where its products sit in the catalogue.
+/// One interest group: its words (for the text) and where its products sit in the catalog.
 struct interest_group {
   std::string_view name;
   std::array<std::string_view, 8> words;
@@ -53,7 +53,7 @@ inline const std::array<interest_group, 20>& interest_groups() {
 
 inline constexpr std::array<std::string_view, 4> customer_regions = {"EU", "NA", "APAC", "LATAM"};
 inline constexpr std::array<std::string_view, 5> customer_ages = {"18-24", "25-34", "35-44", "45-54", "55+"};
-/// Products per interest group in the catalogue (product id = group * 50 + i); 200 general products follow.
+/// Products per interest group in the catalog (product id = group * 50 + i); 200 general products follow.
 inline constexpr std::size_t products_per_group = 50, general_products = 200;
 
 /// One customer.

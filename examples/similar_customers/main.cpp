@@ -1,7 +1,7 @@
 // Find similar customers (README.md here): 10,000 generated profiles embedded from their "about
 // me" text and their purchases (two LSA models fused), indexed in HNSW with region, age group and
 // last purchase date as attributes; the 5 customers most similar to one, the same under a filter,
-// "customers like you also bought", neighbour precision against the hidden interest groups, and a
+// "customers like you also bought", neighbor precision against the hidden interest groups, and a
 // similarity graph (Boost.Graph) whose dense components of near-duplicates are flagged for review.
 //   similar_customers [--customers 10000] [--customer 42] [--seed 1]
 #include <algorithm>
@@ -75,7 +75,7 @@ int run(const ex::options& o) {
   idx.set_attributes(table);
 
   const auto query = [&](id_type id) { return segkit::matrix_view<float>(&fused(id, 0), 1, fused.shape(1), fused.shape(1)); };
-  const auto print_neighbours = [&](const segkit::knn_result<float>& r, std::size_t k) {
+  const auto print_neighbors = [&](const segkit::knn_result<float>& r, std::size_t k) {
     std::vector<id_type> shown;
     for (std::size_t j = 0; j < r.ids.shape(1) && shown.size() < k; ++j) {
       const id_type id = r.ids(0, j);
@@ -90,18 +90,18 @@ int run(const ex::options& o) {
   const auto& me = people[who];
   fmt::print("customer #{} ({}, {}): {}\n", who, me.region, me.age_group, me.about);
   fmt::print("\nthe 5 most similar customers:\n");
-  print_neighbours(idx.search(query(who), 6, {.ef = 100}), 5);
+  print_neighbors(idx.search(query(who), 6, {.ef = 100}), 5);
 
   // 3. The same, among customers in the EU who bought in the last 30 days.
   const std::string expr = "region == 'EU' and last_purchase >= now - 30 days";
   const auto filter = segkit::index::attribute_filter::parse(expr, table, cp.today);
   fmt::print("\nsimilar, where {} (now = {}):\n", expr, iso_time(cp.today).substr(0, 10));
-  const auto shown = print_neighbours(idx.search(query(who), 6, {.ef = 100}, filter), 5);
+  const auto shown = print_neighbors(idx.search(query(who), 6, {.ef = 100}, filter), 5);
   for (const id_type id : shown) {
     if (people[id].region != "EU" || people[id].last_purchase < cp.today - 30 * 86400) throw std::runtime_error(fmt::format("#{} does not pass the filter", id));
   }
 
-  // 4. Customers like you also bought: the purchases of the 20 nearest neighbours who bought in
+  // 4. Customers like you also bought: the purchases of the 20 nearest neighbors who bought in
   // the last 90 days, weighted by similarity.
   std::map<id_type, double> score;
   const auto recent = segkit::index::attribute_filter::parse("last_purchase >= now - 90 days", table, cp.today);
@@ -124,7 +124,7 @@ int run(const ex::options& o) {
   }
   fmt::print("  [{} of them from the customer's own interest group]\n", own_group);
 
-  // 5. Neighbour quality: the share of each customer's 5 nearest that share its hidden group.
+  // 5. Neighbor quality: the share of each customer's 5 nearest that share its hidden group.
   segkit::matrix<float> sample = segkit::matrix<float>::from_shape({std::min<std::size_t>(2000, n), fused.shape(1)});
   std::vector<id_type> sample_ids;
   for (std::size_t i = 0; i < sample.shape(0); ++i) {
@@ -146,7 +146,7 @@ int run(const ex::options& o) {
   const double precision = hits / total;
   fmt::print("\nprecision@5 against the hidden interest groups ({} customers): {:.3f}\n", sample_ids.size(), precision);
 
-  // 6. The similarity graph: an edge from each customer to those of its 20 nearest neighbours closer than 0.02 in
+  // 6. The similarity graph: an edge from each customer to those of its 20 nearest neighbors closer than 0.02 in
   // cosine distance (similarity 0.98: near-duplicates); components of 5 or more customers are flagged for review.
   const auto knn = idx.search(fused, 21, {.ef = 100});
   std::set<std::pair<std::size_t, std::size_t>> pairs;

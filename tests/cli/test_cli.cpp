@@ -338,7 +338,7 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
   CHECK(run("segment -i " + q(dir() / "bad.csv") + " --text-columns title -o " + q(dir() / "seg.npy")).status == 1);
 }
 
-TEST_CASE("cli: cluster kmeans writes labels and centres equal to the library's", "[cli]") {
+TEST_CASE("cli: cluster kmeans writes labels and centers equal to the library's", "[cli]") {
   const auto x = segkit::test::blobs(3000, 8, 5, 3);
   segkit::save_npy(dir() / "x.npy", x);
   const auto r = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "labels.npy") + " --k 5 --seed 4 --n-init 2 --centroids-out " +
@@ -349,7 +349,7 @@ TEST_CASE("cli: cluster kmeans writes labels and centres equal to the library's"
   CHECK(r.out.find("\"converged\": true") != std::string::npos);
   const auto model = segkit::cluster::kmeans<float>({.k = 5, .n_init = 2, .seed = 4}).fit(x);
   CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "labels.npy") == model.labels));
-  CHECK((segkit::load_npy_matrix<float>(dir() / "c.npy") == model.centres));
+  CHECK((segkit::load_npy_matrix<float>(dir() / "c.npy") == model.centers));
 
   const auto ham = run("cluster kmeans -i " + q(dir() / "x.npy") + " -o " + q(dir() / "lh.npy") + " --k 5 --seed 4 --n-init 2 --algorithm hamerly --quiet");
   REQUIRE(ham.status == 0);
@@ -380,7 +380,7 @@ TEST_CASE("cli: cluster kmeans writes labels and centres equal to the library's"
 }
 
 TEST_CASE("cli: cluster gmm matches the library; --k auto picks k by BIC (gmm) and the knee (kmeans)", "[cli]") {
-  const auto x = segkit::test::blobs(2000, 5, 4, 7);  // true centres at least 12 apart
+  const auto x = segkit::test::blobs(2000, 5, 4, 7);  // true centers at least 12 apart
   segkit::save_npy(dir() / "g.npy", x);
   const auto r = run("cluster gmm -i " + q(dir() / "g.npy") + " -o " + q(dir() / "gl.npy") + " --k 4 --covariance diag --seed 2 --means-out " +
                      q(dir() / "gm.npy") + " --proba-out " + q(dir() / "gp.npy") + " --model-out " + q(dir() / "g.seg") + " --json");
@@ -591,7 +591,7 @@ TEST_CASE("cli: eval scores equal the library's", "[cli]") {
 }
 
 TEST_CASE("cli: drift reports a moved feature and a share change, and stays quiet otherwise", "[cli]") {
-  // Rows 0..1999 are the reference, rows 2000..3999 a fresh sample around the same centres.
+  // Rows 0..1999 are the reference, rows 2000..3999 a fresh sample around the same centers.
   const auto all = segkit::test::blobs(4000, 4, 3, 41);
   segkit::matrix<float> ref = segkit::matrix<float>::from_shape({2000, 4}), same = ref;
   std::copy_n(all.data(), 8000, ref.data());
@@ -638,7 +638,7 @@ TEST_CASE("cli: drift reports a moved feature and a share change, and stays quie
 }
 
 TEST_CASE("cli: eval sweep recommends the number of blobs; eval stability reports per-cluster Jaccard", "[cli]") {
-  const auto x = segkit::test::blobs(900, 5, 3, 51);  // 3 blobs, centres spread 5
+  const auto x = segkit::test::blobs(900, 5, 3, 51);  // 3 blobs, centers spread 5
   segkit::save_npy(dir() / "sw.npy", x);
   const auto sw = run("eval sweep -i " + q(dir() / "sw.npy") + " --k-min 2 --k-max 6 --gap-references 4 --stability-runs 4 --json");
   REQUIRE(sw.status == 0);
@@ -874,7 +874,7 @@ TEST_CASE("cli: embed table and embed rfm match the library", "[cli]") {
 
 #if SEGKIT_TEST_IMAGES
 namespace {
-/// A 24-bit uncompressed BMP of one colour (bottom-up rows padded to 4 bytes).
+/// A 24-bit uncompressed BMP of one color (bottom-up rows padded to 4 bytes).
 void write_bmp(const std::filesystem::path& path, int w, int h, unsigned char r, unsigned char g, unsigned char b) {
   const int row = (w * 3 + 3) / 4 * 4, size = 54 + row * h;
   std::string bytes(static_cast<std::size_t>(size), '\0');
@@ -955,7 +955,7 @@ TEST_CASE("cli: under mpirun, cluster kmeans/minibatch-kmeans and index build/qu
   REQUIRE(mpi(3, "cluster minibatch-kmeans -i " + q(d / "x.npy") + " -o " + q(d / "m3.npy") + " --k 4 --batch-size 300 --seed 5").status == 0);
   CHECK((segkit::load_npy_vector<std::int32_t>(d / "m3.npy") == segkit::load_npy_vector<std::int32_t>(d / "m1.npy")));
 
-  // A flat index as 2 shards: the same neighbours as one flat index, with or without mpirun.
+  // A flat index as 2 shards: the same neighbors as one flat index, with or without mpirun.
   REQUIRE(run("index build flat -i " + q(d / "x.npy") + " -o " + q(d / "one.seg")).status == 0);
   REQUIRE(run("index query --index " + q(d / "one.seg") + " -q " + q(d / "q.npy") + " -k 7 -o " + q(d / "ids1.npy")).status == 0);
   const auto built = mpi(2, "index build flat -i " + q(d / "x.npy") + " -o " + q(d / "sharded.seg") + " --json");

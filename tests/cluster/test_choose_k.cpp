@@ -40,7 +40,7 @@ TEST_CASE("kneedle rejects bad input", "[cluster][choose_k]") {
 }
 
 TEST_CASE("kmeans_sweep recovers the number of well-separated blobs", "[cluster][choose_k]") {
-  // Six blobs whose centres lie on the axes at distance 10: all equally far apart.
+  // Six blobs whose centers lie on the axes at distance 10: all equally far apart.
   auto x = segkit::test::normal_matrix(3000, 6, 13);
   for (std::size_t i = 0; i < 3000; ++i) x(i, i % 6) += 10.0f;
   const auto sweep = segkit::cluster::kmeans_sweep(x, 1, 12, {.n_init = 3, .seed = 2});

@@ -37,10 +37,10 @@ void check_case(const std::string& name) {
   }
   dbscan_params p{.eps = prm(0), .min_samples = static_cast<std::size_t>(prm(1)), .threads = 2};
   const auto r = dbscan<M, double>(p).fit(x, w);
-  // Searching again instead of keeping neighbour lists, from the start or once 100 entries are kept:
+  // Searching again instead of keeping neighbor lists, from the start or once 100 entries are kept:
   // the same labels.
   for (const std::size_t kept : {std::size_t{0}, std::size_t{100}}) {
-    p.max_kept_neighbours = kept;
+    p.max_kept_neighbors = kept;
     CHECK((dbscan<M, double>(p).fit(x, w).labels == r.labels));
   }
   const auto want = segkit::load_npy_vector<std::int32_t>(fixture(name + "_labels.npy"));
@@ -58,7 +58,7 @@ void check_case(const std::string& name) {
 
 TEST_CASE("dbscan labels equal scikit-learn's on fixtures", "[cluster][dbscan]") {
   // Fixtures: tests/data/make_dbscan_fixture.py (scikit-learn 1.2.1 DBSCAN): core points,
-  // border points (lowest cluster among core neighbours) and noise all match.
+  // border points (lowest cluster among core neighbors) and noise all match.
   check_case<dist::l2_metric>("moons2d");
   check_case<dist::l2_metric>("blobs10d");
   check_case<dist::l2_metric>("blobs24d");  // above 16-D: blocked scan
@@ -94,7 +94,7 @@ TEST_CASE("dbscan: the k-d tree and the blocked scan agree", "[cluster][dbscan]"
 TEST_CASE("dbscan: the 2-D grid and the k-d tree agree", "[cluster][dbscan]") {
   // 2-D rows take the grid; the same rows with a zero third column take the k-d tree, whose
   // distances are then the same numbers. Blobs of different spreads, exact duplicates, and a
-  // lattice of step exactly eps (neighbours at exactly eps count).
+  // lattice of step exactly eps (neighbors at exactly eps count).
   auto x = segkit::test::blobs(4000, 2, 5, 31);
   for (std::size_t i = 0; i < 200; ++i) {
     x(3000 + i, 0) = x(i, 0);
@@ -130,7 +130,7 @@ TEST_CASE("dbscan: the 2-D grid and the k-d tree agree", "[cluster][dbscan]") {
              dbscan<dist::squared_l2_metric>({.eps = eps * eps, .min_samples = ms}).fit(x3).labels));
     }
   }
-  // The lattice: with eps = its step each inner point has 5 neighbours (itself and 4 at exactly eps).
+  // The lattice: with eps = its step each inner point has 5 neighbors (itself and 4 at exactly eps).
   const auto lattice = dbscan<>({.eps = 0.5, .min_samples = 5}).fit(x);
   CHECK(lattice.labels(3200 + 5 * 20 + 5) >= 0);
   CHECK(lattice.labels(3200 + 5 * 20 + 5) == lattice.labels(3200 + 6 * 20 + 5));
@@ -212,7 +212,7 @@ TEST_CASE("dbscan rejects bad parameters and input with clear errors", "[cluster
   CHECK_THROWS_WITH(d.fit(x, std::vector<double>(10, -1.0)), Contains("weight 0"));
 }
 
-TEST_CASE("dbscan: a neighbour exactly at eps counts, whatever the float rounding of the scan", "[cluster][dbscan]") {
+TEST_CASE("dbscan: a neighbor exactly at eps counts, whatever the float rounding of the scan", "[cluster][dbscan]") {
   // Two float rows whose exact (double) distance is eps: they must form one cluster with
   // min_samples = 2, on the blocked-scan path (24 dimensions) for every metric.
   const auto rows = segkit::test::normal_matrix(400, 24, 21);

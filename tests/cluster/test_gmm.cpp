@@ -161,7 +161,7 @@ TEST_CASE("gmm model: predict, predict_proba, score_samples, BIC and AIC agree",
 }
 
 TEST_CASE("gmm: restarts keep the best lower bound; k-means++ start finds blobs; BIC sweep finds k", "[cluster][gmm]") {
-  const auto x = segkit::test::blobs(2400, 5, 4, 7);  // seed 7: true centres at least 12 apart (unit noise)
+  const auto x = segkit::test::blobs(2400, 5, 4, 7);  // seed 7: true centers at least 12 apart (unit noise)
   const auto one = gaussian_mixture<float>({.k = 4, .n_init = 1, .init = segkit::cluster::gmm_init::kmeans_plus_plus, .seed = 9}).fit(x);
   const auto three = gaussian_mixture<float>({.k = 4, .n_init = 3, .init = segkit::cluster::gmm_init::kmeans_plus_plus, .seed = 9}).fit(x);
   CHECK(three.lower_bound >= one.lower_bound);
@@ -173,7 +173,7 @@ TEST_CASE("gmm: restarts keep the best lower bound; k-means++ start finds blobs;
   CHECK(sweep.points[0].log_likelihood < sweep.points[3].log_likelihood);
 }
 
-TEST_CASE("gmm: a component of identical points is regularised and reported, never NaN", "[cluster][gmm]") {
+TEST_CASE("gmm: a component of identical points is regularized and reported, never NaN", "[cluster][gmm]") {
   auto x = segkit::test::blobs(600, 3, 2, 5);
   xt::xtensor<segkit::label_type, 1> start = xt::xtensor<segkit::label_type, 1>::from_shape({600});
   for (std::size_t i = 0; i < 600; ++i) start(i) = static_cast<segkit::label_type>(i % 2);

@@ -23,7 +23,7 @@ namespace dist = segkit::distance;
 namespace {
 fs::path fixture(const std::string& name) { return fs::path(SEGKIT_TEST_DATA) / "hdbscan" / name; }
 
-// The label in `to` of every label in `from`, read off two labellings of the same rows.
+// The label in `to` of every label in `from`, read off two labelings of the same rows.
 template <class A, class B>
 std::map<label_type, label_type> label_map(const A& from, const B& to) {
   std::map<label_type, label_type> m{{-1, -1}};

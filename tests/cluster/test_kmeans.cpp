@@ -34,34 +34,34 @@ bool same_partition(const xt::xtensor<segkit::label_type, 1>& a, const std::vect
 }
 }  // namespace
 
-TEST_CASE("kmeans reproduces scikit-learn from the same initial centres", "[cluster][kmeans]") {
+TEST_CASE("kmeans reproduces scikit-learn from the same initial centers", "[cluster][kmeans]") {
   // Fixture: tests/data/make_kmeans_fixture.py (scikit-learn 1.2.1, algorithm="lloyd").
   const auto x = segkit::load_npy_matrix<double>(fixture("X.npy"));
   const auto init = segkit::load_npy_matrix<double>(fixture("init.npy"));
   const auto w = segkit::load_npy_vector<double>(fixture("weights.npy"));
   for (const std::string name : {"plain", "weighted", "two_iter"}) {
-    kmeans_params p{.k = 5, .max_iter = name == "two_iter" ? 2u : 300u, .tol = 1e-4, .initial_centres = init};
+    kmeans_params p{.k = 5, .max_iter = name == "two_iter" ? 2u : 300u, .tol = 1e-4, .initial_centers = init};
     const auto model = kmeans<double>(p).fit(x, name == "weighted" ? std::span<const double>(w.data(), w.size()) : std::span<const double>{});
-    const auto centres = segkit::load_npy_matrix<double>(fixture(name + "_centres.npy"));
+    const auto centers = segkit::load_npy_matrix<double>(fixture(name + "_centres.npy"));
     const auto labels = segkit::load_npy_vector<std::int32_t>(fixture(name + "_labels.npy"));
     const auto facts = segkit::load_npy_vector<double>(fixture(name + "_facts.npy"));
     INFO("case " << name);
-    REQUIRE(model.centres.shape(0) == 5);
+    REQUIRE(model.centers.shape(0) == 5);
     for (std::size_t c = 0; c < 5; ++c) {
-      for (std::size_t j = 0; j < 6; ++j) CHECK(model.centres(c, j) == Approx(centres(c, j)).epsilon(1e-4).margin(1e-6));
+      for (std::size_t j = 0; j < 6; ++j) CHECK(model.centers(c, j) == Approx(centers(c, j)).epsilon(1e-4).margin(1e-6));
     }
     CHECK((model.labels == labels));
     CHECK(model.inertia == Approx(facts(0)).epsilon(1e-6));
     CHECK(model.n_iter == static_cast<std::size_t>(facts(1)));
     CHECK(model.converged == (name != "two_iter"));
   }
-  // float: same labels, centres to 1e-4.
+  // float: same labels, centers to 1e-4.
   const auto xf = segkit::load_npy_matrix<float>(fixture("X.npy"));
-  const auto model = kmeans<float>({.k = 5, .initial_centres = init}).fit(xf);
-  const auto centres = segkit::load_npy_matrix<double>(fixture("plain_centres.npy"));
+  const auto model = kmeans<float>({.k = 5, .initial_centers = init}).fit(xf);
+  const auto centers = segkit::load_npy_matrix<double>(fixture("plain_centres.npy"));
   CHECK((model.labels == segkit::load_npy_vector<std::int32_t>(fixture("plain_labels.npy"))));
   for (std::size_t c = 0; c < 5; ++c) {
-    for (std::size_t j = 0; j < 6; ++j) CHECK(model.centres(c, j) == Approx(centres(c, j)).epsilon(1e-4).margin(1e-5));
+    for (std::size_t j = 0; j < 6; ++j) CHECK(model.centers(c, j) == Approx(centers(c, j)).epsilon(1e-4).margin(1e-5));
   }
 }
 
@@ -71,10 +71,10 @@ TEST_CASE("kmeans: same seed gives the same bits at any thread count", "[cluster
     return kmeans<float>({.k = 7, .n_init = 2, .seed = 11, .threads = threads}).fit(x);
   };
   const auto a = fit(1), b = fit(2), c = fit(3);
-  CHECK((a.centres == b.centres));
+  CHECK((a.centers == b.centers));
   CHECK((a.labels == b.labels));
   CHECK(a.inertia == b.inertia);
-  CHECK((a.centres == c.centres));
+  CHECK((a.centers == c.centers));
   CHECK(a.n_iter == c.n_iter);
   const auto other_seed = kmeans<float>({.k = 7, .n_init = 2, .seed = 12}).fit(x);
   CHECK(other_seed.inertia > 0.0);
@@ -92,11 +92,11 @@ TEST_CASE("kmeans++ finds well-separated blobs; random init too with restarts", 
   CHECK(pp.inertia == Approx(8.0 * n).epsilon(0.1));
 }
 
-TEST_CASE("k-means|| initialisation: as good as k-means++, thread-independent, weighted", "[cluster][kmeans]") {
+TEST_CASE("k-means|| initialization: as good as k-means++, thread-independent, weighted", "[cluster][kmeans]") {
   using segkit::cluster::kmeans_init;
   const std::size_t n = 20000, groups = 25;
   const auto x = segkit::test::blobs(n, 8, groups, 23);
-  // One Lloyd iteration measures the initial centres (plus one step): k-means|| must be at
+  // One Lloyd iteration measures the initial centers (plus one step): k-means|| must be at
   // least as good as k-means++ within 10 %, and the converged fits agree.
   const auto first = [&](kmeans_init init, std::size_t threads, std::size_t iters) {
     return kmeans<float>({.k = groups, .max_iter = iters, .init = init, .seed = 4, .threads = threads}).fit(x);
@@ -105,10 +105,10 @@ TEST_CASE("k-means|| initialisation: as good as k-means++, thread-independent, w
   CHECK(par1.inertia <= 1.1 * pp1.inertia);
   CHECK(first(kmeans_init::kmeans_parallel, 1, 300).inertia == Approx(first(kmeans_init::kmeans_plus_plus, 1, 300).inertia).epsilon(0.05));
   const auto par2 = first(kmeans_init::kmeans_parallel, 2, 1), par3 = first(kmeans_init::kmeans_parallel, 3, 1);
-  CHECK((par1.centres == par2.centres));
-  CHECK((par1.centres == par3.centres));
-  // Rows of zero weight attract no centre: only rows of blobs 0..9 weigh, and every centre lies in
-  // one of those blobs (blob centres are ~20 apart, rows ~3 from theirs). A centre started on a
+  CHECK((par1.centers == par2.centers));
+  CHECK((par1.centers == par3.centers));
+  // Rows of zero weight attract no center: only rows of blobs 0..9 weigh, and every center lies in
+  // one of those blobs (blob centers are ~20 apart, rows ~3 from theirs). A center started on a
   // zero-weight row of another blob would receive no weight and stay there.
   std::vector<double> w(n, 0.0);
   for (std::size_t i = 0; i < 500; ++i) w[i] = i % groups < 10 ? 1.0 : 0.0;
@@ -117,12 +117,12 @@ TEST_CASE("k-means|| initialisation: as good as k-means++, thread-independent, w
     for (std::size_t c = 0; c < 10; ++c) {
       double nearest = std::numeric_limits<double>::infinity();
       for (std::size_t i = 0; i < 500; ++i) {
-        if (w[i] > 0.0) nearest = std::min<double>(nearest, segkit::distance::squared_l2(&weighted.centres(c, 0), &x(i, 0), 8));
+        if (w[i] > 0.0) nearest = std::min<double>(nearest, segkit::distance::squared_l2(&weighted.centers(c, 0), &x(i, 0), 8));
       }
       CHECK(nearest < 60.0);
     }
   }
-  // Few distinct rows (fewer candidates than k) still give k centres on those rows.
+  // Few distinct rows (fewer candidates than k) still give k centers on those rows.
   segkit::matrix<float> few = segkit::matrix<float>::from_shape({500, 2});
   for (std::size_t i = 0; i < 500; ++i) {
     few(i, 0) = static_cast<float>(i % 6);
@@ -136,7 +136,7 @@ TEST_CASE("k-means|| initialisation: as good as k-means++, thread-independent, w
 
 TEST_CASE("random init draws distinct rows in proportion to their weight", "[cluster][kmeans]") {
   // Only rows 0..4 carry weight: random init must pick exactly them, and since zero-weight rows
-  // do not move centres, the fitted centres stay on those rows.
+  // do not move centers, the fitted centers stay on those rows.
   const auto x = segkit::test::blobs(300, 5, 3, 8);
   std::vector<double> w(300, 0.0);
   for (std::size_t i = 0; i < 5; ++i) w[i] = 1.0 + static_cast<double>(i);
@@ -145,7 +145,7 @@ TEST_CASE("random init draws distinct rows in proportion to their weight", "[clu
     std::set<std::size_t> rows;
     for (std::size_t c = 0; c < 5; ++c) {
       for (std::size_t i = 0; i < 5; ++i) {
-        if (segkit::distance::squared_l2(&m.centres(c, 0), &x(i, 0), 5) == 0.0f) rows.insert(i);
+        if (segkit::distance::squared_l2(&m.centers(c, 0), &x(i, 0), 5) == 0.0f) rows.insert(i);
       }
     }
     CHECK(rows.size() == 5);
@@ -153,7 +153,7 @@ TEST_CASE("random init draws distinct rows in proportion to their weight", "[clu
   }
 }
 
-TEST_CASE("kmeans: row order does not change the result (given initial centres)", "[cluster][kmeans]") {
+TEST_CASE("kmeans: row order does not change the result (given initial centers)", "[cluster][kmeans]") {
   const auto x = segkit::load_npy_matrix<double>(fixture("X.npy"));
   const auto init = segkit::load_npy_matrix<double>(fixture("init.npy"));
   std::vector<std::size_t> perm(x.shape(0));
@@ -162,11 +162,11 @@ TEST_CASE("kmeans: row order does not change the result (given initial centres)"
   for (std::size_t i = perm.size() - 1; i > 0; --i) std::swap(perm[i], perm[r.below(i + 1)]);
   segkit::matrix<double> shuffled = segkit::matrix<double>::from_shape(x.shape());
   for (std::size_t i = 0; i < perm.size(); ++i) std::copy_n(&x(perm[i], 0), 6, &shuffled(i, 0));
-  const auto a = kmeans<double>({.k = 5, .initial_centres = init}).fit(x);
-  const auto b = kmeans<double>({.k = 5, .initial_centres = init}).fit(shuffled);
+  const auto a = kmeans<double>({.k = 5, .initial_centers = init}).fit(x);
+  const auto b = kmeans<double>({.k = 5, .initial_centers = init}).fit(shuffled);
   for (std::size_t i = 0; i < perm.size(); ++i) REQUIRE(b.labels(i) == a.labels(perm[i]));
   for (std::size_t c = 0; c < 5; ++c) {
-    for (std::size_t j = 0; j < 6; ++j) CHECK(b.centres(c, j) == Approx(a.centres(c, j)).epsilon(1e-12));
+    for (std::size_t j = 0; j < 6; ++j) CHECK(b.centers(c, j) == Approx(a.centers(c, j)).epsilon(1e-12));
   }
 }
 
@@ -182,19 +182,19 @@ TEST_CASE("kmeans edge cases: k = n, k = 1, duplicates, one sample, zero weights
   for (std::size_t j = 0; j < 3; ++j) {
     double s = 0;
     for (std::size_t i = 0; i < 12; ++i) s += w[i] * x(i, j);
-    CHECK(one.centres(0, j) == Approx(s / 12.0));  // weights sum to 12
+    CHECK(one.centers(0, j) == Approx(s / 12.0));  // weights sum to 12
   }
 
   segkit::matrix<float> same = segkit::matrix<float>::from_shape({30, 4});
   same.fill(2.5f);
   const auto dup = kmeans<float>({.k = 3, .seed = 1}).fit(same);
   CHECK(dup.inertia == 0.0);
-  for (auto v : dup.centres) CHECK(v == 2.5f);  // no NaN from empty clusters
+  for (auto v : dup.centers) CHECK(v == 2.5f);  // no NaN from empty clusters
 
   const segkit::matrix<float> single = {{1.0f, -1.0f}};
   const auto s1 = kmeans<float>({.k = 1}).fit(single);
   CHECK(s1.labels(0) == 0);
-  CHECK(s1.centres(0, 1) == -1.0f);
+  CHECK(s1.centers(0, 1) == -1.0f);
 }
 
 TEST_CASE("kmeans refuses bad input with messages naming the problem", "[cluster][kmeans]") {
@@ -214,8 +214,8 @@ TEST_CASE("kmeans refuses bad input with messages naming the problem", "[cluster
   CHECK_THROWS_WITH(kmeans<float>({.k = 2}).fit(x, neg_w), Catch::Contains("weight 1 is -1"));
   const std::vector<double> zero_w(5, 0.0);
   CHECK_THROWS_WITH(kmeans<float>({.k = 2}).fit(x, zero_w), Catch::Contains("all sample weights are zero"));
-  CHECK_THROWS_WITH(kmeans<float>({.k = 2, .initial_centres = segkit::matrix<double>::from_shape({3, 3})}).fit(x),
-                    Catch::Contains("initial_centres are 3 x 3, expected k x d = 2 x 3"));
+  CHECK_THROWS_WITH(kmeans<float>({.k = 2, .initial_centers = segkit::matrix<double>::from_shape({3, 3})}).fit(x),
+                    Catch::Contains("initial_centers are 3 x 3, expected k x d = 2 x 3"));
   const auto model = kmeans<float>({.k = 2}).fit(x);
   CHECK_THROWS_WITH(model.predict(segkit::test::normal_matrix(2, 4, 1)), Catch::Contains("rows have 4 columns, the model has 3"));
 }
@@ -229,23 +229,23 @@ TEST_CASE("kmeans model: predict, transform, spherical, save and load", "[cluste
   for (std::size_t i = 0; i < 50; ++i) {
     const auto c = static_cast<std::size_t>(model.labels(i));
     for (std::size_t j = 0; j < 4; ++j) CHECK(t(i, c) <= t(i, j) + 1e-3f);
-    CHECK(t(i, c) == Approx(std::sqrt(segkit::distance::squared_l2(&x(i, 0), &model.centres(c, 0), 10))).epsilon(1e-3));
+    CHECK(t(i, c) == Approx(std::sqrt(segkit::distance::squared_l2(&x(i, 0), &model.centers(c, 0), 10))).epsilon(1e-3));
   }
 
   const auto sph = kmeans<float>({.k = 4, .spherical = true, .seed = 2}).fit(x);
-  for (std::size_t c = 0; c < 4; ++c) CHECK(segkit::distance::dot(&sph.centres(c, 0), &sph.centres(c, 0), 10) == Approx(1.0f).epsilon(1e-5));
+  for (std::size_t c = 0; c < 4; ++c) CHECK(segkit::distance::dot(&sph.centers(c, 0), &sph.centers(c, 0), 10) == Approx(1.0f).epsilon(1e-5));
   // Scaling rows does not change a spherical assignment.
   CHECK((sph.predict(x * 3.0f) == sph.labels));
 
   const auto path = fs::temp_directory_path() / "segkit_kmeans.seg";
   model.save(path);
   const auto back = segkit::cluster::kmeans_model<float>::load(path);
-  CHECK((back.centres == model.centres));
+  CHECK((back.centers == model.centers));
   CHECK((back.labels == model.labels));
   CHECK(back.inertia == model.inertia);
   CHECK(back.n_iter == model.n_iter);
   CHECK((back.predict(x) == model.labels));
-  CHECK_THROWS_WITH(segkit::cluster::kmeans_model<double>::load(path), Catch::Contains("stores float32 centres, expected float64"));
+  CHECK_THROWS_WITH(segkit::cluster::kmeans_model<double>::load(path), Catch::Contains("stores float32 centers, expected float64"));
   std::string bytes;
   {
     std::ifstream f(path, std::ios::binary);
@@ -256,7 +256,7 @@ TEST_CASE("kmeans model: predict, transform, spherical, save and load", "[cluste
   CHECK_THROWS_AS(segkit::cluster::kmeans_model<float>::load(path), segkit::format_error);
 }
 
-TEST_CASE("kmeans: Hamerly and Elkan give Lloyd's centres, labels and iterations", "[cluster][kmeans]") {
+TEST_CASE("kmeans: Hamerly and Elkan give Lloyd's centers, labels and iterations", "[cluster][kmeans]") {
   // The scikit-learn fixture, with and without weights, and seeded blobs in float with k-means++.
   using segkit::cluster::kmeans_algorithm;
   const auto x = segkit::load_npy_matrix<double>(fixture("X.npy"));
@@ -266,13 +266,13 @@ TEST_CASE("kmeans: Hamerly and Elkan give Lloyd's centres, labels and iterations
     INFO("algorithm " << (algorithm == kmeans_algorithm::elkan ? "elkan" : "hamerly"));
     for (const bool weighted : {false, true}) {
       const std::span<const double> ws = weighted ? std::span<const double>(w.data(), w.size()) : std::span<const double>{};
-      const auto lloyd = kmeans<double>({.k = 5, .initial_centres = init}).fit(x, ws);
-      const auto fast = kmeans<double>({.k = 5, .algorithm = algorithm, .initial_centres = init}).fit(x, ws);
+      const auto lloyd = kmeans<double>({.k = 5, .initial_centers = init}).fit(x, ws);
+      const auto fast = kmeans<double>({.k = 5, .algorithm = algorithm, .initial_centers = init}).fit(x, ws);
       CHECK((fast.labels == lloyd.labels));
       CHECK(fast.n_iter == lloyd.n_iter);
       CHECK(fast.inertia == Approx(lloyd.inertia).epsilon(1e-12));
       for (std::size_t c = 0; c < 5; ++c) {
-        for (std::size_t j = 0; j < 6; ++j) CHECK(fast.centres(c, j) == Approx(lloyd.centres(c, j)).epsilon(1e-12));
+        for (std::size_t j = 0; j < 6; ++j) CHECK(fast.centers(c, j) == Approx(lloyd.centers(c, j)).epsilon(1e-12));
       }
     }
     const auto xf = segkit::test::blobs(6000, 5, 12, 31);
@@ -294,9 +294,9 @@ TEST_CASE("kmeans: Hamerly and Elkan give Lloyd's centres, labels and iterations
       start(c, 0) = 0.1 * static_cast<double>(c);
       start(c, 1) = 0.0;
     }
-    const auto lloyd = kmeans<double>({.k = 6, .initial_centres = start}).fit(dup);
-    const auto fast = kmeans<double>({.k = 6, .algorithm = algorithm, .initial_centres = start}).fit(dup);
+    const auto lloyd = kmeans<double>({.k = 6, .initial_centers = start}).fit(dup);
+    const auto fast = kmeans<double>({.k = 6, .algorithm = algorithm, .initial_centers = start}).fit(dup);
     CHECK((fast.labels == lloyd.labels));
-    CHECK((fast.centres == lloyd.centres));
+    CHECK((fast.centers == lloyd.centers));
   }
 }

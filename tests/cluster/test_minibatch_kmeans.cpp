@@ -25,16 +25,16 @@ TEST_CASE("minibatch kmeans: the seed alone decides the result", "[cluster][mini
   const auto x = segkit::test::blobs(5000, 6, 5, 3);
   const auto a = minibatch_kmeans<float>({.k = 5, .seed = 9, .threads = 1}).fit(x);
   const auto b = minibatch_kmeans<float>({.k = 5, .seed = 9, .threads = 2}).fit(x);
-  CHECK((a.centres == b.centres));
+  CHECK((a.centers == b.centers));
   CHECK((a.labels == b.labels));
   CHECK(a.n_iter == b.n_iter);
   const auto c = minibatch_kmeans<float>({.k = 5, .seed = 10}).fit(x);
-  CHECK_FALSE((c.centres == a.centres));
+  CHECK_FALSE((c.centers == a.centers));
 }
 
 TEST_CASE("minibatch kmeans: weights, tol, reassignment and a single pass", "[cluster][minibatch]") {
   const auto x = segkit::test::blobs(3000, 4, 3, 5);
-  // Rows of blob 0 weigh nothing: no centre needs to sit there, and they do not pull any centre.
+  // Rows of blob 0 weigh nothing: no center needs to sit there, and they do not pull any center.
   std::vector<double> w(3000, 1.0);
   for (std::size_t i = 0; i < 3000; i += 3) w[i] = 0.0;
   const auto weighted = minibatch_kmeans<float>({.k = 2, .seed = 2}).fit(x, w);

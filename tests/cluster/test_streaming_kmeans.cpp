@@ -16,24 +16,24 @@ using segkit::cluster::streaming_kmeans_params;
 namespace {
 using point = std::vector<double>;
 
-// `per` rows around each centre (normal noise of sd `noise`), interleaved; seeded by `seed`.
-segkit::matrix<float> batch_around(const std::vector<point>& centres, std::size_t per, std::uint64_t seed, double noise = 1.0) {
-  const std::size_t d = centres.front().size();
-  segkit::matrix<float> m = segkit::matrix<float>::from_shape({per * centres.size(), d});
+// `per` rows around each center (normal noise of sd `noise`), interleaved; seeded by `seed`.
+segkit::matrix<float> batch_around(const std::vector<point>& centers, std::size_t per, std::uint64_t seed, double noise = 1.0) {
+  const std::size_t d = centers.front().size();
+  segkit::matrix<float> m = segkit::matrix<float>::from_shape({per * centers.size(), d});
   segkit::rng r(seed);
   for (std::size_t i = 0; i < m.shape(0); ++i) {
-    const auto& c = centres[i % centres.size()];
+    const auto& c = centers[i % centers.size()];
     for (std::size_t j = 0; j < d; ++j) m(i, j) = static_cast<float>(c[j] + noise * r.normal());
   }
   return m;
 }
 
-// Distance from p to the closest centre of the model.
+// Distance from p to the closest center of the model.
 double nearest(const streaming_kmeans<float>& m, const point& p) {
   double best = std::numeric_limits<double>::infinity();
-  for (std::size_t c = 0; c < m.centres().shape(0); ++c) {
+  for (std::size_t c = 0; c < m.centers().shape(0); ++c) {
     double s = 0.0;
-    for (std::size_t j = 0; j < p.size(); ++j) s += (m.centres()(c, j) - p[j]) * (m.centres()(c, j) - p[j]);
+    for (std::size_t j = 0; j < p.size(); ++j) s += (m.centers()(c, j) - p[j]) * (m.centers()(c, j) - p[j]);
     best = std::min(best, std::sqrt(s));
   }
   return best;
@@ -58,8 +58,8 @@ TEST_CASE("streaming k-means: a stationary stream converges to the blob means, i
   for (std::size_t i = 3; i < 30; ++i) CHECK(labels(i) == labels(i % 3));
 }
 
-TEST_CASE("streaming k-means: with decay 1 a centre is the running mean of its rows", "[cluster][streaming]") {
-  // Two far-apart groups; the second batch is weighted. Centre = weighted mean of all rows so far.
+TEST_CASE("streaming k-means: with decay 1 a center is the running mean of its rows", "[cluster][streaming]") {
+  // Two far-apart groups; the second batch is weighted. Center = weighted mean of all rows so far.
   segkit::matrix<float> b1 = {{0, 0}, {2, 0}, {100, 100}, {102, 100}};
   segkit::matrix<float> b2 = {{1, 3}, {101, 97}};
   streaming_kmeans<float> m({.k = 2, .spawn_factor = 0.0});
@@ -70,24 +70,24 @@ TEST_CASE("streaming k-means: with decay 1 a centre is the running mean of its r
   REQUIRE(low != high);
   const auto row = [&](segkit::label_type id) { return static_cast<std::size_t>(std::find(m.ids().begin(), m.ids().end(), id) - m.ids().begin()); };
   // low: rows (0,0), (2,0) weight 1 each, (1,3) weight 2 -> ((0+2+2)/4, (0+0+6)/4) = (1, 1.5)
-  CHECK(m.centres()(row(low), 0) == Approx(1.0));
-  CHECK(m.centres()(row(low), 1) == Approx(1.5));
+  CHECK(m.centers()(row(low), 0) == Approx(1.0));
+  CHECK(m.centers()(row(low), 1) == Approx(1.5));
   CHECK(m.masses()[row(low)] == Approx(4.0));
   // high: (100,100), (102,100), (101,97) -> (101, 99)
-  CHECK(m.centres()(row(high), 0) == Approx(101.0));
-  CHECK(m.centres()(row(high), 1) == Approx(99.0));
+  CHECK(m.centers()(row(high), 0) == Approx(101.0));
+  CHECK(m.centers()(row(high), 1) == Approx(99.0));
   // decay 0.5: the old mass counts half: low = (0.5*2*(1,0) + 2*(1,3)) / 3 = (1, 2)
   streaming_kmeans<float> d({.k = 2, .decay = 0.5, .spawn_factor = 0.0});
   d.partial_fit(b1);
   d.partial_fit(b2, w2);
   const auto lo = d.predict(segkit::matrix<float>{{0, 0}})(0);
   const auto r = static_cast<std::size_t>(std::find(d.ids().begin(), d.ids().end(), lo) - d.ids().begin());
-  CHECK(d.centres()(r, 0) == Approx(1.0));
-  CHECK(d.centres()(r, 1) == Approx(2.0));
+  CHECK(d.centers()(r, 0) == Approx(1.0));
+  CHECK(d.centers()(r, 1) == Approx(2.0));
   CHECK(d.masses()[r] == Approx(3.0));
 }
 
-TEST_CASE("streaming k-means: a new blob spawns one centre; outliers do not; an idle centre retires", "[cluster][streaming]") {
+TEST_CASE("streaming k-means: a new blob spawns one center; outliers do not; an idle center retires", "[cluster][streaming]") {
   streaming_kmeans<float> m({.k = 3, .retire_after = 5, .seed = 2});
   for (std::uint64_t b = 0; b < 10; ++b) m.partial_fit(batch_around(three, 100, b));
   // A batch with 1 % scattered outliers: no spawn.
@@ -96,21 +96,21 @@ TEST_CASE("streaming k-means: a new blob spawns one centre; outliers do not; an 
     for (std::size_t j = 0; j < 3; ++j) noisy(i * 97, j) = static_cast<float>(60.0 * static_cast<double>(i + 1) * (j == i ? 1.0 : -1.0));
   }
   CHECK(m.partial_fit(noisy).spawned.empty());
-  // A fourth blob appears: one new centre, id 3, at that blob.
+  // A fourth blob appears: one new center, id 3, at that blob.
   const std::vector<point> four = {{0, 0, 0}, {20, 0, 0}, {0, 20, 0}, {0, 0, 30}};
   const auto rep = m.partial_fit(batch_around(four, 100, 11));
   REQUIRE(rep.spawned == std::vector<segkit::label_type>{3});
   CHECK(nearest(m, {0, 0, 30}) < 0.5);
   for (std::uint64_t b = 12; b < 20; ++b) CHECK(m.partial_fit(batch_around(four, 100, b)).spawned.empty());
   CHECK(m.predict(segkit::matrix<float>{{0, 0, 29}})(0) == 3);
-  // The blob at (20, 0, 0) stops: its centre retires after 5 idle batches, never earlier.
+  // The blob at (20, 0, 0) stops: its center retires after 5 idle batches, never earlier.
   const std::vector<point> gone = {{0, 0, 0}, {0, 20, 0}, {0, 0, 30}};
   for (std::uint64_t b = 0; b < 4; ++b) CHECK(m.partial_fit(batch_around(gone, 100, 100 + b)).retired.empty());
   const auto last = m.partial_fit(batch_around(gone, 100, 104));
   CHECK(last.retired == std::vector<segkit::label_type>{1});
   CHECK(m.ids() == std::vector<segkit::label_type>{0, 2, 3});
   CHECK(m.predict(segkit::matrix<float>{{20, 0, 0}})(0) != 1);
-  // Two new blobs in one batch: two centres.
+  // Two new blobs in one batch: two centers.
   const std::vector<point> six = {{0, 0, 0}, {0, 20, 0}, {0, 0, 30}, {40, 40, 0}, {-40, 40, 0}};
   const auto two = m.partial_fit(batch_around(six, 100, 200));
   CHECK(two.spawned == std::vector<segkit::label_type>{4, 5});
@@ -118,7 +118,7 @@ TEST_CASE("streaming k-means: a new blob spawns one centre; outliers do not; an 
   CHECK(nearest(m, {-40, 40, 0}) < 0.5);
 }
 
-TEST_CASE("streaming k-means: decay lets a centre follow a drifting segment", "[cluster][streaming]") {
+TEST_CASE("streaming k-means: decay lets a center follow a drifting segment", "[cluster][streaming]") {
   const auto track = [](double decay) {
     streaming_kmeans<float> m({.k = 2, .decay = decay, .spawn_factor = 0.0, .seed = 3});
     double err = 0.0;
@@ -143,8 +143,8 @@ TEST_CASE("streaming k-means: same bits at any thread count; save and load conti
     return m;
   };
   const auto a = run(1, 10), b = run(2, 10), c = run(3, 10);
-  CHECK((a.centres() == b.centres()));
-  CHECK((a.centres() == c.centres()));
+  CHECK((a.centers() == b.centers()));
+  CHECK((a.centers() == c.centers()));
   CHECK(a.ids() == c.ids());
   CHECK(a.ids().size() == 4);
 
@@ -156,7 +156,7 @@ TEST_CASE("streaming k-means: same bits at any thread count; save and load conti
   resumed.load(path);
   const std::vector<point> four = {{0, 0, 0}, {20, 0, 0}, {0, 20, 0}, {0, 0, 30}};
   for (std::uint64_t i = 6; i < 10; ++i) resumed.partial_fit(batch_around(four, 3000, i));
-  CHECK((resumed.centres() == a.centres()));
+  CHECK((resumed.centers() == a.centers()));
   CHECK(resumed.ids() == a.ids());
   CHECK(resumed.masses() == a.masses());
   fs::remove(path);

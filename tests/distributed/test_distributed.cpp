@@ -70,18 +70,18 @@ double max_relative_difference(const matrix<float>& a, const matrix<float>& b) {
   return worst;
 }
 
-// The distributed fit agrees with the single-process one: centres to summation order, every
+// The distributed fit agrees with the single-process one: centers to summation order, every
 // label of this rank's slice, inertia, iteration count; the model is the same bits everywhere.
 void check_matches(const cl::kmeans_model<float>& distributed, const cl::kmeans_model<float>& single, const dist::row_slice& s) {
-  REQUIRE(distributed.centres.shape(0) == single.centres.shape(0));
-  CHECK(max_relative_difference(distributed.centres, single.centres) < 1e-4);
+  REQUIRE(distributed.centers.shape(0) == single.centers.shape(0));
+  CHECK(max_relative_difference(distributed.centers, single.centers) < 1e-4);
   REQUIRE(distributed.labels.size() == s.count);
   std::size_t differ = 0;
   for (std::size_t i = 0; i < s.count; ++i) differ += distributed.labels(i) != single.labels(s.begin + i) ? 1 : 0;
   CHECK(differ == 0);
   CHECK(distributed.inertia == Approx(single.inertia).epsilon(1e-6));
   CHECK(distributed.n_iter == single.n_iter);
-  CHECK(same_on_all_ranks(distributed.centres.data(), distributed.centres.size()));
+  CHECK(same_on_all_ranks(distributed.centers.data(), distributed.centers.size()));
   CHECK(same_on_all_ranks(&distributed.inertia, 1));
 }
 
@@ -197,23 +197,23 @@ TEST_CASE("distributed k-means: weights, spherical, relocation of an empty clust
     cl::kmeans_params p{.k = 5, .spherical = true, .seed = 2};
     check_matches(dist::kmeans<float>(p).fit(world(), local), cl::kmeans<float>(p).fit(x), s);
   }
-  SECTION("a start with a far centre that no row takes: the farthest row is moved into it") {
+  SECTION("a start with a far center that no row takes: the farthest row is moved into it") {
     matrix<double> start = matrix<double>::from_shape({4, 5});
     for (std::size_t c = 0; c < 3; ++c) {
       for (std::size_t j = 0; j < 5; ++j) start(c, j) = x(c, j);
     }
     for (std::size_t j = 0; j < 5; ++j) start(3, j) = 1e4;
-    cl::kmeans_params p{.k = 4, .initial_centres = start};
+    cl::kmeans_params p{.k = 4, .initial_centers = start};
     const auto single = cl::kmeans<float>(p).fit(x);
     check_matches(dist::kmeans<float>(p).fit(world(), local), single, s);
-    CHECK(single.centres(3, 0) < 1e3);  // the far centre was relocated
+    CHECK(single.centers(3, 0) < 1e3);  // the far center was relocated
   }
   SECTION("the thread count does not change a bit") {
     cl::kmeans_params p{.k = 4, .init = cl::kmeans_init::kmeans_parallel, .seed = 4, .threads = 1};
     const auto one = dist::kmeans<float>(p).fit(world(), local);
     p.threads = 3;
     const auto three = dist::kmeans<float>(p).fit(world(), local);
-    CHECK(std::memcmp(one.centres.data(), three.centres.data(), one.centres.size() * sizeof(float)) == 0);
+    CHECK(std::memcmp(one.centers.data(), three.centers.data(), one.centers.size() * sizeof(float)) == 0);
     CHECK((one.labels == three.labels));
   }
 }
@@ -256,7 +256,7 @@ TEST_CASE("distributed mini-batch k-means equals the single-process one", "[dist
   const auto s = my_slice(x.shape(0));
   cl::minibatch_kmeans_params p{.k = 5, .batch_size = 256, .max_iter = 20, .seed = 3};
   check_matches(dist::minibatch_kmeans<float>(p).fit(world(), slice_of(x, s)), cl::minibatch_kmeans<float>(p).fit(x), s);
-  p.reassignment_ratio = 0.5;  // starved centres are reassigned to rows fetched from their owners
+  p.reassignment_ratio = 0.5;  // starved centers are reassigned to rows fetched from their owners
   check_matches(dist::minibatch_kmeans<float>(p).fit(world(), slice_of(x, s)), cl::minibatch_kmeans<float>(p).fit(x), s);
 }
 
@@ -266,7 +266,7 @@ TEST_CASE("distributed inertia and sampled silhouette equal the single-process v
   const auto local = slice_of(x, s);
   const auto model = cl::kmeans<float>({.k = 3, .seed = 2}).fit(x);
   const std::span<const segkit::label_type> mine(model.labels.data() + s.begin, s.count);
-  CHECK(dist::inertia(world(), matrix_view<float>(local.data(), s.count, 4), mine, model.centres) == Approx(model.inertia).epsilon(1e-6));
+  CHECK(dist::inertia(world(), matrix_view<float>(local.data(), s.count, 4), mine, model.centers) == Approx(model.inertia).epsilon(1e-6));
   const segkit::quality::silhouette_estimate_params sp{.sample_size = 300, .seed = 17};
   const auto single = segkit::quality::silhouette_estimate(x, model.labels, sp);
   const auto distributed = dist::silhouette_estimate(world(), matrix_view<float>(local.data(), s.count, 4), mine, sp);
@@ -312,7 +312,7 @@ TEST_CASE("sharded search: flat shards give the single index's answer; HNSW and 
     const auto r = sharded.search(comm.is_root() ? qv : none, 10);
     CHECK((r.ids == truth.ids));
     CHECK((r.distances == truth.distances));
-    // With a filter (even ids only) and more neighbours than pass it in a shard.
+    // With a filter (even ids only) and more neighbors than pass it in a shard.
     const auto even = sharded.search(qv, 10, {}, [](segkit::id_type id) { return id % 2 == 0; });
     const auto even_truth = whole.search(qv, 10, {}, [](segkit::id_type id) { return id % 2 == 0; });
     CHECK((even.ids == even_truth.ids));

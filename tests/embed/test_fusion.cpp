@@ -1,5 +1,5 @@
 // CCA and fusion: CCA against the Pearson correlation (one column per view: the canonical
-// correlation is |r|), its invariances and uncorrelated outputs; fusion's normalisation, weights,
+// correlation is |r|), its invariances and uncorrelated outputs; fusion's normalization, weights,
 // missing modalities, PCA and CCA projections; fusion behind the embedder concept (records with
 // a text and an optional numeric part), equal to the same steps run by hand, in a pipeline.
 #include <catch2/catch.hpp>
@@ -108,7 +108,7 @@ TEST_CASE("CCA: one column per view gives |Pearson r|; a shared latent gives hig
   const auto zx = m.transform(x, 0), zy = m.transform(y, 1);
   for (std::size_t c = 0; c < 3; ++c) CHECK(pearson(zx, c, zy, c) == Approx(m.correlations[c]).epsilon(1e-4));  // pairs correlate by their value
   CHECK(std::abs(pearson(zx, 0, zx, 1)) < 1e-4);  // uncorrelated within a view
-  // Scaling a view's columns changes nothing (without regularisation).
+  // Scaling a view's columns changes nothing (without regularization).
   auto x2 = x;
   for (std::size_t i = 0; i < 2000; ++i) x2(i, 3) *= 50.0f;
   CHECK(rd::cca({.n_components = 3, .regularization = 0.0}).fit(x2, y).correlations[0] == Approx(m.correlations[0]).epsilon(1e-5));
@@ -129,7 +129,7 @@ TEST_CASE("fusion: unit blocks times weights side by side, missing modalities at
   for (std::size_t j = 8; j < 13; ++j) n1 += static_cast<double>(f(5, j)) * f(5, j);
   CHECK(std::sqrt(n0) == Approx(2.0).epsilon(1e-5));
   CHECK(std::sqrt(n1) == Approx(1.0).epsilon(1e-5));
-  // Record 7 lacks the second modality: its block is the training mean of the normalised rows.
+  // Record 7 lacks the second modality: its block is the training mean of the normalized rows.
   em::modality_presence present{std::vector<bool>(600, true), std::vector<bool>(600, true)};
   present[1][7] = false;
   const auto m = em::fusion().fit(blocks, present);

@@ -54,9 +54,9 @@ TEST_CASE("images decode through stb: a PNG round trip keeps every pixel; corrup
   CHECK_THROWS_AS(em::decode_image(truncated, "half.png"), segkit::format_error);
 }
 
-TEST_CASE("CIELAB of sRGB colours equals the published values", "[embed][image]") {
+TEST_CASE("CIELAB of sRGB colors equals the published values", "[embed][image]") {
   // Reference values (D65): white (100, 0, 0); black (0, 0, 0); sRGB red (53.24, 80.09, 67.20);
-  // green (87.73, -86.18, 83.18); blue (32.30, 79.19, -107.86); mid grey 128 (53.59, 0, 0).
+  // green (87.73, -86.18, 83.18); blue (32.30, 79.19, -107.86); mid gray 128 (53.59, 0, 0).
   const auto near = [](std::array<double, 3> got, double l, double a, double b) {
     CHECK(got[0] == Approx(l).margin(0.02));
     CHECK(got[1] == Approx(a).margin(0.02));
@@ -70,7 +70,7 @@ TEST_CASE("CIELAB of sRGB colours equals the published values", "[embed][image]"
   near(em::srgb_to_lab(128, 128, 128), 53.59, 0.0, 0.0);
 }
 
-TEST_CASE("image features: histogram mass where the colours are, thumbnails, similar images closer", "[embed][image]") {
+TEST_CASE("image features: histogram mass where the colors are, thumbnails, similar images closer", "[embed][image]") {
   const em::image_features f({.thumbnail = 4});
   REQUIRE(f.dim() == 4 * 6 * 6 + 48);
   // Half red, half blue: two histogram bins with sqrt(0.5) each, and the thumbnail's left cells red.
@@ -91,7 +91,7 @@ TEST_CASE("image features: histogram mass where the colours are, thumbnails, sim
   CHECK(v[144 + 0] == Approx(scale * 0.5));   // cell (0, 0), red channel: 255
   CHECK(v[144 + 2] == Approx(-scale * 0.5));  // cell (0, 0), blue channel: 0
   CHECK(v[144 + 3 * 3 + 2] == Approx(scale * 0.5));  // cell (3, 0), blue
-  // A wide image uses its centre square: a red border outside it does not reach the thumbnail.
+  // A wide image uses its center square: a red border outside it does not reach the thumbnail.
   auto wide = solid(32, 16, 0, 0, 255);
   for (std::size_t y = 0; y < 16; ++y) {
     for (std::size_t x = 0; x < 8; ++x) wide.rgb[(y * 32 + x) * 3] = 255, wide.rgb[(y * 32 + x) * 3 + 2] = 0;
@@ -130,5 +130,5 @@ TEST_CASE("bicubic resize equals Pillow's, down, up and along one axis; CLIP pre
   for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == Approx(want.data()[i]).margin(1e-5));
   using Catch::Matchers::Contains;
   CHECK_THROWS_WITH(em::resize_bicubic(img, 0, 4), Contains("cannot resize"));
-  CHECK_THROWS_WITH(em::centre_crop(img, 40, 4), Contains("cannot crop"));
+  CHECK_THROWS_WITH(em::center_crop(img, 40, 4), Contains("cannot crop"));
 }

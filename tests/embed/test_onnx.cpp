@@ -1,5 +1,5 @@
 // ONNX Runtime (loaded at run time) and the text embedder: the WordPiece tokenizer on
-// tokenisations written out by hand, then small models with sentence-transformers' signature
+// tokenizations written out by hand, then small models with sentence-transformers' signature
 // (tests/data/make_onnx_fixture.py) checked numerically end to end — which exercises every OrtApi
 // slot segkit uses (environment, session options, session, input/output discovery, tensors, run,
 // shapes, releases) — and the errors for a missing library, model or input.
@@ -96,7 +96,7 @@ TEST_CASE("ONNX text embedder equals the models' numbers end to end (mean and CL
   const auto cls = em::onnx_text_embedder(p).embed(texts);
   const auto want_cls = segkit::load_npy_matrix<double>(fixture("expected_cls.npy"));
   for (std::size_t i = 0; i < 3; ++i) CHECK(cls(i, 2) == Approx(want_cls(i, 2)).margin(1e-5));
-  // A model without token_type_ids and another output name; not normalised.
+  // A model without token_type_ids and another output name; not normalized.
   auto p2 = params("two.onnx");
   p2.normalize = false;
   const auto two = em::onnx_text_embedder(p2).embed(texts);

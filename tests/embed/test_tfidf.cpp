@@ -1,6 +1,6 @@
 // TF-IDF, truncated SVD and LSA: against scikit-learn 1.2.1 on a generated corpus
 // (tests/data/make_tfidf_fixture.py: the corpus, the vocabularies, idf and matrices of three
-// vectorisers, and the exact ARPACK truncated SVD), tokenisations written out by hand, and what
+// vectorizers, and the exact ARPACK truncated SVD), tokenizations written out by hand, and what
 // an embedder must do (determinism, batch invariance, topics kept apart).
 #include <catch2/catch.hpp>
 

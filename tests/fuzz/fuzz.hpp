@@ -2,7 +2,7 @@
 // Shared by the fuzz targets: the entry point's signature and what counts as a clean refusal.
 // A target passes when the input is either accepted or refused with a segkit exception that
 // names the problem (segkit::error and its io_error / format_error, segkit::invalid_argument);
-// any other exception, a crash, a leak or undefined behaviour is a finding.
+// any other exception, a crash, a leak or undefined behavior is a finding.
 #include <cstddef>
 #include <cstdint>
 #include <string>

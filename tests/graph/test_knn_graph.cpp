@@ -88,7 +88,7 @@ TEST_CASE("knn graphs equal brute force for tree and scan searches", "[graph]") 
 }
 
 TEST_CASE("knn graph: duplicates, thread count, components and spanning forests", "[graph]") {
-  // Duplicate rows: a row's own copy counts as a neighbour, the row itself never does.
+  // Duplicate rows: a row's own copy counts as a neighbor, the row itself never does.
   segkit::matrix<float> dup = segkit::test::normal_matrix(50, 2, 5);
   for (std::size_t i = 10; i < 20; ++i) {
     dup(i, 0) = dup(5, 0);

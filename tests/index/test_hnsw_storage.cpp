@@ -39,7 +39,7 @@ void check_storage(hnsw_storage storage) {
   coded.add(ids, base);
   const auto want = plain.search(queries, 10, {.ef = 100});
   const auto got = coded.search(queries, 10, {.ef = 100});
-  // (HNSW on inner products of unnormalised vectors misses true neighbours whatever the storage:
+  // (HNSW on inner products of unnormalized vectors misses true neighbors whatever the storage:
   // compare that metric with the float32 walk only.)
   constexpr bool metric_space = !std::is_same_v<Metric, segkit::distance::inner_product_metric>;
   if (metric_space) CHECK(recall(got, truth) >= 0.97);
@@ -161,7 +161,7 @@ TEST_CASE("hnsw: version-1 files (before compressed storage) still load and answ
     const auto b = fresh.search(base, 5, {.ef = 10});
     CHECK((a.ids == b.ids));
     // The files were written by the -O3 tool; this test may be built otherwise (the sanitized
-    // build is -O1), so the stored (normalised) vectors may differ in the last bit.
+    // build is -O1), so the stored (normalized) vectors may differ in the last bit.
     for (std::size_t i = 0; i < a.distances.size(); ++i) CHECK(a.distances.data()[i] == Approx(b.distances.data()[i]).margin(1e-6));
   };
   check(segkit::distance::l2_metric{}, "v1_l2.seg");

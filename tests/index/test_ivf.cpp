@@ -129,7 +129,7 @@ TEST_CASE("ivf: bad input", "[index][ivf]") {
 }
 
 TEST_CASE("ivf: quantizers come from the centroid trainer it was given", "[index][ivf]") {
-  // A trainer that takes the first k rows as centres (no k-means): the index must use exactly those.
+  // A trainer that takes the first k rows as centers (no k-means): the index must use exactly those.
   const auto first_rows = [](segkit::matrix_view<float> rows, std::size_t k, std::uint64_t, std::size_t) {
     segkit::matrix<float> c = segkit::matrix<float>::from_shape({k, rows.cols()});
     for (std::size_t i = 0; i < k; ++i) std::copy_n(rows.row(i), rows.cols(), &c(i, 0));
@@ -139,7 +139,7 @@ TEST_CASE("ivf: quantizers come from the centroid trainer it was given", "[index
   const auto base = segkit::test::blobs(400, 8, 4, 57);
   ivf<> index(8, {.nlist = 4, .train_size = 400}, first_rows);
   index.add(iota_ids(400), base);
-  // The lists are the rows nearest to each of rows 0..3 (the centres): probing one list returns exactly its members.
+  // The lists are the rows nearest to each of rows 0..3 (the centers): probing one list returns exactly its members.
   const auto lists = segkit::distance::nearest_centers(segkit::as_rows<float>(base).view(), segkit::matrix_view<float>(&base(0, 0), 4, 8));
   for (std::size_t l = 0; l < 4; ++l) {
     const auto r = index.search(segkit::matrix_view<float>(&base(l, 0), 1, 8), 400, {.nprobe = 1});
@@ -158,5 +158,5 @@ TEST_CASE("ivf: quantizers come from the centroid trainer it was given", "[index
   CHECK_THROWS_WITH(none.add(iota_ids(10), segkit::test::normal_matrix(10, 8, 1)), Catch::Contains("no centroid trainer"));
   const auto wrong = [](segkit::matrix_view<float>, std::size_t k, std::uint64_t, std::size_t) { return segkit::matrix<float>::from_shape({k, 3}); };
   ivf<> bad(8, {.nlist = 4}, wrong);
-  CHECK_THROWS_WITH(bad.train(segkit::test::normal_matrix(10, 8, 1)), Catch::Contains("the trainer returned 4 x 3 centres, expected 4 x 8"));
+  CHECK_THROWS_WITH(bad.train(segkit::test::normal_matrix(10, 8, 1)), Catch::Contains("the trainer returned 4 x 3 centers, expected 4 x 8"));
 }

@@ -14,13 +14,13 @@ using segkit::label_type;
 using segkit::matrix;
 
 namespace {
-// Rows around 4 centres in 5-D (spread 1, centres 6 apart on the axes); label i % 4.
-matrix<float> segments_data(std::size_t n, std::uint64_t seed, std::vector<label_type>& labels, std::size_t centres = 4) {
+// Rows around 4 centers in 5-D (spread 1, centers 6 apart on the axes); label i % 4.
+matrix<float> segments_data(std::size_t n, std::uint64_t seed, std::vector<label_type>& labels, std::size_t centers = 4) {
   matrix<float> x = segkit::test::normal_matrix(n, 5, seed);
   labels.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    labels[i] = static_cast<label_type>(i % centres);
-    x(i, i % centres) += 6.0f;
+    labels[i] = static_cast<label_type>(i % centers);
+    x(i, i % centers) += 6.0f;
   }
   return x;
 }

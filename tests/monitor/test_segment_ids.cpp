@@ -1,4 +1,4 @@
-// Stable segment ids: the assignment solver against brute force, and matchers on labellings and
+// Stable segment ids: the assignment solver against brute force, and matchers on labelings and
 // centroids built with known continuations, splits, merges, births and deaths.
 #include <catch2/catch.hpp>
 
@@ -79,7 +79,7 @@ TEST_CASE("match_segments keeps ids and names splits, merges, births and deaths"
   CHECK_THROWS_WITH(mon::match_segments(old_ids, fresh, {.split_share = 0.7}), Contains("split_share"));
 }
 
-TEST_CASE("match_segments_by_centroids: nearest centres keep ids within max_distance", "[monitor][ids]") {
+TEST_CASE("match_segments_by_centroids: nearest centers keep ids within max_distance", "[monitor][ids]") {
   const segkit::matrix<double> olds{{0, 0}, {10, 0}, {0, 10}};
   const std::vector<label_type> ids{5, 6, 7};
   const segkit::matrix<double> news{{0.2, 0}, {10, 0.3}, {10.5, 1}};
@@ -92,7 +92,7 @@ TEST_CASE("match_segments_by_centroids: nearest centres keep ids within max_dist
   CHECK(m.splits[0].second == std::vector<label_type>{1, 2});
   REQUIRE(m.merges.size() == 1);
   CHECK(m.merges[0].first == std::vector<label_type>{5, 7});
-  // Without a distance limit every old centre finds a partner: the optimum, not the greedy choice.
+  // Without a distance limit every old center finds a partner: the optimum, not the greedy choice.
   const auto all = mon::match_segments_by_centroids(olds, ids, news);
   CHECK(all.births.empty());
   CHECK(all.stable_ids == std::vector<label_type>{5, 6, 7});

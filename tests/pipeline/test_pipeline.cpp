@@ -143,7 +143,7 @@ TEST_CASE("pipeline: a fitted LSA -> PCA -> UMAP -> k-means pipeline saves and l
   // Every stage comes back bit for bit: the same vectors and segments for new texts.
   CHECK((back.transform(fresh) == fit.model.transform(fresh)));
   CHECK((back.assign(fresh) == fit.model.assign(fresh)));
-  CHECK((back.clusterer.centres == fit.model.clusterer.centres));
+  CHECK((back.clusterer.centers == fit.model.clusterer.centers));
   CHECK(back.embedder.tfidf.vocabulary == fit.model.embedder.tfidf.vocabulary);
 
   // Loading into another pipeline type names the stage that differs.

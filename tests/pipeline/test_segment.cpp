@@ -79,7 +79,7 @@ TEST_CASE("segment_texts: k chosen by the sweep recovers the catalog's categorie
   CHECK(s.vectors.shape(0) == 2000);
   CHECK(s.coordinates.shape(0) == 2000);
   CHECK(s.coordinates.shape(1) == 2);
-  CHECK(s.centres.shape(0) == s.n_segments);
+  CHECK(s.centers.shape(0) == s.n_segments);
   std::size_t total = 0;
   for (const std::size_t z : s.sizes) total += z;
   CHECK(total == 2000);
@@ -126,7 +126,7 @@ TEST_CASE("segment_vectors: a given k, HDBSCAN with noise, no layout", "[pipelin
   }
   const auto h = pl::segment_vectors(noisy, {}, {.algorithm = pl::segment_algorithm::hdbscan, .min_cluster_size = 40, .coordinates = false, .seed = 2});
   CHECK(h.n_segments >= 3);
-  CHECK(h.centres.size() == 0);
+  CHECK(h.centers.size() == 0);
   REQUIRE(h.tree.has_value());
   CHECK(h.tree_selected.size() == h.n_segments);
   segkit::report::html_report page("hdbscan");
@@ -180,7 +180,7 @@ TEST_CASE("segment_model: assigns texts as the fit did, survives save/load, reje
   const auto m = pl::segment_model::from(s);
   CHECK(m.names.size() == 25);
   CHECK(m.names[3] == s.names.at(3));
-  // Training texts go to the centre k-means put them with (its final assignment is the nearest centre).
+  // Training texts go to the center k-means put them with (its final assignment is the nearest center).
   const auto again = m.assign(train);
   std::size_t same = 0;
   for (std::size_t i = 0; i < train.size(); ++i) same += again(i) == s.labels(i) ? 1 : 0;

@@ -109,7 +109,7 @@ TEST_CASE("adjusted Rand index stays exact for large n (128-bit pair counts)", "
   CHECK(q::adjusted_mutual_information(a, b) == Approx(0.0).margin(1e-6));
 }
 
-TEST_CASE("external scores reject mismatched or empty labellings", "[quality][errors]") {
+TEST_CASE("external scores reject mismatched or empty labelings", "[quality][errors]") {
   using Catch::Matchers::Contains;
   CHECK_THROWS_WITH(q::adjusted_rand_index(std::vector<label_type>{0, 1}, std::vector<label_type>{0}),
                     Contains("2 reference labels but 1 predicted labels"));

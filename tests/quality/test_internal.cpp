@@ -123,7 +123,7 @@ TEST_CASE("silhouette is invariant to label names, row order and translation", "
   CHECK(q::calinski_harabasz(shifted, labels) == Approx(q::calinski_harabasz(x, labels)).epsilon(1e-8));
 }
 
-TEST_CASE("noise_handling::exclude scores the labelled rows as if the noise were not there", "[quality][silhouette]") {
+TEST_CASE("noise_handling::exclude scores the labeled rows as if the noise were not there", "[quality][silhouette]") {
   const matrix<double> x = xt::cast<double>(segkit::test::blobs(600, 4, 3, 12));
   const auto labels = random_labels(600, 3, 13, true);
   std::vector<std::size_t> keep;

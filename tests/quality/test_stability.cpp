@@ -20,7 +20,7 @@ using segkit::matrix;
 using segkit::matrix_view;
 
 namespace {
-// 4 blobs, spread 1, centres 10 apart on the first four axes of 6-D.
+// 4 blobs, spread 1, centers 10 apart on the first four axes of 6-D.
 matrix<float> four_blobs(std::size_t n, std::uint64_t seed) {
   matrix<float> x = segkit::test::normal_matrix(n, 6, seed);
   for (std::size_t i = 0; i < n; ++i) x(i, i % 4) += 10.0f;

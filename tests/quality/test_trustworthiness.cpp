@@ -25,7 +25,7 @@ TEST_CASE("trustworthiness equals scikit-learn's", "[quality][trustworthiness]")
     CHECK(q::trustworthiness(x, y, {.neighbors = 5, .threads = 2}) == Approx(want(0)).margin(1e-12));
     CHECK(q::trustworthiness(x, y, {.neighbors = 10, .threads = 2}) == Approx(want(1)).margin(1e-12));
     CHECK(q::trustworthiness<dist::cosine_metric>(x, y, {.neighbors = 10}) == Approx(want(2)).margin(1e-12));
-    // The embedding's neighbours by the blocked scan (above 16 dimensions) give the same value:
+    // The embedding's neighbors by the blocked scan (above 16 dimensions) give the same value:
     // pad the 2-D embedding with zero columns.
     matrix<double> padded = xt::zeros<double>({y.shape(0), std::size_t{18}});
     for (std::size_t i = 0; i < y.shape(0); ++i) {
@@ -38,7 +38,7 @@ TEST_CASE("trustworthiness equals scikit-learn's", "[quality][trustworthiness]")
 
 TEST_CASE("trustworthiness: 1 for an isometry, lower for a scrambled embedding, same for any thread count", "[quality][trustworthiness]") {
   const auto x = segkit::test::blobs(500, 6, 4, 2);
-  matrix<float> moved = x * 3.0f + 7.0f;  // similarity: neighbour ranks unchanged
+  matrix<float> moved = x * 3.0f + 7.0f;  // similarity: neighbor ranks unchanged
   CHECK(q::trustworthiness(x, moved, {.neighbors = 7}) == Approx(1.0).margin(1e-12));
   const auto noise = segkit::test::normal_matrix(500, 2, 3);
   const double t_noise = q::trustworthiness(x, noise, {.neighbors = 7, .threads = 1});

@@ -40,7 +40,7 @@ std::vector<double> clustered_embedding(std::size_t n, std::size_t dim, double s
 }
 
 struct force_error {
-  double force = 0.0, z = 0.0;  // relative L2 error of all forces; relative error of the summed normaliser
+  double force = 0.0, z = 0.0;  // relative L2 error of all forces; relative error of the summed normalizer
 };
 
 force_error fft_error(const std::vector<double>& y, std::size_t n, std::size_t dim, std::size_t points, std::size_t threads) {
@@ -169,7 +169,7 @@ TEST_CASE("t-SNE with FFT repulsion: clusters apart, same bits for any thread co
   rd::tsne_params fp{.perplexity = 30, .n_iter = 350, .method = rd::tsne_method::fft, .seed = 3, .threads = 1};
   const auto m = rd::tsne<>(fp).fit(x);
   CHECK(m.fft_iterations == 350);
-  CHECK(segkit::test::neighbour_purity(m.embedding, 4) > 0.97);
+  CHECK(segkit::test::neighbor_purity(m.embedding, 4) > 0.97);
   CHECK(segkit::quality::trustworthiness(x, m.embedding, {.neighbors = 10}) > 0.9);
   fp.threads = 2;
   CHECK((rd::tsne<>(fp).fit(x).embedding == m.embedding));
@@ -181,30 +181,30 @@ TEST_CASE("t-SNE with FFT repulsion: clusters apart, same bits for any thread co
   CHECK(au.fft_iterations > 0);
   CHECK(au.kl_divergence == Approx(bh.kl_divergence).epsilon(0.03));
   CHECK(m.kl_divergence == Approx(bh.kl_divergence).epsilon(0.03));
-  // Neighbours through HNSW: the same quality, the same bits for any thread count.
+  // Neighbors through HNSW: the same quality, the same bits for any thread count.
   auto hp = fp;
   hp.knn = rd::knn_method::hnsw;
   const auto h2 = rd::tsne<>(hp).fit(x);
   hp.threads = 1;
   CHECK((rd::tsne<>(hp).fit(x).embedding == h2.embedding));
   CHECK(h2.knn == rd::knn_method::hnsw);
-  CHECK(segkit::test::neighbour_purity(h2.embedding, 4) > 0.97);
+  CHECK(segkit::test::neighbor_purity(h2.embedding, 4) > 0.97);
   // One dimension.
   const auto one = rd::tsne<>({.n_components = 1, .perplexity = 30, .n_iter = 350, .method = rd::tsne_method::fft, .seed = 3}).fit(x);
-  CHECK(segkit::test::neighbour_purity(one.embedding, 4) > 0.9);
+  CHECK(segkit::test::neighbor_purity(one.embedding, 4) > 0.9);
 }
 
-TEST_CASE("t-SNE separates clusters, keeps neighbourhoods, lowers KL as it runs", "[reduce][tsne]") {
+TEST_CASE("t-SNE separates clusters, keeps neighborhoods, lowers KL as it runs", "[reduce][tsne]") {
   const auto x = segkit::test::blobs(900, 10, 4, 8);
   const auto m = rd::tsne<>({.perplexity = 30, .n_iter = 500, .seed = 3}).fit(x);
-  CHECK(segkit::test::neighbour_purity(m.embedding, 4) > 0.97);
+  CHECK(segkit::test::neighbor_purity(m.embedding, 4) > 0.97);
   CHECK(segkit::quality::trustworthiness(x, m.embedding, {.neighbors = 10}) > 0.9);
   const auto early = rd::tsne<>({.perplexity = 30, .n_iter = 260, .seed = 3}).fit(x);
   CHECK(m.kl_divergence < early.kl_divergence);
   CHECK(m.kl_divergence > 0.0);
   CHECK(m.learning_rate == Approx(std::max(900.0 / 12.0 / 4.0, 50.0)));
   const auto r = rd::tsne<>({.perplexity = 30, .n_iter = 400, .init = rd::tsne_init::random, .seed = 3}).fit(x);
-  CHECK(segkit::test::neighbour_purity(r.embedding, 4) > 0.95);
+  CHECK(segkit::test::neighbor_purity(r.embedding, 4) > 0.95);
 }
 
 TEST_CASE("t-SNE transform: batch-invariant, new rows land in their cluster", "[reduce][tsne]") {

@@ -1,5 +1,5 @@
 // UMAP: its pieces against umap-learn 0.5.3 (tests/data/make_umap_fixture.py), the whole against
-// what an embedding must do (keep neighbourhoods and clusters), determinism and batch invariance.
+// what an embedding must do (keep neighborhoods and clusters), determinism and batch invariance.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -63,13 +63,13 @@ TEST_CASE("umap pieces equal umap-learn's: curve, smooth k-NN distances, fuzzy u
   }
 }
 
-TEST_CASE("umap keeps clusters apart and neighbourhoods trustworthy; same bits for any thread count", "[reduce][umap]") {
+TEST_CASE("umap keeps clusters apart and neighborhoods trustworthy; same bits for any thread count", "[reduce][umap]") {
   const auto x = segkit::test::blobs(1200, 10, 4, 3);
   const auto m = rd::umap<>({.n_epochs = 200, .seed = 5, .threads = 2}).fit(x);
   REQUIRE(m.embedding.shape(0) == 1200);
   REQUIRE(m.embedding.shape(1) == 2);
   CHECK_FALSE(m.spectral_fallback);
-  CHECK(segkit::test::neighbour_purity(m.embedding, 4) > 0.97);
+  CHECK(segkit::test::neighbor_purity(m.embedding, 4) > 0.97);
   CHECK(segkit::quality::trustworthiness(x, m.embedding, {.neighbors = 10}) > 0.9);
   const auto one = rd::umap<>({.n_epochs = 200, .seed = 5, .threads = 1}).fit(x);
   CHECK((one.embedding == m.embedding));
@@ -128,7 +128,7 @@ TEST_CASE("umap: other metrics, inits and bad input", "[reduce][umap]") {
   const auto c = rd::umap<segkit::distance::cosine_metric>({.n_components = 3, .n_epochs = 100, .init = rd::umap_init::pca}).fit(x);
   CHECK(c.embedding.shape(1) == 3);
   const auto r = rd::umap<>({.n_epochs = 100, .init = rd::umap_init::random}).fit(x);
-  CHECK(segkit::test::neighbour_purity(r.embedding, 3) > 0.9);
+  CHECK(segkit::test::neighbor_purity(r.embedding, 3) > 0.9);
   // Two far-apart groups: a disconnected graph, each part laid out on its own and kept apart.
   matrix<float> split = segkit::test::normal_matrix(60, 3, 1);
   for (std::size_t i = 30; i < 60; ++i) split(i, 0) += 1000.0f;

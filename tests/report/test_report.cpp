@@ -78,16 +78,16 @@ points groups(std::size_t n, std::size_t segments, std::uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("escape and segment colours", "[report]") {
+TEST_CASE("escape and segment colors", "[report]") {
   CHECK(rp::escape("a<b & \"c\" 'd'>") == "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
-  std::set<std::string> colours;
+  std::set<std::string> colors;
   for (label_type l = 0; l < 60; ++l) {
     const auto c = rp::segment_color(l);
     REQUIRE(c.size() == 7);
     CHECK(c[0] == '#');
-    colours.insert(c);
+    colors.insert(c);
   }
-  CHECK(colours.size() == 60);
+  CHECK(colors.size() == 60);
   CHECK(rp::segment_color(-1) == "#9a9a9a");
   CHECK(rp::segment_color(3) == rp::segment_color(3));
 }
@@ -256,7 +256,7 @@ TEST_CASE("html_report: a report of a real clustering is self-contained and comp
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("condensed_tree_svg: a bar per cluster of the tree, the selected ones coloured", "[report][tree]") {
+TEST_CASE("condensed_tree_svg: a bar per cluster of the tree, the selected ones colored", "[report][tree]") {
   const auto x = segkit::test::blobs(600, 2, 3, 4);
   const auto h = segkit::cluster::hdbscan<>({.min_cluster_size = 30}).fit(x);
   REQUIRE(h.n_clusters == 3);
@@ -324,11 +324,11 @@ TEST_CASE("add_drift: shares, PSI and alerts per period, from drift_monitor repo
   const segkit::monitor::drift_monitor<float> monitor(ref, ref_labels, segkit::matrix<float>{}, {.mmd = {.max_samples = 300, .permutations = 50, .seed = 1}});
   const auto quiet = segkit::test::normal_matrix(900, 3, 7);
   segkit::matrix<float> same = quiet, moved = quiet;
-  const auto centres = segkit::test::normal_matrix(3, 3, 1 ^ 0xC0FFEEULL);
+  const auto centers = segkit::test::normal_matrix(3, 3, 1 ^ 0xC0FFEEULL);
   std::vector<label_type> labels(900);
   for (std::size_t i = 0; i < 900; ++i) {
     labels[i] = static_cast<label_type>(i % 3);
-    for (std::size_t j = 0; j < 3; ++j) same(i, j) += 5.0f * centres(i % 3, j);
+    for (std::size_t j = 0; j < 3; ++j) same(i, j) += 5.0f * centers(i % 3, j);
     for (std::size_t j = 0; j < 3; ++j) moved(i, j) = same(i, j) + (j == 1 ? 2.0f : 0.0f);
   }
   std::vector<std::size_t> keep;

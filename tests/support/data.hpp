@@ -19,12 +19,12 @@ inline matrix<float> normal_matrix(std::size_t n, std::size_t d, std::uint64_t s
   return m;
 }
 
-// n points around `centres` random centres (spread 5) with unit noise; label i % centres.
-inline matrix<float> blobs(std::size_t n, std::size_t d, std::size_t centres, std::uint64_t seed) {
-  const auto c = normal_matrix(centres, d, seed ^ 0xC0FFEEULL);
+// n points around `centers` random centers (spread 5) with unit noise; label i % centers.
+inline matrix<float> blobs(std::size_t n, std::size_t d, std::size_t centers, std::uint64_t seed) {
+  const auto c = normal_matrix(centers, d, seed ^ 0xC0FFEEULL);
   matrix<float> m = normal_matrix(n, d, seed);
   for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < d; ++j) m(i, j) += 5.0f * c(i % centres, j);
+    for (std::size_t j = 0; j < d; ++j) m(i, j) += 5.0f * c(i % centers, j);
   }
   return m;
 }

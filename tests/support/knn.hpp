@@ -16,7 +16,7 @@ inline std::vector<id_type> iota_ids(std::size_t n, id_type first = 0) {
   return ids;
 }
 
-// Fraction of the true neighbours (segkit::no_id entries of the truth ignored) found in `got`.
+// Fraction of the true neighbors (segkit::no_id entries of the truth ignored) found in `got`.
 template <class T>
 double recall(const knn_result<T>& got, const knn_result<T>& truth) {
   std::size_t hits = 0, total = 0;

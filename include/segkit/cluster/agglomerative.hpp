@@ -58,8 +58,8 @@ struct agglomerative_params {
   /// clusters are active (complete, average, ward above 16 dimensions; 8 times as many for ward
   /// on centroids); results never depend on it.
   std::size_t parallel_grain = 512;
-  /// > 0: merge only clusters joined by an edge of the k-nearest-neighbour graph of the rows with
-  /// this many neighbours (symmetric: i - j when either lists the other), like scikit-learn's
+  /// > 0: merge only clusters joined by an edge of the k-nearest-neighbor graph of the rows with
+  /// this many neighbors (symmetric: i - j when either lists the other), like scikit-learn's
   /// `connectivity=kneighbors_graph(X, k)`. 0 (default): no constraint. See also the
   /// agglomerative::fit overload taking any graph.
   std::size_t connectivity_neighbors = 0;
@@ -78,8 +78,8 @@ struct agglomerative_result {
  * @brief Agglomerative clustering as scipy's `linkage` and scikit-learn's
  * AgglomerativeClustering compute it.
  *
- * Ward, complete and average linkage run the nearest-neighbour chain algorithm (Murtagh 1983;
- * Müllner 2011) with scipy's tie-breaking, merges sorted stably by height and relabelled, so the
+ * Ward, complete and average linkage run the nearest-neighbor chain algorithm (Murtagh 1983;
+ * Müllner 2011) with scipy's tie-breaking, merges sorted stably by height and relabeled, so the
  * linkage matrix equals scipy's. Complete and average (and ward above 16 dimensions) run on a
  * distance matrix with Lance-Williams updates, exactly scipy's procedure and update formulas in
  * double precision; memory: the condensed n (n - 1) / 2 triangle of doubles (1.6 GB for 20,000
@@ -93,7 +93,7 @@ struct agglomerative_result {
  * `connectivity`: a graph in several pieces is first completed with an edge between the closest
  * rows of every pair of pieces (scikit-learn's rule; the count is reported), then the cheapest
  * edge merges first (a priority queue of each cluster's cheapest edge); the merged cluster
- * inherits both neighbour sets. Ward keeps
+ * inherits both neighbor sets. Ward keeps
  * each cluster's sum of rows (the tree equals scikit-learn's, ties included); complete and
  * average update only the edges present, scikit-learn's rule, so they are not the unconstrained
  * linkages restricted to the graph; single linkage is the graph's minimum spanning tree. Memory
@@ -311,7 +311,7 @@ class agglomerative {
     std::size_t i;
   };
 
-  // The nearest-neighbour chain with scipy's conventions: the chain starts at the lowest active
+  // The nearest-neighbor chain with scipy's conventions: the chain starts at the lowest active
   // slot; the previous chain element is preferred on ties, otherwise the first strictly smaller
   // distance in slot order wins; the merged cluster takes the higher slot. `ops` supplies
   // pair(a, b) (the dissimilarity the chain compares), extent(active) (the positions a scan
@@ -373,7 +373,7 @@ class agglomerative {
     double h, size;
   };
 
-  // The chain's merges sorted stably by height, slot ids relabelled to dendrogram nodes (scipy's `label`).
+  // The chain's merges sorted stably by height, slot ids relabeled to dendrogram nodes (scipy's `label`).
   static dendrogram finish_chain(std::vector<chain_merge> merges, std::size_t n) {
     dendrogram out;
     out.n_leaves = n;

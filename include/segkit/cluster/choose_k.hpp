@@ -80,7 +80,7 @@ template <class T = float, class E>
 k_sweep kmeans_sweep(const E& x, std::size_t k_min, std::size_t k_max, kmeans_params base = {}) {
   const auto rows = as_rows<T>(x);
   detail::check_k_range("segkit::cluster::kmeans_sweep", k_min, k_max, rows.view().rows());
-  base.initial_centres = {};
+  base.initial_centers = {};
   k_sweep sweep;
   std::vector<double> ks, inertia;
   for (std::size_t k = k_min; k <= k_max; ++k) {

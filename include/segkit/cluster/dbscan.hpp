@@ -26,9 +26,9 @@ namespace segkit::cluster {
 
 /// Parameters of segkit::cluster::dbscan. Every field has a default.
 struct dbscan_params {
-  double eps = 0.5;             ///< neighbourhood radius, in the metric's units (> 0); a neighbour is at distance <= eps
+  double eps = 0.5;             ///< neighborhood radius, in the metric's units (> 0); a neighbor is at distance <= eps
   std::size_t min_samples = 5;  ///< a core point has at least this many (weighted) points within eps, itself included (>= 1)
-  std::size_t max_kept_neighbours = std::size_t{1} << 27;  ///< neighbour-list entries kept between passes (4 bytes each); beyond, search again (0 = never keep)
+  std::size_t max_kept_neighbors = std::size_t{1} << 27;  ///< neighbor-list entries kept between passes (4 bytes each); beyond, search again (0 = never keep)
   std::size_t threads = 0;      ///< 0 = all hardware threads; results do not depend on it
 };
 
@@ -37,25 +37,25 @@ struct dbscan_result {
   xt::xtensor<label_type, 1> labels;            ///< cluster of each row, 0..n_clusters-1, or -1 for noise
   std::size_t n_clusters = 0;                   ///< number of clusters
   std::vector<std::size_t> core_sample_indices; ///< rows that are core points, ascending
-  double noise_fraction = 0.0;                  ///< share of rows labelled -1
+  double noise_fraction = 0.0;                  ///< share of rows labeled -1
 };
 
 /**
- * @brief DBSCAN (Ester, Kriegel, Sander & Xu, KDD 1996) with scikit-learn's labelling.
+ * @brief DBSCAN (Ester, Kriegel, Sander & Xu, KDD 1996) with scikit-learn's labeling.
  *
  * Clusters are the connected components of core points (rows with at least min_samples
  * weighted rows within eps, counting themselves), numbered in the order of their lowest core
  * row. A border row (not core, within eps of a core row) joins the lowest-numbered cluster among
- * its core neighbours: exactly what scikit-learn's depth-first expansion produces, so labels are
- * identical to scikit-learn's DBSCAN and do not depend on the thread count. Neighbourhoods come
+ * its core neighbors: exactly what scikit-learn's depth-first expansion produces, so labels are
+ * identical to scikit-learn's DBSCAN and do not depend on the thread count. Neighborhoods come
  * from a uniform grid of cells of side eps / sqrt(2) for 2-D l2/sqeuclidean data (a dense cell is
- * core and connected as a whole; neighbours lie in the 5 x 5 block of cells), a k-d tree (up to
+ * core and connected as a whole; neighbors lie in the 5 x 5 block of cells), a k-d tree (up to
  * 16 dimensions, l2/sqeuclidean/cosine) or blocked exact scans, never an n x n matrix; distances
  * are compared to eps in double precision, the same way on every path.
  *
  * @tparam Metric  a distance (l2 default, sqeuclidean, cosine, manhattan); inner product is refused.
- * @par Complexity  one radius pass, about O(n log n + neighbours) on a tree, O(n^2 d) by scan;
- * memory O(n + neighbours) — neighbour lists are kept while they hold at most max_kept_neighbours
+ * @par Complexity  one radius pass, about O(n log n + neighbors) on a tree, O(n^2 d) by scan;
+ * memory O(n + neighbors) — neighbor lists are kept while they hold at most max_kept_neighbors
  * entries; beyond that passes 2 and 3 search again and memory stays O(n).
  * @par Thread safety  fit() is const.
  */
@@ -76,7 +76,7 @@ class dbscan {
 
   /**
    * @brief Clusters the rows of x (n x d), optionally weighted (a row of weight w counts w times
-   * towards its neighbours' density).
+   * towards its neighbors' density).
    * @throws segkit::invalid_argument if x is empty, has no columns or holds NaN/Inf, or the
    * weights are of the wrong length, negative or not finite.
    */
@@ -105,8 +105,8 @@ class dbscan {
     }
     const neighbors::exact_neighbors<Metric, T> nb(x);
 
-    // 1. Core points: weighted neighbour count (self included) reaches min_samples. The
-    // neighbour lists are kept for passes 2 and 3 while they fit max_kept_neighbours entries; beyond
+    // 1. Core points: weighted neighbor count (self included) reaches min_samples. The
+    // neighbor lists are kept for passes 2 and 3 while they fit max_kept_neighbors entries; beyond
     // that (and in 1-3 dimensions) passes 2 and 3 search again and pass 1 stops counting at
     // min_samples.
     const std::size_t chunks = chunk_count(n, grain);
@@ -114,7 +114,7 @@ class dbscan {
     std::vector<std::vector<std::size_t>> starts(chunks);
     std::atomic<std::size_t> stored{0};
     // In 1-3 dimensions a tree search is cheaper than keeping its result.
-    std::atomic<bool> keep{n < (std::size_t{1} << 32) && p_.max_kept_neighbours > 0 && !(nb.uses_tree() && x.cols() <= 3)};
+    std::atomic<bool> keep{n < (std::size_t{1} << 32) && p_.max_kept_neighbors > 0 && !(nb.uses_tree() && x.cols() <= 3)};
     std::vector<char> core(n, 0);
     parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
       std::vector<double> count(e - b, 0.0);
@@ -134,7 +134,7 @@ class dbscan {
           list.insert(list.end(), r.begin(), r.end());
           start.push_back(list.size());
         }
-        if (stored.fetch_add(list.size()) + list.size() > p_.max_kept_neighbours) keep.store(false);
+        if (stored.fetch_add(list.size()) + list.size() > p_.max_kept_neighbors) keep.store(false);
       }
       for (std::size_t i = b; i < e; ++i) core[i] = count[i - b] >= need ? 1 : 0;
     });
@@ -143,8 +143,8 @@ class dbscan {
       lists = {};
       starts = {};
     }
-    // Calls f(i, j) for the neighbours j of rows [b, e) (chunk c); f returns false to skip the rest of row i.
-    const auto neighbours = [&](std::size_t b, std::size_t e, std::size_t c, auto&& f) {
+    // Calls f(i, j) for the neighbors j of rows [b, e) (chunk c); f returns false to skip the rest of row i.
+    const auto neighbors = [&](std::size_t b, std::size_t e, std::size_t c, auto&& f) {
       if (!kept) {
         nb.radius(b, e, p_.eps, [&](std::size_t i, std::size_t j, double) { return f(i, j); });
         return;
@@ -159,16 +159,16 @@ class dbscan {
     // 2. Clusters: connected components of core points (the representative is the lowest row).
     graph::concurrent_union_find sets(n);
     parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
-      neighbours(b, e, c, [&](std::size_t i, std::size_t j) {
+      neighbors(b, e, c, [&](std::size_t i, std::size_t j) {
         if (core[i] && j < i && core[j]) sets.unite(i, j);
         return static_cast<bool>(core[i]);
       });
     });
     dbscan_result out = label_cores(core, sets);
 
-    // 3. Border points: the lowest cluster among their core neighbours.
+    // 3. Border points: the lowest cluster among their core neighbors.
     parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
-      neighbours(b, e, c, [&](std::size_t i, std::size_t j) {
+      neighbors(b, e, c, [&](std::size_t i, std::size_t j) {
         if (core[i]) return false;
         if (core[j]) {
           const label_type l = out.labels(j);

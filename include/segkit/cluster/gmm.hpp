@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief Gaussian mixture models fitted by expectation-maximisation, with full, tied, diagonal or
+/// @brief Gaussian mixture models fitted by expectation-maximization, with full, tied, diagonal or
 /// spherical covariances, computed in log space through Cholesky factors of the precisions.
 
 #include <algorithm>
@@ -85,7 +85,7 @@ struct gmm_params {
 /**
  * @brief A fitted Gaussian mixture: scikit-learn's attributes (weights, means, covariances and
  * Cholesky factors of the precisions, in its shapes), the labels of the training rows, how the
- * fit went, and the components whose covariance only the regularisation kept positive definite.
+ * fit went, and the components whose covariance only the regularization kept positive definite.
  * @par Thread safety  const calls may run concurrently.
  */
 struct gmm_model {
@@ -104,7 +104,7 @@ struct gmm_model {
   bool converged = false;             ///< the winning restart's change fell below tol
   /// Components whose covariance is singular without reg_covar (a cluster of identical or collinear
   /// points, or an empty component), in increasing order. Their densities are finite but driven by
-  /// the regularisation; reduce k or raise reg_covar if this is not intended.
+  /// the regularization; reduce k or raise reg_covar if this is not intended.
   std::vector<std::size_t> degenerate;
 
   /// Number of features d.
@@ -221,9 +221,9 @@ inline void precision_factor(const double* l, double* u, std::size_t d) {
   }
 }
 
-// Precision factor of one general covariance (d x d), regularised further if it is not positive
+// Precision factor of one general covariance (d x d), regularized further if it is not positive
 // definite in double precision. Returns true if the component is degenerate: singular without the
-// regularisation (smallest pivot at most `floor`) or in need of extra jitter, which is then added
+// regularization (smallest pivot at most `floor`) or in need of extra jitter, which is then added
 // to `cov` so that it stays consistent with the factor.
 inline bool general_factor(double* cov, double* u, std::size_t d, double reg, double floor) {
   std::vector<double> l(cov, cov + d * d);
@@ -257,7 +257,7 @@ inline bool checked_variance(double& v, double floor) noexcept {
 }
 
 // Computes the precision factors of m.covariances (adjusting degenerate ones) and m.degenerate.
-// A covariance is degenerate when it is singular but for the regularisation: a pivot or variance
+// A covariance is degenerate when it is singular but for the regularization: a pivot or variance
 // at most 2 reg, or at most 1e-10 x `scale` (the data's mean feature variance: rounding noise of
 // the moment sums) when reg is smaller than that.
 inline void factorise(mixture& m, double reg, double scale) {
@@ -293,7 +293,7 @@ inline void factorise(mixture& m, double reg, double scale) {
   }
 }
 
-// The mixture rearranged for E-steps on rows centred by `offset`: the log joint density of row x
+// The mixture rearranged for E-steps on rows centerd by `offset`: the log joint density of row x
 // and component c is constant[c] - maha(x, c) / 2, where maha is computed per covariance type:
 //   full:  || x U_c - m_c U_c ||^2, one GEMM against the factors side by side (d x k d);
 //   tied:  || x U - m_c U ||^2;
@@ -308,7 +308,7 @@ struct gaussians {
   std::vector<double> projected;  // full/tied: k x d, m_c U_c
   std::size_t chunk = 1;          // full: components per GEMM, bounding the sub-block buffer
 
-  gaussians(const mixture& m, std::vector<double> centre) : type(m.type), k(m.k), d(m.d), offset(std::move(centre)), constant(m.k) {
+  gaussians(const mixture& m, std::vector<double> center) : type(m.type), k(m.k), d(m.d), offset(std::move(center)), constant(m.k) {
     const double half_d_log_2pi = 0.5 * static_cast<double>(d) * log_2pi;
     for (std::size_t c = 0; c < k; ++c) constant[c] = std::log(m.weights[c]) - half_d_log_2pi;
     const auto mean = [&](std::size_t c, std::size_t j) { return m.means[c * d + j]; };
@@ -357,7 +357,7 @@ struct gaussians {
 
 // Buffers of one work item.
 struct gmm_scratch {
-  std::vector<double> x;    // rows x d centred rows
+  std::vector<double> x;    // rows x d centerd rows
   std::vector<double> a;    // rows x 2d [x^2, x] (diag/spherical)
   std::vector<double> y;    // rows x (chunk d) projections (full/tied)
   std::vector<double> rw;   // rows x k weighted responsibilities
@@ -366,7 +366,7 @@ struct gmm_scratch {
 
 // Rows [b, e) of x minus the offset, in double.
 template <class T>
-void centred_rows(const matrix_view<T>& x, std::size_t b, std::size_t e, const std::vector<double>& offset, std::vector<double>& out) {
+void centerd_rows(const matrix_view<T>& x, std::size_t b, std::size_t e, const std::vector<double>& offset, std::vector<double>& out) {
   const std::size_t d = x.cols();
   out.resize((e - b) * d);
   for (std::size_t i = b; i < e; ++i) {
@@ -376,7 +376,7 @@ void centred_rows(const matrix_view<T>& x, std::size_t b, std::size_t e, const s
   }
 }
 
-// [x^2, x] for each centred row.
+// [x^2, x] for each centerd row.
 inline void squares_and_rows(const std::vector<double>& xb, std::size_t rows, std::size_t d, std::vector<double>& a) {
   a.resize(rows * 2 * d);
   for (std::size_t i = 0; i < rows; ++i) {
@@ -389,7 +389,7 @@ inline void squares_and_rows(const std::vector<double>& xb, std::size_t rows, st
   }
 }
 
-// Log joint densities log(w_c N(x_i | c)) of the centred rows in s.x (rows x d) into lp (rows x k).
+// Log joint densities log(w_c N(x_i | c)) of the centerd rows in s.x (rows x d) into lp (rows x k).
 inline void log_joint(const gaussians& g, std::size_t rows, double* lp, gmm_scratch& s) {
   const std::size_t k = g.k, d = g.d;
   switch (g.type) {
@@ -437,7 +437,7 @@ inline void exp_in_place(double* v, std::size_t n) {
 
 // Turns each row of log joint densities (rows x k) into responsibilities in place and returns
 // their log-sum-exp (log p(x_i)) in lse. argmax (ties: lower index) goes to labels if given.
-inline void normalise_rows(double* lp, std::size_t rows, std::size_t k, double* lse, label_type* labels) {
+inline void normalize_rows(double* lp, std::size_t rows, std::size_t k, double* lse, label_type* labels) {
   std::vector<double> top(rows);
   for (std::size_t i = 0; i < rows; ++i) {
     double* r = lp + i * k;
@@ -481,7 +481,7 @@ struct gmm_stats {
   }
 };
 
-// Adds the statistics of one sub-block (centred rows in s.x, weighted responsibilities in s.rw).
+// Adds the statistics of one sub-block (centerd rows in s.x, weighted responsibilities in s.rw).
 inline void accumulate(gmm_stats& st, covariance_type type, std::size_t rows, std::size_t k, std::size_t d, std::size_t chunk, gmm_scratch& s) {
   for (std::size_t i = 0; i < rows; ++i) {
     for (std::size_t c = 0; c < k; ++c) st.nk[c] += s.rw[i * k + c];
@@ -539,11 +539,11 @@ gmm_stats em_pass(const matrix_view<T>& x, std::span<const double> w, const gaus
         std::vector<double> lse(gmm_block);
         for (std::size_t b = gb; b < ge; b += gmm_block) {
           const std::size_t e = std::min(ge, b + gmm_block), rows = e - b;
-          centred_rows(x, b, e, g.offset, s.x);
+          centerd_rows(x, b, e, g.offset, s.x);
           s.a.clear();
           double* lp = out.responsibilities != nullptr ? out.responsibilities + b * k : (s.rw.resize(rows * k), s.rw.data());
           log_joint(g, rows, lp, s);
-          normalise_rows(lp, rows, k, lse.data(), out.labels != nullptr ? out.labels + b : nullptr);
+          normalize_rows(lp, rows, k, lse.data(), out.labels != nullptr ? out.labels + b : nullptr);
           for (std::size_t i = 0; i < rows; ++i) {
             st.log_likelihood += w.empty() ? lse[i] : w[b + i] * lse[i];
             st.weight += w.empty() ? 1.0 : w[b + i];
@@ -576,7 +576,7 @@ gmm_stats label_pass(const matrix_view<T>& x, std::span<const double> w, const l
         gmm_scratch s;
         for (std::size_t b = gb; b < ge; b += gmm_block) {
           const std::size_t e = std::min(ge, b + gmm_block), rows = e - b;
-          centred_rows(x, b, e, offset, s.x);
+          centerd_rows(x, b, e, offset, s.x);
           s.a.clear();
           s.rw.assign(rows * k, 0.0);
           for (std::size_t i = 0; i < rows; ++i) s.rw[i * k + static_cast<std::size_t>(labels[b + i])] = w[b + i];
@@ -587,7 +587,7 @@ gmm_stats label_pass(const matrix_view<T>& x, std::span<const double> w, const l
       gmm_stats::merge);
 }
 
-// sum_i w_i x_i x_i^T of the centred rows (d x d): the tied covariance's data term, once per fit.
+// sum_i w_i x_i x_i^T of the centerd rows (d x d): the tied covariance's data term, once per fit.
 template <class T>
 std::vector<double> weighted_scatter(const matrix_view<T>& x, std::span<const double> w, const std::vector<double>& offset, executor& ex) {
   const std::size_t n = x.rows(), d = x.cols();
@@ -597,7 +597,7 @@ std::vector<double> weighted_scatter(const matrix_view<T>& x, std::span<const do
         std::vector<double> acc(d * d, 0.0), xb, z;
         for (std::size_t b = gb; b < ge; b += gmm_block) {
           const std::size_t e = std::min(ge, b + gmm_block), rows = e - b;
-          centred_rows(x, b, e, offset, xb);
+          centerd_rows(x, b, e, offset, xb);
           z.resize(rows * d);
           for (std::size_t i = 0; i < rows; ++i) {
             for (std::size_t j = 0; j < d; ++j) z[i * d + j] = w[b + i] * xb[i * d + j];
@@ -706,8 +706,8 @@ std::vector<double> weighted_mean(const matrix_view<T>& x, std::span<const doubl
   return acc;
 }
 
-// The model's parameters as a mixture centred by the weighted mean of its means.
-inline std::pair<mixture, std::vector<double>> centred_mixture(const gmm_model& model) {
+// The model's parameters as a mixture centerd by the weighted mean of its means.
+inline std::pair<mixture, std::vector<double>> centerd_mixture(const gmm_model& model) {
   mixture m;
   m.type = model.covariance;
   m.k = model.means.shape(0);
@@ -753,7 +753,7 @@ gmm_stats model_pass(const gmm_model& model, const E& x, std::size_t threads, pa
     }
     require_finite<V>(gmm_component, "rows", v);
     if (n_rows != nullptr) *n_rows = v.rows();
-    auto [m, offset] = centred_mixture(model);
+    auto [m, offset] = centerd_mixture(model);
     const gaussians g(m, std::move(offset));
     executor ex(threads);
     return em_pass<V>(v, {}, g, ex, out);
@@ -763,7 +763,7 @@ gmm_stats model_pass(const gmm_model& model, const E& x, std::size_t threads, pa
 }  // namespace detail
 
 /**
- * @brief Gaussian mixture model fitted by expectation-maximisation.
+ * @brief Gaussian mixture model fitted by expectation-maximization.
  *
  * Each restart starts from a hard assignment (k-means labels by default), estimates weights,
  * means and covariances from it, then alternates E-steps and M-steps until the mean log-likelihood
@@ -772,7 +772,7 @@ gmm_stats model_pass(const gmm_model& model, const E& x, std::size_t threads, pa
  * the lower bound of the last E-step decides between restarts, and the labels come from a final
  * E-step), whose log-likelihood segkit reproduces from the same start.
  *
- * Densities are evaluated in log space with Cholesky factors of the precisions and normalised by
+ * Densities are evaluated in log space with Cholesky factors of the precisions and normalized by
  * log-sum-exp, so nothing underflows. Rows are processed in blocks of 128 with one BLAS product per
  * block; statistics are summed in double precision per work item and combined in order, so the
  * result is the same for any thread count. Sample weights scale each row's responsibilities (a
@@ -820,7 +820,7 @@ class gaussian_mixture {
     const char* comp = detail::gmm_component;
     const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
     const std::vector<double> w = detail::checked_weights(x, k, weights, comp);
-    check_initialisation(n, d);
+    check_initialization(n, d);
     executor ex(p_.threads);
     const std::vector<double> offset = detail::weighted_mean(x, w, ex);
     const std::vector<double> scatter = p_.covariance == covariance_type::tied ? detail::weighted_scatter(x, w, offset, ex) : std::vector<double>{};
@@ -861,7 +861,7 @@ class gaussian_mixture {
     return finish(x, w, std::move(best), offset, ex, best_bound, best_iter, best_converged);
   }
 
-  void check_initialisation(std::size_t n, std::size_t d) const {
+  void check_initialization(std::size_t n, std::size_t d) const {
     using segkit::detail::throw_invalid;
     const char* comp = detail::gmm_component;
     if (p_.initial_labels.size() != 0 && p_.initial_means.size() != 0) throw_invalid(comp, "give initial_labels or initial_means, not both");
@@ -889,9 +889,9 @@ class gaussian_mixture {
       return labels;
     }
     detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex};
-    matrix<T> centres;
+    matrix<T> centers;
     if (p_.initial_means.size() != 0) {
-      centres = xt::cast<T>(p_.initial_means);
+      centers = xt::cast<T>(p_.initial_means);
     } else if (p_.init == gmm_init::kmeans) {
       kmeans_params kp;
       kp.k = p_.k;
@@ -902,10 +902,10 @@ class gaussian_mixture {
       return labels;
     } else {
       rng r(p_.seed, run);
-      centres = detail::kmeans_plus_plus(s, p_.k, r);
+      centers = detail::kmeans_plus_plus(s, p_.k, r);
     }
     std::vector<T> dist(n);
-    (void)detail::e_step(s, centres, labels.data(), dist.data(), false);
+    (void)detail::e_step(s, centers, labels.data(), dist.data(), false);
     return labels;
   }
 
@@ -1102,7 +1102,7 @@ struct gmm_sweep_result {
 
 /**
  * @brief Fits a mixture for every k in [k_min, k_max] with the other parameters of `base` and
- * reports BIC, AIC and log-likelihood per k; best_k minimises BIC. Each k uses `base.seed`.
+ * reports BIC, AIC and log-likelihood per k; best_k minimizes BIC. Each k uses `base.seed`.
  * Unweighted: BIC counts rows. @throws segkit::invalid_argument if k_min is 0, k_min > k_max, or
  * k_max exceeds the number of rows (and as gaussian_mixture::fit does).
  */

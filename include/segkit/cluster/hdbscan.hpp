@@ -76,7 +76,7 @@ inline cluster_selection parse_cluster_selection(std::string_view s) {
 /// Parameters of segkit::cluster::hdbscan. Every field has a default.
 struct hdbscan_params {
   std::size_t min_cluster_size = 5;        ///< smallest (weighted) size of a cluster (>= 2)
-  std::size_t min_samples = 0;             ///< neighbours (self included) defining the core distance; 0 = min_cluster_size
+  std::size_t min_samples = 0;             ///< neighbors (self included) defining the core distance; 0 = min_cluster_size
   double cluster_selection_epsilon = 0.0;  ///< clusters split below this distance are merged back (0 = off)
   std::size_t max_cluster_size = 0;        ///< eom: clusters larger than this are not selected (0 = no limit)
   cluster_selection selection = cluster_selection::eom;  ///< eom (default) or leaf
@@ -165,7 +165,7 @@ inline double glosh(double lambda_max, double lambda) noexcept {
 struct hdbscan_result {
   xt::xtensor<label_type, 1> labels;        ///< cluster of each row, 0..n_clusters-1, or -1 for noise
   std::size_t n_clusters = 0;               ///< selected clusters
-  double noise_fraction = 0.0;              ///< share of rows labelled -1
+  double noise_fraction = 0.0;              ///< share of rows labeled -1
   std::vector<double> probabilities;        ///< strength of each row's membership in its cluster, in [0, 1]; 0 for noise
   std::vector<double> outlier_scores;       ///< GLOSH score of each row, in [0, 1]: 1 - lambda(row) / lambda_max(its cluster)
   std::vector<double> core_distances;       ///< distance to the min_samples-th nearest row (self included)
@@ -179,11 +179,11 @@ struct hdbscan_result {
  * @brief HDBSCAN* (Campello, Moulavi & Sander 2013; Campello et al., TKDD 2015) as in the hdbscan
  * library (McInnes, Healy & Astels 2017).
  *
- * Core distances are the min_samples-th nearest-neighbour distances (self included; with weights,
+ * Core distances are the min_samples-th nearest-neighbor distances (self included; with weights,
  * the distance at which the cumulative weight of the nearest rows reaches min_samples). The
  * minimum spanning tree of the mutual reachability distance max(core(a), core(b), d(a, b)) is
  * built without a distance matrix, by Borůvka's algorithm on a k-d tree for Euclidean data up to
- * 16 dimensions (from 4,096 rows; O(log n) rounds of pruned nearest-neighbour searches, the
+ * 16 dimensions (from 4,096 rows; O(log n) rounds of pruned nearest-neighbor searches, the
  * tree then ordered as Prim's algorithm adds its edges, since the order of equal-weight merges
  * shapes the condensed tree) and by
  * Prim's algorithm otherwise (O(n^2) distance evaluations, skipped when the core distances
@@ -282,7 +282,7 @@ class hdbscan {
       return false;
     };
     parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t) {
-      std::vector<std::size_t> short_rows;  // rows whose first k neighbours weigh too little
+      std::vector<std::size_t> short_rows;  // rows whose first k neighbors weigh too little
       const std::size_t k0 = std::min(n, p_.min_samples);
       nb.nearest(b, e, k0, [&](std::size_t i, const auto& list) {
         if (!reach(i, list) && k0 < n) short_rows.push_back(i);

@@ -38,7 +38,7 @@ struct hdbscan_prediction {
  *
  * A new point q gets a core distance from its nearest training rows (the distance at which their
  * weight reaches min_samples), is linked to the training row r among its 2 x min_samples nearest
- * that minimises the mutual reachability max(core(q), core(r), d(q, r)), and joins the condensed
+ * that minimizes the mutual reachability max(core(q), core(r), d(q, r)), and joins the condensed
  * tree where r sits, at density lambda = 1 / that distance (higher up the tree when r's cluster
  * was born at a higher density than lambda). Its label is the selected cluster above that node,
  * its probability min(lambda, lambda_max) / lambda_max with lambda_max the densest exit from the
@@ -47,10 +47,10 @@ struct hdbscan_prediction {
  *
  * Membership vectors (one column per selected cluster, rows summing to the probability of being
  * in any cluster) combine two views, as the library's all_points_membership_vectors does:
- * distance, 1 / (distance to the nearest exemplar of the cluster) normalised, exemplars being the
+ * distance, 1 / (distance to the nearest exemplar of the cluster) normalized, exemplars being the
  * points that stay longest in the cluster's leaves; and the tree, softmax over clusters of
  * exp(-lambda_max(node) / lambda_merge), lambda_merge being the density at which the point's node
- * and the cluster join (the point's own lambda when one contains the other). Their normalised
+ * and the cluster join (the point's own lambda when one contains the other). Their normalized
  * product is scaled by max(lambda_merge) / max(lambda_max(nearest cluster), lambda). segkit uses
  * this one definition for new points as well (the library's membership_vector uses another
  * weighting), so a copy of a training row gets exactly its all-points vector.
@@ -236,8 +236,8 @@ class hdbscan_predictor {
     }
   };
 
-  // Where a new point joins the tree: the node of its mutual-reachability neighbour, that
-  // neighbour's own lambda there, the point's lambda, and its raw distance to the nearest row.
+  // Where a new point joins the tree: the node of its mutual-reachability neighbor, that
+  // neighbor's own lambda there, the point's lambda, and its raw distance to the nearest row.
   struct placement {
     std::size_t node = 0;
     double node_lambda = 0.0;
@@ -310,7 +310,7 @@ class hdbscan_predictor {
   void membership(const T* row, std::size_t node, double lambda, double* out) const {
     const state& s = *s_;
     const std::size_t nc = s.selected.size(), d = dim();
-    // Distance view: 1 / distance to the nearest exemplar, normalised (a zero distance dominates).
+    // Distance view: 1 / distance to the nearest exemplar, normalized (a zero distance dominates).
     thread_local std::vector<double> scratch;  // reused across points: no allocation per point
     scratch.resize(3 * nc);
     const std::span<double> by_distance(scratch.data(), nc), by_tree(scratch.data() + nc, nc), height(scratch.data() + 2 * nc, nc);
@@ -320,7 +320,7 @@ class hdbscan_predictor {
       by_distance[c] = best != 0.0 ? 1.0 / best : std::numeric_limits<double>::max() / static_cast<double>(nc);
       height[c] = merge_height(node, lambda, s.selected[c]);
     }
-    normalise(by_distance);
+    normalize(by_distance);
     // Tree view: softmax of exp(-lambda_max / merge height).
     const double top = s.t.death[node] + 1e-8;  // the library's guard against a zero lambda
     double peak = -std::numeric_limits<double>::infinity();
@@ -329,7 +329,7 @@ class hdbscan_predictor {
       peak = std::max(peak, by_tree[c]);
     }
     for (double& v : by_tree) v = std::exp(v - peak);
-    normalise(by_tree);
+    normalize(by_tree);
     std::size_t nearest = 0;
     for (std::size_t c = 1; c < nc; ++c) {
       if (height[c] > height[nearest]) nearest = c;
@@ -337,7 +337,7 @@ class hdbscan_predictor {
     const double in_any = ratio(height[nearest], std::max(s.t.death[s.selected[nearest]], lambda));
     for (std::size_t c = 0; c < nc; ++c) out[c] = by_distance[c] * by_tree[c];
     const std::span<double> o(out, nc);
-    normalise(o);
+    normalize(o);
     for (double& v : o) v *= in_any;
   }
 
@@ -369,7 +369,7 @@ class hdbscan_predictor {
     return a / b;
   }
 
-  static void normalise(std::span<double> v) noexcept {
+  static void normalize(std::span<double> v) noexcept {
     double sum = 0.0;
     for (const double e : v) sum += e;
     if (!(sum > 0.0) || !std::isfinite(sum)) return;

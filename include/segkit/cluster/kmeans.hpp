@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief K-Means (Lloyd, Hamerly or Elkan iterations) with greedy k-means++, random or given initial centres, sample weights,
+/// @brief K-Means (Lloyd, Hamerly or Elkan iterations) with greedy k-means++, random or given initial centers, sample weights,
 /// restarts, and spherical k-means for cosine similarity.
 
 #include <algorithm>
@@ -34,14 +34,14 @@
 
 namespace segkit::cluster {
 
-/// How k-means runs its iterations. All give the same centres and labels from the same start.
+/// How k-means runs its iterations. All give the same centers and labels from the same start.
 enum class kmeans_algorithm {
-  lloyd,   ///< every row against every centre each iteration (BLAS or SIMD registers)
+  lloyd,   ///< every row against every center each iteration (BLAS or SIMD registers)
   hamerly,  ///< Lloyd with Hamerly's bounds (2010): one lower bound per row; memory O(n)
-  elkan     ///< Lloyd with Elkan's bounds (2003): one lower bound per row and centre; memory O(n k), fewest distances
+  elkan     ///< Lloyd with Elkan's bounds (2003): one lower bound per row and center; memory O(n k), fewest distances
 };
 
-/// How k-means chooses its first centres.
+/// How k-means chooses its first centers.
 enum class kmeans_init {
   kmeans_plus_plus,  ///< greedy k-means++ (Arthur & Vassilvitskii 2007) with 2 + ln(k) local trials
   random,            ///< k distinct samples drawn with probability proportional to their weight
@@ -52,38 +52,38 @@ enum class kmeans_init {
 struct kmeans_params {
   std::size_t k = 8;                         ///< number of clusters, 1 <= k <= number of samples
   std::size_t max_iter = 300;                ///< Lloyd iterations per restart (>= 1)
-  double tol = 1e-4;                         ///< converged when the summed squared centre shift is <= tol x mean feature variance (scikit-learn's rule)
-  std::size_t n_init = 1;                    ///< restarts from different initial centres; the lowest inertia wins (>= 1)
-  kmeans_init init = kmeans_init::kmeans_plus_plus;  ///< how initial centres are chosen (ignored if initial_centres is given)
+  double tol = 1e-4;                         ///< converged when the summed squared center shift is <= tol x mean feature variance (scikit-learn's rule)
+  std::size_t n_init = 1;                    ///< restarts from different initial centers; the lowest inertia wins (>= 1)
+  kmeans_init init = kmeans_init::kmeans_plus_plus;  ///< how initial centers are chosen (ignored if initial_centers is given)
   std::size_t init_rounds = 5;               ///< k-means||: oversampling passes over the data (>= 1)
   double oversampling = 2.0;                 ///< k-means||: expected candidates per pass, as a multiple of k (> 0)
   kmeans_algorithm algorithm = kmeans_algorithm::lloyd;  ///< iteration strategy (same result); hamerly/elkan pay off for many iterations near convergence
-  matrix<double> initial_centres{};          ///< k x d starting centres; empty = use `init`. With it, n_init is 1.
-  bool spherical = false;                    ///< cosine k-means: rows and centres on the unit sphere, assignment by cosine
+  matrix<double> initial_centers{};          ///< k x d starting centers; empty = use `init`. With it, n_init is 1.
+  bool spherical = false;                    ///< cosine k-means: rows and centers on the unit sphere, assignment by cosine
   std::uint64_t seed = 0;                    ///< the only source of randomness
   std::size_t threads = 0;                   ///< 0 = all hardware threads; results do not depend on it
 };
 
 /**
- * @brief A fitted k-means model: centres, labels of the training rows, and how the fit went.
+ * @brief A fitted k-means model: centers, labels of the training rows, and how the fit went.
  * @par Thread safety  const calls (predict, transform, save) may run concurrently.
  */
 template <class T = float>
 struct kmeans_model {
-  matrix<T> centres;                   ///< k x d cluster centres (unit length if spherical)
+  matrix<T> centers;                   ///< k x d cluster centers (unit length if spherical)
   xt::xtensor<label_type, 1> labels;   ///< cluster of each training row, 0..k-1
   std::size_t n_clusters = 0;          ///< k
-  double inertia = 0.0;                ///< weighted sum of squared distances to the closest centre (spherical: of 1 - cosine)
+  double inertia = 0.0;                ///< weighted sum of squared distances to the closest center (spherical: of 1 - cosine)
   std::size_t n_iter = 0;              ///< Lloyd iterations of the winning restart
-  bool converged = false;              ///< labels stopped changing or the centre shift fell within tol
+  bool converged = false;              ///< labels stopped changing or the center shift fell within tol
   bool spherical = false;              ///< fitted as spherical (cosine) k-means
 
-  /// Closest centre of each row (ties: the lower centre index).
+  /// Closest center of each row (ties: the lower center index).
   /// @throws segkit::invalid_argument if the dimension differs or a row holds NaN/Inf.
   template <class E>
   [[nodiscard]] xt::xtensor<label_type, 1> predict(const E& x, std::size_t threads = 0) const;
 
-  /// Euclidean distance of each row to each centre (n x k); cosine distance if spherical.
+  /// Euclidean distance of each row to each center (n x k); cosine distance if spherical.
   template <class E>
   [[nodiscard]] matrix<T> transform(const E& x, std::size_t threads = 0) const;
 
@@ -172,11 +172,11 @@ matrix<T> fetch_rows(const lloyd_state<T>& s, std::span<const std::size_t> ids) 
   return out;
 }
 
-// One E-step over all rows: labels, squared distances (exact if `exact`), weighted sums per centre.
+// One E-step over all rows: labels, squared distances (exact if `exact`), weighted sums per center.
 template <class T>
-lloyd_partial e_step(const lloyd_state<T>& s, const matrix<T>& centres, label_type* labels, T* dist, bool exact) {
-  const std::size_t k = centres.shape(0), d = centres.shape(1);
-  const matrix_view<T> cv(centres.data(), k, d);
+lloyd_partial e_step(const lloyd_state<T>& s, const matrix<T>& centers, label_type* labels, T* dist, bool exact) {
+  const std::size_t k = centers.shape(0), d = centers.shape(1);
+  const matrix_view<T> cv(centers.data(), k, d);
   const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
   return parallel_reduce(
       *s.ex, s.x.rows(), kmeans_grain, lloyd_partial(k, d),
@@ -193,7 +193,7 @@ lloyd_partial e_step(const lloyd_state<T>& s, const matrix<T>& centres, label_ty
       lloyd_partial::merge);
 }
 
-// Gives each empty cluster one of the rows farthest from their centres (largest first, ties to the
+// Gives each empty cluster one of the rows farthest from their centers (largest first, ties to the
 // lower row), moving that row's weight out of its old cluster, as scikit-learn documents.
 template <class T>
 void relocate_empty(const lloyd_state<T>& s, lloyd_partial& p, const label_type* labels, const T* dist) {
@@ -229,19 +229,19 @@ void relocate_empty(const lloyd_state<T>& s, lloyd_partial& p, const label_type*
 }
 
 template <class T>
-void normalise_rows(matrix<T>& m);
+void normalize_rows(matrix<T>& m);
 
 // A copy of x with every non-zero row scaled to unit length (spherical k-means).
 template <class T>
 matrix<T> unit_rows(const matrix_view<T>& x) {
   matrix<T> unit = matrix<T>::from_shape({x.rows(), x.cols()});
   for (std::size_t i = 0; i < x.rows(); ++i) std::copy_n(x.row(i), x.cols(), &unit(i, 0));
-  normalise_rows(unit);
+  normalize_rows(unit);
   return unit;
 }
 
 template <class T>
-void normalise_rows(matrix<T>& m) {
+void normalize_rows(matrix<T>& m) {
   for (std::size_t i = 0; i < m.shape(0); ++i) {
     T* r = &m(i, 0);
     const T n = std::sqrt(distance::dot(r, r, m.shape(1)));
@@ -251,13 +251,13 @@ void normalise_rows(matrix<T>& m) {
   }
 }
 
-// Greedy k-means++: each new centre is the best (lowest potential) of n_local_trials candidates
-// drawn with probability proportional to weight x squared distance to the closest centre so far.
+// Greedy k-means++: each new center is the best (lowest potential) of n_local_trials candidates
+// drawn with probability proportional to weight x squared distance to the closest center so far.
 template <class T>
 matrix<T> kmeans_plus_plus(const lloyd_state<T>& s, std::size_t k, rng& r) {
   const std::size_t n = s.x.rows(), d = s.x.cols(), n_all = s.group->total(n);
   const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
-  matrix<T> centres = matrix<T>::from_shape({k, d});
+  matrix<T> centers = matrix<T>::from_shape({k, d});
   const auto draw = [&](const std::vector<double>& mass, double total, std::size_t count) {  // global rows
     std::vector<double> us(count);
     for (auto& u : us) u = r.uniform() * total;
@@ -266,7 +266,7 @@ matrix<T> kmeans_plus_plus(const lloyd_state<T>& s, std::size_t k, rng& r) {
   std::vector<double> closest(n);
   std::vector<double> mass(s.w.begin(), s.w.end());
   const auto first = fetch_rows(s, draw(mass, s.group->sum(std::accumulate(mass.begin(), mass.end(), 0.0)), 1));
-  std::copy_n(first.data(), d, &centres(0, 0));
+  std::copy_n(first.data(), d, &centers(0, 0));
   parallel_for(*s.ex, n, kmeans_grain, [&](std::size_t b, std::size_t e, std::size_t) {
     for (std::size_t i = b; i < e; ++i) closest[i] = distance::squared_l2(s.x.row(i), first.data(), d);
   });
@@ -280,7 +280,7 @@ matrix<T> kmeans_plus_plus(const lloyd_state<T>& s, std::size_t k, rng& r) {
     if (potential > 0.0) {
       rows = draw(mass, potential, trials);
     } else {
-      for (auto& row : rows) row = r.below(n_all);  // all rows on centres: any
+      for (auto& row : rows) row = r.below(n_all);  // all rows on centers: any
     }
     const matrix<T> cand = fetch_rows(s, rows);
     const matrix_view<T> cv(cand.data(), trials, d);
@@ -302,14 +302,14 @@ matrix<T> kmeans_plus_plus(const lloyd_state<T>& s, std::size_t k, rng& r) {
         });
     s.group->sum(pots);
     const std::size_t best = static_cast<std::size_t>(std::min_element(pots.begin(), pots.end()) - pots.begin());
-    std::copy_n(&cand(best, 0), d, &centres(c, 0));
+    std::copy_n(&cand(best, 0), d, &centers(c, 0));
     for (std::size_t i = 0; i < n; ++i) closest[i] = std::min<double>(closest[i], cand_dist[i * trials + best]);
   }
-  return centres;
+  return centers;
 }
 
 template <class T>
-matrix<T> random_centres(const lloyd_state<T>& s, std::size_t k, rng& r) {
+matrix<T> random_centers(const lloyd_state<T>& s, std::size_t k, rng& r) {
   const std::size_t n = s.x.rows(), off = s.group->offset();
   std::vector<double> mass(s.w.begin(), s.w.end());  // 0 once used: drawn without replacement
   std::vector<double> unused(n, 1.0);
@@ -325,31 +325,31 @@ matrix<T> random_centres(const lloyd_state<T>& s, std::size_t k, rng& r) {
 }
 
 // After an assignment that skipped rows by distance bounds: relocating empty clusters ranks rows
-// by their distance to their centre, so then those distances are computed exactly.
+// by their distance to their center, so then those distances are computed exactly.
 template <class T>
-void finish_bounded_step(const lloyd_state<T>& s, const lloyd_partial& part, const matrix<T>& centres, const label_type* labels, T* dist) {
+void finish_bounded_step(const lloyd_state<T>& s, const lloyd_partial& part, const matrix<T>& centers, const label_type* labels, T* dist) {
   if (std::none_of(part.weights.begin(), part.weights.end(), [](double w) { return w <= 0.0; })) return;
-  for (std::size_t i = 0; i < s.x.rows(); ++i) dist[i] = distance::squared_l2(s.x.row(i), &centres(static_cast<std::size_t>(labels[i]), 0), s.x.cols());
+  for (std::size_t i = 0; i < s.x.rows(); ++i) dist[i] = distance::squared_l2(s.x.row(i), &centers(static_cast<std::size_t>(labels[i]), 0), s.x.cols());
 }
 
 // Hamerly's bounds (G. Hamerly, "Making k-means even faster", SDM 2010): per row an upper bound
-// u on the distance to its centre and a lower bound l on the distance to any other centre; a row
-// is re-examined only when u exceeds max(l, half the distance from its centre to the nearest
-// other centre). Distances are exact Euclidean (kernel + sqrt). Called once per iteration with
-// the current centres; returns the weighted sums of the resulting assignment like e_step.
+// u on the distance to its center and a lower bound l on the distance to any other center; a row
+// is re-examined only when u exceeds max(l, half the distance from its center to the nearest
+// other center). Distances are exact Euclidean (kernel + sqrt). Called once per iteration with
+// the current centers; returns the weighted sums of the resulting assignment like e_step.
 template <class T>
 class hamerly_assigner {
  public:
   explicit hamerly_assigner(const lloyd_state<T>& s) : s_(s), upper_(s.x.rows()), lower_(s.x.rows()) {}
 
-  lloyd_partial operator()(const matrix<T>& centres, label_type* labels, T* dist) {
-    const std::size_t n = s_.x.rows(), d = s_.x.cols(), k = centres.shape(0);
-    const auto dist_to = [&](std::size_t i, std::size_t c) { return std::sqrt(distance::squared_l2(s_.x.row(i), &centres(c, 0), d)); };
+  lloyd_partial operator()(const matrix<T>& centers, label_type* labels, T* dist) {
+    const std::size_t n = s_.x.rows(), d = s_.x.cols(), k = centers.shape(0);
+    const auto dist_to = [&](std::size_t i, std::size_t c) { return std::sqrt(distance::squared_l2(s_.x.row(i), &centers(c, 0), d)); };
     const bool first = previous_.size() == 0;
     std::vector<double> half_gap(k, std::numeric_limits<double>::infinity());
     for (std::size_t a = 0; a < k; ++a) {
       for (std::size_t b = a + 1; b < k; ++b) {
-        const double g = 0.5 * std::sqrt(static_cast<double>(distance::squared_l2(&centres(a, 0), &centres(b, 0), d)));
+        const double g = 0.5 * std::sqrt(static_cast<double>(distance::squared_l2(&centers(a, 0), &centers(b, 0), d)));
         half_gap[a] = std::min(half_gap[a], g);
         half_gap[b] = std::min(half_gap[b], g);
       }
@@ -359,7 +359,7 @@ class hamerly_assigner {
     std::size_t arg1 = 0;
     if (!first) {
       for (std::size_t c = 0; c < k; ++c) {
-        moved[c] = std::sqrt(static_cast<double>(distance::squared_l2(&centres(c, 0), &previous_(c, 0), d)));
+        moved[c] = std::sqrt(static_cast<double>(distance::squared_l2(&centers(c, 0), &previous_(c, 0), d)));
         if (moved[c] > max1) {
           max2 = max1;
           max1 = moved[c];
@@ -369,7 +369,7 @@ class hamerly_assigner {
         }
       }
     }
-    const matrix_view<T> cv(centres.data(), k, d);
+    const matrix_view<T> cv(centers.data(), k, d);
     const auto c_terms = first ? distance::row_norm_terms<distance::squared_l2_metric>(cv) : std::vector<T>{};
     auto part = parallel_reduce(
         *s_.ex, n, kmeans_grain, lloyd_partial(k, d),
@@ -395,7 +395,7 @@ class hamerly_assigner {
                 recompute = upper_[i] > bound;
               }
             }
-            if (recompute) {  // closest and second closest centre, ties to the lower index
+            if (recompute) {  // closest and second closest center, ties to the lower index
               double d1 = std::numeric_limits<double>::infinity(), d2 = d1;
               std::size_t best = 0;
               for (std::size_t c = 0; c < k; ++c) {
@@ -417,8 +417,8 @@ class hamerly_assigner {
           return p;
         },
         lloyd_partial::merge);
-    finish_bounded_step(s_, part, centres, labels, dist);
-    previous_ = centres;
+    finish_bounded_step(s_, part, centers, labels, dist);
+    previous_ = centers;
     return part;
   }
 
@@ -429,9 +429,9 @@ class hamerly_assigner {
 };
 
 // Elkan's bounds (C. Elkan, "Using the triangle inequality to accelerate k-means", ICML 2003):
-// per row an upper bound u on the distance to its centre a and a lower bound l_c on the distance
-// to every centre c. Centre c is examined only if u > l_c and u > d(a, c) / 2, and a row not at
-// all if u <= half the distance from a to its nearest other centre. The first call is Lloyd's
+// per row an upper bound u on the distance to its center a and a lower bound l_c on the distance
+// to every center c. Center c is examined only if u > l_c and u > d(a, c) / 2, and a row not at
+// all if u <= half the distance from a to its nearest other center. The first call is Lloyd's
 // assignment, with lower bounds 0. Lower bounds are stored as float (n x k of them) and kept
 // valid under rounding: computed distances are rounded toward zero, and a shrunk bound
 // (l - moved, moved rounded up) is scaled by 1 - 2^-22, more than the float subtraction's error.
@@ -440,9 +440,9 @@ class elkan_assigner {
  public:
   elkan_assigner(const lloyd_state<T>& s, std::size_t k) : s_(s), upper_(s.x.rows()), lower_(s.x.rows() * k, 0.0f) {}
 
-  lloyd_partial operator()(const matrix<T>& centres, label_type* labels, T* dist) {
-    const std::size_t n = s_.x.rows(), d = s_.x.cols(), k = centres.shape(0);
-    const auto dist_to = [&](std::size_t i, std::size_t c) { return std::sqrt(static_cast<double>(distance::squared_l2(s_.x.row(i), &centres(c, 0), d))); };
+  lloyd_partial operator()(const matrix<T>& centers, label_type* labels, T* dist) {
+    const std::size_t n = s_.x.rows(), d = s_.x.cols(), k = centers.shape(0);
+    const auto dist_to = [&](std::size_t i, std::size_t c) { return std::sqrt(static_cast<double>(distance::squared_l2(s_.x.row(i), &centers(c, 0), d))); };
     const auto store = [](float& slot, double v) {  // round down: a lower bound must not grow
       float f = static_cast<float>(v);
       if (static_cast<double>(f) > v) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
@@ -452,7 +452,7 @@ class elkan_assigner {
     std::vector<double> between(k * k, 0.0), half_gap(k, std::numeric_limits<double>::infinity());
     for (std::size_t a = 0; a < k; ++a) {
       for (std::size_t b = a + 1; b < k; ++b) {
-        const double g = std::sqrt(static_cast<double>(distance::squared_l2(&centres(a, 0), &centres(b, 0), d)));
+        const double g = std::sqrt(static_cast<double>(distance::squared_l2(&centers(a, 0), &centers(b, 0), d)));
         between[a * k + b] = between[b * k + a] = g;
         half_gap[a] = std::min(half_gap[a], 0.5 * g);
         half_gap[b] = std::min(half_gap[b], 0.5 * g);
@@ -462,13 +462,13 @@ class elkan_assigner {
     std::vector<float> moved_up(k, 0.0f);
     if (!first) {
       for (std::size_t c = 0; c < k; ++c) {
-        moved[c] = std::sqrt(static_cast<double>(distance::squared_l2(&centres(c, 0), &previous_(c, 0), d)));
+        moved[c] = std::sqrt(static_cast<double>(distance::squared_l2(&centers(c, 0), &previous_(c, 0), d)));
         moved_up[c] = static_cast<float>(moved[c]);
         if (static_cast<double>(moved_up[c]) < moved[c]) moved_up[c] = std::nextafter(moved_up[c], std::numeric_limits<float>::infinity());
       }
     }
     constexpr float shrink = 1.0f - 0x1.0p-22f;
-    const matrix_view<T> cv(centres.data(), k, d);
+    const matrix_view<T> cv(centers.data(), k, d);
     const auto c_terms = first ? distance::row_norm_terms<distance::squared_l2_metric>(cv) : std::vector<T>{};
     auto part = parallel_reduce(
         *s_.ex, n, kmeans_grain, lloyd_partial(k, d),
@@ -511,8 +511,8 @@ class elkan_assigner {
           return p;
         },
         lloyd_partial::merge);
-    finish_bounded_step(s_, part, centres, labels, dist);
-    previous_ = centres;
+    finish_bounded_step(s_, part, centers, labels, dist);
+    previous_ = centers;
     return part;
   }
 
@@ -582,12 +582,12 @@ void check_rows(const matrix_view<T>& x, std::size_t d_expected, const char* wha
 /**
  * @brief K-Means clustering by Lloyd's algorithm.
  *
- * The assignment step computes distances to all centres for blocks of 2,048 rows with one BLAS
- * matrix product per block; centre sums are accumulated in double precision per block and
+ * The assignment step computes distances to all centers for blocks of 2,048 rows with one BLAS
+ * matrix product per block; center sums are accumulated in double precision per block and
  * combined in block order, so the result is bit-identical for any thread count. Iteration stops
- * when no label changes, when the summed squared centre shift is at most
+ * when no label changes, when the summed squared center shift is at most
  * tol x (mean per-feature variance), or after max_iter iterations — the rules of
- * scikit-learn's KMeans, whose centres and labels segkit reproduces from the same initial centres.
+ * scikit-learn's KMeans, whose centers and labels segkit reproduces from the same initial centers.
  *
  * @tparam T  float (default) or double.
  * @par Complexity  O(n_init x n_iter x n x k x d) through BLAS; memory O(n + k d) per thread.
@@ -620,7 +620,7 @@ class kmeans {
    * @param weights  one non-negative weight per row; empty = all 1.
    * @throws segkit::invalid_argument if x is empty, has no columns, holds NaN/Inf, k exceeds the
    * number of rows, the weights are of the wrong length, negative, non-finite or all zero, or the
-   * initial centres are not k x d and finite.
+   * initial centers are not k x d and finite.
    */
   template <class E>
   [[nodiscard]] kmeans_model<T> fit(const E& x, std::span<const double> weights = {}) const {
@@ -633,32 +633,32 @@ class kmeans {
   /// process's rows and weights, already checked (finite, weights >= 0 with a positive total, k
   /// at most the rows of all processes, the same d everywhere). Labels are this process's rows'.
   [[nodiscard]] kmeans_model<T> fit_group(matrix_view<T> x, std::vector<double> w, const row_group& group) const {
-    check_initial_centres(x.cols());
+    check_initial_centers(x.cols());
     return run(x, w, group);
   }
   /// @endcond
 
-  /// @throws segkit::invalid_argument unless the given initial centres (if any) are k x d and finite.
-  void check_initial_centres(std::size_t d) const {
+  /// @throws segkit::invalid_argument unless the given initial centers (if any) are k x d and finite.
+  void check_initial_centers(std::size_t d) const {
     const char* comp = detail::kmeans_component;
-    if (p_.initial_centres.size() == 0) return;
-    if (p_.initial_centres.shape(0) != p_.k || p_.initial_centres.shape(1) != d) {
-      segkit::detail::throw_invalid(comp, fmt::format("initial_centres are {} x {}, expected k x d = {} x {}", p_.initial_centres.shape(0),
-                                                      p_.initial_centres.shape(1), p_.k, d));
+    if (p_.initial_centers.size() == 0) return;
+    if (p_.initial_centers.shape(0) != p_.k || p_.initial_centers.shape(1) != d) {
+      segkit::detail::throw_invalid(comp, fmt::format("initial_centers are {} x {}, expected k x d = {} x {}", p_.initial_centers.shape(0),
+                                                      p_.initial_centers.shape(1), p_.k, d));
     }
-    require_finite<double>(comp, "initial_centres", as_rows<double>(p_.initial_centres).view());
+    require_finite<double>(comp, "initial_centers", as_rows<double>(p_.initial_centers).view());
   }
 
  private:
   kmeans_model<T> fit_view(matrix_view<T> x, std::span<const double> weights) const {
     std::vector<double> w = detail::checked_weights(x, p_.k, weights, detail::kmeans_component);
-    check_initial_centres(x.cols());
+    check_initial_centers(x.cols());
     return run(x, w, row_group::here());
   }
 
   kmeans_model<T> run(matrix_view<T> x, std::span<const double> w, const row_group& group) const {
     const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
-    const bool given = p_.initial_centres.size() != 0;
+    const bool given = p_.initial_centers.size() != 0;
     // Spherical k-means works on unit rows; the copy is made only then.
     matrix<T> unit;
     if (p_.spherical) {
@@ -674,18 +674,18 @@ class kmeans {
     const std::size_t runs = given ? 1 : p_.n_init;
     for (std::size_t run = 0; run < runs; ++run) {
       rng r(p_.seed, run);
-      matrix<T> centres;
+      matrix<T> centers;
       if (given) {
-        centres = xt::cast<T>(p_.initial_centres);
+        centers = xt::cast<T>(p_.initial_centers);
       } else if (p_.init == kmeans_init::random) {
-        centres = detail::random_centres(s, k, r);
+        centers = detail::random_centers(s, k, r);
       } else if (p_.init == kmeans_init::kmeans_parallel) {
-        centres = kmeans_parallel(s, k, r);
+        centers = kmeans_parallel(s, k, r);
       } else {
-        centres = detail::kmeans_plus_plus(s, k, r);
+        centers = detail::kmeans_plus_plus(s, k, r);
       }
-      if (p_.spherical) detail::normalise_rows(centres);
-      auto model = lloyd(s, std::move(centres), tol);
+      if (p_.spherical) detail::normalize_rows(centers);
+      auto model = lloyd(s, std::move(centers), tol);
       if (model.inertia < best.inertia) best = std::move(model);
     }
     best.n_clusters = k;
@@ -697,7 +697,7 @@ class kmeans {
   // k-means++", VLDB 2012): one weighted random row, then init_rounds passes in which every row
   // is sampled independently with probability min(1, l w d^2 / phi) (l = oversampling x k, phi
   // the current weighted cost); each candidate is weighted by the rows closest to it, and
-  // weighted k-means++ with a short Lloyd on the candidates gives the k centres. A pass draws its
+  // weighted k-means++ with a short Lloyd on the candidates gives the k centers. A pass draws its
   // random numbers per block of rows (numbered globally) from its own stream, so the result does
   // not depend on threads, nor on how rows are spread over processes.
   matrix<T> kmeans_parallel(const detail::lloyd_state<T>& s, std::size_t k, rng& r) const {
@@ -787,47 +787,47 @@ class kmeans {
     sub.max_iter = 30;
     sub.seed = r();
     sub.threads = p_.threads;
-    return kmeans<T>(sub).fit(cand, mass).centres;
+    return kmeans<T>(sub).fit(cand, mass).centers;
   }
 
-  kmeans_model<T> lloyd(const detail::lloyd_state<T>& s, matrix<T> centres, double tol) const {
+  kmeans_model<T> lloyd(const detail::lloyd_state<T>& s, matrix<T> centers, double tol) const {
     if (p_.algorithm == kmeans_algorithm::hamerly) {
       detail::hamerly_assigner<T> assign(s);
-      return iterate(s, std::move(centres), tol, assign);
+      return iterate(s, std::move(centers), tol, assign);
     }
     if (p_.algorithm == kmeans_algorithm::elkan) {
-      detail::elkan_assigner<T> assign(s, centres.shape(0));
-      return iterate(s, std::move(centres), tol, assign);
+      detail::elkan_assigner<T> assign(s, centers.shape(0));
+      return iterate(s, std::move(centers), tol, assign);
     }
     auto assign = [&s](const matrix<T>& c, label_type* labels, T* dist) { return detail::e_step(s, c, labels, dist, false); };
-    return iterate(s, std::move(centres), tol, assign);
+    return iterate(s, std::move(centers), tol, assign);
   }
 
-  // Lloyd's iteration with a pluggable assignment step `assign(centres, labels, dist)` returning
-  // the weighted sums of the assignment (dist must hold distances to the assigned centres when a
+  // Lloyd's iteration with a pluggable assignment step `assign(centers, labels, dist)` returning
+  // the weighted sums of the assignment (dist must hold distances to the assigned centers when a
   // cluster is empty). Convergence and the final E-step are shared, so every strategy ends alike.
   template <class Assign>
-  kmeans_model<T> iterate(const detail::lloyd_state<T>& s, matrix<T> centres, double tol, Assign& assign) const {
-    const std::size_t n = s.x.rows(), d = s.x.cols(), k = centres.shape(0);
+  kmeans_model<T> iterate(const detail::lloyd_state<T>& s, matrix<T> centers, double tol, Assign& assign) const {
+    const std::size_t n = s.x.rows(), d = s.x.cols(), k = centers.shape(0);
     kmeans_model<T> m;
     m.labels = xt::xtensor<label_type, 1>::from_shape({n});
     xt::xtensor<label_type, 1> old = xt::xtensor<label_type, 1>::from_shape({n});
     old.fill(-1);
     std::vector<T> dist(n);
     for (std::size_t it = 0; it < p_.max_iter; ++it) {
-      auto part = assign(centres, m.labels.data(), dist.data());
+      auto part = assign(centers, m.labels.data(), dist.data());
       part.reduce(*s.group);
       detail::relocate_empty(s, part, m.labels.data(), dist.data());
       double shift = 0.0;
       for (std::size_t c = 0; c < k; ++c) {
-        if (part.weights[c] <= 0.0) continue;  // still empty (zero weights only): keep the centre
+        if (part.weights[c] <= 0.0) continue;  // still empty (zero weights only): keep the center
         for (std::size_t j = 0; j < d; ++j) {
           const T v = static_cast<T>(part.sums[c * d + j] / part.weights[c]);
-          shift += static_cast<double>(v - centres(c, j)) * static_cast<double>(v - centres(c, j));
-          centres(c, j) = v;
+          shift += static_cast<double>(v - centers(c, j)) * static_cast<double>(v - centers(c, j));
+          centers(c, j) = v;
         }
       }
-      if (p_.spherical) detail::normalise_rows(centres);
+      if (p_.spherical) detail::normalize_rows(centers);
       m.n_iter = it + 1;
       if (!s.group->any(m.labels != old)) {  // strict convergence: no label changed anywhere
         m.converged = true;
@@ -839,11 +839,11 @@ class kmeans {
       }
       old = m.labels;
     }
-    // Labels and inertia that match the final centres.
-    auto final_part = detail::e_step(s, centres, m.labels.data(), dist.data(), true);
+    // Labels and inertia that match the final centers.
+    auto final_part = detail::e_step(s, centers, m.labels.data(), dist.data(), true);
     final_part.reduce(*s.group);
     m.inertia = p_.spherical ? final_part.inertia / 2.0 : final_part.inertia;  // |a-b|^2 = 2(1-cos) on the unit sphere
-    m.centres = std::move(centres);
+    m.centers = std::move(centers);
     return m;
   }
 
@@ -864,7 +864,7 @@ static_assert(segkit::inductive_clusterer<kmeans<double>, double>);
 struct kmeans_trainer {
   std::size_t max_iter = 25;  ///< Lloyd iterations (a coarse quantizer needs few)
 
-  /// k centres of `rows` from k-means seeded with `seed`.
+  /// k centers of `rows` from k-means seeded with `seed`.
   template <class T>
   [[nodiscard]] matrix<T> operator()(matrix_view<T> rows, std::size_t k, std::uint64_t seed, std::size_t threads) const {
     kmeans_params p;
@@ -872,7 +872,7 @@ struct kmeans_trainer {
     p.max_iter = max_iter;
     p.seed = seed;
     p.threads = threads;
-    return kmeans<T>(p).fit(rows).centres;
+    return kmeans<T>(p).fit(rows).centers;
   }
 };
 
@@ -883,33 +883,33 @@ template <class E>
 xt::xtensor<label_type, 1> kmeans_model<T>::predict(const E& x_in, std::size_t threads) const {
   const auto rows = as_rows<T>(x_in);
   matrix_view<T> x = rows.view();
-  detail::check_rows(x, centres.shape(1), "rows");
+  detail::check_rows(x, centers.shape(1), "rows");
   matrix<T> unit;
   if (spherical) {
     unit = detail::unit_rows(x);
     x = matrix_view<T>(unit.data(), x.rows(), x.cols());
   }
-  return distance::nearest_centers(x, matrix_view<T>(centres.data(), centres.shape(0), centres.shape(1)), threads);
+  return distance::nearest_centers(x, matrix_view<T>(centers.data(), centers.shape(0), centers.shape(1)), threads);
 }
 
 template <class T>
 template <class E>
 matrix<T> kmeans_model<T>::transform(const E& x_in, std::size_t threads) const {
   const auto rows = as_rows<T>(x_in);
-  detail::check_rows(rows.view(), centres.shape(1), "rows");
-  if (spherical) return distance::pairwise_distances(distance::cosine_metric{}, rows.view(), centres, {.threads = threads});
-  return distance::pairwise_distances(distance::l2_metric{}, rows.view(), centres, {.threads = threads});
+  detail::check_rows(rows.view(), centers.shape(1), "rows");
+  if (spherical) return distance::pairwise_distances(distance::cosine_metric{}, rows.view(), centers, {.threads = threads});
+  return distance::pairwise_distances(distance::l2_metric{}, rows.view(), centers, {.threads = threads});
 }
 
 template <class T>
 void kmeans_model<T>::write_to(container_writer& w) const {
   byte_writer meta;
   meta.put(std::uint32_t{1}).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
-  meta.put(static_cast<std::uint64_t>(centres.shape(0))).put(static_cast<std::uint64_t>(centres.shape(1)));
+  meta.put(static_cast<std::uint64_t>(centers.shape(0))).put(static_cast<std::uint64_t>(centers.shape(1)));
   meta.put(static_cast<std::uint64_t>(labels.size())).put(inertia).put(static_cast<std::uint64_t>(n_iter));
   meta.put(static_cast<std::uint8_t>(converged)).put(static_cast<std::uint8_t>(spherical));
   w.add_copy("meta", meta.bytes());
-  w.add_array<T>("centres", std::span<const T>(centres.data(), centres.size()));
+  w.add_array<T>("centres", std::span<const T>(centers.data(), centers.size()));
   w.add_array<label_type>("labels", std::span<const label_type>(labels.data(), labels.size()));
 }
 
@@ -918,7 +918,7 @@ kmeans_model<T> kmeans_model<T>::read_from(const container_reader& file) {
   byte_reader meta(file.section("meta"), file);
   if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("k-means model format version {} is not supported", v));
   const auto dtype = meta.get_string();
-  if (dtype != npy_dtype_name(segkit::detail::npy_dtype_of<T>())) file.fail(fmt::format("model stores {} centres, expected {}", dtype, npy_dtype_name(segkit::detail::npy_dtype_of<T>())));
+  if (dtype != npy_dtype_name(segkit::detail::npy_dtype_of<T>())) file.fail(fmt::format("model stores {} centers, expected {}", dtype, npy_dtype_name(segkit::detail::npy_dtype_of<T>())));
   const auto k = meta.get<std::uint64_t>(), d = meta.get<std::uint64_t>(), n = meta.get<std::uint64_t>();
   if (k == 0 || d == 0 || k > (std::uint64_t{1} << 32) / d || n > (std::uint64_t{1} << 40)) file.fail("implausible model shape");
   kmeans_model<T> m;
@@ -928,8 +928,8 @@ kmeans_model<T> kmeans_model<T>::read_from(const container_reader& file) {
   m.spherical = meta.get<std::uint8_t>() != 0;
   m.n_clusters = k;
   const auto c = file.array<T>("centres", k * d);
-  m.centres = matrix<T>::from_shape({k, d});
-  std::copy(c.begin(), c.end(), m.centres.begin());
+  m.centers = matrix<T>::from_shape({k, d});
+  std::copy(c.begin(), c.end(), m.centers.begin());
   const auto l = file.array<label_type>("labels", n);
   m.labels = xt::xtensor<label_type, 1>::from_shape({n});
   for (std::size_t i = 0; i < n; ++i) {

@@ -1,7 +1,7 @@
 #pragma once
 /// @file
-/// @brief Mini-batch k-means (Sculley, "Web-scale k-means clustering", WWW 2010) with per-centre
-/// learning rates, early stopping on a smoothed batch inertia, and reassignment of starved centres.
+/// @brief Mini-batch k-means (Sculley, "Web-scale k-means clustering", WWW 2010) with per-center
+/// learning rates, early stopping on a smoothed batch inertia, and reassignment of starved centers.
 
 #include <algorithm>
 #include <cmath>
@@ -25,22 +25,22 @@ struct minibatch_kmeans_params {
   std::size_t batch_size = 1024;          ///< rows per step, drawn with replacement (>= 1)
   std::size_t max_iter = 100;             ///< passes over the data: at most max_iter x n / batch_size steps (>= 1)
   std::size_t max_no_improvement = 10;    ///< stop after this many steps without a new low of the smoothed batch inertia (0 = never)
-  double tol = 0.0;                       ///< stop when a step moves the centres by <= tol x mean feature variance (squared, summed); 0 = off
+  double tol = 0.0;                       ///< stop when a step moves the centers by <= tol x mean feature variance (squared, summed); 0 = off
   std::size_t n_init = 3;                 ///< k-means++ runs on the initial subsample; the lowest inertia there wins (>= 1)
   std::size_t init_size = 0;              ///< rows of the initial subsample; 0 = 3 x batch_size (at least k, at most n)
-  double reassignment_ratio = 0.01;       ///< centres whose count falls below this share of the largest are moved to random batch rows; 0 = off
+  double reassignment_ratio = 0.01;       ///< centers whose count falls below this share of the largest are moved to random batch rows; 0 = off
   std::uint64_t seed = 0;                 ///< the only source of randomness
-  std::size_t threads = 0;                ///< threads for initialisation and the final assignment; results do not depend on it
+  std::size_t threads = 0;                ///< threads for initialization and the final assignment; results do not depend on it
 };
 
 /**
- * @brief Mini-batch k-means: each step assigns a random batch to the nearest centres and moves
- * every centre towards its batch rows with step 1 / (rows it has seen so far).
+ * @brief Mini-batch k-means: each step assigns a random batch to the nearest centers and moves
+ * every center towards its batch rows with step 1 / (rows it has seen so far).
  *
- * Initial centres come from the best of n_init k-means++ runs on a random subsample. The run
+ * Initial centers come from the best of n_init k-means++ runs on a random subsample. The run
  * stops after max_iter passes, when the exponentially smoothed batch inertia has not reached a new
- * low for max_no_improvement steps, or when a step moves the centres less than tol. Finally every
- * row is assigned to its nearest centre (exact inertia). Results depend on the seed only.
+ * low for max_no_improvement steps, or when a step moves the centers less than tol. Finally every
+ * row is assigned to its nearest center (exact inertia). Results depend on the seed only.
  * @par Complexity  O(steps x batch_size x k x d) plus one pass O(n k d); memory O(k d + batch_size d).
  * @par Thread safety  fit() is const; concurrent fits are safe.
  */
@@ -86,7 +86,7 @@ class minibatch_kmeans {
     const std::size_t n = x.rows(), d = x.cols(), k = p_.k, n_all = group.total(n), off = group.offset();
     executor ex(p_.threads);
     detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex, &group};
-    // Initial centres: the best of n_init k-means++ runs on a random subsample (drawn by a partial
+    // Initial centers: the best of n_init k-means++ runs on a random subsample (drawn by a partial
     // Fisher-Yates shuffle of the global row numbers, kept sparse: only moved entries are stored).
     rng r(p_.seed, 0);
     const std::size_t init_size = std::clamp<std::size_t>(p_.init_size != 0 ? p_.init_size : 3 * p_.batch_size, k, n_all);
@@ -108,7 +108,7 @@ class minibatch_kmeans {
     if (std::accumulate(sub_w.begin(), sub_w.end(), 0.0) <= 0.0) std::fill(sub_w.begin(), sub_w.end(), 1.0);
     const matrix_view<T> sv(sub.data(), init_size, d);
     detail::lloyd_state<T> ss{sv, sub_w, distance::row_norm_terms<distance::squared_l2_metric>(sv), &ex};
-    matrix<T> centres;
+    matrix<T> centers;
     double best_inertia = std::numeric_limits<double>::infinity();
     std::vector<label_type> sub_labels(init_size);
     std::vector<T> sub_dist(init_size);
@@ -118,7 +118,7 @@ class minibatch_kmeans {
       const double inertia = detail::e_step(ss, c, sub_labels.data(), sub_dist.data(), true).inertia;
       if (inertia < best_inertia) {
         best_inertia = inertia;
-        centres = std::move(c);
+        centers = std::move(c);
       }
     }
 
@@ -144,7 +144,7 @@ class minibatch_kmeans {
         terms[mine.size()] = distance::dot(row, row, d);
         mine.push_back(i);
       }
-      const distance::centre_panel<T> panel(matrix_view<T>(centres.data(), k, d));
+      const distance::center_panel<T> panel(matrix_view<T>(centers.data(), k, d));
       panel.assign(matrix_view<T>(batch.data(), bs, d), 0, mine.size(), best.data(), scores.data());
       detail::lloyd_partial part(k, d);
       double batch_weight = 0.0;
@@ -160,23 +160,23 @@ class minibatch_kmeans {
         if (part.weights[c] <= 0.0) continue;
         const double total = counts[c] + part.weights[c];
         for (std::size_t j = 0; j < d; ++j) {
-          const double old = centres(c, j);
+          const double old = centers(c, j);
           const T v = static_cast<T>((old * counts[c] + part.sums[c * d + j]) / total);
           shift += (v - old) * (v - old);
-          centres(c, j) = v;
+          centers(c, j) = v;
         }
         counts[c] = total;
       }
-      // Reassign starved centres to distinct random rows of this batch once 10 k rows have been
-      // seen since the last check, or whenever a centre has seen nothing (scikit-learn's schedule).
+      // Reassign starved centers to distinct random rows of this batch once 10 k rows have been
+      // seen since the last check, or whenever a center has seen nothing (scikit-learn's schedule).
       since_reassign += bs;
       const bool unseen = std::any_of(counts.begin(), counts.end(), [](double c) { return c <= 0.0; });
       if (p_.reassignment_ratio > 0.0 && (unseen || since_reassign >= 10 * k)) {
         since_reassign = 0;
-        reassign_starved(s, centres, counts, picked, r);
+        reassign_starved(s, centers, counts, picked, r);
       }
       // Early stopping on the smoothed batch inertia (from the second step: the first measures
-      // the initial centres), and on the centre shift.
+      // the initial centers), and on the center shift.
       if (step == 0) continue;
       const double bi = batch_weight > 0.0 ? part.inertia / batch_weight : 0.0;
       ewa = std::isinf(ewa) ? bi : ewa * (1.0 - alpha) + bi * alpha;
@@ -195,26 +195,26 @@ class minibatch_kmeans {
       }
     }
 
-    // Every row to its nearest centre, exact inertia.
+    // Every row to its nearest center, exact inertia.
     kmeans_model<T> m;
     m.labels = xt::xtensor<label_type, 1>::from_shape({n});
     std::vector<T> dist(n);
-    auto final_part = detail::e_step(s, centres, m.labels.data(), dist.data(), true);
+    auto final_part = detail::e_step(s, centers, m.labels.data(), dist.data(), true);
     final_part.reduce(group);
     m.inertia = final_part.inertia;
-    m.centres = std::move(centres);
+    m.centers = std::move(centers);
     m.n_clusters = k;
     m.n_iter = step;
     m.converged = converged;
     return m;
   }
 
-  // Centres whose count is below reassignment_ratio x the largest move to distinct random rows of
-  // the batch (at most half the batch, the least-fed centres first); their count becomes the
+  // Centers whose count is below reassignment_ratio x the largest move to distinct random rows of
+  // the batch (at most half the batch, the least-fed centers first); their count becomes the
   // smallest count among the others, so they are not reassigned again at once.
-  void reassign_starved(const detail::lloyd_state<T>& s, matrix<T>& centres, std::vector<double>& counts,
+  void reassign_starved(const detail::lloyd_state<T>& s, matrix<T>& centers, std::vector<double>& counts,
                         const std::vector<std::size_t>& batch, rng& r) const {
-    const std::size_t k = counts.size(), d = centres.shape(1), bs = batch.size();
+    const std::size_t k = counts.size(), d = centers.shape(1), bs = batch.size();
     const double top = *std::max_element(counts.begin(), counts.end());
     std::vector<std::size_t> starved;
     double floor_count = std::numeric_limits<double>::infinity();
@@ -234,7 +234,7 @@ class minibatch_kmeans {
     }
     const matrix<T> chosen = detail::fetch_rows(s, ids);
     for (std::size_t i = 0; i < starved.size(); ++i) {
-      std::copy_n(&chosen(i, 0), d, &centres(starved[i], 0));
+      std::copy_n(&chosen(i, 0), d, &centers(starved[i], 0));
       counts[starved[i]] = std::isfinite(floor_count) ? floor_count : 0.0;
     }
   }

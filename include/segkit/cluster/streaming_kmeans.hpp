@@ -1,7 +1,7 @@
 #pragma once
 /// @file
 /// @brief Online (streaming) k-means: segments that follow a stream of batches, with a forgetting
-/// factor, new centres spawned where a batch lands far from every centre, and idle centres retired.
+/// factor, new centers spawned where a batch lands far from every center, and idle centers retired.
 
 #include <algorithm>
 #include <cmath>
@@ -23,13 +23,13 @@ namespace segkit::cluster {
 
 /// Parameters of segkit::cluster::streaming_kmeans. Every field has a default.
 struct streaming_kmeans_params {
-  std::size_t k = 8;               ///< centres made from the first batch (k-means++ and Lloyd on it); the first batch needs >= k rows
+  std::size_t k = 8;               ///< centers made from the first batch (k-means++ and Lloyd on it); the first batch needs >= k rows
   double decay = 1.0;              ///< forgetting factor in (0, 1]: before each batch, past masses are multiplied by it (1 = running means)
-  double spawn_factor = 3.0;       ///< a row is far when its distance to every centre exceeds spawn_factor x the running RMS distance; 0 = never spawn
-  double spawn_fraction = 0.05;    ///< far rows spawn a centre when a tight group of them carries at least this share of the batch weight
-  std::size_t max_clusters = 0;    ///< no spawning beyond this many centres; 0 = 4 k
-  std::size_t retire_after = 0;    ///< retire a centre after this many consecutive batches without rows; 0 = never
-  std::size_t min_clusters = 1;    ///< retiring never goes below this many centres
+  double spawn_factor = 3.0;       ///< a row is far when its distance to every center exceeds spawn_factor x the running RMS distance; 0 = never spawn
+  double spawn_fraction = 0.05;    ///< far rows spawn a center when a tight group of them carries at least this share of the batch weight
+  std::size_t max_clusters = 0;    ///< no spawning beyond this many centers; 0 = 4 k
+  std::size_t retire_after = 0;    ///< retire a center after this many consecutive batches without rows; 0 = never
+  std::size_t min_clusters = 1;    ///< retiring never goes below this many centers
   std::uint64_t seed = 0;          ///< randomness of the first batch's k-means++
   std::size_t threads = 0;         ///< 0 = all hardware threads; results do not depend on it
 };
@@ -37,23 +37,23 @@ struct streaming_kmeans_params {
 /// What one partial_fit did.
 struct streaming_batch_report {
   std::size_t rows = 0;                 ///< rows in the batch
-  double inertia = 0.0;                 ///< weighted sum of squared distances of the batch rows to their centres (after spawning, before the update)
-  std::vector<label_type> spawned;      ///< ids of the centres this batch created
-  std::vector<label_type> retired;      ///< ids of the centres retired after this batch
+  double inertia = 0.0;                 ///< weighted sum of squared distances of the batch rows to their centers (after spawning, before the update)
+  std::vector<label_type> spawned;      ///< ids of the centers this batch created
+  std::vector<label_type> retired;      ///< ids of the centers retired after this batch
 };
 
 /**
  * @brief Online k-means over a stream of batches (mini-batch updates with a forgetting factor,
- * as in Spark's streaming k-means), with centres that appear and disappear as the stream does.
+ * as in Spark's streaming k-means), with centers that appear and disappear as the stream does.
  *
- * Each centre has a stable id (0, 1, 2, ... in order of creation, never reused), a mass and a
- * mean. For each batch: every row goes to its closest centre; rows farther than spawn_factor x
- * the running RMS distance from every centre are "far", and a tight group of far rows (within
- * that radius of the far row with the most far neighbours) whose weight reaches spawn_fraction of
- * the batch becomes a new centre (repeated while groups qualify and max_clusters allows); then
- * every mass is multiplied by `decay` and each centre moves to the weighted mean of its old
- * (decayed) mass and its batch rows: mu <- (decay m mu + s) / (decay m + w). A centre that gets no
- * rows for retire_after consecutive batches is retired. With decay = 1 and no spawning the centres
+ * Each center has a stable id (0, 1, 2, ... in order of creation, never reused), a mass and a
+ * mean. For each batch: every row goes to its closest center; rows farther than spawn_factor x
+ * the running RMS distance from every center are "far", and a tight group of far rows (within
+ * that radius of the far row with the most far neighbors) whose weight reaches spawn_fraction of
+ * the batch becomes a new center (repeated while groups qualify and max_clusters allows); then
+ * every mass is multiplied by `decay` and each center moves to the weighted mean of its old
+ * (decayed) mass and its batch rows: mu <- (decay m mu + s) / (decay m + w). A center that gets no
+ * rows for retire_after consecutive batches is retired. With decay = 1 and no spawning the centers
  * are the running means of the rows assigned to them.
  *
  * @par Determinism  The result depends on the batches and the seed only, not on threads.
@@ -92,7 +92,7 @@ class streaming_kmeans {
     return fit_batch(rows.view(), weights);
   }
 
-  /// Id of the closest centre for each row. @throws segkit::invalid_argument before the first batch or for a wrong width / NaN.
+  /// Id of the closest center for each row. @throws segkit::invalid_argument before the first batch or for a wrong width / NaN.
   template <class E>
   [[nodiscard]] xt::xtensor<label_type, 1> predict(const E& x, std::size_t threads = 0) const {
     if (ids_.empty()) segkit::detail::throw_invalid(comp, "predict before the first partial_fit");
@@ -102,29 +102,29 @@ class streaming_kmeans {
     return labels;
   }
 
-  /// The current centres as a k-means model (row i has id ids()[i]; labels empty).
+  /// The current centers as a k-means model (row i has id ids()[i]; labels empty).
   [[nodiscard]] kmeans_model<T> snapshot() const {
     kmeans_model<T> m;
-    m.centres = centres_;
+    m.centers = centers_;
     m.n_clusters = ids_.size();
     m.labels = xt::xtensor<label_type, 1>::from_shape({0});
     return m;
   }
 
-  [[nodiscard]] const matrix<T>& centres() const noexcept { return centres_; }           ///< current centres, one row per id
-  [[nodiscard]] const std::vector<label_type>& ids() const noexcept { return ids_; }      ///< id of each centre row
-  [[nodiscard]] const std::vector<double>& masses() const noexcept { return mass_; }      ///< decayed weight behind each centre
+  [[nodiscard]] const matrix<T>& centers() const noexcept { return centers_; }           ///< current centers, one row per id
+  [[nodiscard]] const std::vector<label_type>& ids() const noexcept { return ids_; }      ///< id of each center row
+  [[nodiscard]] const std::vector<double>& masses() const noexcept { return mass_; }      ///< decayed weight behind each center
   [[nodiscard]] std::size_t n_batches() const noexcept { return batches_; }               ///< batches seen
-  [[nodiscard]] double rms_distance() const noexcept { return std::sqrt(mean_sq_); }      ///< running RMS distance of rows to their centres
+  [[nodiscard]] double rms_distance() const noexcept { return std::sqrt(mean_sq_); }      ///< running RMS distance of rows to their centers
 
   /// Writes the whole state atomically (kind "segkit.model.streaming_kmeans"); parameters are not stored.
   void save(const std::filesystem::path& path) const {
     byte_writer meta;
-    meta.put(std::uint32_t{1}).put(static_cast<std::uint64_t>(ids_.size())).put(static_cast<std::uint64_t>(centres_.size() == 0 ? 0 : centres_.shape(1)));
+    meta.put(std::uint32_t{1}).put(static_cast<std::uint64_t>(ids_.size())).put(static_cast<std::uint64_t>(centers_.size() == 0 ? 0 : centers_.shape(1)));
     meta.put(static_cast<std::uint64_t>(batches_)).put(static_cast<std::int64_t>(next_id_)).put(mean_sq_).put(seen_);
     container_writer w("segkit.model.streaming_kmeans");
     w.add("meta", meta.bytes());
-    w.add_array<T>("centres", std::span<const T>(centres_.data(), centres_.size()));
+    w.add_array<T>("centres", std::span<const T>(centers_.data(), centers_.size()));
     w.add_array<label_type>("ids", ids_);
     w.add_array<double>("mass", mass_);
     w.add_array<std::uint64_t>("idle", idle_);
@@ -148,14 +148,14 @@ class streaming_kmeans {
     const auto mass = file.array<double>("mass", k);
     const auto idle = file.array<std::uint64_t>("idle", k);
     for (std::size_t i = 0; i < k; ++i) {
-      if (ids[i] < 0 || ids[i] >= next_id || (i > 0 && ids[i] <= ids[i - 1])) file.fail("centre ids must increase and lie below the next id");
-      if (!(mass[i] >= 0.0) || !std::isfinite(mass[i])) file.fail(fmt::format("mass {} of centre {} is invalid", mass[i], i));
+      if (ids[i] < 0 || ids[i] >= next_id || (i > 0 && ids[i] <= ids[i - 1])) file.fail("center ids must increase and lie below the next id");
+      if (!(mass[i] >= 0.0) || !std::isfinite(mass[i])) file.fail(fmt::format("mass {} of center {} is invalid", mass[i], i));
     }
     for (const T v : c) {
-      if (!std::isfinite(static_cast<double>(v))) file.fail("a centre is not finite");
+      if (!std::isfinite(static_cast<double>(v))) file.fail("a center is not finite");
     }
-    centres_ = matrix<T>::from_shape({k, d});
-    std::copy(c.begin(), c.end(), centres_.begin());
+    centers_ = matrix<T>::from_shape({k, d});
+    std::copy(c.begin(), c.end(), centers_.begin());
     ids_.assign(ids.begin(), ids.end());
     mass_.assign(mass.begin(), mass.end());
     idle_.assign(idle.begin(), idle.end());
@@ -172,7 +172,7 @@ class streaming_kmeans {
     using segkit::detail::throw_invalid;
     const std::size_t n = x.rows(), d = x.cols();
     if (n == 0) throw_invalid(comp, "empty batch");
-    if (!ids_.empty() && d != centres_.shape(1)) throw_invalid(comp, fmt::format("batch rows have {} columns, the model has {}", d, centres_.shape(1)));
+    if (!ids_.empty() && d != centers_.shape(1)) throw_invalid(comp, fmt::format("batch rows have {} columns, the model has {}", d, centers_.shape(1)));
     const std::vector<double> w = detail::checked_weights(x, ids_.empty() ? p_.k : 1, weights, comp);
     const double batch_weight = std::accumulate(w.begin(), w.end(), 0.0);
     executor ex(p_.threads);
@@ -180,14 +180,14 @@ class streaming_kmeans {
     report.rows = n;
     if (ids_.empty()) return first_batch(x, w, report);
 
-    // Assign, then spawn centres for tight groups of far rows.
+    // Assign, then spawn centers for tight groups of far rows.
     detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex};
     std::vector<label_type> labels(n);
     std::vector<T> dist(n);
-    (void)detail::e_step(s, centres_, labels.data(), dist.data(), true);
+    (void)detail::e_step(s, centers_, labels.data(), dist.data(), true);
     if (p_.spawn_factor > 0.0 && mean_sq_ > 0.0) spawn(x, w, batch_weight, labels, dist, report);
 
-    // Decayed update of every centre with its batch rows.
+    // Decayed update of every center with its batch rows.
     const std::size_t k = ids_.size();
     detail::lloyd_partial part(k, d);
     for (std::size_t i = 0; i < n; ++i) {
@@ -199,7 +199,7 @@ class streaming_kmeans {
       mass_[c] = old + part.weights[c];
       if (part.weights[c] > 0.0) {
         for (std::size_t j = 0; j < d; ++j) {
-          centres_(c, j) = static_cast<T>((old * static_cast<double>(centres_(c, j)) + part.sums[c * d + j]) / mass_[c]);
+          centers_(c, j) = static_cast<T>((old * static_cast<double>(centers_(c, j)) + part.sums[c * d + j]) / mass_[c]);
         }
         idle_[c] = 0;
       } else {
@@ -222,7 +222,7 @@ class streaming_kmeans {
     kp.threads = p_.threads;
     auto m = kmeans<T>(kp).fit(x, w);
     const std::size_t k = p_.k;
-    centres_ = std::move(m.centres);
+    centers_ = std::move(m.centers);
     mass_.assign(k, 0.0);
     for (std::size_t i = 0; i < x.rows(); ++i) mass_[static_cast<std::size_t>(m.labels(i))] += w[i];
     ids_.resize(k);
@@ -236,10 +236,10 @@ class streaming_kmeans {
     return report;
   }
 
-  // Far rows: farther than spawn_factor x RMS from their (closest) centre. While a group of them
-  // (the far rows within that radius of the far row with the most such neighbours, ties to the
-  // lower row; at most 256 evenly spaced far rows are tried as that seed) weighs at least spawn_fraction of the batch, it becomes a new centre at its
-  // weighted mean and its rows are relabelled to it.
+  // Far rows: farther than spawn_factor x RMS from their (closest) center. While a group of them
+  // (the far rows within that radius of the far row with the most such neighbors, ties to the
+  // lower row; at most 256 evenly spaced far rows are tried as that seed) weighs at least spawn_fraction of the batch, it becomes a new center at its
+  // weighted mean and its rows are relabeled to it.
   void spawn(const matrix_view<T>& x, const std::vector<double>& w, double batch_weight, std::vector<label_type>& labels, std::vector<T>& dist,
              streaming_batch_report& report) {
     const std::size_t d = x.cols();
@@ -280,22 +280,22 @@ class streaming_kmeans {
       }
       const std::size_t c = ids_.size();
       matrix<T> grown = matrix<T>::from_shape({c + 1, d});
-      std::copy(centres_.begin(), centres_.end(), grown.begin());
+      std::copy(centers_.begin(), centers_.end(), grown.begin());
       for (std::size_t j = 0; j < d; ++j) grown(c, j) = static_cast<T>(mean[j] / best_weight);
-      centres_ = std::move(grown);
+      centers_ = std::move(grown);
       ids_.push_back(next_id_++);
       mass_.push_back(0.0);
       idle_.push_back(0);
       report.spawned.push_back(ids_.back());
       for (const auto b : group) {
         labels[b] = static_cast<label_type>(c);
-        dist[b] = distance::squared_l2(x.row(b), &centres_(c, 0), d);
+        dist[b] = distance::squared_l2(x.row(b), &centers_(c, 0), d);
       }
       far = std::move(rest);
     }
   }
 
-  // Removes centres idle for retire_after batches (most idle first, ties to the older id) while
+  // Removes centers idle for retire_after batches (most idle first, ties to the older id) while
   // more than min_clusters remain.
   void retire(streaming_batch_report& report) {
     if (p_.retire_after == 0) return;
@@ -310,7 +310,7 @@ class streaming_kmeans {
       --left;
     }
     if (left == ids_.size()) return;
-    const std::size_t d = centres_.shape(1);
+    const std::size_t d = centers_.shape(1);
     matrix<T> kept = matrix<T>::from_shape({left, d});
     std::vector<label_type> ids;
     std::vector<double> mass;
@@ -320,25 +320,25 @@ class streaming_kmeans {
         report.retired.push_back(ids_[c]);
         continue;
       }
-      std::copy_n(&centres_(c, 0), d, &kept(ids.size(), 0));
+      std::copy_n(&centers_(c, 0), d, &kept(ids.size(), 0));
       ids.push_back(ids_[c]);
       mass.push_back(mass_[c]);
       idle.push_back(idle_[c]);
     }
-    centres_ = std::move(kept);
+    centers_ = std::move(kept);
     ids_ = std::move(ids);
     mass_ = std::move(mass);
     idle_ = std::move(idle);
   }
 
   streaming_kmeans_params p_;
-  matrix<T> centres_;
+  matrix<T> centers_;
   std::vector<label_type> ids_;
   std::vector<double> mass_;
   std::vector<std::uint64_t> idle_;
   label_type next_id_ = 0;
   std::size_t batches_ = 0;
-  double mean_sq_ = 0.0;  // running (decayed) mean squared distance of rows to their centres
+  double mean_sq_ = 0.0;  // running (decayed) mean squared distance of rows to their centers
   double seen_ = 0.0;     // decayed weight behind mean_sq_
 };
 

@@ -92,8 +92,8 @@ concept inductive_reducer = reducer<R, T> && requires(const R& r, matrix_view<T>
 };
 
 /**
- * @brief Trains the centres of a vector quantizer: `t(rows, k, seed, threads)` returns k x d
- * centres for the rows (n x d, n >= k). Inverted-list indexes take one for their coarse lists and
+ * @brief Trains the centers of a vector quantizer: `t(rows, k, seed, threads)` returns k x d
+ * centers for the rows (n x d, n >= k). Inverted-list indexes take one for their coarse lists and
  * product-quantizer codebooks, so the index area needs no clustering code of its own
  * (segkit::cluster::kmeans_trainer is k-means).
  */

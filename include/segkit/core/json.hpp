@@ -2,10 +2,13 @@
 /// @file
 /// @brief A small JSON reader for configuration files (RFC 8259 values: objects, arrays,
 /// strings with escapes, numbers, true, false, null), with errors that give line and column,
-/// and a nesting limit. Not meant for large documents or for writing JSON.
+/// and a nesting limit; and a writer of one JSON object at a time (the tool's --json output,
+/// parameter files). Not meant for large documents.
 
 #include <cstddef>
 #include <cstdint>
+#include <cmath>
+#include <concepts>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -242,5 +245,75 @@ class json_parser {
  *         (unexpected character, unterminated string, duplicate key, nesting deeper than 64, ...).
  */
 inline json_value parse_json(std::string_view text, std::string_view source = "<json>") { return detail::json_parser(text, source).document(); }
+
+/// `s` as a JSON string literal: quoted, with the quote and the backslash escaped and control
+/// characters escaped as JSON writes them (newline, return and tab by letter, the others as four
+/// hex digits). Bytes from 0x80 up pass through (the text is taken to be UTF-8).
+inline std::string json_quote(std::string_view s) {
+  std::string out = "\"";
+  out.reserve(s.size() + 2);
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+/**
+ * @brief Builds one JSON object, its fields in the order added: numbers in their shortest
+ * round-trip form (NaN and infinities as null), strings quoted, nested values given as JSON text.
+ * @code
+ * segkit::json_object j;
+ * j.add("seconds", 0.25).add("n_clusters", std::size_t{8}).add("name", "k-means").add_raw("sizes", "[3, 5]");
+ * j.str();  // {"seconds": 0.25, "n_clusters": 8, "name": "k-means", "sizes": [3, 5]}
+ * @endcode
+ */
+class json_object {
+ public:
+  /// A number (null if not finite).
+  json_object& add(std::string_view key, double value) { return add_raw(key, std::isfinite(value) ? fmt::format("{}", value) : std::string("null")); }
+  /// A whole number.
+  template <std::integral I>
+    requires(!std::same_as<I, bool>)
+  json_object& add(std::string_view key, I value) {
+    return add_raw(key, fmt::format("{}", value));
+  }
+  /// true or false.
+  json_object& add(std::string_view key, bool value) { return add_raw(key, value ? "true" : "false"); }
+  /// A string.
+  json_object& add(std::string_view key, std::string_view value) { return add_raw(key, json_quote(value)); }
+  /// A string.
+  json_object& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
+  /// A string.
+  json_object& add(std::string_view key, const std::string& value) { return add(key, std::string_view(value)); }
+  /// A nested object.
+  json_object& add(std::string_view key, const json_object& value) { return add_raw(key, value.str()); }
+  /// Any JSON text as the value (an array, a nested object), inserted as is.
+  json_object& add_raw(std::string_view key, std::string raw_json) {
+    fields_.emplace_back(std::string(key), std::move(raw_json));
+    return *this;
+  }
+  /// The object's text: {"key": value, ...}.
+  [[nodiscard]] std::string str() const {
+    std::string s = "{";
+    for (std::size_t i = 0; i < fields_.size(); ++i) s += fmt::format("{}{}: {}", i ? ", " : "", json_quote(fields_[i].first), fields_[i].second);
+    return s + "}";
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
 
 }  // namespace segkit

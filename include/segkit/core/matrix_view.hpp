@@ -182,7 +182,7 @@ void require_finite(std::string_view component, std::string_view what, const mat
     bool bad = false;
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
       // NaN and +-Inf are the values whose exponent bits are all ones; an integer OR-reduction
-      // over that test vectorises, unlike std::isfinite.
+      // over that test vectorizes, unlike std::isfinite.
       using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
       constexpr bits exponent = static_cast<bits>(sizeof(T) == 4 ? 0x7F800000ull : 0x7FF0000000000000ull);
       bits any = 0;

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief Unicode character properties and normalisation for segkit's text code: general
+/// @brief Unicode character properties and normalization for segkit's text code: general
 /// categories, Python's notions of letters, digits and white space, lower-casing as Python's
 /// str.lower() (full mappings, final sigma), and the canonical normal forms NFD and NFC.
 ///

@@ -158,7 +158,7 @@ namespace detail {
 
 inline std::string_view pick(auto const& words, rng& r) { return words[r.below(std::size(words))]; }
 
-inline std::string capitalised(std::string_view s) {
+inline std::string capitalized(std::string_view s) {
   std::string o(s);
   if (!o.empty() && o[0] >= 'a' && o[0] <= 'z') o[0] = static_cast<char>(o[0] - 'a' + 'A');
   return o;
@@ -216,7 +216,7 @@ inline std::vector<product> make_catalog(const catalog_params& p = {}) {
     if (r.uniform() < p.model_title) {
       pr.title = fmt::format("{} {} {}", detail::pick(brands, r), detail::pick(model_names, r), 100 + r.below(900));
     } else {
-      pr.title = fmt::format("{} {} {} {}-{}", detail::pick(brands, r), detail::capitalised(detail::pick(adjectives, r)), detail::capitalised(noun),
+      pr.title = fmt::format("{} {} {} {}-{}", detail::pick(brands, r), detail::capitalized(detail::pick(adjectives, r)), detail::capitalized(noun),
                              static_cast<char>('A' + r.below(26)), 100 + r.below(900));
     }
     // Two distinct features for the opening, a third for the use line.

@@ -134,7 +134,7 @@ decltype(auto) visit_metric(std::string_view name, F&& f) {
 }
 
 /// Refuses a similarity (inner product) where an algorithm needs a distance (density-based
-/// clustering, neighbour graphs): throws segkit::invalid_argument naming `component`.
+/// clustering, neighbor graphs): throws segkit::invalid_argument naming `component`.
 template <class M>
 void require_distance(const char* component) {
   if constexpr (M::higher_is_closer) {

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief The nearest of a set of centres for each row, by squared Euclidean distance: in SIMD
+/// @brief The nearest of a set of centers for each row, by squared Euclidean distance: in SIMD
 /// registers without a distance matrix for low and moderate dimensions, by BLAS products above.
 /// The assignment step of k-means-like methods and of inverted-list indexes.
 
@@ -18,22 +18,22 @@
 namespace segkit::distance {
 
 /**
- * @brief Centres prepared for assign(): a copy and their squared norms.
+ * @brief Centers prepared for assign(): a copy and their squared norms.
  *
- * assign() puts one row per SIMD lane (a transposed block of rows) and walks the centres, so the
+ * assign() puts one row per SIMD lane (a transposed block of rows) and walks the centers, so the
  * running minimum and its index are kept per lane with compare-and-select: no distance matrix,
- * no horizontal reduction. Ties go to the lower centre index. Without SIMD, plain loops.
+ * no horizontal reduction. Ties go to the lower center index. Without SIMD, plain loops.
  * @par Thread safety  const; one panel may serve many threads.
  */
 template <class T>
-class centre_panel {
+class center_panel {
  public:
-  centre_panel() = default;
-  explicit centre_panel(const matrix_view<T>& centres)
-      : k_(centres.rows()), d_(centres.cols()), centres_(k_ * d_), norms_(k_) {
+  center_panel() = default;
+  explicit center_panel(const matrix_view<T>& centers)
+      : k_(centers.rows()), d_(centers.cols()), centers_(k_ * d_), norms_(k_) {
     for (std::size_t c = 0; c < k_; ++c) {
-      std::copy_n(centres.row(c), d_, centres_.data() + c * d_);
-      norms_[c] = dot(centres.row(c), centres.row(c), d_);
+      std::copy_n(centers.row(c), d_, centers_.data() + c * d_);
+      norms_[c] = dot(centers.row(c), centers.row(c), d_);
     }
   }
 
@@ -41,7 +41,7 @@ class centre_panel {
   [[nodiscard]] std::size_t dim() const noexcept { return d_; }
 
   /**
-   * @brief For rows [begin, end) of x: `best[i - begin]` = index of the nearest centre and
+   * @brief For rows [begin, end) of x: `best[i - begin]` = index of the nearest center and
    * `score[i - begin]` = |c|^2 - 2 x.c for it (add |x|^2 for the squared distance).
    */
   void assign(const matrix_view<T>& x, std::size_t begin, std::size_t end, std::size_t* best, T* score) const {
@@ -56,7 +56,7 @@ class centre_panel {
       std::size_t b = 0;
       T s_best = std::numeric_limits<T>::infinity();
       for (std::size_t c = 0; c < k_; ++c) {
-        const T s = norms_[c] - T{2} * dot(r, centres_.data() + c * d_, d_);
+        const T s = norms_[c] - T{2} * dot(r, centers_.data() + c * d_, d_);
         if (s < s_best) {
           s_best = s;
           b = c;
@@ -72,16 +72,16 @@ class centre_panel {
   using batch = xsimd::batch<T>;
   static constexpr std::size_t lanes = batch::size;
 
-  // Centres c0 .. c0 + NC - 1 against the lanes' rows (xt: d x lanes, already scaled by -2).
+  // Centers c0 .. c0 + NC - 1 against the lanes' rows (xt: d x lanes, already scaled by -2).
   template <std::size_t NC>
-  void centre_group(const T* xt, std::size_t c0, batch& best_score, batch& best_index) const noexcept {
+  void center_group(const T* xt, std::size_t c0, batch& best_score, batch& best_index) const noexcept {
     batch acc[NC];
     for (std::size_t c = 0; c < NC; ++c) acc[c] = batch(norms_[c0 + c]);
     for (std::size_t j = 0; j < d_; ++j) {
       const batch xj = batch::load_aligned(xt + j * lanes);
-      for (std::size_t c = 0; c < NC; ++c) acc[c] = xsimd::fma(xj, batch(centres_[(c0 + c) * d_ + j]), acc[c]);
+      for (std::size_t c = 0; c < NC; ++c) acc[c] = xsimd::fma(xj, batch(centers_[(c0 + c) * d_ + j]), acc[c]);
     }
-    for (std::size_t c = 0; c < NC; ++c) {  // strict <: on ties the earlier (lower) centre stays
+    for (std::size_t c = 0; c < NC; ++c) {  // strict <: on ties the earlier (lower) center stays
       const auto better = acc[c] < best_score;
       best_score = xsimd::select(better, acc[c], best_score);
       best_index = xsimd::select(better, batch(static_cast<T>(c0 + c)), best_index);
@@ -101,9 +101,9 @@ class centre_panel {
       batch best_score(std::numeric_limits<T>::infinity());
       batch best_index(T{0});
       std::size_t c0 = 0;  // 8 independent FMA chains hide the FMA latency
-      for (; c0 + 8 <= k_; c0 += 8) centre_group<8>(xt.data(), c0, best_score, best_index);
-      for (; c0 + 4 <= k_; c0 += 4) centre_group<4>(xt.data(), c0, best_score, best_index);
-      for (; c0 < k_; ++c0) centre_group<1>(xt.data(), c0, best_score, best_index);
+      for (; c0 + 8 <= k_; c0 += 8) center_group<8>(xt.data(), c0, best_score, best_index);
+      for (; c0 + 4 <= k_; c0 += 4) center_group<4>(xt.data(), c0, best_score, best_index);
+      for (; c0 < k_; ++c0) center_group<1>(xt.data(), c0, best_score, best_index);
       best_score.store_aligned(s_out);
       best_index.store_aligned(i_out);
       for (std::size_t l = 0; l < nr; ++l) {
@@ -115,20 +115,20 @@ class centre_panel {
 #endif
 
   std::size_t k_ = 0, d_ = 0;
-  std::vector<T> centres_;  // k x d
+  std::vector<T> centers_;  // k x d
   std::vector<T> norms_;    // k
 };
 /// Rows per work item of nearest_centers(): fixed, so results do not depend on the thread count.
 inline constexpr std::size_t nearest_grain = 2048;
-/// Up to this dimension rows are scored against centres in SIMD registers (centre_panel); above
+/// Up to this dimension rows are scored against centers in SIMD registers (center_panel); above
 /// it, one BLAS product per block of rows is faster.
 inline constexpr std::size_t panel_max_dim = 64;
 
 /**
- * @brief Nearest centre of rows [b, e) of x by squared Euclidean distance, ties to the lower
- * centre: in SIMD registers (centre_panel) up to panel_max_dim dimensions, else by BLAS products.
+ * @brief Nearest center of rows [b, e) of x by squared Euclidean distance, ties to the lower
+ * center: in SIMD registers (center_panel) up to panel_max_dim dimensions, else by BLAS products.
  *
- * Writes labels[i] and, when `dist` is given, dist[i] = the squared distance to that centre:
+ * Writes labels[i] and, when `dist` is given, dist[i] = the squared distance to that center:
  * recomputed with the exact kernel if `exact`, else the matrix-product value (enough to rank
  * rows). `x_terms` and `c_terms` are row_norm_terms<squared_l2_metric> of x and c; `buffer` is
  * scratch space reused between calls.
@@ -138,7 +138,7 @@ void nearest_centers_block(const matrix_view<T>& x, std::size_t b, std::size_t e
                            const std::vector<T>& c_terms, label_type* labels, T* dist, std::vector<T>& buffer, bool exact = true) {
   const std::size_t k = c.rows();
   if (c.cols() <= panel_max_dim) {
-    const centre_panel<T> panel(c);
+    const center_panel<T> panel(c);
     std::vector<std::size_t> best(e - b);
     buffer.resize(e - b);
     panel.assign(x, b, e, best.data(), buffer.data());
@@ -162,9 +162,11 @@ void nearest_centers_block(const matrix_view<T>& x, std::size_t b, std::size_t e
 }
 
 /**
- * @brief Nearest centre of every row of x (ties to the lower centre index), in parallel: the
+ * @brief Nearest center of every row of x (ties to the lower center index), in parallel: the
  * assignment step of k-means and of inverted-list indexes.
- * @param threads 0 = all hardware threads; the result does not depend on it.
+ * @param x        rows (n x d).
+ * @param centers  centers (k x d, k >= 1).
+ * @param threads  0 = all hardware threads; the result does not depend on it.
  */
 template <class T>
 [[nodiscard]] xt::xtensor<label_type, 1> nearest_centers(const matrix_view<T>& x, const matrix_view<T>& centers, std::size_t threads = 0) {

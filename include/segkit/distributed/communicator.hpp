@@ -66,9 +66,9 @@ class mpi_session {
   mpi_session() : mpi_session(nullptr, nullptr) {}
   /// With main()'s arguments (MPI may read its own from them).
   mpi_session(int* argc, char*** argv) {
-    int initialised = 0;
-    MPI_Initialized(&initialised);
-    if (initialised != 0) return;
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (initialized != 0) return;
     int provided = 0;
     detail::check_mpi(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     owner_ = true;
@@ -76,9 +76,9 @@ class mpi_session {
   mpi_session(const mpi_session&) = delete;
   mpi_session& operator=(const mpi_session&) = delete;
   ~mpi_session() {
-    int finalised = 0;
-    MPI_Finalized(&finalised);
-    if (owner_ && finalised == 0) MPI_Finalize();
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (owner_ && finalized == 0) MPI_Finalize();
   }
 
   /// True when this process was started by mpirun/mpiexec (OpenMPI, MPICH or a PMIx launcher),
@@ -121,9 +121,9 @@ class communicator {
  public:
   /// Wraps `comm` (not owned). @throws segkit::error if MPI has not been started.
   explicit communicator(MPI_Comm comm = MPI_COMM_WORLD) : comm_(comm) {
-    int initialised = 0;
-    MPI_Initialized(&initialised);
-    if (initialised == 0) throw segkit::error(segkit::detail::compose(detail::component, "MPI is not initialised: create a segkit::distributed::mpi_session first"));
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (initialized == 0) throw segkit::error(segkit::detail::compose(detail::component, "MPI is not initialized: create a segkit::distributed::mpi_session first"));
     detail::check_mpi(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
     detail::check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
     detail::check_mpi(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");

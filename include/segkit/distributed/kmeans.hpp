@@ -64,14 +64,14 @@ std::vector<double> checked_local_input(const communicator& comm, matrix_view<T>
  *
  * Every rank holds a contiguous slice of the rows, in rank order (as read_npy_slice gives). All
  * of segkit::cluster::kmeans is there: k-means++, k-means|| (its sampling passes run where the
- * rows are; only candidates travel) and random initialisation, Lloyd, Hamerly or Elkan
+ * rows are; only candidates travel) and random initialization, Lloyd, Hamerly or Elkan
  * iterations, restarts, weights, spherical k-means, empty-cluster relocation. Per iteration each
  * rank assigns its rows with its threads, then the k x d weighted sums, k weights and the inertia
  * (one message) are summed over ranks in a fixed order (communicator::ordered_sum).
  *
- * Same seed, same rows ⇒ the same centres as the single-process cluster::kmeans up to the
+ * Same seed, same rows ⇒ the same centers as the single-process cluster::kmeans up to the
  * summation order of those sums (relative differences ~1e-7 in float; the labels agree unless a
- * row is within rounding of two centres), and the same bits on every rank, whatever the thread
+ * row is within rounding of two centers), and the same bits on every rank, whatever the thread
  * count, for a given number of ranks.
  * @par Cost per Lloyd iteration  n/P x k x d distance work per rank; log2(P) messages of
  * (k d + k + 1) doubles up a tree, one broadcast back (docs/distributed.md has measured constants).
@@ -98,7 +98,7 @@ class kmeans {
     const auto rows = as_rows<T>(local_x);
     matrix_view<T> x = rows.view();
     auto w = detail::checked_local_input(comm, x, impl_.params().k, local_weights, "segkit::distributed::kmeans");
-    comm.agree([&] { impl_.check_initial_centres(x.cols()); });
+    comm.agree([&] { impl_.check_initial_centers(x.cols()); });
     const mpi_row_group group(comm, x.rows());
     return impl_.fit_group(x, std::move(w), group);
   }
@@ -113,7 +113,7 @@ class kmeans {
  *
  * Every rank draws the same global batch (row numbers from the shared seed) and handles the rows
  * it holds; the batch's sums go through one ordered sum per step. The initial subsample and
- * reassigned rows are fetched from their owners. Same seed ⇒ the same centres as the
+ * reassigned rows are fetched from their owners. Same seed ⇒ the same centers as the
  * single-process version up to summation order. Each step is one message of k x d doubles, so
  * ranks pay off when a batch is large compared with k x d.
  */

@@ -27,28 +27,28 @@
 namespace segkit::distributed {
 
 /**
- * @brief Collective: sum over all ranks' rows of the squared Euclidean distance to the centre of
+ * @brief Collective: sum over all ranks' rows of the squared Euclidean distance to the center of
  * their label (k-means inertia; unweighted).
  * @throws segkit::invalid_argument on every rank if a label is outside 0..k-1 or the sizes differ.
  */
 template <class T>
 [[nodiscard]] double inertia(const communicator& comm, const matrix_view<T>& local_x, std::span<const label_type> local_labels,
-                             const matrix<T>& centres) {
+                             const matrix<T>& centers) {
   const char* comp = "segkit::distributed::inertia";
   const double local = comm.agree([&] {
     if (local_labels.size() != local_x.rows()) {
       segkit::detail::throw_invalid(comp, fmt::format("{} labels for {} rows", local_labels.size(), local_x.rows()));
     }
-    if (local_x.rows() != 0 && local_x.cols() != centres.shape(1)) {
-      segkit::detail::throw_invalid(comp, fmt::format("rows have {} columns, centres {}", local_x.cols(), centres.shape(1)));
+    if (local_x.rows() != 0 && local_x.cols() != centers.shape(1)) {
+      segkit::detail::throw_invalid(comp, fmt::format("rows have {} columns, centers {}", local_x.cols(), centers.shape(1)));
     }
     double s = 0.0;
     for (std::size_t i = 0; i < local_x.rows(); ++i) {
       const auto c = local_labels[i];
-      if (c < 0 || static_cast<std::size_t>(c) >= centres.shape(0)) {
-        segkit::detail::throw_invalid(comp, fmt::format("label {} of row {} is outside 0..{}", c, i, centres.shape(0) - 1));
+      if (c < 0 || static_cast<std::size_t>(c) >= centers.shape(0)) {
+        segkit::detail::throw_invalid(comp, fmt::format("label {} of row {} is outside 0..{}", c, i, centers.shape(0) - 1));
       }
-      s += static_cast<double>(distance::squared_l2(local_x.row(i), &centres(static_cast<std::size_t>(c), 0), local_x.cols()));
+      s += static_cast<double>(distance::squared_l2(local_x.row(i), &centers(static_cast<std::size_t>(c), 0), local_x.cols()));
     }
     return s;
   });

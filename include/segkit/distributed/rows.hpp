@@ -82,7 +82,7 @@ template <class V>
  * contiguous slice in rank order (segkit::cluster's row-group interface).
  *
  * Sums use communicator::ordered_sum (a fixed order, the same bits everywhere); a row wanted by
- * every rank (a drawn centre, a candidate) travels from its owner in a sum where every other rank
+ * every rank (a drawn center, a candidate) travels from its owner in a sum where every other rank
  * adds zeros, which is exact.
  */
 class mpi_row_group final : public cluster::row_group {

@@ -2,7 +2,7 @@
 /// @file
 /// @brief Fusion behind the `embedder` concept: several modalities read from each record of one
 /// type (any of them may be missing), each embedded by its own embedder (ready, or fitted on the
-/// training records' parts), then fused (fusion.hpp: normalisation, weights, missing modalities,
+/// training records' parts), then fused (fusion.hpp: normalization, weights, missing modalities,
 /// PCA or CCA). A pipeline takes it as its first stage like any other embedder.
 
 #include <cstddef>

@@ -1,7 +1,7 @@
 #pragma once
 /// @file
-/// @brief Fusing embeddings of several modalities (text, image, behaviour, table) of the same
-/// records: per-modality normalisation and weights, records with a missing modality, and an
+/// @brief Fusing embeddings of several modalities (text, image, behavior, table) of the same
+/// records: per-modality normalization and weights, records with a missing modality, and an
 /// optional projection (PCA of the concatenation, or CCA so that two paired modalities agree).
 
 #include <algorithm>
@@ -47,7 +47,7 @@ using modality_presence = std::vector<std::vector<bool>>;
 struct fusion_model {
   fusion_params params;
   std::vector<std::size_t> widths;            ///< columns of each modality
-  std::vector<std::vector<double>> fill;      ///< per modality: the mean (normalised) row, used where a record lacks it
+  std::vector<std::vector<double>> fill;      ///< per modality: the mean (normalized) row, used where a record lacks it
   std::optional<reduce::pca_model<float>> pca;  ///< with projection pca
   std::optional<reduce::cca_model> cca;         ///< with projection cca
 
@@ -86,7 +86,7 @@ struct fusion_model {
     return joined;
   }
 
-  /// The modality's rows normalised (when asked) and absent ones replaced by `fill`.
+  /// The modality's rows normalized (when asked) and absent ones replaced by `fill`.
   [[nodiscard]] std::vector<matrix<float>> prepared(std::span<const matrix<float>> blocks, const modality_presence& present, std::size_t n) const {
     std::vector<matrix<float>> out;
     for (std::size_t m = 0; m < blocks.size(); ++m) {
@@ -186,7 +186,7 @@ class fusion {
     fusion_model m;
     m.params = params_;
     for (const auto& b : blocks) m.widths.push_back(b.shape(1));
-    // Means of the normalised present rows (computed before fill exists: absent rows come out as zeros and are skipped).
+    // Means of the normalized present rows (computed before fill exists: absent rows come out as zeros and are skipped).
     const auto parts = m.prepared(blocks, present, n);
     for (std::size_t k = 0; k < blocks.size(); ++k) {
       std::vector<double> mu(m.widths[k], 0.0);

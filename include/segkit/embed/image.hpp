@@ -1,7 +1,7 @@
 #pragma once
 /// @file
 /// @brief Images without a model: decoding (stb_image: JPEG, PNG, BMP, GIF, TGA, PSD, HDR, PNM),
-/// CIELAB colour histograms and downsampled thumbnails as an embedder.
+/// CIELAB color histograms and downsampled thumbnails as an embedder.
 ///
 /// Needs stb (Debian libstb-dev): link `segkit::images` (CMake) or `$(pkg-config --cflags --libs stb)`.
 
@@ -28,7 +28,7 @@
 namespace segkit::embed {
 
 /**
- * @brief Decodes an image file's bytes into RGB (grey and alpha are converted; 16-bit and HDR
+ * @brief Decodes an image file's bytes into RGB (gray and alpha are converted; 16-bit and HDR
  * images are reduced to 8 bits by stb).
  * @throws segkit::format_error naming `source` and stb's reason for a corrupt or unsupported file.
  */
@@ -56,14 +56,14 @@ inline image load_image(const std::filesystem::path& path) {
   return decode_image(bytes, path.string());
 }
 
-/// CIELAB (D65 white, 2-degree observer) of an sRGB colour given as 0-255 values.
+/// CIELAB (D65 white, 2-degree observer) of an sRGB color given as 0-255 values.
 inline std::array<double, 3> srgb_to_lab(std::uint8_t r8, std::uint8_t g8, std::uint8_t b8) noexcept {
   const auto linear = [](std::uint8_t v) {
     const double c = static_cast<double>(v) / 255.0;
     return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);  // IEC 61966-2-1
   };
   const double r = linear(r8), g = linear(g8), b = linear(b8);
-  // sRGB (D65) to XYZ, normalised by the D65 white point.
+  // sRGB (D65) to XYZ, normalized by the D65 white point.
   const double x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
   const double y = (0.2126729 * r + 0.7151522 * g + 0.0721750 * b);
   const double z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * b) / 1.08883;
@@ -87,9 +87,9 @@ struct image_feature_params {
 
 /**
  * @brief Image vectors without a model (satisfies segkit::embedder for segkit::embed::image): a
- * joint CIELAB colour histogram, square-rooted so that Euclidean distance is the Hellinger
+ * joint CIELAB color histogram, square-rooted so that Euclidean distance is the Hellinger
  * distance (the block has unit norm times histogram_weight), followed by a thumbnail — the
- * centre square averaged down to thumbnail x thumbnail RGB cells, centred at 0.5 and scaled so a
+ * center square averaged down to thumbnail x thumbnail RGB cells, centerd at 0.5 and scaled so a
  * block's norm is about thumbnail_weight.
  */
 class image_features {
@@ -120,7 +120,7 @@ class image_features {
     for (std::size_t k = 0; k < nh; ++k) out[k] = static_cast<float>(p_.histogram_weight * std::sqrt(hist[k] / total));
     const std::size_t t = p_.thumbnail;
     if (t == 0) return out;
-    // The centre square, averaged over t x t cells (each output cell covers a box of source pixels).
+    // The center square, averaged over t x t cells (each output cell covers a box of source pixels).
     const std::size_t side = std::min(img.width, img.height), x0 = (img.width - side) / 2, y0 = (img.height - side) / 2;
     const double scale = p_.thumbnail_weight * 2.0 / std::sqrt(static_cast<double>(3 * t * t));
     for (std::size_t cy = 0; cy < t; ++cy) {

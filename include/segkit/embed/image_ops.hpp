@@ -1,7 +1,7 @@
 #pragma once
 /// @file
 /// @brief RGB images in memory and the operations model preprocessing needs: bicubic resizing
-/// with Pillow's semantics, centre crops, and CLIP's preprocessing to a normalised CHW tensor.
+/// with Pillow's semantics, center crops, and CLIP's preprocessing to a normalized CHW tensor.
 /// No decoding here (see image.hpp), so no stb needed.
 
 #include <algorithm>
@@ -51,13 +51,13 @@ inline axis_weights resample_weights(std::size_t in, std::size_t out) {
   const double support = 2.0 * filter_scale;
   axis_weights a;
   for (std::size_t o = 0; o < out; ++o) {
-    const double centre = (static_cast<double>(o) + 0.5) * scale;
-    const auto lo = static_cast<std::ptrdiff_t>(std::max(0.0, std::trunc(centre - support + 0.5)));
-    const auto hi = std::min(static_cast<std::ptrdiff_t>(std::trunc(centre + support + 0.5)), static_cast<std::ptrdiff_t>(in));
+    const double center = (static_cast<double>(o) + 0.5) * scale;
+    const auto lo = static_cast<std::ptrdiff_t>(std::max(0.0, std::trunc(center - support + 0.5)));
+    const auto hi = std::min(static_cast<std::ptrdiff_t>(std::trunc(center + support + 0.5)), static_cast<std::ptrdiff_t>(in));
     std::vector<double> k;
     double total = 0.0;
     for (std::ptrdiff_t i = lo; i < hi; ++i) {
-      const double v = bicubic_kernel((static_cast<double>(i) - centre + 0.5) / filter_scale);
+      const double v = bicubic_kernel((static_cast<double>(i) - center + 0.5) / filter_scale);
       k.push_back(v);
       total += v;
     }
@@ -117,10 +117,10 @@ inline image resize_bicubic(const image& src, std::size_t width, std::size_t hei
   return out;
 }
 
-/// The centre `width` x `height` window (offsets rounded half to even, as Python's round).
-inline image centre_crop(const image& src, std::size_t width, std::size_t height) {
+/// The center `width` x `height` window (offsets rounded half to even, as Python's round).
+inline image center_crop(const image& src, std::size_t width, std::size_t height) {
   if (width > src.width || height > src.height) {
-    segkit::detail::throw_invalid("segkit::embed::centre_crop", fmt::format("cannot crop {} x {} out of {} x {}", width, height, src.width, src.height));
+    segkit::detail::throw_invalid("segkit::embed::center_crop", fmt::format("cannot crop {} x {} out of {} x {}", width, height, src.width, src.height));
   }
   const auto offset = [](std::size_t from, std::size_t to) { return static_cast<std::size_t>(std::nearbyint(static_cast<double>(from - to) / 2.0)); };
   const std::size_t x0 = offset(src.width, width), y0 = offset(src.height, height);
@@ -138,8 +138,8 @@ struct clip_preprocessing {
 
 /**
  * @brief An image as a CLIP model wants it: the shorter side resized to `size` (the longer to
- * floor(size x long / short)) with resize_bicubic, the centre size x size square, values / 255,
- * normalised per channel, channels first (3 x size x size floats, to append to an NCHW batch).
+ * floor(size x long / short)) with resize_bicubic, the center size x size square, values / 255,
+ * normalized per channel, channels first (3 x size x size floats, to append to an NCHW batch).
  */
 inline std::vector<float> clip_pixels(const image& src, const clip_preprocessing& p = {}) {
   if (src.width == 0 || src.height == 0 || p.size == 0) segkit::detail::throw_invalid("segkit::embed::clip_pixels", "empty image or size 0");
@@ -147,7 +147,7 @@ inline std::vector<float> clip_pixels(const image& src, const clip_preprocessing
   const std::size_t short_side = wide ? src.height : src.width, long_side = wide ? src.width : src.height;
   const auto scaled = static_cast<std::size_t>(static_cast<double>(p.size) * static_cast<double>(long_side) / static_cast<double>(short_side));
   const image r = resize_bicubic(src, wide ? scaled : p.size, wide ? p.size : scaled);
-  const image c = centre_crop(r, p.size, p.size);
+  const image c = center_crop(r, p.size, p.size);
   std::vector<float> out(3 * p.size * p.size);
   for (std::size_t ch = 0; ch < 3; ++ch) {
     for (std::size_t i = 0; i < p.size * p.size; ++i) {

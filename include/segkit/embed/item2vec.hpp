@@ -32,7 +32,7 @@ namespace segkit::embed {
 /// Parameters of item2vec.
 struct item2vec_params {
   std::size_t dim = 64;          ///< vector dimensions
-  std::size_t window = 5;        ///< largest distance between a centre and a context position (each position draws 1..window)
+  std::size_t window = 5;        ///< largest distance between a center and a context position (each position draws 1..window)
   std::size_t negative = 5;      ///< negative samples per positive pair
   double sample = 1e-3;          ///< subsampling threshold of frequent items (0 = keep all)
   std::size_t epochs = 5;        ///< passes over the sequences
@@ -295,8 +295,8 @@ static_assert(segkit::storable_model<item2vec_model>);
  * auto s = m.session_vector(current, {.last = 10, .half_life = 3});
  * @endcode
  * word2vec's recipe: frequent items subsampled (keep probability (sqrt(c / t) + 1) t / c with
- * t = sample x total), a window of 1..window drawn per position, for each (centre, context) pair
- * the context's input vector trained against the centre's output vector and `negative` items
+ * t = sample x total), a window of 1..window drawn per position, for each (center, context) pair
+ * the context's input vector trained against the center's output vector and `negative` items
  * drawn with probability proportional to count^0.75 (an alias table), sigmoid from a 1,000-step
  * table over [-6, 6] (pairs outside skipped), learning rate decaying linearly over the run.
  *

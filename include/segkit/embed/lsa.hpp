@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief Latent semantic analysis: TF-IDF rows reduced by a truncated SVD and L2-normalised —
+/// @brief Latent semantic analysis: TF-IDF rows reduced by a truncated SVD and L2-normalized —
 /// segkit's default text embedder when no model is given.
 
 #include <algorithm>

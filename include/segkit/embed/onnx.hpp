@@ -182,7 +182,7 @@ class onnx_runtime {
 struct onnx_session_options {
   std::filesystem::path runtime{};   ///< libonnxruntime.so.1 (empty: default_onnxruntime_path())
   int intra_op_threads = 0;          ///< 0 = ONNX Runtime's default
-  int optimization_level = 99;       ///< graph optimisations: 0 none, 1 basic, 2 extended, 99 all
+  int optimization_level = 99;       ///< graph optimizations: 0 none, 1 basic, 2 extended, 99 all
 };
 
 /// A dense tensor handed to or returned by a session (row-major).

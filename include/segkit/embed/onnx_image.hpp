@@ -28,13 +28,13 @@ struct onnx_image_params {
   clip_preprocessing preprocessing{};    ///< size, mean, std (taken from the model's input when its size is fixed)
   bool normalize = true;                 ///< unit-length vectors (CLIP compares by cosine)
   std::size_t batch_size = 16;           ///< images per run
-  onnx_session_options session{};        ///< runtime path, threads, graph optimisation
+  onnx_session_options session{};        ///< runtime path, threads, graph optimization
 };
 
 /**
  * @brief Image vectors from an ONNX model (satisfies segkit::embedder for segkit::embed::image):
  * each image through clip_pixels(), batches as NCHW float32 `pixel_values`, the output
- * `image_embeds` (or the model's first rank-2 output), L2-normalised.
+ * `image_embeds` (or the model's first rank-2 output), L2-normalized.
  * @par Thread safety  embed() may run concurrently.
  */
 class onnx_image_embedder {

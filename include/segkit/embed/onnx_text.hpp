@@ -2,7 +2,7 @@
 /// @file
 /// @brief Sentence-transformer text models (all-MiniLM-L6-v2 and the like) exported to ONNX, run
 /// through ONNX Runtime: WordPiece tokens, dynamic padding, attention masks, mean or CLS pooling,
-/// L2 normalisation.
+/// L2 normalization.
 
 #include <algorithm>
 #include <cmath>
@@ -39,7 +39,7 @@ struct onnx_text_params {
   embed::pooling pooling = embed::pooling::mean;  ///< mean or cls
   bool normalize = true;               ///< unit-length vectors
   std::size_t batch_size = 32;         ///< texts per run (padded to the longest in the batch)
-  onnx_session_options session{};      ///< runtime path, threads, graph optimisation
+  onnx_session_options session{};      ///< runtime path, threads, graph optimization
 };
 
 /**

@@ -84,7 +84,7 @@ struct scaler_params {
 };
 
 /**
- * @brief Learns per-column centre and scale (scikit-learn's StandardScaler and RobustScaler
+ * @brief Learns per-column center and scale (scikit-learn's StandardScaler and RobustScaler
  * semantics: population standard deviation; percentiles by linear interpolation; a zero spread
  * becomes 1, so constant columns map to 0).
  */
@@ -111,18 +111,18 @@ class scaler {
     std::vector<double> col(n);
     for (std::size_t j = 0; j < d; ++j) {
       for (std::size_t i = 0; i < n; ++i) col[i] = x->row(i)[j];
-      double centre = 0.0, spread = 0.0;
+      double center = 0.0, spread = 0.0;
       if (params_.method == scaling::standard) {
-        for (const double v : col) centre += v;
-        centre /= static_cast<double>(n);
-        for (const double v : col) spread += (v - centre) * (v - centre);
+        for (const double v : col) center += v;
+        center /= static_cast<double>(n);
+        for (const double v : col) spread += (v - center) * (v - center);
         spread = std::sqrt(spread / static_cast<double>(n));
       } else {
         std::sort(col.begin(), col.end());
-        centre = detail::percentile_sorted(col, 50.0);
+        center = detail::percentile_sorted(col, 50.0);
         spread = detail::percentile_sorted(col, params_.upper_percentile) - detail::percentile_sorted(col, params_.lower_percentile);
       }
-      m.center[j] = centre;
+      m.center[j] = center;
       m.scale[j] = spread > 0.0 ? spread : 1.0;
     }
     return m;

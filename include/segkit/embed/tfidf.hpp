@@ -41,14 +41,14 @@ namespace detail {
 
 [[noreturn]] inline void throw_tfidf(const std::string& m) { segkit::detail::throw_invalid("segkit::embed::tfidf", m); }
 
-/// One chunk of documents analysed: its own term dictionary and per-document (term, count) lists.
+/// One chunk of documents analyzed: its own term dictionary and per-document (term, count) lists.
 struct analysed_chunk {
   std::unordered_map<std::string, std::uint32_t> ids;
   std::vector<std::string> terms;                                 // by local id
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> docs;  // (local id, count), by document
 };
 
-inline analysed_chunk analyse(std::span<const std::string> docs, std::size_t b, std::size_t e, const text_analysis& a,
+inline analysed_chunk analyze(std::span<const std::string> docs, std::size_t b, std::size_t e, const text_analysis& a,
                               const std::unordered_set<std::string>& stop) {
   analysed_chunk c;
   std::vector<std::string> terms;
@@ -138,7 +138,7 @@ struct tfidf_model {
 };
 
 /**
- * @brief TF-IDF vectoriser (scikit-learn's TfidfVectorizer semantics: terms from
+ * @brief TF-IDF vectorizer (scikit-learn's TfidfVectorizer semantics: terms from
  * text_terms(), document frequencies, min_df / max_df / max_features pruning, smooth idf,
  * optional sublinear tf, L2 rows).
  *
@@ -147,7 +147,7 @@ struct tfidf_model {
  * auto [model, x] = segkit::embed::tfidf({.analysis = {.ngram_max = 2}, .min_df = 2}).fit_transform(docs);
  * x.rows == docs.size();  x.cols == model.dim();      // csr_matrix<float>
  * @endcode
- * Documents are analysed in fixed chunks, each with its own dictionary, merged in chunk order;
+ * Documents are analyzed in fixed chunks, each with its own dictionary, merged in chunk order;
  * the vocabulary is sorted: the same matrix for any thread count.
  * @par Thread safety  fit is const and may run concurrently.
  */
@@ -167,7 +167,7 @@ class tfidf {
     const std::unordered_set<std::string> stop(params_.analysis.stop_words.begin(), params_.analysis.stop_words.end());
     constexpr std::size_t chunk = 512;
     std::vector<detail::analysed_chunk> chunks((n + chunk - 1) / chunk);
-    parallel_for(ex, n, chunk, [&](std::size_t b, std::size_t e, std::size_t c) { chunks[c] = detail::analyse(docs, b, e, params_.analysis, stop); });
+    parallel_for(ex, n, chunk, [&](std::size_t b, std::size_t e, std::size_t c) { chunks[c] = detail::analyze(docs, b, e, params_.analysis, stop); });
     // Merge the dictionaries in chunk order: global id, document frequency, corpus count.
     std::unordered_map<std::string, std::uint32_t> global;
     std::vector<std::string> terms;

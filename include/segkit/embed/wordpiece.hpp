@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief BERT's WordPiece tokenizer (vocab.txt): basic tokenisation (clean-up, CJK characters
+/// @brief BERT's WordPiece tokenizer (vocab.txt): basic tokenization (clean-up, CJK characters
 /// apart, optional lower-casing with accent stripping, punctuation split) then greedy
 /// longest-match-first word pieces with "##" continuations, [CLS] ... [SEP], truncation, [UNK].
 
@@ -69,7 +69,7 @@ class wordpiece_tokenizer {
   [[nodiscard]] std::size_t vocabulary_size() const noexcept { return ids_.size(); }
 
   /**
-   * @brief BERT's basic tokenisation, as Hugging Face's BertNormalizer + BertPreTokenizer do it:
+   * @brief BERT's basic tokenization, as Hugging Face's BertNormalizer + BertPreTokenizer do it:
    * U+0000, U+FFFD and category C* other than tab, LF and CR dropped; spaces around CJK
    * ideographs; uncased: lower case (unicode::lower), NFD, non-spacing marks (Mn) dropped; split at
    * white space (unicode::is_space); punctuation (is_bert_punctuation) split off one by one.

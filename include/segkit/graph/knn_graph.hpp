@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief k-nearest-neighbour and mutual k-nearest-neighbour graphs over the rows of a matrix as
+/// @brief k-nearest-neighbor and mutual k-nearest-neighbor graphs over the rows of a matrix as
 /// Boost.Graph adjacency lists, their connected components and minimum spanning forests.
 
 #include <algorithm>
@@ -27,7 +27,7 @@ namespace segkit::graph {
 using weighted_graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS, boost::no_property,
                                              boost::property<boost::edge_weight_t, double>>;
 
-/// Which k-nearest-neighbour relations become edges.
+/// Which k-nearest-neighbor relations become edges.
 enum class knn_symmetry {
   either,  ///< i - j when j is among i's k nearest or i among j's (the usual symmetric k-NN graph)
   mutual   ///< i - j only when each is among the other's k nearest (sparser; splits at density gaps)
@@ -35,12 +35,12 @@ enum class knn_symmetry {
 
 /// Parameters of knn_graph().
 struct knn_graph_params {
-  std::size_t k = 10;                            ///< neighbours per row, the row itself excluded (1 <= k < rows)
+  std::size_t k = 10;                            ///< neighbors per row, the row itself excluded (1 <= k < rows)
   knn_symmetry symmetry = knn_symmetry::either;  ///< either (default) or mutual
   std::size_t threads = 0;                       ///< 0 = all hardware threads; the graph does not depend on it
 };
 
-/// The k nearest rows of every row (itself excluded): row i's neighbours are ids[i*k .. i*k+k),
+/// The k nearest rows of every row (itself excluded): row i's neighbors are ids[i*k .. i*k+k),
 /// ascending by distance, ties by row number.
 struct knn_lists {
   std::size_t n = 0, k = 0;
@@ -49,7 +49,7 @@ struct knn_lists {
 };
 
 /**
- * @brief Exact k nearest neighbours of every row among the rows, itself excluded, in double
+ * @brief Exact k nearest neighbors of every row among the rows, itself excluded, in double
  * precision: a k-d tree up to 16 dimensions for l2, sqeuclidean and cosine, blocked scans
  * otherwise (the searches DBSCAN and HDBSCAN use).
  * @throws segkit::invalid_argument for an empty x, NaN/Inf, k = 0 or k >= rows, or a similarity metric.
@@ -82,10 +82,10 @@ template <class Metric = distance::l2_metric, class T = float, class E>
   return out;
 }
 
-/// The graph of k-nearest-neighbour lists (see knn_graph).
+/// The graph of k-nearest-neighbor lists (see knn_graph).
 [[nodiscard]] inline weighted_graph knn_graph(const knn_lists& lists, knn_symmetry symmetry = knn_symmetry::either) {
   const std::size_t n = lists.n, k = lists.k;
-  const auto listed = [&](std::size_t i, std::size_t j) {  // j among i's neighbours
+  const auto listed = [&](std::size_t i, std::size_t j) {  // j among i's neighbors
     const auto* b = lists.ids.data() + i * k;
     return std::find(b, b + k, j) != b + k;
   };
@@ -103,7 +103,7 @@ template <class Metric = distance::l2_metric, class T = float, class E>
 }
 
 /**
- * @brief The k-nearest-neighbour graph of the rows of x: vertex i is row i; an edge joins i and
+ * @brief The k-nearest-neighbor graph of the rows of x: vertex i is row i; an edge joins i and
  * j when j is among i's k nearest rows or i among j's (symmetry = either), or when both hold
  * (mutual), with the distance as its `boost::edge_weight`. Edges are added in row order, so the graph is the
  * same for any thread count.
@@ -114,7 +114,7 @@ template <class Metric = distance::l2_metric, class T = float, class E>
   return knn_graph(nearest_neighbors<Metric, T>(x, p.k, p.threads), p.symmetry);
 }
 
-/// The mutual k-nearest-neighbour graph (knn_graph with knn_symmetry::mutual).
+/// The mutual k-nearest-neighbor graph (knn_graph with knn_symmetry::mutual).
 template <class Metric = distance::l2_metric, class T = float, class E>
 [[nodiscard]] weighted_graph mutual_knn_graph(const E& x, std::size_t k, std::size_t threads = 0) {
   return knn_graph<Metric, T>(x, {.k = k, .symmetry = knn_symmetry::mutual, .threads = threads});

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief Exact k-nearest-neighbour search: the reference every approximate index is checked against.
+/// @brief Exact k-nearest-neighbor search: the reference every approximate index is checked against.
 
 #include <algorithm>
 #include <cmath>
@@ -172,7 +172,7 @@ class flat {
   /**
    * @brief The k nearest stored vectors of each query among those whose id passes `filter`.
    * @param queries  nq x dim query rows.
-   * @param k        neighbours per query (>= 1).
+   * @param k        neighbors per query (>= 1).
    * @param params   threads.
    * @param filter   callable `bool(id_type)`, evaluated during the scan (not after it).
    * @return knn_result: nq x k ids and distances; rows with fewer than k matches end with

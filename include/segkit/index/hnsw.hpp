@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief Approximate nearest-neighbour search on a hierarchical navigable small-world graph
+/// @brief Approximate nearest-neighbor search on a hierarchical navigable small-world graph
 /// (HNSW), with a deterministic parallel build, filters applied during the walk, upserts,
 /// removals and checksummed persistence.
 
@@ -93,7 +93,7 @@ struct graph_distance {
 // Epoch-tagged visited marks; one per thread, grown to the graph's size on demand.
 struct visited_marks {
   std::vector<std::uint32_t> tags;
-  std::vector<std::uint32_t> fresh;  // scratch of a walk: the unvisited neighbours of one node
+  std::vector<std::uint32_t> fresh;  // scratch of a walk: the unvisited neighbors of one node
   std::uint32_t epoch = 0;
 
   void reset(std::size_t n) {
@@ -140,12 +140,12 @@ struct farther {
 /**
  * @brief Hierarchical navigable small-world graph (Malkov & Yashunin, "Efficient and robust
  * approximate nearest neighbor search using Hierarchical Navigable Small World graphs", TPAMI 2018)
- * with the neighbour-selection heuristic of that paper (Algorithm 4, without extending or keeping
+ * with the neighbor-selection heuristic of that paper (Algorithm 4, without extending or keeping
  * pruned candidates).
  *
  * **Deterministic parallel build.** Vectors are inserted in batches. The first ones go in one at
  * a time; later batches hold at most 1/32 of the graph (and at most 64 vectors). All vectors of
- * a batch search the graph as it was before the batch, in parallel, and choose their neighbours
+ * a batch search the graph as it was before the batch, in parallel, and choose their neighbors
  * among what they found plus the other members of the batch; then each node receiving new reverse
  * links merges them with its own (pruned with the same heuristic when over capacity), nodes in
  * parallel, candidates in insertion order. Batch boundaries and random levels depend only on the
@@ -170,7 +170,7 @@ struct farther {
  * bounded under add/remove churn. upsert() of a stored id removes the old node and inserts the new
  * vector.
  *
- * @tparam Metric  l2, sqeuclidean, cosine (vectors stored normalised), ip or manhattan.
+ * @tparam Metric  l2, sqeuclidean, cosine (vectors stored normalized), ip or manhattan.
  * @tparam T       float (default) or double.
  * @par Complexity  build about O(n log n · ef_construction · M · d); search O(ef · M · d · log n).
  * Memory: n (d values + (2M + 1) links at level 0) plus about n/M upper-level lists; float16 /
@@ -553,7 +553,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
 
   [[nodiscard]] std::size_t max_links(int level) const noexcept { return level == 0 ? m0_ : p_.m; }
 
-  // The link list of a node at a level: [count, neighbour slots...].
+  // The link list of a node at a level: [count, neighbor slots...].
   slot_t* links(slot_t s, int level) noexcept {
     return level == 0 ? links0_.owned().data() + static_cast<std::size_t>(s) * (1 + m0_) : upper_[s].data() + static_cast<std::size_t>(level - 1) * (1 + p_.m);
   }
@@ -705,14 +705,14 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
       frontier.pop_back();
       if (top.size() >= ef && c.dist > top.front().dist) break;
       // The closest candidate left is most often the next one expanded: its link list (another
-      // scattered load) arrives while this one's neighbours are measured (10 % faster builds).
+      // scattered load) arrives while this one's neighbors are measured (10 % faster builds).
       if (!frontier.empty()) __builtin_prefetch(links(frontier.front().slot, level));
       const slot_t* list = links(c.slot, level);
       const slot_t count = list[0];
-      // The unvisited neighbours are listed first, each one's row requested whole (several cache
+      // The unvisited neighbors are listed first, each one's row requested whole (several cache
       // lines, scattered in memory), then measured: the loads overlap instead of each stalling its
       // distance in turn (a 5 % faster build and walk than prefetching the first line a few
-      // neighbours ahead).
+      // neighbors ahead).
       fresh.clear();
       for (slot_t j = 1; j <= count; ++j) {
         const slot_t nb = list[j];
@@ -739,7 +739,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     }
   }
 
-  // The neighbour-selection heuristic: candidates in increasing distance; a candidate is kept if
+  // The neighbor-selection heuristic: candidates in increasing distance; a candidate is kept if
   // it is closer to the base than to every candidate kept so far. Returns at most `m` slots.
   // Among equally distant candidates the newer node (higher slot) comes first: with exact
   // duplicates this links each copy to the previous ones (a chain) instead of making the oldest
@@ -852,7 +852,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   void link_batch(slot_t b, slot_t e, executor& ex) {
     const std::size_t count = e - b;
     const int top_level = max_level_;
-    // 1. Each new node searches the graph as it was before the batch and picks its neighbours.
+    // 1. Each new node searches the graph as it was before the batch and picks its neighbors.
     std::vector<std::vector<std::vector<slot_t>>> chosen(count);
     // One node per chunk: insertions vary in cost, and with larger chunks a thread waited for the
     // other's last chunk at the end of every batch (93 % of the threads busy instead of 98 %).
@@ -954,7 +954,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   array<id_type> ids_;                   // id of each node
   array<std::uint8_t> deleted_;          // 1 = removed (still routes searches)
   array<std::int32_t> level_;            // top level of each node
-  array<slot_t> links0_;                 // nodes x (1 + 2m): count, neighbours
+  array<slot_t> links0_;                 // nodes x (1 + 2m): count, neighbors
   array<std::uint16_t> halves_;          // float16 storage: nodes x dim
   array<std::uint8_t> codes_;            // int8 storage: nodes x dim
   array<T> code_norms_;                  // int8 storage with l2: |decoded vector|^2 per node

@@ -42,8 +42,8 @@ namespace segkit::index {
 /// How an IVF index stores the vectors of its lists.
 enum class ivf_codec {
   flat,  ///< the vectors (d floats each): exact distances within the probed lists
-  sq8,   ///< residuals to the list centre, one byte per dimension (per-dimension range)
-  pq     ///< residuals to the list centre, m bytes: m sub-vectors, each the index of one of 256 sub-centres
+  sq8,   ///< residuals to the list center, one byte per dimension (per-dimension range)
+  pq     ///< residuals to the list center, m bytes: m sub-vectors, each the index of one of 256 sub-centers
 };
 
 /// "flat", "sq8", "pq".
@@ -66,14 +66,14 @@ inline constexpr std::uint32_t ivf_format_version = 1;
  * Training (automatic on the first add(), or explicit with train()) fits the coarse quantizer
  * with the index's segkit::centroid_trainer (given to the constructor; segkit::cluster::kmeans_trainer
  * is k-means++ then Lloyd) on up to 256 x nlist rows, then the codec: the per-dimension range of
- * the residuals for sq8, or m codebooks of 256 sub-centres trained on the residual sub-vectors for pq (Jégou, Douze & Schmid, "Product quantization for nearest neighbor
- * search", TPAMI 2011). A search computes the query's distance to every list centre, scans the
+ * the residuals for sq8, or m codebooks of 256 sub-centers trained on the residual sub-vectors for pq (Jégou, Douze & Schmid, "Product quantization for nearest neighbor
+ * search", TPAMI 2011). A search computes the query's distance to every list center, scans the
  * nprobe closest lists (pq through one 256-entry distance table per sub-quantizer and list),
  * keeps the best `rerank` candidates and, when the vectors are kept (`keep_vectors`), re-scores
  * them exactly. Filters are evaluated during the scan; a filter reporting selectivity() below
  * exact_below is answered exactly from the kept vectors.
  *
- * @tparam Metric  l2, sqeuclidean or cosine (vectors stored normalised).
+ * @tparam Metric  l2, sqeuclidean or cosine (vectors stored normalized).
  * @par Complexity  search O(nlist d + nprobe (n / nlist) c) with c = d (flat, sq8) or m (pq).
  * @par Thread safety  Any number of searches (and saves, size, contains) may run alongside one
  * writer (add, upsert, remove, train, set_attributes): a writer-preferring reader-writer lock
@@ -146,7 +146,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   }
   [[nodiscard]] bool trained() const {  ///< true once trained
     const auto lock = lock_.read();
-    return centres_.size() != 0;
+    return centers_.size() != 0;
   }
   [[nodiscard]] std::size_t nlist() const {  ///< lists
     const auto lock = lock_.read();
@@ -191,7 +191,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     detail::require_writable(mapped(), component("add"));
     const auto lock = lock_.write();
     detail::check_ids("segkit::index::ivf::add", ids, [this](id_type id) { return where_.count(id) != 0; }, true);
-    if (centres_.size() == 0) train_locked(rows);
+    if (centers_.size() == 0) train_locked(rows);
     const std::size_t n = rows.rows();
     // Assignment to lists (parallel, deterministic) and encoding.
     matrix<T> prepared = matrix<T>::from_shape({n, dim_});
@@ -269,7 +269,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
       std::vector<cand> best;
       for (std::size_t i = b; i < e; ++i) {
         prepare(queries.row(i), q.data());
-        for (std::size_t l = 0; l < lists_.size(); ++l) probe[l] = {distance::squared_l2(q.data(), &centres_(l, 0), dim_), static_cast<std::uint32_t>(l)};
+        for (std::size_t l = 0; l < lists_.size(); ++l) probe[l] = {distance::squared_l2(q.data(), &centers_(l, 0), dim_), static_cast<std::uint32_t>(l)};
         std::partial_sort(probe.begin(), probe.begin() + static_cast<std::ptrdiff_t>(nprobe), probe.end());
         best.clear();
         for (std::size_t pi = 0; pi < nprobe; ++pi) {
@@ -277,7 +277,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
           const auto& list = lists_[l];
           if (list.ids.empty()) continue;
           if (!exact) {
-            for (std::size_t j = 0; j < dim_; ++j) r[j] = q[j] - centres_(l, j);
+            for (std::size_t j = 0; j < dim_; ++j) r[j] = q[j] - centers_(l, j);
             if (p_.codec == ivf_codec::pq) fill_table(r.data(), table.data());
           }
           for (std::size_t s = 0; s < list.ids.size(); ++s) {
@@ -328,7 +328,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     }
     container_writer w(detail::ivf_kind);
     w.add("meta", meta.bytes());
-    w.add_array<T>("centres", std::span<const T>(centres_.data(), centres_.size()));
+    w.add_array<T>("centres", std::span<const T>(centers_.data(), centers_.size()));
     w.add_array<std::uint64_t>("counts", counts);
     w.add_array<id_type>("ids", ids);
     w.add_array<std::uint8_t>("codes", codes);
@@ -374,9 +374,9 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     if (dim == 0 || dim > (std::uint64_t{1} << 20) || nlist > (std::uint64_t{1} << 24) || (codec == ivf_codec::pq && (pq_m == 0 || dim % pq_m != 0))) file.fail("implausible IVF shape");
     ivf index(static_cast<std::size_t>(dim), {.codec = codec, .pq_m = static_cast<std::size_t>(pq_m), .keep_vectors = keep, .seed = seed});
     index.p_.nlist = static_cast<std::size_t>(nlist);
-    const auto centres = file.array<T>("centres", nlist * dim);
-    index.centres_ = matrix<T>::from_shape({static_cast<std::size_t>(nlist), static_cast<std::size_t>(dim)});
-    std::copy(centres.begin(), centres.end(), index.centres_.begin());
+    const auto centers = file.array<T>("centres", nlist * dim);
+    index.centers_ = matrix<T>::from_shape({static_cast<std::size_t>(nlist), static_cast<std::size_t>(dim)});
+    std::copy(centers.begin(), centers.end(), index.centers_.begin());
     const auto counts = file.array<std::uint64_t>("counts", nlist);
     std::uint64_t total = 0;
     for (const auto c : counts) {
@@ -390,15 +390,15 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     const auto vectors = file.array_or_view<T>("vectors", index.p_.keep_vectors ? total * dim : 0, keep_mapped);
     index.sq_.lo = file.array<T>("sq_lo", codec == ivf_codec::sq8 ? dim : 0);
     index.sq_.step = file.array<T>("sq_step", codec == ivf_codec::sq8 ? dim : 0);
-    if (codec == ivf_codec::sq8 && index.centres_.size() != 0 && !index.sq_.valid(static_cast<std::size_t>(dim))) file.fail("invalid sq8 ranges");
+    if (codec == ivf_codec::sq8 && index.centers_.size() != 0 && !index.sq_.valid(static_cast<std::size_t>(dim))) file.fail("invalid sq8 ranges");
     const auto books = file.array<T>("books", codec == ivf_codec::pq ? pq_m * 256 * (dim / pq_m) : 0);
     if (codec == ivf_codec::pq) {
       index.codebooks_ = matrix<T>::from_shape({static_cast<std::size_t>(pq_m * 256), static_cast<std::size_t>(dim / pq_m)});
       std::copy(books.begin(), books.end(), index.codebooks_.begin());
       index.transpose_books();
     }
-    for (const T v : centres) {
-      if (!std::isfinite(v)) file.fail("a list centre is not finite");
+    for (const T v : centers) {
+      if (!std::isfinite(v)) file.fail("a list center is not finite");
     }
     index.lists_.assign(static_cast<std::size_t>(nlist), {});
     std::size_t at = 0;
@@ -431,7 +431,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   // train() with the lock held (add() trains an empty index under its own lock).
   void train_locked(matrix_view<T> rows) {
     const char* comp = "segkit::index::ivf::train";
-    if (centres_.size() != 0) segkit::detail::throw_invalid(comp, "the index is already trained");
+    if (centers_.size() != 0) segkit::detail::throw_invalid(comp, "the index is already trained");
     if (rows.rows() != 0 && rows.cols() != dim_) segkit::detail::throw_invalid(comp, fmt::format("rows have {} columns, the index has dimension {}", rows.cols(), dim_));
     require_finite<T>(comp, "rows", rows);
     const std::size_t n = rows.rows();
@@ -444,17 +444,17 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
       segkit::detail::throw_invalid(comp, "the index has no centroid trainer: construct it with one, e.g. segkit::cluster::kmeans_trainer{} "
                                           "(segkit/cluster/kmeans.hpp)");
     }
-    centres_ = trained_centers(comp, matrix_view<T>(sample.data(), m, dim_), nlist, p_.seed);
+    centers_ = trained_centers(comp, matrix_view<T>(sample.data(), m, dim_), nlist, p_.seed);
     const auto coarse_labels = distance::nearest_centers(matrix_view<T>(sample.data(), m, dim_), centers_view(), p_.threads);
     lists_.assign(nlist, {});
     if (p_.codec == ivf_codec::flat) return;
-    // Residuals of (at most 65,536 evenly spaced rows of) the sample to their centres train the codec.
+    // Residuals of (at most 65,536 evenly spaced rows of) the sample to their centers train the codec.
     const std::size_t mr = std::min<std::size_t>(m, 65536);
     matrix<T> resid = matrix<T>::from_shape({mr, dim_});
     for (std::size_t i = 0; i < mr; ++i) {
       const std::size_t from = i * m / mr;
       const auto c = static_cast<std::size_t>(coarse_labels(from));
-      for (std::size_t j = 0; j < dim_; ++j) resid(i, j) = sample(from, j) - centres_(c, j);
+      for (std::size_t j = 0; j < dim_; ++j) resid(i, j) = sample(from, j) - centers_(c, j);
     }
     if (p_.codec == ivf_codec::sq8) {
       sq_.train(resid.data(), mr, dim_, dim_);
@@ -527,7 +527,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   void encode(const T* x, std::size_t list, std::uint8_t* code) const {
     if (p_.codec == ivf_codec::flat) return;
     std::vector<T> r(dim_);
-    for (std::size_t j = 0; j < dim_; ++j) r[j] = x[j] - centres_(list, j);
+    for (std::size_t j = 0; j < dim_; ++j) r[j] = x[j] - centers_(list, j);
     if (p_.codec == ivf_codec::sq8) {
       sq_.encode(r.data(), code);
       return;
@@ -550,7 +550,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   // pq: table[q * 256 + c] = |r_q - codebook_q[c]|^2 for the query residual r (plain loops: the
   // sub-vectors are short, a kernel call per entry would cost more than the arithmetic).
   // The codebooks are kept transposed (per sub-quantizer: sub rows of 256), so the loop over the
-  // 256 entries is the inner, vectorised one.
+  // 256 entries is the inner, vectorized one.
   void fill_table(const T* r, T* table) const {
     const std::size_t sub = dim_ / p_.pq_m;
     for (std::size_t q = 0; q < p_.pq_m; ++q) {
@@ -569,17 +569,17 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     }
   }
 
-  // The trainer's k centres of rows, checked: a user's trainer may return anything.
+  // The trainer's k centers of rows, checked: a user's trainer may return anything.
   matrix<T> trained_centers(const char* comp, matrix_view<T> rows, std::size_t k, std::uint64_t seed) const {
     matrix<T> c = trainer_(rows, k, seed, p_.threads);
     if (c.shape(0) != k || c.shape(1) != rows.cols()) {
-      segkit::detail::throw_invalid(comp, fmt::format("the trainer returned {} x {} centres, expected {} x {}", c.shape(0), c.shape(1), k, rows.cols()));
+      segkit::detail::throw_invalid(comp, fmt::format("the trainer returned {} x {} centers, expected {} x {}", c.shape(0), c.shape(1), k, rows.cols()));
     }
-    require_finite<T>(comp, "the trainer's centres", matrix_view<T>(c.data(), k, rows.cols()));
+    require_finite<T>(comp, "the trainer's centers", matrix_view<T>(c.data(), k, rows.cols()));
     return c;
   }
 
-  matrix_view<T> centers_view() const { return matrix_view<T>(centres_.data(), centres_.shape(0), dim_); }
+  matrix_view<T> centers_view() const { return matrix_view<T>(centers_.data(), centers_.shape(0), dim_); }
 
   // books_t_[(q * sub + j) * 256 + c] = codebooks_(q * 256 + c, j)
   void transpose_books() {
@@ -605,7 +605,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   build_params p_;
   Metric metric_;
   trainer_function<T> trainer_;            // trains the quantizers (empty: train() throws)
-  matrix<T> centres_;                 // nlist x dim (empty until trained)
+  matrix<T> centers_;                 // nlist x dim (empty until trained)
   std::vector<list_t> lists_;
   detail::scalar_quantizer<T> sq_;    // sq8: per-dimension range of the residuals
   matrix<T> codebooks_;               // pq: (m x 256) x (dim / m)

@@ -50,7 +50,7 @@ template <class T>
   for (const auto& p : parts) {
     if (p.ids.shape(0) != nq || p.ids.shape(1) < k || p.distances.shape(0) != nq || p.distances.shape(1) != p.ids.shape(1)) {
       segkit::detail::throw_invalid("segkit::index::merge_results",
-                                    fmt::format("a part answers {} queries with {} neighbours; expected {} queries with at least {}", p.ids.shape(0),
+                                    fmt::format("a part answers {} queries with {} neighbors; expected {} queries with at least {}", p.ids.shape(0),
                                                 p.ids.shape(1), nq, k));
     }
   }

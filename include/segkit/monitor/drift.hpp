@@ -369,7 +369,7 @@ class drift_monitor {
  public:
   /**
    * @brief Keeps the reference rows (a copy), labels (may be empty) and centroids (k x d, may be
-   * empty: then the means of the labelled reference rows, in ascending label order, excluding -1).
+   * empty: then the means of the labeled reference rows, in ascending label order, excluding -1).
    * @throws segkit::invalid_argument for fewer than 2 rows, NaN/Inf, a label count other than n,
    *         centroids of the wrong width, or invalid thresholds.
    */

@@ -116,7 +116,7 @@ struct segment_matching {
     return stable_ids[static_cast<std::size_t>(it - new_labels.begin())];
   }
 
-  /// A labelling of the refit, rewritten with stable ids.
+  /// A labeling of the refit, rewritten with stable ids.
   [[nodiscard]] std::vector<label_type> relabel(std::span<const label_type> labels) const {
     std::vector<label_type> out(labels.size());
     for (std::size_t i = 0; i < labels.size(); ++i) out[i] = stable_id(labels[i]);
@@ -186,9 +186,9 @@ inline void finish(segment_matching& m, const std::vector<label_type>& old_ids, 
 
 /**
  * @brief Matches a refit's segments to the previous ones by their members: `old_ids[i]` and
- * `new_labels[i]` are row i's previous stable id and its label in the refit (rows both labellings
+ * `new_labels[i]` are row i's previous stable id and its label in the refit (rows both labelings
  * share, e.g. the new period's rows assigned by the old model and by the new one). Pairs are
- * chosen to maximise the total Jaccard similarity of members (optimal assignment); a pair below
+ * chosen to maximize the total Jaccard similarity of members (optimal assignment); a pair below
  * `min_jaccard` does not match.
  *
  * Splits: an old segment with at least split_share of its members in each of two or more new
@@ -200,7 +200,7 @@ inline segment_matching match_segments(std::span<const label_type> old_ids, std:
                                        const segment_match_params& params = {}) {
   constexpr const char* comp = "segkit::monitor::match_segments";
   if (old_ids.size() != new_labels.size() || old_ids.empty()) {
-    segkit::detail::throw_invalid(comp, fmt::format("needs both labellings of the same rows (got {} and {} labels)", old_ids.size(), new_labels.size()));
+    segkit::detail::throw_invalid(comp, fmt::format("needs both labelings of the same rows (got {} and {} labels)", old_ids.size(), new_labels.size()));
   }
   if (!(params.min_jaccard >= 0.0 && params.min_jaccard <= 1.0)) segkit::detail::throw_invalid(comp, fmt::format("min_jaccard ({}) must lie in [0, 1]", params.min_jaccard));
   if (!(params.split_share > 0.0 && params.split_share <= 0.5)) segkit::detail::throw_invalid(comp, fmt::format("split_share ({}) must lie in (0, 0.5]", params.split_share));
@@ -247,7 +247,7 @@ inline segment_matching match_segments(std::span<const label_type> old_ids, std:
 
 /**
  * @brief Matches a refit's segments to the previous ones by centroid distance (when no rows are
- * shared): optimal assignment minimising the total Euclidean distance, pairs farther than
+ * shared): optimal assignment minimizing the total Euclidean distance, pairs farther than
  * `max_distance` unmatched. `old_ids[c]` is the stable id of old centroid row c; new centroid row
  * c is refit label c. Splits: an old segment that is the nearest old centroid of a matched and an
  * unmatched new segment. Merges: an unmatched old segment whose nearest new centroid continues
@@ -276,7 +276,7 @@ segment_matching match_segments_by_centroids(const E1& old_centroids, std::span<
       dist[o * b + w] = std::sqrt(s);
     }
   }
-  // Maximise (big - distance) so that every acceptable pair scores above 0.
+  // Maximize (big - distance) so that every acceptable pair scores above 0.
   double big = 1.0;
   for (const double v : dist) big = std::max(big, 2.0 * v + 1.0);
   std::vector<double> score(a * b);

@@ -139,9 +139,9 @@ inline double durbin_cdf(std::uint64_t n, double d) {
       rescale(base, base_exp);
     }
   }
-  const double centre = result[(k - 1) * m + (k - 1)];
-  if (!(centre > 0.0)) return 0.0;
-  const double log_p = std::log(centre) + static_cast<double>(result_exp) * std::numbers::ln2 + log_factorial_over_power(dn);
+  const double center = result[(k - 1) * m + (k - 1)];
+  if (!(center > 0.0)) return 0.0;
+  const double log_p = std::log(center) + static_cast<double>(result_exp) * std::numbers::ln2 + log_factorial_over_power(dn);
   return std::clamp(std::exp(log_p), 0.0, 1.0);
 }
 
@@ -251,10 +251,10 @@ inline double ks_exact_unequal(std::uint64_t n1, std::uint64_t n2, std::uint64_t
     std::fill(cur.begin(), cur.end(), 0.0);
     const double di = static_cast<double>(i);
     // Only j with |i n2 - j n1| < hg can be inside.
-    const double centre = di * static_cast<double>(n2) / static_cast<double>(n1);
+    const double center = di * static_cast<double>(n2) / static_cast<double>(n1);
     const double half = static_cast<double>(hg) / static_cast<double>(n1);
-    const auto lo = static_cast<std::uint64_t>(std::max(0.0, std::floor(centre - half)));
-    const auto hi = std::min<std::uint64_t>(n2, static_cast<std::uint64_t>(std::ceil(centre + half)));
+    const auto lo = static_cast<std::uint64_t>(std::max(0.0, std::floor(center - half)));
+    const auto hi = std::min<std::uint64_t>(n2, static_cast<std::uint64_t>(std::ceil(center + half)));
     for (std::uint64_t j = lo; j <= hi; ++j) {
       if (!inside(i, j)) continue;
       const double dj = static_cast<double>(j);
@@ -335,7 +335,7 @@ inline ks_result ks_2samp(std::span<const double> a_in, std::span<const double> 
 }
 
 /**
- * @brief Regularised upper incomplete gamma function Q(a, x) = Γ(a, x) / Γ(a): a series for
+ * @brief Regularized upper incomplete gamma function Q(a, x) = Γ(a, x) / Γ(a): a series for
  * P = 1 - Q when x < a + 1, a continued fraction (modified Lentz) for Q otherwise.
  */
 inline double regularized_gamma_q(double a, double x) {
@@ -422,7 +422,7 @@ inline chi_square_result chi_square_test(const xt::xtensor<std::int64_t, 2>& tab
 }
 
 /**
- * @brief Regularised incomplete beta function I_x(a, b), by its continued fraction (modified
+ * @brief Regularized incomplete beta function I_x(a, b), by its continued fraction (modified
  * Lentz), using the symmetry I_x(a, b) = 1 - I_{1-x}(b, a) where the fraction converges slowly.
  */
 inline double regularized_beta(double a, double b, double x) {

@@ -1,7 +1,7 @@
 #pragma once
 /// @file
-/// @brief Exact fixed-radius and k-nearest-neighbour search among the rows of one matrix: the
-/// engine of the density-based clusterers (DBSCAN, HDBSCAN), neighbour graphs and agglomerative
+/// @brief Exact fixed-radius and k-nearest-neighbor search among the rows of one matrix: the
+/// engine of the density-based clusterers (DBSCAN, HDBSCAN), neighbor graphs and agglomerative
 /// clustering. Low dimensions with a Euclidean-like metric go through a k-d tree; everything else
 /// through blocked exact scans (BLAS products where the metric has a gemm form), never an n x n
 /// matrix. Reported distances are recomputed in double precision, so thresholds are applied as
@@ -91,7 +91,7 @@ class pair_distances {
 };
 
 /**
- * Neighbourhoods among the rows of x under metric M (a distance: ip is refused by the callers).
+ * Neighborhoods among the rows of x under metric M (a distance: ip is refused by the callers).
  * Thread safety: const members may run concurrently.
  */
 template <class M, class T>
@@ -129,7 +129,7 @@ class exact_neighbors {
 
   /**
    * Calls f(i, j, distance) for every row j within eps of row i (j = i included), for each i in
-   * [b, e); once f returns false, the rest of row i's neighbours may be skipped.
+   * [b, e); once f returns false, the rest of row i's neighbors may be skipped.
    */
   template <class F>
   void radius(std::size_t b, std::size_t e, double eps, F&& f) const {

@@ -130,7 +130,7 @@ struct config_reader {
     if (it == o.end()) return fallback;
     const auto& x = it->second;
     // The range is checked before any conversion: a double beyond 2^64 cast to an integer is
-    // undefined behaviour (found by tests/fuzz/fuzz_config: "dims: 7E50").
+    // undefined behavior (found by tests/fuzz/fuzz_config: "dims: 7E50").
     if (!x.is_number() || !(x.as_number() >= static_cast<double>(min)) || x.as_number() > 9007199254740992.0 || x.as_number() != std::floor(x.as_number())) {
       fail(fmt::format("{}.{} must be a whole number >= {} (and at most 2^53)", where, key, min));
     }
@@ -375,7 +375,7 @@ class any_pipeline {
     if (k.kind == "kmeans") {
       auto m = cluster::kmeans<float>({.k = k.k, .spherical = k.spherical, .seed = c_.seed, .threads = c_.threads}).fit(v);
       s.labels = m.labels;
-      s.centres = m.centres;
+      s.centers = m.centers;
       fitted.clusterer = std::move(m);
     } else if (k.kind == "gmm") {
       const cluster::covariance_type cov = k.covariance == "tied" ? cluster::covariance_type::tied

@@ -80,7 +80,7 @@ inline std::vector<std::string> tokenize(std::string_view text, const keyword_pa
 
 /**
  * @brief c-TF-IDF keywords of each segment: the documents of a segment form one class document;
- * a term's weight is its L1-normalised frequency in the class times log(1 + A / f), with A the
+ * a term's weight is its L1-normalized frequency in the class times log(1 + A / f), with A the
  * average number of tokens per class and f the term's frequency over all classes (BERTopic's
  * ClassTfidfTransformer). Noise (-1) is skipped. Ties are broken alphabetically.
  * @throws segkit::invalid_argument if the counts of documents and labels differ.

@@ -82,7 +82,7 @@ struct segment_profile {
  * `categories` and `documents` are optional (empty: not used).
  * @throws segkit::invalid_argument for no rows, a label count other than n, NaN/Inf, or
  *         categorical columns / documents whose length is not n.
- * @par Complexity  O(n d + n c) plus tokenising the documents.
+ * @par Complexity  O(n d + n c) plus tokenizing the documents.
  */
 template <class E, class T = typename std::decay_t<E>::value_type>
 std::vector<segment_profile> profile_segments(const E& x_in, std::span<const label_type> labels, const profile_params& params = {},

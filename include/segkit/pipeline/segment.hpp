@@ -56,10 +56,10 @@ struct segment_params {
 struct segmentation {
   xt::xtensor<label_type, 1> labels;            ///< segment of each record, 0..n_segments-1, or -1 (HDBSCAN noise)
   std::size_t n_segments = 0;                   ///< segments found
-  double noise_fraction = 0.0;                  ///< share of records labelled -1
+  double noise_fraction = 0.0;                  ///< share of records labeled -1
   matrix<float> vectors;                        ///< the embeddings that were clustered (n x d)
   matrix<float> coordinates;                    ///< n x 2 layout for plots (empty without `coordinates`)
-  matrix<float> centres;                        ///< k-means: k x d unit centres (assign new records by the nearest); empty for HDBSCAN
+  matrix<float> centers;                        ///< k-means: k x d unit centers (assign new records by the nearest); empty for HDBSCAN
   std::vector<segment_keywords> keywords;       ///< c-TF-IDF keywords per segment (empty without texts)
   std::map<label_type, std::string> names;      ///< a short name per segment (from keywords, else "segment-L"); noise is "noise"
   std::vector<std::size_t> sizes;               ///< records per segment, by label
@@ -90,7 +90,7 @@ inline std::vector<std::size_t> sample_rows(std::size_t n, std::size_t count, st
   return rows;
 }
 
-/// Scores, sizes and names of a labelling.
+/// Scores, sizes and names of a labeling.
 inline void describe(segmentation& s, std::span<const std::string> texts, const segment_params& p) {
   const std::size_t n = s.labels.size();
   std::size_t noise = 0;
@@ -159,7 +159,7 @@ inline void describe(segmentation& s, std::span<const std::string> texts, const 
  *   the sweep fits every k in [k_min, k_max] and scores silhouette (on score_rows rows),
  *   Davies-Bouldin and Calinski-Harabasz; the k most of them choose wins (quality::sweep_k).
  *   The final fit keeps the best of 3 restarts.
- * - **HDBSCAN**: UMAP (cosine, 15 neighbours, min_dist 0) to cluster_dims dimensions, then
+ * - **HDBSCAN**: UMAP (cosine, 15 neighbors, min_dist 0) to cluster_dims dimensions, then
  *   HDBSCAN with min_cluster_size; records in no dense region are noise (-1).
  * - **Coordinates**: UMAP (cosine) to 2-D, for scatter plots.
  * Deterministic for a seed, whatever the thread count. `progress` (optional) hears the stages
@@ -167,7 +167,7 @@ inline void describe(segmentation& s, std::span<const std::string> texts, const 
  * (segkit::cancelled).
  * @throws segkit::invalid_argument for fewer than 3 records, NaN/Inf, a text count other than n,
  *         k >= n, k_min < 2, k_min > k_max, or cluster_dims < 2.
- * @par Complexity  sweep: (k_max - k_min + 1) k-means fits plus O(score_rows^2 d) each; UMAP O(n k log n) with HNSW neighbours above 20,000 rows.
+ * @par Complexity  sweep: (k_max - k_min + 1) k-means fits plus O(score_rows^2 d) each; UMAP O(n k log n) with HNSW neighbors above 20,000 rows.
  */
 template <class E, progress_callback P = no_progress>
 segmentation segment_vectors(const E& vectors, std::span<const std::string> texts = {}, const segment_params& p = {}, P&& progress = {}) {
@@ -203,7 +203,7 @@ segmentation segment_vectors(const E& vectors, std::span<const std::string> text
     report_progress(progress, "cluster", 0, 1);
     const auto model = cluster::kmeans<float>({.k = k, .n_init = 3, .spherical = true, .seed = p.seed, .threads = p.threads}).fit(s.vectors);
     s.labels = model.labels;
-    s.centres = model.centres;
+    s.centers = model.centers;
   } else {
     report_progress(progress, "cluster", 0, 1);
     const std::size_t mcs = p.min_cluster_size != 0 ? p.min_cluster_size : std::max<std::size_t>(10, n / 100);

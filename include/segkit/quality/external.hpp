@@ -1,8 +1,8 @@
 #pragma once
 /// @file
-/// @brief External segment-quality scores, comparing a labelling with a reference (ground truth,
+/// @brief External segment-quality scores, comparing a labeling with a reference (ground truth,
 /// or another run): contingency table, Rand and adjusted Rand index, mutual information (plain,
-/// normalised, adjusted), homogeneity / completeness / V-measure, Fowlkes-Mallows and purity.
+/// normalized, adjusted), homogeneity / completeness / V-measure, Fowlkes-Mallows and purity.
 /// Values follow scikit-learn's definitions; -1 is an ordinary label here, as it is there.
 
 #include <algorithm>
@@ -23,7 +23,7 @@
 
 namespace segkit::quality {
 
-/// Non-zero cells of the contingency table of two labellings, with both margins.
+/// Non-zero cells of the contingency table of two labelings, with both margins.
 struct contingency_table {
   /// One non-zero cell.
   struct cell {
@@ -46,7 +46,7 @@ struct contingency_table {
   }
 };
 
-/// How the two entropies are averaged to normalise mutual information.
+/// How the two entropies are averaged to normalize mutual information.
 enum class average_method { arithmetic, geometric, min, max };
 
 /// Homogeneity, completeness and their weighted harmonic mean.
@@ -79,7 +79,7 @@ inline double generalized_average(double u, double v, average_method m) {
   return (u + v) / 2.0;
 }
 
-/// Both labellings have one label: a partition that does not split the data (scores are 1).
+/// Both labelings have one label: a partition that does not split the data (scores are 1).
 inline bool trivial_agreement(const contingency_table& t) {
   return t.truth_labels.size() == 1 && t.predicted_labels.size() == 1;
 }
@@ -108,8 +108,8 @@ inline pair_counts pairs_of(const contingency_table& t) {
 }  // namespace detail
 
 /**
- * @brief The contingency table of two labellings of the same rows.
- * @throws segkit::invalid_argument if the lengths differ or are 0, or a labelling has more than
+ * @brief The contingency table of two labelings of the same rows.
+ * @throws segkit::invalid_argument if the lengths differ or are 0, or a labeling has more than
  *         2^32 - 1 distinct labels.
  * @par Complexity  O(n log n).
  */
@@ -118,7 +118,7 @@ inline contingency_table contingency(std::span<const label_type> truth, std::spa
   if (truth.size() != predicted.size()) {
     segkit::detail::throw_invalid(comp, fmt::format("{} reference labels but {} predicted labels", truth.size(), predicted.size()));
   }
-  if (truth.empty()) segkit::detail::throw_invalid(comp, "no labels to compare (both labellings are empty)");
+  if (truth.empty()) segkit::detail::throw_invalid(comp, "no labels to compare (both labelings are empty)");
   const auto a = detail::encode_labels(truth, false);
   const auto b = detail::encode_labels(predicted, false);
   contingency_table t;
@@ -142,13 +142,13 @@ inline contingency_table contingency(std::span<const label_type> truth, std::spa
   return t;
 }
 
-/// The contingency table of two labellings given as any contiguous label ranges (vectors, xtensors).
+/// The contingency table of two labelings given as any contiguous label ranges (vectors, xtensors).
 template <class A, class B>
 contingency_table contingency(const A& truth, const B& predicted) {
   return contingency(detail::label_span(truth), detail::label_span(predicted));
 }
 
-/// Rand index: the share of row pairs on which the labellings agree (1 when all agree or n = 1).
+/// Rand index: the share of row pairs on which the labelings agree (1 when all agree or n = 1).
 inline double rand_index(const contingency_table& t) {
   const auto p = detail::pairs_of(t);
   const detail::int128 agree = p.tp + p.tn, all = p.tp + p.tn + p.fp + p.fn;
@@ -169,7 +169,7 @@ inline double adjusted_rand_index(const contingency_table& t) {
   return num / den;
 }
 
-/// Mutual information (nats) between the two labellings; 0 when either has a single label.
+/// Mutual information (nats) between the two labelings; 0 when either has a single label.
 inline double mutual_information(const contingency_table& t) {
   if (t.truth_labels.size() == 1 || t.predicted_labels.size() == 1) return 0.0;
   const double n = static_cast<double>(t.n), logn = std::log(n);
@@ -183,14 +183,14 @@ inline double mutual_information(const contingency_table& t) {
   return std::max(0.0, mi);
 }
 
-/// Entropy (nats) of the reference labelling.
+/// Entropy (nats) of the reference labeling.
 inline double truth_entropy(const contingency_table& t) { return detail::entropy_of_counts(t.truth_counts, t.n); }
-/// Entropy (nats) of the predicted labelling.
+/// Entropy (nats) of the predicted labeling.
 inline double predicted_entropy(const contingency_table& t) { return detail::entropy_of_counts(t.predicted_counts, t.n); }
 
 /**
- * @brief Normalised mutual information: MI / average(H(truth), H(predicted)). 1 when neither
- * labelling splits the data, 0 when MI is 0.
+ * @brief Normalized mutual information: MI / average(H(truth), H(predicted)). 1 when neither
+ * labeling splits the data, 0 when MI is 0.
  */
 inline double normalized_mutual_information(const contingency_table& t, average_method method = average_method::arithmetic) {
   if (detail::trivial_agreement(t)) return 1.0;
@@ -200,7 +200,7 @@ inline double normalized_mutual_information(const contingency_table& t, average_
 }
 
 /**
- * @brief Expected mutual information of two random labellings with the table's margins (the
+ * @brief Expected mutual information of two random labelings with the table's margins (the
  * hypergeometric model of Vinh, Epps & Bailey 2010).
  * @par Complexity  O(sum over cells of min(a_i, b_j)) log-gamma evaluations.
  */
@@ -241,8 +241,8 @@ inline double expected_mutual_information(const contingency_table& t) {
 
 /**
  * @brief Adjusted mutual information (Vinh, Epps & Bailey 2010):
- * (MI - E[MI]) / (average(H(truth), H(predicted)) - E[MI]); 1 when neither labelling splits the
- * data, about 0 for independent labellings.
+ * (MI - E[MI]) / (average(H(truth), H(predicted)) - E[MI]); 1 when neither labeling splits the
+ * data, about 0 for independent labelings.
  */
 inline double adjusted_mutual_information(const contingency_table& t, average_method method = average_method::arithmetic) {
   if (detail::trivial_agreement(t)) return 1.0;
@@ -287,7 +287,7 @@ inline double purity(const contingency_table& t) {
   return static_cast<double>(total) / static_cast<double>(t.n);
 }
 
-/// @name The same scores straight from two labellings (truth first, then predicted).
+/// @name The same scores straight from two labelings (truth first, then predicted).
 /// @{
 template <class A, class B>
 double adjusted_rand_index(const A& truth, const B& predicted) { return adjusted_rand_index(contingency(truth, predicted)); }

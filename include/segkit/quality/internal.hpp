@@ -28,10 +28,10 @@
 
 namespace segkit::quality {
 
-/// What the internal scores do with rows labelled segkit::noise_label (-1).
+/// What the internal scores do with rows labeled segkit::noise_label (-1).
 enum class noise_handling {
   as_label,  ///< -1 is one more cluster, as scikit-learn treats it (the default)
-  exclude,   ///< noise rows are left out entirely: neither scored nor used as neighbours
+  exclude,   ///< noise rows are left out entirely: neither scored nor used as neighbors
 };
 
 /// Parameters of the silhouette functions.
@@ -271,7 +271,7 @@ inline double normal_quantile_two_sided(double confidence) {
  * Exact and never O(n^2) in memory: the rows are grouped by cluster and distance tiles
  * (BLAS products for l2, sqeuclidean, ip and cosine; SIMD kernels otherwise) are reduced to
  * per-cluster sums as they are produced, each pair once when memory_budget allows. Float input is
- * computed in float (rows are first centred, which keeps the expansion accurate); double in double.
+ * computed in float (rows are first centerd, which keeps the expansion accurate); double in double.
  *
  * @return n values in input row order; NaN for rows left out by noise_handling::exclude.
  * @throws segkit::invalid_argument for no rows, a label count other than n, NaN/Inf, fewer than 2
@@ -512,7 +512,7 @@ double calinski_harabasz(const E& x_in, const L& labels, noise_handling noise = 
 
 /**
  * @brief Within-cluster sum of squared Euclidean distances to each cluster's mean (k-means'
- * objective, for any labelling; 1 <= k allowed).
+ * objective, for any labeling; 1 <= k allowed).
  * @throws segkit::invalid_argument for no rows, a label count other than n, NaN/Inf, or all rows noise.
  */
 template <class E, class L, class T = typename std::decay_t<E>::value_type>

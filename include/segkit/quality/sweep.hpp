@@ -81,7 +81,7 @@ double bic_of_fit(const R& r, const V& rows) {
 }  // namespace detail
 
 /**
- * @brief Fits `fit(rows, k, seed)` for every k in [k_min, k_max] and scores each labelling.
+ * @brief Fits `fit(rows, k, seed)` for every k in [k_min, k_max] and scores each labeling.
  *
  * `fit` returns labels or a result with `.labels` (and optionally a BIC, as a `bic(rows)`
  * method or a `bic` member). The gap statistic draws `gap_references` uniform sets in the data's

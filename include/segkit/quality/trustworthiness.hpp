@@ -1,7 +1,7 @@
 #pragma once
 /// @file
 /// @brief Trustworthiness of an embedding (Venna & Kaski 2001), as scikit-learn defines it: how
-/// far the embedding's nearest neighbours are from being nearest neighbours in the input space.
+/// far the embedding's nearest neighbors are from being nearest neighbors in the input space.
 /// Every reducer (PCA, UMAP, t-SNE) is judged with it.
 
 #include <algorithm>
@@ -35,7 +35,7 @@ namespace detail {
 
 /// The k nearest rows of each embedded row (itself left out), Euclidean, n x k row numbers.
 template <class T>
-std::vector<std::size_t> embedded_neighbours(const matrix_view<T>& y, std::size_t k, executor& ex) {
+std::vector<std::size_t> embedded_neighbors(const matrix_view<T>& y, std::size_t k, executor& ex) {
   const std::size_t n = y.rows(), d = y.cols();
   std::vector<std::size_t> out(n * k);
   // Drops row i from its own k + 1 nearest (or the farthest when duplicates hide it).
@@ -80,13 +80,13 @@ std::vector<std::size_t> embedded_neighbours(const matrix_view<T>& y, std::size_
 /**
  * @brief Trustworthiness T(k) in [0, 1] of the embedding `y` of the rows of `x`:
  * 1 - 2 / (n k (2n - 3k - 1)) * sum_i sum_{j in N_k^y(i)} max(0, r(i, j) - k), where r(i, j) is
- * the rank of j among i's neighbours in the input space under `metric` (ties by row number) and
- * N_k^y(i) the k nearest neighbours of i in the embedding (Euclidean).
+ * the rank of j among i's neighbors in the input space under `metric` (ties by row number) and
+ * N_k^y(i) the k nearest neighbors of i in the embedding (Euclidean).
  *
  * Exact, in double precision, with O(block_rows n) memory instead of scikit-learn's n x n ranks.
  * @throws segkit::invalid_argument if the row counts differ, n is 0, k is 0 or k >= n / 2, or
  *         either matrix holds NaN/Inf.
- * @par Complexity  O(n^2 (d + log k)) for the input-space ranks; the embedding's neighbours
+ * @par Complexity  O(n^2 (d + log k)) for the input-space ranks; the embedding's neighbors
  *      through a k-d tree (up to 16 dimensions) or a blocked scan.
  */
 template <class M = distance::l2_metric, class EX, class EY, class T = typename std::decay_t<EX>::value_type,
@@ -106,7 +106,7 @@ double trustworthiness(const EX& x_in, const EY& y_in, const trustworthiness_par
   require_finite<T>(comp, "x", x.view());
   require_finite<U>(comp, "embedding", y.view());
   executor ex(params.threads);
-  const auto nbrs = detail::embedded_neighbours(y.view(), k, ex);
+  const auto nbrs = detail::embedded_neighbors(y.view(), k, ex);
 
   // The input rows in double, so ranks come from double-precision distances as in scikit-learn.
   matrix<double> xd = matrix<double>::from_shape({n, x->cols()});

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief Canonical correlation analysis of two paired views (regularised): linear maps under
+/// @brief Canonical correlation analysis of two paired views (regularized): linear maps under
 /// which paired rows agree — for fusing modalities such as text and image embeddings.
 
 #include <algorithm>
@@ -75,7 +75,7 @@ inline std::vector<double> inverse_sqrt(const std::vector<double>& c, std::size_
 }  // namespace detail
 
 /**
- * @brief Regularised CCA (Hotelling 1936): with covariances Cxx + rI, Cyy + rI and Cxy, the SVD
+ * @brief Regularized CCA (Hotelling 1936): with covariances Cxx + rI, Cyy + rI and Cxy, the SVD
  * of Cxx^(-1/2) Cxy Cyy^(-1/2) = U S V^T gives the canonical correlations S and the weights
  * Cxx^(-1/2) U, Cyy^(-1/2) V, so that each view's canonical coordinates have unit variance and
  * are uncorrelated, and pair c of the two views correlates by S_c.

@@ -1,7 +1,7 @@
 #pragma once
 /// @file
 /// @brief t-SNE (van der Maaten & Hinton 2008) with Barnes-Hut (van der Maaten 2014) or FFT
-/// interpolation (Linderman et al. 2019) gradients, picked per iteration by cost: perplexity-calibrated affinities on 3 x perplexity nearest neighbours, PCA initialisation
+/// interpolation (Linderman et al. 2019) gradients, picked per iteration by cost: perplexity-calibrated affinities on 3 x perplexity nearest neighbors, PCA initialization
 /// scaled as openTSNE and scikit-learn do, early exaggeration, momentum and gains, the KL
 /// divergence reported, and new points placed into a fixed embedding (openTSNE's transform idea).
 
@@ -60,7 +60,7 @@ enum class tsne_init {
 /// Parameters of tsne.
 struct tsne_params {
   std::size_t n_components = 2;          ///< output dimensions (1-3 for Barnes-Hut)
-  double perplexity = 30.0;              ///< effective number of neighbours (> 0, 3 perplexity < n)
+  double perplexity = 30.0;              ///< effective number of neighbors (> 0, 3 perplexity < n)
   double early_exaggeration = 12.0;      ///< affinity multiplier of the first phase (>= 1)
   std::size_t exaggeration_iter = 250;   ///< iterations of the first phase (momentum 0.5)
   std::size_t n_iter = 1000;             ///< total iterations (the rest at momentum 0.8; > exaggeration_iter)
@@ -70,7 +70,7 @@ struct tsne_params {
   std::size_t fft_points = 5;            ///< fft: interpolation nodes per box and axis (1-16)
   double fft_box_width = 1.0;            ///< fft: widest interpolation box, in embedding units (smaller = more accurate)
   tsne_init init = tsne_init::pca;       ///< see tsne_init
-  knn_method knn = knn_method::automatic;  ///< how the neighbours are found (exact up to 20,000 rows, HNSW above)
+  knn_method knn = knn_method::automatic;  ///< how the neighbors are found (exact up to 20,000 rows, HNSW above)
   std::uint64_t seed = 0;                ///< the only source of randomness
   std::size_t threads = 0;               ///< 0 = all hardware threads; results do not depend on it
 };
@@ -80,7 +80,7 @@ namespace detail {
 [[noreturn]] inline void throw_tsne(const std::string& m) { segkit::detail::throw_invalid("segkit::reduce::tsne", m); }
 
 /**
- * Conditional affinities p_{j|i} over each row's neighbours (squared distances `d2`, n x k) with
+ * Conditional affinities p_{j|i} over each row's neighbors (squared distances `d2`, n x k) with
  * entropy log(perplexity): bisection on the precision beta, as scikit-learn's
  * _binary_search_perplexity (100 steps, tolerance 1e-5).
  */
@@ -124,7 +124,7 @@ struct sparse_affinities {
   std::vector<double> value;
 };
 
-/// P = (P + P^T) / sum, from conditional affinities over neighbour lists.
+/// P = (P + P^T) / sum, from conditional affinities over neighbor lists.
 inline sparse_affinities joint_affinities(const std::vector<std::uint32_t>& ids, const std::vector<double>& cond, std::size_t n, std::size_t k) {
   struct entry {
     std::uint64_t key;
@@ -186,8 +186,8 @@ void attraction(const sparse_affinities& p, const double* y, std::size_t i, std:
 
 /**
  * A 2^dim-ary space-partitioning tree (quadtree in 2-D, octree in 3-D) over the embedding: cells
- * split at their centre, leaves of one point (or of coincident points, or at depth 40), each node
- * with its point count and centre of mass. Built sequentially: the same tree for any thread count.
+ * split at their center, leaves of one point (or of coincident points, or at depth 40), each node
+ * with its point count and center of mass. Built sequentially: the same tree for any thread count.
  */
 class space_tree {
  public:
@@ -200,10 +200,10 @@ class space_tree {
         hi[q] = std::max(hi[q], y[i * dim + q]);
       }
     }
-    std::vector<double> centre(dim, 0.0);
+    std::vector<double> center(dim, 0.0);
     double half = 0.0;
     for (std::size_t q = 0; q < dim && n > 0; ++q) {
-      centre[q] = (lo[q] + hi[q]) / 2.0;
+      center[q] = (lo[q] + hi[q]) / 2.0;
       half = std::max(half, (hi[q] - lo[q]) / 2.0);
     }
     half = half * (1.0 + 1e-9) + 1e-12;
@@ -211,13 +211,13 @@ class space_tree {
     scratch_.resize(n);
     nodes_.reserve(2 * n + 8);
     nodes_.push_back({});
-    build_into(0, 0, n, centre.data(), half, 0);
+    build_into(0, 0, n, center.data(), half, 0);
   }
 
   /**
    * Adds to `force` the repulsion sum_j q^2 (y - y_j) of point `y` from the tree's points (point
    * `skip` left out; pass the size to skip none) and returns sum_j q, q = 1 / (1 + |y - y_j|^2);
-   * a cell counts as one mass at its centre when width / distance < theta.
+   * a cell counts as one mass at its center when width / distance < theta.
    */
   double repulsion(const double* y, std::size_t skip, double theta, double* force) const {
     switch (dim_) {
@@ -268,16 +268,16 @@ class space_tree {
   }
 
   struct node {
-    double com[3] = {0.0, 0.0, 0.0};  // centre of mass
+    double com[3] = {0.0, 0.0, 0.0};  // center of mass
     double width2 = 0.0;              // squared width of the (cubic) cell
     std::uint32_t begin = 0, end = 0; // range of order_
     std::uint32_t first_child = 0;    // children (only non-empty ones) are first_child .. first_child + children - 1
     std::uint32_t children = 0;       // 0 = leaf
   };
 
-  /// Fills node `slot` with the points order_[begin, end) in the cell (centre, half); its
+  /// Fills node `slot` with the points order_[begin, end) in the cell (center, half); its
   /// non-empty children are appended together. No allocation per node: dim <= 3, at most 8 children.
-  void build_into(std::size_t slot, std::size_t begin, std::size_t end, const double* centre, double half, int depth) {
+  void build_into(std::size_t slot, std::size_t begin, std::size_t end, const double* center, double half, int depth) {
     node nd;
     nd.begin = static_cast<std::uint32_t>(begin);
     nd.end = static_cast<std::uint32_t>(end);
@@ -296,7 +296,7 @@ class space_tree {
     const std::size_t orthants = std::size_t{1} << dim_;
     const auto orthant = [&](std::uint32_t i) {
       std::size_t o = 0;
-      for (std::size_t q = 0; q < dim_; ++q) o |= (y_[i * dim_ + q] >= centre[q] ? std::size_t{1} : std::size_t{0}) << q;
+      for (std::size_t q = 0; q < dim_; ++q) o |= (y_[i * dim_ + q] >= center[q] ? std::size_t{1} : std::size_t{0}) << q;
       return o;
     };
     std::size_t count[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -317,7 +317,7 @@ class space_tree {
     for (std::size_t c = 0; c < orthants; ++c) {
       if (count[c + 1] == count[c]) continue;
       double cc[3];
-      for (std::size_t q = 0; q < dim_; ++q) cc[q] = centre[q] + (((c >> q) & 1u) != 0 ? half / 2.0 : -half / 2.0);
+      for (std::size_t q = 0; q < dim_; ++q) cc[q] = center[q] + (((c >> q) & 1u) != 0 ? half / 2.0 : -half / 2.0);
       build_into(first + k++, begin + count[c], begin + count[c + 1], cc, half / 2.0, depth + 1);
     }
   }
@@ -353,7 +353,7 @@ inline double exact_repulsion(const std::vector<double>& ref, std::size_t n, std
  * is replaced by its Lagrange interpolant on the nodes, so that for charges c_j
  * sum_j K(y_i, y_j) c_j = sum over nodes L(y_i) sum over nodes' K(node, node') sum_j L(y_j) c_j,
  * whose middle sum is a Toeplitz product done by a zero-padded FFT. With the charges 1, y_j and
- * |y_j|^2 (after moving the origin to the box centre), sum_j q_ij = sum_j K (1 + |y_i - y_j|^2)
+ * |y_j|^2 (after moving the origin to the box center), sum_j q_ij = sum_j K (1 + |y_i - y_j|^2)
  * and sum_j q_ij^2 (y_i - y_j) = y_i sum_j K - sum_j K y_j follow from four convolutions that
  * all use the same interpolated kernel. The four real charges travel as two complex grids (the
  * kernel is real). Grid sides are powers of two (at least twice the nodes), so more boxes are
@@ -409,7 +409,7 @@ class interpolation_repulsion {
       for (std::size_t s = box_start_[bb]; s < box_start_[be]; ++s) {
         const std::size_t i = sorted_[s];
         const double* w = weights_.data() + i * 2 * p_;
-        const double yx = y[i * dim_] - centre_[0], yy = dim_ == 2 ? y[i * dim_ + 1] - centre_[1] : 0.0;
+        const double yx = y[i * dim_] - center_[0], yy = dim_ == 2 ? y[i * dim_ + 1] - center_[1] : 0.0;
         const double r2 = yx * yx + yy * yy;
         const std::size_t row0 = box_[i * 2] * p_, col0 = box_[i * 2 + 1] * py;
         for (std::size_t jx = 0; jx < p_; ++jx) {
@@ -441,8 +441,8 @@ class interpolation_repulsion {
             kr += wxy * b_im_[c];
           }
         }
-        const double yx = y[i * dim_] - centre_[0], yy = dim_ == 2 ? y[i * dim_ + 1] - centre_[1] : 0.0;
-        // The point's own term (K = 1 at distance 0) adds 1 to the normaliser and nothing to the force.
+        const double yx = y[i * dim_] - center_[0], yy = dim_ == 2 ? y[i * dim_ + 1] - center_[1] : 0.0;
+        // The point's own term (K = 1 at distance 0) adds 1 to the normalizer and nothing to the force.
         sum_q[i] = (1.0 + yx * yx + yy * yy) * k0 - 2.0 * (yx * kx + yy * ky) + kr - 1.0;
         force[i * dim_] += yx * k0 - kx;
         if (dim_ == 2) force[i * dim_ + 1] += yy * k0 - ky;
@@ -483,7 +483,7 @@ class interpolation_repulsion {
       a.nodes = a.boxes * p_;
       a.m = next_power_of_two(2 * a.nodes);
       a.lo = lo;
-      centre_[q] = lo + range / 2.0;
+      center_[q] = lo + range / 2.0;
     }
   }
 
@@ -520,7 +520,7 @@ class interpolation_repulsion {
   double kernel_h_[2] = {0.0, 0.0};
   std::vector<double> nodes_, denominators_;
   axis axis_[2];
-  double centre_[2] = {0.0, 0.0};
+  double center_[2] = {0.0, 0.0};
   std::vector<std::uint32_t> box_, sorted_;
   std::vector<std::size_t> box_start_, fill_;
   std::vector<double> weights_;
@@ -530,15 +530,15 @@ class interpolation_repulsion {
 
 }  // namespace detail
 
-/// A t-SNE embedding and how the optimisation went.
+/// A t-SNE embedding and how the optimization went.
 template <class Metric = distance::l2_metric, class T = float>
 struct tsne_model {
   matrix<float> embedding;        ///< n x n_components
-  double kl_divergence = 0.0;     ///< KL(P || Q) at the end (Q from the Barnes-Hut normalisation)
+  double kl_divergence = 0.0;     ///< KL(P || Q) at the end (Q from the Barnes-Hut normalization)
   std::size_t n_iter = 0;         ///< iterations run
   double learning_rate = 0.0;     ///< the step used
   tsne_method method = tsne_method::barnes_hut;  ///< the repulsion method asked for
-  knn_method knn = knn_method::exact;  ///< how the neighbours were found (automatic resolved)
+  knn_method knn = knn_method::exact;  ///< how the neighbors were found (automatic resolved)
   std::size_t fft_iterations = 0;  ///< iterations whose repulsion came from the FFT method (automatic picks per iteration)
   tsne_params params;             ///< the parameters fitted with
   matrix<T> training;             ///< the training rows (for transform)
@@ -581,7 +581,7 @@ struct tsne_model {
         std::fill(update.begin(), update.end(), 0.0);
         std::fill(gains.begin(), gains.end(), 1.0);
         for (std::size_t it = 0; it < 250; ++it) {
-          // Repulsion from all training points (the row's own normalisation), attraction to its neighbours.
+          // Repulsion from all training points (the row's own normalization), attraction to its neighbors.
           std::fill(rep.begin(), rep.end(), 0.0);
           const double sum_q = use_tree ? tree->repulsion(y.data(), n, params.theta, rep.data())
                                         : detail::exact_repulsion(ref, n, dim, y.data(), n, rep.data());
@@ -625,9 +625,9 @@ struct tsne_model {
  * m.kl_divergence;  // of the final embedding
  * auto y = m.transform(new_rows);
  * @endcode
- * Affinities: exact min(n - 1, 3 perplexity + 1) nearest neighbours under `Metric` (squared
+ * Affinities: exact min(n - 1, 3 perplexity + 1) nearest neighbors under `Metric` (squared
  * distances, as scikit-learn uses), precision by bisection to entropy log(perplexity), then
- * P = (P + P^T) / sum. Optimisation as scikit-learn's: gradient 4 (exaggeration x attraction -
+ * P = (P + P^T) / sum. Optimization as scikit-learn's: gradient 4 (exaggeration x attraction -
  * repulsion / Z), gains (+0.2 / x0.8, at least 0.01), momentum 0.5 for the exaggeration phase and
  * 0.8 after. Repulsion by Barnes-Hut (van der Maaten 2014) through a space-partitioning tree, by
  * polynomial interpolation on a grid with FFT convolutions (FIt-SNE), by whichever of the two is
@@ -645,7 +645,7 @@ class tsne {
    * @brief Fits the embedding.
    * @throws segkit::invalid_argument for fewer than 4 rows, a perplexity outside (0, (n - 1) / 3],
    *         n_components outside 1-3 with Barnes-Hut, n_iter <= exaggeration_iter, NaN/Inf.
-   * @par Complexity  O(n^2 d) for the exact neighbours; per iteration O(n k) attraction plus
+   * @par Complexity  O(n^2 d) for the exact neighbors; per iteration O(n k) attraction plus
    *      O(n log n) (Barnes-Hut) or O(n^2) (exact) repulsion.
    */
   template <class E>
@@ -659,7 +659,7 @@ class tsne {
     model.params = params_;
     model.training = matrix<T>::from_shape({n, d});
     for (std::size_t i = 0; i < n; ++i) std::copy_n(x->row(i), d, model.training.data() + i * d);
-    // Affinities over the neighbours (the row itself excluded).
+    // Affinities over the neighbors (the row itself excluded).
     const std::size_t k = std::min<std::size_t>(n - 1, static_cast<std::size_t>(3.0 * params_.perplexity + 1.0));
     std::vector<std::uint32_t> ids_self;
     std::vector<float> dist_self;
@@ -717,7 +717,7 @@ class tsne {
       }
     }
     model.n_iter = params_.n_iter;
-    // KL(P || Q) with Q from the last repulsion pass's normalisation.
+    // KL(P || Q) with Q from the last repulsion pass's normalization.
     z = gradient(p, y, n, 1.0, pick_method(y, n, interp), interp, grad, ex);
     double kl = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -793,7 +793,7 @@ class tsne {
     } else {
       parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
         for (std::size_t t = b; t < e; ++t) {
-          // In tree order: neighbouring points walk nearly the same cells, which stay in cache.
+          // In tree order: neighboring points walk nearly the same cells, which stay in cache.
           const std::size_t i = use_tree ? tree->order()[t] : t;
           sum_q[i] = use_tree ? tree->repulsion(y.data() + i * dim, i, params_.theta, rep.data() + i * dim)
                               : detail::exact_repulsion(y, n, dim, y.data() + i * dim, i, rep.data() + i * dim);

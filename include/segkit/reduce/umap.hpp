@@ -1,8 +1,8 @@
 #pragma once
 /// @file
-/// @brief UMAP (McInnes, Healy & Melville 2018): a fuzzy k-nearest-neighbour graph of the rows,
+/// @brief UMAP (McInnes, Healy & Melville 2018): a fuzzy k-nearest-neighbor graph of the rows,
 /// laid out in a few dimensions by stochastic gradient descent, with a deterministic, parallel
-/// optimiser and a transform for new rows that is deterministic and batch-invariant.
+/// optimizer and a transform for new rows that is deterministic and batch-invariant.
 
 #include <algorithm>
 #include <bit>
@@ -37,9 +37,9 @@
 
 namespace segkit::reduce {
 
-/// How UMAP places the rows before optimising.
+/// How UMAP places the rows before optimizing.
 enum class umap_init {
-  spectral,  ///< eigenvectors of the graph's normalised Laplacian (per connected component, components placed apart)
+  spectral,  ///< eigenvectors of the graph's normalized Laplacian (per connected component, components placed apart)
   pca,       ///< the first principal components
   random,    ///< uniform in [-10, 10]
 };
@@ -47,14 +47,14 @@ enum class umap_init {
 /// Parameters of umap.
 struct umap_params {
   std::size_t n_components = 2;     ///< output dimensions (>= 1)
-  std::size_t n_neighbors = 15;     ///< neighbourhood size, the row itself included (2 <= k < n)
+  std::size_t n_neighbors = 15;     ///< neighborhood size, the row itself included (2 <= k < n)
   double min_dist = 0.1;            ///< smallest distance between embedded points (>= 0, <= spread)
   double spread = 1.0;              ///< scale of the embedded clusters (> 0)
-  std::size_t n_epochs = 0;         ///< optimisation epochs; 0 = 500 up to 10,000 rows, else 200
+  std::size_t n_epochs = 0;         ///< optimization epochs; 0 = 500 up to 10,000 rows, else 200
   double learning_rate = 1.0;       ///< initial SGD step (> 0), decaying linearly to 0
   double negative_sample_rate = 5;  ///< repulsive samples per attractive one (>= 0)
   double repulsion_strength = 1.0;  ///< weight of the repulsive samples (gamma, >= 0)
-  double local_connectivity = 1.0;  ///< neighbours assumed fully connected (>= 0)
+  double local_connectivity = 1.0;  ///< neighbors assumed fully connected (>= 0)
   double set_op_mix_ratio = 1.0;    ///< 1 = fuzzy union of the two directed graphs, 0 = intersection
   umap_init init = umap_init::spectral;  ///< see umap_init
   std::size_t transform_epochs = 0; ///< epochs for new rows; 0 = 100 up to 10,000 training rows, else 30
@@ -73,9 +73,9 @@ namespace detail {
 
 [[noreturn]] inline void throw_umap(const std::string& m) { segkit::detail::throw_invalid("segkit::reduce::umap", m); }
 
-/// Per row: rho (distance to the local_connectivity-th nonzero neighbour) and sigma (the scale at
-/// which the fuzzy neighbourhood has log2(k) members), by bisection (umap-learn's smooth_knn_dist).
-/// `skip_first` leaves the first neighbour (the row itself) out of the sum.
+/// Per row: rho (distance to the local_connectivity-th nonzero neighbor) and sigma (the scale at
+/// which the fuzzy neighborhood has log2(k) members), by bisection (umap-learn's smooth_knn_dist).
+/// `skip_first` leaves the first neighbor (the row itself) out of the sum.
 inline void smooth_knn(const std::vector<float>& dists, std::size_t n, std::size_t k, double local_connectivity, bool skip_first,
                        std::vector<double>& sigma, std::vector<double>& rho) {
   constexpr double tolerance = 1e-5, min_scale = 1e-3;
@@ -129,7 +129,7 @@ inline void smooth_knn(const std::vector<float>& dists, std::size_t n, std::size
   }
 }
 
-/// Membership strength of a neighbour at distance d.
+/// Membership strength of a neighbor at distance d.
 inline double membership(double d, double rho, double sigma) {
   if (d - rho <= 0.0 || sigma == 0.0) return 1.0;
   return std::exp(-(d - rho) / sigma);
@@ -353,18 +353,18 @@ struct umap_model {
   matrix<float> embedding;      ///< n x n_components
   umap_curve curve;             ///< a, b of the output kernel
   umap_params params;           ///< the parameters fitted with
-  matrix<T> training;           ///< a copy of the training rows (for transform's neighbours)
+  matrix<T> training;           ///< a copy of the training rows (for transform's neighbors)
   std::size_t n_epochs = 0;     ///< epochs run
   bool spectral_fallback = false;  ///< spectral init was asked for but impossible (n_components + 1 >= n): PCA used
   knn_method knn = knn_method::exact;  ///< how the k-NN graph was found (automatic resolved)
 
   /**
-   * @brief Embeds new rows against the fitted embedding (kept fixed): each row's neighbours among
+   * @brief Embeds new rows against the fitted embedding (kept fixed): each row's neighbors among
    * the training rows, its fuzzy memberships, a start at their weighted mean, then SGD on that row
    * alone with a random stream drawn from its own values. A row therefore gets the same
    * coordinates alone or in any batch, and the result does not depend on `threads`.
    * @throws segkit::invalid_argument for another column count or NaN/Inf.
-   * @par Complexity  per row O(n d) for the exact neighbours plus O(k epochs (1 + negative rate)) updates.
+   * @par Complexity  per row O(n d) for the exact neighbors plus O(k epochs (1 + negative rate)) updates.
    */
   template <class E>
   [[nodiscard]] matrix<float> transform(const E& x_in, std::size_t threads = 0) const {
@@ -482,7 +482,7 @@ struct umap_model {
     p.seed = meta.get<std::uint64_t>();
     p.threads = meta.get<std::uint64_t>();
     if (knn > static_cast<std::uint8_t>(knn_method::hnsw) || pknn > static_cast<std::uint8_t>(knn_method::hnsw) || init > static_cast<std::uint8_t>(umap_init::random)) {
-      file.fail("unknown k-NN method or initialisation");
+      file.fail("unknown k-NN method or initialization");
     }
     m.knn = static_cast<knn_method>(knn);
     p.knn = static_cast<knn_method>(pknn);
@@ -511,13 +511,13 @@ struct umap_model {
  * model.embedding;                    // n x 2
  * auto y = model.transform(new_rows); // batch-invariant, deterministic
  * @endcode
- * Steps (umap-learn 0.5 semantics): exact k nearest neighbours under `Metric` (blocked scans);
+ * Steps (umap-learn 0.5 semantics): exact k nearest neighbors under `Metric` (blocked scans);
  * smooth k-NN distances (rho, sigma by bisection); membership strengths and their fuzzy union;
  * edges below max weight / n_epochs dropped; a, b fitted from min_dist and spread; spectral
- * initialisation (block subspace iteration on the normalised adjacency, Rayleigh-Ritz), scaled to
+ * initialization (block subspace iteration on the normalized adjacency, Rayleigh-Ritz), scaled to
  * [0, 10]; then n_epochs of SGD with negative sampling and a linearly decaying learning rate.
  *
- * **Deterministic parallel SGD.** umap-learn's parallel optimiser races on shared coordinates,
+ * **Deterministic parallel SGD.** umap-learn's parallel optimizer races on shared coordinates,
  * so its result depends on thread timing. Here each epoch reads a snapshot of all coordinates,
  * each row moves only itself (its edges in order, its negative samples from its own random
  * stream (seed, epoch, row)), and rows are split across threads: the same bits for any thread
@@ -535,7 +535,7 @@ class umap {
    * @brief Fits the embedding.
    * @throws segkit::invalid_argument for fewer than 3 rows, n_neighbors outside [2, n), NaN/Inf,
    *         or a parameter outside its range.
-   * @par Complexity  O(n^2 d) for the exact neighbours, O(n k (n_epochs (1 + negative rate))) for SGD.
+   * @par Complexity  O(n^2 d) for the exact neighbors, O(n k (n_epochs (1 + negative rate))) for SGD.
    */
   template <class E>
   [[nodiscard]] umap_model<Metric, T> fit(const E& x_in) const {
@@ -730,8 +730,8 @@ class umap {
     return pos;
   }
 
-  /// The eigenvectors 2..dim+1 of the normalised adjacency D^-1/2 A D^-1/2 with the largest
-  /// eigenvalues (the smallest of the normalised Laplacian), by block subspace iteration on
+  /// The eigenvectors 2..dim+1 of the normalized adjacency D^-1/2 A D^-1/2 with the largest
+  /// eigenvalues (the smallest of the normalized Laplacian), by block subspace iteration on
   /// (I + N) / 2 with Rayleigh-Ritz steps.
   std::vector<double> spectral(const detail::fuzzy_graph& g, executor& ex) const {
     const std::size_t n = g.size(), dim = params_.n_components;

@@ -19,7 +19,7 @@
 
 namespace segkit::report {
 
-/// A table cell: text (escaped when rendered) or, with `html`, markup taken as is (a colour swatch).
+/// A table cell: text (escaped when rendered) or, with `html`, markup taken as is (a color swatch).
 struct cell {
   std::string text;   ///< content
   bool html = false;  ///< true: `text` is trusted markup
@@ -28,7 +28,7 @@ struct cell {
   cell(std::string t, bool is_html) : text(std::move(t)), html(is_html) {}
 };
 
-/// A small coloured square for a segment, as a table cell.
+/// A small colored square for a segment, as a table cell.
 inline cell swatch(label_type label) {
   return {fmt::format("<span class=\"sw\" style=\"background:{}\"></span>", segment_color(label)), true};
 }

@@ -94,24 +94,24 @@ inline void add_segmentation(html_report& page, const pipeline::segmentation& s,
     page.heading("HDBSCAN condensed tree");
     page.figure(condensed_tree_svg(t.parent, t.child, t.lambda, t.child_size, t.n_points, s.tree_selected),
                 "Each bar is a cluster of the density hierarchy, from the density at which it appears (top) to the one at which it dissolves; "
-                "coloured bars are the selected segments.");
+                "colored bars are the selected segments.");
   }
   page.heading("Segment sizes");
   {
-    std::vector<std::string> names, colours;
+    std::vector<std::string> names, colors;
     std::vector<double> sizes;
     for (std::size_t l = 0; l < s.n_segments; ++l) {
       const auto lab = static_cast<label_type>(l);
       names.push_back(s.names.at(lab));
-      colours.push_back(segment_color(lab));
+      colors.push_back(segment_color(lab));
       sizes.push_back(static_cast<double>(s.sizes[l]));
     }
     if (s.noise_fraction > 0) {
       names.emplace_back("noise");
-      colours.push_back(segment_color(noise_label));
+      colors.push_back(segment_color(noise_label));
       sizes.push_back(std::round(s.noise_fraction * static_cast<double>(n)));
     }
-    page.figure(bar_svg(names, sizes, colours, {.value_title = "records"}));
+    page.figure(bar_svg(names, sizes, colors, {.value_title = "records"}));
   }
   if (!s.silhouette_values.empty()) {
     std::vector<label_type> sl(s.score_sample.size());

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief Inline SVG charts for segment reports: a 2-D scatter coloured by segment (hover text,
+/// @brief Inline SVG charts for segment reports: a 2-D scatter colored by segment (hover text,
 /// density background and stratified sampling for large n), horizontal bars, a silhouette plot
 /// and line charts (elbow, BIC, stability). Each function returns one `<svg>` element as text,
 /// self-contained (no scripts, no external references), deterministic for its input.
@@ -45,8 +45,8 @@ inline std::string escape(std::string_view s) {
 }
 
 /**
- * @brief The colour of a segment as "#rrggbb": hues 137.5 degrees apart (the golden angle), so
- * neighbouring labels differ strongly, with lightness cycling over three levels; noise (-1) is grey.
+ * @brief The color of a segment as "#rrggbb": hues 137.5 degrees apart (the golden angle), so
+ * neighboring labels differ strongly, with lightness cycling over three levels; noise (-1) is gray.
  * Distinct for the first 60 labels.
  */
 inline std::string segment_color(label_type label) {
@@ -95,7 +95,7 @@ struct scatter_params {
   std::size_t height = 520;         ///< pixels
   std::size_t max_points = 6000;    ///< points drawn as circles; beyond it a stratified sample (every segment keeps at least min(size, 25))
   double point_radius = 2.6;        ///< circle radius (pixels)
-  std::size_t density_bins = 100;   ///< with more rows than max_points, all rows are also drawn as a grey density grid of this many columns (0 = none)
+  std::size_t density_bins = 100;   ///< with more rows than max_points, all rows are also drawn as a gray density grid of this many columns (0 = none)
   std::uint64_t seed = 0;           ///< of the sample
 };
 
@@ -185,7 +185,7 @@ inline std::string title_text(std::string_view title, double x) {
   return title.empty() ? std::string() : fmt::format("<text x=\"{:.1f}\" y=\"18\" font-size=\"14\" font-weight=\"bold\">{}</text>\n", x, escape(title));
 }
 
-/// Legend rows (colour swatch, name, count) from (x, y), in up to two columns of `rows_per_column`.
+/// Legend rows (color swatch, name, count) from (x, y), in up to two columns of `rows_per_column`.
 inline std::string legend(const std::vector<label_type>& segs, const std::map<label_type, std::string>& names,
                           const std::map<label_type, std::size_t>& counts, double x, double y, double column_width, std::size_t rows_per_column) {
   std::string s = "<g class=\"legend\" font-size=\"11\">\n";
@@ -204,14 +204,14 @@ inline std::string legend(const std::vector<label_type>& segs, const std::map<la
 }  // namespace detail
 
 /**
- * @brief A 2-D scatter of `coords` (n x 2) coloured by segment, with a legend (name and size of
+ * @brief A 2-D scatter of `coords` (n x 2) colored by segment, with a legend (name and size of
  * each segment) and a hover text per point (`hover[i]` then the segment's name, as an SVG
  * `<title>`, which browsers show as a tooltip).
  *
  * Up to `max_points` rows are drawn as circles; beyond that, a stratified sample is drawn over a
- * grey density grid of all rows, so 100k points stay legible and the file stays small (~1 MB).
+ * gray density grid of all rows, so 100k points stay legible and the file stays small (~1 MB).
  * @param coords_in  n x 2 coordinates (finite), any 2-D xtensor expression or row view.
- * @param labels     n segment labels (-1 = noise, drawn grey and underneath).
+ * @param labels     n segment labels (-1 = noise, drawn gray and underneath).
  * @param hover      n texts (or empty: the row number is shown).
  * @param names      segment names by label (missing: "segment L").
  * @param params     size, sampling and title (scatter_params).
@@ -289,7 +289,7 @@ std::string scatter_svg(const E& coords_in, std::span<const label_type> labels, 
   }
   s += detail::legend(segs, names, counts, f.left + f.width + 15.0, f.top, 170.0, rows_per_column);
   if (drawn.size() < n) {
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" fill=\"#555\">{} of {} points drawn (stratified sample); grey cells: density of all</text>\n",
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" fill=\"#555\">{} of {} points drawn (stratified sample); gray cells: density of all</text>\n",
                      f.left, H - 8, drawn.size(), n);
   }
   return s + "</svg>\n";
@@ -304,15 +304,15 @@ struct bar_params {
 };
 
 /**
- * @brief Horizontal bars, one per (label, value), in the given order, each coloured by `colors[i]`
- * when given (e.g. segment colours) and annotated with its value.
+ * @brief Horizontal bars, one per (label, value), in the given order, each colored by `colors[i]`
+ * when given (e.g. segment colors) and annotated with its value.
  * @throws segkit::invalid_argument for counts that differ, negative or non-finite values.
  */
 inline std::string bar_svg(std::span<const std::string> labels, std::span<const double> values, std::span<const std::string> colors = {},
                            const bar_params& params = {}) {
   constexpr const char* comp = "segkit::report::bar_svg";
   if (labels.size() != values.size()) detail::throw_report(comp, fmt::format("{} labels for {} values", labels.size(), values.size()));
-  if (!colors.empty() && colors.size() != values.size()) detail::throw_report(comp, fmt::format("{} colours for {} values", colors.size(), values.size()));
+  if (!colors.empty() && colors.size() != values.size()) detail::throw_report(comp, fmt::format("{} colors for {} values", colors.size(), values.size()));
   double top = 0.0;
   for (const double v : values) {
     if (!std::isfinite(v) || v < 0) detail::throw_report(comp, fmt::format("values must be finite and >= 0 (got {})", v));
@@ -363,7 +363,7 @@ struct silhouette_params {
  * @param labels  the samples' segments (-1 = noise, left out).
  * @param names   segment names by label (missing: "segment L").
  * @param params  size and title (silhouette_params).
- * @throws segkit::invalid_argument for counts that differ, values outside [-1, 1] or NaN, or no labelled sample.
+ * @throws segkit::invalid_argument for counts that differ, values outside [-1, 1] or NaN, or no labeled sample.
  */
 inline std::string silhouette_svg(std::span<const double> values, std::span<const label_type> labels,
                                   const std::map<label_type, std::string>& names = {}, const silhouette_params& params = {}) {
@@ -475,7 +475,7 @@ inline std::string line_svg(std::span<const series> lines, const line_params& pa
   }
   for (std::size_t k = 0; k < lines.size(); ++k) {
     const auto& l = lines[k];
-    const std::string colour = segment_color(static_cast<label_type>(k));
+    const std::string color = segment_color(static_cast<label_type>(k));
     std::string path;
     bool pen = false;
     for (std::size_t i = 0; i < l.x.size(); ++i) {
@@ -486,14 +486,14 @@ inline std::string line_svg(std::span<const series> lines, const line_params& pa
       path += fmt::format("{}{:.1f},{:.1f} ", pen ? "L" : "M", f.px(l.x[i]), f.py(l.y[i]));
       pen = true;
     }
-    s += fmt::format("<path class=\"series\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\"/>\n", path, colour);
+    s += fmt::format("<path class=\"series\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\"/>\n", path, color);
     for (std::size_t i = 0; i < l.x.size(); ++i) {
       if (std::isnan(l.y[i])) continue;
-      s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"><title>{} at {}: {}</title></circle>\n", f.px(l.x[i]), f.py(l.y[i]), colour,
+      s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"><title>{} at {}: {}</title></circle>\n", f.px(l.x[i]), f.py(l.y[i]), color,
                        escape(l.name), tick_label(l.x[i]), fmt::format("{:.5g}", l.y[i]));
     }
     if (lines.size() > 1) {
-      s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" fill=\"{}\">{}</text>\n", f.left + 8, f.top + 14 + 14 * static_cast<double>(k), colour,
+      s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" fill=\"{}\">{}</text>\n", f.left + 8, f.top + 14 + 14 * static_cast<double>(k), color,
                        escape(l.name));
     }
   }
@@ -512,7 +512,7 @@ struct tree_params {
  * library's condensed_tree_.plot): every cluster of the tree is a bar from the lambda (1 /
  * distance) at which it appears to the one at which its last points leave or it splits, as wide
  * as the points it holds at birth; children sit under their parent. The selected clusters are
- * coloured as segments 0, 1, ... (the order of `selected`, i.e. their labels), the others grey.
+ * colored as segments 0, 1, ... (the order of `selected`, i.e. their labels), the others gray.
  * @param parent, child, lambda, child_size, n_points  the tree (cluster::condensed_tree's fields).
  * @param selected  tree ids of the selected clusters, by label.
  * @param params    title and size.
@@ -560,7 +560,7 @@ inline std::string condensed_tree_svg(std::span<const std::size_t> parent, std::
   const auto ypix = [&](double l) { return f.top + l / cap * f.height; };
   std::string s = detail::svg_open(params.width, params.height, params.title);
   s += detail::title_text(params.title, 10);
-  // Place each cluster inside its parent's span, children side by side and centred.
+  // Place each cluster inside its parent's span, children side by side and centerd.
   std::vector<double> left(m, 0.0);
   std::vector<std::size_t> order{0};
   for (std::size_t q = 0; q < order.size(); ++q) {
@@ -604,7 +604,7 @@ struct migration_params {
 /**
  * @brief Where the entities of each segment went between two periods, as a flow diagram: the
  * segments of each period are stacked bars sized by their entities, and a band per
- * (from, to) pair, as wide as its count and coloured by the segment of origin, joins them.
+ * (from, to) pair, as wide as its count and colored by the segment of origin, joins them.
  * @param counts       from x to entity counts (e.g. monitor::migration(...).counts).
  * @param from_labels  the rows' segments.
  * @param to_labels    the columns' segments.

@@ -1,7 +1,7 @@
 #pragma once
 // DBSCAN's three passes on a uniform grid for 2-D Euclidean data (the grid method of Gunawan,
 // "A faster algorithm for DBSCAN", 2013; Gan & Tao, SIGMOD 2015): cells of side eps / sqrt(2),
-// so two points in one cell are always neighbours and a point's neighbours lie in the 5 x 5
+// so two points in one cell are always neighbors and a point's neighbors lie in the 5 x 5
 // block of cells around its own.
 
 #include <algorithm>
@@ -20,9 +20,9 @@
 namespace segkit::cluster::detail {
 
 /**
- * Points of a 2-D set sorted by grid cell, with each occupied cell's occupied neighbour cells.
- * Neighbourhood tests are `squared distance <= r2` on the coordinates in double precision, the
- * same arithmetic as segkit::neighbors::kd_tree's, so every pass finds exactly the tree's neighbours.
+ * Points of a 2-D set sorted by grid cell, with each occupied cell's occupied neighbor cells.
+ * Neighborhood tests are `squared distance <= r2` on the coordinates in double precision, the
+ * same arithmetic as segkit::neighbors::kd_tree's, so every pass finds exactly the tree's neighbors.
  */
 class dbscan_grid {
  public:
@@ -86,7 +86,7 @@ class dbscan_grid {
     std::vector<char> core(order_.size(), 0);
     parallel_for(ex, cells_.size(), 64, [&](std::size_t b, std::size_t e, std::size_t) {
       for (std::size_t c = b; c < e; ++c) {
-        double own = 0.0;  // every point of the cell is a neighbour of every other
+        double own = 0.0;  // every point of the cell is a neighbor of every other
         for (std::size_t p = start_[c]; p < start_[c + 1]; ++p) own += w[order_[p]];
         for (std::size_t p = start_[c]; p < start_[c + 1]; ++p) {
           double count = own;
@@ -184,7 +184,7 @@ class dbscan_grid {
   std::vector<std::size_t> order_;      // cell order -> row
   std::vector<std::uint64_t> cells_;    // occupied cell keys (x << 32 | y), ascending
   std::vector<std::size_t> start_;      // first position of each cell; start_[cells] = n
-  std::vector<std::uint32_t> near_;     // occupied neighbour cells of each cell
+  std::vector<std::uint32_t> near_;     // occupied neighbor cells of each cell
   std::vector<std::size_t> near_start_;
 };
 

@@ -2,7 +2,7 @@
 // Agglomeration restricted to the edges of a connectivity graph, as scikit-learn's ward_tree and
 // linkage_tree compute it when given `connectivity`: the cheapest edge merges first (each
 // cluster keeps its cheapest edge in a priority queue), the merged cluster inheriting both
-// neighbour sets.
+// neighbor sets.
 
 #include <algorithm>
 #include <cmath>
@@ -22,10 +22,10 @@
 
 namespace segkit::cluster::detail {
 
-/// Neighbour lists of vertices 0..n-1: symmetric, ascending, no repeats, no self loops.
+/// Neighbor lists of vertices 0..n-1: symmetric, ascending, no repeats, no self loops.
 using adjacency = std::vector<std::vector<std::size_t>>;
 
-/// Sorts, de-duplicates and symmetrises raw neighbour lists and drops self loops.
+/// Sorts, de-duplicates and symmetrizes raw neighbor lists and drops self loops.
 inline adjacency symmetric_adjacency(adjacency raw) {
   const std::size_t n = raw.size();
   adjacency out(n);
@@ -48,7 +48,7 @@ inline adjacency symmetric_adjacency(adjacency raw) {
  * connectivity matrix (sklearn.utils.graph._fix_connected_components): for every pair of
  * components, an edge between their two closest rows (ties: the lowest row of the
  * higher-numbered component, then of the other; components numbered by their lowest row).
- * The closest pair comes from nearest-neighbour searches of the smaller component's rows among
+ * The closest pair comes from nearest-neighbor searches of the smaller component's rows among
  * the larger's (k-d tree or blocked scan), the winner's distance recomputed exactly. Returns how
  * many components there were before.
  */
@@ -79,7 +79,7 @@ std::size_t connect_components(adjacency& adj, const matrix_view<T>& x, executor
   }
   const std::size_t count = members.size();
   if (count < 2) return count;
-  // Each component's rows, contiguous, and a neighbour search over them.
+  // Each component's rows, contiguous, and a neighbor search over them.
   std::vector<std::vector<T>> rows(count);
   std::vector<std::unique_ptr<neighbors::exact_neighbors<M, T>>> search(count);
   parallel_for(ex, count, 1, [&](std::size_t b, std::size_t e, std::size_t) {
@@ -130,13 +130,13 @@ struct graph_candidate {
   }
 };
 
-/// A neighbour node and the linkage value of the edge to it; lists are kept ascending by node.
+/// A neighbor node and the linkage value of the edge to it; lists are kept ascending by node.
 using graph_entry = std::pair<std::size_t, double>;
 
 /**
  * The greedy agglomeration both constrained linkages share: repeatedly merge the cheapest edge
  * (graph_candidate order) of the graph `nbr` (leaves 0..n-1, symmetric, ascending lists);
- * the merged node k = n + step gets, for every live neighbour u of either child,
+ * the merged node k = n + step gets, for every live neighbor u of either child,
  * `join(k, u, in_hi, w_hi, in_lo, w_lo)` (which child lists u and with what value; `hi` is the
  * higher-id child). `merged(k, hi, lo)` runs first, for per-cluster state. Each node keeps its
  * cheapest edge; a heap holds one entry per node and version, so the queue stays O(edges).
@@ -288,8 +288,8 @@ dendrogram ward_on_graph(const matrix_view<T>& x, const adjacency& graph, execut
 /**
  * Complete or average linkage on a connected graph (scikit-learn's linkage_tree with
  * connectivity): the distance of an edge is the metric between its rows; when a and b merge, a
- * neighbour of both gets max(d_a, d_b) (complete) or (|a| d_a + |b| d_b) / (|a| + |b|) (average),
- * a neighbour of one keeps that distance. Ties between equal distances go to the lower (higher
+ * neighbor of both gets max(d_a, d_b) (complete) or (|a| d_a + |b| d_b) / (|a| + |b|) (average),
+ * a neighbor of one keeps that distance. Ties between equal distances go to the lower (higher
  * id, lower id) pair; scikit-learn leaves them to its heap's layout.
  */
 template <class Dist>

@@ -69,7 +69,7 @@ struct rw_lock {
   }
 };
 
-// nq x k result rows with no neighbour yet: segkit::no_id at an infinite distance (-inf for
+// nq x k result rows with no neighbor yet: segkit::no_id at an infinite distance (-inf for
 // similarities, where larger is closer).
 template <class Metric, class T>
 knn_result<T> empty_result(std::size_t nq, std::size_t k) {

@@ -48,7 +48,7 @@ struct scalar_quantizer {
   [[nodiscard]] T decode(std::size_t j, std::uint8_t c) const noexcept { return lo[j] + step[j] * static_cast<T>(c); }
 
   // Squared Euclidean distance from x to the decoded code. 16 independent partial sums, so the
-  // compiler vectorises without reassociating.
+  // compiler vectorizes without reassociating.
   [[nodiscard]] T squared_l2(const T* x, const std::uint8_t* code) const noexcept {
     constexpr std::size_t lanes = 16;
     const std::size_t dim = lo.size();

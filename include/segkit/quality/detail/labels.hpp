@@ -25,7 +25,7 @@ std::span<const label_type> label_span(const L& labels) {
   }
 }
 
-/// Dense codes of a labelling. `code[i]` is -1 for a row left out.
+/// Dense codes of a labeling. `code[i]` is -1 for a row left out.
 struct label_codes {
   std::vector<std::int32_t> code;    ///< per row: 0..k-1, or -1 when excluded
   std::vector<label_type> values;    ///< the label of each code, ascending
@@ -34,7 +34,7 @@ struct label_codes {
   [[nodiscard]] std::size_t k() const noexcept { return values.size(); }
 };
 
-/// Codes for `labels`; with `drop_noise`, rows labelled segkit::noise_label get code -1.
+/// Codes for `labels`; with `drop_noise`, rows labeled segkit::noise_label get code -1.
 inline label_codes encode_labels(std::span<const label_type> labels, bool drop_noise) {
   label_codes out;
   out.values.reserve(16);

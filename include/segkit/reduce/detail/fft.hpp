@@ -28,7 +28,7 @@ namespace segkit::reduce::detail {
  *
  * columns() transforms every column in [first, first + count): element t of column c at
  * `re[t * stride + c]`, `im[...]`. Columns go in strips of 8, whose butterflies run along
- * contiguous memory (vectorised). The inverse uses conjugate twiddles and is not divided by m.
+ * contiguous memory (vectorized). The inverse uses conjugate twiddles and is not divided by m.
  * Each strip is independent: the same bits for any thread count.
  */
 class fft_plan {

@@ -1,5 +1,5 @@
 #pragma once
-// k nearest neighbours for the neighbour-graph reducers (UMAP, t-SNE): exact by blocked scans
+// k nearest neighbors for the neighbor-graph reducers (UMAP, t-SNE): exact by blocked scans
 // (BLAS products for the metrics with a matrix-product form), or through an HNSW graph for large
 // inputs (segkit::reduce::knn_method).
 
@@ -17,7 +17,7 @@
 
 namespace segkit::reduce {
 
-/// How the neighbour-graph reducers (UMAP, t-SNE) find each row's nearest neighbours.
+/// How the neighbor-graph reducers (UMAP, t-SNE) find each row's nearest neighbors.
 enum class knn_method {
   automatic,  ///< exact up to knn_exact_up_to rows, hnsw above
   exact,      ///< every pair, O(n^2 d): the reference
@@ -52,7 +52,7 @@ void exact_knn(const M& metric, const matrix_view<T>& queries, const matrix_view
       const std::size_t je = std::min(nb, jb + bblock), w = je - jb;
       if (batch_invariant) {
         // One metric call per pair: BLAS may sum a product in another order depending on the
-        // batch's shape (a lone query goes through gemv), which would make a row's neighbours
+        // batch's shape (a lone query goes through gemv), which would make a row's neighbors
         // depend on the rows transformed with it.
         for (std::size_t r = 0; r < rows; ++r) {
           for (std::size_t j = 0; j < w; ++j) tile[r * w + j] = static_cast<T>(metric(queries.row(b + r), base.row(jb + j), queries.cols()));

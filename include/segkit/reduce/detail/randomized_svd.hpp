@@ -1,5 +1,5 @@
 #pragma once
-// Randomized truncated SVD of an operator known only through its products (PCA's centred rows,
+// Randomized truncated SVD of an operator known only through its products (PCA's centerd rows,
 // truncated_svd's sparse rows). Internal.
 
 #include <algorithm>
@@ -17,7 +17,7 @@
 namespace segkit::reduce::detail {
 
 /**
- * Re-normalises the columns of the m x n row-major matrix `a` between power iterations by one
+ * Re-normalizes the columns of the m x n row-major matrix `a` between power iterations by one
  * Cholesky QR step: G = a^T a (row blocks summed in block order), G = R^T R, a <- a R^-1 — about
  * a quarter of Householder QR's arithmetic, all of it in matrix products. The columns come out
  * orthonormal up to the conditioning of G (enough to keep the power iterations from collapsing
@@ -73,7 +73,7 @@ inline void orthonormalize_columns_fast(std::vector<double>& a, std::size_t m, s
 }
 
 /**
- * Randomized range finder with q power iterations (each product re-orthonormalised by
+ * Randomized range finder with q power iterations (each product re-orthonormalized by
  * orthonormalize_columns_fast; the last basis by Householder QR), then an exact SVD of the small projection
  * (Halko, Martinsson & Tropp 2011, algorithms 4.4 and 5.1) of an n x d operator A given by
  * `times(Q, l)` = A Q (Q d x l, result n x l) and `times_transposed(Y, l)` = A^T Y (Y n x l, result
