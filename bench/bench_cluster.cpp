@@ -4,7 +4,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include <segkit/cluster/hdbscan_predict.hpp>
+#include <segkit/cluster/hdbscan.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/core/random.hpp>
 
@@ -61,7 +61,7 @@ void bm_hdbscan_predict(benchmark::State& state) {
   const auto q = blobs(n, d, 12);  // the same centers (seed 1), new draws of the points
   const segkit::cluster::hdbscan<> algo({.min_cluster_size = 50, .min_samples = 10});
   const auto fit = algo.fit(x);
-  const segkit::cluster::hdbscan_predictor<> pred(algo, x, fit);
+  const segkit::cluster::hdbscan_predictor<> pred(fit);
   double noise = 0.0;
   for (auto _ : state) {
     if (mode == 0) {
@@ -71,7 +71,7 @@ void bm_hdbscan_predict(benchmark::State& state) {
       benchmark::DoNotOptimize(pred.membership_vectors(q, threads).data());
     }
   }
-  state.counters["clusters"] = static_cast<double>(fit.n_clusters);
+  state.counters["clusters"] = static_cast<double>(fit.n_clusters());
   if (mode == 0) state.counters["noise"] = noise / static_cast<double>(n);
 }
 
@@ -87,7 +87,7 @@ void bm_hdbscan_fit(benchmark::State& state) {
   const auto x = blobs(n, d, 12);
   const segkit::cluster::hdbscan<> algo({.min_cluster_size = 15, .threads = static_cast<std::size_t>(state.range(3)), .mst = mst});
   std::size_t clusters = 0;
-  for (auto _ : state) clusters = algo.fit(x).n_clusters;
+  for (auto _ : state) clusters = algo.fit(x).n_clusters();
   state.counters["clusters"] = static_cast<double>(clusters);
 }
 

@@ -89,11 +89,11 @@ int run(int argc, char** argv) {
 
   // [five]
   std::vector<outcome> runs;
-  runs.push_back(timed("k-means", "k = 4, 10 restarts", [&] { return cl::kmeans<float>({.k = 4, .n_init = 10, .seed = 1}).fit(p.x).labels; }));
-  runs.push_back(timed("Gaussian mixture", "k = 4, full covariances", [&] { return cl::gaussian_mixture<float>({.k = 4, .n_init = 3, .seed = 1}).fit(p.x).labels; }));
-  runs.push_back(timed("DBSCAN", "eps = 0.45, min_samples = 10", [&] { return cl::dbscan<>({.eps = 0.45, .min_samples = 10}).fit(p.x).labels; }));
-  runs.push_back(timed("HDBSCAN", "min_cluster_size = 40", [&] { return cl::hdbscan<>({.min_cluster_size = 40}).fit(p.x).labels; }));
-  runs.push_back(timed("agglomerative", "Ward, 4 clusters", [&] { return cl::agglomerative<>({.n_clusters = 4}).fit(p.x).labels; }));
+  runs.push_back(timed("k-means", "k = 4, 10 restarts", [&] { return cl::kmeans<float>({.k = 4, .n_init = 10, .seed = 1}).fit(p.x).labels(); }));
+  runs.push_back(timed("Gaussian mixture", "k = 4, full covariances", [&] { return cl::gaussian_mixture<float>({.k = 4, .n_init = 3, .seed = 1}).fit(p.x).labels(); }));
+  runs.push_back(timed("DBSCAN", "eps = 0.45, min_samples = 10", [&] { return cl::dbscan<>({.eps = 0.45, .min_samples = 10}).fit(p.x).labels(); }));
+  runs.push_back(timed("HDBSCAN", "min_cluster_size = 40", [&] { return cl::hdbscan<>({.min_cluster_size = 40}).fit(p.x).labels(); }));
+  runs.push_back(timed("agglomerative", "Ward, 4 clusters", [&] { return cl::agglomerative<>({.k = 4}).fit(p.x).labels(); }));
   // [five]
 
   namespace rp = segkit::report;

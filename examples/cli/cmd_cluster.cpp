@@ -30,10 +30,10 @@ int report_fit(const args& a, const Model& model, double seconds, const char* na
   if (a.has("centroids-out") && world_rank() == 0) save_npy(a.get("centroids-out"), model.centers);
   json_object j;
   j.add("seconds", seconds).add("inertia", model.inertia).add("n_iter", model.n_iter);
-  j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
+  j.add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters());
   if (!sweep_json.empty()) j.add_raw("k_sweep", sweep_json);
   if (ranks > 1) j.add("ranks", static_cast<std::size_t>(ranks));
-  emit(a, j, fmt::format("{}: {} clusters, inertia {:.6g}, {} {} ({}), {:.3f} s{}", name, model.n_clusters, model.inertia, model.n_iter,
+  emit(a, j, fmt::format("{}: {} clusters, inertia {:.6g}, {} {} ({}), {:.3f} s{}", name, model.n_clusters(), model.inertia, model.n_iter,
                          iter_word, model.converged ? done_word : not_done_word, seconds, ranks > 1 ? fmt::format(" on {} ranks", ranks) : ""));
   return 0;
 }
@@ -47,7 +47,7 @@ int fit_and_report(const args& a, const Clusterer& clusterer, const matrix<float
   watch.start();
   const auto model = clusterer.fit(x, weights);
   watch.stop();
-  save_npy(a.get("output"), model.labels);
+  save_npy(a.get("output"), model.labels());
   return report_fit(a, model, watch.seconds(), name, iter_word, done_word, not_done_word, sweep_json);
 }
 
@@ -69,7 +69,7 @@ int fit_distributed_and_report(const args& a, const Distributed& clusterer, cons
   watch.start();
   const auto model = clusterer.fit(comm, local.rows, weights);
   watch.stop();
-  const auto labels = distributed::gather_rows(comm, std::span<const label_type>(model.labels.data(), model.labels.size()));
+  const auto labels = distributed::gather_rows(comm, std::span<const label_type>(model.labels().data(), model.labels().size()));
   if (comm.is_root()) save_npy(a.get("output"), labels.data(), {labels.size()});
   return report_fit(a, model, comm.max(watch.seconds()), name, iter_word, done_word, not_done_word, {}, comm.size());
 }
@@ -110,8 +110,8 @@ int cluster_kmeans(const args& a) {
   if (a.get("k") == "auto") {  // the knee of the inertia curve for k in 1..k-max
     if (a.has(init_centers)) throw usage_error("--k auto cannot be combined with --init-centers");
     const auto sweep = cluster::kmeans_sweep<float>(x, 1, std::min(a.get_size("k-max", 10), x.shape(0)), p);
-    if (!sweep.knee_k) throw usage_error("--k auto: the inertia curve has no knee (no cluster structure found); give --k");
-    p.k = *sweep.knee_k;
+    if (!sweep.chosen_k) throw usage_error("--k auto: the inertia curve has no knee (no cluster structure found); give --k");
+    p.k = *sweep.chosen_k;
     std::vector<std::string> points;
     for (const auto& pt : sweep.points) points.push_back(fmt::format("{{\"k\": {}, \"inertia\": {:.17g}}}", pt.k, pt.inertia));
     sweep_json = fmt::format("[{}]", fmt::join(points, ", "));
@@ -147,7 +147,7 @@ int cluster_minibatch_kmeans(const args& a) {
 
 int cluster_gmm(const args& a) {
   cluster::gmm_params p;
-  p.covariance = cluster::parse_covariance_type(a.get_or("covariance", "full"));
+  p.covariance = params::parse_enum<cluster::covariance_type>(a.get_or("covariance", "full"), "--covariance");
   p.max_iter = a.get_size("max-iter", p.max_iter);
   p.tol = a.get_double("tol", p.tol);
   p.reg_covar = a.get_double("reg-covar", p.reg_covar);
@@ -168,7 +168,7 @@ int cluster_gmm(const args& a) {
     if (!weights.empty()) throw usage_error("--k auto counts rows for BIC and cannot be combined with --weights");
     if (a.has("init-labels")) throw usage_error("--k auto cannot be combined with --init-labels");
     const auto sweep = cluster::gmm_sweep<float>(x, 1, std::min(a.get_size("k-max", 10), x.shape(0)), p);
-    p.k = sweep.best_k;
+    p.k = sweep.chosen_k;
     std::vector<std::string> points;
     for (const auto& pt : sweep.points) points.push_back(fmt::format("{{\"k\": {}, \"bic\": {:.17g}}}", pt.k, pt.bic));
     sweep_json = fmt::format("[{}]", fmt::join(points, ", "));
@@ -177,19 +177,19 @@ int cluster_gmm(const args& a) {
   }
   const auto model = cluster::gaussian_mixture<float>(p).fit(x, weights);
   watch.stop();
-  save_npy(a.get("output"), model.labels);
+  save_npy(a.get("output"), model.labels());
   if (a.has("means-out")) save_npy(a.get("means-out"), model.means);
   if (a.has("proba-out")) save_npy(a.get("proba-out"), model.predict_proba(x, p.threads));
   if (a.has("model-out")) model.save(a.get("model-out"));
   const double bic = model.bic(x, p.threads), aic = model.aic(x, p.threads);
   json_object j;
   j.add("seconds", watch.seconds()).add("log_likelihood", model.log_likelihood).add("bic", bic).add("aic", aic);
-  j.add("n_iter", model.n_iter).add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters);
-  j.add("covariance", cluster::to_string(model.covariance));
+  j.add("n_iter", model.n_iter).add_raw("converged", model.converged ? "true" : "false").add("n_clusters", model.n_clusters());
+  j.add("covariance", params::name(model.covariance));
   j.add_raw("degenerate", fmt::format("[{}]", fmt::join(model.degenerate, ", ")));
   if (!sweep_json.empty()) j.add_raw("bic_sweep", sweep_json);
   std::string text = fmt::format("GMM ({}): {} components, mean log-likelihood {:.6g}, BIC {:.6g}, {} iterations ({}), {:.3f} s",
-                                 cluster::to_string(model.covariance), model.n_clusters, model.log_likelihood, bic, model.n_iter,
+                                 params::name(model.covariance), model.n_clusters(), model.log_likelihood, bic, model.n_iter,
                                  model.converged ? "converged" : "not converged", watch.seconds());
   if (!model.degenerate.empty()) {
     text += fmt::format("\nwarning: components {} are degenerate (singular but for --reg-covar)", fmt::join(model.degenerate, ", "));

@@ -6,7 +6,7 @@
 
 #include <segkit/cluster/agglomerative.hpp>
 #include <segkit/cluster/dbscan.hpp>
-#include <segkit/cluster/hdbscan_predict.hpp>
+#include <segkit/cluster/hdbscan.hpp>
 #include <segkit/core/npy.hpp>
 #include <segkit/distance/metrics.hpp>
 
@@ -22,7 +22,7 @@ auto fit_and_save(const args& a, const Algo& algo, const Fit&... fit_args) {
   watch.start();
   auto r = algo.fit(fit_args...);
   watch.stop();
-  save_npy(a.get("output"), r.labels);
+  save_npy(a.get("output"), r.labels());
   return std::pair{std::move(r), watch.seconds()};
 }
 
@@ -42,9 +42,9 @@ int cluster_dbscan(const args& a) {
     using M = decltype(metric);
     const auto [r, seconds] = fit_and_save(a, cluster::dbscan<M, float>(p), x, weights);
     json_object j;
-    j.add("seconds", seconds).add("n_clusters", r.n_clusters).add("noise_fraction", r.noise_fraction);
+    j.add("seconds", seconds).add("n_clusters", r.n_clusters()).add("noise_fraction", r.noise_fraction());
     j.add("n_core", r.core_sample_indices.size());
-    emit(a, j, fmt::format("dbscan: {} clusters, {:.1f}% noise, {} core points, {:.3f} s", r.n_clusters, 100.0 * r.noise_fraction,
+    emit(a, j, fmt::format("dbscan: {} clusters, {:.1f}% noise, {} core points, {:.3f} s", r.n_clusters(), 100.0 * r.noise_fraction(),
                            r.core_sample_indices.size(), seconds));
     return 0;
   });
@@ -72,12 +72,12 @@ int cluster_hdbscan(const args& a) {
   cluster::hdbscan_params p;
   p.min_cluster_size = a.get_size("min-cluster-size", p.min_cluster_size);
   p.min_samples = a.get_size("min-samples", 0);
-  p.selection = cluster::parse_cluster_selection(a.get_or("selection", "eom"));
+  p.selection = params::parse_enum<cluster::cluster_selection>(a.get_or("selection", "eom"), "--selection");
   p.cluster_selection_epsilon = a.get_double("cluster-selection-epsilon", 0.0);
   p.max_cluster_size = a.get_size("max-cluster-size", 0);
   p.allow_single_cluster = a.has("allow-single-cluster");
-  p.mst = cluster::parse_mst_algorithm(a.get_or("mst", "auto"));
-  p.fragments = cluster::parse_fragment_rule(a.get_or("fragments", "drop"));
+  p.mst = params::parse_enum<cluster::mst_algorithm>(a.get_or("mst", "auto"), "--mst");
+  p.fragments = params::parse_enum<cluster::fragment_rule>(a.get_or("fragments", "drop"), "--fragments");
   p.threads = a.threads();
   if (a.has("predict") && !a.has("predict-out")) throw usage_error("--predict needs --predict-out for the labels of the new points");
   const auto x = load_npy_matrix<float>(a.get("input"));
@@ -89,12 +89,12 @@ int cluster_hdbscan(const args& a) {
     if (a.has("outlier-scores-out")) save_npy(a.get("outlier-scores-out"), r.outlier_scores.data(), {r.outlier_scores.size()});
     if (a.has("probabilities-out")) save_npy(a.get("probabilities-out"), r.probabilities.data(), {r.probabilities.size()});
     json_object j;
-    j.add("seconds", seconds).add("n_clusters", r.n_clusters).add("noise_fraction", r.noise_fraction);
-    std::string text = fmt::format("hdbscan: {} clusters, {:.1f}% noise, {:.3f} s", r.n_clusters, 100.0 * r.noise_fraction, seconds);
+    j.add("seconds", seconds).add("n_clusters", r.n_clusters()).add("noise_fraction", r.noise_fraction());
+    std::string text = fmt::format("hdbscan: {} clusters, {:.1f}% noise, {:.3f} s", r.n_clusters(), 100.0 * r.noise_fraction(), seconds);
     if (a.has("membership-out") || a.has("predict")) {
       stopwatch watch;  // predict_seconds counts building the prediction data (a copy of x, its k-d tree)
       watch.start();
-      const cluster::hdbscan_predictor<M, float> predictor(algo, x, r, weights);
+      const cluster::hdbscan_predictor<M, float> predictor(r);
       watch.stop();
       if (a.has("membership-out")) save_npy(a.get("membership-out"), predictor.all_points_membership_vectors(p.threads));
       if (a.has("predict")) predict_new_points(a, predictor, watch, j, text);
@@ -107,10 +107,10 @@ int cluster_hdbscan(const args& a) {
 int cluster_agglomerative(const args& a) {
   cluster::agglomerative_params p;
   if (a.has("k") == a.has("distance-threshold")) throw usage_error("give exactly one of --k and --distance-threshold");
-  if (a.has("k")) p.n_clusters = a.get_size("k");
+  if (a.has("k")) p.k = a.get_size("k");
   p.distance_threshold = a.get_double("distance-threshold", 0.0);
   if (a.has("distance-threshold") && !(p.distance_threshold > 0.0)) throw usage_error("--distance-threshold must be > 0");
-  p.method = cluster::parse_linkage(a.get_or("linkage", "ward"));
+  p.linkage = params::parse_enum<cluster::linkage_method>(a.get_or("linkage", "ward"), "--linkage");
   p.threads = a.threads();
   if (a.has("connectivity")) {
     p.connectivity_neighbors = a.get_size("connectivity");
@@ -120,14 +120,14 @@ int cluster_agglomerative(const args& a) {
   return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
     using M = decltype(metric);
     if constexpr (!std::is_same_v<M, distance::l2_metric>) {
-      if (p.method == cluster::linkage::ward) throw usage_error(fmt::format("--linkage ward needs --metric l2, not '{}'", M::name));
+      if (p.linkage == cluster::linkage_method::ward) throw usage_error(fmt::format("--linkage ward needs --metric l2, not '{}'", M::name));
     }
     const auto [r, seconds] = fit_and_save(a, cluster::agglomerative<M, float>(p), x);
     if (a.has("linkage-out")) save_npy(a.get("linkage-out"), r.tree.linkage);
     json_object j;
-    j.add("seconds", seconds).add("n_clusters", r.n_clusters);
+    j.add("seconds", seconds).add("n_clusters", r.n_clusters());
     if (p.connectivity_neighbors > 0) j.add("connected_components", r.connected_components);
-    emit(a, j, fmt::format("agglomerative ({}): {} clusters, {:.3f} s", a.get_or("linkage", "ward"), r.n_clusters, seconds));
+    emit(a, j, fmt::format("agglomerative ({}): {} clusters, {:.3f} s", a.get_or("linkage", "ward"), r.n_clusters(), seconds));
     return 0;
   });
 }

@@ -186,6 +186,8 @@ int eval_trustworthiness(const args& a) {
   });
 }
 
+std::vector<label_type> label_list(const label_vector& labels) { return {labels.begin(), labels.end()}; }
+
 // The clusterer named by --algorithm as a fit(rows, k, seed) callable (k ignored by the density ones).
 std::function<std::vector<label_type>(const matrix_view<float>&, std::size_t, std::uint64_t)> named_fit(const args& a) {
   const std::string algo = a.get_or("algorithm", "kmeans");
@@ -193,30 +195,30 @@ std::function<std::vector<label_type>(const matrix_view<float>&, std::size_t, st
   if (algo == "kmeans") {
     const std::size_t n_init = a.get_size("n-init", 1);
     return [=](const matrix_view<float>& rows, std::size_t k, std::uint64_t seed) {
-      return quality::detail::labels_of_fit(cluster::kmeans<>({.k = k, .n_init = n_init, .seed = seed, .threads = inner}).fit(rows));
+      return label_list(cluster::kmeans<>({.k = k, .n_init = n_init, .seed = seed, .threads = inner}).fit(rows).labels());
     };
   }
   if (algo == "gmm") {
-    const auto cov = cluster::parse_covariance_type(a.get_or("covariance", "full"));
+    const auto cov = params::parse_enum<cluster::covariance_type>(a.get_or("covariance", "full"), "--covariance");
     return [=](const matrix_view<float>& rows, std::size_t k, std::uint64_t seed) {
-      return quality::detail::labels_of_fit(cluster::gaussian_mixture<float>({.k = k, .covariance = cov, .seed = seed, .threads = inner}).fit(rows));
+      return label_list(cluster::gaussian_mixture<float>({.k = k, .covariance = cov, .seed = seed, .threads = inner}).fit(rows).labels());
     };
   }
   if (algo == "agglomerative") {
-    const auto link = cluster::parse_linkage(a.get_or("linkage", "ward"));
+    const auto link = params::parse_enum<cluster::linkage_method>(a.get_or("linkage", "ward"), "--linkage");
     return [=](const matrix_view<float>& rows, std::size_t k, std::uint64_t) {
-      return quality::detail::labels_of_fit(cluster::agglomerative<>({.n_clusters = k, .method = link, .threads = inner}).fit(rows));
+      return label_list(cluster::agglomerative<>({.k = k, .linkage = link, .threads = inner}).fit(rows).labels());
     };
   }
   if (algo == "dbscan") {
     if (!a.has("eps")) throw usage_error("--algorithm dbscan needs --eps");
     const cluster::dbscan_params p{.eps = a.get_double("eps", 0.5), .min_samples = a.get_size("min-samples", 5), .threads = inner};
-    return [=](const matrix_view<float>& rows, std::size_t, std::uint64_t) { return quality::detail::labels_of_fit(cluster::dbscan<>(p).fit(rows)); };
+    return [=](const matrix_view<float>& rows, std::size_t, std::uint64_t) { return label_list(cluster::dbscan<>(p).fit(rows).labels()); };
   }
   if (algo == "hdbscan") {
     const std::size_t mcs = a.get_size("min-cluster-size", 5);
     return [=](const matrix_view<float>& rows, std::size_t, std::uint64_t) {
-      return quality::detail::labels_of_fit(cluster::hdbscan<>(cluster::hdbscan_params{.min_cluster_size = mcs, .threads = inner}).fit(rows));
+      return label_list(cluster::hdbscan<>(cluster::hdbscan_params{.min_cluster_size = mcs, .threads = inner, .prediction_data = false}).fit(rows).labels());
     };
   }
   throw usage_error(fmt::format("--algorithm must be kmeans, gmm, agglomerative, dbscan or hdbscan, not '{}'", algo));
@@ -264,7 +266,7 @@ int eval_sweep(const args& a) {
                           .threads = a.threads()};
   const auto x = load_npy_matrix<float>(a.get("input"));
   const bool gmm = algo == "gmm";
-  const auto cov = cluster::parse_covariance_type(a.get_or("covariance", "full"));
+  const auto cov = params::parse_enum<cluster::covariance_type>(a.get_or("covariance", "full"), "--covariance");
   const std::size_t inner = a.get_size("fit-threads", 1);
   stopwatch watch;
   watch.start();
@@ -288,7 +290,7 @@ int eval_sweep(const args& a) {
   rows += "]";
   human += "\n" + r.reason;
   json_object j;
-  j.add("seconds", watch.seconds()).add("recommended_k", r.recommended_k).add("reason", r.reason).add_raw("rows", rows);
+  j.add("seconds", watch.seconds()).add("recommended_k", r.chosen_k).add("reason", r.reason).add_raw("rows", rows);
   emit(a, j, human);
   return 0;
 }

@@ -44,7 +44,7 @@ std::string summarize(const pipeline::segmentation& s, json_object& j) {
   }
   j.add("n_segments", s.n_segments).add_raw("names", names + "]").add("noise_fraction", s.noise_fraction).add("silhouette", s.silhouette);
   j.add("davies_bouldin", s.davies_bouldin).add("calinski_harabasz", s.calinski_harabasz);
-  if (s.sweep) j.add("k", s.sweep->recommended_k);
+  if (s.sweep) j.add("k", s.sweep->chosen_k);
   return human;
 }
 

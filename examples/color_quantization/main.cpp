@@ -132,7 +132,7 @@ int run(int argc, char** argv) {
   image q{img.width, img.height, std::vector<std::uint8_t>(n * 3)};
   std::vector<std::size_t> count(k, 0);
   for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<std::size_t>(model.labels(i));
+    const auto c = static_cast<std::size_t>(model.labels()(i));
     ++count[c];
     std::copy(palette[c].begin(), palette[c].end(), q.rgb.begin() + static_cast<std::ptrdiff_t>(i * 3));
   }

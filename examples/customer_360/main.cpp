@@ -90,11 +90,11 @@ struct week_segments {
 week_segments segment_week(const matrix<float>& v, const week_segments* previous, label_type& next_id, std::uint64_t seed) {
   week_segments s;
   const auto sweep = segkit::cluster::kmeans_sweep<float>(v, 3, 10, {.n_init = 2, .seed = seed});
-  const std::size_t k = sweep.knee_k.value_or(6);
+  const std::size_t k = sweep.chosen_k.value_or(6);
   const auto km = segkit::cluster::kmeans<float>({.k = k, .n_init = 3, .seed = seed}).fit(v);
   s.vectors = v;
   s.centers = km.centers;
-  std::vector<label_type> labels(km.labels.begin(), km.labels.end());
+  std::vector<label_type> labels(km.labels().begin(), km.labels().end());
   if (previous == nullptr) {
     for (std::size_t c = 0; c < k; ++c) s.ids.push_back(next_id++);
   } else {

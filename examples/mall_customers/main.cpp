@@ -71,16 +71,16 @@ int run(int argc, char** argv) {
     const auto row = std::find_if(scores.rows.begin(), scores.rows.end(), [&](const auto& s) { return s.k == p.k; });
     fmt::print("{:3} {:9.0f}   {}\n", p.k, p.inertia, row == scores.rows.end() ? std::string("-") : fmt::format("{:.3f}", row->silhouette));
   }
-  const std::size_t knee = elbow.knee_k.value_or(0);
+  const std::size_t knee = elbow.chosen_k.value_or(0);
   fmt::print("elbow (Kneedle) k = {}, best silhouette k = {}\n", knee, scores.silhouette_k);
 
   // [segments]
   const auto model = segkit::cluster::kmeans<double>({.k = 5, .n_init = 10, .seed = 1}).fit(c.x);
-  const std::vector<segkit::label_type> labels(model.labels.begin(), model.labels.end());
+  const std::vector<segkit::label_type> labels(model.labels().begin(), model.labels().end());
   const auto profiles = segkit::pipeline::profile_segments(c.x, labels, {.feature_names = {"income", "spending"}},
                                                             {{"gender", "age"}, {c.gender, c.age_band}});
   // [segments]
-  const double ari = segkit::quality::adjusted_rand_index(c.group, model.labels);
+  const double ari = segkit::quality::adjusted_rand_index(c.group, model.labels());
   std::map<segkit::label_type, std::string> names;
   std::vector<std::vector<segkit::report::cell>> rows;
   for (const auto& p : profiles) {

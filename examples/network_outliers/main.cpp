@@ -122,23 +122,23 @@ int run(int argc, char** argv) {
   const double eps = kth[n - n / 50];  // the 98th percentile: about 2 % of the rows are expected to be noise
   const auto db = segkit::cluster::dbscan<>({.eps = eps, .min_samples = 5}).fit(x);
   std::vector<bool> db_flag(n);
-  for (std::size_t i = 0; i < n; ++i) db_flag[i] = db.labels(i) == segkit::noise_label;
+  for (std::size_t i = 0; i < n; ++i) db_flag[i] = db.labels()(i) == segkit::noise_label;
   // [dbscan]
 
   // [hdbscan]
   // A repeated attack (a scan sweeping many hosts) is a small dense group, not scattered points:
   // HDBSCAN finds it as a cluster. So flag noise *and* clusters holding under 1 % of the rows.
   const auto hd = segkit::cluster::hdbscan<>({.min_cluster_size = 15, .min_samples = 5}).fit(x);
-  std::vector<std::size_t> cluster_size(hd.n_clusters, 0);
+  std::vector<std::size_t> cluster_size(hd.n_clusters(), 0);
   for (std::size_t i = 0; i < n; ++i) {
-    if (hd.labels(i) >= 0) ++cluster_size[static_cast<std::size_t>(hd.labels(i))];
+    if (hd.labels()(i) >= 0) ++cluster_size[static_cast<std::size_t>(hd.labels()(i))];
   }
   std::vector<bool> hd_flag(n), glosh_flag(n);
   std::vector<double> sorted(hd.outlier_scores);
   std::sort(sorted.begin(), sorted.end());
   const double cut = sorted[n - n / 50];  // the top 2 % of GLOSH scores
   for (std::size_t i = 0; i < n; ++i) {
-    hd_flag[i] = hd.labels(i) == segkit::noise_label || cluster_size[static_cast<std::size_t>(hd.labels(i))] < n / 100;
+    hd_flag[i] = hd.labels()(i) == segkit::noise_label || cluster_size[static_cast<std::size_t>(hd.labels()(i))] < n / 100;
     glosh_flag[i] = hd.outlier_scores[i] >= cut;
   }
   // [hdbscan]

@@ -120,13 +120,13 @@ class session_model {
     std::size_t k = p.k;
     if (k == 0) {
       const auto sweep = cluster::kmeans_sweep<float>(x, p.k_min, p.k_max, {.spherical = true, .seed = p.seed, .threads = p.threads});
-      k = sweep.knee_k.value_or((p.k_min + p.k_max) / 2);
+      k = sweep.chosen_k.value_or((p.k_min + p.k_max) / 2);
     }
     const auto km = cluster::kmeans<float>({.k = k, .n_init = 3, .spherical = true, .seed = p.seed, .threads = p.threads}).fit(x);
     m.centers = km.centers;
-    m.names = name_segments(s, std::span<const label_type>(km.labels.data(), km.labels.size()), k, p.last);
+    m.names = name_segments(s, std::span<const label_type>(km.labels().data(), km.labels().size()), k, p.last);
     m.shares.assign(k, 0.0);
-    for (const label_type l : km.labels) m.shares[static_cast<std::size_t>(l)] += 1.0 / static_cast<double>(km.labels.size());
+    for (const label_type l : km.labels()) m.shares[static_cast<std::size_t>(l)] += 1.0 / static_cast<double>(km.labels().size());
     m.build_index();
     return m;
   }

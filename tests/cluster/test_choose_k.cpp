@@ -49,8 +49,8 @@ TEST_CASE("kmeans_sweep recovers the number of well-separated blobs", "[cluster]
     CHECK(sweep.points[i].k == i + 1);
     CHECK(sweep.points[i].inertia <= sweep.points[i - 1].inertia * 1.001);  // more clusters, less inertia
   }
-  REQUIRE(sweep.knee_k.has_value());
-  CHECK(*sweep.knee_k == 6);
+  REQUIRE(sweep.chosen_k.has_value());
+  CHECK(*sweep.chosen_k == 6);
   CHECK_THROWS_WITH(segkit::cluster::kmeans_sweep(x, 0, 3), Catch::Contains("k_min must be at least 1"));
   CHECK_THROWS_WITH(segkit::cluster::kmeans_sweep(x, 4, 3), Catch::Contains("k_min (4) exceeds k_max (3)"));
   CHECK_THROWS_WITH(segkit::cluster::kmeans_sweep(x, 1, 5000), Catch::Contains("k_max (5000) exceeds the number of samples (3000)"));

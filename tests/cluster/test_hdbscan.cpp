@@ -47,7 +47,7 @@ void check_shed_equals_r(const segkit::matrix<double>& x, const std::string& nam
   const auto want = segkit::load_npy_vector<std::int32_t>(fixture(name + "_labels.npy"));
   const auto glosh = segkit::load_npy_vector<double>(fixture(name + "_glosh.npy"));
   const auto shed = hdbscan<dist::l2_metric, double>({.min_cluster_size = min_pts, .threads = 2, .mst = mst, .fragments = fragment_rule::shed}).fit(x);
-  CHECK(same_partition(shed.labels, want));
+  CHECK(same_partition(shed.labels(), want));
   for (std::size_t i = 0; i < glosh.size(); ++i) CHECK(shed.outlier_scores[i] == Approx(glosh(i)).margin(1e-9));
   // The condensed tree: the distance at which each point leaves its cluster is R's.
   const auto leave = segkit::load_npy_vector<double>(fixture(name + "_leave.npy"));
@@ -60,9 +60,9 @@ void check_shed_equals_r(const segkit::matrix<double>& x, const std::string& nam
   }
   CHECK(points == leave.size());
   const auto stability = segkit::load_npy_vector<double>(fixture(name + "_stability.npy"));  // R's cluster k + 1
-  REQUIRE(shed.n_clusters == stability.size());
-  for (std::size_t k = 0; k < shed.n_clusters; ++k) {
-    const auto row = std::find(shed.labels.begin(), shed.labels.end(), static_cast<label_type>(k)) - shed.labels.begin();
+  REQUIRE(shed.n_clusters() == stability.size());
+  for (std::size_t k = 0; k < shed.n_clusters(); ++k) {
+    const auto row = std::find(shed.labels().begin(), shed.labels().end(), static_cast<label_type>(k)) - shed.labels().begin();
     CHECK(stability_of(shed.tree, shed.selected[k]) == Approx(stability(static_cast<std::size_t>(want(static_cast<std::size_t>(row))))).epsilon(1e-9));
   }
 }
@@ -85,8 +85,8 @@ TEST_CASE("hdbscan matches R dbscan::hdbscan on fixtures", "[cluster][hdbscan]")
     REQUIRE(r.single_linkage_tree.linkage.shape(0) == heights.size());
     for (std::size_t i = 0; i < heights.size(); ++i) CHECK(r.single_linkage_tree.linkage(i, 2) == Approx(heights(i)).epsilon(1e-12));
     const auto want = segkit::load_npy_vector<std::int32_t>(fixture(name + "_labels.npy"));
-    CHECK(same_partition(r.labels, want));
-    CHECK(r.n_clusters == static_cast<std::size_t>(*std::max_element(want.begin(), want.end()) + 1));
+    CHECK(same_partition(r.labels(), want));
+    CHECK(r.n_clusters() == static_cast<std::size_t>(*std::max_element(want.begin(), want.end()) + 1));
     // GLOSH by default (fragment_rule::drop, the hdbscan library's rule) differs from R's in value
     // (R lets a fragment's points leave one by one); both rank the same point as the most outlying.
     const auto glosh = segkit::load_npy_vector<double>(fixture(name + "_glosh.npy"));
@@ -107,17 +107,17 @@ TEST_CASE("hdbscan: with fragment_rule::shed a leaf of duplicate rows loses to i
   const auto want = segkit::load_npy_vector<std::int32_t>(fixture("dups_labels.npy"));
   REQUIRE(*std::max_element(want.begin(), want.end()) == 1);  // R: the two near blobs as one cluster
   const auto drop = hdbscan<dist::l2_metric, double>({.min_cluster_size = 5}).fit(x);
-  CHECK(drop.n_clusters == 3);  // drop: the blob of duplicates has infinite stability and is chosen
+  CHECK(drop.n_clusters() == 3);  // drop: the blob of duplicates has infinite stability and is chosen
   check_shed_equals_r(x, "dups", mst_algorithm::automatic);
 }
 
 TEST_CASE("hdbscan: results do not depend on threads; weights equal repeated rows", "[cluster][hdbscan]") {
   const auto x = segkit::test::blobs(3000, 3, 6, 8);
   const auto one = hdbscan<>({.min_cluster_size = 15, .threads = 1}).fit(x);
-  REQUIRE(one.n_clusters >= 2);
+  REQUIRE(one.n_clusters() >= 2);
   for (const std::size_t t : {2, 3}) {
     const auto r = hdbscan<>({.min_cluster_size = 15, .threads = t}).fit(x);
-    CHECK((r.labels == one.labels));
+    CHECK((r.labels() == one.labels()));
     CHECK(r.outlier_scores == one.outlier_scores);
     CHECK(r.probabilities == one.probabilities);
   }
@@ -126,14 +126,14 @@ TEST_CASE("hdbscan: results do not depend on threads; weights equal repeated row
   const auto big_one = hdbscan<>({.min_cluster_size = 30, .threads = 1, .mst = mst_algorithm::prim}).fit(big);
   const auto big_two = hdbscan<>({.min_cluster_size = 30, .threads = 2, .mst = mst_algorithm::prim}).fit(big);
   CHECK((big_two.single_linkage_tree.linkage == big_one.single_linkage_tree.linkage));
-  CHECK((big_two.labels == big_one.labels));
-  CHECK(big_one.n_clusters >= 2);
+  CHECK((big_two.labels() == big_one.labels()));
+  CHECK(big_one.n_clusters() >= 2);
   // Above 16 dimensions (blocked scans, float distances) the result is the same partition.
   segkit::matrix<float> wide = xt::zeros<float>({std::size_t{3000}, std::size_t{20}});
   for (std::size_t i = 0; i < 3000; ++i) {
     for (std::size_t j = 0; j < 3; ++j) wide(i, j) = x(i, j);
   }
-  CHECK(same_partition(hdbscan<>({.min_cluster_size = 15}).fit(wide).labels, one.labels));
+  CHECK(same_partition(hdbscan<>({.min_cluster_size = 15}).fit(wide).labels(), one.labels()));
 
   // Weight 2 on a row = the row twice (core distances and sizes count weights).
   const auto small = segkit::test::blobs(300, 2, 3, 4);
@@ -150,8 +150,8 @@ TEST_CASE("hdbscan: results do not depend on threads; weights equal repeated row
   }
   const auto rw = hdbscan<>({.min_cluster_size = 10, .min_samples = 5}).fit(small, w);
   const auto rd = hdbscan<>({.min_cluster_size = 10, .min_samples = 5}).fit(doubled);
-  const auto head = xt::view(rd.labels, xt::range(0, 300));
-  CHECK(same_partition(rw.labels, xt::xtensor<label_type, 1>(head)));
+  const auto head = xt::view(rd.labels(), xt::range(0, 300));
+  CHECK(same_partition(rw.labels(), xt::xtensor<label_type, 1>(head)));
 }
 
 // [slow]: Prim on 6,000 rows, a dozen times; left out of the ThreadSanitizer stage, where the next
@@ -171,7 +171,7 @@ TEST_CASE("hdbscan: Boruvka's spanning tree equals Prim's", "[cluster][hdbscan][
     std::size_t off = 0;
     for (std::size_t i = 0; i < a.shape(0); ++i) off += a(i, 2) != b(i, 2) ? 1 : 0;  // same multiset of heights, ascending
     CHECK(off == 0);
-    CHECK(same_partition(prim.labels, boruvka.labels));
+    CHECK(same_partition(prim.labels(), boruvka.labels()));
     CHECK(prim.outlier_scores == boruvka.outlier_scores);
   };
   for (const std::size_t mcs : {5, 40}) {
@@ -197,11 +197,11 @@ TEST_CASE("hdbscan: Boruvka's tree does not depend on the threads", "[cluster][h
     for (std::size_t j = 0; j < 2; ++j) x(5000 + i, j) = x(i, j);  // exact duplicates
   }
   const auto one = hdbscan<>({.min_cluster_size = 5, .threads = 1, .mst = mst_algorithm::boruvka}).fit(x);
-  REQUIRE(one.n_clusters >= 2);
+  REQUIRE(one.n_clusters() >= 2);
   for (const std::size_t t : {2, 3}) {
     const auto r = hdbscan<>({.min_cluster_size = 5, .threads = t, .mst = mst_algorithm::boruvka}).fit(x);
     CHECK((r.single_linkage_tree.linkage == one.single_linkage_tree.linkage));
-    CHECK((r.labels == one.labels));
+    CHECK((r.labels() == one.labels()));
   }
 }
 
@@ -219,17 +219,17 @@ TEST_CASE("hdbscan: scores, probabilities and the trees are consistent", "[clust
     CHECK(r.tree.parent[k] < r.tree.child[k] + (r.tree.child[k] < n ? n + r.tree.n_clusters : 0));
   }
   CHECK(std::all_of(points_seen.begin(), points_seen.end(), [](std::size_t c) { return c == 1; }));
-  REQUIRE(r.n_clusters == 5);
-  std::vector<double> best(r.n_clusters, 0.0);
+  REQUIRE(r.n_clusters() == 5);
+  std::vector<double> best(r.n_clusters(), 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     CHECK(r.outlier_scores[i] >= 0.0);
     CHECK(r.outlier_scores[i] <= 1.0);
     CHECK(r.probabilities[i] >= 0.0);
     CHECK(r.probabilities[i] <= 1.0);
-    if (r.labels(i) < 0) {
+    if (r.labels()(i) < 0) {
       CHECK(r.probabilities[i] == 0.0);
     } else {
-      best[static_cast<std::size_t>(r.labels(i))] = std::max(best[static_cast<std::size_t>(r.labels(i))], r.probabilities[i]);
+      best[static_cast<std::size_t>(r.labels()(i))] = std::max(best[static_cast<std::size_t>(r.labels()(i))], r.probabilities[i]);
     }
   }
   for (const double b : best) CHECK(b == 1.0);  // the densest member of each cluster
@@ -237,8 +237,8 @@ TEST_CASE("hdbscan: scores, probabilities and the trees are consistent", "[clust
   double noise_mean = 0.0, member_mean = 0.0;
   std::size_t nn = 0, nm = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    (r.labels(i) < 0 ? noise_mean : member_mean) += r.outlier_scores[i];
-    ++(r.labels(i) < 0 ? nn : nm);
+    (r.labels()(i) < 0 ? noise_mean : member_mean) += r.outlier_scores[i];
+    ++(r.labels()(i) < 0 ? nn : nm);
   }
   CHECK(noise_mean / static_cast<double>(nn) > 2.0 * member_mean / static_cast<double>(nm));
   CHECK(r.cluster_persistence.size() == 5);
@@ -249,53 +249,53 @@ TEST_CASE("hdbscan selection options: leaf, epsilon, single cluster, max size", 
   using H = hdbscan<dist::l2_metric, double>;
   const auto eom = H({.min_cluster_size = 8}).fit(x);
   const auto leaf = H({.min_cluster_size = 8, .selection = segkit::cluster::cluster_selection::leaf}).fit(x);
-  CHECK(leaf.n_clusters >= eom.n_clusters);
+  CHECK(leaf.n_clusters() >= eom.n_clusters());
   // Every leaf cluster lies inside one eom cluster.
   std::map<label_type, label_type> parent;
   for (std::size_t i = 0; i < x.shape(0); ++i) {
-    if (leaf.labels(i) < 0 || eom.labels(i) < 0) continue;
-    CHECK(parent.emplace(leaf.labels(i), eom.labels(i)).first->second == eom.labels(i));
+    if (leaf.labels()(i) < 0 || eom.labels()(i) < 0) continue;
+    CHECK(parent.emplace(leaf.labels()(i), eom.labels()(i)).first->second == eom.labels()(i));
   }
   // A large epsilon merges everything that splits below it: fewer clusters.
   const auto merged = H({.min_cluster_size = 8, .cluster_selection_epsilon = 1.0, .selection = segkit::cluster::cluster_selection::leaf}).fit(x);
-  CHECK(merged.n_clusters < leaf.n_clusters);
-  CHECK(merged.n_clusters >= 1);
+  CHECK(merged.n_clusters() < leaf.n_clusters());
+  CHECK(merged.n_clusters() >= 1);
   // max_cluster_size forbids the big clusters: they are replaced by their sub-clusters.
-  std::vector<std::size_t> sizes(eom.n_clusters, 0);
+  std::vector<std::size_t> sizes(eom.n_clusters(), 0);
   for (std::size_t i = 0; i < x.shape(0); ++i) {
-    if (eom.labels(i) >= 0) ++sizes[static_cast<std::size_t>(eom.labels(i))];
+    if (eom.labels()(i) >= 0) ++sizes[static_cast<std::size_t>(eom.labels()(i))];
   }
   const std::size_t biggest = *std::max_element(sizes.begin(), sizes.end());
   const auto capped = H({.min_cluster_size = 8, .max_cluster_size = biggest - 1}).fit(x);
-  for (std::size_t k = 0; k < capped.n_clusters; ++k) {
-    CHECK(static_cast<std::size_t>(std::count(capped.labels.begin(), capped.labels.end(), static_cast<label_type>(k))) < biggest + 1);
+  for (std::size_t k = 0; k < capped.n_clusters(); ++k) {
+    CHECK(static_cast<std::size_t>(std::count(capped.labels().begin(), capped.labels().end(), static_cast<label_type>(k))) < biggest + 1);
   }
   // One tight blob: nothing without allow_single_cluster, one cluster with it.
   const auto blob = segkit::test::normal_matrix(200, 2, 3);
-  CHECK(hdbscan<>({.min_cluster_size = 150}).fit(blob).n_clusters == 0);
+  CHECK(hdbscan<>({.min_cluster_size = 150}).fit(blob).n_clusters() == 0);
   const auto single = hdbscan<>({.min_cluster_size = 150, .allow_single_cluster = true}).fit(blob);
-  CHECK(single.n_clusters == 1);
-  CHECK(single.noise_fraction < 0.5);
+  CHECK(single.n_clusters() == 1);
+  CHECK(single.noise_fraction() < 0.5);
   // Leaf selection with no split at all: the root only when allowed, else nothing.
   const auto no_leaf = hdbscan<>({.min_cluster_size = 150, .selection = segkit::cluster::cluster_selection::leaf}).fit(blob);
-  CHECK(no_leaf.n_clusters == 0);
-  CHECK(no_leaf.noise_fraction == 1.0);
+  CHECK(no_leaf.n_clusters() == 0);
+  CHECK(no_leaf.noise_fraction() == 1.0);
   const auto root_leaf =
       hdbscan<>({.min_cluster_size = 150, .selection = segkit::cluster::cluster_selection::leaf, .allow_single_cluster = true}).fit(blob);
-  CHECK(root_leaf.n_clusters == 1);
-  CHECK((root_leaf.labels == single.labels));
+  CHECK(root_leaf.n_clusters() == 1);
+  CHECK((root_leaf.labels() == single.labels()));
 }
 
 TEST_CASE("hdbscan edge cases and bad input", "[cluster][hdbscan]") {
   using Catch::Matchers::Contains;
   segkit::matrix<float> same = xt::ones<float>({std::size_t{30}, std::size_t{2}});
   const auto dup = hdbscan<>({.min_cluster_size = 5, .allow_single_cluster = true}).fit(same);
-  CHECK(dup.n_clusters == 1);
+  CHECK(dup.n_clusters() == 1);
   CHECK(std::all_of(dup.outlier_scores.begin(), dup.outlier_scores.end(), [](double s) { return s == 0.0; }));
   segkit::matrix<float> one = {{1.0f, 2.0f}};
   const auto r1 = hdbscan<>({.min_cluster_size = 2, .min_samples = 1}).fit(one);
-  CHECK(r1.labels(0) == -1);
-  CHECK(r1.n_clusters == 0);
+  CHECK(r1.labels()(0) == -1);
+  CHECK(r1.n_clusters() == 0);
   CHECK_THROWS_WITH(hdbscan<>({.min_cluster_size = 1}), Contains("min_cluster_size"));
   CHECK_THROWS_WITH(hdbscan<>({.cluster_selection_epsilon = -1.0}), Contains("cluster_selection_epsilon"));
   CHECK_THROWS_WITH((hdbscan<dist::inner_product_metric>(hdbscan_params{})), Contains("similarity"));
@@ -305,8 +305,8 @@ TEST_CASE("hdbscan edge cases and bad input", "[cluster][hdbscan]") {
   bad(2, 0) = std::nanf("");
   CHECK_THROWS_WITH(hdbscan<>(hdbscan_params{}).fit(bad), Contains("non-finite"));
   CHECK_THROWS_WITH(hdbscan<>(hdbscan_params{}).fit(segkit::test::normal_matrix(20, 2, 1), std::vector<double>(20, 0.0)), Contains("all sample weights are zero"));
-  CHECK(segkit::cluster::parse_fragment_rule("shed") == fragment_rule::shed);
-  CHECK_THROWS_WITH(segkit::cluster::parse_fragment_rule("keep"), Contains("unknown fragment rule 'keep'"));
+  CHECK(segkit::params::parse_enum<fragment_rule>("shed", "fragments") == fragment_rule::shed);
+  CHECK_THROWS_WITH(segkit::params::parse_enum<fragment_rule>("keep", "fragments"), Contains("fragments must be drop or shed (got 'keep')"));
 }
 
 TEST_CASE("hdbscan: shed keeps the clusters of drop and lets points leave later", "[cluster][hdbscan]") {
@@ -337,4 +337,45 @@ TEST_CASE("hdbscan: shed keeps the clusters of drop and lets points leave later"
     }
     CHECK((weighting == 2 || later > 0));  // heavy rows never fall out: they are clusters
   }
+}
+
+TEST_CASE("hdbscan model: saved with its prediction data, loaded whole; predict() is approximate_predict", "[cluster][hdbscan]") {
+  using Catch::Matchers::Contains;
+  const auto x = segkit::test::blobs(700, 3, 3, 93);
+  std::vector<double> w(700, 1.0);
+  for (std::size_t i = 0; i < 700; i += 7) w[i] = 2.5;
+  const auto model = hdbscan<>({.min_cluster_size = 20, .min_samples = 8}).fit(x, w);
+  REQUIRE(model.n_clusters() >= 2);
+  REQUIRE(model.has_prediction_data());
+  const auto q = segkit::test::normal_matrix(150, 3, 94);
+  const auto predicted = model.approximate_predict(q);
+  CHECK((model.predict(q) == predicted.labels));
+  CHECK((model.predict(x) == model.labels()));  // training rows land where they were
+  const auto path = fs::temp_directory_path() / "segkit_hdbscan_model.seg";
+  model.save(path);
+  const auto back = hdbscan<>::model_type::load(path);
+  CHECK((back.labels() == model.labels()));
+  CHECK(back.probabilities == model.probabilities);
+  CHECK(back.outlier_scores == model.outlier_scores);
+  CHECK(back.core_distances == model.core_distances);
+  CHECK(back.selected == model.selected);
+  CHECK(back.tree.parent == model.tree.parent);
+  CHECK(back.tree.lambda == model.tree.lambda);
+  CHECK((back.single_linkage_tree.linkage == model.single_linkage_tree.linkage));
+  CHECK(back.weights == model.weights);
+  CHECK(back.min_samples == 8);
+  const auto again = back.approximate_predict(q);
+  CHECK((again.labels == predicted.labels));
+  CHECK(again.probabilities == predicted.probabilities);
+  CHECK((back.all_points_membership_vectors() == model.all_points_membership_vectors()));
+  CHECK_THROWS_WITH(hdbscan<dist::manhattan_metric>::model_type::load(path), Contains("uses metric 'l2'"));
+  // Without prediction data the model is smaller, saves and loads, and says why it cannot predict.
+  const auto lean = hdbscan<>({.min_cluster_size = 20, .min_samples = 8, .prediction_data = false}).fit(x, w);
+  CHECK((lean.labels() == model.labels()));
+  CHECK_FALSE(lean.has_prediction_data());
+  lean.save(path);
+  const auto lean_back = hdbscan<>::model_type::load(path);
+  CHECK((lean_back.labels() == model.labels()));
+  CHECK_THROWS_WITH(lean_back.predict(q), Contains("no prediction data"));
+  fs::remove(path);
 }

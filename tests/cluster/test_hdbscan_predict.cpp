@@ -11,7 +11,7 @@
 #include "support/data.hpp"
 #include "support/partition.hpp"
 
-#include <segkit/cluster/hdbscan_predict.hpp>
+#include <segkit/cluster/hdbscan.hpp>
 #include <segkit/core/npy.hpp>
 
 namespace fs = std::filesystem;
@@ -50,12 +50,12 @@ TEST_CASE("hdbscan approximate_predict and membership vectors match the referenc
     const auto q = segkit::load_npy_matrix<double>(fixture(name + "_predict_Q.npy"));
     const hdbscan<dist::l2_metric, double> algo({.min_cluster_size = min_pts, .threads = 2});
     const auto fit = algo.fit(x);
-    const hdbscan_predictor<dist::l2_metric, double> pred(algo, x, fit);
+    const hdbscan_predictor<dist::l2_metric, double> pred(fit);
     const auto ref_fit = segkit::load_npy_vector<std::int32_t>(fixture(name + "_predict_fit_labels.npy"));
-    REQUIRE(segkit::test::same_partition(fit.labels, ref_fit));
-    const auto to_ref = label_map(fit.labels, ref_fit);
-    std::vector<std::size_t> column(fit.n_clusters);  // segkit label -> reference column
-    for (std::size_t l = 0; l < fit.n_clusters; ++l) column[l] = static_cast<std::size_t>(to_ref.at(static_cast<label_type>(l)));
+    REQUIRE(segkit::test::same_partition(fit.labels(), ref_fit));
+    const auto to_ref = label_map(fit.labels(), ref_fit);
+    std::vector<std::size_t> column(fit.n_clusters());  // segkit label -> reference column
+    for (std::size_t l = 0; l < fit.n_clusters(); ++l) column[l] = static_cast<std::size_t>(to_ref.at(static_cast<label_type>(l)));
 
     const auto p = pred.approximate_predict(q);
     const auto labels = segkit::load_npy_vector<std::int32_t>(fixture(name + "_predict_labels.npy"));
@@ -94,10 +94,10 @@ TEST_CASE("hdbscan predictor: training rows predict their own labels, any metric
   // so it gets the row's label, and its membership vector is the row's all-points vector.
   const auto check = [](const auto& algo, const auto& x) {
     const auto fit = algo.fit(x);
-    REQUIRE(fit.n_clusters >= 2);
+    REQUIRE(fit.n_clusters() >= 2);
     using P = hdbscan_predictor<typename std::decay_t<decltype(algo)>::metric_type, float>;
-    const P pred(algo, x, fit);
-    CHECK((pred.predict(x) == fit.labels));
+    const P pred(fit);
+    CHECK((pred.predict(x) == fit.labels()));
     check_same_matrix(pred.membership_vectors(x), pred.all_points_membership_vectors());
     const auto all = pred.all_points_membership_vectors();
     for (std::size_t i = 0; i < all.shape(0); ++i) {
@@ -122,7 +122,7 @@ TEST_CASE("hdbscan predictor: thread count, row order, unit weights", "[cluster]
   const auto x = segkit::test::blobs(2000, 4, 6, 31);
   const hdbscan<> algo({.min_cluster_size = 20});
   const auto fit = algo.fit(x);
-  const hdbscan_predictor<> pred(algo, x, fit);
+  const hdbscan_predictor<> pred(fit);
   const auto q = segkit::test::normal_matrix(3000, 4, 32) * 6.0f;
   const segkit::matrix<float> queries = q;
   const auto one = pred.approximate_predict(queries, 1);
@@ -147,7 +147,7 @@ TEST_CASE("hdbscan predictor: thread count, row order, unit weights", "[cluster]
   // Weights of 1 take the weighted path and change nothing.
   const std::vector<double> ones(x.shape(0), 1.0);
   const auto wfit = algo.fit(x, ones);
-  const hdbscan_predictor<> wpred(algo, x, wfit, ones);
+  const hdbscan_predictor<> wpred(wfit);
   const auto w = wpred.approximate_predict(queries);
   CHECK((w.labels == one.labels));
   CHECK(w.probabilities == one.probabilities);
@@ -156,10 +156,10 @@ TEST_CASE("hdbscan predictor: thread count, row order, unit weights", "[cluster]
   std::vector<double> light(x.shape(0), 0.01);
   const hdbscan<> light_algo({.min_cluster_size = 20, .min_samples = 2});
   const auto lfit = light_algo.fit(x, light);
-  const hdbscan_predictor<> lpred(light_algo, x, lfit, light);
+  const hdbscan_predictor<> lpred(lfit);
   const auto l = lpred.approximate_predict(queries);
   for (std::size_t i = 0; i < queries.shape(0); ++i) {
-    CHECK(l.labels(i) < static_cast<label_type>(lfit.n_clusters));
+    CHECK(l.labels(i) < static_cast<label_type>(lfit.n_clusters()));
     CHECK(l.probabilities[i] >= 0.0);
     CHECK(l.probabilities[i] <= 1.0);
   }
@@ -170,7 +170,7 @@ TEST_CASE("hdbscan predictor: far points are noise, no clusters, bad input", "[c
   const auto x = segkit::test::blobs(800, 2, 3, 41);
   const hdbscan<> algo({.min_cluster_size = 15});
   const auto fit = algo.fit(x);
-  const hdbscan_predictor<> pred(algo, x, fit);
+  const hdbscan_predictor<> pred(fit);
   segkit::matrix<float> far = {{1000.0f, 1000.0f}, {-1000.0f, 500.0f}};
   const auto p = pred.approximate_predict(far);
   CHECK(p.labels(0) == -1);
@@ -195,8 +195,8 @@ TEST_CASE("hdbscan predictor: far points are noise, no clusters, bad input", "[c
   const auto blob = segkit::test::normal_matrix(200, 2, 3);
   const hdbscan<> big({.min_cluster_size = 150});
   const auto none = big.fit(blob);
-  REQUIRE(none.n_clusters == 0);
-  const hdbscan_predictor<> none_pred(big, blob, none);
+  REQUIRE(none.n_clusters() == 0);
+  const hdbscan_predictor<> none_pred(none);
   const auto np = none_pred.approximate_predict(blob);
   CHECK(std::all_of(np.labels.begin(), np.labels.end(), [](label_type l) { return l == -1; }));
   CHECK(none_pred.membership_vectors(blob).shape(1) == 0);
@@ -207,6 +207,14 @@ TEST_CASE("hdbscan predictor: far points are noise, no clusters, bad input", "[c
   bad(1, 1) = std::nanf("");
   CHECK_THROWS_WITH(pred.approximate_predict(bad), Contains("non-finite"));
   CHECK_THROWS_WITH(pred.membership_vectors(bad), Contains("non-finite"));
-  CHECK_THROWS_WITH(hdbscan_predictor<>(algo, blob, fit), Contains("fitted on 800 rows, x has 200"));
-  CHECK_THROWS_WITH(hdbscan_predictor<>(algo, x, fit, std::vector<double>(3, 1.0)), Contains("3 weights for 800 samples"));
+  // A model whose prediction data was not kept, or does not fit its trees, is refused.
+  CHECK_THROWS_WITH(hdbscan_predictor<>(hdbscan<>({.min_cluster_size = 15, .prediction_data = false}).fit(x)), Contains("no prediction data"));
+  auto torn = fit;
+  torn.training_rows = segkit::matrix<float>::from_shape({200, 2});
+  CHECK_THROWS_WITH(hdbscan_predictor<>(torn), Contains("no prediction data"));
+  torn = fit;
+  torn.weights.assign(3, 1.0);
+  CHECK_THROWS_WITH(hdbscan_predictor<>(torn), Contains("3 weights for 800 samples"));
+  // The model predicts through the same predictor.
+  CHECK((fit.predict(x) == pred.predict(x)));
 }

@@ -14,9 +14,9 @@ TEST_CASE("minibatch kmeans reaches full k-means quality on blobs", "[cluster][m
   const auto full = segkit::cluster::kmeans<float>({.k = 10, .n_init = 3, .seed = 1}).fit(x);
   const auto mb = minibatch_kmeans<float>({.k = 10, .batch_size = 512, .seed = 1}).fit(x);
   CHECK(mb.inertia <= full.inertia * 1.02);  // within 2 % of Lloyd's optimum here
-  CHECK(mb.n_clusters == 10);
-  CHECK(mb.labels.size() == 20000);
-  CHECK((mb.predict(x) == mb.labels));  // labels are the final full assignment
+  CHECK(mb.n_clusters() == 10);
+  CHECK(mb.labels().size() == 20000);
+  CHECK((mb.predict(x) == mb.labels()));  // labels are the final full assignment
   CHECK(mb.converged);                  // early stopping ended it, not max_iter
   CHECK(mb.n_iter < 100 * 20000 / 512);
 }
@@ -26,7 +26,7 @@ TEST_CASE("minibatch kmeans: the seed alone decides the result", "[cluster][mini
   const auto a = minibatch_kmeans<float>({.k = 5, .seed = 9, .threads = 1}).fit(x);
   const auto b = minibatch_kmeans<float>({.k = 5, .seed = 9, .threads = 2}).fit(x);
   CHECK((a.centers == b.centers));
-  CHECK((a.labels == b.labels));
+  CHECK((a.labels() == b.labels()));
   CHECK(a.n_iter == b.n_iter);
   const auto c = minibatch_kmeans<float>({.k = 5, .seed = 10}).fit(x);
   CHECK_FALSE((c.centers == a.centers));
@@ -50,8 +50,8 @@ TEST_CASE("minibatch kmeans: weights, tol, reassignment and a single pass", "[cl
 
 TEST_CASE("minibatch kmeans refuses bad input", "[cluster][minibatch]") {
   const auto x = segkit::test::normal_matrix(50, 3, 1);
-  CHECK_THROWS_WITH(minibatch_kmeans<float>({.k = 0}), Catch::Contains("k must be at least 1"));
-  CHECK_THROWS_WITH(minibatch_kmeans<float>({.k = 2, .batch_size = 0}), Catch::Contains("batch_size must be at least 1"));
+  CHECK_THROWS_WITH(minibatch_kmeans<float>({.k = 0}), Catch::Contains("k must be >= 1 (got 0)"));
+  CHECK_THROWS_WITH(minibatch_kmeans<float>({.k = 2, .batch_size = 0}), Catch::Contains("batch_size must be >= 1 (got 0)"));
   CHECK_THROWS_WITH(minibatch_kmeans<float>({.k = 2, .reassignment_ratio = -1}), Catch::Contains("reassignment_ratio must be >= 0"));
   CHECK_THROWS_WITH(minibatch_kmeans<float>({.k = 60}).fit(x), Catch::Contains("segkit::cluster::minibatch_kmeans: k (60) exceeds the number of samples (50)"));
   auto bad = x;

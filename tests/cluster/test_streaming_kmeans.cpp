@@ -164,10 +164,10 @@ TEST_CASE("streaming k-means: same bits at any thread count; save and load conti
 }
 
 TEST_CASE("streaming k-means refuses bad input and bad parameters", "[cluster][streaming]") {
-  CHECK_THROWS_WITH(streaming_kmeans<float>({.k = 0}), Catch::Contains("k must be at least 1"));
+  CHECK_THROWS_WITH(streaming_kmeans<float>({.k = 0}), Catch::Contains("k must be >= 1 (got 0)"));
   CHECK_THROWS_WITH(streaming_kmeans<float>({.k = 2, .decay = 0.0}), Catch::Contains("decay must be in (0, 1]"));
   CHECK_THROWS_WITH(streaming_kmeans<float>({.k = 2, .decay = 1.5}), Catch::Contains("decay must be in (0, 1]"));
-  CHECK_THROWS_WITH(streaming_kmeans<float>({.k = 2, .spawn_factor = -1}), Catch::Contains("spawn_factor must be finite and >= 0"));
+  CHECK_THROWS_WITH(streaming_kmeans<float>({.k = 2, .spawn_factor = -1}), Catch::Contains("spawn_factor must be finite, >= 0 (got -1)"));
   CHECK_THROWS_WITH(streaming_kmeans<float>({.k = 4, .max_clusters = 2}), Catch::Contains("max_clusters (2) is below k (4)"));
   streaming_kmeans<float> m({.k = 3});
   CHECK_THROWS_WITH(m.predict(segkit::matrix<float>{{1, 2}}), Catch::Contains("predict before the first partial_fit"));

@@ -34,9 +34,14 @@ struct index {
   static index load(const std::filesystem::path&) { return {}; }
 };
 
+// Only the protocol: labels() and n_clusters(), not segkit::clustering itself.
 struct clustering {
-  xt::xtensor<segkit::label_type, 1> labels;
-  std::size_t n_clusters = 0;
+  const segkit::label_vector& labels() const { return labels_; }
+  std::size_t n_clusters() const { return 0; }
+  segkit::label_vector labels_;
+};
+struct weighted_clusterer {
+  clustering fit(segkit::matrix_view<float>, std::span<const double> = {}) const { return {}; }
 };
 struct clusterer {
   clustering fit(segkit::matrix_view<float>) const { return {}; }
@@ -91,7 +96,8 @@ struct index_without_load {
 };
 struct clusterer_without_labels {
   struct result {
-    std::size_t n_clusters = 0;
+    std::size_t n_clusters() const { return 0; }
+    segkit::label_vector labels;  // a data member, not the protocol's labels()
   };
   result fit(segkit::matrix_view<float>) const { return {}; }
 };
@@ -106,6 +112,9 @@ static_assert(segkit::clusterer<archetype::clusterer>);
 static_assert(!segkit::inductive_clusterer<archetype::clusterer>);
 static_assert(segkit::inductive_clusterer<archetype::inductive_clusterer>);
 static_assert(!segkit::clusterer<archetype::clusterer_without_labels>);
+static_assert(segkit::clustering_model<segkit::clustering>);
+static_assert(!segkit::weighted_clusterer<archetype::clusterer>);
+static_assert(segkit::weighted_clusterer<archetype::weighted_clusterer>);
 static_assert(segkit::reducer<archetype::reducer>);
 static_assert(!segkit::inductive_reducer<archetype::reducer>);
 static_assert(segkit::inductive_reducer<archetype::inductive_reducer>);

@@ -75,9 +75,9 @@ double max_relative_difference(const matrix<float>& a, const matrix<float>& b) {
 void check_matches(const cl::kmeans_model<float>& distributed, const cl::kmeans_model<float>& single, const dist::row_slice& s) {
   REQUIRE(distributed.centers.shape(0) == single.centers.shape(0));
   CHECK(max_relative_difference(distributed.centers, single.centers) < 1e-4);
-  REQUIRE(distributed.labels.size() == s.count);
+  REQUIRE(distributed.labels().size() == s.count);
   std::size_t differ = 0;
-  for (std::size_t i = 0; i < s.count; ++i) differ += distributed.labels(i) != single.labels(s.begin + i) ? 1 : 0;
+  for (std::size_t i = 0; i < s.count; ++i) differ += distributed.labels()(i) != single.labels()(s.begin + i) ? 1 : 0;
   CHECK(differ == 0);
   CHECK(distributed.inertia == Approx(single.inertia).epsilon(1e-6));
   CHECK(distributed.n_iter == single.n_iter);
@@ -214,7 +214,7 @@ TEST_CASE("distributed k-means: weights, spherical, relocation of an empty clust
     p.threads = 3;
     const auto three = dist::kmeans<float>(p).fit(world(), local);
     CHECK(std::memcmp(one.centers.data(), three.centers.data(), one.centers.size() * sizeof(float)) == 0);
-    CHECK((one.labels == three.labels));
+    CHECK((one.labels() == three.labels()));
   }
 }
 
@@ -265,10 +265,10 @@ TEST_CASE("distributed inertia and sampled silhouette equal the single-process v
   const auto s = my_slice(x.shape(0));
   const auto local = slice_of(x, s);
   const auto model = cl::kmeans<float>({.k = 3, .seed = 2}).fit(x);
-  const std::span<const segkit::label_type> mine(model.labels.data() + s.begin, s.count);
+  const std::span<const segkit::label_type> mine(model.labels().data() + s.begin, s.count);
   CHECK(dist::inertia(world(), matrix_view<float>(local.data(), s.count, 4), mine, model.centers) == Approx(model.inertia).epsilon(1e-6));
   const segkit::quality::silhouette_estimate_params sp{.sample_size = 300, .seed = 17};
-  const auto single = segkit::quality::silhouette_estimate(x, model.labels, sp);
+  const auto single = segkit::quality::silhouette_estimate(x, model.labels(), sp);
   const auto distributed = dist::silhouette_estimate(world(), matrix_view<float>(local.data(), s.count, 4), mine, sp);
   CHECK(distributed.sample_size == 300);
   CHECK(distributed.value == Approx(single.value).epsilon(1e-6));

@@ -211,9 +211,9 @@ TEST_CASE("fused embedding: modalities read from records, fitted and fused as by
     }
     return segkit::quality::adjusted_rand_index(t, l);
   };
-  CHECK(ari_of(km.fit(blocks[0]).labels) < 0.7);
-  CHECK(ari_of(km.fit(spend_block).labels) < 0.7);
-  const auto fused_labels = km.fit(e).labels;
+  CHECK(ari_of(km.fit(blocks[0]).labels()) < 0.7);
+  CHECK(ari_of(km.fit(spend_block).labels()) < 0.7);
+  const auto fused_labels = km.fit(e).labels();
   CHECK(ari_of(fused_labels) > 0.95);
   const auto p = segkit::pipeline::make_pipeline<customer>(f, km).fit(records, {.layout = false});
   CHECK((p.result.labels == fused_labels));

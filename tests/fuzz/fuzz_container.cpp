@@ -4,7 +4,10 @@
 #include <string>
 #include <vector>
 
+#include <segkit/cluster/agglomerative.hpp>
+#include <segkit/cluster/dbscan.hpp>
 #include <segkit/cluster/gmm.hpp>
+#include <segkit/cluster/hdbscan.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/core/binary_format.hpp>
 #include <segkit/core/checksum.hpp>
@@ -56,6 +59,9 @@ void load_any(const std::vector<char>& bytes) {
     const std::string& kind = file.kind();
     if (kind == "segkit.model.kmeans") (void)segkit::cluster::kmeans_model<float>::read_from(file);
     if (kind == "segkit.model.gmm") (void)segkit::cluster::gmm_model::read_from(file);
+    if (kind == "segkit.model.dbscan") (void)segkit::cluster::dbscan_model<>::read_from(file);
+    if (kind == "segkit.model.hdbscan") (void)segkit::cluster::hdbscan_model<>::read_from(file).predict(segkit::matrix<float>::from_shape({1, 3}));
+    if (kind == "segkit.model.agglomerative") (void)segkit::cluster::agglomerative_model<>::read_from(file).predict(segkit::matrix<float>::from_shape({1, 4}));
     if (kind == "segkit.model.pca") (void)segkit::reduce::pca_model<float>::read_from(file);
     if (kind == "segkit.model.umap") (void)segkit::reduce::umap_model<>::read_from(file);
     if (kind == "segkit.model.lsa") (void)segkit::embed::lsa_model::read_from(file);

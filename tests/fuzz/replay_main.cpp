@@ -12,7 +12,10 @@
 #include <string>
 #include <vector>
 
+#include <segkit/cluster/agglomerative.hpp>
+#include <segkit/cluster/dbscan.hpp>
 #include <segkit/cluster/gmm.hpp>
+#include <segkit/cluster/hdbscan.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/embed/item2vec.hpp>
 #include <segkit/embed/lsa.hpp>
@@ -43,6 +46,10 @@ void make_container_corpus(const fs::path& dir) {
   const auto x = segkit::test::blobs(40, 4, 3, 1);
   segkit::cluster::kmeans<float>({.k = 3, .seed = 1}).fit(x).save(dir / "kmeans.seg");
   segkit::cluster::gaussian_mixture<float>({.k = 2, .seed = 1}).fit(x).save(dir / "gmm.seg");
+  segkit::cluster::dbscan<>({.eps = 1.5, .min_samples = 3}).fit(x).save(dir / "dbscan.seg");
+  segkit::cluster::agglomerative<>({.k = 3}).fit(x).save(dir / "agglomerative.seg");
+  const auto x3 = segkit::test::blobs(30, 3, 2, 2);
+  segkit::cluster::hdbscan<>({.min_cluster_size = 4}).fit(x3).save(dir / "hdbscan.seg");
   segkit::reduce::pca<float>({.n_components = 2}).fit(x).save(dir / "pca.seg");
   segkit::reduce::umap<>({.n_neighbors = 5, .n_epochs = 10, .seed = 1}).fit(x).save(dir / "umap.seg");
   const std::vector<std::string> texts = {"red apple pie", "green apple tart", "red car fast", "blue car slow", "apple car"};

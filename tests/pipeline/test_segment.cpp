@@ -72,7 +72,7 @@ TEST_CASE("segment_texts: k chosen by the sweep recovers the catalog's categorie
   const auto s = pl::segment_texts(c.texts, p);
   REQUIRE(s.sweep.has_value());
   CHECK(s.sweep->rows.size() == 21);
-  CHECK(s.n_segments == s.sweep->recommended_k);
+  CHECK(s.n_segments == s.sweep->chosen_k);
   CHECK(s.n_segments >= 22);
   CHECK(s.n_segments <= 35);
   CHECK(segkit::quality::normalized_mutual_information(c.truth, s.labels) > 0.85);

@@ -107,7 +107,7 @@ TEST_CASE("sweep_k finds the number of blobs and says why", "[quality][sweep]") 
   };
   const auto r = q::sweep_k(x, fit, {.k_min = 2, .k_max = 7, .gap_references = 5, .stability_runs = 5, .seed = 1});
   REQUIRE(r.rows.size() == 6);
-  CHECK(r.recommended_k == 4);
+  CHECK(r.chosen_k == 4);
   CHECK(r.silhouette_k == 4);
   CHECK(r.gap_k == 4);
   CHECK(r.calinski_harabasz_k == 4);
@@ -116,7 +116,7 @@ TEST_CASE("sweep_k finds the number of blobs and says why", "[quality][sweep]") 
   const auto& row4 = r.rows[2];
   CHECK(row4.k == 4);
   CHECK(row4.n_clusters == 4);
-  const auto labels = fit(matrix_view<float>(x.data(), 600, 6, 6), 4, 1).labels;
+  const auto labels = fit(matrix_view<float>(x.data(), 600, 6, 6), 4, 1).labels();
   CHECK(row4.silhouette == Approx(q::silhouette_score(x, labels)).epsilon(1e-12));
   CHECK(row4.inertia == Approx(q::inertia(x, labels)).epsilon(1e-12));
   CHECK(row4.stability > 0.95);
@@ -131,7 +131,7 @@ TEST_CASE("sweep_k finds the number of blobs and says why", "[quality][sweep]") 
       },
       {.k_min = 2, .k_max = 6, .gap_references = 0, .stability_runs = 0, .seed = 2});
   CHECK(g.bic_k == 4);
-  CHECK(g.recommended_k == 4);
+  CHECK(g.chosen_k == 4);
   CHECK(std::isnan(g.rows[0].gap));
   CHECK(std::isnan(g.rows[0].stability));
   using Catch::Matchers::Contains;

@@ -210,7 +210,7 @@ TEST_CASE("line_svg and bar_svg: marks per point and bar, gaps at NaN, chosen-k 
 TEST_CASE("html_report: a report of a real clustering is self-contained and complete", "[report][html]") {
   const auto x = segkit::test::blobs(900, 2, 4, 7);
   const auto model = segkit::cluster::kmeans({.k = 4, .seed = 1}).fit(x);
-  const std::vector<label_type> labels(model.labels.begin(), model.labels.end());
+  const std::vector<label_type> labels(model.labels().begin(), model.labels().end());
   const auto sil = segkit::quality::silhouette_samples(x, labels);
   const std::vector<double> values(sil.begin(), sil.end());
   std::map<label_type, std::string> names;
@@ -259,7 +259,7 @@ TEST_CASE("html_report: a report of a real clustering is self-contained and comp
 TEST_CASE("condensed_tree_svg: a bar per cluster of the tree, the selected ones colored", "[report][tree]") {
   const auto x = segkit::test::blobs(600, 2, 3, 4);
   const auto h = segkit::cluster::hdbscan<>({.min_cluster_size = 30}).fit(x);
-  REQUIRE(h.n_clusters == 3);
+  REQUIRE(h.n_clusters() == 3);
   const auto& t = h.tree;
   const auto svg = rp::condensed_tree_svg(t.parent, t.child, t.lambda, t.child_size, t.n_points, h.selected);
   CHECK(well_formed(svg));

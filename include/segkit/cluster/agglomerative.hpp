@@ -7,10 +7,14 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <new>
 #include <numeric>
+#include <span>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -18,10 +22,13 @@
 #include "segkit/cluster/detail/graph_linkage.hpp"
 #include "segkit/neighbors/exact.hpp"
 #include "segkit/cluster/hierarchy.hpp"
+#include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/core/npy.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/types.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/distance/pairwise.hpp"
@@ -31,47 +38,82 @@
 namespace segkit::cluster {
 
 /// How the distance between two clusters is defined.
-enum class linkage {
+enum class linkage_method {
   ward,      ///< increase of the within-cluster sum of squares (Euclidean only)
   complete,  ///< largest distance between members
   average,   ///< mean distance between members (UPGMA)
   single     ///< smallest distance between members
 };
 
-/// Parses "ward", "complete", "average" or "single". @throws segkit::invalid_argument otherwise.
-inline linkage parse_linkage(std::string_view s) {
-  if (s == "ward") return linkage::ward;
-  if (s == "complete") return linkage::complete;
-  if (s == "average") return linkage::average;
-  if (s == "single") return linkage::single;
-  segkit::detail::throw_invalid("segkit::cluster::agglomerative",
-                                fmt::format("unknown linkage '{}' (choose ward, complete, average or single)", s));
+/// Names of linkage_method in files and on the command line (scipy's and scikit-learn's).
+constexpr auto enum_names(linkage_method) {
+  using params::name_value;
+  return std::array{name_value{"ward", linkage_method::ward}, name_value{"complete", linkage_method::complete},
+                    name_value{"average", linkage_method::average}, name_value{"single", linkage_method::single}};
 }
 
-/// Parameters of segkit::cluster::agglomerative. Every field has a default.
+/// Parameters of segkit::cluster::agglomerative: defaults here, meaning and valid values in table().
 struct agglomerative_params {
-  std::size_t n_clusters = 2;       ///< clusters to cut into (used when distance_threshold is 0)
-  double distance_threshold = 0.0;  ///< > 0: cut instead where merges reach this height (clusters at or above stay apart)
-  linkage method = linkage::ward;   ///< ward (default), complete, average or single
-  std::size_t threads = 0;          ///< 0 = all hardware threads; results do not depend on it
-  /// Tuning: the chain's scans and updates split across threads once at least twice this many
-  /// clusters are active (complete, average, ward above 16 dimensions; 8 times as many for ward
-  /// on centroids); results never depend on it.
-  std::size_t parallel_grain = 512;
-  /// > 0: merge only clusters joined by an edge of the k-nearest-neighbor graph of the rows with
-  /// this many neighbors (symmetric: i - j when either lists the other), like scikit-learn's
-  /// `connectivity=kneighbors_graph(X, k)`. 0 (default): no constraint. See also the
-  /// agglomerative::fit overload taking any graph.
-  std::size_t connectivity_neighbors = 0;
+  std::size_t k = 2;                                 ///< clusters to cut into
+  double distance_threshold = 0.0;                   ///< > 0: cut at this height instead
+  linkage_method linkage = linkage_method::ward;     ///< cluster distance
+  std::size_t threads = 0;                           ///< worker threads (0 = all)
+  std::size_t parallel_grain = 512;                  ///< tuning of the parallel chain
+  std::size_t connectivity_neighbors = 0;            ///< > 0: merge only along the k-NN graph
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = agglomerative_params;
+    namespace sp = segkit::params;
+    return std::tuple{
+        sp::field("k", &p::k, "clusters to cut into (used when distance_threshold is 0), at most the number of rows", sp::at_least(1), "n_clusters"),
+        sp::field("distance_threshold", &p::distance_threshold, "> 0: cut instead where merges reach this height (clusters at or above stay apart)",
+                  sp::at_least_finite(0)),
+        sp::field("linkage", &p::linkage, "ward (l2 only), complete, average or single", {}, "method"),
+        sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it"),
+        sp::internal_field("parallel_grain", &p::parallel_grain,
+                           "tuning: the chain's scans and updates split across threads once at least twice this many clusters are active "
+                           "(8 times as many for ward on centroids); results never depend on it",
+                           sp::at_least(1)),
+        sp::field("connectivity_neighbors", &p::connectivity_neighbors,
+                  "> 0: merge only clusters joined by an edge of the symmetric k-nearest-neighbor graph with this many neighbors "
+                  "(scikit-learn's connectivity=kneighbors_graph(X, k)); 0 = no constraint",
+                  {}, "connectivity")};
+  }
 };
 
-/// What agglomerative::fit returns.
-struct agglomerative_result {
-  xt::xtensor<label_type, 1> labels;  ///< cluster of each row, 0..n_clusters-1 in the order of the lowest row
-  std::size_t n_clusters = 0;         ///< clusters after the cut
-  dendrogram tree;                    ///< every merge, scipy's linkage format (heights as scipy reports them)
-  /// Connected components of the connectivity graph before it was completed (1 without one).
-  std::size_t connected_components = 1;
+/**
+ * @brief A fitted agglomerative clustering: the labels of the cut, the full dendrogram, and the
+ * training rows, which place new rows by the linkage that built the tree.
+ * @par Thread safety  const calls may run concurrently.
+ */
+template <class Metric = distance::l2_metric, class T = float>
+struct agglomerative_model : clustering {
+  dendrogram tree;                                ///< every merge, scipy's linkage format (heights as scipy reports them)
+  std::size_t connected_components = 1;           ///< pieces of the connectivity graph before it was completed (1 without one)
+  linkage_method linkage = linkage_method::ward;  ///< the linkage of the fit
+  matrix<T> training_rows;                        ///< the rows of the fit (for predict)
+
+  /**
+   * @brief Cluster of each new row: the cluster whose linkage with the row alone is smallest, as
+   * the fit would merge them: single, the nearest member; complete, the smallest farthest member;
+   * average, the smallest mean distance; ward, the smallest increase of the within-cluster sum of
+   * squares, n_c / (n_c + 1) |x - c|^2. Ties go to the lower label. O(m n d).
+   * @throws segkit::invalid_argument if the width differs or a row holds NaN/Inf.
+   */
+  template <class E>
+  [[nodiscard]] label_vector predict(const E& x, std::size_t threads = 0) const;
+
+  /// Kind of the container the model is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.agglomerative";
+  /// Writes the model atomically in segkit's checksummed container.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
+  /// Reads a model written by save(). @throws segkit::format_error if damaged, of another kind or of another metric.
+  [[nodiscard]] static agglomerative_model load(const std::filesystem::path& path) { return load_model<agglomerative_model>(path); }
+  /// Adds the model's sections to `w` (segkit::storable_model).
+  void write_to(container_writer& w) const;
+  /// Rebuilds a model from write_to()'s sections, checking every value. @throws segkit::format_error.
+  [[nodiscard]] static agglomerative_model read_from(const container_reader& file);
 };
 
 /**
@@ -109,15 +151,14 @@ class agglomerative {
  public:
   using value_type = T;
 
-  /// @throws segkit::invalid_argument for n_clusters = 0 with no threshold, a negative/NaN threshold, ward with a non-Euclidean metric.
+  /// The model fit() returns.
+  using model_type = agglomerative_model<Metric, T>;
+
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range, ward with a non-Euclidean metric, or a similarity metric.
   explicit agglomerative(agglomerative_params params = {}) : p_(params) {
     using segkit::detail::throw_invalid;
-    if (!(p_.distance_threshold >= 0.0) || !std::isfinite(p_.distance_threshold)) {
-      throw_invalid(component, fmt::format("distance_threshold must be finite and >= 0, got {}", p_.distance_threshold));
-    }
-    if (p_.distance_threshold == 0.0 && p_.n_clusters == 0) throw_invalid(component, "n_clusters must be at least 1");
-    if (p_.parallel_grain == 0) throw_invalid(component, "parallel_grain must be at least 1");
-    if (p_.method == linkage::ward && !std::is_same_v<Metric, distance::l2_metric>) {
+    segkit::params::validate(p_, component);
+    if (p_.linkage == linkage_method::ward && !std::is_same_v<Metric, distance::l2_metric>) {
       throw_invalid(component, fmt::format("ward linkage needs the l2 metric, got '{}'", Metric::name));
     }
     distance::require_distance<Metric>(component);
@@ -128,10 +169,10 @@ class agglomerative {
   /**
    * @brief Clusters the rows of x.
    * @throws segkit::invalid_argument if x is empty, has no columns or holds NaN/Inf, or
-   * n_clusters exceeds the rows; segkit::error if the distance matrix cannot be allocated.
+   * k exceeds the rows; segkit::error if the distance matrix cannot be allocated.
    */
   template <class E>
-  [[nodiscard]] agglomerative_result fit(const E& x) const {
+  [[nodiscard]] model_type fit(const E& x) const {
     const auto rows = as_rows<T>(x);
     return fit_view(rows.view(), nullptr);
   }
@@ -143,7 +184,7 @@ class agglomerative {
    * @throws segkit::invalid_argument as fit(x), and if the graph's vertex count is not the row count.
    */
   template <class E, class Graph>
-  [[nodiscard]] agglomerative_result fit(const E& x, const Graph& connectivity) const {
+  [[nodiscard]] model_type fit(const E& x, const Graph& connectivity) const {
     const auto rows = as_rows<T>(x);
     const std::size_t vertices = boost::num_vertices(connectivity);
     if (vertices != rows.view().rows()) {
@@ -164,12 +205,12 @@ class agglomerative {
   static constexpr std::size_t ward_stored_max_dim = 16;
 
   // `adj`: the connectivity graph's symmetric adjacency, or null for none (or the k-NN graph of params).
-  agglomerative_result fit_view(const matrix_view<T>& x, const detail::adjacency* adj) const {
+  model_type fit_view(const matrix_view<T>& x, const detail::adjacency* adj) const {
     using segkit::detail::throw_invalid;
     const std::size_t n = x.rows();
     check_samples(component, x);
-    if (p_.distance_threshold == 0.0 && p_.n_clusters > n) {
-      throw_invalid(component, fmt::format("n_clusters ({}) exceeds the number of samples ({})", p_.n_clusters, n));
+    if (p_.distance_threshold == 0.0 && p_.k > n) {
+      throw_invalid(component, fmt::format("k ({}) exceeds the number of samples ({})", p_.k, n));
     }
     if (adj == nullptr && p_.connectivity_neighbors > 0) {
       if (p_.connectivity_neighbors >= n) {
@@ -182,22 +223,26 @@ class agglomerative {
       return fit_view(x, &knn);
     }
     executor ex(p_.threads);
-    agglomerative_result out;
+    model_type out;
     const neighbors::pair_distances<Metric, T> dist(x);
     if (adj != nullptr) {
       out.tree = constrained_tree(x, *adj, dist, ex, out.connected_components);
     } else {
       out.tree = unconstrained_tree(x, dist, ex);
     }
-    out.labels = p_.distance_threshold > 0.0 ? cut_at_height(out.tree, p_.distance_threshold) : cut_to_clusters(out.tree, p_.n_clusters);
-    out.n_clusters = static_cast<std::size_t>(*std::max_element(out.labels.begin(), out.labels.end()) + 1);
+    label_vector labels = p_.distance_threshold > 0.0 ? cut_at_height(out.tree, p_.distance_threshold) : cut_to_clusters(out.tree, p_.k);
+    const auto k = static_cast<std::size_t>(*std::max_element(labels.begin(), labels.end()) + 1);
+    out.set_labels(std::move(labels), k);
+    out.linkage = p_.linkage;
+    out.training_rows = matrix<T>::from_shape({n, x.cols()});
+    for (std::size_t i = 0; i < n; ++i) std::copy_n(x.row(i), x.cols(), &out.training_rows(i, 0));
     return out;
   }
 
   dendrogram unconstrained_tree(const matrix_view<T>& x, const neighbors::pair_distances<Metric, T>& dist, executor& ex) const {
     const std::size_t n = x.rows();
-    if (p_.method == linkage::single) return single_linkage(prim_mst(n, dist, ex), n);
-    if (p_.method == linkage::ward && x.cols() <= ward_stored_max_dim) {
+    if (p_.linkage == linkage_method::single) return single_linkage(prim_mst(n, dist, ex), n);
+    if (p_.linkage == linkage_method::ward && x.cols() <= ward_stored_max_dim) {
       centroid_ops ops(x);
       return nn_chain(ops, n, ex);
     }
@@ -211,13 +256,13 @@ class agglomerative {
     const std::size_t n = x.rows();
     pieces = detail::connect_components<Metric>(adj, x, ex);
     if (n == 1) return single_linkage({}, 1);
-    switch (p_.method) {
-      case linkage::ward:
+    switch (p_.linkage) {
+      case linkage_method::ward:
         return detail::ward_on_graph(x, adj, ex);
-      case linkage::complete:
-      case linkage::average:
-        return detail::linkage_on_graph(n, adj, dist, p_.method == linkage::average, ex);
-      case linkage::single:
+      case linkage_method::complete:
+      case linkage_method::average:
+        return detail::linkage_on_graph(n, adj, dist, p_.linkage == linkage_method::average, ex);
+      case linkage_method::single:
         break;
     }
     // Single linkage: the graph's minimum spanning tree (Kruskal: edges by weight, then rows).
@@ -291,16 +336,16 @@ class agglomerative {
 
   // Lance-Williams update of D(i, x u y) from D(i, x), D(i, y), D(x, y): scipy's formulas.
   double updated(double d_xi, double d_yi, double d_xy, double nx, double ny, double ni) const noexcept {
-    switch (p_.method) {
-      case linkage::ward: {
+    switch (p_.linkage) {
+      case linkage_method::ward: {
         const double t = 1.0 / (nx + ny + ni);
         return std::sqrt((ni + nx) * t * d_xi * d_xi + (ni + ny) * t * d_yi * d_yi - ni * t * d_xy * d_xy);
       }
-      case linkage::complete:
+      case linkage_method::complete:
         return std::max(d_xi, d_yi);
-      case linkage::average:
+      case linkage_method::average:
         return (nx * d_xi + ny * d_yi) / (nx + ny);
-      case linkage::single:
+      case linkage_method::single:
         break;
     }
     return std::min(d_xi, d_yi);
@@ -549,6 +594,118 @@ class agglomerative {
   agglomerative_params p_;
 };
 
-static_assert(segkit::clusterer<agglomerative<>>);
+static_assert(segkit::inductive_clusterer<agglomerative<>>);
+
+template <class Metric, class T>
+template <class E>
+label_vector agglomerative_model<Metric, T>::predict(const E& x_in, std::size_t threads) const {
+  constexpr const char* comp = "segkit::cluster::agglomerative_model::predict";
+  const auto rows = as_rows<T>(x_in);
+  const matrix_view<T> q = rows.view();
+  const std::size_t n = training_rows.shape(0), d = training_rows.shape(1), k = n_clusters();
+  if (n == 0 || n != labels().size()) segkit::detail::throw_invalid(comp, "the model has no training rows");
+  if (q.rows() != 0 && q.cols() != d) segkit::detail::throw_invalid(comp, fmt::format("rows have {} columns, the model has {}", q.cols(), d));
+  require_finite<T>(comp, "rows", q);
+  const std::vector<std::size_t> size = sizes();
+  // Ward compares against centroids (double precision); the others against every member.
+  std::vector<double> centroid;
+  if (linkage == linkage_method::ward) {
+    centroid.assign(k * d, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < d; ++j) centroid[static_cast<std::size_t>(labels()(i)) * d + j] += static_cast<double>(training_rows(i, j));
+    }
+    for (std::size_t c = 0; c < k; ++c) {
+      for (std::size_t j = 0; j < d; ++j) centroid[c * d + j] /= static_cast<double>(size[c]);
+    }
+  }
+  label_vector out = label_vector::from_shape({q.rows()});
+  executor ex(threads);
+  parallel_for(ex, q.rows(), 64, [&](std::size_t b, std::size_t e, std::size_t) {
+    std::vector<double> score(k);
+    for (std::size_t i = b; i < e; ++i) {
+      if (linkage == linkage_method::ward) {
+        for (std::size_t c = 0; c < k; ++c) {
+          double s2 = 0.0;
+          for (std::size_t j = 0; j < d; ++j) {
+            const double t = static_cast<double>(q.row(i)[j]) - centroid[c * d + j];
+            s2 += t * t;
+          }
+          score[c] = static_cast<double>(size[c]) / static_cast<double>(size[c] + 1) * s2;
+        }
+      } else {
+        const bool farthest = linkage == linkage_method::complete;
+        std::fill(score.begin(), score.end(), linkage == linkage_method::single ? std::numeric_limits<double>::infinity() : (farthest ? -1.0 : 0.0));
+        for (std::size_t r = 0; r < n; ++r) {
+          const double dist = neighbors::exact_distance<Metric>(q.row(i), &training_rows(r, 0), d);
+          double& s = score[static_cast<std::size_t>(labels()(r))];
+          s = linkage == linkage_method::single ? std::min(s, dist) : (farthest ? std::max(s, dist) : s + dist);
+        }
+        if (linkage == linkage_method::average) {
+          for (std::size_t c = 0; c < k; ++c) score[c] /= static_cast<double>(size[c]);
+        }
+      }
+      out(i) = static_cast<label_type>(std::min_element(score.begin(), score.end()) - score.begin());
+    }
+  });
+  return out;
+}
+
+template <class Metric, class T>
+void agglomerative_model<Metric, T>::write_to(container_writer& w) const {
+  byte_writer meta;
+  meta.put(std::uint32_t{1}).put_string(Metric::name).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
+  meta.put_string(params::name(linkage)).put(static_cast<std::uint64_t>(labels().size())).put(static_cast<std::uint64_t>(n_clusters()));
+  meta.put(static_cast<std::uint64_t>(training_rows.shape(1))).put(static_cast<std::uint64_t>(connected_components));
+  w.add_copy("meta", meta.bytes());
+  w.add_array<label_type>("labels", std::span<const label_type>(labels().data(), labels().size()));
+  w.add_array<double>("linkage", std::span<const double>(tree.linkage.data(), tree.linkage.size()));
+  w.add_array<T>("rows", std::span<const T>(training_rows.data(), training_rows.size()));
+}
+
+template <class Metric, class T>
+agglomerative_model<Metric, T> agglomerative_model<Metric, T>::read_from(const container_reader& file) {
+  byte_reader meta(file.section("meta"), file);
+  if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("agglomerative model format version {} is not supported", v));
+  if (const auto m = meta.get_string(); m != Metric::name) file.fail(fmt::format("the model uses metric '{}', this type '{}'", m, Metric::name));
+  if (const auto t = meta.get_string(); t != npy_dtype_name(segkit::detail::npy_dtype_of<T>())) file.fail(fmt::format("the model stores {} rows", t));
+  agglomerative_model m;
+  try {
+    m.linkage = params::parse_enum<linkage_method>(meta.get_string(), "the linkage");
+  } catch (const segkit::invalid_argument& e) {
+    file.fail(e.what());
+  }
+  const auto n = meta.get<std::uint64_t>(), k = meta.get<std::uint64_t>(), d = meta.get<std::uint64_t>(), parts = meta.get<std::uint64_t>();
+  if (n == 0 || n > (std::uint64_t{1} << 40) || k == 0 || k > n || d == 0 || d > (std::uint64_t{1} << 32) / n || parts == 0 || parts > n) {
+    file.fail("implausible model shape");
+  }
+  m.connected_components = static_cast<std::size_t>(parts);
+  const auto stored = file.array<label_type>("labels", n);
+  label_vector labels = label_vector::from_shape({n});
+  std::vector<char> used(k, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (stored[i] < 0 || static_cast<std::uint64_t>(stored[i]) >= k) file.fail(fmt::format("label {} of row {} is outside 0..{}", stored[i], i, k - 1));
+    labels(i) = stored[i];
+    used[static_cast<std::size_t>(stored[i])] = 1;
+  }
+  if (std::find(used.begin(), used.end(), 0) != used.end()) file.fail("a cluster has no rows");
+  const auto z = file.array<double>("linkage", (n - 1) * 4);
+  m.tree.n_leaves = n;
+  m.tree.linkage = matrix<double>::from_shape({static_cast<std::size_t>(n - 1), 4});
+  std::copy(z.begin(), z.end(), m.tree.linkage.begin());
+  for (std::size_t r = 0; r + 1 < n; ++r) {
+    const double a = m.tree.linkage(r, 0), b = m.tree.linkage(r, 1);
+    if (!(a >= 0 && a < static_cast<double>(n + r)) || !(b >= 0 && b < static_cast<double>(n + r)) || !std::isfinite(m.tree.linkage(r, 2))) {
+      file.fail("the linkage matrix links unknown nodes");
+    }
+  }
+  const auto values = file.array<T>("rows", n * d);
+  for (const T v : values) {
+    if (!std::isfinite(v)) file.fail("a training row holds NaN or Inf");
+  }
+  m.training_rows = matrix<T>::from_shape({static_cast<std::size_t>(n), static_cast<std::size_t>(d)});
+  std::copy(values.begin(), values.end(), m.training_rows.begin());
+  m.set_labels(std::move(labels), k);
+  return m;
+}
 
 }  // namespace segkit::cluster

@@ -66,7 +66,7 @@ struct k_sweep_point {
 /// An inertia curve and the k its knee suggests.
 struct k_sweep {
   std::vector<k_sweep_point> points;  ///< one per k, increasing
-  std::optional<std::size_t> knee_k;  ///< k at the knee (Kneedle), if the curve has one
+  std::optional<std::size_t> chosen_k;  ///< k at the knee (Kneedle), if the curve has one
 };
 
 /**
@@ -90,7 +90,7 @@ k_sweep kmeans_sweep(const E& x, std::size_t k_min, std::size_t k_max, kmeans_pa
     ks.push_back(static_cast<double>(k));
     inertia.push_back(m.inertia);
   }
-  if (const auto i = kneedle(ks, inertia)) sweep.knee_k = sweep.points[*i].k;
+  if (const auto i = kneedle(ks, inertia)) sweep.chosen_k = sweep.points[*i].k;
   return sweep;
 }
 

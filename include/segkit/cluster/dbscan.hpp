@@ -7,6 +7,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <string_view>
+#include <tuple>
 #include <span>
 #include <vector>
 
@@ -14,30 +18,70 @@
 
 #include "segkit/cluster/detail/dbscan_grid.hpp"
 #include "segkit/neighbors/exact.hpp"
+#include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/core/npy.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/types.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/graph/union_find.hpp"
 
 namespace segkit::cluster {
 
-/// Parameters of segkit::cluster::dbscan. Every field has a default.
+/// Parameters of segkit::cluster::dbscan: defaults here, meaning and valid values in table().
 struct dbscan_params {
-  double eps = 0.5;             ///< neighborhood radius, in the metric's units (> 0); a neighbor is at distance <= eps
-  std::size_t min_samples = 5;  ///< a core point has at least this many (weighted) points within eps, itself included (>= 1)
-  std::size_t max_kept_neighbors = std::size_t{1} << 27;  ///< neighbor-list entries kept between passes (4 bytes each); beyond, search again (0 = never keep)
-  std::size_t threads = 0;      ///< 0 = all hardware threads; results do not depend on it
+  double eps = 0.5;                                       ///< neighborhood radius
+  std::size_t min_samples = 5;                            ///< weighted neighbors of a core point
+  std::size_t max_kept_neighbors = std::size_t{1} << 27;  ///< neighbor-list entries kept between passes
+  std::size_t threads = 0;                                ///< worker threads (0 = all)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = dbscan_params;
+    namespace sp = segkit::params;
+    return std::tuple{
+        sp::field("eps", &p::eps, "neighborhood radius in the metric's units; a neighbor is at distance <= eps",
+                  {0, std::numeric_limits<double>::max(), true, false}),
+        sp::field("min_samples", &p::min_samples, "a core point has at least this many (weighted) points within eps, itself included", sp::at_least(1)),
+        sp::internal_field("max_kept_neighbors", &p::max_kept_neighbors,
+                           "neighbor-list entries kept between passes (4 bytes each); beyond, search again (0 = never keep)"),
+        sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
-/// What dbscan::fit returns.
-struct dbscan_result {
-  xt::xtensor<label_type, 1> labels;            ///< cluster of each row, 0..n_clusters-1, or -1 for noise
-  std::size_t n_clusters = 0;                   ///< number of clusters
-  std::vector<std::size_t> core_sample_indices; ///< rows that are core points, ascending
-  double noise_fraction = 0.0;                  ///< share of rows labeled -1
+/**
+ * @brief A fitted DBSCAN clustering: the labels, the core samples and their rows, which place new
+ * points as the fit placed border points.
+ * @par Thread safety  const calls (predict, save) may run concurrently.
+ */
+template <class Metric = distance::l2_metric, class T = float>
+struct dbscan_model : clustering {
+  std::vector<std::size_t> core_sample_indices;  ///< training rows that are core points, ascending
+  matrix<T> components;                          ///< those rows' values, in that order (scikit-learn's components_)
+  double eps = 0.0;                              ///< the radius of the fit
+
+  /**
+   * @brief Label of each new row: the lowest cluster among the core samples within eps, -1
+   * (noise) if there is none. The training rows get their own labels back (a border row joined
+   * the lowest cluster among its core neighbors).
+   * @throws segkit::invalid_argument if the width differs or a row holds NaN/Inf.
+   */
+  template <class E>
+  [[nodiscard]] label_vector predict(const E& x, std::size_t threads = 0) const;
+
+  /// Kind of the container the model is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.dbscan";
+  /// Writes the model atomically in segkit's checksummed container.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
+  /// Reads a model written by save(). @throws segkit::format_error if damaged, of another kind or of another metric.
+  [[nodiscard]] static dbscan_model load(const std::filesystem::path& path) { return load_model<dbscan_model>(path); }
+  /// Adds the model's sections to `w` (segkit::storable_model).
+  void write_to(container_writer& w) const;
+  /// Rebuilds a model from write_to()'s sections, checking every value. @throws segkit::format_error.
+  [[nodiscard]] static dbscan_model read_from(const container_reader& file);
 };
 
 /**
@@ -64,11 +108,12 @@ class dbscan {
  public:
   using value_type = T;
 
-  /// @throws segkit::invalid_argument if eps is not finite and > 0 or min_samples is 0.
+  /// The model fit() returns.
+  using model_type = dbscan_model<Metric, T>;
+
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range, or for a similarity metric.
   explicit dbscan(dbscan_params params = {}) : p_(params) {
-    using segkit::detail::throw_invalid;
-    if (!(p_.eps > 0.0) || !std::isfinite(p_.eps)) throw_invalid(component, fmt::format("eps must be finite and > 0, got {}", p_.eps));
-    if (p_.min_samples == 0) throw_invalid(component, "min_samples must be at least 1");
+    segkit::params::validate(p_, component);
     distance::require_distance<Metric>(component);
   }
 
@@ -81,16 +126,20 @@ class dbscan {
    * weights are of the wrong length, negative or not finite.
    */
   template <class E>
-  [[nodiscard]] dbscan_result fit(const E& x, std::span<const double> weights = {}) const {
+  [[nodiscard]] model_type fit(const E& x, std::span<const double> weights = {}) const {
     const auto rows = as_rows<T>(x);
-    return fit_view(rows.view(), weights);
+    model_type m = fit_view(rows.view(), weights);
+    m.eps = p_.eps;
+    m.components = matrix<T>::from_shape({m.core_sample_indices.size(), rows.view().cols()});
+    for (std::size_t c = 0; c < m.core_sample_indices.size(); ++c) std::copy_n(rows.view().row(m.core_sample_indices[c]), rows.view().cols(), &m.components(c, 0));
+    return m;
   }
 
  private:
   static constexpr const char* component = "segkit::cluster::dbscan";
   static constexpr std::size_t grain = 256;
 
-  dbscan_result fit_view(const matrix_view<T>& x, std::span<const double> weights) const {
+  model_type fit_view(const matrix_view<T>& x, std::span<const double> weights) const {
     const std::size_t n = x.rows();
     check_samples(component, x);
     const std::vector<double> w = sample_weights(component, weights, n, false);
@@ -164,62 +213,136 @@ class dbscan {
         return static_cast<bool>(core[i]);
       });
     });
-    dbscan_result out = label_cores(core, sets);
+    auto [labels, clusters, cores] = label_cores(core, sets);
 
     // 3. Border points: the lowest cluster among their core neighbors.
     parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
       neighbors(b, e, c, [&](std::size_t i, std::size_t j) {
         if (core[i]) return false;
         if (core[j]) {
-          const label_type l = out.labels(j);
-          if (out.labels(i) < 0 || l < out.labels(i)) out.labels(i) = l;
+          const label_type l = labels(j);
+          if (labels(i) < 0 || l < labels(i)) labels(i) = l;
         }
         return true;
       });
     });
-    count_noise(out);
+    model_type out;
+    out.set_labels(std::move(labels), clusters);
+    out.core_sample_indices = std::move(cores);
     return out;
   }
 
   // 2-D Euclidean data on a grid (detail::dbscan_grid): the same three passes, with whole cells
   // settled at once where they can be.
-  dbscan_result fit_grid(const detail::dbscan_grid& grid, const std::vector<double>& w, double need, executor& ex) const {
+  model_type fit_grid(const detail::dbscan_grid& grid, const std::vector<double>& w, double need, executor& ex) const {
     const std::vector<char> core = grid.core_points(w, need, ex);
     graph::concurrent_union_find sets(core.size());
     grid.unite_cores(core, sets, ex);
-    dbscan_result out = label_cores(core, sets);
-    grid.label_borders(core, out.labels.data(), ex);
-    count_noise(out);
+    auto [labels, clusters, cores] = label_cores(core, sets);
+    grid.label_borders(core, labels.data(), ex);
+    model_type out;
+    out.set_labels(std::move(labels), clusters);
+    out.core_sample_indices = std::move(cores);
     return out;
   }
 
-  // Labels of the core rows: their components numbered in the order of their lowest row; -1 elsewhere.
-  static dbscan_result label_cores(const std::vector<char>& core, graph::concurrent_union_find& sets) {
+  // Labels of the core rows: their components numbered in the order of their lowest row; -1
+  // elsewhere. Also the number of clusters and the core rows, ascending.
+  struct core_labels {
+    label_vector labels;
+    std::size_t clusters = 0;
+    std::vector<std::size_t> cores;
+  };
+  static core_labels label_cores(const std::vector<char>& core, graph::concurrent_union_find& sets) {
     const std::size_t n = core.size();
-    dbscan_result out;
-    out.labels = xt::xtensor<label_type, 1>::from_shape({n});
-    std::fill(out.labels.begin(), out.labels.end(), label_type{-1});
+    core_labels out;
+    out.labels = label_vector::from_shape({n});
+    std::fill(out.labels.begin(), out.labels.end(), noise_label);
     std::vector<label_type> cluster_of_root(n, -1);
     for (std::size_t i = 0; i < n; ++i) {
       if (!core[i]) continue;
-      out.core_sample_indices.push_back(i);
+      out.cores.push_back(i);
       const std::size_t r = sets.find(i);
-      if (cluster_of_root[r] < 0) cluster_of_root[r] = static_cast<label_type>(out.n_clusters++);
+      if (cluster_of_root[r] < 0) cluster_of_root[r] = static_cast<label_type>(out.clusters++);
       out.labels(i) = cluster_of_root[r];
     }
     return out;
   }
 
-  static void count_noise(dbscan_result& out) {
-    const std::size_t n = out.labels.size();
-    std::size_t noise = 0;
-    for (std::size_t i = 0; i < n; ++i) noise += out.labels(i) < 0 ? 1 : 0;
-    out.noise_fraction = static_cast<double>(noise) / static_cast<double>(n);
-  }
-
   dbscan_params p_;
 };
 
-static_assert(segkit::clusterer<dbscan<>>);
+static_assert(segkit::inductive_clusterer<dbscan<>>);
+
+template <class Metric, class T>
+template <class E>
+label_vector dbscan_model<Metric, T>::predict(const E& x_in, std::size_t threads) const {
+  constexpr const char* comp = "segkit::cluster::dbscan_model::predict";
+  const auto rows = as_rows<T>(x_in);
+  const matrix_view<T> q = rows.view();
+  if (q.rows() != 0 && q.cols() != components.shape(1) && components.shape(0) != 0) {
+    segkit::detail::throw_invalid(comp, fmt::format("rows have {} columns, the model has {}", q.cols(), components.shape(1)));
+  }
+  require_finite<T>(comp, "rows", q);
+  label_vector out = label_vector::from_shape({q.rows()});
+  std::fill(out.begin(), out.end(), noise_label);
+  if (components.shape(0) == 0 || q.rows() == 0) return out;
+  const neighbors::exact_neighbors<Metric, T> nb(matrix_view<T>(components.data(), components.shape(0), components.shape(1)));
+  executor ex(threads);
+  parallel_for(ex, q.rows(), 256, [&](std::size_t b, std::size_t e, std::size_t) {
+    nb.radius_to(q, b, e, eps, [&](std::size_t i, std::size_t j, double) {
+      const label_type l = labels()(core_sample_indices[j]);
+      if (out(i) < 0 || l < out(i)) out(i) = l;
+      return true;
+    });
+  });
+  return out;
+}
+
+template <class Metric, class T>
+void dbscan_model<Metric, T>::write_to(container_writer& w) const {
+  byte_writer meta;
+  meta.put(std::uint32_t{1}).put_string(Metric::name).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
+  meta.put(static_cast<std::uint64_t>(labels().size())).put(static_cast<std::uint64_t>(n_clusters()));
+  meta.put(static_cast<std::uint64_t>(core_sample_indices.size())).put(static_cast<std::uint64_t>(components.shape(1))).put(eps);
+  w.add_copy("meta", meta.bytes());
+  w.add_array<label_type>("labels", std::span<const label_type>(labels().data(), labels().size()));
+  const std::vector<std::uint64_t> cores(core_sample_indices.begin(), core_sample_indices.end());
+  w.add_array_copy<std::uint64_t>("cores", cores);
+  w.add_array<T>("rows", std::span<const T>(components.data(), components.size()));
+}
+
+template <class Metric, class T>
+dbscan_model<Metric, T> dbscan_model<Metric, T>::read_from(const container_reader& file) {
+  byte_reader meta(file.section("meta"), file);
+  if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("DBSCAN model format version {} is not supported", v));
+  if (const auto m = meta.get_string(); m != Metric::name) file.fail(fmt::format("the model uses metric '{}', this type '{}'", m, Metric::name));
+  if (const auto t = meta.get_string(); t != npy_dtype_name(segkit::detail::npy_dtype_of<T>())) file.fail(fmt::format("the model stores {} rows", t));
+  const auto n = meta.get<std::uint64_t>(), k = meta.get<std::uint64_t>(), nc = meta.get<std::uint64_t>(), d = meta.get<std::uint64_t>();
+  dbscan_model m;
+  m.eps = meta.get<double>();
+  if (n > (std::uint64_t{1} << 40) || k > n || nc > n || (nc > 0 && (d == 0 || d > (std::uint64_t{1} << 32) / nc)) || !(m.eps > 0.0) || !std::isfinite(m.eps)) {
+    file.fail("implausible model shape");
+  }
+  const auto stored = file.array<label_type>("labels", n);
+  label_vector labels = label_vector::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) {
+    if (stored[i] < -1 || (stored[i] >= 0 && static_cast<std::uint64_t>(stored[i]) >= k)) file.fail(fmt::format("label {} of row {} is outside -1..{}", stored[i], i, k - 1));
+    labels(i) = stored[i];
+  }
+  const auto cores = file.array<std::uint64_t>("cores", nc);
+  for (std::size_t c = 0; c < nc; ++c) {
+    if (cores[c] >= n || (c > 0 && cores[c] <= cores[c - 1]) || labels(cores[c]) < 0) file.fail("the core rows are not ascending rows of clusters");
+    m.core_sample_indices.push_back(static_cast<std::size_t>(cores[c]));
+  }
+  const auto values = file.array<T>("rows", nc * d);
+  for (const T v : values) {
+    if (!std::isfinite(v)) file.fail("a core sample holds NaN or Inf");
+  }
+  m.components = matrix<T>::from_shape({static_cast<std::size_t>(nc), static_cast<std::size_t>(d)});
+  std::copy(values.begin(), values.end(), m.components.begin());
+  m.set_labels(std::move(labels), k);
+  return m;
+}
 
 }  // namespace segkit::cluster

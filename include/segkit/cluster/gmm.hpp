@@ -4,6 +4,7 @@
 /// spherical covariances, computed in log space through Cholesky factors of the precisions.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -26,6 +28,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/core/types.hpp"
 #include "segkit/core/blas.hpp"
@@ -41,23 +44,11 @@ enum class covariance_type {
   spherical  ///< each component has its own single variance (k)
 };
 
-/// "full", "tied", "diag" or "spherical".
-[[nodiscard]] inline std::string_view to_string(covariance_type c) noexcept {
-  switch (c) {
-    case covariance_type::full: return "full";
-    case covariance_type::tied: return "tied";
-    case covariance_type::diag: return "diag";
-    case covariance_type::spherical: return "spherical";
-  }
-  return "full";
-}
-
-/// Parses to_string()'s names. @throws segkit::invalid_argument naming the accepted values.
-[[nodiscard]] inline covariance_type parse_covariance_type(std::string_view s) {
-  for (auto c : {covariance_type::full, covariance_type::tied, covariance_type::diag, covariance_type::spherical}) {
-    if (s == to_string(c)) return c;
-  }
-  segkit::detail::throw_invalid("segkit::cluster::gmm", fmt::format("unknown covariance type '{}' (expected full, tied, diag or spherical)", s));
+/// Names of covariance_type in files and on the command line (scikit-learn's).
+constexpr auto enum_names(covariance_type) {
+  using params::name_value;
+  return std::array{name_value{"full", covariance_type::full}, name_value{"tied", covariance_type::tied}, name_value{"diag", covariance_type::diag},
+                    name_value{"spherical", covariance_type::spherical}};
 }
 
 /// Where EM starts: a hard assignment of every row, from which the first M-step estimates the
@@ -66,20 +57,43 @@ enum class gmm_init {
   kmeans,           ///< labels of a k-means fit (one restart, seeded)
   kmeans_plus_plus  ///< each row assigned to the closest of k greedy k-means++ seeds (no Lloyd iterations)
 };
+/// Names of gmm_init in files and on the command line.
+constexpr auto enum_names(gmm_init) {
+  using params::name_value;
+  return std::array{name_value{"kmeans", gmm_init::kmeans}, name_value{"kmeans++", gmm_init::kmeans_plus_plus}};
+}
 
-/// Parameters of segkit::cluster::gaussian_mixture. Every field has a default.
+/// Parameters of segkit::cluster::gaussian_mixture: defaults here, meaning and valid values in table().
 struct gmm_params {
-  std::size_t k = 1;                                  ///< number of components, 1 <= k <= number of samples
+  std::size_t k = 1;                                   ///< number of components
   covariance_type covariance = covariance_type::full;  ///< covariance shape
-  double tol = 1e-3;                                  ///< converged when the mean log-likelihood changes by less than tol between iterations
-  double reg_covar = 1e-6;                            ///< added to the covariance diagonals; keeps them positive definite (>= 0)
-  std::size_t max_iter = 100;                         ///< EM iterations per restart (>= 1)
-  std::size_t n_init = 1;                             ///< restarts; the highest final lower bound wins (>= 1)
-  gmm_init init = gmm_init::kmeans;                   ///< how each restart starts (ignored if initial_labels or initial_means is given)
-  xt::xtensor<label_type, 1> initial_labels{};        ///< a starting assignment (values 0..k-1, one per row); then n_init is 1
-  matrix<double> initial_means{};                     ///< k x d: rows are assigned to the closest mean to start; then n_init is 1
-  std::uint64_t seed = 0;                             ///< the only source of randomness
-  std::size_t threads = 0;                            ///< 0 = all hardware threads; results do not depend on it
+  double tol = 1e-3;                                   ///< convergence threshold of the mean log-likelihood
+  double reg_covar = 1e-6;                             ///< added to the covariance diagonals
+  std::size_t max_iter = 100;                          ///< EM iterations per restart
+  std::size_t n_init = 1;                              ///< restarts
+  gmm_init init = gmm_init::kmeans;                    ///< how each restart starts
+  label_vector initial_labels{};                       ///< a starting assignment (then n_init is 1)
+  matrix<double> initial_means{};                      ///< k x d starting means (then n_init is 1)
+  std::uint64_t seed = 0;                              ///< the only source of randomness
+  std::size_t threads = 0;                             ///< worker threads (0 = all)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = gmm_params;
+    namespace sp = segkit::params;
+    return std::tuple{
+        sp::field("k", &p::k, "number of components, at most the number of rows", sp::at_least(1), "n_components"),
+        sp::field("covariance", &p::covariance, "covariance shape (scikit-learn's covariance_type)", {}, "covariance_type"),
+        sp::field("tol", &p::tol, "converged when the mean log-likelihood changes by less than tol between iterations", sp::at_least_finite(0)),
+        sp::field("reg_covar", &p::reg_covar, "added to the covariance diagonals; keeps them positive definite", sp::at_least_finite(0)),
+        sp::field("max_iter", &p::max_iter, "EM iterations per restart", sp::at_least(1)),
+        sp::field("n_init", &p::n_init, "restarts; the highest final lower bound wins", sp::at_least(1)),
+        sp::field("init", &p::init, "how each restart starts (ignored with initial_labels or initial_means)", {}, "init_params"),
+        sp::field("initial_labels", &p::initial_labels, "a starting assignment, values 0..k-1, one per row; then n_init is 1"),
+        sp::field("initial_means", &p::initial_means, "k x d: rows are assigned to the closest mean to start; then n_init is 1"),
+        sp::field("seed", &p::seed, "the only source of randomness"),
+        sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 /**
@@ -88,16 +102,14 @@ struct gmm_params {
  * fit went, and the components whose covariance only the regularization kept positive definite.
  * @par Thread safety  const calls may run concurrently.
  */
-struct gmm_model {
+struct gmm_model : clustering {
   covariance_type covariance = covariance_type::full;  ///< covariance shape
-  std::size_t n_clusters = 0;                          ///< k
   xt::xtensor<double, 1> weights;                      ///< k mixing weights, summing to 1
   matrix<double> means;                                ///< k x d component means
   /// full: k x d x d; tied: d x d; diag: k x d; spherical: k (each including reg_covar).
   xt::xarray<double> covariances;
   /// Same shapes: U with U U^T = covariance^-1 (upper triangular for full and tied; 1/sqrt(variance) otherwise).
   xt::xarray<double> precisions_cholesky;
-  xt::xtensor<label_type, 1> labels;  ///< most probable component of each training row
   double log_likelihood = 0.0;        ///< mean (sample-weighted) log-likelihood of the training rows under the final parameters
   double lower_bound = 0.0;           ///< the mean log-likelihood of the winning restart's last E-step (scikit-learn's lower_bound_)
   std::size_t n_iter = 0;             ///< EM iterations of the winning restart
@@ -437,7 +449,7 @@ inline void exp_in_place(double* v, std::size_t n) {
 
 // Turns each row of log joint densities (rows x k) into responsibilities in place and returns
 // their log-sum-exp (log p(x_i)) in lse. argmax (ties: lower index) goes to labels if given.
-inline void normalize_rows(double* lp, std::size_t rows, std::size_t k, double* lse, label_type* labels) {
+inline void log_normalize_rows(double* lp, std::size_t rows, std::size_t k, double* lse, label_type* labels) {
   std::vector<double> top(rows);
   for (std::size_t i = 0; i < rows; ++i) {
     double* r = lp + i * k;
@@ -543,7 +555,7 @@ gmm_stats em_pass(const matrix_view<T>& x, std::span<const double> w, const gaus
           s.a.clear();
           double* lp = out.responsibilities != nullptr ? out.responsibilities + b * k : (s.rw.resize(rows * k), s.rw.data());
           log_joint(g, rows, lp, s);
-          normalize_rows(lp, rows, k, lse.data(), out.labels != nullptr ? out.labels + b : nullptr);
+          log_normalize_rows(lp, rows, k, lse.data(), out.labels != nullptr ? out.labels + b : nullptr);
           for (std::size_t i = 0; i < rows; ++i) {
             st.log_likelihood += w.empty() ? lse[i] : w[b + i] * lse[i];
             st.weight += w.empty() ? 1.0 : w[b + i];
@@ -788,16 +800,8 @@ class gaussian_mixture {
  public:
   using value_type = T;
 
-  /// @throws segkit::invalid_argument for k = 0, max_iter = 0, n_init = 0, or a negative/NaN tol or reg_covar.
-  explicit gaussian_mixture(gmm_params params = {}) : p_(std::move(params)) {
-    using segkit::detail::throw_invalid;
-    const char* comp = detail::gmm_component;
-    if (p_.k == 0) throw_invalid(comp, "k must be at least 1");
-    if (p_.max_iter == 0) throw_invalid(comp, "max_iter must be at least 1");
-    if (p_.n_init == 0) throw_invalid(comp, "n_init must be at least 1");
-    if (!(p_.tol >= 0.0) || !std::isfinite(p_.tol)) throw_invalid(comp, fmt::format("tol must be finite and >= 0, got {}", p_.tol));
-    if (!(p_.reg_covar >= 0.0) || !std::isfinite(p_.reg_covar)) throw_invalid(comp, fmt::format("reg_covar must be finite and >= 0, got {}", p_.reg_covar));
-  }
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range.
+  explicit gaussian_mixture(gmm_params params = {}) : p_(std::move(params)) { segkit::params::validate(p_, detail::gmm_component); }
 
   /// The parameters.
   [[nodiscard]] const gmm_params& params() const noexcept { return p_; }
@@ -898,7 +902,7 @@ class gaussian_mixture {
       kp.seed = rng(p_.seed, run)();
       kp.threads = p_.threads;
       const auto km = kmeans<T>(kp).fit(x, w);
-      std::copy(km.labels.begin(), km.labels.end(), labels.begin());
+      std::copy(km.labels().begin(), km.labels().end(), labels.begin());
       return labels;
     } else {
       rng r(p_.seed, run);
@@ -914,10 +918,10 @@ class gaussian_mixture {
     const std::size_t n = x.rows(), k = m.k, d = m.d;
     gmm_model model;
     model.covariance = m.type;
-    model.n_clusters = k;
-    model.labels = xt::xtensor<label_type, 1>::from_shape({n});
+    label_vector labels = label_vector::from_shape({n});
     const detail::gaussians g(m, offset);
-    const auto st = detail::em_pass(x, w, g, ex, {.labels = model.labels.data()});
+    const auto st = detail::em_pass(x, w, g, ex, {.labels = labels.data()});
+    model.set_labels(std::move(labels), k);
     model.log_likelihood = st.log_likelihood / st.weight;
     model.lower_bound = bound;
     model.n_iter = n_iter;
@@ -944,7 +948,7 @@ static_assert(segkit::inductive_clusterer<gaussian_mixture<>>);
 static_assert(segkit::inductive_clusterer<gaussian_mixture<double>, double>);
 
 inline std::size_t gmm_model::n_parameters() const noexcept {
-  const std::size_t k = n_clusters, d = n_features();
+  const std::size_t k = n_clusters(), d = n_features();
   std::size_t cov = 0;
   switch (covariance) {
     case covariance_type::full: cov = k * d * (d + 1) / 2; break;
@@ -972,7 +976,7 @@ double gmm_model::score(const E& x, std::size_t threads) const {
 
 template <class E>
 matrix<double> gmm_model::predict_proba(const E& x, std::size_t threads) const {
-  matrix<double> out = matrix<double>::from_shape({detail::rows_of(x), n_clusters});
+  matrix<double> out = matrix<double>::from_shape({detail::rows_of(x), n_clusters()});
   (void)detail::model_pass(*this, x, threads, {.responsibilities = out.data()});
   return out;
 }
@@ -998,15 +1002,15 @@ double gmm_model::aic(const E& x, std::size_t threads) const {
 
 inline void gmm_model::write_to(container_writer& w) const {
   byte_writer meta;
-  meta.put(std::uint32_t{1}).put_string(std::string(to_string(covariance)));
+  meta.put(std::uint32_t{1}).put_string(std::string(params::name(covariance)));
   meta.put(static_cast<std::uint64_t>(means.shape(0))).put(static_cast<std::uint64_t>(means.shape(1)));
-  meta.put(static_cast<std::uint64_t>(labels.size())).put(log_likelihood).put(lower_bound).put(static_cast<std::uint64_t>(n_iter));
+  meta.put(static_cast<std::uint64_t>(labels().size())).put(log_likelihood).put(lower_bound).put(static_cast<std::uint64_t>(n_iter));
   meta.put(static_cast<std::uint8_t>(converged)).put(static_cast<std::uint64_t>(degenerate.size()));
   w.add_copy("meta", meta.bytes());
   w.add_array<double>("weights", std::span<const double>(weights.data(), weights.size()));
   w.add_array<double>("means", std::span<const double>(means.data(), means.size()));
   w.add_array<double>("covar", std::span<const double>(covariances.data(), covariances.size()));
-  w.add_array<label_type>("labels", std::span<const label_type>(labels.data(), labels.size()));
+  w.add_array<label_type>("labels", std::span<const label_type>(labels().data(), labels().size()));
   const std::vector<std::uint64_t> deg(degenerate.begin(), degenerate.end());
   w.add_array_copy<std::uint64_t>("degen", deg);
 }
@@ -1016,7 +1020,7 @@ inline gmm_model gmm_model::read_from(const container_reader& file) {
   if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("GMM format version {} is not supported", v));
   gmm_model m;
   try {
-    m.covariance = parse_covariance_type(meta.get_string());
+    m.covariance = params::parse_enum<covariance_type>(meta.get_string(), "the covariance type");
   } catch (const segkit::invalid_argument& e) {
     file.fail(e.what());
   }
@@ -1028,7 +1032,6 @@ inline gmm_model gmm_model::read_from(const container_reader& file) {
   m.converged = meta.get<std::uint8_t>() != 0;
   const auto n_degenerate = meta.get<std::uint64_t>();
   if (n_degenerate > k) file.fail(fmt::format("{} degenerate components of {}", n_degenerate, k));
-  m.n_clusters = k;
   const auto weights = file.array<double>("weights", k);
   const auto means = file.array<double>("means", k * d);
   const auto cov = file.array<double>("covar", detail::covariance_size(m.covariance, k, d));
@@ -1070,12 +1073,13 @@ inline gmm_model gmm_model::read_from(const container_reader& file) {
   std::copy(saved.begin(), saved.end(), m.covariances.begin());
   m.precisions_cholesky = xt::xarray<double>::from_shape(shape);
   std::copy(mix.prec_chol.begin(), mix.prec_chol.end(), m.precisions_cholesky.begin());
-  const auto labels = file.array<label_type>("labels", n);
-  m.labels = xt::xtensor<label_type, 1>::from_shape({n});
+  const auto stored = file.array<label_type>("labels", n);
+  label_vector labels = label_vector::from_shape({n});
   for (std::size_t i = 0; i < n; ++i) {
-    if (labels[i] < 0 || static_cast<std::uint64_t>(labels[i]) >= k) file.fail(fmt::format("label {} of row {} is outside 0..{}", labels[i], i, k - 1));
-    m.labels(i) = labels[i];
+    if (stored[i] < 0 || static_cast<std::uint64_t>(stored[i]) >= k) file.fail(fmt::format("label {} of row {} is outside 0..{}", stored[i], i, k - 1));
+    labels(i) = stored[i];
   }
+  m.set_labels(std::move(labels), k);
   const auto deg = file.array<std::uint64_t>("degen", n_degenerate);
   for (const auto c : deg) {
     if (c >= k) file.fail(fmt::format("degenerate component {} is outside 0..{}", c, k - 1));
@@ -1097,12 +1101,12 @@ struct gmm_sweep_point {
 /// A BIC curve over k and its minimum.
 struct gmm_sweep_result {
   std::vector<gmm_sweep_point> points;  ///< one per k, increasing
-  std::size_t best_k = 0;               ///< k with the lowest BIC (ties: the smaller k)
+  std::size_t chosen_k = 0;             ///< k with the lowest BIC (ties: the smaller k)
 };
 
 /**
  * @brief Fits a mixture for every k in [k_min, k_max] with the other parameters of `base` and
- * reports BIC, AIC and log-likelihood per k; best_k minimizes BIC. Each k uses `base.seed`.
+ * reports BIC, AIC and log-likelihood per k; chosen_k minimizes BIC. Each k uses `base.seed`.
  * Unweighted: BIC counts rows. @throws segkit::invalid_argument if k_min is 0, k_min > k_max, or
  * k_max exceeds the number of rows (and as gaussian_mixture::fit does).
  */
@@ -1123,7 +1127,7 @@ gmm_sweep_result gmm_sweep(const E& x, std::size_t k_min, std::size_t k_max, gmm
                       m.converged, m.degenerate.size()};
     if (p.bic < best) {
       best = p.bic;
-      out.best_k = k;
+      out.chosen_k = k;
     }
     out.points.push_back(p);
   }

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// @brief HDBSCAN*: hierarchical density-based clustering with excess-of-mass or leaf selection,
-/// membership probabilities and GLOSH outlier scores.
+/// membership probabilities and GLOSH outlier scores; the fitted model (segkit/cluster/hdbscan_model.hpp)
+/// predicts new points (segkit/cluster/hdbscan_predict.hpp).
 
 #include <algorithm>
 #include <cmath>
@@ -16,7 +17,10 @@
 
 #include "segkit/cluster/detail/boruvka.hpp"
 #include "segkit/neighbors/exact.hpp"
+#include "segkit/cluster/hdbscan_model.hpp"
+#include "segkit/cluster/hdbscan_predict.hpp"
 #include "segkit/cluster/hierarchy.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -25,155 +29,6 @@
 #include "segkit/distance/metrics.hpp"
 
 namespace segkit::cluster {
-
-/// How HDBSCAN picks flat clusters from the condensed tree.
-enum class cluster_selection {
-  eom,  ///< excess of mass: the set of non-nested clusters of greatest total stability
-  leaf  ///< the leaves of the condensed tree: many small, homogeneous clusters
-};
-
-/// How HDBSCAN builds the minimum spanning tree of mutual reachability.
-enum class mst_algorithm {
-  automatic,  ///< Borůvka where it applies (l2 or sqeuclidean, at most 16 dimensions, from 4,096 rows), else Prim
-  prim,       ///< Prim's algorithm over all pairs: O(n^2) distances, any metric and dimension
-  boruvka     ///< Borůvka's algorithm on a k-d tree: l2 or sqeuclidean, at most 16 dimensions
-};
-
-/// Parses "auto", "prim" or "boruvka". @throws segkit::invalid_argument otherwise.
-inline mst_algorithm parse_mst_algorithm(std::string_view s) {
-  if (s == "auto") return mst_algorithm::automatic;
-  if (s == "prim") return mst_algorithm::prim;
-  if (s == "boruvka") return mst_algorithm::boruvka;
-  segkit::detail::throw_invalid("segkit::cluster::hdbscan", fmt::format("unknown spanning-tree algorithm '{}' (choose auto, prim or boruvka)", s));
-}
-
-/**
- * @brief What becomes of the points on a side of a split that weighs less than min_cluster_size.
- *
- * The two published HDBSCAN implementations read the single-linkage tree differently here; the
- * choice changes outlier scores and stabilities, and so sometimes which clusters are selected.
- */
-enum class fragment_rule {
-  drop,  ///< the side leaves the cluster whole, at the split's density (Campello et al. 2013; the hdbscan library)
-  shed   ///< its points stay in the cluster and leave one by one, each at the density of the last merge that
-         ///< joined it to the tree (its leaf merge), at the latest when the cluster itself splits (R dbscan::hdbscan)
-};
-
-/// Parses "drop" or "shed". @throws segkit::invalid_argument otherwise.
-inline fragment_rule parse_fragment_rule(std::string_view s) {
-  if (s == "drop") return fragment_rule::drop;
-  if (s == "shed") return fragment_rule::shed;
-  segkit::detail::throw_invalid("segkit::cluster::hdbscan", fmt::format("unknown fragment rule '{}' (choose drop or shed)", s));
-}
-
-/// Parses "eom" or "leaf". @throws segkit::invalid_argument otherwise.
-inline cluster_selection parse_cluster_selection(std::string_view s) {
-  if (s == "eom") return cluster_selection::eom;
-  if (s == "leaf") return cluster_selection::leaf;
-  segkit::detail::throw_invalid("segkit::cluster::hdbscan", fmt::format("unknown cluster selection '{}' (choose eom or leaf)", s));
-}
-
-/// Parameters of segkit::cluster::hdbscan. Every field has a default.
-struct hdbscan_params {
-  std::size_t min_cluster_size = 5;        ///< smallest (weighted) size of a cluster (>= 2)
-  std::size_t min_samples = 0;             ///< neighbors (self included) defining the core distance; 0 = min_cluster_size
-  double cluster_selection_epsilon = 0.0;  ///< clusters split below this distance are merged back (0 = off)
-  std::size_t max_cluster_size = 0;        ///< eom: clusters larger than this are not selected (0 = no limit)
-  cluster_selection selection = cluster_selection::eom;  ///< eom (default) or leaf
-  bool allow_single_cluster = false;       ///< allow the root, i.e. one cluster of everything, to be selected
-  std::size_t threads = 0;                 ///< 0 = all hardware threads; results do not depend on it
-  /// How the spanning tree is built. Both give the same minimum weight; Borůvka's tree is ordered as
-  /// Prim adds edges, which gave identical results on every test and benchmark set (with many
-  /// equal-weight edges, a different spanning tree could in principle still differ in the condensed tree).
-  mst_algorithm mst = mst_algorithm::automatic;
-  /// How points of a side too small to be a cluster leave it: drop (default, the hdbscan library's
-  /// rule) or shed (R dbscan::hdbscan's rule, for results equal to R's).
-  fragment_rule fragments = fragment_rule::drop;
-};
-
-/**
- * @brief The condensed cluster tree (Campello, Moulavi & Sander 2013), in the row format of the
- * hdbscan Python library: each row says that `child` (a point 0..n-1, or a cluster n, n+1, ...;
- * the root is n) leaves `parent` at density `lambda` = 1 / distance, carrying `child_size`
- * (weighted) points. Clusters are numbered in breadth-first order from the root.
- */
-struct condensed_tree {
-  std::vector<std::size_t> parent;
-  std::vector<std::size_t> child;
-  std::vector<double> lambda;
-  std::vector<double> child_size;
-  std::size_t n_points = 0;
-  std::size_t n_clusters = 0;  ///< clusters in the tree, the root included
-
-  [[nodiscard]] std::size_t size() const noexcept { return parent.size(); }
-};
-
-namespace detail {
-
-// The clusters of a condensed tree, indexed 0 (the root) .. n_clusters - 1 (condensed id - n).
-struct cluster_table {
-  std::vector<double> birth, death, size, stability;  // death: highest lambda among the cluster's own rows
-  std::vector<std::size_t> parent;                     // the root is its own parent
-  std::vector<std::vector<std::size_t>> children;
-
-  explicit cluster_table(const condensed_tree& ct)
-      : birth(ct.n_clusters, 0.0), death(ct.n_clusters, 0.0), size(ct.n_clusters, 0.0), stability(ct.n_clusters, 0.0),
-        parent(ct.n_clusters, 0), children(ct.n_clusters) {
-    const std::size_t n = ct.n_points;
-    for (std::size_t r = 0; r < ct.size(); ++r) {
-      const std::size_t p = ct.parent[r] - n;
-      if (ct.child[r] >= n) {
-        const std::size_t c = ct.child[r] - n;
-        birth[c] = ct.lambda[r];
-        size[c] = ct.child_size[r];
-        parent[c] = p;
-        children[p].push_back(c);
-      }
-      if (p == 0) size[0] += ct.child_size[r];
-      death[p] = std::max(death[p], ct.lambda[r]);
-    }
-    for (std::size_t r = 0; r < ct.size(); ++r) {
-      const std::size_t p = ct.parent[r] - n;
-      if (std::isfinite(birth[p])) stability[p] += (ct.lambda[r] - birth[p]) * ct.child_size[r];
-    }
-  }
-
-  // Calls f(c) for every cluster strictly below c.
-  template <class F>
-  void for_each_below(std::size_t c, F&& f) const {
-    std::vector<std::size_t> stack(children[c]);
-    while (!stack.empty()) {
-      const std::size_t v = stack.back();
-      stack.pop_back();
-      f(v);
-      stack.insert(stack.end(), children[v].begin(), children[v].end());
-    }
-  }
-};
-
-// GLOSH, 1 - lambda / lambda_max: 0 when lambda_max is 0 or both are infinite (duplicate rows),
-// 1 for a finite lambda under an infinite lambda_max.
-inline double glosh(double lambda_max, double lambda) noexcept {
-  if (lambda_max == 0.0 || std::isinf(lambda)) return 0.0;
-  if (std::isinf(lambda_max)) return 1.0;
-  return (lambda_max - lambda) / lambda_max;
-}
-
-}  // namespace detail
-
-/// What hdbscan::fit returns.
-struct hdbscan_result {
-  xt::xtensor<label_type, 1> labels;        ///< cluster of each row, 0..n_clusters-1, or -1 for noise
-  std::size_t n_clusters = 0;               ///< selected clusters
-  double noise_fraction = 0.0;              ///< share of rows labeled -1
-  std::vector<double> probabilities;        ///< strength of each row's membership in its cluster, in [0, 1]; 0 for noise
-  std::vector<double> outlier_scores;       ///< GLOSH score of each row, in [0, 1]: 1 - lambda(row) / lambda_max(its cluster)
-  std::vector<double> core_distances;       ///< distance to the min_samples-th nearest row (self included)
-  std::vector<double> cluster_persistence;  ///< per selected cluster: stability / (size x max lambda), as the hdbscan library reports
-  std::vector<std::size_t> selected;        ///< condensed-tree id of each selected cluster, by label
-  condensed_tree tree;                      ///< the condensed tree (for reports)
-  dendrogram single_linkage_tree;           ///< single linkage of mutual reachability, scipy format
-};
 
 /**
  * @brief HDBSCAN* (Campello, Moulavi & Sander 2013; Campello et al., TKDD 2015) as in the hdbscan
@@ -207,13 +62,14 @@ class hdbscan {
   using value_type = T;
   using metric_type = Metric;
 
-  /// @throws segkit::invalid_argument for min_cluster_size < 2 or a negative/NaN epsilon.
+  /// The model fit() returns.
+  using model_type = hdbscan_model<Metric, T>;
+
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range, for a
+  /// similarity metric, or mst = boruvka with a metric it cannot serve.
   explicit hdbscan(hdbscan_params params = {}) : p_(params) {
     using segkit::detail::throw_invalid;
-    if (p_.min_cluster_size < 2) throw_invalid(component, fmt::format("min_cluster_size must be at least 2, got {}", p_.min_cluster_size));
-    if (!(p_.cluster_selection_epsilon >= 0.0) || !std::isfinite(p_.cluster_selection_epsilon)) {
-      throw_invalid(component, fmt::format("cluster_selection_epsilon must be finite and >= 0, got {}", p_.cluster_selection_epsilon));
-    }
+    segkit::params::validate(p_, component);
     if (p_.min_samples == 0) p_.min_samples = p_.min_cluster_size;
     distance::require_distance<Metric>(component);
     if (p_.mst == mst_algorithm::boruvka && !euclidean) {
@@ -230,9 +86,17 @@ class hdbscan {
    * not finite or all zero.
    */
   template <class E>
-  [[nodiscard]] hdbscan_result fit(const E& x, std::span<const double> weights = {}) const {
+  [[nodiscard]] model_type fit(const E& x, std::span<const double> weights = {}) const {
     const auto rows = as_rows<T>(x);
-    return fit_view(rows.view(), weights);
+    model_type m = fit_view(rows.view(), weights);
+    m.min_samples = p_.min_samples;
+    if (p_.prediction_data) {
+      const matrix_view<T> v = rows.view();
+      m.training_rows = matrix<T>::from_shape({v.rows(), v.cols()});
+      for (std::size_t i = 0; i < v.rows(); ++i) std::copy_n(v.row(i), v.cols(), &m.training_rows(i, 0));
+      m.weights.assign(weights.begin(), weights.end());
+    }
+    return m;
   }
 
  private:
@@ -240,7 +104,7 @@ class hdbscan {
   static constexpr std::size_t grain = 256;
   static constexpr double inf = std::numeric_limits<double>::infinity();
 
-  hdbscan_result fit_view(const matrix_view<T>& x, std::span<const double> weights_in) const {
+  model_type fit_view(const matrix_view<T>& x, std::span<const double> weights_in) const {
     using segkit::detail::throw_invalid;
     const std::size_t n = x.rows();
     check_samples(component, x);
@@ -249,7 +113,7 @@ class hdbscan {
       throw_invalid(component, fmt::format("min_samples ({}) exceeds the number of samples ({})", p_.min_samples, n));
     }
     executor ex(p_.threads);
-    hdbscan_result out;
+    model_type out;
     out.core_distances = core_distances(x, w, weights_in.empty(), ex);
     out.single_linkage_tree = single_linkage(mutual_reachability_mst(x, out.core_distances, ex), n);
     out.tree = condense(out.single_linkage_tree, w);
@@ -475,7 +339,7 @@ class hdbscan {
     return result;
   }
 
-  void select_and_label(hdbscan_result& out) const {
+  void select_and_label(model_type& out) const {
     const condensed_tree& ct = out.tree;
     const std::size_t n = ct.n_points, nc = ct.n_clusters;
     const detail::cluster_table t(ct);
@@ -491,9 +355,9 @@ class hdbscan {
         owner[c] = owner[t.parent[c]];
       }
     }
-    out.n_clusters = out.selected.size();
-    out.labels = xt::xtensor<label_type, 1>::from_shape({n});
-    std::fill(out.labels.begin(), out.labels.end(), label_type{-1});
+    const std::size_t k = out.selected.size();
+    label_vector labels = label_vector::from_shape({n});
+    std::fill(labels.begin(), labels.end(), noise_label);
     out.probabilities.assign(n, 0.0);
     out.outlier_scores.assign(n, 0.0);
     // The root as the single cluster keeps only its densest points (hdbscan library's rule).
@@ -506,7 +370,7 @@ class hdbscan {
       const std::size_t c = ct.parent[r] - n;
       const double lambda = ct.lambda[r];
       const label_type l = (c == 0 && selected[0] && lambda < root_keep) ? -1 : owner[c];
-      out.labels(p) = l;
+      labels(p) = l;
       const double dmax = subtree_death[c];
       out.outlier_scores[p] = detail::glosh(dmax, lambda);
       if (l >= 0) {
@@ -514,28 +378,23 @@ class hdbscan {
         out.probabilities[p] = (m == 0.0 || !std::isfinite(lambda)) ? 1.0 : std::min(lambda, m) / m;
       }
     }
-    std::size_t noise = 0;
-    std::vector<double> members(out.n_clusters, 0.0);
+    std::vector<double> members(k, 0.0);
     for (std::size_t i = 0; i < n; ++i) {
-      if (out.labels(i) < 0) {
-        ++noise;
-      } else {
-        members[static_cast<std::size_t>(out.labels(i))] += 1.0;
-      }
+      if (labels(i) >= 0) members[static_cast<std::size_t>(labels(i))] += 1.0;
     }
-    out.noise_fraction = static_cast<double>(noise) / static_cast<double>(n);
+    out.set_labels(std::move(labels), k);
     double max_lambda = 0.0;
     for (const double l : ct.lambda) max_lambda = std::max(max_lambda, l);
-    for (std::size_t k = 0; k < out.n_clusters; ++k) {
-      const double s = t.stability[out.selected[k] - n];
-      out.cluster_persistence.push_back((!std::isfinite(max_lambda) || max_lambda == 0.0 || members[k] == 0.0) ? 1.0
-                                                                                                     : s / (members[k] * max_lambda));
+    for (std::size_t c = 0; c < k; ++c) {
+      const double s = t.stability[out.selected[c] - n];
+      out.cluster_persistence.push_back((!std::isfinite(max_lambda) || max_lambda == 0.0 || members[c] == 0.0) ? 1.0
+                                                                                                     : s / (members[c] * max_lambda));
     }
   }
 
   hdbscan_params p_;
 };
 
-static_assert(segkit::clusterer<hdbscan<>>);
+static_assert(segkit::inductive_clusterer<hdbscan<>>);
 
 }  // namespace segkit::cluster

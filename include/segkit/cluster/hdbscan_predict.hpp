@@ -15,20 +15,13 @@
 #include <fmt/format.h>
 
 #include "segkit/neighbors/exact.hpp"
-#include "segkit/cluster/hdbscan.hpp"
+#include "segkit/cluster/hdbscan_model.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/types.hpp"
 
 namespace segkit::cluster {
-
-/// What hdbscan_predictor::approximate_predict returns, one entry per new point.
-struct hdbscan_prediction {
-  xt::xtensor<label_type, 1> labels;   ///< the fitted cluster the point falls into, or -1 for noise
-  std::vector<double> probabilities;   ///< strength of that membership in [0, 1] (0 for noise)
-  std::vector<double> outlier_scores;  ///< the GLOSH score the point would get, in [0, 1]
-};
 
 /**
  * @brief Places new points in a fitted HDBSCAN clustering without refitting, and computes soft
@@ -57,7 +50,8 @@ struct hdbscan_prediction {
  *
  * Searches go through a k-d tree up to 16 dimensions (l2, sqeuclidean, cosine), blocked exact
  * scans otherwise; new points are processed in parallel and the results do not depend on the
- * thread count. The predictor keeps a copy of the training rows; copies of it share that state.
+ * thread count. The predictor keeps a copy of the model's training rows; copies of it share that
+ * state. hdbscan_model::predict() and its soft-clustering members build one per call.
  *
  * @tparam Metric  the metric the clustering was fitted with.
  * @par Thread safety  all members are const and may run concurrently.
@@ -68,12 +62,11 @@ class hdbscan_predictor {
   using value_type = T;
 
   /**
-   * @brief Prediction data for `fit`, the result of `algo.fit(x, weights)` (pass the same rows and weights).
-   * @throws segkit::invalid_argument if the rows, weights or result do not belong together, or x holds NaN/Inf.
+   * @brief The prediction structures of a fitted model (its training rows, weights and trees).
+   * @throws segkit::invalid_argument if the model has no prediction data (fitted without
+   * hdbscan_params::prediction_data) or its parts do not belong together.
    */
-  template <class E>
-  hdbscan_predictor(const hdbscan<Metric, T>& algo, const E& x, const hdbscan_result& fit, std::span<const double> weights = {})
-      : s_(std::make_shared<state>(algo.params(), x, fit, weights)) {}
+  explicit hdbscan_predictor(const hdbscan_model<Metric, T>& model) : s_(std::make_shared<state>(model)) {}
 
   [[nodiscard]] std::size_t n_clusters() const noexcept { return s_->selected.size(); }
   [[nodiscard]] std::size_t dim() const noexcept { return s_->x.shape(1); }
@@ -114,9 +107,9 @@ class hdbscan_predictor {
     return out;
   }
 
-  /// Labels of new points (approximate_predict's labels), so the predictor fits `c.fit(x).predict(x)` patterns.
+  /// Labels of new points (approximate_predict's labels).
   template <class E>
-  [[nodiscard]] xt::xtensor<label_type, 1> predict(const E& q, std::size_t threads = 0) const {
+  [[nodiscard]] label_vector predict(const E& q, std::size_t threads = 0) const {
     return approximate_predict(q, threads).labels;
   }
 
@@ -170,18 +163,17 @@ class hdbscan_predictor {
     std::vector<std::vector<std::size_t>> exemplars;
     neighbors::exact_neighbors<Metric, T> nb;
 
-    template <class E>
-    state(const hdbscan_params& p, const E& x_in, const hdbscan_result& fit, std::span<const double> weights)
-        : x(as_matrix(x_in)), t(fit.tree), nb(matrix_view<T>(x.data(), x.shape(0), x.shape(1))) {
+    explicit state(const hdbscan_model<Metric, T>& fit)
+        : x(as_matrix(fit)), t(fit.tree), nb(matrix_view<T>(x.data(), x.shape(0), x.shape(1))) {
       using segkit::detail::throw_invalid;
       const std::size_t n = x.shape(0);
-      if (fit.tree.n_points != n || fit.core_distances.size() != n || fit.labels.size() != n) {
-        throw_invalid(component, fmt::format("the result was fitted on {} rows, x has {}", fit.tree.n_points, n));
+      if (fit.tree.n_points != n || fit.core_distances.size() != n || fit.labels().size() != n) {
+        throw_invalid(component, fmt::format("the model was fitted on {} rows, its prediction data has {}", fit.tree.n_points, n));
       }
-      w = sample_weights(component, weights, n, true);
-      weighted = !weights.empty();
+      w = sample_weights(component, fit.weights, n, true);
+      weighted = !fit.weights.empty();
       core = fit.core_distances;
-      min_samples = p.min_samples;
+      min_samples = fit.min_samples;
       const condensed_tree& tree = fit.tree;
       point_node.assign(n, 0);
       point_lambda.assign(n, 0.0);
@@ -206,15 +198,13 @@ class hdbscan_predictor {
       find_exemplars();
     }
 
-    // A validated copy of the training rows.
-    template <class E>
-    static matrix<T> as_matrix(const E& x_in) {
-      const auto rows = as_rows<T>(x_in);
-      const matrix_view<T> v = rows.view();
-      check_samples(component, v);
-      matrix<T> m = matrix<T>::from_shape({v.rows(), v.cols()});
-      for (std::size_t i = 0; i < v.rows(); ++i) std::copy_n(v.row(i), v.cols(), &m(i, 0));
-      return m;
+    // A validated copy of the model's training rows.
+    static matrix<T> as_matrix(const hdbscan_model<Metric, T>& fit) {
+      if (!fit.has_prediction_data()) {
+        segkit::detail::throw_invalid(component, "the model has no prediction data (fit with hdbscan_params::prediction_data = true)");
+      }
+      check_samples(component, matrix_view<T>(fit.training_rows.data(), fit.training_rows.shape(0), fit.training_rows.shape(1)));
+      return fit.training_rows;
     }
 
     // The rows leaving each leaf below (or at) a selected cluster at the leaf's highest lambda.
@@ -378,5 +368,28 @@ class hdbscan_predictor {
 
   std::shared_ptr<const state> s_;
 };
+
+template <class Metric, class T>
+template <class E>
+label_vector hdbscan_model<Metric, T>::predict(const E& x, std::size_t threads) const {
+  return hdbscan_predictor<Metric, T>(*this).approximate_predict(x, threads).labels;
+}
+
+template <class Metric, class T>
+template <class E>
+hdbscan_prediction hdbscan_model<Metric, T>::approximate_predict(const E& x, std::size_t threads) const {
+  return hdbscan_predictor<Metric, T>(*this).approximate_predict(x, threads);
+}
+
+template <class Metric, class T>
+template <class E>
+matrix<double> hdbscan_model<Metric, T>::membership_vectors(const E& x, std::size_t threads) const {
+  return hdbscan_predictor<Metric, T>(*this).membership_vectors(x, threads);
+}
+
+template <class Metric, class T>
+matrix<double> hdbscan_model<Metric, T>::all_points_membership_vectors(std::size_t threads) const {
+  return hdbscan_predictor<Metric, T>(*this).all_points_membership_vectors(threads);
+}
 
 }  // namespace segkit::cluster

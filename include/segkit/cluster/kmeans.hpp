@@ -4,6 +4,7 @@
 /// restarts, and spherical k-means for cosine similarity.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -12,12 +13,16 @@
 #include <numeric>
 #include <span>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "segkit/cluster/detail/kmeans_bounds.hpp"
+#include "segkit/cluster/detail/kmeans_init.hpp"
+#include "segkit/cluster/detail/kmeans_steps.hpp"
 #include "segkit/cluster/row_group.hpp"
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
@@ -25,6 +30,7 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/npy.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/core/types.hpp"
 #include "segkit/distance/kernels.hpp"
@@ -40,6 +46,12 @@ enum class kmeans_algorithm {
   hamerly,  ///< Lloyd with Hamerly's bounds (2010): one lower bound per row; memory O(n)
   elkan     ///< Lloyd with Elkan's bounds (2003): one lower bound per row and center; memory O(n k), fewest distances
 };
+/// Names of kmeans_algorithm in files and on the command line.
+constexpr auto enum_names(kmeans_algorithm) {
+  using params::name_value;
+  return std::array{name_value{"lloyd", kmeans_algorithm::lloyd}, name_value{"hamerly", kmeans_algorithm::hamerly},
+                    name_value{"elkan", kmeans_algorithm::elkan}};
+}
 
 /// How k-means chooses its first centers.
 enum class kmeans_init {
@@ -47,21 +59,49 @@ enum class kmeans_init {
   random,            ///< k distinct samples drawn with probability proportional to their weight
   kmeans_parallel    ///< k-means|| (Bahmani et al. 2012): a few oversampling passes, then k-means++ on the weighted candidates
 };
+/// Names of kmeans_init in files and on the command line.
+constexpr auto enum_names(kmeans_init) {
+  using params::name_value;
+  return std::array{name_value{"kmeans++", kmeans_init::kmeans_plus_plus}, name_value{"random", kmeans_init::random},
+                    name_value{"kmeans||", kmeans_init::kmeans_parallel}, name_value{"k-means++", kmeans_init::kmeans_plus_plus},
+                    name_value{"k-means||", kmeans_init::kmeans_parallel}};
+}
 
-/// Parameters of segkit::cluster::kmeans. Every field has a default.
+/// Parameters of segkit::cluster::kmeans: defaults here, meaning and valid values in table().
 struct kmeans_params {
-  std::size_t k = 8;                         ///< number of clusters, 1 <= k <= number of samples
-  std::size_t max_iter = 300;                ///< Lloyd iterations per restart (>= 1)
-  double tol = 1e-4;                         ///< converged when the summed squared center shift is <= tol x mean feature variance (scikit-learn's rule)
-  std::size_t n_init = 1;                    ///< restarts from different initial centers; the lowest inertia wins (>= 1)
-  kmeans_init init = kmeans_init::kmeans_plus_plus;  ///< how initial centers are chosen (ignored if initial_centers is given)
-  std::size_t init_rounds = 5;               ///< k-means||: oversampling passes over the data (>= 1)
-  double oversampling = 2.0;                 ///< k-means||: expected candidates per pass, as a multiple of k (> 0)
-  kmeans_algorithm algorithm = kmeans_algorithm::lloyd;  ///< iteration strategy (same result); hamerly/elkan pay off for many iterations near convergence
-  matrix<double> initial_centers{};          ///< k x d starting centers; empty = use `init`. With it, n_init is 1.
-  bool spherical = false;                    ///< cosine k-means: rows and centers on the unit sphere, assignment by cosine
-  std::uint64_t seed = 0;                    ///< the only source of randomness
-  std::size_t threads = 0;                   ///< 0 = all hardware threads; results do not depend on it
+  std::size_t k = 8;                                     ///< number of clusters
+  std::size_t max_iter = 300;                            ///< Lloyd iterations per restart
+  double tol = 1e-4;                                     ///< convergence threshold of the center shift
+  std::size_t n_init = 1;                                ///< restarts
+  kmeans_init init = kmeans_init::kmeans_plus_plus;      ///< how initial centers are chosen
+  std::size_t init_rounds = 5;                           ///< k-means|| passes
+  double oversampling = 2.0;                             ///< k-means|| candidates per pass, x k
+  kmeans_algorithm algorithm = kmeans_algorithm::lloyd;  ///< iteration strategy
+  matrix<double> initial_centers{};                      ///< k x d starting centers (empty: use init)
+  bool spherical = false;                                ///< cosine k-means
+  std::uint64_t seed = 0;                                ///< the only source of randomness
+  std::size_t threads = 0;                               ///< worker threads (0 = all)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = kmeans_params;
+    namespace sp = segkit::params;
+    return std::tuple{
+        sp::field("k", &p::k, "number of clusters, at most the number of rows", sp::at_least(1), "n_clusters"),
+        sp::field("max_iter", &p::max_iter, "Lloyd iterations per restart", sp::at_least(1)),
+        sp::field("tol", &p::tol, "converged when the summed squared center shift is <= tol x mean feature variance (scikit-learn's rule)",
+                  sp::at_least(0)),
+        sp::field("n_init", &p::n_init, "restarts from different initial centers; the lowest inertia wins", sp::at_least(1)),
+        sp::field("init", &p::init, "how initial centers are chosen: greedy k-means++, k-means|| (a few passes, for large n) or weighted random rows"),
+        sp::field("init_rounds", &p::init_rounds, "k-means||: oversampling passes over the data", sp::at_least(1)),
+        sp::field("oversampling", &p::oversampling, "k-means||: expected candidates per pass, as a multiple of k", sp::above(0)),
+        sp::field("algorithm", &p::algorithm,
+                  "iteration strategy, all with the same result: hamerly and elkan skip distances the triangle inequality rules out"),
+        sp::field("initial_centers", &p::initial_centers, "k x d starting centers; empty = use init; given, n_init is 1"),
+        sp::field("spherical", &p::spherical, "cosine k-means: rows and centers on the unit sphere, assignment by cosine"),
+        sp::field("seed", &p::seed, "the only source of randomness"),
+        sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 /**
@@ -69,10 +109,8 @@ struct kmeans_params {
  * @par Thread safety  const calls (predict, transform, save) may run concurrently.
  */
 template <class T = float>
-struct kmeans_model {
+struct kmeans_model : clustering {
   matrix<T> centers;                   ///< k x d cluster centers (unit length if spherical)
-  xt::xtensor<label_type, 1> labels;   ///< cluster of each training row, 0..k-1
-  std::size_t n_clusters = 0;          ///< k
   double inertia = 0.0;                ///< weighted sum of squared distances to the closest center (spherical: of 1 - cosine)
   std::size_t n_iter = 0;              ///< Lloyd iterations of the winning restart
   bool converged = false;              ///< labels stopped changing or the center shift fell within tol
@@ -99,486 +137,6 @@ struct kmeans_model {
   [[nodiscard]] static kmeans_model read_from(const container_reader& file);
 };
 
-namespace detail {
-
-inline constexpr const char* kmeans_component = "segkit::cluster::kmeans";
-inline constexpr std::size_t kmeans_grain = distance::nearest_grain;  // rows per work item: fixed, so results do not depend on threads
-
-// Per-work-item partial sums of one assignment, combined in item order.
-struct lloyd_partial {
-  std::vector<double> sums;     // k x d weighted sums
-  std::vector<double> weights;  // k
-  double inertia = 0.0;
-
-  lloyd_partial(std::size_t k, std::size_t d) : sums(k * d, 0.0), weights(k, 0.0) {}
-
-  // Adds row x (d values) with weight w to cluster c.
-  template <class T>
-  void add(std::size_t c, double w, const T* x) {
-    const std::size_t d = sums.size() / weights.size();
-    double* sum = sums.data() + c * d;
-    for (std::size_t j = 0; j < d; ++j) sum[j] += w * static_cast<double>(x[j]);
-    weights[c] += w;
-  }
-
-  // Sums the partials of every process of `g`, and the `extra` values, in one message.
-  void reduce(const row_group& g, std::span<double> extra = {}) {
-    if (g.local()) return;
-    std::vector<double> packed(sums);
-    packed.insert(packed.end(), weights.begin(), weights.end());
-    packed.push_back(inertia);
-    packed.insert(packed.end(), extra.begin(), extra.end());
-    g.sum(packed);
-    auto at = packed.begin();
-    std::copy_n(at, sums.size(), sums.begin());
-    at += static_cast<std::ptrdiff_t>(sums.size());
-    std::copy_n(at, weights.size(), weights.begin());
-    at += static_cast<std::ptrdiff_t>(weights.size());
-    inertia = *at++;
-    std::copy(at, packed.end(), extra.begin());
-  }
-
-  // Folds another partial into this one (callers fold in item order).
-  static lloyd_partial merge(lloyd_partial acc, const lloyd_partial& p) {
-    for (std::size_t i = 0; i < acc.sums.size(); ++i) acc.sums[i] += p.sums[i];
-    for (std::size_t c = 0; c < acc.weights.size(); ++c) acc.weights[c] += p.weights[c];
-    acc.inertia += p.inertia;
-    return acc;
-  }
-};
-
-// The rows of a fit (this process's, when `group` spreads them over processes), their weights
-// and squared norms, and the threads that work on them.
-template <class T>
-struct lloyd_state {
-  matrix_view<T> x;
-  std::span<const double> w;
-  std::vector<T> x_terms;
-  executor* ex;
-  const row_group* group = &row_group::here();
-};
-
-// Copies of the given global rows (held by whichever process of s.group has them).
-template <class T>
-matrix<T> fetch_rows(const lloyd_state<T>& s, std::span<const std::size_t> ids) {
-  const std::size_t d = s.x.cols(), off = s.group->offset();
-  matrix<T> out = matrix<T>::from_shape({ids.size(), d});
-  if (s.group->local()) {
-    for (std::size_t j = 0; j < ids.size(); ++j) std::copy_n(s.x.row(ids[j]), d, &out(j, 0));
-    return out;
-  }
-  const auto values = s.group->fetch(ids, d, [&](std::size_t row, double* o) { std::copy_n(s.x.row(row - off), d, o); });
-  std::transform(values.begin(), values.end(), out.begin(), [](double v) { return static_cast<T>(v); });  // exact: they were T
-  return out;
-}
-
-// One E-step over all rows: labels, squared distances (exact if `exact`), weighted sums per center.
-template <class T>
-lloyd_partial e_step(const lloyd_state<T>& s, const matrix<T>& centers, label_type* labels, T* dist, bool exact) {
-  const std::size_t k = centers.shape(0), d = centers.shape(1);
-  const matrix_view<T> cv(centers.data(), k, d);
-  const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
-  return parallel_reduce(
-      *s.ex, s.x.rows(), kmeans_grain, lloyd_partial(k, d),
-      [&](std::size_t b, std::size_t e, std::size_t) {
-        lloyd_partial p(k, d);
-        std::vector<T> buffer;
-        distance::nearest_centers_block(s.x, b, e, cv, s.x_terms, c_terms, labels, dist, buffer, exact);
-        for (std::size_t i = b; i < e; ++i) {
-          p.add(static_cast<std::size_t>(labels[i]), s.w[i], s.x.row(i));
-          p.inertia += s.w[i] * static_cast<double>(dist[i]);
-        }
-        return p;
-      },
-      lloyd_partial::merge);
-}
-
-// Gives each empty cluster one of the rows farthest from their centers (largest first, ties to the
-// lower row), moving that row's weight out of its old cluster, as scikit-learn documents.
-template <class T>
-void relocate_empty(const lloyd_state<T>& s, lloyd_partial& p, const label_type* labels, const T* dist) {
-  const std::size_t k = p.weights.size(), d = s.x.cols();
-  std::vector<std::size_t> empty;
-  for (std::size_t c = 0; c < k; ++c) {
-    if (p.weights[c] <= 0.0) empty.push_back(c);
-  }
-  if (empty.empty()) return;
-  const std::vector<double> key(dist, dist + s.x.rows());
-  const auto rows = s.group->largest(key, empty.size());
-  // Per chosen row: its weight, its cluster, its values (fetched from the process holding it).
-  const std::size_t off = s.group->offset();
-  const auto info = s.group->fetch(rows, d + 2, [&](std::size_t row, double* o) {
-    o[0] = s.w[row - off];
-    o[1] = static_cast<double>(labels[row - off]);
-    for (std::size_t j = 0; j < d; ++j) o[2 + j] = static_cast<double>(s.x(row - off, j));
-  });
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const double* r = info.data() + i * (d + 2);
-    const std::size_t to = empty[i];
-    const auto from = static_cast<std::size_t>(r[1]);
-    const double wi = r[0];
-    if (wi <= 0.0 || p.weights[from] - wi <= 0.0) continue;  // would empty another cluster
-    for (std::size_t j = 0; j < d; ++j) {
-      const double v = wi * r[2 + j];
-      p.sums[from * d + j] -= v;
-      p.sums[to * d + j] = v;
-    }
-    p.weights[from] -= wi;
-    p.weights[to] = wi;
-  }
-}
-
-template <class T>
-void normalize_rows(matrix<T>& m);
-
-// A copy of x with every non-zero row scaled to unit length (spherical k-means).
-template <class T>
-matrix<T> unit_rows(const matrix_view<T>& x) {
-  matrix<T> unit = matrix<T>::from_shape({x.rows(), x.cols()});
-  for (std::size_t i = 0; i < x.rows(); ++i) std::copy_n(x.row(i), x.cols(), &unit(i, 0));
-  normalize_rows(unit);
-  return unit;
-}
-
-template <class T>
-void normalize_rows(matrix<T>& m) {
-  for (std::size_t i = 0; i < m.shape(0); ++i) {
-    T* r = &m(i, 0);
-    const T n = std::sqrt(distance::dot(r, r, m.shape(1)));
-    if (n > T{0}) {
-      for (std::size_t j = 0; j < m.shape(1); ++j) r[j] /= n;
-    }
-  }
-}
-
-// Greedy k-means++: each new center is the best (lowest potential) of n_local_trials candidates
-// drawn with probability proportional to weight x squared distance to the closest center so far.
-template <class T>
-matrix<T> kmeans_plus_plus(const lloyd_state<T>& s, std::size_t k, rng& r) {
-  const std::size_t n = s.x.rows(), d = s.x.cols(), n_all = s.group->total(n);
-  const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
-  matrix<T> centers = matrix<T>::from_shape({k, d});
-  const auto draw = [&](const std::vector<double>& mass, double total, std::size_t count) {  // global rows
-    std::vector<double> us(count);
-    for (auto& u : us) u = r.uniform() * total;
-    return s.group->draw(mass, us);
-  };
-  std::vector<double> closest(n);
-  std::vector<double> mass(s.w.begin(), s.w.end());
-  const auto first = fetch_rows(s, draw(mass, s.group->sum(std::accumulate(mass.begin(), mass.end(), 0.0)), 1));
-  std::copy_n(first.data(), d, &centers(0, 0));
-  parallel_for(*s.ex, n, kmeans_grain, [&](std::size_t b, std::size_t e, std::size_t) {
-    for (std::size_t i = b; i < e; ++i) closest[i] = distance::squared_l2(s.x.row(i), first.data(), d);
-  });
-  // Each step draws all its candidates first (the draws depend only on the current mass), then
-  // gets their distances to every row from BLAS blocks and keeps the lowest potential.
-  std::vector<T> cand_dist(n * trials);
-  for (std::size_t c = 1; c < k; ++c) {
-    for (std::size_t i = 0; i < n; ++i) mass[i] = s.w[i] * closest[i];
-    const double potential = s.group->sum(std::accumulate(mass.begin(), mass.end(), 0.0));
-    std::vector<std::size_t> rows(trials);
-    if (potential > 0.0) {
-      rows = draw(mass, potential, trials);
-    } else {
-      for (auto& row : rows) row = r.below(n_all);  // all rows on centers: any
-    }
-    const matrix<T> cand = fetch_rows(s, rows);
-    const matrix_view<T> cv(cand.data(), trials, d);
-    const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
-    auto pots = parallel_reduce(
-        *s.ex, n, kmeans_grain, std::vector<double>(trials, 0.0),
-        [&](std::size_t b, std::size_t e, std::size_t) {
-          distance::distance_block<distance::squared_l2_metric, T>(distance::squared_l2_metric{}, s.x.slice(b, e), cv,
-                                                                   s.x_terms.data() + b, c_terms.data(), cand_dist.data() + b * trials, trials, true);
-          std::vector<double> acc(trials, 0.0);
-          for (std::size_t i = b; i < e; ++i) {
-            for (std::size_t t = 0; t < trials; ++t) acc[t] += s.w[i] * std::min<double>(closest[i], cand_dist[i * trials + t]);
-          }
-          return acc;
-        },
-        [](std::vector<double> acc, const std::vector<double>& p) {
-          for (std::size_t t = 0; t < acc.size(); ++t) acc[t] += p[t];
-          return acc;
-        });
-    s.group->sum(pots);
-    const std::size_t best = static_cast<std::size_t>(std::min_element(pots.begin(), pots.end()) - pots.begin());
-    std::copy_n(&cand(best, 0), d, &centers(c, 0));
-    for (std::size_t i = 0; i < n; ++i) closest[i] = std::min<double>(closest[i], cand_dist[i * trials + best]);
-  }
-  return centers;
-}
-
-template <class T>
-matrix<T> random_centers(const lloyd_state<T>& s, std::size_t k, rng& r) {
-  const std::size_t n = s.x.rows(), off = s.group->offset();
-  std::vector<double> mass(s.w.begin(), s.w.end());  // 0 once used: drawn without replacement
-  std::vector<double> unused(n, 1.0);
-  std::vector<std::size_t> picks(k);
-  for (std::size_t c = 0; c < k; ++c) {
-    const double total = s.group->sum(std::accumulate(mass.begin(), mass.end(), 0.0));
-    const double u = r.uniform() * total;
-    // No weight left on unused rows: the first unused row.
-    picks[c] = total > 0.0 ? s.group->draw(mass, std::span<const double>(&u, 1))[0] : s.group->draw(unused, std::vector<double>{0.0})[0];
-    if (picks[c] >= off && picks[c] - off < n) mass[picks[c] - off] = unused[picks[c] - off] = 0.0;
-  }
-  return fetch_rows(s, picks);
-}
-
-// After an assignment that skipped rows by distance bounds: relocating empty clusters ranks rows
-// by their distance to their center, so then those distances are computed exactly.
-template <class T>
-void finish_bounded_step(const lloyd_state<T>& s, const lloyd_partial& part, const matrix<T>& centers, const label_type* labels, T* dist) {
-  if (std::none_of(part.weights.begin(), part.weights.end(), [](double w) { return w <= 0.0; })) return;
-  for (std::size_t i = 0; i < s.x.rows(); ++i) dist[i] = distance::squared_l2(s.x.row(i), &centers(static_cast<std::size_t>(labels[i]), 0), s.x.cols());
-}
-
-// Hamerly's bounds (G. Hamerly, "Making k-means even faster", SDM 2010): per row an upper bound
-// u on the distance to its center and a lower bound l on the distance to any other center; a row
-// is re-examined only when u exceeds max(l, half the distance from its center to the nearest
-// other center). Distances are exact Euclidean (kernel + sqrt). Called once per iteration with
-// the current centers; returns the weighted sums of the resulting assignment like e_step.
-template <class T>
-class hamerly_assigner {
- public:
-  explicit hamerly_assigner(const lloyd_state<T>& s) : s_(s), upper_(s.x.rows()), lower_(s.x.rows()) {}
-
-  lloyd_partial operator()(const matrix<T>& centers, label_type* labels, T* dist) {
-    const std::size_t n = s_.x.rows(), d = s_.x.cols(), k = centers.shape(0);
-    const auto dist_to = [&](std::size_t i, std::size_t c) { return std::sqrt(distance::squared_l2(s_.x.row(i), &centers(c, 0), d)); };
-    const bool first = previous_.size() == 0;
-    std::vector<double> half_gap(k, std::numeric_limits<double>::infinity());
-    for (std::size_t a = 0; a < k; ++a) {
-      for (std::size_t b = a + 1; b < k; ++b) {
-        const double g = 0.5 * std::sqrt(static_cast<double>(distance::squared_l2(&centers(a, 0), &centers(b, 0), d)));
-        half_gap[a] = std::min(half_gap[a], g);
-        half_gap[b] = std::min(half_gap[b], g);
-      }
-    }
-    std::vector<double> moved(k, 0.0);
-    double max1 = 0.0, max2 = 0.0;
-    std::size_t arg1 = 0;
-    if (!first) {
-      for (std::size_t c = 0; c < k; ++c) {
-        moved[c] = std::sqrt(static_cast<double>(distance::squared_l2(&centers(c, 0), &previous_(c, 0), d)));
-        if (moved[c] > max1) {
-          max2 = max1;
-          max1 = moved[c];
-          arg1 = c;
-        } else if (moved[c] > max2) {
-          max2 = moved[c];
-        }
-      }
-    }
-    const matrix_view<T> cv(centers.data(), k, d);
-    const auto c_terms = first ? distance::row_norm_terms<distance::squared_l2_metric>(cv) : std::vector<T>{};
-    auto part = parallel_reduce(
-        *s_.ex, n, kmeans_grain, lloyd_partial(k, d),
-        [&](std::size_t b, std::size_t e, std::size_t) {
-          lloyd_partial p(k, d);
-          if (first) {  // Lloyd's own assignment; 0 is a valid lower bound until a row is recomputed
-            std::vector<T> buffer;
-            distance::nearest_centers_block(s_.x, b, e, cv, s_.x_terms, c_terms, labels, dist, buffer, true);
-            for (std::size_t i = b; i < e; ++i) {
-              upper_[i] = std::sqrt(static_cast<double>(dist[i]));
-              lower_[i] = 0.0;
-            }
-          }
-          for (std::size_t i = b; i < e; ++i) {
-            bool recompute = false;
-            if (!first) {
-              const auto a = static_cast<std::size_t>(labels[i]);
-              upper_[i] += moved[a];
-              lower_[i] -= a == arg1 ? max2 : max1;
-              const double bound = std::max(half_gap[a], lower_[i]);
-              if (upper_[i] > bound) {
-                upper_[i] = dist_to(i, a);
-                recompute = upper_[i] > bound;
-              }
-            }
-            if (recompute) {  // closest and second closest center, ties to the lower index
-              double d1 = std::numeric_limits<double>::infinity(), d2 = d1;
-              std::size_t best = 0;
-              for (std::size_t c = 0; c < k; ++c) {
-                const double dc = dist_to(i, c);
-                if (dc < d1) {
-                  d2 = d1;
-                  d1 = dc;
-                  best = c;
-                } else if (dc < d2) {
-                  d2 = dc;
-                }
-              }
-              labels[i] = static_cast<label_type>(best);
-              upper_[i] = d1;
-              lower_[i] = d2;
-            }
-            p.add(static_cast<std::size_t>(labels[i]), s_.w[i], s_.x.row(i));
-          }
-          return p;
-        },
-        lloyd_partial::merge);
-    finish_bounded_step(s_, part, centers, labels, dist);
-    previous_ = centers;
-    return part;
-  }
-
- private:
-  const lloyd_state<T>& s_;
-  std::vector<double> upper_, lower_;
-  matrix<T> previous_;
-};
-
-// Elkan's bounds (C. Elkan, "Using the triangle inequality to accelerate k-means", ICML 2003):
-// per row an upper bound u on the distance to its center a and a lower bound l_c on the distance
-// to every center c. Center c is examined only if u > l_c and u > d(a, c) / 2, and a row not at
-// all if u <= half the distance from a to its nearest other center. The first call is Lloyd's
-// assignment, with lower bounds 0. Lower bounds are stored as float (n x k of them) and kept
-// valid under rounding: computed distances are rounded toward zero, and a shrunk bound
-// (l - moved, moved rounded up) is scaled by 1 - 2^-22, more than the float subtraction's error.
-template <class T>
-class elkan_assigner {
- public:
-  elkan_assigner(const lloyd_state<T>& s, std::size_t k) : s_(s), upper_(s.x.rows()), lower_(s.x.rows() * k, 0.0f) {}
-
-  lloyd_partial operator()(const matrix<T>& centers, label_type* labels, T* dist) {
-    const std::size_t n = s_.x.rows(), d = s_.x.cols(), k = centers.shape(0);
-    const auto dist_to = [&](std::size_t i, std::size_t c) { return std::sqrt(static_cast<double>(distance::squared_l2(s_.x.row(i), &centers(c, 0), d))); };
-    const auto store = [](float& slot, double v) {  // round down: a lower bound must not grow
-      float f = static_cast<float>(v);
-      if (static_cast<double>(f) > v) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-      slot = std::max(f, 0.0f);
-    };
-    const bool first = previous_.size() == 0;
-    std::vector<double> between(k * k, 0.0), half_gap(k, std::numeric_limits<double>::infinity());
-    for (std::size_t a = 0; a < k; ++a) {
-      for (std::size_t b = a + 1; b < k; ++b) {
-        const double g = std::sqrt(static_cast<double>(distance::squared_l2(&centers(a, 0), &centers(b, 0), d)));
-        between[a * k + b] = between[b * k + a] = g;
-        half_gap[a] = std::min(half_gap[a], 0.5 * g);
-        half_gap[b] = std::min(half_gap[b], 0.5 * g);
-      }
-    }
-    std::vector<double> moved(k, 0.0);
-    std::vector<float> moved_up(k, 0.0f);
-    if (!first) {
-      for (std::size_t c = 0; c < k; ++c) {
-        moved[c] = std::sqrt(static_cast<double>(distance::squared_l2(&centers(c, 0), &previous_(c, 0), d)));
-        moved_up[c] = static_cast<float>(moved[c]);
-        if (static_cast<double>(moved_up[c]) < moved[c]) moved_up[c] = std::nextafter(moved_up[c], std::numeric_limits<float>::infinity());
-      }
-    }
-    constexpr float shrink = 1.0f - 0x1.0p-22f;
-    const matrix_view<T> cv(centers.data(), k, d);
-    const auto c_terms = first ? distance::row_norm_terms<distance::squared_l2_metric>(cv) : std::vector<T>{};
-    auto part = parallel_reduce(
-        *s_.ex, n, kmeans_grain, lloyd_partial(k, d),
-        [&](std::size_t b, std::size_t e, std::size_t) {
-          lloyd_partial p(k, d);
-          if (first) {
-            std::vector<T> buffer;
-            distance::nearest_centers_block(s_.x, b, e, cv, s_.x_terms, c_terms, labels, dist, buffer, true);
-            for (std::size_t i = b; i < e; ++i) upper_[i] = std::sqrt(static_cast<double>(dist[i]));
-          }
-          for (std::size_t i = b; i < e; ++i) {
-            auto a = static_cast<std::size_t>(labels[i]);
-            if (!first) {
-              float* low = lower_.data() + i * k;
-              for (std::size_t c = 0; c < k; ++c) low[c] = std::max(0.0f, (low[c] - moved_up[c]) * shrink);
-              double u = upper_[i] + moved[a];
-              if (u > half_gap[a]) {
-                bool stale = true;
-                for (std::size_t c = 0; c < k; ++c) {
-                  if (c == a || !(u > static_cast<double>(low[c]) && u > 0.5 * between[a * k + c])) continue;
-                  if (stale) {  // tighten u to the exact distance first; c may be ruled out then
-                    u = dist_to(i, a);
-                    store(low[a], u);
-                    stale = false;
-                    if (!(u > static_cast<double>(low[c]) && u > 0.5 * between[a * k + c])) continue;
-                  }
-                  const double dc = dist_to(i, c);
-                  store(low[c], dc);
-                  if (dc < u || (dc == u && c < a)) {  // ties to the lower index, as Lloyd's assignment
-                    a = c;
-                    u = dc;
-                  }
-                }
-              }
-              upper_[i] = u;
-              labels[i] = static_cast<label_type>(a);
-            }
-            p.add(a, s_.w[i], s_.x.row(i));
-          }
-          return p;
-        },
-        lloyd_partial::merge);
-    finish_bounded_step(s_, part, centers, labels, dist);
-    previous_ = centers;
-    return part;
-  }
-
- private:
-  const lloyd_state<T>& s_;
-  std::vector<double> upper_;
-  std::vector<float> lower_;  // n x k
-  matrix<T> previous_;
-};
-
-// Mean of the per-feature variances (population), two passes over fixed row blocks (over the
-// rows of every process of g).
-template <class T>
-double mean_variance(const matrix_view<T>& x, executor& ex, const row_group& g = row_group::here()) {
-  const std::size_t n = x.rows(), d = x.cols(), n_all = g.total(n);
-  const auto column_sums = [&](auto&& term) {
-    auto sums = parallel_reduce(
-        ex, n, kmeans_grain, std::vector<double>(d, 0.0),
-        [&](std::size_t b, std::size_t e, std::size_t) {
-          std::vector<double> acc(d, 0.0);
-          for (std::size_t i = b; i < e; ++i) {
-            for (std::size_t j = 0; j < d; ++j) acc[j] += term(x(i, j), j);
-          }
-          return acc;
-        },
-        [](std::vector<double> acc, const std::vector<double>& p) {
-          for (std::size_t j = 0; j < acc.size(); ++j) acc[j] += p[j];
-          return acc;
-        });
-    g.sum(sums);
-    return sums;
-  };
-  auto mean = column_sums([](T v, std::size_t) { return static_cast<double>(v); });
-  for (auto& m : mean) m /= static_cast<double>(n_all);
-  const auto ss = column_sums([&](T v, std::size_t j) {
-    const double dv = static_cast<double>(v) - mean[j];
-    return dv * dv;
-  });
-  return std::accumulate(ss.begin(), ss.end(), 0.0) / static_cast<double>(n_all * d);
-}
-
-// Checks what every k-means variant needs of its input and returns the weights (1 if none given).
-template <class T>
-std::vector<double> checked_weights(const matrix_view<T>& x, std::size_t k, std::span<const double> weights, const char* comp) {
-  check_samples(comp, x);
-  if (k > x.rows()) segkit::detail::throw_invalid(comp, fmt::format("k ({}) exceeds the number of samples ({})", k, x.rows()));
-  return sample_weights(comp, weights, x.rows(), true);
-}
-
-// The k range of a sweep over n rows: 1 <= k_min <= k_max <= n.
-inline void check_k_range(const char* comp, std::size_t k_min, std::size_t k_max, std::size_t n) {
-  if (k_min == 0) segkit::detail::throw_invalid(comp, "k_min must be at least 1");
-  if (k_min > k_max) segkit::detail::throw_invalid(comp, fmt::format("k_min ({}) exceeds k_max ({})", k_min, k_max));
-  if (k_max > n) segkit::detail::throw_invalid(comp, fmt::format("k_max ({}) exceeds the number of samples ({})", k_max, n));
-}
-
-template <class T>
-void check_rows(const matrix_view<T>& x, std::size_t d_expected, const char* what) {
-  if (x.rows() != 0 && x.cols() != d_expected) {
-    segkit::detail::throw_invalid(kmeans_component, fmt::format("{} have {} columns, the model has {}", what, x.cols(), d_expected));
-  }
-  require_finite<T>(kmeans_component, what, x);
-}
-
-}  // namespace detail
-
 /**
  * @brief K-Means clustering by Lloyd's algorithm.
  *
@@ -598,18 +156,8 @@ class kmeans {
  public:
   using value_type = T;
 
-  /// @throws segkit::invalid_argument for k = 0, max_iter = 0, n_init = 0 or a negative/NaN tol.
-  explicit kmeans(kmeans_params params = {}) : p_(std::move(params)) {
-    using segkit::detail::throw_invalid;
-    if (p_.k == 0) throw_invalid(detail::kmeans_component, "k must be at least 1");
-    if (p_.max_iter == 0) throw_invalid(detail::kmeans_component, "max_iter must be at least 1");
-    if (p_.n_init == 0) throw_invalid(detail::kmeans_component, "n_init must be at least 1");
-    if (!(p_.tol >= 0.0)) throw_invalid(detail::kmeans_component, fmt::format("tol must be >= 0, got {}", p_.tol));
-    if (p_.init_rounds == 0) throw_invalid(detail::kmeans_component, "init_rounds must be at least 1");
-    if (!(p_.oversampling > 0.0) || !std::isfinite(p_.oversampling)) {
-      throw_invalid(detail::kmeans_component, fmt::format("oversampling must be finite and > 0, got {}", p_.oversampling));
-    }
-  }
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range.
+  explicit kmeans(kmeans_params params = {}) : p_(std::move(params)) { segkit::params::validate(p_, detail::kmeans_component); }
 
   /// The parameters.
   [[nodiscard]] const kmeans_params& params() const noexcept { return p_; }
@@ -680,114 +228,23 @@ class kmeans {
       } else if (p_.init == kmeans_init::random) {
         centers = detail::random_centers(s, k, r);
       } else if (p_.init == kmeans_init::kmeans_parallel) {
-        centers = kmeans_parallel(s, k, r);
+        centers = detail::kmeans_parallel(s, k, r, p_.init_rounds, p_.oversampling, [&](const matrix<T>& cand, const std::vector<double>& mass, std::uint64_t seed) {
+          kmeans_params sub;
+          sub.k = k;
+          sub.max_iter = 30;
+          sub.seed = seed;
+          sub.threads = p_.threads;
+          return kmeans<T>(sub).fit(cand, mass).centers;
+        });
       } else {
         centers = detail::kmeans_plus_plus(s, k, r);
       }
-      if (p_.spherical) detail::normalize_rows(centers);
+      if (p_.spherical) detail::unit_normalize_rows(centers);
       auto model = lloyd(s, std::move(centers), tol);
       if (model.inertia < best.inertia) best = std::move(model);
     }
-    best.n_clusters = k;
     best.spherical = p_.spherical;
     return best;
-  }
-
-  // k-means|| (B. Bahmani, B. Moseley, A. Vattani, R. Kumar, S. Vassilvitskii, "Scalable
-  // k-means++", VLDB 2012): one weighted random row, then init_rounds passes in which every row
-  // is sampled independently with probability min(1, l w d^2 / phi) (l = oversampling x k, phi
-  // the current weighted cost); each candidate is weighted by the rows closest to it, and
-  // weighted k-means++ with a short Lloyd on the candidates gives the k centers. A pass draws its
-  // random numbers per block of rows (numbered globally) from its own stream, so the result does
-  // not depend on threads, nor on how rows are spread over processes.
-  matrix<T> kmeans_parallel(const detail::lloyd_state<T>& s, std::size_t k, rng& r) const {
-    const std::size_t n = s.x.rows(), off = s.group->offset();
-    const double u0 = r.uniform() * s.group->sum(std::accumulate(s.w.begin(), s.w.end(), 0.0));
-    std::vector<std::size_t> chosen = s.group->draw(s.w, std::span<const double>(&u0, 1));  // global rows
-    std::vector<double> closest(n, std::numeric_limits<double>::infinity());
-    const auto update_closest = [&](std::size_t from) {  // distances to chosen[from..]
-      const std::size_t m = chosen.size() - from;
-      const matrix<T> cand = detail::fetch_rows(s, std::span<const std::size_t>(chosen).subspan(from));
-      const matrix_view<T> cv(cand.data(), m, s.x.cols());
-      const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
-      return s.group->sum(parallel_reduce(
-          *s.ex, n, detail::kmeans_grain, 0.0,
-          [&](std::size_t b, std::size_t e, std::size_t) {
-            std::vector<T> block((e - b) * m);
-            distance::distance_block<distance::squared_l2_metric, T>(distance::squared_l2_metric{}, s.x.slice(b, e), cv,
-                                                                     s.x_terms.data() + b, c_terms.data(), block.data(), m, true);
-            double cost = 0.0;
-            for (std::size_t i = b; i < e; ++i) {
-              for (std::size_t c = 0; c < m; ++c) closest[i] = std::min(closest[i], std::max(0.0, static_cast<double>(block[(i - b) * m + c])));
-              cost += s.w[i] * closest[i];
-            }
-            return cost;
-          },
-          [](double a, double b) { return a + b; }));
-    };
-    double cost = update_closest(0);
-    const double l = p_.oversampling * static_cast<double>(k);
-    for (std::size_t round = 0; round < p_.init_rounds && cost > 0.0; ++round) {
-      const std::uint64_t stream_seed = r();
-      const auto picks = s.group->concat(parallel_reduce(
-          *s.ex, n, detail::kmeans_grain, std::vector<std::size_t>{},
-          [&](std::size_t b, std::size_t e, std::size_t) {
-            std::vector<std::size_t> out;
-            rng br;
-            std::size_t block = std::numeric_limits<std::size_t>::max();
-            for (std::size_t i = b; i < e; ++i) {
-              const std::size_t g = off + i;
-              if (g / detail::kmeans_grain != block) {  // the stream of the global block, advanced to row g
-                block = g / detail::kmeans_grain;
-                br = rng(stream_seed, block);
-                for (std::size_t skip = block * detail::kmeans_grain; skip < g; ++skip) (void)br();
-              }
-              const double u = br.uniform();  // drawn for every row, so the stream does not depend on the data
-              if (u < l * s.w[i] * closest[i] / cost) out.push_back(g);
-            }
-            return out;
-          },
-          [](std::vector<std::size_t> acc, const std::vector<std::size_t>& p) {
-            acc.insert(acc.end(), p.begin(), p.end());
-            return acc;
-          }));
-      if (picks.empty()) continue;
-      const std::size_t from = chosen.size();
-      chosen.insert(chosen.end(), picks.begin(), picks.end());
-      cost = update_closest(from);
-    }
-    const std::size_t m = chosen.size();
-    if (m <= k) {  // too few candidates (few distinct rows, or tiny n): plain k-means++ instead
-      return detail::kmeans_plus_plus(s, k, r);
-    }
-    // Weight of each candidate: the rows closest to it.
-    const matrix<T> cand = detail::fetch_rows(s, chosen);
-    const matrix_view<T> cv(cand.data(), m, s.x.cols());
-    const auto c_terms = distance::row_norm_terms<distance::squared_l2_metric>(cv);
-    std::vector<label_type> nearest(n);
-    auto mass = parallel_reduce(
-        *s.ex, n, detail::kmeans_grain, std::vector<double>(m, 0.0),
-        [&](std::size_t b, std::size_t e, std::size_t) {
-          std::vector<T> buffer;
-          distance::nearest_centers_block(s.x, b, e, cv, s.x_terms, c_terms, nearest.data(), static_cast<T*>(nullptr), buffer, false);
-          std::vector<double> acc(m, 0.0);
-          for (std::size_t i = b; i < e; ++i) acc[static_cast<std::size_t>(nearest[i])] += s.w[i];
-          return acc;
-        },
-        [](std::vector<double> acc, const std::vector<double>& p) {
-          for (std::size_t c = 0; c < acc.size(); ++c) acc[c] += p[c];
-          return acc;
-        });
-    s.group->sum(mass);
-    if (static_cast<std::size_t>(std::count_if(mass.begin(), mass.end(), [](double v) { return v > 0.0; })) < k) {
-      return detail::kmeans_plus_plus(s, k, r);
-    }
-    kmeans_params sub;
-    sub.k = k;
-    sub.max_iter = 30;
-    sub.seed = r();
-    sub.threads = p_.threads;
-    return kmeans<T>(sub).fit(cand, mass).centers;
   }
 
   kmeans_model<T> lloyd(const detail::lloyd_state<T>& s, matrix<T> centers, double tol) const {
@@ -810,14 +267,14 @@ class kmeans {
   kmeans_model<T> iterate(const detail::lloyd_state<T>& s, matrix<T> centers, double tol, Assign& assign) const {
     const std::size_t n = s.x.rows(), d = s.x.cols(), k = centers.shape(0);
     kmeans_model<T> m;
-    m.labels = xt::xtensor<label_type, 1>::from_shape({n});
-    xt::xtensor<label_type, 1> old = xt::xtensor<label_type, 1>::from_shape({n});
+    label_vector labels = label_vector::from_shape({n});
+    label_vector old = label_vector::from_shape({n});
     old.fill(-1);
     std::vector<T> dist(n);
     for (std::size_t it = 0; it < p_.max_iter; ++it) {
-      auto part = assign(centers, m.labels.data(), dist.data());
+      auto part = assign(centers, labels.data(), dist.data());
       part.reduce(*s.group);
-      detail::relocate_empty(s, part, m.labels.data(), dist.data());
+      detail::relocate_empty(s, part, labels.data(), dist.data());
       double shift = 0.0;
       for (std::size_t c = 0; c < k; ++c) {
         if (part.weights[c] <= 0.0) continue;  // still empty (zero weights only): keep the center
@@ -827,9 +284,9 @@ class kmeans {
           centers(c, j) = v;
         }
       }
-      if (p_.spherical) detail::normalize_rows(centers);
+      if (p_.spherical) detail::unit_normalize_rows(centers);
       m.n_iter = it + 1;
-      if (!s.group->any(m.labels != old)) {  // strict convergence: no label changed anywhere
+      if (!s.group->any(labels != old)) {  // strict convergence: no label changed anywhere
         m.converged = true;
         break;
       }
@@ -837,13 +294,14 @@ class kmeans {
         m.converged = true;
         break;
       }
-      old = m.labels;
+      old = labels;
     }
     // Labels and inertia that match the final centers.
-    auto final_part = detail::e_step(s, centers, m.labels.data(), dist.data(), true);
+    auto final_part = detail::e_step(s, centers, labels.data(), dist.data(), true);
     final_part.reduce(*s.group);
     m.inertia = p_.spherical ? final_part.inertia / 2.0 : final_part.inertia;  // |a-b|^2 = 2(1-cos) on the unit sphere
     m.centers = std::move(centers);
+    m.set_labels(std::move(labels), k);
     return m;
   }
 
@@ -906,11 +364,11 @@ void kmeans_model<T>::write_to(container_writer& w) const {
   byte_writer meta;
   meta.put(std::uint32_t{1}).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
   meta.put(static_cast<std::uint64_t>(centers.shape(0))).put(static_cast<std::uint64_t>(centers.shape(1)));
-  meta.put(static_cast<std::uint64_t>(labels.size())).put(inertia).put(static_cast<std::uint64_t>(n_iter));
+  meta.put(static_cast<std::uint64_t>(labels().size())).put(inertia).put(static_cast<std::uint64_t>(n_iter));
   meta.put(static_cast<std::uint8_t>(converged)).put(static_cast<std::uint8_t>(spherical));
   w.add_copy("meta", meta.bytes());
   w.add_array<T>("centres", std::span<const T>(centers.data(), centers.size()));
-  w.add_array<label_type>("labels", std::span<const label_type>(labels.data(), labels.size()));
+  w.add_array<label_type>("labels", std::span<const label_type>(labels().data(), labels().size()));
 }
 
 template <class T>
@@ -926,16 +384,16 @@ kmeans_model<T> kmeans_model<T>::read_from(const container_reader& file) {
   m.n_iter = meta.get<std::uint64_t>();
   m.converged = meta.get<std::uint8_t>() != 0;
   m.spherical = meta.get<std::uint8_t>() != 0;
-  m.n_clusters = k;
   const auto c = file.array<T>("centres", k * d);
   m.centers = matrix<T>::from_shape({k, d});
   std::copy(c.begin(), c.end(), m.centers.begin());
   const auto l = file.array<label_type>("labels", n);
-  m.labels = xt::xtensor<label_type, 1>::from_shape({n});
+  label_vector labels = label_vector::from_shape({n});
   for (std::size_t i = 0; i < n; ++i) {
     if (l[i] < 0 || static_cast<std::uint64_t>(l[i]) >= k) file.fail(fmt::format("label {} of row {} is outside 0..{}", l[i], i, k - 1));
-    m.labels(i) = l[i];
+    labels(i) = l[i];
   }
+  m.set_labels(std::move(labels), k);
   return m;
 }
 

@@ -19,18 +19,36 @@
 
 namespace segkit::cluster {
 
-/// Parameters of segkit::cluster::minibatch_kmeans. Every field has a default.
+/// Parameters of segkit::cluster::minibatch_kmeans: defaults here, meaning and valid values in table().
 struct minibatch_kmeans_params {
-  std::size_t k = 8;                      ///< number of clusters, 1 <= k <= number of samples
-  std::size_t batch_size = 1024;          ///< rows per step, drawn with replacement (>= 1)
-  std::size_t max_iter = 100;             ///< passes over the data: at most max_iter x n / batch_size steps (>= 1)
-  std::size_t max_no_improvement = 10;    ///< stop after this many steps without a new low of the smoothed batch inertia (0 = never)
-  double tol = 0.0;                       ///< stop when a step moves the centers by <= tol x mean feature variance (squared, summed); 0 = off
-  std::size_t n_init = 3;                 ///< k-means++ runs on the initial subsample; the lowest inertia there wins (>= 1)
-  std::size_t init_size = 0;              ///< rows of the initial subsample; 0 = 3 x batch_size (at least k, at most n)
-  double reassignment_ratio = 0.01;       ///< centers whose count falls below this share of the largest are moved to random batch rows; 0 = off
-  std::uint64_t seed = 0;                 ///< the only source of randomness
-  std::size_t threads = 0;                ///< threads for initialization and the final assignment; results do not depend on it
+  std::size_t k = 8;                    ///< number of clusters
+  std::size_t batch_size = 1024;        ///< rows per step
+  std::size_t max_iter = 100;           ///< passes over the data at most
+  std::size_t max_no_improvement = 10;  ///< early stop after this many steps without improvement
+  double tol = 0.0;                     ///< center-shift early stop (0 = off)
+  std::size_t n_init = 3;               ///< k-means++ runs on the initial subsample
+  std::size_t init_size = 0;            ///< rows of the initial subsample (0 = 3 x batch_size)
+  double reassignment_ratio = 0.01;     ///< starved-center reassignment (0 = off)
+  std::uint64_t seed = 0;               ///< the only source of randomness
+  std::size_t threads = 0;              ///< worker threads (0 = all)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = minibatch_kmeans_params;
+    namespace sp = segkit::params;
+    return std::tuple{
+        sp::field("k", &p::k, "number of clusters, at most the number of rows", sp::at_least(1), "n_clusters"),
+        sp::field("batch_size", &p::batch_size, "rows per step, drawn with replacement", sp::at_least(1)),
+        sp::field("max_iter", &p::max_iter, "passes over the data: at most max_iter x n / batch_size steps", sp::at_least(1)),
+        sp::field("max_no_improvement", &p::max_no_improvement, "stop after this many steps without a new low of the smoothed batch inertia (0 = never)"),
+        sp::field("tol", &p::tol, "stop when a step moves the centers by <= tol x mean feature variance (squared, summed); 0 = off", sp::at_least(0)),
+        sp::field("n_init", &p::n_init, "k-means++ runs on the initial subsample; the lowest inertia there wins", sp::at_least(1)),
+        sp::field("init_size", &p::init_size, "rows of the initial subsample; 0 = 3 x batch_size (at least k, at most n)"),
+        sp::field("reassignment_ratio", &p::reassignment_ratio,
+                  "centers whose count falls below this share of the largest move to random batch rows; 0 = off", sp::at_least(0)),
+        sp::field("seed", &p::seed, "the only source of randomness"),
+        sp::field("threads", &p::threads, "threads for initialization and the final assignment, 0 = all cores; results do not depend on it")};
+  }
 };
 
 /**
@@ -49,16 +67,8 @@ class minibatch_kmeans {
  public:
   using value_type = T;
 
-  /// @throws segkit::invalid_argument for k, batch_size, max_iter or n_init of 0, or negative tol / ratio.
-  explicit minibatch_kmeans(minibatch_kmeans_params params = {}) : p_(params) {
-    const char* comp = "segkit::cluster::minibatch_kmeans";
-    if (p_.k == 0) segkit::detail::throw_invalid(comp, "k must be at least 1");
-    if (p_.batch_size == 0) segkit::detail::throw_invalid(comp, "batch_size must be at least 1");
-    if (p_.max_iter == 0) segkit::detail::throw_invalid(comp, "max_iter must be at least 1");
-    if (p_.n_init == 0) segkit::detail::throw_invalid(comp, "n_init must be at least 1");
-    if (!(p_.tol >= 0.0)) segkit::detail::throw_invalid(comp, fmt::format("tol must be >= 0, got {}", p_.tol));
-    if (!(p_.reassignment_ratio >= 0.0)) segkit::detail::throw_invalid(comp, fmt::format("reassignment_ratio must be >= 0, got {}", p_.reassignment_ratio));
-  }
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range.
+  explicit minibatch_kmeans(minibatch_kmeans_params params = {}) : p_(params) { segkit::params::validate(p_, "segkit::cluster::minibatch_kmeans"); }
 
   /// The parameters.
   [[nodiscard]] const minibatch_kmeans_params& params() const noexcept { return p_; }
@@ -197,13 +207,13 @@ class minibatch_kmeans {
 
     // Every row to its nearest center, exact inertia.
     kmeans_model<T> m;
-    m.labels = xt::xtensor<label_type, 1>::from_shape({n});
+    label_vector labels = label_vector::from_shape({n});
     std::vector<T> dist(n);
-    auto final_part = detail::e_step(s, centers, m.labels.data(), dist.data(), true);
+    auto final_part = detail::e_step(s, centers, labels.data(), dist.data(), true);
     final_part.reduce(group);
     m.inertia = final_part.inertia;
     m.centers = std::move(centers);
-    m.n_clusters = k;
+    m.set_labels(std::move(labels), k);
     m.n_iter = step;
     m.converged = converged;
     return m;

@@ -21,17 +21,35 @@
 
 namespace segkit::cluster {
 
-/// Parameters of segkit::cluster::streaming_kmeans. Every field has a default.
+/// Parameters of segkit::cluster::streaming_kmeans: defaults here, meaning and valid values in table().
 struct streaming_kmeans_params {
-  std::size_t k = 8;               ///< centers made from the first batch (k-means++ and Lloyd on it); the first batch needs >= k rows
-  double decay = 1.0;              ///< forgetting factor in (0, 1]: before each batch, past masses are multiplied by it (1 = running means)
-  double spawn_factor = 3.0;       ///< a row is far when its distance to every center exceeds spawn_factor x the running RMS distance; 0 = never spawn
-  double spawn_fraction = 0.05;    ///< far rows spawn a center when a tight group of them carries at least this share of the batch weight
-  std::size_t max_clusters = 0;    ///< no spawning beyond this many centers; 0 = 4 k
-  std::size_t retire_after = 0;    ///< retire a center after this many consecutive batches without rows; 0 = never
-  std::size_t min_clusters = 1;    ///< retiring never goes below this many centers
-  std::uint64_t seed = 0;          ///< randomness of the first batch's k-means++
-  std::size_t threads = 0;         ///< 0 = all hardware threads; results do not depend on it
+  std::size_t k = 8;             ///< centers made from the first batch
+  double decay = 1.0;            ///< forgetting factor per batch
+  double spawn_factor = 3.0;     ///< "far" threshold, in running RMS distances (0 = never spawn)
+  double spawn_fraction = 0.05;  ///< batch share a far group needs to spawn a center
+  std::size_t max_clusters = 0;  ///< spawning limit (0 = 4 k)
+  std::size_t retire_after = 0;  ///< idle batches before a center retires (0 = never)
+  std::size_t min_clusters = 1;  ///< retiring floor
+  std::uint64_t seed = 0;        ///< randomness of the first batch's k-means++
+  std::size_t threads = 0;       ///< worker threads (0 = all)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = streaming_kmeans_params;
+    namespace sp = segkit::params;
+    return std::tuple{
+        sp::field("k", &p::k, "centers made from the first batch (k-means++ and Lloyd on it); the first batch needs >= k rows", sp::at_least(1)),
+        sp::field("decay", &p::decay, "forgetting factor: before each batch, past masses are multiplied by it (1 = running means)", sp::above_up_to(0, 1)),
+        sp::field("spawn_factor", &p::spawn_factor, "a row is far when its distance to every center exceeds spawn_factor x the running RMS distance; 0 = never spawn",
+                  sp::at_least_finite(0)),
+        sp::field("spawn_fraction", &p::spawn_fraction, "far rows spawn a center when a tight group of them carries at least this share of the batch weight",
+                  sp::above_up_to(0, 1)),
+        sp::field("max_clusters", &p::max_clusters, "no spawning beyond this many centers; 0 = 4 k (else at least k)"),
+        sp::field("retire_after", &p::retire_after, "retire a center after this many consecutive batches without rows; 0 = never"),
+        sp::field("min_clusters", &p::min_clusters, "retiring never goes below this many centers", sp::at_least(1)),
+        sp::field("seed", &p::seed, "randomness of the first batch's k-means++"),
+        sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 /// What one partial_fit did.
@@ -65,17 +83,12 @@ class streaming_kmeans {
  public:
   using value_type = T;
 
-  /// @throws segkit::invalid_argument for k = 0, decay outside (0, 1], negative spawn settings,
-  /// max_clusters below k, or min_clusters of 0.
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range, or
+  /// max_clusters below k.
   explicit streaming_kmeans(streaming_kmeans_params params = {}) : p_(params) {
-    using segkit::detail::throw_invalid;
-    if (p_.k == 0) throw_invalid(comp, "k must be at least 1");
-    if (!(p_.decay > 0.0 && p_.decay <= 1.0)) throw_invalid(comp, fmt::format("decay must be in (0, 1], got {}", p_.decay));
-    if (!(p_.spawn_factor >= 0.0) || !std::isfinite(p_.spawn_factor)) throw_invalid(comp, fmt::format("spawn_factor must be finite and >= 0, got {}", p_.spawn_factor));
-    if (!(p_.spawn_fraction > 0.0 && p_.spawn_fraction <= 1.0)) throw_invalid(comp, fmt::format("spawn_fraction must be in (0, 1], got {}", p_.spawn_fraction));
+    segkit::params::validate(p_, comp);
     if (p_.max_clusters == 0) p_.max_clusters = 4 * p_.k;
-    if (p_.max_clusters < p_.k) throw_invalid(comp, fmt::format("max_clusters ({}) is below k ({})", p_.max_clusters, p_.k));
-    if (p_.min_clusters == 0) throw_invalid(comp, "min_clusters must be at least 1");
+    if (p_.max_clusters < p_.k) segkit::detail::throw_invalid(comp, fmt::format("max_clusters ({}) is below k ({})", p_.max_clusters, p_.k));
   }
 
   /// The parameters (max_clusters resolved).
@@ -106,8 +119,7 @@ class streaming_kmeans {
   [[nodiscard]] kmeans_model<T> snapshot() const {
     kmeans_model<T> m;
     m.centers = centers_;
-    m.n_clusters = ids_.size();
-    m.labels = xt::xtensor<label_type, 1>::from_shape({0});
+    m.set_labels(label_vector::from_shape({0}), ids_.size());
     return m;
   }
 
@@ -224,7 +236,7 @@ class streaming_kmeans {
     const std::size_t k = p_.k;
     centers_ = std::move(m.centers);
     mass_.assign(k, 0.0);
-    for (std::size_t i = 0; i < x.rows(); ++i) mass_[static_cast<std::size_t>(m.labels(i))] += w[i];
+    for (std::size_t i = 0; i < x.rows(); ++i) mass_[static_cast<std::size_t>(m.labels()(i))] += w[i];
     ids_.resize(k);
     for (std::size_t c = 0; c < k; ++c) ids_[c] = static_cast<label_type>(c);
     next_id_ = static_cast<label_type>(k);

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// @brief The concepts users compose segkit through (docs/design.md): metric, neighbor_index,
-/// centroid_trainer, clusterer, inductive_clusterer, reducer, inductive_reducer, embedder.
+/// centroid_trainer, clustering_model, clusterer, weighted_clusterer, inductive_clusterer, reducer,
+/// inductive_reducer, embedder.
 
 #include <concepts>
 #include <cstddef>
@@ -56,27 +57,33 @@ concept neighbor_index = requires(I& index, const I& cindex, std::span<const id_
   { I::load(path) } -> std::same_as<I>;
 };
 
-/// Something with per-sample labels and a cluster count: the result of clusterer::fit.
-template <class R>
-concept clustering_result = requires(const R& r) {
-  { r.labels(0) } -> std::convertible_to<label_type>;
-  { r.labels.size() } -> std::convertible_to<std::size_t>;
-  { r.n_clusters } -> std::convertible_to<std::size_t>;
+/// A fitted clustering: `labels()` (one label_type per training row, -1 for noise) and
+/// `n_clusters()`; every clustering model derives from segkit::clustering.
+template <class M>
+concept clustering_model = requires(const M& m) {
+  { m.labels() } -> std::convertible_to<const label_vector&>;
+  { m.n_clusters() } -> std::convertible_to<std::size_t>;
 };
 
 /**
- * @brief Groups rows into segments: `fit(rows)` returns a result (or model) with `labels`
- * (one label_type per row, -1 for noise) and `n_clusters`.
+ * @brief Groups rows into segments: `fit(rows)` returns a clustering_model (labels(),
+ * n_clusters()).
  */
 template <class C, class T = float>
 concept clusterer = requires(const C& c, matrix_view<T> rows) {
-  { c.fit(rows) } -> clustering_result;
+  { c.fit(rows) } -> clustering_model;
+};
+
+/// A clusterer that takes a non-negative weight per row: `fit(rows, weights)`.
+template <class C, class T = float>
+concept weighted_clusterer = clusterer<C, T> && requires(const C& c, matrix_view<T> rows, std::span<const double> weights) {
+  { c.fit(rows, weights) } -> clustering_model;
 };
 
 /// A clusterer whose fitted model assigns new rows: `c.fit(rows).predict(rows)` returns labels.
 template <class C, class T = float>
 concept inductive_clusterer = clusterer<C, T> && requires(const C& c, matrix_view<T> rows) {
-  { c.fit(rows).predict(rows) } -> std::convertible_to<xt::xtensor<label_type, 1>>;
+  { c.fit(rows).predict(rows) } -> std::convertible_to<label_vector>;
 };
 
 /// Maps rows to fewer dimensions: `fit_transform(rows)` returns an owned matrix.

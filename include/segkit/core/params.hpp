@@ -64,6 +64,7 @@ struct bounds {
   /// ">= 1", "> 0", "<= 1", "in [0, 1]", "in (0, 1]", or "" when unbounded.
   [[nodiscard]] std::string text() const {
     const bool has_min = min != -std::numeric_limits<double>::infinity(), has_max = max != std::numeric_limits<double>::infinity();
+    if (has_min && max == std::numeric_limits<double>::max()) return fmt::format("finite, {} {}", min_open ? ">" : ">=", min);
     if (has_min && has_max) return fmt::format("in {}{}, {}{}", min_open ? '(' : '[', min, max, max_open ? ')' : ']');
     if (has_min) return fmt::format("{} {}", min_open ? ">" : ">=", min);
     if (has_max) return fmt::format("{} {}", max_open ? "<" : "<=", max);
@@ -73,6 +74,8 @@ struct bounds {
 
 /// v >= lo.
 constexpr bounds at_least(double lo) noexcept { return {lo, std::numeric_limits<double>::infinity(), false, false}; }
+/// lo <= v, v finite.
+constexpr bounds at_least_finite(double lo) noexcept { return {lo, std::numeric_limits<double>::max(), false, false}; }
 /// v > lo.
 constexpr bounds above(double lo) noexcept { return {lo, std::numeric_limits<double>::infinity(), true, false}; }
 /// lo <= v <= hi.

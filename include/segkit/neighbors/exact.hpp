@@ -159,6 +159,44 @@ class exact_neighbors {
   }
 
   /**
+   * For each row i in [b, e) of q (new points of x's width, not rows of x): f(i, j, distance) for
+   * every row j of x within eps of it; once f returns false, the rest of row i's neighbors may be
+   * skipped. Distances and the eps test as radius() computes them.
+   */
+  template <class F>
+  void radius_to(const matrix_view<T>& q, std::size_t b, std::size_t e, double eps, F&& f) const {
+    if (use_tree_) {
+      const double r2 = tree_radius2(eps);
+      std::vector<double> point(x_.cols());
+      for (std::size_t i = b; i < e; ++i) {
+        if (!external_point(q.row(i), point.data())) {  // a zero row is at cosine distance 1 from every row
+          for (std::size_t j = 0; 1.0 <= eps && j < x_.rows() && f(i, j, 1.0); ++j) {
+          }
+          continue;
+        }
+        tree_.radius_search(point.data(), r2, [&](std::size_t j, double d2) { return f(i, j, from_tree(d2)); });
+      }
+      return;
+    }
+    const auto qterms = distance::row_norm_terms<M>(q.slice(b, e));
+    std::vector<char> done(e - b, 0);
+    const double thr = score_threshold(eps);
+    scan(q, qterms.empty() ? nullptr : qterms.data(), b, e, [&](std::size_t i, const T* scores, std::size_t j0, std::size_t nj) {
+      if (done[i - b]) return;
+      const T qterm = qterms.empty() ? T{0} : qterms[i - b];
+      for (std::size_t jj = 0; jj < nj; ++jj) {
+        const std::size_t j = j0 + jj;
+        if (static_cast<double>(scores[jj]) > thr + slack_of(qterm, terms_.empty() ? T{0} : terms_[j], thr)) continue;
+        const double dist = exact_distance<M>(q.row(i), x_.row(j), x_.cols());
+        if (dist <= eps && !f(i, j, dist)) {
+          done[i - b] = 1;
+          return;
+        }
+      }
+    });
+  }
+
+  /**
    * For each row i in [b, e): f(i, list) with its k nearest rows (itself included) as
    * (distance, row) pairs, ascending by distance then row (1 <= k <= rows).
    */
@@ -274,10 +312,15 @@ class exact_neighbors {
   // about d u times the sum of their magnitudes (Higham, Accuracy and Stability, 2002, ch. 3),
   // taken 4 times over. False candidates cost only a recheck.
   double slack(std::size_t i, std::size_t j, double threshold) const noexcept {
+    return slack_of(terms_.empty() ? T{0} : terms_[i], terms_.empty() ? T{0} : terms_[j], threshold);
+  }
+
+  // The same from the two rows' norm terms (a query's and a row's for new points).
+  double slack_of(T term_a, T term_b, double threshold) const noexcept {
     constexpr auto form = distance::gemm_form_of<M>();
     const double rel = 4.0 * static_cast<double>(x_.cols() + 2) * static_cast<double>(std::numeric_limits<T>::epsilon());
     if constexpr (form == distance::gemm_form::squared_l2) {
-      return rel * (static_cast<double>(terms_[i]) + static_cast<double>(terms_[j]) + threshold);
+      return rel * (static_cast<double>(term_a) + static_cast<double>(term_b) + threshold);
     } else {  // cosine (a cosine is at most 1 in magnitude) and pair-by-pair metrics
       return rel * (1.0 + threshold);
     }

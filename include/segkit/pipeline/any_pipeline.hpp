@@ -323,7 +323,7 @@ struct any_pipeline_model {
           if constexpr (std::is_same_v<std::decay_t<decltype(c)>, std::monostate>) {
             return 0;
           } else {
-            return c.n_clusters;
+            return c.n_clusters();
           }
         }, m.clusterer)) {
       file.fail(fmt::format("{} segment names for a clusterer of a different number of segments", n));
@@ -374,30 +374,24 @@ class any_pipeline {
     const auto& k = c_.clusterer;
     if (k.kind == "kmeans") {
       auto m = cluster::kmeans<float>({.k = k.k, .spherical = k.spherical, .seed = c_.seed, .threads = c_.threads}).fit(v);
-      s.labels = m.labels;
+      s.labels = m.labels();
       s.centers = m.centers;
       fitted.clusterer = std::move(m);
     } else if (k.kind == "gmm") {
-      const cluster::covariance_type cov = k.covariance == "tied" ? cluster::covariance_type::tied
-                                           : k.covariance == "diag" ? cluster::covariance_type::diag
-                                           : k.covariance == "spherical" ? cluster::covariance_type::spherical
-                                                                         : cluster::covariance_type::full;
+      const auto cov = params::parse_enum<cluster::covariance_type>(k.covariance, "cluster.covariance");
       auto m = cluster::gaussian_mixture<float>({.k = k.k, .covariance = cov, .seed = c_.seed}).fit(v);
-      s.labels = m.labels;
+      s.labels = m.labels();
       fitted.clusterer = std::move(m);
     } else if (k.kind == "hdbscan") {
       auto h = cluster::hdbscan<>({.min_cluster_size = k.min_cluster_size, .min_samples = k.min_samples, .threads = c_.threads}).fit(v);
-      s.labels = std::move(h.labels);
+      s.labels = h.labels();
       s.tree = std::move(h.tree);
       s.tree_selected = std::move(h.selected);
     } else if (k.kind == "dbscan") {
-      s.labels = cluster::dbscan<>({.eps = k.eps, .min_samples = k.min_samples == 0 ? 5 : k.min_samples}).fit(v).labels;
+      s.labels = cluster::dbscan<>({.eps = k.eps, .min_samples = k.min_samples == 0 ? 5 : k.min_samples}).fit(v).labels();
     } else {
-      const cluster::linkage l = k.linkage == "complete" ? cluster::linkage::complete
-                                 : k.linkage == "average" ? cluster::linkage::average
-                                 : k.linkage == "single"  ? cluster::linkage::single
-                                                          : cluster::linkage::ward;
-      s.labels = cluster::agglomerative<>({.n_clusters = k.k, .method = l, .threads = c_.threads}).fit(v).labels;
+      const auto l = params::parse_enum<cluster::linkage_method>(k.linkage, "cluster.linkage");
+      s.labels = cluster::agglomerative<>({.k = k.k, .linkage = l, .threads = c_.threads}).fit(v).labels();
     }
     fitted.embedder = model;
     s.embedder = std::move(model);

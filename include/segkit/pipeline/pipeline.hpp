@@ -250,7 +250,7 @@ class pipeline {
     result_type out{{std::move(em), std::move(reducers), std::move(cm)}, {}};
     segmentation& s = out.result;
     s.labels = xt::xtensor<label_type, 1>::from_shape({records.size()});
-    for (std::size_t i = 0; i < records.size(); ++i) s.labels(i) = static_cast<label_type>(out.model.clusterer.labels(i));
+    for (std::size_t i = 0; i < records.size(); ++i) s.labels(i) = static_cast<label_type>(out.model.clusterer.labels()(i));
     if constexpr (std::is_convertible_v<const Record&, std::string>) {
       const std::vector<std::string> texts(records.begin(), records.end());
       detail::finish_segmentation(s, std::move(v), texts, params);

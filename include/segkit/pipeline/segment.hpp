@@ -193,16 +193,16 @@ segmentation segment_vectors(const E& vectors, std::span<const std::string> text
       std::size_t fits = 0;
       const auto fit = [&](const auto& rows, std::size_t kk, std::uint64_t seed) {
         report_progress(progress, "sweep", fits++, k_max - k_min + 1);
-        return cluster::kmeans<float>({.k = kk, .spherical = true, .seed = seed, .threads = p.threads}).fit(rows).labels;
+        return cluster::kmeans<float>({.k = kk, .spherical = true, .seed = seed, .threads = p.threads}).fit(rows).labels();
       };
       s.sweep = quality::sweep_k(s.vectors, fit,
                                  {.k_min = k_min, .k_max = k_max, .gap_references = 0, .stability_runs = 0, .exact_silhouette_rows = p.score_rows,
                                   .seed = p.seed, .threads = p.threads});
-      k = s.sweep->recommended_k;
+      k = s.sweep->chosen_k;
     }
     report_progress(progress, "cluster", 0, 1);
     const auto model = cluster::kmeans<float>({.k = k, .n_init = 3, .spherical = true, .seed = p.seed, .threads = p.threads}).fit(s.vectors);
-    s.labels = model.labels;
+    s.labels = model.labels();
     s.centers = model.centers;
   } else {
     report_progress(progress, "cluster", 0, 1);
@@ -211,7 +211,7 @@ segmentation segment_vectors(const E& vectors, std::span<const std::string> text
                                                              .min_dist = 0.0, .seed = p.seed, .threads = p.threads})
                          .fit_transform(s.vectors);
     auto h = cluster::hdbscan<>({.min_cluster_size = std::min(mcs, n), .threads = p.threads}).fit(low);
-    s.labels = std::move(h.labels);
+    s.labels = h.labels();
     s.tree = std::move(h.tree);
     s.tree_selected = std::move(h.selected);
   }

@@ -57,13 +57,13 @@ struct stability_result {
 
 namespace detail {
 
-/// The labels of whatever a fit returns: a container of labels, or a result with `.labels`.
+/// The labels of whatever a fit returns: a container of labels, or a fitted model (labels()).
 template <class R>
 std::vector<label_type> labels_of_fit(const R& r) {
-  if constexpr (requires { r.labels; }) {
-    return labels_of_fit(r.labels);
+  if constexpr (requires { r.labels(); }) {
+    return labels_of_fit(r.labels());
   } else {
-    static_assert(requires { r.data(); r.size(); }, "segkit::quality: a fit must return labels or a result with .labels");
+    static_assert(requires { r.data(); r.size(); }, "segkit::quality: a fit must return labels or a fitted model with labels()");
     return std::vector<label_type>(r.data(), r.data() + r.size());
   }
 }
@@ -89,7 +89,7 @@ inline constexpr label_type not_drawn = -2;
  * every pair of runs on their common rows.
  *
  * `fit` is any callable `(matrix_view<T> rows, std::uint64_t seed)` returning labels (a vector,
- * span or xtensor of label_type) or a result with `.labels` — so any segkit clusterer fits:
+ * span or xtensor of label_type) or a fitted model with `labels()` — so any segkit clusterer fits:
  * `[](auto rows, auto seed) { return segkit::cluster::kmeans<>({.k = 5, .seed = seed}).fit(rows); }`.
  * The reference fit uses `seed`, run r uses a seed derived from (seed, r); -1 labels (noise) never
  * form a cluster. With threads > 1, fit must be safe to call concurrently.

@@ -60,7 +60,7 @@ struct sweep_result {
   std::size_t bic_k = 0;               ///< lowest BIC
   std::size_t gap_k = 0;               ///< smallest k with gap(k) >= gap(k+1) - s(k+1)
   std::size_t stability_k = 0;         ///< highest stability
-  std::size_t recommended_k = 0;       ///< the k most criteria chose (ties: the higher silhouette, then the smaller k)
+  std::size_t chosen_k = 0;       ///< the k most criteria chose (ties: the higher silhouette, then the smaller k)
   std::string reason;                  ///< which criteria chose it, with its figures
 };
 
@@ -83,7 +83,7 @@ double bic_of_fit(const R& r, const V& rows) {
 /**
  * @brief Fits `fit(rows, k, seed)` for every k in [k_min, k_max] and scores each labeling.
  *
- * `fit` returns labels or a result with `.labels` (and optionally a BIC, as a `bic(rows)`
+ * `fit` returns labels or a fitted model with `labels()` (and optionally a BIC, as a `bic(rows)`
  * method or a `bic` member). The gap statistic draws `gap_references` uniform sets in the data's
  * bounding box (Tibshirani, Walther & Hastie 2001, reference (a)) and fits each at every k.
  * Stability is cluster_stability()'s mean Jaccard over `stability_runs` subsamples.
@@ -213,19 +213,19 @@ sweep_result sweep_k(const E& x_in, Fit&& fit, const sweep_params& params = {}) 
   for (const auto& r : res.rows) {
     std::size_t count = 0;
     for (const auto& [name, k] : votes) count += k == r.k ? 1 : 0;
-    const bool better_tie = res.recommended_k != 0 && count == best_count &&
-                            !std::isnan(r.silhouette) && (std::isnan(row_of(res.recommended_k).silhouette) || r.silhouette > row_of(res.recommended_k).silhouette);
-    if (res.recommended_k == 0 || count > best_count || better_tie) {
+    const bool better_tie = res.chosen_k != 0 && count == best_count &&
+                            !std::isnan(r.silhouette) && (std::isnan(row_of(res.chosen_k).silhouette) || r.silhouette > row_of(res.chosen_k).silhouette);
+    if (res.chosen_k == 0 || count > best_count || better_tie) {
       best_count = count;
-      res.recommended_k = r.k;
+      res.chosen_k = r.k;
     }
   }
   std::string names;
   for (const auto& [name, k] : votes) {
-    if (k == res.recommended_k) names += (names.empty() ? "" : ", ") + std::string(name);
+    if (k == res.chosen_k) names += (names.empty() ? "" : ", ") + std::string(name);
   }
-  const auto& chosen = row_of(res.recommended_k);
-  res.reason = fmt::format("k = {}: chosen by {} ({} of {} criteria)", res.recommended_k, names.empty() ? "no criterion" : names, best_count, criteria);
+  const auto& chosen = row_of(res.chosen_k);
+  res.reason = fmt::format("k = {}: chosen by {} ({} of {} criteria)", res.chosen_k, names.empty() ? "no criterion" : names, best_count, criteria);
   if (!std::isnan(chosen.silhouette)) res.reason += fmt::format("; silhouette {:.3f}", chosen.silhouette);
   if (!std::isnan(chosen.stability)) res.reason += fmt::format(", stability {:.2f}", chosen.stability);
   return res;

@@ -74,7 +74,7 @@ inline void add_segmentation(html_report& page, const pipeline::segmentation& s,
       db.x.push_back(k);
       db.y.push_back(r.davies_bouldin);
     }
-    const auto marked = static_cast<double>(sw.recommended_k);
+    const auto marked = static_cast<double>(sw.chosen_k);
     page.figure(line_svg(std::vector<series>{inertia}, {.title = "Elbow: inertia by k", .x_title = "k", .y_title = "inertia", .marked_x = marked}));
     page.figure(line_svg(std::vector<series>{sil}, {.title = "Mean silhouette by k (higher is better)", .x_title = "k", .y_title = "silhouette", .marked_x = marked}));
     page.figure(line_svg(std::vector<series>{db}, {.title = "Davies-Bouldin by k (lower is better)", .x_title = "k", .y_title = "Davies-Bouldin", .marked_x = marked}));
