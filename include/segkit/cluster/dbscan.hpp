@@ -213,9 +213,11 @@ class dbscan {
         return static_cast<bool>(core[i]);
       });
     });
-    auto [labels, clusters, cores] = label_cores(core, sets);
+    core_labels found = label_cores(core, sets);
 
-    // 3. Border points: the lowest cluster among their core neighbors.
+    // 3. Border points: the lowest cluster among their core neighbors. (A named object, not a
+    // structured binding: lambdas may not capture bindings before C++20's P1091 in clang 16.)
+    label_vector& labels = found.labels;
     parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
       neighbors(b, e, c, [&](std::size_t i, std::size_t j) {
         if (core[i]) return false;
@@ -227,8 +229,8 @@ class dbscan {
       });
     });
     model_type out;
-    out.set_labels(std::move(labels), clusters);
-    out.core_sample_indices = std::move(cores);
+    out.set_labels(std::move(found.labels), found.clusters);
+    out.core_sample_indices = std::move(found.cores);
     return out;
   }
 
