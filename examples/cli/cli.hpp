@@ -1,9 +1,12 @@
 #pragma once
-// Shared machinery of the `segkit` tool: command registry, argument parsing, JSON output, timing.
+// Shared machinery of the `segkit` tool: command registry, argument parsing, options generated from
+// the library's parameter tables, output, timing.
 
 #include <chrono>
 #include <cstddef>
+#include <algorithm>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -12,7 +15,9 @@
 #include <utility>
 #include <vector>
 
+#include <segkit/core/json.hpp>
 #include <segkit/core/matrix_view.hpp>
+#include <segkit/core/params.hpp>
 #include <segkit/core/progress.hpp>
 
 #include <fmt/format.h>
@@ -30,6 +35,7 @@ struct option {
   char short_name = 0;    // e.g. 'i', or 0
   bool takes_value = true;
   std::string help;
+  std::string alias_of{};  // an older spelling: its value is stored under this option (not listed in help)
 };
 
 /// Parsed arguments of one command.
@@ -78,19 +84,73 @@ struct registrar {
 /// Options every command accepts.
 std::vector<option> common_options();
 
-/// Builds the one JSON object a command prints with --json.
-class json_object {
- public:
-  json_object& add(std::string_view key, double value);
-  json_object& add(std::string_view key, std::size_t value);
-  json_object& add(std::string_view key, std::string_view value);
-  json_object& add_raw(std::string_view key, std::string raw_json);
-  [[nodiscard]] std::string str() const;
-  static std::string quote(std::string_view s);
+/// The one JSON object a command prints with --json (the library's writer).
+using segkit::json_object;
 
- private:
-  std::vector<std::pair<std::string, std::string>> fields_;
-};
+/// The command-line options of parameter table P: one per field a tool may set, nested groups
+/// flattened (params::describe_flat: named as the field, '_' as '-'); a boolean is a flag, with
+/// --no-NAME when it defaults to true; the field's older spellings are aliases; help from the
+/// field's doc, default and valid values. seed and threads are left to the common options; `skip`
+/// names fields (dotted paths) the command handles itself.
+template <params::tabled P>
+std::vector<option> param_options(std::initializer_list<std::string_view> skip = {}) {
+  std::vector<option> out;
+  for (const auto& f : params::describe_flat<P>()) {
+    const std::string_view last = std::string_view(f.name).substr(f.name.rfind('.') == std::string::npos ? 0 : f.name.rfind('.') + 1);
+    if (!f.option_offered || last == "seed" || last == "threads" || std::find(skip.begin(), skip.end(), f.name) != skip.end()) continue;
+    const bool flag = f.kind == params::value_kind::boolean;
+    std::string help = f.doc;
+    if (!flag) help += fmt::format(" (default {}{}{})", f.default_value, f.range.empty() ? "" : "; ", f.range);
+    std::string also;
+    for (const auto& alias : f.aliases) {
+      std::string o = alias;
+      for (char& c : o) c = c == '_' ? '-' : c;
+      if (o != f.option) also += fmt::format("{}--{}", also.empty() ? "" : ", ", o);
+    }
+    if (!also.empty()) help += fmt::format("; also {}", also);
+    out.push_back({f.option, 0, !flag, help});
+    if (flag && f.default_value == "true") out.push_back({"no-" + f.option, 0, false, fmt::format("turn --{} off", f.option)});
+    for (const auto& alias : f.aliases) {
+      std::string o = alias;
+      for (char& c : o) c = c == '_' ? '-' : c;
+      if (o != f.option) out.push_back({o, 0, !flag, "", f.option});
+    }
+  }
+  return out;
+}
+
+/// A command's own options (files, switches) followed by those of parameter table P.
+template <params::tabled P>
+std::vector<option> with_params(std::vector<option> own, std::initializer_list<std::string_view> skip = {}) {
+  for (auto& o : param_options<P>(skip)) own.push_back(std::move(o));
+  return own;
+}
+
+/// Sets the fields of p from the options given (as param_options<P>(skip) offered them).
+/// @throws usage_error naming the option for a value that does not parse.
+template <params::tabled P>
+void apply_params(const args& a, P& p, std::initializer_list<std::string_view> skip = {}) {
+  for (const auto& f : params::describe_flat<P>()) {
+    if (!f.option_offered || std::find(skip.begin(), skip.end(), f.name) != skip.end()) continue;
+    try {
+      if (f.kind == params::value_kind::boolean) {
+        if (a.has(f.option)) params::set_path(p, f.name, "true", "--" + f.option);
+        if (a.has("no-" + f.option)) params::set_path(p, f.name, "false", "--no-" + f.option);
+      } else if (a.has(f.option)) {
+        params::set_path(p, f.name, a.get(f.option), "--" + f.option);
+      }
+    } catch (const segkit::invalid_argument& e) {
+      // "--storage: storage must be ..." reads better as "--storage must be ...".
+      std::string m = e.what();
+      const std::string_view last = std::string_view(f.name).substr(f.name.rfind('.') == std::string::npos ? 0 : f.name.rfind('.') + 1);
+      for (const std::string& o : {f.option, "no-" + f.option}) {
+        const std::string prefix = fmt::format("--{}: {} ", o, last);
+        if (m.starts_with(prefix)) m = fmt::format("--{} {}", o, m.substr(prefix.size()));
+      }
+      throw usage_error(m);
+    }
+  }
+}
 
 /// Measures in-process compute time (file I/O excluded by the caller's placement of start/stop).
 class stopwatch {

@@ -76,26 +76,12 @@ int fit_distributed_and_report(const args& a, const Distributed& clusterer, cons
 #endif
 
 int cluster_kmeans(const args& a) {
-  const std::string algorithm = a.get_or("algorithm", "lloyd");
   cluster::kmeans_params p;
-  if (algorithm == "hamerly") p.algorithm = cluster::kmeans_algorithm::hamerly;
-  else if (algorithm == "elkan") p.algorithm = cluster::kmeans_algorithm::elkan;
-  else if (algorithm != "lloyd") throw usage_error(fmt::format("unknown --algorithm '{}' (lloyd, elkan or hamerly)", algorithm));
-  p.max_iter = a.get_size("max-iter", p.max_iter);
-  p.tol = a.get_double("tol", p.tol);
-  p.n_init = a.get_size("n-init", p.n_init);
-  p.seed = a.seed();
-  p.threads = a.threads();
-  const std::string init = a.get_or("init", "kmeans++");
-  if (init == "random") p.init = cluster::kmeans_init::random;
-  else if (init == "kmeans||") p.init = cluster::kmeans_init::kmeans_parallel;
-  else if (init != "kmeans++") throw usage_error(fmt::format("unknown --init '{}' (kmeans++, kmeans|| or random)", init));
+  apply_params(a, p, {"k"});
   const std::string metric = a.get_or("metric", "l2");
   if (metric == "cosine") p.spherical = true;
   else if (metric != "l2" && metric != "sqeuclidean") throw usage_error(fmt::format("k-means supports --metric l2 or cosine, not '{}'", metric));
-
-  if (a.has("init-centres") && a.has("init-centers")) throw usage_error("give --init-centers once (--init-centres is its older spelling)");
-  const std::string init_centers = a.has("init-centers") ? "init-centers" : "init-centres";
+  const std::string init_centers = "init-centers";
   if (a.has(init_centers)) p.initial_centers = load_npy_matrix<double>(a.get(init_centers));
 #ifdef SEGKIT_CLI_MPI
   if (const auto* comm = mpi_world()) {
@@ -126,13 +112,8 @@ int cluster_minibatch_kmeans(const args& a) {
     throw usage_error(fmt::format("minibatch-kmeans supports --metric l2, not '{}'", a.get("metric")));
   }
   cluster::minibatch_kmeans_params p;
+  apply_params(a, p, {"k"});
   p.k = a.get_size("k");
-  p.batch_size = a.get_size("batch-size", p.batch_size);
-  p.max_iter = a.get_size("max-iter", p.max_iter);
-  p.n_init = a.get_size("n-init", p.n_init);
-  p.tol = a.get_double("tol", p.tol);
-  p.seed = a.seed();
-  p.threads = a.threads();
 #ifdef SEGKIT_CLI_MPI
   if (const auto* comm = mpi_world()) {
     return fit_distributed_and_report(a, distributed::minibatch_kmeans<float>(p), *comm, "mini-batch k-means", "steps", "stopped early",
@@ -147,16 +128,7 @@ int cluster_minibatch_kmeans(const args& a) {
 
 int cluster_gmm(const args& a) {
   cluster::gmm_params p;
-  p.covariance = params::parse_enum<cluster::covariance_type>(a.get_or("covariance", "full"), "--covariance");
-  p.max_iter = a.get_size("max-iter", p.max_iter);
-  p.tol = a.get_double("tol", p.tol);
-  p.reg_covar = a.get_double("reg-covar", p.reg_covar);
-  p.n_init = a.get_size("n-init", p.n_init);
-  p.seed = a.seed();
-  p.threads = a.threads();
-  const std::string init = a.get_or("init", "kmeans");
-  if (init == "kmeans++") p.init = cluster::gmm_init::kmeans_plus_plus;
-  else if (init != "kmeans") throw usage_error(fmt::format("unknown --init '{}' (kmeans or kmeans++)", init));
+  apply_params(a, p, {"k"});
   const auto x = load_npy_matrix<float>(a.get("input"));
   const auto weights = load_weights(a);
   if (a.has("init-labels")) p.initial_labels = load_npy_vector<label_type>(a.get("init-labels"));
@@ -202,14 +174,8 @@ int cluster_gmm(const args& a) {
 // the labels are the final model's ids for every row.
 int cluster_streaming_kmeans(const args& a) {
   cluster::streaming_kmeans_params p;
+  apply_params(a, p, {"k"});
   p.k = a.get_size("k");
-  p.decay = a.get_double("decay", p.decay);
-  p.spawn_factor = a.get_double("spawn-factor", p.spawn_factor);
-  p.spawn_fraction = a.get_double("spawn-fraction", p.spawn_fraction);
-  p.retire_after = a.get_size("retire-after", p.retire_after);
-  p.max_clusters = a.get_size("max-clusters", p.max_clusters);
-  p.seed = a.seed();
-  p.threads = a.threads();
   const std::size_t batch = a.get_size("batch-size", 1000);
   if (batch == 0) throw usage_error("--batch-size must be at least 1");
   cluster::streaming_kmeans<float> model(p);
@@ -240,71 +206,49 @@ int cluster_streaming_kmeans(const args& a) {
   return 0;
 }
 
-// Options every k-means command takes, followed by its own.
-std::vector<option> kmeans_options(std::vector<option> own) {
-  std::vector<option> all = {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
-                             {"output", 'o', true, "labels to write, int32 .npy (n)"},
-                             {"k", 'k', true, "number of clusters"},
-                             {"weights", 0, true, "per-sample weights, .npy (n)"},
-                             {"centroids-out", 0, true, "centers to write, float32 .npy (k x d)"}};
-  all.insert(all.end(), own.begin(), own.end());
-  return all;
-}
+const option input_opt{"input", 'i', true, "samples, .npy float32/float64 (n x d)"};
+const option labels_opt{"output", 'o', true, "labels to write, int32 .npy (n)"};
+const option weights_opt{"weights", 0, true, "per-sample weights, .npy (n)"};
+const option centroids_opt{"centroids-out", 0, true, "centers to write, float32 .npy (k x d)"};
 
 const registrar cluster_commands({
     {{"cluster", "kmeans"},
-     "-i X.npy -o labels.npy --k K|auto [--init kmeans++|kmeans|||random] [--algorithm lloyd|elkan|hamerly] [--max-iter N] [--tol T] [--n-init N] [--weights W.npy] [--init-centers C0.npy] [--centroids-out C.npy]",
-     "K-Means (Lloyd); --metric cosine gives spherical k-means. Reports inertia and n_iter.",
-     kmeans_options({{"init", 0, true, "kmeans++ (default), kmeans|| (few passes, for large n) or random"},
-      {"k-max", 0, true, "with --k auto: k runs over 1..k-max (default 10) and the knee of the inertia curve wins"},
-      {"algorithm", 0, true, "lloyd (default), elkan or hamerly: the same result; elkan and hamerly skip distances the triangle inequality rules out"},
-      {"max-iter", 0, true, "iterations per restart (default 300)"},
-      {"tol", 0, true, "relative center-shift tolerance (default 1e-4)"},
-      {"n-init", 0, true, "restarts, best inertia kept (default 1)"},
-      {"init-centers", 0, true, "starting centers, .npy (k x d); overrides --init and --n-init"},
-      {"init-centres", 0, true, "older spelling of --init-centers"}}),
+     "-i X.npy -o labels.npy --k K|auto [--k-max N] [--weights W.npy] [--init-centers C0.npy] [--centroids-out C.npy] [parameters]",
+     "K-Means (Lloyd, Hamerly or Elkan); --metric cosine gives spherical k-means. Reports inertia, n_iter, converged and n_clusters.",
+     with_params<cluster::kmeans_params>({input_opt, labels_opt, {"k", 'k', true, "number of clusters, or auto: the knee of the inertia curve for k in 1..--k-max"},
+                                          {"k-max", 0, true, "largest k tried by --k auto (default 10)"}, weights_opt,
+                                          {"init-centers", 0, true, "starting centers, .npy (k x d); overrides --init and --n-init"},
+                                          {"init-centres", 0, true, "", "init-centers"}, centroids_opt},
+                                         {"k", "initial_centers"}),
      cluster_kmeans},
     {{"cluster", "minibatch-kmeans"},
-     "-i X.npy -o labels.npy --k K [--batch-size B] [--max-iter N] [--n-init N] [--tol T] [--weights W.npy] [--centroids-out C.npy]",
+     "-i X.npy -o labels.npy --k K [--weights W.npy] [--centroids-out C.npy] [parameters]",
      "Mini-batch k-means (Sculley 2010) for large data. Reports inertia and the number of steps.",
-     kmeans_options({{"batch-size", 0, true, "rows per step (default 1024)"},
-      {"max-iter", 0, true, "passes over the data at most (default 100)"},
-      {"n-init", 0, true, "k-means++ runs on the initial subsample (default 3)"},
-      {"tol", 0, true, "center-shift tolerance, 0 = off (default)"}}),
+     with_params<cluster::minibatch_kmeans_params>({input_opt, labels_opt, {"k", 'k', true, "number of clusters"}, weights_opt, centroids_opt}, {"k"}),
      cluster_minibatch_kmeans},
     {{"cluster", "streaming-kmeans"},
-     "-i X.npy -o labels.npy --k K [--batch-size B] [--decay D] [--spawn-factor F] [--spawn-fraction S] [--retire-after N] [--max-clusters M] [--centroids-out C.npy] [--model-out state.seg]",
+     "-i X.npy -o labels.npy --k K [--batch-size B] [--centroids-out C.npy] [--model-out state.seg] [parameters]",
      "Online k-means over the rows in file order, B at a time: forgetting, spawning and retiring segments. Labels are segment ids.",
-     {{"input", 'i', true, "samples in stream order, .npy float32/float64 (n x d)"},
-      {"output", 'o', true, "segment id of every row under the final model, int32 .npy (n)"},
-      {"k", 'k', true, "segments made from the first batch"},
-      {"batch-size", 0, true, "rows per batch (default 1000)"},
-      {"decay", 0, true, "forgetting factor per batch in (0, 1] (default 1: running means)"},
-      {"spawn-factor", 0, true, "far = beyond this many RMS distances from every center (default 3; 0 = never spawn)"},
-      {"spawn-fraction", 0, true, "share of a batch a far group needs to become a segment (default 0.05)"},
-      {"retire-after", 0, true, "retire a segment after this many batches without rows (default 0 = never)"},
-      {"max-clusters", 0, true, "no spawning beyond this many segments (default 4 k)"},
-      {"centroids-out", 0, true, "final centers, float32 .npy (one row per id)"},
-      {"model-out", 0, true, "final state, to resume (segkit container)"}},
+     with_params<cluster::streaming_kmeans_params>({{"input", 'i', true, "samples in stream order, .npy float32/float64 (n x d)"},
+                                                    {"output", 'o', true, "segment id of every row under the final model, int32 .npy (n)"},
+                                                    {"k", 'k', true, "segments made from the first batch"},
+                                                    {"batch-size", 0, true, "rows per batch (default 1000)"},
+                                                    {"centroids-out", 0, true, "final centers, float32 .npy (one row per id)"},
+                                                    {"model-out", 0, true, "final state, to resume (segkit container)"}},
+                                                   {"k"}),
      cluster_streaming_kmeans},
     {{"cluster", "gmm"},
-     "-i X.npy -o labels.npy --k K|auto [--covariance full|diag|spherical|tied] [--max-iter N] [--tol T] [--reg-covar R] [--n-init N] [--init kmeans|kmeans++] [--init-labels L.npy] [--weights W.npy] [--means-out M.npy] [--proba-out P.npy] [--model-out model.seg]",
+     "-i X.npy -o labels.npy --k K|auto [--k-max N] [--init-labels L.npy] [--weights W.npy] [--means-out M.npy] [--proba-out P.npy] [--model-out model.seg] [parameters]",
      "Gaussian mixture by EM. Reports log_likelihood (mean per sample), bic, aic, n_iter and degenerate components.",
-     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
-      {"output", 'o', true, "labels to write, int32 .npy (n)"},
-      {"k", 'k', true, "number of components, or auto: the lowest BIC for k in 1..--k-max"},
-      {"k-max", 0, true, "largest k tried by --k auto (default 10)"},
-      {"covariance", 0, true, "full (default), diag, spherical or tied"},
-      {"max-iter", 0, true, "EM iterations per restart (default 100)"},
-      {"tol", 0, true, "change of the mean log-likelihood that ends EM (default 1e-3)"},
-      {"reg-covar", 0, true, "added to covariance diagonals (default 1e-6)"},
-      {"n-init", 0, true, "restarts, best lower bound kept (default 1)"},
-      {"init", 0, true, "kmeans (default) or kmeans++"},
-      {"init-labels", 0, true, "starting assignment, int .npy (n, values 0..k-1); overrides --init and --n-init"},
-      {"weights", 0, true, "per-sample weights, .npy (n)"},
-      {"means-out", 0, true, "component means to write, float64 .npy (k x d)"},
-      {"proba-out", 0, true, "responsibilities to write, float64 .npy (n x k)"},
-      {"model-out", 0, true, "fitted model to write (segkit container)"}},
+     with_params<cluster::gmm_params>({input_opt, labels_opt,
+                                       {"k", 'k', true, "number of components, or auto: the lowest BIC for k in 1..--k-max"},
+                                       {"k-max", 0, true, "largest k tried by --k auto (default 10)"},
+                                       {"init-labels", 0, true, "starting assignment, int .npy (n, values 0..k-1); overrides --init and --n-init"},
+                                       weights_opt,
+                                       {"means-out", 0, true, "component means to write, float64 .npy (k x d)"},
+                                       {"proba-out", 0, true, "responsibilities to write, float64 .npy (n x k)"},
+                                       {"model-out", 0, true, "fitted model to write (segkit container)"}},
+                                      {"k"}),
      cluster_gmm},
 });
 

@@ -26,16 +26,11 @@ auto fit_and_save(const args& a, const Algo& algo, const Fit&... fit_args) {
   return std::pair{std::move(r), watch.seconds()};
 }
 
-double required_double(const args& a, const char* name) {
-  if (!a.has(name)) throw usage_error(fmt::format("--{} is required", name));
-  return a.get_double(name, 0.0);
-}
 
 int cluster_dbscan(const args& a) {
   cluster::dbscan_params p;
-  p.eps = required_double(a, "eps");
-  p.min_samples = a.get_size("min-samples", p.min_samples);
-  p.threads = a.threads();
+  if (!a.has("eps")) throw usage_error("--eps is required");
+  apply_params(a, p);
   const auto x = load_npy_matrix<float>(a.get("input"));
   const auto weights = load_weights(a);
   return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
@@ -70,15 +65,8 @@ void predict_new_points(const args& a, const Predictor& predictor, stopwatch& wa
 
 int cluster_hdbscan(const args& a) {
   cluster::hdbscan_params p;
-  p.min_cluster_size = a.get_size("min-cluster-size", p.min_cluster_size);
-  p.min_samples = a.get_size("min-samples", 0);
-  p.selection = params::parse_enum<cluster::cluster_selection>(a.get_or("selection", "eom"), "--selection");
-  p.cluster_selection_epsilon = a.get_double("cluster-selection-epsilon", 0.0);
-  p.max_cluster_size = a.get_size("max-cluster-size", 0);
-  p.allow_single_cluster = a.has("allow-single-cluster");
-  p.mst = params::parse_enum<cluster::mst_algorithm>(a.get_or("mst", "auto"), "--mst");
-  p.fragments = params::parse_enum<cluster::fragment_rule>(a.get_or("fragments", "drop"), "--fragments");
-  p.threads = a.threads();
+  apply_params(a, p, {"prediction_data"});
+  p.prediction_data = a.has("membership-out") || a.has("predict");  // the rows are kept only when needed
   if (a.has("predict") && !a.has("predict-out")) throw usage_error("--predict needs --predict-out for the labels of the new points");
   const auto x = load_npy_matrix<float>(a.get("input"));
   const auto weights = load_weights(a);
@@ -107,15 +95,10 @@ int cluster_hdbscan(const args& a) {
 int cluster_agglomerative(const args& a) {
   cluster::agglomerative_params p;
   if (a.has("k") == a.has("distance-threshold")) throw usage_error("give exactly one of --k and --distance-threshold");
+  apply_params(a, p, {"k"});
   if (a.has("k")) p.k = a.get_size("k");
-  p.distance_threshold = a.get_double("distance-threshold", 0.0);
   if (a.has("distance-threshold") && !(p.distance_threshold > 0.0)) throw usage_error("--distance-threshold must be > 0");
-  p.linkage = params::parse_enum<cluster::linkage_method>(a.get_or("linkage", "ward"), "--linkage");
-  p.threads = a.threads();
-  if (a.has("connectivity")) {
-    p.connectivity_neighbors = a.get_size("connectivity");
-    if (p.connectivity_neighbors == 0) throw usage_error("--connectivity must be at least 1 (neighbors per row)");
-  }
+  if (a.has("connectivity-neighbors") && p.connectivity_neighbors == 0) throw usage_error("--connectivity must be at least 1 (neighbors per row)");
   const auto x = load_npy_matrix<float>(a.get("input"));
   return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
     using M = decltype(metric);
@@ -127,35 +110,25 @@ int cluster_agglomerative(const args& a) {
     json_object j;
     j.add("seconds", seconds).add("n_clusters", r.n_clusters());
     if (p.connectivity_neighbors > 0) j.add("connected_components", r.connected_components);
-    emit(a, j, fmt::format("agglomerative ({}): {} clusters, {:.3f} s", a.get_or("linkage", "ward"), r.n_clusters(), seconds));
+    emit(a, j, fmt::format("agglomerative ({}): {} clusters, {:.3f} s", params::name(p.linkage), r.n_clusters(), seconds));
     return 0;
   });
 }
 
+const option input_opt{"input", 'i', true, "samples, .npy float32/float64 (n x d)"};
+const option noise_labels_opt{"output", 'o', true, "labels to write, int32 .npy (n); -1 = noise"};
+const option weights_opt{"weights", 0, true, "per-sample weights, .npy (n)"};
+
 const registrar density_commands({
     {{"cluster", "dbscan"},
-     "-i X.npy -o labels.npy --eps E [--min-samples M] [--weights W.npy]",
+     "-i X.npy -o labels.npy --eps E [--weights W.npy] [parameters]",
      "DBSCAN (labels as scikit-learn's). Reports n_clusters, noise_fraction and n_core.",
-     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
-      {"output", 'o', true, "labels to write, int32 .npy (n); -1 = noise"},
-      {"eps", 0, true, "neighborhood radius in the metric's units"},
-      {"min-samples", 0, true, "weighted neighbors within eps, self included, of a core point (default 5)"},
-      {"weights", 0, true, "per-sample weights, .npy (n)"}},
+     with_params<cluster::dbscan_params>({input_opt, noise_labels_opt, weights_opt}),
      cluster_dbscan},
     {{"cluster", "hdbscan"},
-     "-i X.npy -o labels.npy --min-cluster-size M [--min-samples S] [--selection eom|leaf] [--cluster-selection-epsilon E] [--max-cluster-size N] [--allow-single-cluster] [--mst auto|prim|boruvka] [--fragments drop|shed] [--weights W.npy] [--outlier-scores-out S.npy] [--probabilities-out P.npy] [--membership-out V.npy] [--predict Q.npy --predict-out L.npy [--predict-probabilities-out P.npy] [--predict-outlier-scores-out S.npy] [--predict-membership-out V.npy]]",
+     "-i X.npy -o labels.npy [--weights W.npy] [--outlier-scores-out S.npy] [--probabilities-out P.npy] [--membership-out V.npy] [--predict Q.npy --predict-out L.npy [--predict-probabilities-out P.npy] [--predict-outlier-scores-out S.npy] [--predict-membership-out V.npy]] [parameters]",
      "HDBSCAN*. Reports n_clusters and noise_fraction; writes GLOSH outlier scores and soft-clustering membership vectors on request; --predict places new points in the fitted clustering (approximate_predict) and reports predict_seconds, predicted and predicted_noise_fraction.",
-     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
-      {"output", 'o', true, "labels to write, int32 .npy (n); -1 = noise"},
-      {"min-cluster-size", 0, true, "smallest cluster (default 5)"},
-      {"min-samples", 0, true, "neighbors defining the core distance (default: min-cluster-size)"},
-      {"selection", 0, true, "eom (default, excess of mass) or leaf"},
-      {"cluster-selection-epsilon", 0, true, "merge clusters that split below this distance (default 0)"},
-      {"max-cluster-size", 0, true, "eom: do not select larger clusters (default 0 = no limit)"},
-      {"allow-single-cluster", 0, false, "allow one cluster of everything"},
-      {"mst", 0, true, "spanning tree: auto (default: boruvka for l2/sqeuclidean up to 16-D from 4,096 rows, else prim), prim or boruvka"},
-      {"fragments", 0, true, "points of a side smaller than min-cluster-size: drop (default, the hdbscan library: all at the split) or shed (R dbscan::hdbscan: one by one)"},
-      {"weights", 0, true, "per-sample weights, .npy (n)"},
+     with_params<cluster::hdbscan_params>({input_opt, noise_labels_opt, weights_opt,
       {"outlier-scores-out", 0, true, "GLOSH scores to write, float64 .npy (n)"},
       {"probabilities-out", 0, true, "membership probabilities to write, float64 .npy (n)"},
       {"membership-out", 0, true, "soft-clustering membership vectors to write, float64 .npy (n x n_clusters)"},
@@ -164,17 +137,15 @@ const registrar density_commands({
       {"predict-probabilities-out", 0, true, "their membership probabilities, float64 .npy (m)"},
       {"predict-outlier-scores-out", 0, true, "their GLOSH outlier scores, float64 .npy (m)"},
       {"predict-membership-out", 0, true, "their membership vectors, float64 .npy (m x n_clusters)"}},
+      {"prediction_data"}),
      cluster_hdbscan},
     {{"cluster", "agglomerative"},
-     "-i X.npy -o labels.npy (--k K | --distance-threshold T) [--linkage ward|average|complete|single] [--linkage-out Z.npy] [--connectivity K]",
+     "-i X.npy -o labels.npy (--k K | --distance-threshold T) [--linkage-out Z.npy] [parameters]",
      "Hierarchical clustering (scipy's linkage). Reports n_clusters; writes the dendrogram in scipy's format on request. --connectivity merges only along the K-nearest-neighbor graph (scikit-learn's connectivity) and reports connected_components.",
-     {{"input", 'i', true, "samples, .npy float32/float64 (n x d)"},
-      {"output", 'o', true, "labels to write, int32 .npy (n)"},
+     with_params<cluster::agglomerative_params>({input_opt, {"output", 'o', true, "labels to write, int32 .npy (n)"},
       {"k", 'k', true, "number of clusters"},
-      {"distance-threshold", 0, true, "cut where merges reach this height instead of --k"},
-      {"linkage", 0, true, "ward (default, l2 only), average, complete or single"},
-      {"linkage-out", 0, true, "linkage matrix to write, float64 .npy ((n-1) x 4)"},
-      {"connectivity", 0, true, "merge only along the symmetric K-nearest-neighbor graph of the rows (default: no constraint)"}},
+      {"linkage-out", 0, true, "linkage matrix to write, float64 .npy ((n-1) x 4)"}},
+      {"k"}),
      cluster_agglomerative},
 });
 

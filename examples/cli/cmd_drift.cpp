@@ -52,7 +52,7 @@ int drift(const args& a) {
       const std::vector<std::string> va(col_a.begin(), col_a.end()), vb(col_b.begin(), col_b.end());
       const auto cd = monitor::categorical_drift(va, vb, p.thresholds);
       if (!cd.alert) continue;
-      drifted_attributes += (drifted_attributes.size() > 1 ? ", " : "") + json_object::quote(name);
+      drifted_attributes += (drifted_attributes.size() > 1 ? ", " : "") + json_quote(name);
       all_alerts.push_back({"categories", fmt::format("attribute '{}': PSI {:.3f}, chi-square p = {:.2g}", name, cd.psi, cd.test.p_value), cd.psi,
                             p.thresholds.psi});
     }
@@ -60,7 +60,7 @@ int drift(const args& a) {
   drifted_attributes += "]";
   std::string alerts = "[", drifted_features = "[";
   for (const auto& al : all_alerts) {
-    alerts += (alerts.size() > 1 ? ", " : "") + fmt::format("{{\"area\": {}, \"message\": {}}}", json_object::quote(al.area), json_object::quote(al.message));
+    alerts += (alerts.size() > 1 ? ", " : "") + fmt::format("{{\"area\": {}, \"message\": {}}}", json_quote(al.area), json_quote(al.message));
   }
   for (const auto& f : r.features) {
     if (f.alert) drifted_features += (drifted_features.size() > 1 ? ", " : "") + std::to_string(f.feature);

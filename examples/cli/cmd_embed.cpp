@@ -34,12 +34,6 @@ void write_lines(const std::string& path, const std::vector<std::string>& lines)
   out.commit();
 }
 
-embed::analyzer parse_analyzer(const std::string& s) {
-  if (s == "word") return embed::analyzer::word;
-  if (s == "chars") return embed::analyzer::chars;
-  if (s == "chars-wb") return embed::analyzer::chars_wb;
-  throw usage_error(fmt::format("--analyzer must be word, chars or chars-wb, not '{}'", s));
-}
 
 /// The runtime's version and the embeddings of `docs` by one of the ONNX text embedders.
 template <class Model>
@@ -61,11 +55,10 @@ std::pair<std::string, matrix<float>> model_embeddings(const args& a, const std:
   p.tokenizer.lower_case = !a.has("cased");
   p.tokenizer.max_length = a.get_size("max-length", p.tokenizer.max_length);
   p.batch_size = a.get_size("batch-size", p.batch_size);
-  const std::string pool = a.get_or("pooling", "mean");
-  if (pool == "cls") {
-    p.pooling = embed::pooling::cls;
-  } else if (pool != "mean") {
-    throw usage_error(fmt::format("--pooling must be mean or cls, not '{}'", pool));
+  try {
+    p.pooling = params::parse_enum<embed::pooling>(a.get_or("pooling", "mean"), "--pooling");
+  } catch (const segkit::invalid_argument& e) {
+    throw usage_error(e.what());
   }
   if (a.has("runtime")) p.session.runtime = a.get("runtime");
   p.session.intra_op_threads = static_cast<int>(a.threads());
@@ -90,26 +83,18 @@ int embed_text_model(const args& a) {
 int embed_text(const args& a) {
   if (a.has("model") || a.has("vocab") || a.has("clip-vocab") || a.has("clip-merges")) return embed_text_model(a);
   embed::lsa_params p;
-  p.dims = a.get_size("dims", p.dims);
+  apply_params(a, p, {"tfidf.analysis.stop_words"});
   auto& t = p.tfidf;
-  t.analysis.analyzer = parse_analyzer(a.get_or("analyzer", "word"));
-  if (t.analysis.analyzer != embed::analyzer::word) {
-    t.analysis.ngram_min = 2;  // character n-grams: 2-4 unless told otherwise
-    t.analysis.ngram_max = 4;
+  if (t.analysis.analyzer != embed::analyzer::word) {  // character n-grams: 2-4 unless told otherwise
+    if (!a.has("ngram-min")) t.analysis.ngram_min = 2;
+    if (!a.has("ngram-max")) t.analysis.ngram_max = 4;
   }
-  t.analysis.ngram_min = a.get_size("ngram-min", t.analysis.ngram_min);
-  t.analysis.ngram_max = a.get_size("ngram-max", t.analysis.ngram_max);
   const std::string stop = a.get_or("stop-words", "english");
   if (stop == "none") {
     t.analysis.stop_words.clear();
   } else if (stop != "english") {
-    throw usage_error(fmt::format("--stop-words must be english or none, not '{}'", stop));
+    t.analysis.stop_words = split_list(stop);
   }
-  t.min_df = a.get_size("min-df", t.min_df);
-  t.max_df = a.get_double("max-df", t.max_df);
-  if (a.has("no-sublinear-tf")) t.sublinear_tf = false;
-  p.seed = a.seed();
-  p.threads = a.threads();
   const auto docs = csv_documents(a.get("input"), a.get("columns"));
   stopwatch watch;
   watch.start();
@@ -164,16 +149,7 @@ std::vector<std::vector<id_type>> read_sessions(const std::string& path) {
 
 int embed_sequences(const args& a) {
   embed::item2vec_params p;
-  p.dim = a.get_size("dim", p.dim);
-  p.window = a.get_size("window", p.window);
-  p.negative = a.get_size("negative", p.negative);
-  p.epochs = a.get_size("epochs", p.epochs);
-  p.sample = a.get_double("sample", p.sample);
-  p.min_count = a.get_size("min-count", p.min_count);
-  p.alpha = a.get_double("alpha", p.alpha);
-  p.serial_warmup = a.get_double("serial-warmup", p.serial_warmup);
-  p.seed = a.seed();
-  p.threads = a.threads();
+  apply_params(a, p);
   const auto sessions = read_sessions(a.get("input"));
   stopwatch watch;
   watch.start();
@@ -185,7 +161,7 @@ int embed_sequences(const args& a) {
   save_npy(a.get("items-out"), ids);
   if (a.has("sessions-out")) {
     auto with_rule = m;
-    with_rule.session_rule = {.last = a.get_size("last", 0), .half_life = a.get_double("half-life", 0.0)};
+    apply_params(a, with_rule.session_rule, {"normalize"});
     save_npy(a.get("sessions-out"), with_rule.embed(sessions));
   }
   std::size_t raw = 0;
@@ -200,15 +176,11 @@ int embed_sequences(const args& a) {
 int embed_table(const args& a) {
   if (!a.has("numeric") && !a.has("categorical")) throw usage_error("give --numeric and/or --categorical columns");
   const auto t = read_csv(a.get("input"));
-  const std::string scale_name = a.get_or("scaling", "standard"), encoding = a.get_or("encoding", "one-hot");
+  const std::string encoding = a.get_or("encoding", "one-hot");
   embed::scaler_params sp;
-  if (scale_name == "robust") {
-    sp.method = embed::scaling::robust;
-  } else if (scale_name == "none") {
-    sp.method = embed::scaling::none;
-  } else if (scale_name != "standard") {
-    throw usage_error(fmt::format("--scaling must be standard, robust or none, not '{}'", scale_name));
-  }
+  apply_params(a, sp);
+  embed::one_hot_params op;
+  apply_params(a, op);
   if (encoding != "one-hot" && encoding != "frequency") throw usage_error(fmt::format("--encoding must be one-hot or frequency, not '{}'", encoding));
   const std::size_t n = t.row_count();
   std::vector<std::string> names;
@@ -241,7 +213,7 @@ int embed_table(const args& a) {
   if (numeric.shape(1) > 0) num_out = embed::scaler(sp).fit(numeric).transform(numeric);
   if (!cats.empty()) {
     if (encoding == "one-hot") {
-      const auto m = embed::one_hot({.min_frequency = a.get_size("min-frequency", 1)}).fit(cats);
+      const auto m = embed::one_hot(op).fit(cats);
       cat_out = m.transform(cats);
       for (auto& nm : m.column_names(cat_names)) names.push_back(std::move(nm));
     } else {
@@ -367,23 +339,15 @@ int embed_images(const args& a) {
 
 const registrar embed_commands({
     {{"embed", "text"},
-     "-i table.csv --columns c1,c2 -o E.npy [--dims 100] [--analyzer word|chars|chars-wb] [--ngram-min N] [--ngram-max N] "
-     "[--stop-words english|none] [--min-df N] [--max-df F] [--no-sublinear-tf] [--vocabulary-out V.txt] "
+     "-i table.csv --columns c1,c2 -o E.npy [--stop-words english|none|w1,w2] [--vocabulary-out V.txt] [LSA parameters] "
      "| --model m.onnx (--vocab vocab.txt | --clip-vocab vocab.json --clip-merges merges.txt) [--pooling mean|cls] [--max-length 128] "
      "[--batch-size 32] [--cased] [--runtime LIB]",
-     "Embeds the text of CSV columns with TF-IDF followed by a truncated SVD (LSA), rows L2-normalized (deterministic for a seed). "
-     "Reports rows, dims, vocabulary and explained_variance_ratio (the kept share).",
-     {{"input", 'i', true, "CSV with a header"},
+     "Embeds the text of CSV columns with TF-IDF followed by a truncated SVD (LSA), rows L2-normalized (deterministic for a seed); "
+     "character analyzers default to 2-4-grams. Reports rows, dims, vocabulary and explained_variance_ratio (the kept share).",
+     with_params<embed::lsa_params>({{"input", 'i', true, "CSV with a header"},
       {"columns", 0, true, "text columns, comma-separated (joined by a space per row)"},
       {"output", 'o', true, "embeddings to write, float32 .npy (n x dims)"},
-      {"dims", 0, true, "dimensions (default 100; fewer when the corpus is smaller)"},
-      {"analyzer", 0, true, "word (default), chars or chars-wb (character n-grams inside words)"},
-      {"ngram-min", 0, true, "shortest n-gram (default 1 for words, 2 for characters)"},
-      {"ngram-max", 0, true, "longest n-gram (default 2 for words, 4 for characters)"},
-      {"stop-words", 0, true, "english (default) or none"},
-      {"min-df", 0, true, "drop terms in fewer documents (default 1)"},
-      {"max-df", 0, true, "drop terms in more than this share of documents (default 1)"},
-      {"no-sublinear-tf", 0, false, "raw counts instead of 1 + ln(count)"},
+      {"stop-words", 0, true, "english (default), none, or a comma-separated list"},
       {"vocabulary-out", 0, true, "write the vocabulary, one term per line"},
       {"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA (docs/embed_models.md)"},
       {"vocab", 0, true, "WordPiece vocab.txt of --model"},
@@ -394,39 +358,37 @@ const registrar embed_commands({
       {"batch-size", 0, true, "--model: texts per run (default 32)"},
       {"cased", 0, false, "--model: keep case and accents (cased vocabularies)"},
       {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then ~/.cache/segkit/onnxruntime-1.30.0/)"}},
+      {"tfidf.analysis.stop_words"}),
      embed_text},
     {{"embed", "sequences"},
-     "-i sessions.txt -o vectors.npy --items-out items.npy [--dim 64] [--window 5] [--negative 5] [--epochs 5] [--sample 0.001] "
-     "[--min-count 1] [--alpha 0.025] [--serial-warmup 0.05] [--sessions-out S.npy [--last N] [--half-life H]]",
+     "-i sessions.txt -o vectors.npy --items-out items.npy [--sessions-out S.npy [--last N] [--half-life H]] [item2vec parameters]",
      "item2vec (skip-gram with negative sampling) over sessions, one per line of item ids; deterministic for a seed, any thread count. "
      "Reports sessions, items, words_trained and words_per_second (item occurrences x epochs per second).",
-     {{"input", 'i', true, "sessions: one per line, unsigned item ids separated by spaces, tabs or commas"},
-      {"output", 'o', true, "item vectors to write, float32 .npy (items x dim), rows by decreasing count"},
-      {"items-out", 0, true, "the item id of each row, int64 .npy"},
-      {"dim", 0, true, "dimensions (default 64)"},
-      {"window", 0, true, "largest context distance (default 5)"},
-      {"negative", 0, true, "negative samples per pair (default 5)"},
-      {"epochs", 0, true, "passes (default 5)"},
-      {"sample", 0, true, "subsampling threshold of frequent items (default 0.001; 0 = off)"},
-      {"min-count", 0, true, "items seen fewer times get no vector (default 1)"},
-      {"alpha", 0, true, "starting learning rate (default 0.025)"},
-      {"serial-warmup", 0, true, "share of the training, from its start, run one chunk at a time (default 0.05; see docs/embed_sequences.md)"},
-      {"sessions-out", 0, true, "also write one vector per input session, float32 .npy"},
-      {"last", 0, true, "session vectors: only the last N known items (default all)"},
-      {"half-life", 0, true, "session vectors: recency half-life in items (default 0 = plain mean)"}},
+     [] {
+       auto all = with_params<embed::item2vec_params>({{"input", 'i', true, "sessions: one per line, unsigned item ids separated by spaces, tabs or commas"},
+                                                        {"output", 'o', true, "item vectors to write, float32 .npy (items x dim), rows by decreasing count"},
+                                                        {"items-out", 0, true, "the item id of each row, int64 .npy"},
+                                                        {"sessions-out", 0, true, "also write one vector per input session, float32 .npy"}});
+       for (auto& o : param_options<embed::session_params>({"normalize"})) {
+         o.help = "session vectors: " + o.help;
+         all.push_back(std::move(o));
+       }
+       return all;
+     }(),
      embed_sequences},
     {{"embed", "table"},
-     "-i table.csv -o X.npy [--numeric a,b] [--categorical c,d] [--scaling standard|robust|none] [--encoding one-hot|frequency] "
-     "[--min-frequency N] [--columns-out names.txt]",
+     "-i table.csv -o X.npy [--numeric a,b] [--categorical c,d] [--encoding one-hot|frequency] [--columns-out names.txt] [parameters]",
      "Numeric columns scaled and categorical ones encoded, side by side. Reports rows and dims.",
-     {{"input", 'i', true, "CSV with a header"},
-      {"output", 'o', true, "features to write, float32 .npy (rows x dims)"},
-      {"numeric", 0, true, "numeric columns, comma-separated"},
-      {"categorical", 0, true, "categorical columns, comma-separated"},
-      {"scaling", 0, true, "standard (default), robust (median and interquartile range) or none"},
-      {"encoding", 0, true, "one-hot (default) or frequency (each category's share)"},
-      {"min-frequency", 0, true, "one-hot: rarer categories share one infrequent column (default 1)"},
-      {"columns-out", 0, true, "write the output column names, one per line"}},
+     [] {
+       auto all = with_params<embed::scaler_params>({{"input", 'i', true, "CSV with a header"},
+                                                      {"output", 'o', true, "features to write, float32 .npy (rows x dims)"},
+                                                      {"numeric", 0, true, "numeric columns, comma-separated"},
+                                                      {"categorical", 0, true, "categorical columns, comma-separated"},
+                                                      {"encoding", 0, true, "one-hot (default) or frequency (each category's share)"},
+                                                      {"columns-out", 0, true, "write the output column names, one per line"}});
+       for (auto& o : param_options<embed::one_hot_params>()) all.push_back(std::move(o));
+       return all;
+     }(),
      embed_table},
     {{"embed", "rfm"},
      "-i transactions.csv --customer C --time T --amount A -o rfm.npy --ids-out ids.npy [--as-of DATE] [--monetary sum|mean] [--scores-out S.npy]",

@@ -329,18 +329,18 @@ int eval_profile(const args& a) {
     for (const std::size_t j : s.top_features) {
       const auto& f = s.features[j];
       feats += fmt::format("{}{{\"name\": {}, \"segment_mean\": {}, \"population_mean\": {}, \"lift\": {}, \"effect_size\": {}, \"p_value\": {}}}",
-                           feats.size() > 1 ? ", " : "", json_object::quote(f.name), num(f.segment_mean), num(f.population_mean), num(f.lift),
+                           feats.size() > 1 ? ", " : "", json_quote(f.name), num(f.segment_mean), num(f.population_mean), num(f.lift),
                            num(f.effect_size), num(f.test.p_value));
       human += fmt::format("; {} {:+.2f} sd", f.name, f.effect_size);
     }
     for (const auto& c : s.top_categories) {
       catj += fmt::format("{}{{\"attribute\": {}, \"value\": {}, \"segment_share\": {}, \"lift\": {}, \"p_value\": {}}}", catj.size() > 1 ? ", " : "",
-                          json_object::quote(c.attribute), json_object::quote(c.value), num(c.segment_share), num(c.lift), num(c.p_value));
+                          json_quote(c.attribute), json_quote(c.value), num(c.segment_share), num(c.lift), num(c.p_value));
       human += fmt::format("; {}={} x{:.1f}", c.attribute, c.value, c.lift);
     }
-    for (const auto& [term, w] : s.keywords) kw += (kw.size() > 1 ? ", " : "") + json_object::quote(term);
+    for (const auto& [term, w] : s.keywords) kw += (kw.size() > 1 ? ", " : "") + json_quote(term);
     segs += fmt::format("{}{{\"segment\": {}, \"name\": {}, \"size\": {}, \"share\": {}, \"top_features\": {}], \"top_categories\": {}], \"keywords\": {}]}}",
-                        segs.size() > 1 ? ", " : "", s.segment, json_object::quote(s.name), s.size, num(s.share), feats, catj, kw);
+                        segs.size() > 1 ? ", " : "", s.segment, json_quote(s.name), s.size, num(s.share), feats, catj, kw);
   }
   segs += "]";
   json_object j;

@@ -73,7 +73,7 @@ int index_build(const args& a) {
   const std::string& type = a.positional()[0];
   if (type != "flat" && type != "hnsw" && type != "ivf") throw usage_error(fmt::format("unknown index type '{}' (flat, hnsw or ivf)", type));
   if (type != "ivf") {
-    for (const char* o : {"nlist", "quantizer", "pq-m", "no-vectors"}) {
+    for (const char* o : {"nlist", "codec", "pq-m", "no-vectors", "no-keep-vectors", "keep-vectors", "train-size"}) {
       if (a.has(o)) throw usage_error(fmt::format("--{} applies to ivf indexes only", o));
     }
   }
@@ -83,22 +83,10 @@ int index_build(const args& a) {
     }
   }
   index::any_index::build_options options;
-  options.m = a.get_size("m", options.m);
-  options.ef_construction = a.get_size("ef-construction", options.ef_construction);
-  options.seed = a.get_size("seed", options.seed);
-  options.threads = a.threads();
-  options.nlist = a.get_size("nlist", 0);
-  options.pq_m = a.get_size("pq-m", 0);
-  options.keep_vectors = !a.has("no-vectors");
+  apply_params(a, options.hnsw);
+  apply_params(a, options.ivf);
+  if (a.has("no-vectors")) options.ivf.keep_vectors = false;
   options.trainer = cluster::kmeans_trainer{};
-  const std::string quantizer = a.get_or("quantizer", "flat");
-  if (quantizer == "sq8") options.codec = index::ivf_codec::sq8;
-  else if (quantizer == "pq") options.codec = index::ivf_codec::pq;
-  else if (quantizer != "flat") throw usage_error(fmt::format("unknown --quantizer '{}' (flat, sq8 or pq)", quantizer));
-  const std::string storage = a.get_or("storage", "float32");
-  if (storage == "float16") options.storage = index::hnsw_storage::float16;
-  else if (storage == "int8") options.storage = index::hnsw_storage::int8;
-  else if (storage != "float32") throw usage_error(fmt::format("unknown --storage '{}' (float32, float16 or int8)", storage));
   const std::string metric = a.get_or("metric", "l2");
 #ifdef SEGKIT_CLI_MPI
   if (const auto* comm = mpi_world()) {  // one shard per rank over its slice of the rows
@@ -172,9 +160,7 @@ int index_query(const args& a) {
   const auto manifest = read_manifest(path);
   const std::size_t k = a.get_size("k");
   index::any_index::search_params p;
-  p.threads = a.threads();
-  p.ef = a.get_size("ef", 0);
-  p.nprobe = a.get_size("nprobe", 0);
+  apply_params(a, p);
   const std::optional<std::string> filter_text = a.has("filter") ? std::optional<std::string>(a.get("filter")) : std::nullopt;
   const auto check_metric = [&](const std::string& metric) {
     if (a.has("metric") && a.get("metric") != metric) {
@@ -281,34 +267,33 @@ int index_query(const args& a) {
   return 0;
 }
 
+// index build's options: its files, then the parameters of both index types that have them.
+std::vector<option> build_options() {
+  auto all = with_params<index::hnsw_params>({{"input", 'i', true, "base vectors, .npy float32/float64 (n x d)"},
+                                              {"output", 'o', true, "index file to write"},
+                                              {"attributes", 0, true, "CSV of attributes: column id = row of base.npy, other columns int/double/string/timestamp (header name:type, or inferred); stored in the index"},
+                                              {"no-vectors", 0, false, "ivf sq8/pq: store only the codes (no exact re-ranking; smallest index); as --no-keep-vectors"}});
+  for (auto& o : param_options<index::ivf_params>()) all.push_back(std::move(o));
+  return all;
+}
+
 const registrar index_commands({
     {{"index", "build"},
-     "flat|hnsw|ivf -i base.npy -o index.seg --metric l2|ip|cosine [--attributes attrs.csv] [--m M --ef-construction E [--storage float32|float16|int8] | --nlist L [--quantizer flat|sq8|pq] [--pq-m M] [--no-vectors]]",
-     "Build an index over the rows of a .npy matrix (row i gets id i).",
-     {{"input", 'i', true, "base vectors, .npy float32/float64 (n x d)"},
-      {"output", 'o', true, "index file to write"},
-      {"attributes", 0, true, "CSV of attributes: column id = row of base.npy, other columns int/double/string/timestamp (header name:type, or inferred); stored in the index"},
-      {"m", 0, true, "hnsw: links per node on upper levels, 2m on the lowest (default 16)"},
-      {"ef-construction", 0, true, "hnsw: candidates examined per insertion (default 200)"},
-      {"storage", 0, true, "hnsw: what searches walk on: float32 (default), float16 or int8 (a compressed copy; results re-ranked exactly)"},
-      {"nlist", 0, true, "ivf: number of inverted lists (default about 4 sqrt(n))"},
-      {"quantizer", 0, true, "ivf: what the lists store: flat (default), sq8 or pq"},
-      {"pq-m", 0, true, "ivf pq: sub-quantizers, a divisor of the dimension (default d / 4)"},
-      {"no-vectors", 0, false, "ivf sq8/pq: store only the codes (no exact re-ranking; smallest index)"}},
+     "flat|hnsw|ivf -i base.npy -o index.seg --metric l2|ip|cosine [--attributes attrs.csv] [hnsw parameters | ivf parameters]",
+     "Build an index over the rows of a .npy matrix (row i gets id i). hnsw takes --m, --ef-construction, --storage; ivf --nlist, --codec (--quantizer), --pq-m, --no-vectors, --train-size.",
+     build_options(),
      index_build},
     {{"index", "query"},
      "--index index.seg -q Q.npy -k K -o ids.npy [--distances-out D.npy] [--ef E | --nprobe P] [--filter EXPR] [--truth T.npy] [--mmap]",
      "Find the k nearest indexed rows of each query row; with --truth, report recall@k.",
-     {{"index", 0, true, "index file written by segkit index build"},
+     with_params<index::any_index::search_params>({{"index", 0, true, "index file written by segkit index build"},
       {"queries", 'q', true, "query vectors, .npy (nq x d)"},
       {"k", 'k', true, "neighbors per query"},
       {"output", 'o', true, "neighbor row numbers, int64 .npy (nq x k); -1 where none"},
       {"distances-out", 0, true, "distances, float32 .npy (nq x k)"},
-      {"ef", 0, true, "hnsw: search candidate list size, at least k (default max(k, 64))"},
-      {"nprobe", 0, true, "ivf: lists to visit (default nlist / 16)"},
       {"filter", 0, true, "attribute filter, e.g. \"region == 'EU' and last_purchase >= now - 30 days\" (see docs/index_attributes.md)"},
       {"truth", 0, true, "true neighbors, int64 .npy (nq x >= k), to report recall"},
-      {"mmap", 0, false, "map the index file read-only instead of reading it (no copy; pages shared between processes)"}},
+      {"mmap", 0, false, "map the index file read-only instead of reading it (no copy; pages shared between processes)"}}),
      index_query},
 });
 

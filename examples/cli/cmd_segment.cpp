@@ -39,7 +39,7 @@ std::string summarize(const pipeline::segmentation& s, json_object& j) {
   std::string names = "[", human;
   for (std::size_t l = 0; l < s.n_segments; ++l) {
     const std::string& name = s.names.at(static_cast<label_type>(l));
-    names += (l ? ", " : "") + json_object::quote(name);
+    names += (l ? ", " : "") + json_quote(name);
     human += fmt::format("  {:3} {:<40} {:7} records\n", l, name, s.sizes[l]);
   }
   j.add("n_segments", s.n_segments).add_raw("names", names + "]").add("noise_fraction", s.noise_fraction).add("silhouette", s.silhouette);

@@ -68,8 +68,8 @@ std::vector<command>& registry() {
 
 std::vector<option> common_options() {
   return {{"metric", 0, true, "distance: l2, sqeuclidean, cosine, ip, manhattan"},
-          {"seed", 0, true, "random seed (default 0)"},
-          {"threads", 0, true, "worker threads, 0 = all cores (default 0)"},
+          {"seed", 0, true, "the only source of randomness (default: the algorithm's, 0 unless `segkit params` says otherwise)"},
+          {"threads", 0, true, "worker threads, 0 = all cores (default 0); results do not depend on it"},
           {"json", 0, false, "print one JSON object on stdout"},
           {"quiet", 0, false, "print nothing but errors"},
           {"help", 'h', false, "show this help"}};
@@ -105,41 +105,6 @@ double args::get_double(std::string_view name, double fallback) const {
   }
   if (used != v.size() || v.empty() || !std::isfinite(x)) throw usage_error(fmt::format("--{} expects a number, got '{}'", name, v));
   return x;
-}
-
-json_object& json_object::add(std::string_view key, double value) {
-  return add_raw(key, std::isfinite(value) ? fmt::format("{:.9g}", value) : std::string("null"));
-}
-json_object& json_object::add(std::string_view key, std::size_t value) { return add_raw(key, fmt::format("{}", value)); }
-json_object& json_object::add(std::string_view key, std::string_view value) { return add_raw(key, quote(value)); }
-json_object& json_object::add_raw(std::string_view key, std::string raw_json) {
-  fields_.emplace_back(std::string(key), std::move(raw_json));
-  return *this;
-}
-std::string json_object::str() const {
-  std::string s = "{";
-  for (std::size_t i = 0; i < fields_.size(); ++i) {
-    if (i) s += ", ";
-    s += quote(fields_[i].first) + ": " + fields_[i].second;
-  }
-  return s + "}";
-}
-std::string json_object::quote(std::string_view in) {
-  std::string s = "\"";
-  for (const char ch : in) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': s += "\\\""; break;
-      case '\\': s += "\\\\"; break;
-      case '\n': s += "\\n"; break;
-      case '\r': s += "\\r"; break;
-      case '\t': s += "\\t"; break;
-      default:
-        if (c < 0x20) s += fmt::format("\\u{:04x}", c);
-        else s += ch;
-    }
-  }
-  return s + "\"";
 }
 
 progress_bar::progress_bar(const args& a) : enabled_(!a.quiet() && ::isatty(STDERR_FILENO) == 1) {}
@@ -217,6 +182,7 @@ void print_command_help(const command& c) {
   auto all = c.options;
   for (auto& o : common_options()) all.push_back(o);
   for (const auto& o : all) {
+    if (!o.alias_of.empty()) continue;  // older spellings are accepted, not advertised
     const std::string flag = (o.short_name ? fmt::format("-{}, ", o.short_name) : std::string("    ")) + "--" + o.name +
                              (o.takes_value ? " VALUE" : "");
     std::printf("  %-28s %s\n", flag.c_str(), o.help.c_str());
@@ -238,6 +204,7 @@ args parse(const command& c, int argc, char** argv, int first) {
   auto all = c.options;
   for (auto& o : common_options()) all.push_back(o);
   args a;
+  std::map<std::string, std::string> spelling;  // option -> the spelling it was given with
   for (int i = first; i < argc; ++i) {
     const std::string word = argv[i];
     const option* opt = nullptr;
@@ -254,11 +221,15 @@ args parse(const command& c, int argc, char** argv, int first) {
       continue;
     }
     if (opt == nullptr) throw usage_error(fmt::format("unknown option '{}' for 'segkit {}'", word, path_string(c.path)));
+    const std::string& name = opt->alias_of.empty() ? opt->name : opt->alias_of;
+    if (const auto seen = spelling.emplace(name, opt->name); seen.first->second != opt->name) {
+      throw usage_error(fmt::format("give --{} once (--{} is its older spelling)", name, seen.first->second == name ? opt->name : seen.first->second));
+    }
     if (opt->takes_value) {
       if (i + 1 >= argc) throw usage_error(fmt::format("option --{} needs a value", opt->name));
-      a.values_[opt->name] = argv[++i];
+      a.values_[name] = argv[++i];
     } else {
-      a.values_[opt->name] = "1";
+      a.values_[name] = "1";
     }
   }
   return a;

@@ -40,7 +40,7 @@ struct opts {
   std::vector<std::string> words{"a", "b"};
   std::int32_t offset = -3;
   inner nested{};
-  std::vector<double> data{};  // only code sets it
+  std::vector<std::vector<double>> data{};  // only code sets it (no text form)
   std::uint64_t seed = 0;
 
   static constexpr auto table() {

@@ -103,7 +103,7 @@ TEST_CASE("item2vec: similar(), session vectors (mean, last N, recency), min_cou
   CHECK_THROWS_WITH(em::item2vec({.min_count = 100000}).fit(s), Contains("min_count (100000)"));
   CHECK_THROWS_WITH(em::item2vec({.alpha = 0.01, .min_alpha = 0.1}).fit(s), Contains("min_alpha"));
   CHECK_THROWS_WITH(em::item2vec().fit({}), Contains("no item"));
-  CHECK_THROWS_WITH(em::item2vec({.serial_warmup = 1.5}).fit(s), Contains("serial_warmup (1.5) must be in [0, 1]"));
+  CHECK_THROWS_WITH(em::item2vec({.serial_warmup = 1.5}).fit(s), Contains("serial_warmup must be in [0, 1] (got 1.5)"));
 }
 
 TEST_CASE("item2vec: a fitted model saves and loads; sessions embed identically", "[embed][item2vec][persist]") {

@@ -123,9 +123,10 @@ TEST_CASE("tfidf: transform equals fit_transform, any thread count, unknown term
   const auto top = em::tfidf({.max_features = 10}).fit(docs);
   CHECK(top.dim() == 10);
   CHECK_THROWS_WITH(em::tfidf().fit({}), Contains("no documents"));
-  CHECK_THROWS_WITH(em::tfidf({.max_df = 0.0}).fit(docs), Contains("max_df (0)"));
+  CHECK_THROWS_WITH(em::tfidf({.max_df = 0.0}).fit(docs), Contains("max_df must be in (0, 1] (got 0)"));
   CHECK_THROWS_WITH(em::tfidf({.min_df = 1000}).fit(docs), Contains("no term remains"));
-  CHECK_THROWS_WITH(em::tfidf({.analysis = {.ngram_min = 0}}).fit(docs), Contains("ngram range"));
+  CHECK_THROWS_WITH(em::tfidf({.analysis = {.ngram_min = 0}}).fit(docs), Contains("analysis: ngram_min must be >= 1 (got 0)"));
+  CHECK_THROWS_WITH(em::tfidf({.analysis = {.ngram_min = 3, .ngram_max = 2}}).fit(docs), Contains("ngram range"));
 }
 
 TEST_CASE("truncated SVD reaches scikit-learn's exact (ARPACK) answer; flips signs as svd_flip", "[embed][tfidf]") {

@@ -253,8 +253,8 @@ TEST_CASE("hnsw: edge cases and bad input", "[index][hnsw]") {
   CHECK(found.size() == 20);
 
   CHECK_THROWS_WITH(hnsw<>(0), Catch::Contains("dim must be at least 1"));
-  CHECK_THROWS_WITH(hnsw<>(4, {.m = 1}), Catch::Contains("m must be in 2..1024"));
-  CHECK_THROWS_WITH(hnsw<>(4, {.ef_construction = 0}), Catch::Contains("ef_construction must be at least 1"));
+  CHECK_THROWS_WITH(hnsw<>(4, {.m = 1}), Catch::Contains("m must be in [2, 1024] (got 1)"));
+  CHECK_THROWS_WITH(hnsw<>(4, {.ef_construction = 0}), Catch::Contains("ef_construction must be >= 1 (got 0)"));
   CHECK_THROWS_WITH(one.search(q, 0), Catch::Contains("k must be at least 1"));
   CHECK_THROWS_WITH(one.search(segkit::matrix<float>{{1, 2}}, 1), Catch::Contains("queries have 2 columns, the index has dimension 4"));
   CHECK_THROWS_WITH(one.add(std::vector<id_type>{42}, q), Catch::Contains("id 42 is already stored"));

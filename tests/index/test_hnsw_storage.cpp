@@ -25,7 +25,7 @@ namespace {
 
 template <class Metric>
 void check_storage(hnsw_storage storage) {
-  INFO("metric " << Metric::name << ", storage " << segkit::index::to_string(storage));
+  INFO("metric " << Metric::name << ", storage " << segkit::params::name(storage));
   const auto base = segkit::test::blobs(5000, 40, 25, 11);
   const auto queries = segkit::test::blobs(150, 40, 25, 12);
   const auto ids = iota_ids(5000, 100);

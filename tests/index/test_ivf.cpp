@@ -32,7 +32,7 @@ TEST_CASE("ivf: recall against the exact index for each codec and metric; all li
   exact.add(ids, base);
   const auto truth = exact.search(q, 10);
   for (const auto codec : {ivf_codec::flat, ivf_codec::sq8, ivf_codec::pq}) {
-    INFO("codec " << segkit::index::to_string(codec));
+    INFO("codec " << segkit::params::name(codec));
     ivf<> index(32, {.nlist = 64, .codec = codec, .pq_m = 16}, kmeans_trainer{});
     index.add(ids, base);
     CHECK(index.size() == 8000);

@@ -96,7 +96,7 @@ TEST_CASE("hnsw: open_mapped answers as load does, for each storage, read-only",
       index.add(iota_ids(2000), base);
       return index;
     };
-    check_mapped<hnsw<segkit::distance::cosine_metric>>(std::string("hnsw_") + std::string(to_string(storage)), make,
+    check_mapped<hnsw<segkit::distance::cosine_metric>>(std::string("hnsw_") + std::string(segkit::params::name(storage)), make,
                                                         hnsw<segkit::distance::cosine_metric>::search_params{.ef = 40});
   }
   // compact() is a mutation too.
@@ -117,7 +117,7 @@ TEST_CASE("ivf: open_mapped answers as load does, for each codec, read-only", "[
       index.add(iota_ids(3000), base);
       return index;
     };
-    check_mapped<ivf<>>(std::string("ivf_") + std::string(to_string(codec)), make, ivf<>::search_params{.nprobe = 5});
+    check_mapped<ivf<>>(std::string("ivf_") + std::string(segkit::params::name(codec)), make, ivf<>::search_params{.nprobe = 5});
   }
   // An untrained, empty index maps too, and refuses training.
   ivf<> empty(16, {.nlist = 4}, segkit::cluster::kmeans_trainer{});
@@ -133,7 +133,7 @@ TEST_CASE("any_index: open_mapped for every index type", "[index][mmap]") {
   for (const std::string type : {"flat", "hnsw", "ivf"}) {
     INFO(type);
     segkit::index::any_index::build_options options;
-    options.nlist = 10;
+    options.ivf.nlist = 10;
     options.trainer = segkit::cluster::kmeans_trainer{};
     auto index = segkit::index::any_index::make(type, "l2", 16, options);
     index.add(iota_ids(1000), segkit::as_rows<float>(base).view());

@@ -121,7 +121,7 @@ TEST_CASE("pca rejects bad input", "[reduce][pca]") {
   const auto x = segkit::test::normal_matrix(30, 5, 1);
   CHECK_THROWS_WITH(rd::pca<float>({.n_components = 6}).fit(x), Contains("n_components (6) exceeds min(n, d) = 5"));
   CHECK_THROWS_WITH(rd::pca<float>().fit(segkit::test::normal_matrix(1, 5, 1)), Contains("at least 2 rows"));
-  CHECK_THROWS_WITH(rd::pca<float>({.variance = 1.5}).fit(x), Contains("variance (1.5)"));
+  CHECK_THROWS_WITH(rd::pca<float>({.variance = 1.5}).fit(x), Contains("variance must be in [0, 1) (got 1.5)"));
   matrix<float> bad = x;
   bad(4, 2) = std::nanf("");
   CHECK_THROWS_WITH(rd::pca<float>().fit(bad), Contains("non-finite"));

@@ -93,7 +93,7 @@ TEST_CASE("t-SNE affinities equal scikit-learn's (perplexity bisection and joint
 
 TEST_CASE("t-SNE: Barnes-Hut with theta 0 follows the exact forces; same bits for any thread count", "[reduce][tsne]") {
   const auto x = segkit::test::blobs(300, 8, 3, 5);
-  const rd::tsne_params base{.perplexity = 15, .exaggeration_iter = 40, .n_iter = 60, .theta = 0.0, .method = rd::tsne_method::barnes_hut, .seed = 2, .threads = 2};
+  const rd::tsne_params base{.perplexity = 15, .exaggeration_iter = 40, .max_iter = 60, .theta = 0.0, .method = rd::tsne_method::barnes_hut, .seed = 2, .threads = 2};
   const auto bh = rd::tsne<>(base).fit(x);
   auto ep = base;
   ep.method = rd::tsne_method::exact;
@@ -166,7 +166,7 @@ TEST_CASE("t-SNE FFT interpolation follows the exact forces, more closely with m
 
 TEST_CASE("t-SNE with FFT repulsion: clusters apart, same bits for any thread count; automatic mixes methods", "[reduce][tsne]") {
   const auto x = segkit::test::blobs(600, 10, 4, 8);
-  rd::tsne_params fp{.perplexity = 30, .n_iter = 350, .method = rd::tsne_method::fft, .seed = 3, .threads = 1};
+  rd::tsne_params fp{.perplexity = 30, .max_iter = 350, .method = rd::tsne_method::fft, .seed = 3, .threads = 1};
   const auto m = rd::tsne<>(fp).fit(x);
   CHECK(m.fft_iterations == 350);
   CHECK(segkit::test::neighbor_purity(m.embedding, 4) > 0.97);
@@ -175,8 +175,8 @@ TEST_CASE("t-SNE with FFT repulsion: clusters apart, same bits for any thread co
   CHECK((rd::tsne<>(fp).fit(x).embedding == m.embedding));
   // Automatic: the FFT while the embedding is small (a tiny grid), Barnes-Hut or FFT after; the
   // KL divergence matches Barnes-Hut's.
-  const auto bh = rd::tsne<>({.perplexity = 30, .n_iter = 350, .method = rd::tsne_method::barnes_hut, .seed = 3}).fit(x);
-  const auto au = rd::tsne<>({.perplexity = 30, .n_iter = 350, .seed = 3}).fit(x);
+  const auto bh = rd::tsne<>({.perplexity = 30, .max_iter = 350, .method = rd::tsne_method::barnes_hut, .seed = 3}).fit(x);
+  const auto au = rd::tsne<>({.perplexity = 30, .max_iter = 350, .seed = 3}).fit(x);
   CHECK(bh.fft_iterations == 0);
   CHECK(au.fft_iterations > 0);
   CHECK(au.kl_divergence == Approx(bh.kl_divergence).epsilon(0.03));
@@ -190,20 +190,20 @@ TEST_CASE("t-SNE with FFT repulsion: clusters apart, same bits for any thread co
   CHECK(h2.knn == rd::knn_method::hnsw);
   CHECK(segkit::test::neighbor_purity(h2.embedding, 4) > 0.97);
   // One dimension.
-  const auto one = rd::tsne<>({.n_components = 1, .perplexity = 30, .n_iter = 350, .method = rd::tsne_method::fft, .seed = 3}).fit(x);
+  const auto one = rd::tsne<>({.n_components = 1, .perplexity = 30, .max_iter = 350, .method = rd::tsne_method::fft, .seed = 3}).fit(x);
   CHECK(segkit::test::neighbor_purity(one.embedding, 4) > 0.9);
 }
 
 TEST_CASE("t-SNE separates clusters, keeps neighborhoods, lowers KL as it runs", "[reduce][tsne]") {
   const auto x = segkit::test::blobs(900, 10, 4, 8);
-  const auto m = rd::tsne<>({.perplexity = 30, .n_iter = 500, .seed = 3}).fit(x);
+  const auto m = rd::tsne<>({.perplexity = 30, .max_iter = 500, .seed = 3}).fit(x);
   CHECK(segkit::test::neighbor_purity(m.embedding, 4) > 0.97);
   CHECK(segkit::quality::trustworthiness(x, m.embedding, {.neighbors = 10}) > 0.9);
-  const auto early = rd::tsne<>({.perplexity = 30, .n_iter = 260, .seed = 3}).fit(x);
+  const auto early = rd::tsne<>({.perplexity = 30, .max_iter = 260, .seed = 3}).fit(x);
   CHECK(m.kl_divergence < early.kl_divergence);
   CHECK(m.kl_divergence > 0.0);
   CHECK(m.learning_rate == Approx(std::max(900.0 / 12.0 / 4.0, 50.0)));
-  const auto r = rd::tsne<>({.perplexity = 30, .n_iter = 400, .init = rd::tsne_init::random, .seed = 3}).fit(x);
+  const auto r = rd::tsne<>({.perplexity = 30, .max_iter = 400, .init = rd::tsne_init::random, .seed = 3}).fit(x);
   CHECK(segkit::test::neighbor_purity(r.embedding, 4) > 0.95);
 }
 
@@ -212,7 +212,7 @@ TEST_CASE("t-SNE transform: batch-invariant, new rows land in their cluster", "[
   matrix<float> train = matrix<float>::from_shape({600, 6}), fresh = matrix<float>::from_shape({100, 6});
   std::copy_n(all.data(), 3600, train.data());
   std::copy_n(all.data() + 3600, 600, fresh.data());
-  const auto m = rd::tsne<>({.perplexity = 20, .n_iter = 400, .seed = 1}).fit(train);
+  const auto m = rd::tsne<>({.perplexity = 20, .max_iter = 400, .seed = 1}).fit(train);
   const auto y = m.transform(fresh);
   for (const std::size_t i : {0u, 50u, 99u}) {
     const auto alone = m.transform(segkit::matrix_view<float>(fresh.data() + i * 6, 1, 6, 6), 1);
@@ -227,13 +227,13 @@ TEST_CASE("t-SNE rejects bad input", "[reduce][tsne]") {
   const auto x = segkit::test::normal_matrix(40, 3, 1);
   CHECK_THROWS_WITH(rd::tsne<>({.perplexity = 30}).fit(x), Contains("perplexity (30)"));
   CHECK_THROWS_WITH(rd::tsne<>({.n_components = 4, .perplexity = 5}).fit(x), Contains("Barnes-Hut needs n_components <= 3"));
-  CHECK_THROWS_WITH(rd::tsne<>({.perplexity = 5, .exaggeration_iter = 300, .n_iter = 200}).fit(x), Contains("n_iter (200)"));
+  CHECK_THROWS_WITH(rd::tsne<>({.perplexity = 5, .exaggeration_iter = 300, .max_iter = 200}).fit(x), Contains("max_iter (200)"));
   CHECK_THROWS_WITH(rd::tsne<>().fit(segkit::test::normal_matrix(3, 3, 1)), Contains("at least 4 rows"));
   matrix<float> bad = x;
   bad(1, 1) = std::nanf("");
   CHECK_THROWS_WITH(rd::tsne<>({.perplexity = 5}).fit(bad), Contains("non-finite"));
-  CHECK(rd::tsne<>({.n_components = 4, .perplexity = 5, .n_iter = 300, .method = rd::tsne_method::exact}).fit(x).embedding.shape(1) == 4);
+  CHECK(rd::tsne<>({.n_components = 4, .perplexity = 5, .max_iter = 300, .method = rd::tsne_method::exact}).fit(x).embedding.shape(1) == 4);
   CHECK_THROWS_WITH(rd::tsne<>({.n_components = 3, .perplexity = 5, .method = rd::tsne_method::fft}).fit(x), Contains("fft method needs n_components <= 2"));
-  CHECK_THROWS_WITH(rd::tsne<>({.perplexity = 5, .fft_points = 0}).fit(x), Contains("fft_points (0)"));
+  CHECK_THROWS_WITH(rd::tsne<>({.perplexity = 5, .fft_points = 0}).fit(x), Contains("fft_points must be in [1, 16] (got 0)"));
   CHECK_THROWS_WITH(rd::tsne<>({.perplexity = 5, .fft_box_width = std::nan("")}).fit(x), Contains("fft_box_width"));
 }

@@ -25,11 +25,13 @@
 /// lookup: `constexpr auto enum_names(kmeans_init) { return std::array{name_value{"kmeans++", kmeans_init::kmeans_plus_plus}, ...}; }`
 /// (later entries for one value are older spellings, accepted on input).
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -101,9 +103,9 @@ enum class value_kind {
   boolean,  ///< true / false
   integer,  ///< a whole number
   number,   ///< a real number
-  text,     ///< a string
+  text,     ///< a string (or a file path)
   choice,   ///< one of an enum's names
-  list,     ///< a list of strings
+  list,     ///< a list of strings or numbers
   group,    ///< a nested parameter struct with a table of its own
   data      ///< values only code can give (matrices, callbacks): documented, not read from text
 };
@@ -122,11 +124,11 @@ constexpr value_kind kind_of() {
     return value_kind::integer;
   } else if constexpr (std::is_floating_point_v<V>) {
     return value_kind::number;
-  } else if constexpr (std::is_same_v<V, std::string>) {
+  } else if constexpr (std::is_same_v<V, std::string> || std::is_same_v<V, std::filesystem::path>) {
     return value_kind::text;
   } else if constexpr (named_enum<V>) {
     return value_kind::choice;
-  } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
+  } else if constexpr (std::is_same_v<V, std::vector<std::string>> || std::is_same_v<V, std::vector<double>>) {
     return value_kind::list;
   } else if constexpr (tabled<V>) {
     return value_kind::group;
@@ -265,15 +267,18 @@ std::string value_text(const V& v, bool json) {
   } else if constexpr (std::is_integral_v<V>) {
     return fmt::format("{}", v);
   } else if constexpr (std::is_floating_point_v<V>) {
-    if (!std::isfinite(static_cast<double>(v))) return json ? "null" : number_text(static_cast<double>(v));
+    // JSON has no infinities: they are written as the strings "inf" and "-inf", which read back.
+    if (!std::isfinite(static_cast<double>(v))) return json ? json_quote(number_text(static_cast<double>(v))) : number_text(static_cast<double>(v));
     return number_text(static_cast<double>(v));
   } else if constexpr (std::is_same_v<V, std::string>) {
     return json ? json_quote(v) : (v.empty() ? std::string("\"\"") : v);
+  } else if constexpr (std::is_same_v<V, std::filesystem::path>) {
+    return value_text(v.string(), json);
   } else if constexpr (named_enum<V>) {
     return json ? json_quote(name(v)) : std::string(name(v));
-  } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
+  } else if constexpr (std::is_same_v<V, std::vector<std::string>> || std::is_same_v<V, std::vector<double>>) {
     std::string s = "[";
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + (json ? json_quote(v[i]) : v[i]);
+    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + value_text(v[i], json);
     return s + "]";
   } else {
     return {};
@@ -329,8 +334,8 @@ void set_from_text(P& p, const field_def<P, V>& def, std::string_view text, std:
     } else {
       out = static_cast<V>(x);
     }
-  } else if constexpr (std::is_same_v<V, std::string>) {
-    out = std::string(text);
+  } else if constexpr (std::is_same_v<V, std::string> || std::is_same_v<V, std::filesystem::path>) {
+    out = V(std::string(text));
   } else if constexpr (named_enum<V>) {
     for (const auto& nv : names_of<V>()) {
       if (nv.name == text) {
@@ -341,6 +346,13 @@ void set_from_text(P& p, const field_def<P, V>& def, std::string_view text, std:
     bad_value(where, def.name, choices_text<V>(), quoted());
   } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
     out = text.empty() ? std::vector<std::string>{} : split_aliases(text);
+  } else if constexpr (std::is_same_v<V, std::vector<double>>) {
+    out.clear();
+    for (const auto& item : text.empty() ? std::vector<std::string>{} : split_aliases(text)) {
+      double x = 0.0;
+      if (!parse_double(item, x) || !std::isfinite(x)) bad_value(where, def.name, "a comma-separated list of numbers", quoted());
+      out.push_back(x);
+    }
   } else {
     throw segkit::invalid_argument(fmt::format("{}: {} cannot be given as text", where, def.name));
   }
@@ -364,11 +376,16 @@ void set_from_json(P& p, const field_def<P, V>& def, const json_value& v, std::s
     if (!v.is_number()) wrong("a whole number");
     out = integer_from<V>(v.as_number(), where, def.name, def.limits);
   } else if constexpr (std::is_floating_point_v<V>) {
-    if (!v.is_number()) wrong("a number");
-    out = static_cast<V>(v.as_number());
-  } else if constexpr (std::is_same_v<V, std::string>) {
+    double x = 0.0;
+    if (v.is_number()) {
+      x = v.as_number();
+    } else if (!(v.is_string() && (v.as_string() == "inf" || v.as_string() == "-inf") && parse_double(v.as_string(), x))) {
+      wrong("a number (or \"inf\", \"-inf\")");
+    }
+    out = static_cast<V>(x);
+  } else if constexpr (std::is_same_v<V, std::string> || std::is_same_v<V, std::filesystem::path>) {
     if (!v.is_string()) wrong("a string");
-    out = v.as_string();
+    out = V(v.as_string());
   } else if constexpr (named_enum<V>) {
     if (!v.is_string()) wrong(fmt::format("one of {}", choices_text<V>()));
     set_from_text(p, def, v.as_string(), where);
@@ -378,6 +395,13 @@ void set_from_json(P& p, const field_def<P, V>& def, const json_value& v, std::s
     for (const auto& item : v.as_array()) {
       if (!item.is_string()) throw segkit::invalid_argument(fmt::format("{} must hold strings, not {}", path, item.type_name()));
       out.push_back(item.as_string());
+    }
+  } else if constexpr (std::is_same_v<V, std::vector<double>>) {
+    if (!v.is_array()) wrong("an array of numbers");
+    out.clear();
+    for (const auto& item : v.as_array()) {
+      if (!item.is_number()) throw segkit::invalid_argument(fmt::format("{} must hold numbers, not {}", path, item.type_name()));
+      out.push_back(item.as_number());
     }
   } else if constexpr (tabled<V>) {
     out = from_json_object<V>(v, path, out);
@@ -436,7 +460,9 @@ namespace detail {
 template <class P>
 P from_json_object(const json_value& v, std::string_view where, P base) {
   if (!v.is_object()) throw segkit::invalid_argument(fmt::format("{} must be an object, not {}", where, v.type_name()));
-  for (const auto& [key, value] : v.as_object()) {
+  for (const auto& member : v.as_object()) {
+    const auto& key = member.first;  // not a structured binding: clang < 16 cannot capture one
+    const auto& value = member.second;
     bool done = false;
     for_each_field<P>([&](const auto& def) {
       if (!done && names_match(def.name, def.aliases, key)) {
@@ -520,6 +546,86 @@ template <tabled P>
     out.push_back(std::move(f));
   });
   return out;
+}
+
+namespace detail {
+
+template <class P>
+void describe_into(std::vector<field_info>& out, std::string_view prefix);
+
+// Appends P's fields to `out`, nested groups flattened with dotted names ("tfidf.min_df").
+template <class P>
+void describe_into(std::vector<field_info>& out, std::string_view prefix) {
+  const P defaults{};
+  auto fields = describe<P>();
+  std::size_t i = 0;
+  for_each_field<P>([&](const auto& def) {
+    using V = std::remove_cvref_t<decltype(defaults.*(def.member))>;
+    field_info f = std::move(fields[i++]);
+    f.name = prefix.empty() ? f.name : fmt::format("{}.{}", prefix, f.name);
+    if constexpr (tabled<V>) {
+      describe_into<V>(out, f.name);
+    } else {
+      out.push_back(std::move(f));
+    }
+  });
+}
+
+}  // namespace detail
+
+/**
+ * @brief Every field of P with nested groups flattened: names are dotted paths ("tfidf.min_df"),
+ * options the last part ("min-df"), or the whole path when the last part is already taken
+ * ("tfidf-normalize"), so a tool can offer one flat list of options.
+ */
+template <tabled P>
+[[nodiscard]] std::vector<field_info> describe_flat() {
+  std::vector<field_info> out;
+  detail::describe_into<P>(out, "");
+  // Shallower fields keep their short names first: a group's field yields to its parent's.
+  std::vector<std::string> taken;
+  const auto depth = [](const field_info& f) { return static_cast<std::size_t>(std::count(f.name.begin(), f.name.end(), '.')); };
+  std::size_t deepest = 0;
+  for (const auto& f : out) deepest = std::max(deepest, depth(f));
+  for (std::size_t level = 0; level <= deepest; ++level) {
+    for (auto& f : out) {
+      if (depth(f) != level) continue;
+      const auto dot = f.name.rfind('.');
+      std::string option = detail::option_of(dot == std::string::npos ? f.name : f.name.substr(dot + 1));
+      if (std::find(taken.begin(), taken.end(), option) != taken.end()) {
+        option = f.name;
+        for (char& c : option) c = (c == '_' || c == '.') ? '-' : c;
+      }
+      taken.push_back(option);
+      f.option = option;
+    }
+  }
+  return out;
+}
+
+/**
+ * @brief set() for a dotted path into nested groups ("tfidf.analysis.ngram_max").
+ * @throws segkit::invalid_argument as set().
+ */
+template <tabled P>
+void set_path(P& p, std::string_view path, std::string_view text, std::string_view where) {
+  const auto dot = path.find('.');
+  if (dot == std::string_view::npos) {
+    set(p, path, text, where);
+    return;
+  }
+  const std::string_view head = path.substr(0, dot), rest = path.substr(dot + 1);
+  bool done = false;
+  detail::for_each_field<P>([&](const auto& def) {
+    using V = std::remove_cvref_t<decltype(p.*(def.member))>;
+    if constexpr (tabled<V>) {
+      if (!done && def.name == head) {
+        set_path(p.*(def.member), rest, text, where);
+        done = true;
+      }
+    }
+  });
+  if (!done) throw segkit::invalid_argument(fmt::format("{}: unknown parameter group '{}'", where, head));
 }
 
 /// The docs' table of P's parameters (Markdown): name, default, valid values, meaning.

@@ -4,8 +4,10 @@
 /// product and cosine (using row norms), SIMD kernels pair by pair for the other metrics.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/blas.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/distance/metrics.hpp"
 
 namespace segkit::distance {
@@ -115,6 +118,14 @@ void distance_block(const M& m, const matrix_view<T>& x, const matrix_view<T>& y
 struct pairwise_params {
   std::size_t threads = 0;       ///< 0 = all hardware threads; results do not depend on it
   std::size_t block_rows = 256;  ///< rows of x per work item (>= 1)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = pairwise_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it"),
+                      sp::field("block_rows", &p::block_rows, "rows of x per work item", sp::at_least(1))};
+  }
 };
 
 /**

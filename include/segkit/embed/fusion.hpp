@@ -5,18 +5,21 @@
 /// optional projection (PCA of the concatenation, or CCA so that two paired modalities agree).
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/reduce/cca.hpp"
 #include "segkit/reduce/pca.hpp"
 
@@ -28,6 +31,11 @@ enum class fusion_projection {
   pca,   ///< its first `dims` principal components
   cca,   ///< two modalities only: the weighted mean of their `dims` canonical coordinates
 };
+/// Names of fusion_projection in files and on the command line.
+constexpr auto enum_names(fusion_projection) {
+  using params::name_value;
+  return std::array{name_value{"none", fusion_projection::none}, name_value{"pca", fusion_projection::pca}, name_value{"cca", fusion_projection::cca}};
+}
 
 /// Parameters of fusion.
 struct fusion_params {
@@ -38,6 +46,19 @@ struct fusion_params {
   double cca_regularization = 1e-3;                   ///< ridge of the CCA covariances (relative)
   std::uint64_t seed = 0;                             ///< PCA's randomized solver
   std::size_t threads = 0;                            ///< 0 = all hardware threads
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = fusion_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("weights", &p::weights, "per modality (default 1 each), each >= 0"),
+                      sp::field("normalize", &p::normalize, "scale each modality's rows to unit length first"),
+                      sp::field("projection", &p::projection, "none (the weighted concatenation), pca, or cca (two modalities: the mean of their canonical coordinates)"),
+                      sp::field("dims", &p::dims, "pca / cca output dimensions"),
+                      sp::field("cca_regularization", &p::cca_regularization, "ridge of the CCA covariances (relative)", sp::at_least_finite(0)),
+                      sp::field("seed", &p::seed, "PCA's randomized solver"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores")};
+  }
 };
 
 /// Which rows have each modality: presence[m][i] (an empty list: every row has every modality).

@@ -14,6 +14,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -23,6 +24,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/file.hpp"
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/embed/image_ops.hpp"
 
 namespace segkit::embed {
@@ -83,6 +85,18 @@ struct image_feature_params {
   std::size_t thumbnail = 8;      ///< side of the thumbnail (0 = none)
   double histogram_weight = 1.0;  ///< scale of the histogram block (its L2 norm)
   double thumbnail_weight = 1.0;  ///< scale of the thumbnail block (its typical L2 norm)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = image_feature_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("l_bins", &p::l_bins, "lightness bins over [0, 100]", sp::at_least(1)),
+                      sp::field("a_bins", &p::a_bins, "a* bins over [-100, 100] (values beyond go to the end bins)", sp::at_least(1)),
+                      sp::field("b_bins", &p::b_bins, "b* bins over [-100, 100]", sp::at_least(1)),
+                      sp::field("thumbnail", &p::thumbnail, "side of the thumbnail (0 = none)"),
+                      sp::field("histogram_weight", &p::histogram_weight, "scale of the histogram block (its L2 norm)", sp::at_least(0)),
+                      sp::field("thumbnail_weight", &p::thumbnail_weight, "scale of the thumbnail block (its typical L2 norm)", sp::at_least(0))};
+  }
 };
 
 /**

@@ -4,6 +4,7 @@
 /// item vectors and session vectors (mean or recency-weighted mean of the last items).
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -25,6 +27,7 @@
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/core/types.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/distance/kernels.hpp"
 
 namespace segkit::embed {
@@ -43,6 +46,24 @@ struct item2vec_params {
   double serial_warmup = 0.05;   ///< share of the training, from its start, run one chunk at a time (see item2vec)
   std::uint64_t seed = 0;        ///< the only source of randomness
   std::size_t threads = 0;       ///< 0 = all hardware threads; results do not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = item2vec_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("dim", &p::dim, "vector dimensions", sp::at_least(1), "dims,vector_size"),
+                      sp::field("window", &p::window, "largest distance between a center and a context position (each position draws 1..window)", sp::at_least(1)),
+                      sp::field("negative", &p::negative, "negative samples per positive pair", sp::at_least(1)),
+                      sp::field("sample", &p::sample, "subsampling threshold of frequent items (0 = keep all)", sp::at_least(0)),
+                      sp::field("epochs", &p::epochs, "passes over the sequences", sp::at_least(1)),
+                      sp::field("alpha", &p::alpha, "starting learning rate, decaying linearly to min_alpha", sp::above(0)),
+                      sp::field("min_alpha", &p::min_alpha, "final learning rate", sp::at_least(0)),
+                      sp::field("min_count", &p::min_count, "items seen fewer times get no vector", sp::at_least(1)),
+                      sp::field("ns_exponent", &p::ns_exponent, "negatives drawn with probability proportional to count^ns_exponent"),
+                      sp::field("serial_warmup", &p::serial_warmup, "share of the training, from its start, run one chunk at a time", sp::between(0, 1)),
+                      sp::field("seed", &p::seed, "the only source of randomness"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 /// How a session (a sequence of items) becomes one vector.
@@ -50,6 +71,15 @@ struct session_params {
   std::size_t last = 0;        ///< only the last N known items (0 = all)
   double half_life = 0.0;      ///< recency weighting: an item k positions before the last weighs 0.5^(k / half_life); 0 = plain mean
   bool normalize = false;      ///< scale to unit length
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = session_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("last", &p::last, "only the last N known items (0 = all)"),
+                      sp::field("half_life", &p::half_life, "recency weighting: an item k positions before the last weighs 0.5^(k / half_life); 0 = plain mean", sp::at_least(0)),
+                      sp::field("normalize", &p::normalize, "scale to unit length")};
+  }
 };
 
 namespace detail {
@@ -314,7 +344,11 @@ static_assert(segkit::storable_model<item2vec_model>);
  */
 class item2vec {
  public:
-  explicit item2vec(item2vec_params params = {}) : params_(params) {}
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range, or min_alpha above alpha.
+  explicit item2vec(item2vec_params params = {}) : params_(params) {
+    segkit::params::validate(params_, "segkit::embed::item2vec");
+    check();
+  }
 
   /**
    * @throws segkit::invalid_argument for dim, window, epochs of 0, alpha <= 0, min_alpha

@@ -4,12 +4,14 @@
 /// segkit's default text embedder when no model is given.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <span>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -17,6 +19,7 @@
 
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/embed/tfidf.hpp"
 #include "segkit/reduce/truncated_svd.hpp"
 
@@ -31,6 +34,18 @@ struct lsa_params {
   bool normalize = true;             ///< scale each embedding to unit L2 norm (cosine-ready)
   std::uint64_t seed = 0;            ///< the only source of randomness
   std::size_t threads = 0;           ///< 0 = all hardware threads; results do not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = lsa_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("tfidf", &p::tfidf, "the TF-IDF stage; by default word unigrams and bigrams, English stop words, sublinear tf"),
+                      sp::field("dims", &p::dims, "output dimensions (fewer when the vocabulary or the corpus is smaller)", sp::at_least(1), "n_components"),
+                      sp::field("power_iterations", &p::power_iterations, "power iterations of the randomized SVD"),
+                      sp::field("normalize", &p::normalize, "scale each embedding to unit L2 norm (cosine-ready)"),
+                      sp::field("seed", &p::seed, "the only source of randomness"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 /// A fitted LSA embedder (satisfies segkit::embedder for std::string records).
@@ -164,7 +179,8 @@ static_assert(segkit::storable_model<lsa_model>);
  */
 class lsa {
  public:
-  explicit lsa(lsa_params params = {}) : params_(std::move(params)) {}
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range.
+  explicit lsa(lsa_params params = {}) : params_(std::move(params)) { segkit::params::validate(params_, "segkit::embed::lsa"); }
 
   /// @throws segkit::invalid_argument as tfidf does, for dims of 0, or a vocabulary of one term.
   [[nodiscard]] std::pair<lsa_model, matrix<float>> fit_transform(std::span<const std::string> docs) const {

@@ -10,6 +10,7 @@
 
 #include <dlfcn.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -17,12 +18,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "segkit/core/error.hpp"
+#include "segkit/core/params.hpp"
 
 namespace segkit::embed {
 
@@ -183,6 +186,15 @@ struct onnx_session_options {
   std::filesystem::path runtime{};   ///< libonnxruntime.so.1 (empty: default_onnxruntime_path())
   int intra_op_threads = 0;          ///< 0 = ONNX Runtime's default
   int optimization_level = 99;       ///< graph optimizations: 0 none, 1 basic, 2 extended, 99 all
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = onnx_session_options;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("runtime", &p::runtime, "libonnxruntime.so.1 (empty: SEGKIT_ONNXRUNTIME, then the user cache)"),
+                      sp::field("intra_op_threads", &p::intra_op_threads, "ONNX Runtime's threads; 0 = its default", sp::at_least(0)),
+                      sp::field("optimization_level", &p::optimization_level, "graph optimizations: 0 none, 1 basic, 2 extended, 99 all", sp::between(0, 99))};
+  }
 };
 
 /// A dense tensor handed to or returned by a session (row-major).

@@ -5,12 +5,14 @@
 /// L2 normalization.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <span>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -19,6 +21,7 @@
 
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/embed/clip_bpe.hpp"
 #include "segkit/embed/onnx.hpp"
 #include "segkit/embed/wordpiece.hpp"
@@ -30,6 +33,11 @@ enum class pooling {
   mean,  ///< mean over the real tokens (attention mask 1), as sentence-transformers
   cls,   ///< the first token's vector
 };
+/// Names of pooling in files and on the command line.
+constexpr auto enum_names(pooling) {
+  using params::name_value;
+  return std::array{name_value{"mean", pooling::mean}, name_value{"cls", pooling::cls}};
+}
 
 /// Parameters of onnx_text_embedder.
 struct onnx_text_params {
@@ -40,6 +48,19 @@ struct onnx_text_params {
   bool normalize = true;               ///< unit-length vectors
   std::size_t batch_size = 32;         ///< texts per run (padded to the longest in the batch)
   onnx_session_options session{};      ///< runtime path, threads, graph optimization
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = onnx_text_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("model", &p::model, "the .onnx file"),
+                      sp::field("vocab", &p::vocab, "the model's WordPiece vocab.txt"),
+                      sp::field("tokenizer", &p::tokenizer, "lower-casing (uncased models) and max_length"),
+                      sp::field("pooling", &p::pooling, "mean over the real tokens (sentence-transformers) or the first token (cls)"),
+                      sp::field("normalize", &p::normalize, "unit-length vectors"),
+                      sp::field("batch_size", &p::batch_size, "texts per run (padded to the longest in the batch)", sp::at_least(1)),
+                      sp::field("session", &p::session, "runtime path, threads, graph optimization")};
+  }
 };
 
 /**

@@ -4,6 +4,7 @@
 /// categories, and RFM (recency, frequency, monetary) features from a transactions table.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/types.hpp"
+#include "segkit/core/params.hpp"
 
 namespace segkit::embed {
 
@@ -29,6 +32,11 @@ enum class scaling {
   robust,    ///< (x - median) / (75th - 25th percentile), as scikit-learn's RobustScaler
   none,      ///< unchanged
 };
+/// Names of scaling in files and on the command line.
+constexpr auto enum_names(scaling) {
+  using params::name_value;
+  return std::array{name_value{"standard", scaling::standard}, name_value{"robust", scaling::robust}, name_value{"none", scaling::none}};
+}
 
 namespace detail {
 [[noreturn]] inline void throw_tabular(const char* component, const std::string& m) { segkit::detail::throw_invalid(component, m); }
@@ -81,6 +89,15 @@ struct scaler_params {
   scaling method = scaling::standard;  ///< standard, robust or none
   double lower_percentile = 25.0;      ///< robust: the spread is upper - lower percentile
   double upper_percentile = 75.0;      ///< robust
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = scaler_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("method", &p::method, "standard ((x - mean) / std), robust ((x - median) / percentile spread) or none", {}, "scaling"),
+                      sp::field("lower_percentile", &p::lower_percentile, "robust: the spread is upper - lower percentile", sp::between(0, 100)),
+                      sp::field("upper_percentile", &p::upper_percentile, "robust: the upper percentile (above lower)", sp::between(0, 100))};
+  }
 };
 
 /**
@@ -175,6 +192,14 @@ struct feature_scaling {
 struct one_hot_params {
   std::size_t min_frequency = 1;  ///< categories seen fewer times share one "infrequent" column per feature (placed last)
   bool ignore_unknown = true;     ///< unseen categories encode as all zeros (else an error)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = one_hot_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("min_frequency", &p::min_frequency, "categories seen fewer times share one \"infrequent\" column per feature (placed last)", sp::at_least(1)),
+                      sp::field("ignore_unknown", &p::ignore_unknown, "unseen categories encode as all zeros (else an error)")};
+  }
 };
 
 /// A fitted one-hot encoding of categorical columns.
@@ -318,6 +343,14 @@ struct transaction {
 struct rfm_params {
   std::int64_t as_of = 0;     ///< the reference time; 0 = the latest transaction's time
   bool monetary_mean = false; ///< monetary = mean amount per transaction (else the total)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = rfm_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("as_of", &p::as_of, "the reference time, seconds since 1970-01-01; 0 = the latest transaction's time"),
+                      sp::field("monetary_mean", &p::monetary_mean, "monetary = mean amount per transaction (else the total)")};
+  }
 };
 
 /// RFM features, one row per customer.

@@ -3,14 +3,17 @@
 /// @brief Text analysis for the built-in text embedders: lower-casing, word tokens, word and
 /// character n-grams, stop words (Unicode properties from core/unicode.hpp, as Python reads them).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_set>
 #include <vector>
 
 #include "segkit/core/unicode.hpp"
+#include "segkit/core/params.hpp"
 
 namespace segkit::embed {
 
@@ -20,6 +23,12 @@ enum class analyzer {
   chars,    ///< character n-grams over the whole text (runs of 2+ white spaces become one space)
   chars_wb, ///< character n-grams inside words, each word padded with one space on both sides
 };
+/// Names of analyzer in files and on the command line (scikit-learn's, char as chars).
+constexpr auto enum_names(analyzer) {
+  using params::name_value;
+  return std::array{name_value{"word", analyzer::word}, name_value{"chars", analyzer::chars}, name_value{"chars-wb", analyzer::chars_wb},
+                    name_value{"char", analyzer::chars}, name_value{"char_wb", analyzer::chars_wb}, name_value{"chars_wb", analyzer::chars_wb}};
+}
 
 
 /// Lower case of one code point: unicode::simple_lower (Unicode's simple mapping, all scripts).
@@ -55,6 +64,17 @@ struct text_analysis {
   std::size_t ngram_max = 1;                         ///< longest n-gram
   bool lowercase = true;                             ///< lower-case before anything else (as Python's str.lower: unicode::lower)
   std::vector<std::string> stop_words{};             ///< word analyzer: tokens dropped before n-grams (compared after lower-casing)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = text_analysis;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("analyzer", &p::analyzer, "what a term is: word n-grams, character n-grams (chars), or character n-grams inside words (chars-wb)"),
+                      sp::field("ngram_min", &p::ngram_min, "shortest n-gram (words or characters)", sp::at_least(1)),
+                      sp::field("ngram_max", &p::ngram_max, "longest n-gram (at least ngram_min)", sp::at_least(1)),
+                      sp::field("lowercase", &p::lowercase, "lower-case before anything else (as Python's str.lower)"),
+                      sp::field("stop_words", &p::stop_words, "word analyzer: tokens dropped before n-grams (compared after lower-casing)")};
+  }
 };
 
 /**

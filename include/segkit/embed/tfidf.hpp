@@ -4,12 +4,14 @@
 /// bounds, stop words) as a sparse matrix, with scikit-learn's TfidfVectorizer semantics.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -20,6 +22,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/sparse.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/embed/text_analysis.hpp"
 
 namespace segkit::embed {
@@ -35,6 +38,21 @@ struct tfidf_params {
   bool smooth_idf = true;         ///< idf = ln((1 + n) / (1 + df)) + 1 (else ln(n / df) + 1)
   bool normalize = true;          ///< scale each row to unit L2 norm (rows without terms stay zero)
   std::size_t threads = 0;        ///< 0 = all hardware threads; results do not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = tfidf_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("analysis", &p::analysis, "analyzer, n-gram range, lower-casing, stop words"),
+                      sp::field("min_df", &p::min_df, "drop terms found in fewer documents"),
+                      sp::field("max_df", &p::max_df, "drop terms found in more than this share of the documents", sp::above_up_to(0, 1)),
+                      sp::field("max_features", &p::max_features, "keep only the terms most frequent over the corpus (ties: term order); 0 = all"),
+                      sp::field("sublinear_tf", &p::sublinear_tf, "tf = 1 + ln(count) instead of count"),
+                      sp::field("use_idf", &p::use_idf, "weight by inverse document frequency"),
+                      sp::field("smooth_idf", &p::smooth_idf, "idf = ln((1 + n) / (1 + df)) + 1 (else ln(n / df) + 1)"),
+                      sp::field("normalize", &p::normalize, "scale each row to unit L2 norm (rows without terms stay zero)"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 namespace detail {
@@ -153,7 +171,8 @@ struct tfidf_model {
  */
 class tfidf {
  public:
-  explicit tfidf(tfidf_params params = {}) : params_(std::move(params)) {}
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range.
+  explicit tfidf(tfidf_params params = {}) : params_(std::move(params)) { segkit::params::validate(params_, "segkit::embed::tfidf"); }
 
   /**
    * @brief Learns the vocabulary and idf and returns the TF-IDF rows of the same texts.

@@ -4,11 +4,13 @@
 /// apart, optional lower-casing with accent stripping, punctuation split) then greedy
 /// longest-match-first word pieces with "##" continuations, [CLS] ... [SEP], truncation, [UNK].
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/file.hpp"
 #include "segkit/core/unicode.hpp"
+#include "segkit/core/params.hpp"
 
 namespace segkit::embed {
 
@@ -25,6 +28,15 @@ struct wordpiece_options {
   bool lower_case = true;            ///< lower-case and strip accents (uncased models, e.g. all-MiniLM-L6-v2)
   std::size_t max_length = 128;      ///< tokens per text including [CLS] and [SEP]; longer texts are cut
   std::size_t max_word_chars = 100;  ///< longer words become [UNK]
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = wordpiece_options;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("lower_case", &p::lower_case, "lower-case and strip accents (uncased models, e.g. all-MiniLM-L6-v2)", {}, "do_lower_case"),
+                      sp::field("max_length", &p::max_length, "tokens per text including [CLS] and [SEP]; longer texts are cut", sp::at_least(2)),
+                      sp::field("max_word_chars", &p::max_word_chars, "longer words become [UNK]", sp::at_least(1))};
+  }
 };
 
 namespace detail {

@@ -4,7 +4,9 @@
 /// Boost.Graph adjacency lists, their connected components and minimum spanning forests.
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -19,6 +21,7 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/types.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/distance/metrics.hpp"
 
 namespace segkit::graph {
@@ -32,12 +35,26 @@ enum class knn_symmetry {
   either,  ///< i - j when j is among i's k nearest or i among j's (the usual symmetric k-NN graph)
   mutual   ///< i - j only when each is among the other's k nearest (sparser; splits at density gaps)
 };
+/// Names of knn_symmetry in files and on the command line.
+constexpr auto enum_names(knn_symmetry) {
+  using params::name_value;
+  return std::array{name_value{"either", knn_symmetry::either}, name_value{"mutual", knn_symmetry::mutual}};
+}
 
 /// Parameters of knn_graph().
 struct knn_graph_params {
   std::size_t k = 10;                            ///< neighbors per row, the row itself excluded (1 <= k < rows)
   knn_symmetry symmetry = knn_symmetry::either;  ///< either (default) or mutual
   std::size_t threads = 0;                       ///< 0 = all hardware threads; the graph does not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = knn_graph_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("k", &p::k, "neighbors per row, the row itself excluded (below the number of rows)", sp::at_least(1)),
+                      sp::field("symmetry", &p::symmetry, "either (i - j when either lists the other) or mutual (both do)"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; the graph does not depend on it")};
+  }
 };
 
 /// The k nearest rows of every row (itself excluded): row i's neighbors are ids[i*k .. i*k+k),

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -17,6 +18,7 @@
 
 #include "segkit/core/binary_format.hpp"
 #include "segkit/core/concepts.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/index/flat.hpp"
 #include "segkit/index/hnsw.hpp"
 #include "segkit/index/ivf.hpp"
@@ -37,9 +39,18 @@ class any_index {
 
   /// Search parameters understood by every index type (unused ones are ignored).
   struct search_params {
-    std::size_t threads = 0;  ///< 0 = all hardware threads
-    std::size_t ef = 0;       ///< graph indexes: candidate list size (0 = index default)
-    std::size_t nprobe = 0;   ///< inverted-list indexes: lists visited (0 = index default)
+    std::size_t threads = 0;  ///< worker threads (0 = all)
+    std::size_t ef = 0;       ///< graph indexes: candidate list size
+    std::size_t nprobe = 0;   ///< inverted-list indexes: lists visited
+
+    /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+    static constexpr auto table() {
+      using p = search_params;
+      namespace sp = segkit::params;
+      return std::tuple{sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it"),
+                        sp::field("ef", &p::ef, "hnsw: candidates kept during the walk; 0 = the index's default (max(k, 64))"),
+                        sp::field("nprobe", &p::nprobe, "ivf: lists scanned; 0 = the index's default (max(1, nlist / 16))")};
+    }
   };
 
   /// Wraps an index (moved in).
@@ -49,17 +60,10 @@ class any_index {
   explicit any_index(I index, std::string type_name = "custom", std::string metric_name = "custom")
       : impl_(std::make_unique<model<I>>(std::move(index))), type_(std::move(type_name)), metric_(std::move(metric_name)) {}
 
-  /// Build options of the index types that have them (others ignore them).
+  /// Build options of the index types that have them (each type reads its own).
   struct build_options {
-    std::size_t m = 16;                 ///< hnsw: links per node
-    std::size_t ef_construction = 200;  ///< hnsw: candidates per insertion
-    std::uint64_t seed = 100;           ///< hnsw: seed of the random levels
-    std::size_t threads = 0;            ///< threads used by add (0 = all)
-    std::size_t nlist = 0;              ///< ivf: lists (0 = about 4 sqrt(n))
-    ivf_codec codec = ivf_codec::flat;  ///< ivf: what the lists store
-    std::size_t pq_m = 0;               ///< ivf pq: sub-quantizers (0 = d / 4)
-    bool keep_vectors = true;           ///< ivf sq8/pq: keep the vectors to re-rank exactly
-    hnsw_storage storage = hnsw_storage::float32;  ///< hnsw: what searches walk on
+    hnsw_params hnsw{};                 ///< hnsw: the graph's build parameters
+    ivf_params ivf{};                   ///< ivf: the lists' build parameters
     trainer_function<float> trainer{};  ///< ivf: trains the lists (e.g. segkit::cluster::kmeans_trainer{}); empty: adding to an untrained ivf throws
   };
 
@@ -77,17 +81,13 @@ class any_index {
     }
     if (type == "hnsw") {
       return distance::visit_metric(metric, [&](auto m) {
-        using H = hnsw<decltype(m)>;
-        return any_index(H(dim, typename H::build_params{options.m, options.ef_construction, options.seed, options.threads, options.storage}, m), "hnsw",
-                         std::string(decltype(m)::name));
+        return any_index(hnsw<decltype(m)>(dim, options.hnsw, m), "hnsw", std::string(decltype(m)::name));
       });
     }
     if (type == "ivf") {
       const auto make_ivf = [&](auto m) {
         using I = ivf<decltype(m)>;
-        const typename I::build_params params{.nlist = options.nlist, .codec = options.codec, .pq_m = options.pq_m, .keep_vectors = options.keep_vectors,
-                                              .seed = options.seed, .threads = options.threads};
-        return any_index(options.trainer ? I(dim, params, options.trainer, m) : I(dim, params, m), "ivf", std::string(decltype(m)::name));
+        return any_index(options.trainer ? I(dim, options.ivf, options.trainer, m) : I(dim, options.ivf, m), "ivf", std::string(decltype(m)::name));
       };
       if (metric == "l2" || metric == "euclidean") return make_ivf(distance::l2_metric{});
       if (metric == "sqeuclidean") return make_ivf(distance::squared_l2_metric{});

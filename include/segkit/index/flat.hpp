@@ -3,6 +3,7 @@
 /// @brief Exact k-nearest-neighbor search: the reference every approximate index is checked against.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
@@ -26,6 +28,7 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/npy.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/types.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/index/attributes.hpp"
@@ -39,6 +42,17 @@ namespace detail {
 inline constexpr std::uint32_t flat_format_version = 1;
 inline constexpr const char* flat_kind = "segkit.index.flat";
 }  // namespace detail
+
+/// Per-search parameters of an exact index (flat::search_params).
+struct flat_search_params {
+  std::size_t threads = 0;  ///< worker threads (0 = all)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = flat_search_params;
+    return std::tuple{segkit::params::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
+};
 
 /**
  * @brief Exact search over all stored vectors, with ids chosen by the caller.
@@ -66,10 +80,7 @@ class flat {
   using value_type = T;
   using metric_type = Metric;
 
-  /// Per-search parameters.
-  struct search_params {
-    std::size_t threads = 0;  ///< 0 = all hardware threads; results do not depend on it
-  };
+  using search_params = flat_search_params;  ///< per-search parameters
 
   /// An empty index for vectors of `dim` values. @throws segkit::invalid_argument if dim is 0.
   explicit flat(std::size_t dim, Metric metric = {}) : dim_(dim), metric_(metric) {

@@ -5,6 +5,7 @@
 /// removals and checksummed persistence.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -28,6 +30,7 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/npy.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/core/types.hpp"
 #include "segkit/distance/compressed.hpp"
@@ -47,10 +50,52 @@ enum class hnsw_storage {
   int8      ///< an 8-bit scalar-quantized copy (1 byte per value, per-dimension range)
 };
 
-/// "float32", "float16", "int8".
-[[nodiscard]] inline std::string_view to_string(hnsw_storage s) noexcept {
-  return s == hnsw_storage::float32 ? "float32" : s == hnsw_storage::float16 ? "float16" : "int8";
+/// Names of hnsw_storage in files and on the command line.
+constexpr auto enum_names(hnsw_storage) {
+  using params::name_value;
+  return std::array{name_value{"float32", hnsw_storage::float32}, name_value{"float16", hnsw_storage::float16}, name_value{"int8", hnsw_storage::int8}};
 }
+
+/// How an HNSW graph is built (hnsw::build_params).
+struct hnsw_params {
+  std::size_t m = 16;                            ///< links per node
+  std::size_t ef_construction = 200;             ///< candidates per insertion
+  std::uint64_t seed = 100;                      ///< seed of the random levels
+  std::size_t threads = 0;                       ///< worker threads (0 = all)
+  hnsw_storage storage = hnsw_storage::float32;  ///< what searches walk on
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = hnsw_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("m", &p::m, "links per node on upper levels (2 m on level 0)", sp::between(2, 1024)),
+                      sp::field("ef_construction", &p::ef_construction, "candidates examined per insertion", sp::at_least(1)),
+                      sp::field("seed", &p::seed, "seed of the random levels"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; the graph does not depend on it"),
+                      sp::field("storage", &p::storage, "what searches walk on: float32, a float16 copy or an int8 copy (re-ranked with the floats)")};
+  }
+};
+
+/// Per-search parameters of an HNSW graph (hnsw::search_params).
+struct hnsw_search_params {
+  std::size_t ef = 0;        ///< candidates kept during the walk
+  std::size_t threads = 0;   ///< worker threads (0 = all)
+  double exact_below = 0.0;  ///< planner threshold
+  bool rerank = true;        ///< float16 / int8: re-score with the floats
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = hnsw_search_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("ef", &p::ef, "candidates kept during the walk (at least k); 0 = max(k, 64)"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it"),
+                      sp::field("exact_below", &p::exact_below,
+                                "a filter reporting selectivity s below this is answered by an exact scan of the matches; 0 = the cost model "
+                                "(scan when s < sqrt(ef 2m / n))",
+                                sp::between(0, 1)),
+                      sp::field("rerank", &p::rerank, "float16 / int8 storage: re-score the ef candidates with the float vectors")};
+  }
+};
 
 namespace detail {
 // Version 2 added the storage of the walk (float16 / int8 copies); version 1 files still load.
@@ -199,36 +244,17 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   using detail::mutations<hnsw, T>::add;
   using detail::mutations<hnsw, T>::upsert;
 
-  /// How the graph is built.
-  struct build_params {
-    std::size_t m = 16;                 ///< links per node on upper levels (2 m on level 0), >= 2
-    std::size_t ef_construction = 200;  ///< candidates examined per insertion, >= 1
-    std::uint64_t seed = 100;           ///< seed of the random levels
-    std::size_t threads = 0;            ///< 0 = all hardware threads; the graph does not depend on it
-    hnsw_storage storage = hnsw_storage::float32;  ///< what searches walk on (see the class notes)
-  };
+  using build_params = hnsw_params;          ///< how the graph is built
+  using search_params = hnsw_search_params;  ///< per-search parameters
 
-  /// Per-search parameters.
-  struct search_params {
-    std::size_t ef = 0;         ///< candidates kept during the walk (at least k); 0 = max(k, 64)
-    std::size_t threads = 0;    ///< 0 = all hardware threads; results do not depend on it
-    /// A filter reporting selectivity() s below this is answered by an exact scan of the matching
-    /// vectors. 0 = the cost model: a walk that must find ef matches visits about ef 2m / s nodes,
-    /// the scan s n, so scan when s < sqrt(ef 2m / n).
-    double exact_below = 0.0;
-    /// float16 / int8 storage: re-score the ef candidates with the float vectors (exact distances,
-    /// better order). false returns the compressed copy's approximate distances.
-    bool rerank = true;
-  };
-
-  /// An empty index. @throws segkit::invalid_argument if dim is 0, m < 2 or ef_construction is 0.
+  /// An empty index. @throws segkit::invalid_argument if dim is 0, a parameter is outside its
+  /// table's range, or a compressed storage is asked of a metric or type that has none.
   explicit hnsw(std::size_t dim, build_params params = {}, Metric metric = {}) : dim_(dim), p_(params), metric_(metric) {
     const char* comp = "segkit::index::hnsw";
     if (dim == 0) segkit::detail::throw_invalid(comp, "dim must be at least 1");
-    if (p_.m < 2 || p_.m > 1024) segkit::detail::throw_invalid(comp, fmt::format("m must be in 2..1024, got {}", p_.m));
-    if (p_.ef_construction == 0) segkit::detail::throw_invalid(comp, "ef_construction must be at least 1");
+    segkit::params::validate(p_, comp);
     if (p_.storage != hnsw_storage::float32 && !compressible) {
-      segkit::detail::throw_invalid(comp, fmt::format("{} storage needs float values and the l2, sqeuclidean, cosine or ip metric", to_string(p_.storage)));
+      segkit::detail::throw_invalid(comp, fmt::format("{} storage needs float values and the l2, sqeuclidean, cosine or ip metric", params::name(p_.storage)));
     }
     m0_ = 2 * p_.m;
     level_scale_ = 1.0 / std::log(static_cast<double>(p_.m));
@@ -485,7 +511,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     if (m < 2 || m > 1024 || ef_c == 0) file.fail("implausible build parameters");
     if (storage_code > 2) file.fail(fmt::format("unknown vector storage {}", storage_code));
     const auto storage = static_cast<hnsw_storage>(storage_code);
-    if (storage != hnsw_storage::float32 && !compressible) file.fail(fmt::format("{} storage is not offered for this metric or value type", to_string(storage)));
+    if (storage != hnsw_storage::float32 && !compressible) file.fail(fmt::format("{} storage is not offered for this metric or value type", params::name(storage)));
     hnsw index(static_cast<std::size_t>(dim), {.m = static_cast<std::size_t>(m), .ef_construction = static_cast<std::size_t>(ef_c), .seed = seed, .storage = storage});
     const auto n = static_cast<std::size_t>(count);
     const std::size_t d = index.dim_;

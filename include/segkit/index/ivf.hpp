@@ -6,6 +6,7 @@
 /// asymmetric distance tables, optionally re-ranked with the exact vectors.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -29,6 +31,7 @@
 #include "segkit/core/file.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/types.hpp"
 #include "segkit/distance/kernels.hpp"
 #include "segkit/distance/metrics.hpp"
@@ -46,10 +49,55 @@ enum class ivf_codec {
   pq     ///< residuals to the list center, m bytes: m sub-vectors, each the index of one of 256 sub-centers
 };
 
-/// "flat", "sq8", "pq".
-[[nodiscard]] inline std::string_view to_string(ivf_codec c) noexcept {
-  return c == ivf_codec::flat ? "flat" : c == ivf_codec::sq8 ? "sq8" : "pq";
+/// Names of ivf_codec in files and on the command line.
+constexpr auto enum_names(ivf_codec) {
+  using params::name_value;
+  return std::array{name_value{"flat", ivf_codec::flat}, name_value{"sq8", ivf_codec::sq8}, name_value{"pq", ivf_codec::pq}};
 }
+
+/// How an inverted-file index is built (ivf::build_params).
+struct ivf_params {
+  std::size_t nlist = 0;              ///< lists (0 = about 4 sqrt(n))
+  ivf_codec codec = ivf_codec::flat;  ///< what the lists store
+  std::size_t pq_m = 0;               ///< pq sub-quantizers (0 = automatic)
+  bool keep_vectors = true;           ///< sq8/pq: keep the vectors to re-rank
+  std::size_t train_size = 0;         ///< training rows (0 = min(n, 256 nlist))
+  std::uint64_t seed = 0;             ///< the trainer's seeds
+  std::size_t threads = 0;            ///< worker threads (0 = all)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = ivf_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("nlist", &p::nlist, "lists; 0 = about 4 sqrt(n) of the training rows"),
+                      sp::field("codec", &p::codec, "what the lists store: the vectors (flat), 1 byte per dimension (sq8) or pq_m bytes (pq)", {},
+                                "quantizer"),
+                      sp::field("pq_m", &p::pq_m, "pq: sub-quantizers (must divide d); 0 = the largest divisor of d up to d / 4"),
+                      sp::field("keep_vectors", &p::keep_vectors, "sq8/pq: also keep the vectors, to re-rank candidates exactly"),
+                      sp::field("train_size", &p::train_size, "rows used for training; 0 = min(n, 256 nlist)"),
+                      sp::field("seed", &p::seed, "seed of the trainer (coarse lists; codebook q uses seed + 1 + q)"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; the index does not depend on it")};
+  }
+};
+
+/// Per-search parameters of an inverted-file index (ivf::search_params).
+struct ivf_search_params {
+  std::size_t nprobe = 0;     ///< lists scanned
+  std::size_t rerank = 0;     ///< candidates re-scored exactly
+  std::size_t threads = 0;    ///< worker threads (0 = all)
+  double exact_below = 0.02;  ///< planner threshold
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = ivf_search_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("nprobe", &p::nprobe, "lists scanned; 0 = max(1, nlist / 16)"),
+                      sp::field("rerank", &p::rerank, "sq8/pq with kept vectors: candidates re-scored exactly; 0 = 4 k"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it"),
+                      sp::field("exact_below", &p::exact_below, "a filter reporting selectivity below this is answered exactly (kept vectors needed)",
+                                sp::between(0, 1))};
+  }
+};
 
 /// A segkit::centroid_trainer of T rows behind a std::function (what an ivf keeps).
 template <class T>
@@ -92,24 +140,8 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   using detail::mutations<ivf, T>::add;
   using detail::mutations<ivf, T>::upsert;
 
-  /// How the index is built.
-  struct build_params {
-    std::size_t nlist = 0;          ///< lists; 0 = about 4 sqrt(n) of the training rows
-    ivf_codec codec = ivf_codec::flat;  ///< what the lists store
-    std::size_t pq_m = 0;           ///< pq: sub-quantizers (d must be a multiple); 0 = the largest divisor of d up to d / 4
-    bool keep_vectors = true;       ///< sq8/pq: also keep the vectors, to re-rank candidates exactly
-    std::size_t train_size = 0;     ///< rows used for training; 0 = min(n, 256 nlist)
-    std::uint64_t seed = 0;         ///< k-means seeds
-    std::size_t threads = 0;        ///< 0 = all hardware threads; the index does not depend on it
-  };
-
-  /// Per-search parameters.
-  struct search_params {
-    std::size_t nprobe = 0;     ///< lists scanned; 0 = max(1, nlist / 16)
-    std::size_t rerank = 0;     ///< sq8/pq with kept vectors: candidates re-scored exactly; 0 = 4 k
-    std::size_t threads = 0;    ///< 0 = all hardware threads; results do not depend on it
-    double exact_below = 0.02;  ///< a filter reporting selectivity() below this is answered exactly (kept vectors needed)
-  };
+  using build_params = ivf_params;          ///< how the index is built
+  using search_params = ivf_search_params;  ///< per-search parameters
 
   /**
    * @brief An empty, untrained index whose quantizers `trainer` trains (e.g.
@@ -128,6 +160,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   explicit ivf(std::size_t dim, build_params params = {}, Metric metric = {}) : dim_(dim), p_(params), metric_(metric) {
     const char* comp = "segkit::index::ivf";
     if (dim == 0) segkit::detail::throw_invalid(comp, "dim must be at least 1");
+    segkit::params::validate(p_, comp);
     if (p_.codec == ivf_codec::pq) {
       if (p_.pq_m == 0) {  // the largest divisor of dim up to dim / 4
         p_.pq_m = std::max<std::size_t>(1, dim / 4);
@@ -313,7 +346,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   void save(const std::filesystem::path& path) const {
     const auto lock = lock_.read();
     byte_writer meta;
-    meta.put(detail::ivf_format_version).put_string(Metric::name).put_string(std::string(to_string(p_.codec)));
+    meta.put(detail::ivf_format_version).put_string(Metric::name).put_string(std::string(params::name(p_.codec)));
     meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(lists_.size())).put(static_cast<std::uint64_t>(p_.pq_m));
     meta.put(static_cast<std::uint8_t>(p_.keep_vectors)).put(p_.seed);
     std::vector<std::uint64_t> counts;
@@ -367,7 +400,12 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     if (const auto v = meta.get<std::uint32_t>(); v != detail::ivf_format_version) file.fail(fmt::format("IVF format version {} is not supported", v));
     if (const auto name = meta.get_string(); name != Metric::name) file.fail(fmt::format("index uses metric '{}', this index type expects '{}'", name, Metric::name));
     const auto codec_name = meta.get_string();
-    const ivf_codec codec = codec_name == "flat" ? ivf_codec::flat : codec_name == "sq8" ? ivf_codec::sq8 : codec_name == "pq" ? ivf_codec::pq : (file.fail("unknown IVF codec"), ivf_codec::flat);
+    ivf_codec codec = ivf_codec::flat;
+    try {
+      codec = params::parse_enum<ivf_codec>(codec_name, "the IVF codec");
+    } catch (const segkit::invalid_argument& e) {
+      file.fail(e.what());
+    }
     const auto dim = meta.get<std::uint64_t>(), nlist = meta.get<std::uint64_t>(), pq_m = meta.get<std::uint64_t>();
     const bool keep = meta.get<std::uint8_t>() != 0;
     const auto seed = meta.get<std::uint64_t>();

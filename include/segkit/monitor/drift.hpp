@@ -7,6 +7,7 @@
 /// a `drift_monitor` that holds the reference and produces a `drift_report` with alerts.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -26,6 +28,7 @@
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/core/types.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/distance/pairwise.hpp"
 #include "segkit/monitor/statistics.hpp"
@@ -39,6 +42,14 @@ namespace segkit::monitor {
 struct psi_params {
   std::size_t bins = 10;  ///< quantile bins of the reference (>= 2); ties may merge bins
   double floor = 1e-4;    ///< shares below this count as this much, so empty bins stay finite (> 0)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = psi_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("bins", &p::bins, "quantile bins of the reference; ties may merge bins", sp::at_least(2)),
+                      sp::field("floor", &p::floor, "shares below this count as this much, so empty bins stay finite", sp::above(0))};
+  }
 };
 
 /// A population stability index with the bins it used.
@@ -147,6 +158,17 @@ struct mmd_params {
   double bandwidth = 0.0;           ///< RBF sigma; 0 = the median pairwise distance of the pooled rows
   std::uint64_t seed = 0;           ///< the only source of randomness
   std::size_t threads = 0;          ///< 0 = all hardware threads; results do not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = mmd_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("max_samples", &p::max_samples, "rows drawn (without replacement) from each period at most", sp::at_least(2)),
+                      sp::field("permutations", &p::permutations, "label permutations for the p-value", sp::at_least(1)),
+                      sp::field("bandwidth", &p::bandwidth, "RBF sigma; 0 = the median pairwise distance of the pooled rows", sp::at_least(0)),
+                      sp::field("seed", &p::seed, "the only source of randomness"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 /// Result of mmd_test().
@@ -292,6 +314,20 @@ struct drift_thresholds {
   double share_change = 0.05;       ///< total variation distance between segment shares
   double far_quantile = 0.99;       ///< reference quantile of the distance to the nearest centroid
   double far_excess = 3.0;          ///< alert when the current share beyond it exceeds far_excess x (1 - far_quantile)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = drift_thresholds;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("p_value", &p::p_value, "tests below this p-value count as significant", {0, 1, true, true}),
+                      sp::field("min_ks_statistic", &p::min_ks_statistic, "a significant KS alerts only from this effect size", sp::between(0, 1)),
+                      sp::field("psi", &p::psi, "PSI at or above this alerts on its own", sp::at_least(0)),
+                      sp::field("relative_mean_shift", &p::relative_mean_shift, "embedding mean shift over the reference's RMS spread", sp::at_least(0)),
+                      sp::field("spread_ratio", &p::spread_ratio, "total variance ratio outside [1/r, r] alerts", sp::at_least(1)),
+                      sp::field("share_change", &p::share_change, "total variation distance between segment shares", sp::between(0, 1)),
+                      sp::field("far_quantile", &p::far_quantile, "reference quantile of the distance to the nearest centroid", {0, 1, true, true}),
+                      sp::field("far_excess", &p::far_excess, "alert when the current share beyond it exceeds far_excess x (1 - far_quantile)", sp::at_least(0))};
+  }
 };
 
 /// Drift of one numeric feature.
@@ -351,6 +387,16 @@ struct drift_params {
   psi_params psi{};               ///< PSI binning
   ks_method ks = ks_method::automatic;  ///< KS p-values
   mmd_params mmd{};               ///< kernel test sampling, permutations, seed, threads
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = drift_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("thresholds", &p::thresholds, "when to alert"),
+                      sp::field("psi", &p::psi, "PSI binning"),
+                      sp::field("ks", &p::ks, "KS p-values: auto (exact up to 10,000 values per sample, scipy's rule), exact or asymptotic"),
+                      sp::field("mmd", &p::mmd, "kernel test sampling, permutations, seed, threads")};
+  }
 };
 
 /**

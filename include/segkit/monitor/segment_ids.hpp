@@ -5,12 +5,14 @@
 /// segments, give new ids to the rest, and report continuations, splits, merges, births and deaths.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -20,6 +22,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/types.hpp"
+#include "segkit/core/params.hpp"
 
 namespace segkit::monitor {
 
@@ -94,6 +97,16 @@ struct segment_match_params {
   double max_distance = std::numeric_limits<double>::infinity();  ///< centroid matching: only centroids this close match
   double split_share = 0.2;     ///< a share of a segment's members that counts as a part of a split or merge
   label_type next_id = -1;      ///< first id for new segments; -1 = one above the largest previous id
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = segment_match_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("min_jaccard", &p::min_jaccard, "overlap matching: a pair matches only from this Jaccard similarity of members", sp::between(0, 1)),
+                      sp::field("max_distance", &p::max_distance, "centroid matching: only centroids this close match", sp::at_least(0)),
+                      sp::field("split_share", &p::split_share, "a share of a segment's members that counts as a part of a split or merge", sp::between(0, 1)),
+                      sp::field("next_id", &p::next_id, "first id for new segments; -1 = one above the largest previous id", sp::at_least(-1))};
+  }
 };
 
 /// How the segments of a refit relate to the previous ones.

@@ -6,6 +6,7 @@
 /// contingency table (scipy.stats.chi2_contingency) and the chi-square tail.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -13,12 +14,14 @@
 #include <numbers>
 #include <numeric>
 #include <span>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
 #include <xtensor/xtensor.hpp>
 
 #include "segkit/core/error.hpp"
+#include "segkit/core/params.hpp"
 
 namespace segkit::monitor {
 
@@ -28,6 +31,11 @@ enum class ks_method {
   exact,       ///< the exact distribution of the two-sample statistic (lattice paths)
   asymptotic,  ///< the one-sample distribution of D_n at n = round(n1 n2 / (n1 + n2))
 };
+/// Names of ks_method in files and on the command line.
+constexpr auto enum_names(ks_method) {
+  using params::name_value;
+  return std::array{name_value{"auto", ks_method::automatic}, name_value{"exact", ks_method::exact}, name_value{"asymptotic", ks_method::asymptotic}};
+}
 
 /// Result of ks_2samp().
 struct ks_result {

@@ -4,11 +4,13 @@
 /// queries in double precision. Used by DBSCAN and HDBSCAN; also a building block on its own.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -16,12 +18,20 @@
 
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/core/params.hpp"
 
 namespace segkit::neighbors {
 
 /// Parameters of kd_tree.
 struct kd_tree_params {
   std::size_t leaf_size = 24;  ///< at most this many points per leaf (>= 1)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = kd_tree_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("leaf_size", &p::leaf_size, "at most this many points per leaf", sp::at_least(1))};
+  }
 };
 
 /**

@@ -4,6 +4,7 @@
 /// 2022, as BERTopic defines it) over the documents of each segment.
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -19,6 +21,7 @@
 
 #include "segkit/core/error.hpp"
 #include "segkit/core/types.hpp"
+#include "segkit/core/params.hpp"
 
 namespace segkit::pipeline {
 
@@ -29,6 +32,17 @@ struct keyword_params {
   std::size_t min_count = 2;     ///< terms seen fewer times in the whole corpus are ignored
   std::size_t min_length = 2;    ///< shorter tokens are ignored
   bool stop_words = true;        ///< drop common English function words
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = keyword_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("top", &p::top, "keywords kept per segment", sp::at_least(1)),
+                      sp::field("name_terms", &p::name_terms, "keywords joined into the segment's short name (\"premium-travel-card\")", sp::at_least(1)),
+                      sp::field("min_count", &p::min_count, "terms seen fewer times in the whole corpus are ignored"),
+                      sp::field("min_length", &p::min_length, "shorter tokens are ignored"),
+                      sp::field("stop_words", &p::stop_words, "drop common English function words")};
+  }
 };
 
 /// The keywords of one segment.

@@ -6,12 +6,14 @@
 /// text, c-TF-IDF keywords and a short name.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <map>
 #include <span>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -21,6 +23,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/types.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/monitor/statistics.hpp"
 #include "segkit/pipeline/keywords.hpp"
 
@@ -40,6 +43,18 @@ struct profile_params {
   double min_category_share = 0.05;      ///< a category must hold this share of the segment to be reported
   std::vector<std::string> feature_names{};  ///< names of the columns (default "f0", "f1", ...)
   keyword_params keywords{};             ///< c-TF-IDF settings when documents are given
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = profile_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("p_value", &p::p_value, "significance level of the tests", {0, 1, true, true}),
+                      sp::field("top_features", &p::top_features, "distinguishing numeric features kept per segment"),
+                      sp::field("top_categories", &p::top_categories, "over-represented categories kept per segment"),
+                      sp::field("min_category_share", &p::min_category_share, "a category must hold this share of the segment to be reported", sp::between(0, 1)),
+                      sp::field("feature_names", &p::feature_names, "names of the columns (default f0, f1, ...)"),
+                      sp::field("keywords", &p::keywords, "c-TF-IDF settings when documents are given")};
+  }
 };
 
 /// One numeric feature in one segment.

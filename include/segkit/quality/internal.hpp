@@ -5,12 +5,14 @@
 /// Davies-Bouldin, Calinski-Harabasz and inertia. Values follow scikit-learn's definitions.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <numeric>
 #include <span>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/core/types.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/distance/pairwise.hpp"
 #include "segkit/quality/detail/labels.hpp"
@@ -33,6 +36,11 @@ enum class noise_handling {
   as_label,  ///< -1 is one more cluster, as scikit-learn treats it (the default)
   exclude,   ///< noise rows are left out entirely: neither scored nor used as neighbors
 };
+/// Names of noise_handling in files and on the command line.
+constexpr auto enum_names(noise_handling) {
+  using params::name_value;
+  return std::array{name_value{"as_label", noise_handling::as_label}, name_value{"exclude", noise_handling::exclude}};
+}
 
 /// Parameters of the silhouette functions.
 struct silhouette_params {
@@ -42,6 +50,16 @@ struct silhouette_params {
   /// Bytes the symmetric scan may use for partial sums (bands x n x k doubles); below two
   /// bands' worth it computes every pair twice instead, in O(threads x block_rows x k) memory.
   std::size_t memory_budget = std::size_t{256} << 20;
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = silhouette_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("noise", &p::noise, "as_label (-1 is one more cluster, as scikit-learn) or exclude (noise rows neither scored nor used)"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it"),
+                      sp::internal_field("block_rows", &p::block_rows, "rows per distance tile", sp::at_least(8)),
+                      sp::internal_field("memory_budget", &p::memory_budget, "bytes of distance tiles held at once")};
+  }
 };
 
 /// Parameters of silhouette_estimate().
@@ -50,6 +68,16 @@ struct silhouette_estimate_params {
   double confidence = 0.95;        ///< level of the reported interval, in (0, 1)
   std::uint64_t seed = 0;          ///< the only source of randomness
   silhouette_params silhouette{};  ///< noise handling, threads, tiles
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = silhouette_estimate_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("sample_size", &p::sample_size, "rows whose exact silhouette is computed (all rows if n is smaller)", sp::at_least(1)),
+                      sp::field("confidence", &p::confidence, "level of the reported interval", {0, 1, true, true}),
+                      sp::field("seed", &p::seed, "the only source of randomness"),
+                      sp::field("silhouette", &p::silhouette, "noise handling, threads, tiles")};
+  }
 };
 
 /// A sampled silhouette score: the mean of exact per-sample values of a uniform sample of rows.

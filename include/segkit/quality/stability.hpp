@@ -5,10 +5,12 @@
 /// the consensus (co-assignment) matrix.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "segkit/core/parallel.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/core/types.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/quality/external.hpp"
 
 namespace segkit::quality {
@@ -30,6 +33,11 @@ enum class resampling {
   subsample,  ///< `fraction` of the rows without replacement (the default)
   bootstrap,  ///< n rows with replacement; a row drawn twice counts once when comparing
 };
+/// Names of resampling in files and on the command line.
+constexpr auto enum_names(resampling) {
+  using params::name_value;
+  return std::array{name_value{"subsample", resampling::subsample}, name_value{"bootstrap", resampling::bootstrap}};
+}
 
 /// Parameters of cluster_stability().
 struct stability_params {
@@ -40,6 +48,19 @@ struct stability_params {
   bool consensus = false;                     ///< also build the n x n co-assignment matrix
   std::size_t max_consensus_rows = 5000;      ///< refuse a consensus matrix beyond this n (memory 8 n^2 bytes)
   std::size_t threads = 1;                    ///< runs fitted at once; the fit itself may use more. Results do not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = stability_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("runs", &p::runs, "resampled fits", sp::at_least(2)),
+                      sp::field("scheme", &p::scheme, "subsample (fraction of the rows without replacement) or bootstrap (n rows with replacement)"),
+                      sp::field("fraction", &p::fraction, "subsample share", sp::above_up_to(0, 1)),
+                      sp::field("seed", &p::seed, "the only source of randomness"),
+                      sp::field("consensus", &p::consensus, "also build the n x n co-assignment matrix"),
+                      sp::field("max_consensus_rows", &p::max_consensus_rows, "refuse a consensus matrix beyond this n (memory 8 n^2 bytes)"),
+                      sp::field("threads", &p::threads, "runs fitted at once (the fit itself may use more); results do not depend on it")};
+  }
 };
 
 /// Result of cluster_stability().

@@ -5,12 +5,14 @@
 /// statistic and resampling stability, then recommend a k and say why.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <numeric>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/random.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/quality/internal.hpp"
 #include "segkit/quality/stability.hpp"
 
@@ -35,6 +38,20 @@ struct sweep_params {
   std::size_t exact_silhouette_rows = 10000;  ///< above this n, the silhouette is estimated from that many rows
   std::uint64_t seed = 0;            ///< the only source of randomness
   std::size_t threads = 0;           ///< threads of the scores (the fit chooses its own); results do not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = sweep_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("k_min", &p::k_min, "first k (silhouette, Davies-Bouldin and Calinski-Harabasz need k >= 2)", sp::at_least(1)),
+                      sp::field("k_max", &p::k_max, "last k (k_min <= k_max < n)", sp::at_least(1)),
+                      sp::field("gap_references", &p::gap_references, "uniform reference sets for the gap statistic (0 = skip it)"),
+                      sp::field("stability_runs", &p::stability_runs, "subsampled fits per k for stability (0 = skip; otherwise >= 2)"),
+                      sp::field("stability_fraction", &p::stability_fraction, "subsample share for stability", sp::above_up_to(0, 1)),
+                      sp::field("exact_silhouette_rows", &p::exact_silhouette_rows, "above this n, the silhouette is estimated from that many rows", sp::at_least(2)),
+                      sp::field("seed", &p::seed, "the only source of randomness"),
+                      sp::field("threads", &p::threads, "threads of the scores (the fit chooses its own); results do not depend on it")};
+  }
 };
 
 /// One k of a sweep; NaN where a figure does not apply or was not asked for.

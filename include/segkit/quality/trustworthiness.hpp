@@ -5,10 +5,12 @@
 /// Every reducer (PCA, UMAP, t-SNE) is judged with it.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/distance/pairwise.hpp"
 #include "segkit/neighbors/kdtree.hpp"
@@ -29,6 +32,15 @@ struct trustworthiness_params {
   std::size_t neighbors = 5;   ///< k, 1 <= k < n / 2
   std::size_t threads = 0;     ///< 0 = all hardware threads; results do not depend on it
   std::size_t block_rows = 64; ///< input rows whose distance rows are held at once (>= 1)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = trustworthiness_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("neighbors", &p::neighbors, "k, below n / 2", sp::at_least(1), "n_neighbors"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it"),
+                      sp::internal_field("block_rows", &p::block_rows, "input rows whose distance rows are held at once", sp::at_least(1))};
+  }
 };
 
 namespace detail {

@@ -4,9 +4,11 @@
 /// which paired rows agree — for fusing modalities such as text and image embeddings.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -14,6 +16,7 @@
 
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/reduce/detail/lapack.hpp"
 
 namespace segkit::reduce {
@@ -22,6 +25,15 @@ namespace segkit::reduce {
 struct cca_params {
   std::size_t n_components = 2;   ///< canonical pairs kept (at most the smaller view's width)
   double regularization = 1e-3;   ///< ridge added to each covariance diagonal, times its mean variance (> 0 keeps it invertible)
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = cca_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("n_components", &p::n_components, "canonical pairs kept (at most the smaller view's width)", sp::at_least(1)),
+                      sp::field("regularization", &p::regularization,
+                                "ridge added to each covariance diagonal, times its mean variance (> 0 keeps it invertible)", sp::at_least_finite(0))};
+  }
 };
 
 /// A fitted CCA: view means, projection matrices and the canonical correlations.
@@ -88,7 +100,8 @@ inline std::vector<double> inverse_sqrt(const std::vector<double>& c, std::size_
  */
 class cca {
  public:
-  explicit cca(cca_params params = {}) : params_(params) {}
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range.
+  explicit cca(cca_params params = {}) : params_(params) { segkit::params::validate(params_, "segkit::reduce::cca"); }
 
   /**
    * @throws segkit::invalid_argument for fewer than 2 rows, different row counts, n_components

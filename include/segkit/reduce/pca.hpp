@@ -6,6 +6,7 @@
 /// fitting batch by batch (Ross et al. 2008) for data that do not fit in memory.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -25,6 +27,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/core/blas.hpp"
 #include "segkit/reduce/detail/lapack.hpp"
@@ -38,6 +41,11 @@ enum class pca_solver {
   full,        ///< exact eigendecomposition of the d x d covariance (or the n x n Gram matrix when d > n)
   randomized,  ///< randomized range finder with power iterations, then a small exact SVD
 };
+/// Names of pca_solver in files and on the command line (scikit-learn's svd_solver).
+constexpr auto enum_names(pca_solver) {
+  using params::name_value;
+  return std::array{name_value{"auto", pca_solver::automatic}, name_value{"full", pca_solver::full}, name_value{"randomized", pca_solver::randomized}};
+}
 
 /// Parameters of pca.
 struct pca_params {
@@ -49,6 +57,21 @@ struct pca_params {
   std::size_t oversamples = 10;   ///< randomized: extra random directions
   std::uint64_t seed = 0;         ///< randomized: the only source of randomness
   std::size_t threads = 0;        ///< 0 = all hardware threads; results do not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = pca_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("n_components", &p::n_components, "components kept; 0 = min(n, d) (or as variance decides)", {}, "dims"),
+                      sp::field("variance", &p::variance, "in (0, 1): keep the fewest components explaining this share (full solver); 0 = off",
+                                {0, 1, false, true}),
+                      sp::field("whiten", &p::whiten, "scale transformed coordinates to unit variance"),
+                      sp::field("solver", &p::solver, "auto (randomized when cheaper), full or randomized", {}, "svd_solver"),
+                      sp::field("power_iterations", &p::power_iterations, "randomized: power iterations; 0 = 7 when k < 0.1 min(n, d), else 4"),
+                      sp::field("oversamples", &p::oversamples, "randomized: extra random directions"),
+                      sp::field("seed", &p::seed, "randomized: the only source of randomness"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 namespace detail {
@@ -263,7 +286,8 @@ template <class T = float>
 class pca {
  public:
   using value_type = T;
-  explicit pca(pca_params params = {}) : params_(params) {}
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range.
+  explicit pca(pca_params params = {}) : params_(params) { segkit::params::validate(params_, "segkit::reduce::pca"); }
 
   /**
    * @brief Fits the principal axes.
@@ -459,6 +483,14 @@ static_assert(segkit::inductive_reducer<pca<float>, float>);
 struct incremental_pca_params {
   std::size_t n_components = 0;  ///< components kept (>= 1; 0 = the first batch's column count)
   bool whiten = false;           ///< transform scales coordinates to unit variance
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = incremental_pca_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("n_components", &p::n_components, "components kept; 0 = the first batch's column count", {}, "dims"),
+                      sp::field("whiten", &p::whiten, "transform scales coordinates to unit variance")};
+  }
 };
 
 /**

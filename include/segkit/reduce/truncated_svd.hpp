@@ -4,10 +4,12 @@
 /// TF-IDF matrices, as scikit-learn's TruncatedSVD (randomized solver).
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -16,6 +18,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/sparse.hpp"
 #include "segkit/reduce/detail/randomized_svd.hpp"
 
@@ -28,6 +31,17 @@ struct truncated_svd_params {
   std::size_t oversamples = 10;      ///< extra random directions
   std::uint64_t seed = 0;            ///< the only source of randomness
   std::size_t threads = 0;           ///< 0 = all hardware threads; results do not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = truncated_svd_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("n_components", &p::n_components, "dimensions kept (below the number of columns)", sp::at_least(1), "dims"),
+                      sp::field("power_iterations", &p::power_iterations, "power iterations of the range finder (scikit-learn's n_iter)", {}, "n_iter"),
+                      sp::field("oversamples", &p::oversamples, "extra random directions"),
+                      sp::field("seed", &p::seed, "the only source of randomness"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 namespace detail {
@@ -142,7 +156,8 @@ struct truncated_svd_model {
  */
 class truncated_svd {
  public:
-  explicit truncated_svd(truncated_svd_params params = {}) : params_(params) {}
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range.
+  explicit truncated_svd(truncated_svd_params params = {}) : params_(params) { segkit::params::validate(params_, "segkit::reduce::truncated_svd"); }
 
   /**
    * @brief Fits on sparse rows.

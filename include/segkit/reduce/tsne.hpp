@@ -6,6 +6,7 @@
 /// divergence reported, and new points placed into a fixed embedding (openTSNE's transform idea).
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <numeric>
 #include <optional>
 #include <type_traits>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -22,6 +24,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/reduce/detail/fft.hpp"
@@ -56,6 +59,17 @@ enum class tsne_init {
   pca,     ///< the first principal components, scaled to standard deviation 1e-4 along the first
   random,  ///< Gaussian with standard deviation 1e-4
 };
+/// Names of tsne_init in files and on the command line.
+constexpr auto enum_names(tsne_init) {
+  using params::name_value;
+  return std::array{name_value{"pca", tsne_init::pca}, name_value{"random", tsne_init::random}};
+}
+/// Names of tsne_method in files and on the command line.
+constexpr auto enum_names(tsne_method) {
+  using params::name_value;
+  return std::array{name_value{"auto", tsne_method::automatic}, name_value{"barnes_hut", tsne_method::barnes_hut}, name_value{"fft", tsne_method::fft},
+                    name_value{"exact", tsne_method::exact}, name_value{"barnes-hut", tsne_method::barnes_hut}};
+}
 
 /// Parameters of tsne.
 struct tsne_params {
@@ -63,7 +77,7 @@ struct tsne_params {
   double perplexity = 30.0;              ///< effective number of neighbors (> 0, 3 perplexity < n)
   double early_exaggeration = 12.0;      ///< affinity multiplier of the first phase (>= 1)
   std::size_t exaggeration_iter = 250;   ///< iterations of the first phase (momentum 0.5)
-  std::size_t n_iter = 1000;             ///< total iterations (the rest at momentum 0.8; > exaggeration_iter)
+  std::size_t max_iter = 1000;           ///< total iterations (the rest at momentum 0.8; > exaggeration_iter)
   double learning_rate = 0.0;            ///< 0 = max(n / early_exaggeration / 4, 50) (scikit-learn's "auto")
   double theta = 0.5;                    ///< Barnes-Hut opening angle (0 = exact forces through the tree)
   tsne_method method = tsne_method::automatic;  ///< see tsne_method
@@ -73,6 +87,28 @@ struct tsne_params {
   knn_method knn = knn_method::automatic;  ///< how the neighbors are found (exact up to 20,000 rows, HNSW above)
   std::uint64_t seed = 0;                ///< the only source of randomness
   std::size_t threads = 0;               ///< 0 = all hardware threads; results do not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = tsne_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("n_components", &p::n_components, "output dimensions (1-3 for Barnes-Hut, 1-2 for fft)", sp::at_least(1), "dims"),
+                      sp::field("perplexity", &p::perplexity, "effective number of neighbors (3 perplexity < n)", sp::above(0)),
+                      sp::field("early_exaggeration", &p::early_exaggeration, "affinity multiplier of the first phase", sp::at_least(1)),
+                      sp::field("exaggeration_iter", &p::exaggeration_iter, "iterations of the first phase (momentum 0.5)"),
+                      sp::field("max_iter", &p::max_iter, "total iterations (the rest at momentum 0.8); more than exaggeration_iter", sp::at_least(1),
+                                "n_iter,iterations"),
+                      sp::field("learning_rate", &p::learning_rate, "0 = max(n / early_exaggeration / 4, 50) (scikit-learn's auto)", sp::at_least(0)),
+                      sp::field("theta", &p::theta, "Barnes-Hut opening angle (0 = exact forces through the tree)", sp::at_least(0)),
+                      sp::field("method", &p::method, "auto (per iteration the cheaper of fft and barnes_hut), barnes_hut, fft or exact"),
+                      sp::field("fft_points", &p::fft_points, "fft: interpolation nodes per box and axis", sp::between(1, 16)),
+                      sp::field("fft_box_width", &p::fft_box_width, "fft: widest interpolation box, in embedding units (smaller = more accurate)",
+                                {0, std::numeric_limits<double>::max(), true, false}),
+                      sp::field("init", &p::init, "pca (the first principal components, scaled) or random"),
+                      sp::field("knn", &p::knn, "neighbor search: auto (exact up to 20,000 rows, else hnsw), exact or hnsw"),
+                      sp::field("seed", &p::seed, "the only source of randomness"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 namespace detail {
@@ -639,12 +675,24 @@ template <class Metric = distance::l2_metric, class T = float>
 class tsne {
  public:
   using value_type = T;
-  explicit tsne(tsne_params params = {}) : params_(params) {}
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range, max_iter
+  /// not above exaggeration_iter, or n_components beyond what the method handles.
+  explicit tsne(tsne_params params = {}) : params_(params) {
+    const auto& p = params_;
+    segkit::params::validate(p, "segkit::reduce::tsne");
+    if ((p.method == tsne_method::barnes_hut || p.method == tsne_method::automatic) && p.n_components > 3) {
+      detail::throw_tsne(fmt::format("Barnes-Hut needs n_components <= 3 (got {}); use tsne_method::exact", p.n_components));
+    }
+    if (p.method == tsne_method::fft && p.n_components > 2) {
+      detail::throw_tsne(fmt::format("the fft method needs n_components <= 2 (got {}); use tsne_method::barnes_hut", p.n_components));
+    }
+    if (p.max_iter <= p.exaggeration_iter) detail::throw_tsne(fmt::format("max_iter ({}) must exceed exaggeration_iter ({})", p.max_iter, p.exaggeration_iter));
+  }
 
   /**
    * @brief Fits the embedding.
    * @throws segkit::invalid_argument for fewer than 4 rows, a perplexity outside (0, (n - 1) / 3],
-   *         n_components outside 1-3 with Barnes-Hut, n_iter <= exaggeration_iter, NaN/Inf.
+   *         NaN/Inf.
    * @par Complexity  O(n^2 d) for the exact neighbors; per iteration O(n k) attraction plus
    *      O(n log n) (Barnes-Hut) or O(n^2) (exact) repulsion.
    */
@@ -704,7 +752,7 @@ class tsne {
     const bool may_interpolate = params_.method == tsne_method::fft || (params_.method == tsne_method::automatic && dim <= 2);
     if (may_interpolate) interp.emplace(dim, params_.fft_points, params_.fft_box_width);
     double z = 1.0;
-    for (std::size_t it = 0; it < params_.n_iter; ++it) {
+    for (std::size_t it = 0; it < params_.max_iter; ++it) {
       const bool early = it < params_.exaggeration_iter;
       const tsne_method method = pick_method(y, n, interp);
       model.fft_iterations += method == tsne_method::fft ? 1 : 0;
@@ -716,7 +764,7 @@ class tsne {
         y[i] += update[i];
       }
     }
-    model.n_iter = params_.n_iter;
+    model.n_iter = params_.max_iter;
     // KL(P || Q) with Q from the last repulsion pass's normalization.
     z = gradient(p, y, n, 1.0, pick_method(y, n, interp), interp, grad, ex);
     double kl = 0.0;
@@ -748,24 +796,9 @@ class tsne {
     if (n < 4) detail::throw_tsne(fmt::format("needs at least 4 rows (got {})", n));
     if (d == 0) detail::throw_tsne("rows have 0 columns");
     if (n > std::numeric_limits<std::uint32_t>::max()) detail::throw_tsne("more than 2^32 - 1 rows");
-    if (!(p.perplexity > 0.0) || 3.0 * p.perplexity > static_cast<double>(n - 1)) {
+    if (3.0 * p.perplexity > static_cast<double>(n - 1)) {
       detail::throw_tsne(fmt::format("perplexity ({}) must lie in (0, (n - 1) / 3] with n = {}", p.perplexity, n));
     }
-    if (p.n_components == 0) detail::throw_tsne("n_components must be at least 1");
-    if ((p.method == tsne_method::barnes_hut || p.method == tsne_method::automatic) && p.n_components > 3) {
-      detail::throw_tsne(fmt::format("Barnes-Hut needs n_components <= 3 (got {}); use tsne_method::exact", p.n_components));
-    }
-    if (p.method == tsne_method::fft && p.n_components > 2) {
-      detail::throw_tsne(fmt::format("the fft method needs n_components <= 2 (got {}); use tsne_method::barnes_hut", p.n_components));
-    }
-    if (p.fft_points < 1 || p.fft_points > 16) detail::throw_tsne(fmt::format("fft_points ({}) must lie in [1, 16]", p.fft_points));
-    if (!(p.fft_box_width > 0.0) || !std::isfinite(p.fft_box_width)) {
-      detail::throw_tsne(fmt::format("fft_box_width ({}) must be positive and finite", p.fft_box_width));
-    }
-    if (p.n_iter <= p.exaggeration_iter) detail::throw_tsne(fmt::format("n_iter ({}) must exceed exaggeration_iter ({})", p.n_iter, p.exaggeration_iter));
-    if (!(p.early_exaggeration >= 1.0)) detail::throw_tsne(fmt::format("early_exaggeration ({}) must be >= 1", p.early_exaggeration));
-    if (!(p.theta >= 0.0)) detail::throw_tsne(fmt::format("theta ({}) must be >= 0", p.theta));
-    if (!(p.learning_rate >= 0.0)) detail::throw_tsne("learning_rate must be >= 0");
   }
 
   /// The method for this iteration: automatic compares the predicted costs (tsne_cost_model).

@@ -5,6 +5,7 @@
 /// optimizer and a transform for new rows that is deterministic and batch-invariant.
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -17,6 +18,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -27,6 +29,7 @@
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/distance/pairwise.hpp"
@@ -43,6 +46,11 @@ enum class umap_init {
   pca,       ///< the first principal components
   random,    ///< uniform in [-10, 10]
 };
+/// Names of umap_init in files and on the command line.
+constexpr auto enum_names(umap_init) {
+  using params::name_value;
+  return std::array{name_value{"spectral", umap_init::spectral}, name_value{"pca", umap_init::pca}, name_value{"random", umap_init::random}};
+}
 
 /// Parameters of umap.
 struct umap_params {
@@ -61,6 +69,28 @@ struct umap_params {
   knn_method knn = knn_method::automatic;  ///< how the k-NN graph is found (exact up to 20,000 rows, HNSW above)
   std::uint64_t seed = 0;           ///< the only source of randomness
   std::size_t threads = 0;          ///< 0 = all hardware threads; results do not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = umap_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("n_components", &p::n_components, "output dimensions", sp::at_least(1), "dims"),
+                      sp::field("n_neighbors", &p::n_neighbors, "neighborhood size, the row itself included (below the number of rows)", sp::at_least(2),
+                                "neighbors"),
+                      sp::field("min_dist", &p::min_dist, "smallest distance between embedded points (at most spread)", sp::at_least(0)),
+                      sp::field("spread", &p::spread, "scale of the embedded clusters", sp::above(0)),
+                      sp::field("n_epochs", &p::n_epochs, "optimization epochs; 0 = 500 up to 10,000 rows, else 200", {}, "epochs"),
+                      sp::field("learning_rate", &p::learning_rate, "initial SGD step, decaying linearly to 0", sp::above(0)),
+                      sp::field("negative_sample_rate", &p::negative_sample_rate, "repulsive samples per attractive one", sp::at_least(0)),
+                      sp::field("repulsion_strength", &p::repulsion_strength, "weight of the repulsive samples (gamma)", sp::at_least(0)),
+                      sp::field("local_connectivity", &p::local_connectivity, "neighbors assumed fully connected", sp::at_least(0)),
+                      sp::field("set_op_mix_ratio", &p::set_op_mix_ratio, "1 = fuzzy union of the two directed graphs, 0 = intersection", sp::between(0, 1)),
+                      sp::field("init", &p::init, "spectral (the graph's Laplacian, per component), pca or random"),
+                      sp::field("transform_epochs", &p::transform_epochs, "epochs for new rows; 0 = 100 up to 10,000 training rows, else 30"),
+                      sp::field("knn", &p::knn, "neighbor search: auto (exact up to 20,000 rows, else hnsw), exact or hnsw"),
+                      sp::field("seed", &p::seed, "the only source of randomness"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 /// Curve parameters a, b of 1 / (1 + a d^(2b)).
@@ -529,7 +559,11 @@ template <class Metric = distance::l2_metric, class T = float>
 class umap {
  public:
   using value_type = T;
-  explicit umap(umap_params params = {}) : params_(params) {}
+  /// @throws segkit::invalid_argument naming the first parameter outside its table's range, or min_dist above spread.
+  explicit umap(umap_params params = {}) : params_(params) {
+    segkit::params::validate(params_, "segkit::reduce::umap");
+    if (params_.min_dist > params_.spread) detail::throw_umap(fmt::format("min_dist ({}) must lie in [0, spread]", params_.min_dist));
+  }
 
   /**
    * @brief Fits the embedding.
@@ -604,15 +638,7 @@ class umap {
     if (n < 3) detail::throw_umap(fmt::format("needs at least 3 rows (got {})", n));
     if (d == 0) detail::throw_umap("rows have 0 columns");
     if (n > std::numeric_limits<std::uint32_t>::max()) detail::throw_umap("more than 2^32 - 1 rows");
-    if (p.n_neighbors < 2 || p.n_neighbors >= n) detail::throw_umap(fmt::format("n_neighbors ({}) must lie in [2, n) with n = {}", p.n_neighbors, n));
-    if (p.n_components == 0) detail::throw_umap("n_components must be at least 1");
-    if (!(p.spread > 0.0)) detail::throw_umap(fmt::format("spread ({}) must be > 0", p.spread));
-    if (!(p.min_dist >= 0.0 && p.min_dist <= p.spread)) detail::throw_umap(fmt::format("min_dist ({}) must lie in [0, spread]", p.min_dist));
-    if (!(p.learning_rate > 0.0)) detail::throw_umap(fmt::format("learning_rate ({}) must be > 0", p.learning_rate));
-    if (!(p.negative_sample_rate >= 0.0)) detail::throw_umap("negative_sample_rate must be >= 0");
-    if (!(p.repulsion_strength >= 0.0)) detail::throw_umap("repulsion_strength must be >= 0");
-    if (!(p.local_connectivity >= 0.0)) detail::throw_umap("local_connectivity must be >= 0");
-    if (!(p.set_op_mix_ratio >= 0.0 && p.set_op_mix_ratio <= 1.0)) detail::throw_umap("set_op_mix_ratio must lie in [0, 1]");
+    if (p.n_neighbors >= n) detail::throw_umap(fmt::format("n_neighbors ({}) must lie in [2, n) with n = {}", p.n_neighbors, n));
   }
 
   /// Spectral, PCA or random start (n x dim, row-major).

@@ -4,14 +4,17 @@
 // inputs (segkit::reduce::knn_method).
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <utility>
+#include <tuple>
 #include <vector>
 
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/distance/pairwise.hpp"
 #include "segkit/index/hnsw.hpp"
 
@@ -23,6 +26,11 @@ enum class knn_method {
   exact,      ///< every pair, O(n^2 d): the reference
   hnsw,       ///< an HNSW graph (m 16, ef_construction 200, ef max(2 k, 64)): about 99 % recall, O(n log n d)
 };
+/// Names of knn_method in files and on the command line.
+constexpr auto enum_names(knn_method) {
+  using params::name_value;
+  return std::array{name_value{"auto", knn_method::automatic}, name_value{"exact", knn_method::exact}, name_value{"hnsw", knn_method::hnsw}};
+}
 
 /// Rows up to which knn_method::automatic scans exactly (there both cost about the same here).
 inline constexpr std::size_t knn_exact_up_to = 20000;
