@@ -1,4 +1,4 @@
-// `segkit`: the command-line tool. Grammar in docs/cli.md (the contract of DESIGN.md).
+// `segkit`: the command-line tool. Grammar in docs/cli.md (a contract: extended, never changed).
 
 #include <cmath>
 #include <cstdio>

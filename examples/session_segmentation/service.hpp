@@ -251,7 +251,7 @@ class session_service {
   }
 
   void routes() {
-    server_.set_tcp_nodelay(true);  // see TOOLCHAIN.md: without it every answer waits for a delayed ACK
+    server_.set_tcp_nodelay(true);  // without it a small answer can wait for the client's delayed ACK (Nagle's algorithm)
     server_.set_payload_max_length(p_.max_body);
     const std::size_t threads = std::max<std::size_t>(1, p_.threads);
     server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };

@@ -39,6 +39,7 @@
 #include <segkit/quality/internal.hpp>
 #include <segkit/quality/trustworthiness.hpp>
 
+#include <segkit/core/cpu.hpp>
 #include <segkit/datasets/product_catalog.hpp>
 
 namespace fs = std::filesystem;
@@ -225,6 +226,12 @@ TEST_CASE("cli: errors are one line on stderr with a non-zero exit", "[cli]") {
   CHECK(bad_k.out.find("-k expects a non-negative integer, got 'x'") != std::string::npos);
   CHECK(run("frobnicate").status == 2);
   CHECK(run("--version").out.find("segkit 0.1.0") != std::string::npos);
+#if defined(__x86_64__)
+  // The tool is built for baseline x86-64 (it runs on any such CPU): kept to the baseline
+  // kernels it reports SSE2, and on a CPU with AVX2 + FMA it chooses them at run time.
+  CHECK(run_shell("SEGKIT_SIMD=baseline " + std::string(SEGKIT_CLI) + " --version").out.find("(SIMD: sse2)") != std::string::npos);
+  CHECK((run("--version").out.find("(SIMD: avx2 (chosen at run time))") != std::string::npos) == segkit::cpu::runtime_avx2());
+#endif
   CHECK(run("index build --help").out.find("usage: segkit index build") != std::string::npos);
 }
 

@@ -3,15 +3,18 @@
 /// @brief Kernels between a float query and compressed stored vectors: IEEE half precision
 /// (float16) values and 8-bit codes. Used by the float16 and int8 storage of segkit::index::hnsw.
 ///
-/// With AVX2, FMA and F16C (link segkit::native on such a machine) the kernels widen 16 values
-/// per step in registers (F16C's vcvtph2ps for halves, vpmovzxbd + vcvtdq2ps for bytes): xsimd
-/// 8.1 offers neither conversion, so these use the intrinsics directly. Otherwise plain loops
-/// with the portable conversion below. Both give the same sums up to float rounding order.
+/// With AVX2, FMA and F16C (compiled in, or chosen at run time: segkit/core/cpu.hpp) the kernels
+/// widen 16 values per step in registers (F16C's vcvtph2ps for halves, vpmovzxbd + vcvtdq2ps for
+/// bytes): xsimd 8.1 offers neither conversion, so these use the intrinsics directly. Otherwise
+/// plain loops with the portable conversion below. Both give the same sums up to float rounding
+/// order.
 
 #include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+
+#include "segkit/core/cpu.hpp"
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && !defined(SEGKIT_DISABLE_SIMD)
 #include <immintrin.h>
@@ -79,38 +82,69 @@ inline float from_half(std::uint16_t h) noexcept {
 /// True if the float16 is neither infinite nor NaN.
 [[nodiscard]] constexpr bool half_is_finite(std::uint16_t h) noexcept { return (h & 0x7c00u) != 0x7c00u; }
 
-#if SEGKIT_COMPRESSED_AVX2
-namespace detail {
-inline float sum_lanes(__m256 v) noexcept {
+#if SEGKIT_COMPRESSED_AVX2 || SEGKIT_RUNTIME_AVX2
+/// The AVX2 + FMA + F16C kernels: called directly when compiled in, after
+/// segkit::cpu::runtime_avx2() otherwise. Each sums whole blocks of 16 values (two 8-lane
+/// accumulators) and returns the sum with `j` at the first value not done.
+namespace avx2_codes {
+SEGKIT_TARGET_AVX2 inline float sum_lanes(__m256 v) noexcept {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
-inline __m256 halves(const std::uint16_t* h) noexcept { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h))); }
-// Calls block(j, acc0, acc1) for j = 0, 16, 32, ... while a whole block of 16 fits in n (two
-// 8-lane accumulators), leaves j at the first value not done and returns the accumulators' sum.
-template <class Block>
-float sum_blocks(std::size_t n, std::size_t& j, Block block) noexcept {
+SEGKIT_TARGET_AVX2 inline __m256 halves(const std::uint16_t* h) noexcept {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h)));
+}
+SEGKIT_TARGET_AVX2 inline float dot_codes(const float* q, const std::uint8_t* c, std::size_t n, std::size_t& j) noexcept {
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-  for (; j + 16 <= n; j += 16) block(j, a0, a1);
+  for (; j + 16 <= n; j += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c + j));
+    const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+    const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(bytes, bytes)));
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), lo, a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j + 8), hi, a1);
+  }
   return sum_lanes(_mm256_add_ps(a0, a1));
 }
-}  // namespace detail
+SEGKIT_TARGET_AVX2 inline float dot_half(const float* q, const std::uint16_t* h, std::size_t n, std::size_t& j) noexcept {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  for (; j + 16 <= n; j += 16) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), halves(h + j), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j + 8), halves(h + j + 8), a1);
+  }
+  return sum_lanes(_mm256_add_ps(a0, a1));
+}
+SEGKIT_TARGET_AVX2 inline float squared_l2_half(const float* q, const std::uint16_t* h, std::size_t n, std::size_t& j) noexcept {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  for (; j + 16 <= n; j += 16) {
+    const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(q + j), halves(h + j));
+    const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(q + j + 8), halves(h + j + 8));
+    a0 = _mm256_fmadd_ps(d0, d0, a0);
+    a1 = _mm256_fmadd_ps(d1, d1, a1);
+  }
+  return sum_lanes(_mm256_add_ps(a0, a1));
+}
+}  // namespace avx2_codes
 #endif
+
+namespace detail {
+/// True if the AVX2 code kernels run: compiled in, or chosen at run time.
+[[nodiscard]] inline bool codes_avx2() noexcept {
+#if SEGKIT_COMPRESSED_AVX2
+  return true;
+#else
+  return cpu::runtime_avx2();
+#endif
+}
+}  // namespace detail
 
 /// Sum of q[j] * c[j] over n float queries and byte codes (the codes taken as 0..255).
 inline float dot_codes(const float* q, const std::uint8_t* c, std::size_t n) noexcept {
   std::size_t j = 0;
   float s = 0.0f;
-#if SEGKIT_COMPRESSED_AVX2
-  s = detail::sum_blocks(n, j, [&](std::size_t at, __m256& a0, __m256& a1) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c + at));
-    const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
-    const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(bytes, bytes)));
-    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + at), lo, a0);
-    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + at + 8), hi, a1);
-  });
+#if SEGKIT_COMPRESSED_AVX2 || SEGKIT_RUNTIME_AVX2
+  if (detail::codes_avx2()) s = avx2_codes::dot_codes(q, c, n, j);
 #endif
   for (; j < n; ++j) s += q[j] * static_cast<float>(c[j]);
   return s;
@@ -120,11 +154,8 @@ inline float dot_codes(const float* q, const std::uint8_t* c, std::size_t n) noe
 inline float dot_half(const float* q, const std::uint16_t* h, std::size_t n) noexcept {
   std::size_t j = 0;
   float s = 0.0f;
-#if SEGKIT_COMPRESSED_AVX2
-  s = detail::sum_blocks(n, j, [&](std::size_t at, __m256& a0, __m256& a1) {
-    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + at), detail::halves(h + at), a0);
-    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + at + 8), detail::halves(h + at + 8), a1);
-  });
+#if SEGKIT_COMPRESSED_AVX2 || SEGKIT_RUNTIME_AVX2
+  if (detail::codes_avx2()) s = avx2_codes::dot_half(q, h, n, j);
 #endif
   for (; j < n; ++j) s += q[j] * from_half(h[j]);
   return s;
@@ -134,13 +165,8 @@ inline float dot_half(const float* q, const std::uint16_t* h, std::size_t n) noe
 inline float squared_l2_half(const float* q, const std::uint16_t* h, std::size_t n) noexcept {
   std::size_t j = 0;
   float s = 0.0f;
-#if SEGKIT_COMPRESSED_AVX2
-  s = detail::sum_blocks(n, j, [&](std::size_t at, __m256& a0, __m256& a1) {
-    const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(q + at), detail::halves(h + at));
-    const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(q + at + 8), detail::halves(h + at + 8));
-    a0 = _mm256_fmadd_ps(d0, d0, a0);
-    a1 = _mm256_fmadd_ps(d1, d1, a1);
-  });
+#if SEGKIT_COMPRESSED_AVX2 || SEGKIT_RUNTIME_AVX2
+  if (detail::codes_avx2()) s = avx2_codes::squared_l2_half(q, h, n, j);
 #endif
   for (; j < n; ++j) {
     const float d = q[j] - from_half(h[j]);

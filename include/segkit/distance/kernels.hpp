@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// @brief Dot product, squared Euclidean and Manhattan kernels: xsimd for the instruction set chosen
-/// at compile time (link segkit::native for AVX2/AVX-512), scalar otherwise.
+/// at compile time, plus AVX2 + FMA chosen at run time when the target does not guarantee it
+/// (segkit/core/cpu.hpp); scalar otherwise.
 ///
 /// The SIMD path is used for float and double unless SEGKIT_DISABLE_SIMD is defined or xsimd
 /// supports no architecture for the target. Accumulation is in T with four independent SIMD
@@ -11,6 +12,8 @@
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
+
+#include "segkit/core/cpu.hpp"
 
 #if !defined(SEGKIT_DISABLE_SIMD)
 #include <xsimd/xsimd.hpp>
@@ -96,14 +99,129 @@ T l1(const T* a, const T* b, std::size_t n) noexcept {
 }  // namespace simd
 #endif
 
+#if SEGKIT_RUNTIME_AVX2
+/// AVX2 + FMA kernels compiled beside the baseline ones (function multiversioning) and chosen at
+/// run time by segkit::cpu::runtime_avx2(); call them only when it returns true. Same order of
+/// operations as the xsimd kernels compiled for AVX2.
+namespace avx2 {
+/// The 256-bit register operations the kernels need, for float (8 lanes) and double (4 lanes).
+template <class T>
+struct lanes;
+template <>
+struct lanes<float> {
+  using reg = __m256;
+  static constexpr std::size_t width = 8;
+  SEGKIT_TARGET_AVX2 static reg zero() noexcept { return _mm256_setzero_ps(); }
+  SEGKIT_TARGET_AVX2 static reg splat(float v) noexcept { return _mm256_set1_ps(v); }
+  SEGKIT_TARGET_AVX2 static reg load(const float* p) noexcept { return _mm256_loadu_ps(p); }
+  SEGKIT_TARGET_AVX2 static reg load_aligned(const float* p) noexcept { return _mm256_load_ps(p); }
+  SEGKIT_TARGET_AVX2 static void store_aligned(float* p, reg v) noexcept { _mm256_store_ps(p, v); }
+  SEGKIT_TARGET_AVX2 static reg add(reg a, reg b) noexcept { return _mm256_add_ps(a, b); }
+  SEGKIT_TARGET_AVX2 static reg sub(reg a, reg b) noexcept { return _mm256_sub_ps(a, b); }
+  SEGKIT_TARGET_AVX2 static reg fma(reg a, reg b, reg c) noexcept { return _mm256_fmadd_ps(a, b, c); }
+  SEGKIT_TARGET_AVX2 static reg abs(reg a) noexcept { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  /// The mask of the lanes where a < b; select() takes `yes` where the mask is set, else `no`.
+  SEGKIT_TARGET_AVX2 static reg less(reg a, reg b) noexcept { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  SEGKIT_TARGET_AVX2 static reg select(reg mask, reg yes, reg no) noexcept { return _mm256_blendv_ps(no, yes, mask); }
+  SEGKIT_TARGET_AVX2 static float sum(reg v) noexcept {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+};
+template <>
+struct lanes<double> {
+  using reg = __m256d;
+  static constexpr std::size_t width = 4;
+  SEGKIT_TARGET_AVX2 static reg zero() noexcept { return _mm256_setzero_pd(); }
+  SEGKIT_TARGET_AVX2 static reg splat(double v) noexcept { return _mm256_set1_pd(v); }
+  SEGKIT_TARGET_AVX2 static reg load(const double* p) noexcept { return _mm256_loadu_pd(p); }
+  SEGKIT_TARGET_AVX2 static reg load_aligned(const double* p) noexcept { return _mm256_load_pd(p); }
+  SEGKIT_TARGET_AVX2 static void store_aligned(double* p, reg v) noexcept { _mm256_store_pd(p, v); }
+  SEGKIT_TARGET_AVX2 static reg add(reg a, reg b) noexcept { return _mm256_add_pd(a, b); }
+  SEGKIT_TARGET_AVX2 static reg sub(reg a, reg b) noexcept { return _mm256_sub_pd(a, b); }
+  SEGKIT_TARGET_AVX2 static reg fma(reg a, reg b, reg c) noexcept { return _mm256_fmadd_pd(a, b, c); }
+  SEGKIT_TARGET_AVX2 static reg abs(reg a) noexcept { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+  SEGKIT_TARGET_AVX2 static reg less(reg a, reg b) noexcept { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+  SEGKIT_TARGET_AVX2 static reg select(reg mask, reg yes, reg no) noexcept { return _mm256_blendv_pd(no, yes, mask); }
+  SEGKIT_TARGET_AVX2 static double sum(reg v) noexcept {
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+    return _mm_cvtsd_f64(s);
+  }
+};
+
+/// The three kernels' steps: acc + x*y, acc + (x-y)^2, acc + |x-y|.
+enum class step { dot, squared_l2, l1 };
+
+template <step S, class T>
+SEGKIT_TARGET_AVX2 typename lanes<T>::reg accumulate(typename lanes<T>::reg x, typename lanes<T>::reg y, typename lanes<T>::reg acc) noexcept {
+  using L = lanes<T>;
+  if constexpr (S == step::dot) return L::fma(x, y, acc);
+  if constexpr (S == step::squared_l2) {
+    const auto d = L::sub(x, y);
+    return L::fma(d, d, acc);
+  }
+  if constexpr (S == step::l1) return L::add(acc, L::abs(L::sub(x, y)));
+}
+
+// Four accumulators, a one-register step loop, a scalar tail (the order of simd::detail::reduce).
+template <step S, class T>
+SEGKIT_TARGET_AVX2 T reduce(const T* a, const T* b, std::size_t n) noexcept {
+  using L = lanes<T>;
+  constexpr std::size_t w = L::width;
+  auto s0 = L::zero(), s1 = L::zero(), s2 = L::zero(), s3 = L::zero();
+  std::size_t i = 0;
+  for (; i + 4 * w <= n; i += 4 * w) {
+    s0 = accumulate<S, T>(L::load(a + i), L::load(b + i), s0);
+    s1 = accumulate<S, T>(L::load(a + i + w), L::load(b + i + w), s1);
+    s2 = accumulate<S, T>(L::load(a + i + 2 * w), L::load(b + i + 2 * w), s2);
+    s3 = accumulate<S, T>(L::load(a + i + 3 * w), L::load(b + i + 3 * w), s3);
+  }
+  for (; i + w <= n; i += w) s0 = accumulate<S, T>(L::load(a + i), L::load(b + i), s0);
+  T s = L::sum(L::add(L::add(s0, s1), L::add(s2, s3)));
+  for (; i < n; ++i) {
+    if constexpr (S == step::dot) s += a[i] * b[i];
+    if constexpr (S == step::squared_l2) s += (a[i] - b[i]) * (a[i] - b[i]);
+    if constexpr (S == step::l1) s += std::abs(a[i] - b[i]);
+  }
+  return s;
+}
+
+/// Sum of a_i * b_i.
+template <class T>
+SEGKIT_TARGET_AVX2 T dot(const T* a, const T* b, std::size_t n) noexcept {
+  return reduce<step::dot>(a, b, n);
+}
+/// Sum of (a_i - b_i)^2.
+template <class T>
+SEGKIT_TARGET_AVX2 T squared_l2(const T* a, const T* b, std::size_t n) noexcept {
+  return reduce<step::squared_l2>(a, b, n);
+}
+/// Sum of |a_i - b_i|.
+template <class T>
+SEGKIT_TARGET_AVX2 T l1(const T* a, const T* b, std::size_t n) noexcept {
+  return reduce<step::l1>(a, b, n);
+}
+}  // namespace avx2
+#endif
+
 namespace detail {
 template <class T>
 inline constexpr bool simd_type = SEGKIT_SIMD && (std::is_same_v<T, float> || std::is_same_v<T, double>);
+/// Below this length the run-time AVX2 kernels gain nothing over the inlined baseline ones.
+inline constexpr std::size_t runtime_min_length = 16;
 }
 
 /// Sum of a_i * b_i over n values.
 template <class T>
 T dot(const T* a, const T* b, std::size_t n) noexcept {
+#if SEGKIT_RUNTIME_AVX2
+  if constexpr (detail::simd_type<T>) {
+    if (n >= detail::runtime_min_length && cpu::runtime_avx2()) return avx2::dot(a, b, n);
+  }
+#endif
 #if SEGKIT_SIMD
   if constexpr (detail::simd_type<T>) return simd::dot(a, b, n);
 #endif
@@ -113,6 +231,11 @@ T dot(const T* a, const T* b, std::size_t n) noexcept {
 /// Sum of (a_i - b_i)^2 over n values.
 template <class T>
 T squared_l2(const T* a, const T* b, std::size_t n) noexcept {
+#if SEGKIT_RUNTIME_AVX2
+  if constexpr (detail::simd_type<T>) {
+    if (n >= detail::runtime_min_length && cpu::runtime_avx2()) return avx2::squared_l2(a, b, n);
+  }
+#endif
 #if SEGKIT_SIMD
   if constexpr (detail::simd_type<T>) return simd::squared_l2(a, b, n);
 #endif
@@ -122,14 +245,23 @@ T squared_l2(const T* a, const T* b, std::size_t n) noexcept {
 /// Sum of |a_i - b_i| over n values.
 template <class T>
 T l1(const T* a, const T* b, std::size_t n) noexcept {
+#if SEGKIT_RUNTIME_AVX2
+  if constexpr (detail::simd_type<T>) {
+    if (n >= detail::runtime_min_length && cpu::runtime_avx2()) return avx2::l1(a, b, n);
+  }
+#endif
 #if SEGKIT_SIMD
   if constexpr (detail::simd_type<T>) return simd::l1(a, b, n);
 #endif
   return scalar::l1(a, b, n);
 }
 
-/// Name of the instruction set the kernels were compiled for ("scalar" without SIMD).
+/// Name of the instruction set the kernels run with: "avx2" when chosen at run time, else the
+/// one compiled in ("sse2", "avx2", ...), "scalar" without SIMD.
 inline const char* simd_architecture() noexcept {
+#if SEGKIT_RUNTIME_AVX2
+  if (cpu::runtime_avx2()) return "avx2 (chosen at run time)";
+#endif
 #if SEGKIT_SIMD
   return xsimd::default_arch::name();
 #else

@@ -57,7 +57,8 @@ struct OrtApiBase {
   const char* (*GetVersionString)();
 };
 
-/// 0-based slots of the OrtApi table used here (the frozen first block; see TOOLCHAIN notes).
+/// 0-based slots of the OrtApi table used here: positions in onnxruntime_c_api.h's `struct OrtApi`,
+/// from its first block, which ONNX Runtime keeps frozen across versions (new entries are appended).
 enum ort_slot : std::size_t {
   get_error_message = 2,
   create_env = 3,
