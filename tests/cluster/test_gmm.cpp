@@ -138,7 +138,7 @@ TEST_CASE("gmm model: predict, predict_proba, score_samples, BIC and AIC agree",
     CHECK(m.bic(x) == Approx(-2.0 * mean * n + static_cast<double>(m.n_parameters()) * std::log(n)));
     CHECK(m.aic(x) == Approx(-2.0 * mean * n + 2.0 * static_cast<double>(m.n_parameters())));
     // The density is a proper Gaussian mixture: recompute log p(x) of row 0 from the parameters
-    // for the diagonal case (independent of the factorised evaluation).
+    // for the diagonal case (independent of the factorized evaluation).
     if (t == covariance_type::diag) {
       double p0 = 0.0;
       for (std::size_t c = 0; c < 3; ++c) {

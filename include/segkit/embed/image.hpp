@@ -103,7 +103,7 @@ struct image_feature_params {
  * @brief Image vectors without a model (satisfies segkit::embedder for segkit::embed::image): a
  * joint CIELAB color histogram, square-rooted so that Euclidean distance is the Hellinger
  * distance (the block has unit norm times histogram_weight), followed by a thumbnail — the
- * center square averaged down to thumbnail x thumbnail RGB cells, centerd at 0.5 and scaled so a
+ * center square averaged down to thumbnail x thumbnail RGB cells, centered at 0.5 and scaled so a
  * block's norm is about thumbnail_weight.
  */
 class image_features {

@@ -12,7 +12,7 @@
 namespace segkit::graph {
 
 /**
- * @brief Disjoint sets over 0..n-1 (Tarjan 1975): near-constant amortised find and unite.
+ * @brief Disjoint sets over 0..n-1 (Tarjan 1975): near-constant amortized find and unite.
  * @par Thread safety  none; one instance per thread.
  */
 class union_find {

@@ -299,7 +299,7 @@ inline double normal_quantile_two_sided(double confidence) {
  * Exact and never O(n^2) in memory: the rows are grouped by cluster and distance tiles
  * (BLAS products for l2, sqeuclidean, ip and cosine; SIMD kernels otherwise) are reduced to
  * per-cluster sums as they are produced, each pair once when memory_budget allows. Float input is
- * computed in float (rows are first centerd, which keeps the expansion accurate); double in double.
+ * computed in float (rows are first centered, which keeps the expansion accurate); double in double.
  *
  * @return n values in input row order; NaN for rows left out by noise_handling::exclude.
  * @throws segkit::invalid_argument for no rows, a label count other than n, NaN/Inf, fewer than 2

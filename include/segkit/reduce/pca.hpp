@@ -78,9 +78,9 @@ namespace detail {
 
 inline constexpr std::size_t pca_block = 2048;  // rows per work item; fixed so results do not depend on threads
 
-/// Rows [b, e) of x, centerd by `mean`, in double (row-major, d columns).
+/// Rows [b, e) of x, centered by `mean`, in double (row-major, d columns).
 template <class T>
-void centerd_block(const matrix_view<T>& x, const std::vector<double>& mean, std::size_t b, std::size_t e, std::vector<double>& out) {
+void centered_block(const matrix_view<T>& x, const std::vector<double>& mean, std::size_t b, std::size_t e, std::vector<double>& out) {
   const std::size_t d = x.cols();
   out.resize((e - b) * d);
   for (std::size_t i = b; i < e; ++i) {
@@ -97,7 +97,7 @@ std::vector<double> times(const matrix_view<T>& x, const std::vector<double>& me
   std::vector<double> y(n * l);
   parallel_for(ex, n, pca_block, [&](std::size_t b, std::size_t e, std::size_t) {
     std::vector<double> blk;
-    centerd_block(x, mean, b, e, blk);
+    centered_block(x, mean, b, e, blk);
     blas::gemm<double>(false, false, e - b, l, d, 1.0, blk.data(), d, q.data(), l, 0.0, y.data() + b * l, l);
   });
   return y;
@@ -112,7 +112,7 @@ std::vector<double> times_transposed(const matrix_view<T>& x, const std::vector<
       ex, x.rows(), pca_block, std::vector<double>(d * l, 0.0),
       [&](std::size_t b, std::size_t e, std::size_t) {
         std::vector<double> blk, part(d * l, 0.0);
-        centerd_block(x, mean, b, e, blk);
+        centered_block(x, mean, b, e, blk);
         blas::gemm<double>(true, false, d, l, e - b, 1.0, blk.data(), d, y.data() + b * l, l, 0.0, part.data(), l);
         return part;
       },
@@ -158,7 +158,7 @@ struct pca_model {
   xt::xtensor<double, 2> components;        ///< k x d, unit rows, by decreasing variance
   std::vector<double> explained_variance;   ///< per component (divided by n - 1)
   std::vector<double> explained_variance_ratio;  ///< per component, of the total variance
-  std::vector<double> singular_values;      ///< of the centerd data
+  std::vector<double> singular_values;      ///< of the centered data
   double noise_variance = 0.0;              ///< mean variance of the dropped directions (probabilistic PCA)
   std::size_t n_samples = 0;                ///< rows fitted
   bool whiten = false;                      ///< transform scales coordinates to unit variance
@@ -187,7 +187,7 @@ struct pca_model {
     executor ex(threads);
     parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
       std::vector<double> blk, y((e - b) * k);
-      detail::centerd_block(x.view(), mean, b, e, blk);
+      detail::centered_block(x.view(), mean, b, e, blk);
       for (std::size_t i = 0; i < e - b; ++i) {
         for (std::size_t c = 0; c < k; ++c) {
           const double* v = components.data() + c * d;
@@ -277,7 +277,7 @@ struct pca_model {
  * model.explained_variance_ratio;              // per component
  * @endcode
  * The full solver eigendecomposes the covariance (d <= n) or the Gram matrix (d > n) in double
- * precision, accumulated over row blocks (never a centerd copy of the data). Signs follow
+ * precision, accumulated over row blocks (never a centered copy of the data). Signs follow
  * scikit-learn's svd_flip: each component's largest |projection| over the training rows is
  * positive. Results do not depend on the thread count.
  * @par Thread safety  fit is const and may run concurrently on different data.
@@ -411,7 +411,7 @@ class pca {
           ex, n, detail::pca_block, std::vector<double>(d * d, 0.0),
           [&](std::size_t b, std::size_t e, std::size_t) {
             std::vector<double> blk, part(d * d, 0.0);
-            detail::centerd_block(x, mean, b, e, blk);
+            detail::centered_block(x, mean, b, e, blk);
             blas::gemm<double>(true, false, d, d, e - b, 1.0, blk.data(), d, blk.data(), d, 0.0, part.data(), d);
             return part;
           },
@@ -426,7 +426,7 @@ class pca {
     }
     // Gram matrix G = Xc Xc^T (n x n); its eigenvectors u give the axes Xc^T u / s.
     std::vector<double> xc;
-    detail::centerd_block(x, mean, 0, n, xc);
+    detail::centered_block(x, mean, 0, n, xc);
     std::vector<double> gram(n * n);
     blas::gemm<double>(false, true, n, n, d, 1.0, xc.data(), d, xc.data(), d, 0.0, gram.data(), n);
     std::vector<double> u;
@@ -443,7 +443,7 @@ class pca {
     }
   }
 
-  /// Randomized range finder (Halko, Martinsson & Tropp 2011) on the centerd rows.
+  /// Randomized range finder (Halko, Martinsson & Tropp 2011) on the centered rows.
   void randomized_decomposition(const matrix_view<T>& x, const std::vector<double>& mean, std::size_t k, executor& ex, std::vector<double>& axes,
                                 std::vector<double>& sv) const {
     const std::size_t n = x.rows(), d = x.cols();
@@ -496,7 +496,7 @@ struct incremental_pca_params {
 /**
  * @brief PCA fitted batch by batch with bounded memory (Ross, Lim, Lin & Yang 2008, as
  * scikit-learn's IncrementalPCA): each partial_fit combines the current axes (scaled by their
- * singular values), the centerd batch and a mean-correction row, and takes their exact SVD.
+ * singular values), the centered batch and a mean-correction row, and takes their exact SVD.
  * Memory O((k + batch) d). Signs: each axis's largest |coordinate| is positive (scikit-learn's
  * v-based svd_flip).
  * @par Thread safety  partial_fit mutates; model() and transform() are const.
@@ -540,7 +540,7 @@ class incremental_pca {
       }
     }
     const double n0 = static_cast<double>(seen_), nb = static_cast<double>(b), nt = n0 + nb;
-    // Rows to decompose: old axes scaled by singular values, the centerd batch, the mean correction.
+    // Rows to decompose: old axes scaled by singular values, the centered batch, the mean correction.
     const std::size_t old_rows = seen_ == 0 ? 0 : components_.size() / d;
     const std::size_t rows = old_rows + b + (seen_ == 0 ? 0 : 1);
     std::vector<double> stack(rows * d);

@@ -560,7 +560,7 @@ inline std::string condensed_tree_svg(std::span<const std::size_t> parent, std::
   const auto ypix = [&](double l) { return f.top + l / cap * f.height; };
   std::string s = detail::svg_open(params.width, params.height, params.title);
   s += detail::title_text(params.title, 10);
-  // Place each cluster inside its parent's span, children side by side and centerd.
+  // Place each cluster inside its parent's span, children side by side and centered.
   std::vector<double> left(m, 0.0);
   std::vector<std::size_t> order{0};
   for (std::size_t q = 0; q < order.size(); ++q) {

@@ -99,7 +99,7 @@ inline std::vector<double> thin_svd(std::vector<double> a, std::size_t m, std::s
 
 /**
  * Orthonormal basis of the columns of the m x n row-major matrix `a` (m >= n), in place:
- * a becomes Q (m x n, row-major) of its QR factorisation.
+ * a becomes Q (m x n, row-major) of its QR factorization.
  */
 inline void orthonormalize_columns(std::vector<double>& a, std::size_t m, std::size_t n) {
   // Row-major m x n is column-major n x m (a^T); QR must act on the columns of a, so transpose.

@@ -1,5 +1,5 @@
 #pragma once
-// Randomized truncated SVD of an operator known only through its products (PCA's centerd rows,
+// Randomized truncated SVD of an operator known only through its products (PCA's centered rows,
 // truncated_svd's sparse rows). Internal.
 
 #include <algorithm>
