@@ -20,11 +20,7 @@ std::vector<label_type> optional_labels(const args& a, const char* name) {
 
 int drift(const args& a) {
   monitor::drift_params p;
-  p.thresholds.p_value = a.get_double("p-value", p.thresholds.p_value);
-  p.thresholds.psi = a.get_double("psi", p.thresholds.psi);
-  p.thresholds.share_change = a.get_double("share-change", p.thresholds.share_change);
-  p.mmd.permutations = a.get_size("permutations", p.mmd.permutations);
-  p.mmd.max_samples = a.get_size("max-samples", p.mmd.max_samples);
+  apply_params(a, p);
   p.mmd.seed = a.seed();
   p.mmd.threads = a.threads();
   const auto ref = load_npy_matrix<float>(a.get("reference"));
@@ -90,18 +86,13 @@ const registrar drift_commands({
      "-r reference.npy -c current.npy [--reference-labels A.npy --labels B.npy] [--centroids C.npy] [--reference-categories A.csv --categories B.csv] [--p-value P] [--psi T] [--share-change S] [--permutations N] [--max-samples M]",
      "Drift of a current period against a reference: per-feature KS and PSI, embedding MMD, mean and spread, segment shares "
      "and points far from every segment. Reports drifted, n_alerts, alerts and the figures behind them.",
-     {{"reference", 'r', true, "reference rows, .npy (n x d)"},
+     with_params<monitor::drift_params>({{"reference", 'r', true, "reference rows, .npy (n x d)"},
       {"current", 'c', true, "current rows, .npy (m x d)"},
       {"reference-labels", 0, true, "segments of the reference rows, int .npy (n)"},
       {"labels", 'l', true, "segments of the current rows, int .npy (m)"},
       {"centroids", 0, true, "segment centers, .npy (k x d); default: the labeled reference means"},
       {"reference-categories", 0, true, "CSV with a header: categorical attributes of the reference rows"},
-      {"categories", 0, true, "CSV with the same columns for the current rows (chi-square and PSI per attribute)"},
-      {"p-value", 0, true, "significance level of the tests (default 0.01)"},
-      {"psi", 0, true, "PSI that alerts on a feature (default 0.25)"},
-      {"share-change", 0, true, "total variation of segment shares that alerts (default 0.05)"},
-      {"permutations", 0, true, "MMD permutations (default 200)"},
-      {"max-samples", 0, true, "rows per period in the MMD test (default 1000)"}},
+      {"categories", 0, true, "CSV with the same columns for the current rows (chi-square and PSI per attribute)"}}),
      drift},
 });
 

@@ -60,7 +60,7 @@ int eval_silhouette(const args& a) {
       stopwatch watch;
       if (a.has("sample-size")) {
         const quality::silhouette_estimate_params e{.sample_size = a.get_size("sample-size"),
-                                                    .confidence = a.get_double("confidence", 0.95),
+                                                    .confidence = a.get_double("confidence", quality::silhouette_estimate_params{}.confidence),
                                                     .seed = a.seed(),
                                                     .silhouette = p};
         watch.start();
@@ -172,6 +172,7 @@ int eval_v_measure(const args& a) {
 }
 
 int eval_trustworthiness(const args& a) {
+  // The tool's default is 10 neighbors (the library's, scikit-learn's, is 5): docs/cli.md.
   const quality::trustworthiness_params p{.neighbors = a.get_size("neighbors", 10), .threads = a.threads()};
   const auto y = load_npy_matrix<double>(a.get("embedding"));
   return with_samples(a.get("input"), [&](const auto& x) {
@@ -188,35 +189,59 @@ int eval_trustworthiness(const args& a) {
 
 std::vector<label_type> label_list(const label_vector& labels) { return {labels.begin(), labels.end()}; }
 
+cluster::covariance_type covariance_option(const args& a) {
+  return a.has("covariance") ? params::parse_enum<cluster::covariance_type>(a.get("covariance"), "--covariance") : cluster::gmm_params{}.covariance;
+}
+
+// The options of the fits that stability and sweep repeat (defaults from the parameter structs).
+std::vector<option> fit_options(bool density) {
+  std::vector<option> o{
+      {"algorithm", 0, true, density ? "kmeans (default), gmm, agglomerative, dbscan or hdbscan" : "kmeans (default), gmm or agglomerative"},
+      {"covariance", 0, true, fmt::format("gmm covariance (default {})", params::name(cluster::gmm_params{}.covariance))},
+      {"linkage", 0, true, fmt::format("agglomerative linkage (default {})", params::name(cluster::agglomerative_params{}.linkage))},
+      {"n-init", 0, true, fmt::format("kmeans restarts (default {})", cluster::kmeans_params{}.n_init)},
+      {"fit-threads", 0, true, "threads of each fit (default 1; --threads runs fits or scores concurrently)"}};
+  if (density) {
+    o.push_back({"k", 'k', true, "clusters (kmeans, gmm, agglomerative)"});
+    o.push_back({"eps", 0, true, "dbscan radius"});
+    o.push_back({"min-samples", 0, true, fmt::format("dbscan core size (default {})", cluster::dbscan_params{}.min_samples)});
+    o.push_back({"min-cluster-size", 0, true, fmt::format("hdbscan smallest cluster (default {})", cluster::hdbscan_params{}.min_cluster_size)});
+  }
+  return o;
+}
+
+// Fields of stability_params the tool does not offer (it prints no consensus matrix).
+const std::initializer_list<std::string_view> stability_skipped = {"consensus", "max_consensus_rows"};
+
 // The clusterer named by --algorithm as a fit(rows, k, seed) callable (k ignored by the density ones).
 std::function<std::vector<label_type>(const matrix_view<float>&, std::size_t, std::uint64_t)> named_fit(const args& a) {
   const std::string algo = a.get_or("algorithm", "kmeans");
   const std::size_t inner = a.get_size("fit-threads", 1);
   if (algo == "kmeans") {
-    const std::size_t n_init = a.get_size("n-init", 1);
+    const std::size_t n_init = a.get_size("n-init", cluster::kmeans_params{}.n_init);
     return [=](const matrix_view<float>& rows, std::size_t k, std::uint64_t seed) {
       return label_list(cluster::kmeans<>({.k = k, .n_init = n_init, .seed = seed, .threads = inner}).fit(rows).labels());
     };
   }
   if (algo == "gmm") {
-    const auto cov = params::parse_enum<cluster::covariance_type>(a.get_or("covariance", "full"), "--covariance");
+    const auto cov = covariance_option(a);
     return [=](const matrix_view<float>& rows, std::size_t k, std::uint64_t seed) {
       return label_list(cluster::gaussian_mixture<float>({.k = k, .covariance = cov, .seed = seed, .threads = inner}).fit(rows).labels());
     };
   }
   if (algo == "agglomerative") {
-    const auto link = params::parse_enum<cluster::linkage_method>(a.get_or("linkage", "ward"), "--linkage");
+    const auto link = a.has("linkage") ? params::parse_enum<cluster::linkage_method>(a.get("linkage"), "--linkage") : cluster::agglomerative_params{}.linkage;
     return [=](const matrix_view<float>& rows, std::size_t k, std::uint64_t) {
       return label_list(cluster::agglomerative<>({.k = k, .linkage = link, .threads = inner}).fit(rows).labels());
     };
   }
   if (algo == "dbscan") {
     if (!a.has("eps")) throw usage_error("--algorithm dbscan needs --eps");
-    const cluster::dbscan_params p{.eps = a.get_double("eps", 0.5), .min_samples = a.get_size("min-samples", 5), .threads = inner};
+    const cluster::dbscan_params p{.eps = a.get_double("eps", 0.0), .min_samples = a.get_size("min-samples", cluster::dbscan_params{}.min_samples), .threads = inner};
     return [=](const matrix_view<float>& rows, std::size_t, std::uint64_t) { return label_list(cluster::dbscan<>(p).fit(rows).labels()); };
   }
   if (algo == "hdbscan") {
-    const std::size_t mcs = a.get_size("min-cluster-size", 5);
+    const std::size_t mcs = a.get_size("min-cluster-size", cluster::hdbscan_params{}.min_cluster_size);
     return [=](const matrix_view<float>& rows, std::size_t, std::uint64_t) {
       return label_list(cluster::hdbscan<>(cluster::hdbscan_params{.min_cluster_size = mcs, .threads = inner, .prediction_data = false}).fit(rows).labels());
     };
@@ -230,11 +255,11 @@ int eval_stability(const args& a) {
   const bool needs_k = algo == "kmeans" || algo == "gmm" || algo == "agglomerative";
   if (needs_k && !a.has("k")) throw usage_error(fmt::format("--algorithm {} needs --k", algo));
   const std::size_t k = a.get_size("k", 0);
-  const quality::stability_params p{.runs = a.get_size("runs", 20),
-                                    .scheme = a.has("bootstrap") ? quality::resampling::bootstrap : quality::resampling::subsample,
-                                    .fraction = a.get_double("fraction", 0.8),
-                                    .seed = a.seed(),
-                                    .threads = a.threads() == 0 ? 1 : a.threads()};
+  quality::stability_params p;
+  apply_params(a, p, stability_skipped);
+  p.seed = a.seed();
+  p.threads = a.threads() == 0 ? 1 : a.threads();  // fits run concurrently: one at a time unless asked
+  if (a.has("bootstrap")) p.scheme = quality::resampling::bootstrap;  // the older spelling of --scheme bootstrap
   const auto x = load_npy_matrix<float>(a.get("input"));
   stopwatch watch;
   watch.start();
@@ -258,15 +283,11 @@ int eval_sweep(const args& a) {
   const std::string algo = a.get_or("algorithm", "kmeans");
   if (algo != "kmeans" && algo != "gmm" && algo != "agglomerative") throw usage_error("eval sweep needs --algorithm kmeans, gmm or agglomerative");
   const auto fit = named_fit(a);
-  quality::sweep_params p{.k_min = a.get_size("k-min", 2),
-                          .k_max = a.get_size("k-max", 10),
-                          .gap_references = a.get_size("gap-references", 10),
-                          .stability_runs = a.get_size("stability-runs", 10),
-                          .seed = a.seed(),
-                          .threads = a.threads()};
+  quality::sweep_params p{.seed = a.seed(), .threads = a.threads()};
+  apply_params(a, p);
   const auto x = load_npy_matrix<float>(a.get("input"));
   const bool gmm = algo == "gmm";
-  const auto cov = params::parse_enum<cluster::covariance_type>(a.get_or("covariance", "full"), "--covariance");
+  const auto cov = covariance_option(a);
   const std::size_t inner = a.get_size("fit-threads", 1);
   stopwatch watch;
   watch.start();
@@ -371,7 +392,7 @@ const registrar eval_commands({
      {input_opt, labels_opt, noise_opt,
       {"samples-out", 0, true, "per-row silhouette to write, float64 .npy (n; NaN for excluded noise)"},
       {"sample-size", 0, true, "estimate from this many rows, each scored against all rows (reports low, high)"},
-      {"confidence", 0, true, "interval level with --sample-size (default 0.95)"}},
+      {"confidence", 0, true, fmt::format("interval level with --sample-size (default {})", quality::silhouette_estimate_params{}.confidence)}},
      eval_silhouette},
     {{"eval", "davies-bouldin"},
      "-i X.npy -l labels.npy [--noise label|exclude]",
@@ -397,33 +418,23 @@ const registrar eval_commands({
     {{"eval", "stability"},
      "-i X.npy --algorithm kmeans|gmm|agglomerative|dbscan|hdbscan [--k K | --eps E | --min-cluster-size M] [--runs 20] [--fraction 0.8] [--bootstrap]",
      "Resampling stability (Hennig's clusterwise Jaccard). Reports mean_jaccard, mean_pairwise_ari and per-cluster jaccard.",
-     {input_opt,
-      {"algorithm", 0, true, "kmeans (default), gmm, agglomerative, dbscan or hdbscan"},
-      {"k", 'k', true, "clusters (kmeans, gmm, agglomerative)"},
-      {"eps", 0, true, "dbscan radius"},
-      {"min-samples", 0, true, "dbscan core size (default 5)"},
-      {"min-cluster-size", 0, true, "hdbscan smallest cluster (default 5)"},
-      {"covariance", 0, true, "gmm covariance (default full)"},
-      {"linkage", 0, true, "agglomerative linkage (default ward)"},
-      {"n-init", 0, true, "kmeans restarts (default 1)"},
-      {"runs", 0, true, "resampled fits (default 20)"},
-      {"fraction", 0, true, "subsample share (default 0.8)"},
-      {"bootstrap", 0, false, "draw n rows with replacement instead"},
-      {"fit-threads", 0, true, "threads of each fit (default 1; --threads runs fits concurrently)"}},
+     with_params<quality::stability_params>(
+         [] {
+           auto o = fit_options(true);
+           o.insert(o.begin(), input_opt);
+           o.push_back({"bootstrap", 0, false, "the same as --scheme bootstrap"});
+           return o;
+         }(),
+         stability_skipped),
      eval_stability},
     {{"eval", "sweep"},
      "-i X.npy [--algorithm kmeans|gmm|agglomerative] [--k-min 2] [--k-max 10] [--gap-references 10] [--stability-runs 10]",
      "Scores k = k-min..k-max (inertia, silhouette, Davies-Bouldin, Calinski-Harabasz, BIC, gap, stability). Reports recommended_k, reason and rows.",
-     {input_opt,
-      {"algorithm", 0, true, "kmeans (default), gmm or agglomerative"},
-      {"k-min", 0, true, "first k (default 2)"},
-      {"k-max", 0, true, "last k (default 10)"},
-      {"gap-references", 0, true, "uniform reference sets of the gap statistic (default 10; 0 = skip)"},
-      {"stability-runs", 0, true, "subsampled fits per k (default 10; 0 = skip)"},
-      {"covariance", 0, true, "gmm covariance (default full)"},
-      {"linkage", 0, true, "agglomerative linkage (default ward)"},
-      {"n-init", 0, true, "kmeans restarts (default 1)"},
-      {"fit-threads", 0, true, "threads of each fit (default 1)"}},
+     with_params<quality::sweep_params>([] {
+       auto o = fit_options(false);
+       o.insert(o.begin(), input_opt);
+       return o;
+     }()),
      eval_sweep},
     {{"eval", "profile"},
      "-i X.npy -l labels.npy [--feature-names a,b,...] [--categories attrs.csv] [--text table.csv --text-columns c1,c2] [--top 5] [--p-value 0.01]",

@@ -645,6 +645,15 @@ TEST_CASE("cli: drift reports a moved feature and a share change, and stays quie
   const auto half = run("drift -r " + q(dir() / "dr.npy") + " -c " + q(dir() / "ds.npy") + " --labels " + q(dir() / "dl.npy"));
   CHECK(half.status == 2);
   CHECK(half.out.find("give both --reference-labels and --labels") != std::string::npos);
+  // The options come from drift_params' table, under their documented names.
+  const auto help = run("drift --help");
+  for (const char* o : {"--p-value", "--psi ", "--share-change", "--permutations", "--max-samples", "--bins", "--ks"}) {
+    INFO(o);
+    CHECK(help.out.find(o) != std::string::npos);
+  }
+  const auto bad_psi = run("drift -r " + q(dir() / "dr.npy") + " -c " + q(dir() / "ds.npy") + " --psi high");
+  CHECK(bad_psi.status == 2);
+  CHECK(bad_psi.out.find("--psi must be a number (got 'high')") != std::string::npos);
 }
 
 TEST_CASE("cli: eval sweep recommends the number of blobs; eval stability reports per-cluster Jaccard", "[cli]") {
@@ -664,6 +673,19 @@ TEST_CASE("cli: eval sweep recommends the number of blobs; eval stability report
   CHECK(nok.out.find("--algorithm kmeans needs --k") != std::string::npos);
   const auto bad = run("eval sweep -i " + q(dir() / "sw.npy") + " --algorithm dbscan");
   CHECK(bad.status == 2);
+  // Options from the parameter table: --scheme bootstrap is what --bootstrap (kept) means, and a
+  // bad value names the option.
+  const auto boot_old = run("eval stability -i " + q(dir() / "sw.npy") + " --k 3 --runs 4 --bootstrap --json");
+  const auto boot_new = run("eval stability -i " + q(dir() / "sw.npy") + " --k 3 --runs 4 --scheme bootstrap --json");
+  REQUIRE(boot_old.status == 0);
+  REQUIRE(boot_new.status == 0);
+  CHECK(json_number(boot_old.out, "mean_jaccard") == json_number(boot_new.out, "mean_jaccard"));
+  const auto bad_runs = run("eval stability -i " + q(dir() / "sw.npy") + " --k 3 --runs many");
+  CHECK(bad_runs.status == 2);
+  CHECK(bad_runs.out.find("--runs must be a whole number (got 'many')") != std::string::npos);
+  const auto help = run("eval sweep --help");
+  CHECK(help.out.find("--stability-fraction") != std::string::npos);
+  CHECK(help.out.find("kmeans restarts (default 1)") != std::string::npos);
 }
 
 TEST_CASE("cli: eval profile names segments from features, categories and text", "[cli]") {
