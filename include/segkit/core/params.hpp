@@ -504,7 +504,7 @@ template <tabled P>
   std::string s = "{";
   detail::for_each_field<P>([&](const auto& def) {
     using V = std::remove_cvref_t<decltype(p.*(def.member))>;
-    if constexpr (def.kind == value_kind::data) {
+    if constexpr (std::remove_cvref_t<decltype(def)>::kind == value_kind::data) {  // through the type: clang 14 refuses def.kind here
       return;
     } else {
       std::string value;
