@@ -22,6 +22,10 @@
 
 #include <fmt/format.h>
 
+namespace segkit::embed {
+struct onnx_text_reference;
+}  // namespace segkit::embed
+
 namespace segkit::cli {
 
 /// A command-line mistake: printed with the usage hint, exit code 2.
@@ -196,5 +200,9 @@ std::vector<std::string> csv_documents(const std::string& path, const std::strin
 /// Embeddings of texts by the ONNX text model the options describe (--model with --vocab, or
 /// --clip-vocab and --clip-merges; --pooling, --max-length, --batch-size, --cased, --runtime).
 matrix<float> embed_texts_with_model(const args& a, const std::vector<std::string>& texts);
+
+/// The ONNX text model those options describe, kept by reference (paths and SHA-256 of its
+/// files) for a saved segmentation; `dim` is the width of its vectors.
+embed::onnx_text_reference text_model_reference(const args& a, std::size_t dim);
 
 }  // namespace segkit::cli

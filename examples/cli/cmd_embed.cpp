@@ -15,6 +15,7 @@
 #endif
 #include <segkit/embed/onnx_image.hpp>
 #include <segkit/embed/lsa.hpp>
+#include <segkit/embed/onnx_reference.hpp>
 #include <segkit/embed/onnx_text.hpp>
 #include <segkit/embed/tabular.hpp>
 #include <segkit/core/csv.hpp>
@@ -43,13 +44,21 @@ std::pair<std::string, matrix<float>> run_text_model(const Model& model, const s
 
 /// The ONNX text embedding of `docs` described by --model, --vocab or --clip-vocab/--clip-merges,
 /// --pooling, --max-length, --batch-size, --cased, --runtime; also the runtime's version.
-std::pair<std::string, matrix<float>> model_embeddings(const args& a, const std::vector<std::string>& docs) {
+/// What --model, --vocab or --clip-vocab/--clip-merges, --pooling, --max-length, --batch-size,
+/// --cased and --runtime describe: the model's parameters and, for CLIP, its BPE files.
+struct text_model_options {
+  embed::onnx_text_params params;
+  std::string clip_vocab, clip_merges;  // empty: a WordPiece model
+};
+
+text_model_options text_model_of(const args& a) {
   const bool clip = a.has("clip-vocab") || a.has("clip-merges");
   if (clip && !(a.has("model") && a.has("clip-vocab") && a.has("clip-merges"))) {
     throw usage_error("CLIP text needs --model, --clip-vocab vocab.json and --clip-merges merges.txt");
   }
   if (!clip && (!a.has("model") || !a.has("vocab"))) throw usage_error("give both --model m.onnx and --vocab vocab.txt");
-  embed::onnx_text_params p;
+  text_model_options o;
+  auto& p = o.params;
   p.model = a.get("model");
   if (!clip) p.vocab = a.get("vocab");
   p.tokenizer.lower_case = !a.has("cased");
@@ -62,8 +71,15 @@ std::pair<std::string, matrix<float>> model_embeddings(const args& a, const std:
   }
   if (a.has("runtime")) p.session.runtime = a.get("runtime");
   p.session.intra_op_threads = static_cast<int>(a.threads());
-  if (clip) return run_text_model(embed::clip_text_embedder(p, a.get("clip-vocab"), a.get("clip-merges")), docs);
-  return run_text_model(embed::onnx_text_embedder(p), docs);
+  if (clip) o.clip_vocab = a.get("clip-vocab"), o.clip_merges = a.get("clip-merges");
+  return o;
+}
+
+/// The ONNX text embedding of `docs` described by the options of text_model_of(); also the runtime's version.
+std::pair<std::string, matrix<float>> model_embeddings(const args& a, const std::vector<std::string>& docs) {
+  const auto o = text_model_of(a);
+  if (!o.clip_vocab.empty()) return run_text_model(embed::clip_text_embedder(o.params, o.clip_vocab, o.clip_merges), docs);
+  return run_text_model(embed::onnx_text_embedder(o.params), docs);
 }
 
 int embed_text_model(const args& a) {
@@ -420,5 +436,10 @@ const registrar embed_commands({
 }  // namespace
 
 matrix<float> embed_texts_with_model(const args& a, const std::vector<std::string>& texts) { return model_embeddings(a, texts).second; }
+
+embed::onnx_text_reference text_model_reference(const args& a, std::size_t dim) {
+  const auto o = text_model_of(a);
+  return embed::onnx_text_reference::of(o.params, o.clip_vocab, o.clip_merges, dim);
+}
 
 }  // namespace segkit::cli

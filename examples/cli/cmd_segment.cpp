@@ -23,7 +23,7 @@
 #include <segkit/pipeline/any_pipeline.hpp>
 #include <segkit/pipeline/profile.hpp>
 #include <segkit/pipeline/segment.hpp>
-#include <segkit/pipeline/segment_model.hpp>
+#include <segkit/pipeline/segmentation_model.hpp>
 #include <segkit/quality/external.hpp>
 #include <segkit/report/segmentation.hpp>
 
@@ -125,36 +125,22 @@ int segment(const args& a) {
   stopwatch watch;
   watch.start();
   pipeline::segmentation s;
-  std::optional<pipeline::any_pipeline_model> configured;
   if (a.has("config")) {
     if (a.has("model") || a.has("k") || a.has("algorithm")) throw usage_error("--config describes the whole pipeline: drop --model, --k and --algorithm");
     auto config = pipeline::pipeline_config::load(a.get("config"));
     if (a.has("seed")) config.seed = a.seed();
     if (a.has("threads")) config.threads = a.threads();
-    if (a.has("model-out") && config.clusterer.kind != "kmeans" && config.clusterer.kind != "gmm") {
-      throw usage_error(fmt::format("--model-out needs a clusterer that assigns new records (kmeans or gmm); the config's is {}", config.clusterer.kind));
-    }
-    auto fit = pipeline::any_pipeline(config).fit(texts, {.layout = p.coordinates, .seed = config.seed, .threads = config.threads});
-    s = std::move(fit.result);
-    configured = std::move(fit.model);
+    s = pipeline::any_pipeline(config).fit(texts, {.layout = p.coordinates, .seed = config.seed, .threads = config.threads}).result;
   } else {
     progress_bar bar(a);
     s = a.has("model") ? pipeline::segment_vectors(embed_texts_with_model(a, texts), texts, p, bar) : pipeline::segment_texts(texts, p, bar);
+    if (a.has("model") && a.has("model-out")) s.model.embedder = text_model_reference(a, s.vectors.shape(1));
   }
   watch.stop();
   save_npy(a.get("output"), s.labels);
   if (a.has("embeddings-out")) save_npy(a.get("embeddings-out"), s.vectors);
   if (a.has("coords-out")) save_npy(a.get("coords-out"), s.coordinates);
-  if (a.has("model-out")) {
-    if (configured) {
-      configured->save(a.get("model-out"));
-    } else {
-      if (a.has("model") || algorithm == "hdbscan") {
-        throw usage_error("--model-out saves an LSA + k-means segmentation or a --config pipeline with kmeans or gmm (not with --model or --algorithm hdbscan)");
-      }
-      pipeline::segment_model::from(s).save(a.get("model-out"));
-    }
-  }
+  if (a.has("model-out")) s.model.save(a.get("model-out"));
   if (a.has("report")) {
     report::html_report page(fmt::format("Segments of {}", std::filesystem::path(a.get("input")).filename().string()));
     page.paragraph(fmt::format("{} records, text from column(s) {}, embedded with {} and segmented with {}.", texts.size(), a.get("text-columns"),
@@ -174,23 +160,21 @@ int segment(const args& a) {
 }
 
 int assign(const args& a) {
-  // Either model `segment --model-out` writes: the default segmentation's, or a --config pipeline's.
-  const container_reader file(a.get("model"), "segkit.model.");
-  std::vector<std::string> names;
-  std::function<xt::xtensor<label_type, 1>(std::span<const std::string>)> run;
-  if (file.kind() == pipeline::any_pipeline_model::container_kind) {
-    auto model = std::make_shared<pipeline::any_pipeline_model>(pipeline::any_pipeline_model::read_from(file));
-    names = model->names;
-    run = [model](std::span<const std::string> t) { return model->assign(t); };
-  } else {
-    auto model = std::make_shared<pipeline::segment_model>(pipeline::segment_model::read_from(file));
-    names = model->names;
-    run = [model](std::span<const std::string> t) { return model->assign(t); };
+  // Any model `segment --model-out` writes (and those of earlier versions): LSA or an ONNX model
+  // by reference, any reducers, any clusterer.
+  const auto model = pipeline::segmentation_model::load(a.get("model"));
+  if (!model.embeds_texts()) {
+    throw usage_error(fmt::format("{} segments {}, not texts: assign with the library (segmentation_model::assign)", a.get("model"),
+                                  model.embedder_kind() == "none" ? "given vectors" : model.embedder_kind() == "scaler" ? "numeric rows" : "item sequences"));
   }
+  embed::onnx_session_options session;
+  if (a.has("runtime")) session.runtime = a.get("runtime");
+  session.intra_op_threads = static_cast<int>(a.threads());
+  const auto& names = model.names;
   const auto texts = csv_documents(a.get("input"), a.get("text-columns"));  // joined as `segment` joins them
   stopwatch watch;
   watch.start();
-  const auto labels = run(texts);
+  const auto labels = model.assign(texts, a.threads(), session);
   watch.stop();
   save_npy(a.get("output"), labels);
   std::vector<std::size_t> counts(names.size(), 0);
@@ -209,7 +193,7 @@ int assign(const args& a) {
   }
   json_object j;
   j.add("seconds", watch.seconds()).add("n", texts.size()).add("unassigned", unknown).add_raw("sizes", sizes + "]");
-  emit(a, j, fmt::format("assign: {} records to {} segments ({} with no known term) in {:.3f} s\n{}", texts.size(), counts.size(), unknown, watch.seconds(), human));
+  emit(a, j, fmt::format("assign: {} records to {} segments ({} unassigned: noise or no known term) in {:.3f} s\n{}", texts.size(), counts.size(), unknown, watch.seconds(), human));
   return 0;
 }
 
@@ -349,7 +333,7 @@ const registrar segment_commands({
       {"embeddings-out", 0, true, "write the embeddings (float32 .npy)"},
       {"coords-out", 0, true, "write the 2-D UMAP layout (float32 .npy)"},
       {"config", 0, true, "a JSON or YAML (.yaml, .yml) pipeline (embed dims, reducers, clusterer; docs/pipeline.md) instead of the default"},
-      {"model-out", 0, true, "save the fitted pipeline for `segkit assign` (default k-means, or a --config pipeline with kmeans or gmm)"},
+      {"model-out", 0, true, "save the fitted segmentation (embedder, reducers, clusterer, names) for `segkit assign`: any --algorithm, --config or --model"},
       {"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA (docs/embed_models.md)"},
       {"vocab", 0, true, "WordPiece vocab.txt of --model"},
       {"pooling", 0, true, "--model: mean (default) or cls"},
@@ -359,11 +343,12 @@ const registrar segment_commands({
 
     {{"assign"},
      "--model m.segmodel -i table.csv --text-columns c1,c2 -o labels.npy",
-     "Assign new records to the segments of a model saved by `segkit segment --model-out` (-1: no known term).",
-     {{"model", 0, true, "the saved segment model"},
+     "Assign new records to the segments of a model saved by `segkit segment --model-out` (-1: noise, or no known term).",
+     {{"model", 0, true, "the saved segmentation model (an ONNX embedder is read from its original files, refused if they changed)"},
       {"input", 'i', true, "CSV file with a header row"},
       {"text-columns", 0, true, "comma-separated columns joined into each record's text (as when segmenting)"},
-      {"output", 'o', true, "labels (int32 .npy)"}},
+      {"output", 'o', true, "labels (int32 .npy)"},
+      {"runtime", 0, true, "a model with an ONNX embedder: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then the install-deps cache)"}},
      assign},
     {{"demo"},
      "[--out DIR] [--products N] [--model m.onnx --vocab vocab.txt]",

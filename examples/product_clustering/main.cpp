@@ -89,7 +89,7 @@ int run(int argc, char** argv) {
   std::vector<segkit::id_type> ids(r.texts.size());
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = i;
   index.add(ids, s.vectors);
-  const auto query = s.embedder.embed(std::vector<std::string>{r.texts[0]});  // any new text embeds in the same space
+  const auto query = s.model.embed(std::vector<std::string>{r.texts[0]});  // any new text embeds in the same space
   const auto hits = index.search(query, 6, {.ef = 64});
   fmt::print("\nmost similar to \"{}\":\n", r.titles[0]);
   for (std::size_t j = 1; j < 6; ++j) fmt::print("  {}  ({:.3f})\n", r.titles[hits.ids(0, j)], hits.distances(0, j));

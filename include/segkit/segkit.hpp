@@ -51,7 +51,7 @@
 #include "segkit/pipeline/profile.hpp"
 #include "segkit/pipeline/pipeline.hpp"
 #include "segkit/pipeline/segment.hpp"
-#include "segkit/pipeline/segment_model.hpp"
+#include "segkit/pipeline/segmentation_model.hpp"
 #include "segkit/reduce/cca.hpp"
 #include "segkit/reduce/pca.hpp"
 #include "segkit/reduce/truncated_svd.hpp"

@@ -27,6 +27,8 @@
 #endif
 #include <segkit/embed/lsa.hpp>
 #include <segkit/embed/onnx_text.hpp>
+#include <segkit/core/sha256.hpp>
+#include <segkit/pipeline/segmentation_model.hpp>
 #include <segkit/embed/tabular.hpp>
 #include <segkit/core/parse.hpp>
 #include <segkit/index/flat.hpp>
@@ -299,8 +301,22 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
   CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "as.npy") == segkit::load_npy_vector<std::int32_t>(dir() / "seg.npy")));
   CHECK(json_number(as.out, "unassigned") == 0.0);
   CHECK(run("assign --model " + q(dir() / "seg.html") + " -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "as.npy")).status == 1);
-  CHECK(run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "seg.npy") + " --algorithm hdbscan --model-out " +
-            q(dir() / "x.segmodel")).status == 2);
+  // Every segmentation saves its model: UMAP + HDBSCAN assigns through approximate_predict.
+  REQUIRE(run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "hseg.npy") + " --algorithm hdbscan --seed 3 --model-out " +
+              q(dir() / "x.segmodel")).status == 0);
+  const auto hs = run("assign --model " + q(dir() / "x.segmodel") + " -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "hs.npy") + " --json");
+  REQUIRE(hs.status == 0);
+  {
+    const auto fitted = segkit::load_npy_vector<std::int32_t>(dir() / "hseg.npy"), assigned = segkit::load_npy_vector<std::int32_t>(dir() / "hs.npy");
+    std::size_t clustered = 0, same = 0;
+    for (std::size_t i = 0; i < fitted.size(); ++i) {
+      if (fitted(i) < 0) continue;
+      ++clustered;
+      same += assigned(i) == fitted(i) ? 1 : 0;
+    }
+    REQUIRE(clustered > 0);
+    CHECK(static_cast<double>(same) >= 0.9 * static_cast<double>(clustered));
+  }
   // A pipeline from a JSON file, equal to the library's any_pipeline; a bad file is named.
   std::ofstream(dir() / "p.json") << R"({"embed": {"dims": 30}, "reduce": [{"kind": "pca", "n_components": 8}], "cluster": {"kind": "kmeans", "k": 12}})";
   const auto cj = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title,description -o " + q(dir() / "cj.npy") + " --config " +
@@ -324,8 +340,8 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
   std::ofstream(dir() / "h.json") << R"({"cluster": {"kind": "hdbscan"}})";
   const auto hm = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "cj.npy") + " --config " + q(dir() / "h.json") +
                       " --model-out " + q(dir() / "h.segmodel"));
-  CHECK(hm.status == 2);
-  CHECK(hm.out.find("needs a clusterer that assigns new records (kmeans or gmm); the config's is hdbscan") != std::string::npos);
+  CHECK(hm.status == 0);
+  CHECK(segkit::pipeline::segmentation_model::load(dir() / "h.segmodel").clusterer_kind() == "hdbscan");
   std::ofstream(dir() / "bad.json") << "{\"cluster\": {\"kind\": \"kmeans\", \"k\": }}";
   const auto bj = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "cj.npy") + " --config " + q(dir() / "bad.json"));
   CHECK(bj.status == 1);
@@ -836,6 +852,21 @@ TEST_CASE("cli: embed text matches the library's TF-IDF + LSA on CSV columns", "
                           q(onnx + "bert.onnx") + " --vocab " + q(onnx + "vocab.txt") + " --runtime /nonexistent/lib.so");
   CHECK(bad_rt.status == 1);
   CHECK(bad_rt.out.find("cannot load ONNX Runtime") != std::string::npos);
+  // A segmentation made with the model keeps it by reference: assign embeds with the same files
+  // and refuses one that changed since.
+  std::filesystem::copy_file(onnx + "bert.onnx", dir() / "bert.onnx", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(onnx + "vocab.txt", dir() / "vocab.txt", std::filesystem::copy_options::overwrite_existing);
+  REQUIRE(run("segment -i " + q(dir() / "products.csv") + " --text-columns title -o " + q(dir() / "ms.npy") + " --k 2 --model " + q(dir() / "bert.onnx") +
+              " --vocab " + q(dir() / "vocab.txt") + " --model-out " + q(dir() / "m.segmodel")).status == 0);
+  const auto onnx_model = segkit::pipeline::segmentation_model::load(dir() / "m.segmodel");
+  CHECK(onnx_model.embedder_kind() == "onnx_text");
+  CHECK(std::get<segkit::embed::onnx_text_reference>(onnx_model.embedder).sha256[0] == segkit::sha256_file(dir() / "bert.onnx"));
+  REQUIRE(run("assign --model " + q(dir() / "m.segmodel") + " -i " + q(dir() / "products.csv") + " --text-columns title -o " + q(dir() / "ma.npy")).status == 0);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "ma.npy") == segkit::load_npy_vector<std::int32_t>(dir() / "ms.npy")));
+  std::ofstream(dir() / "vocab.txt", std::ios::app) << "extra\n";
+  const auto changed = run("assign --model " + q(dir() / "m.segmodel") + " -i " + q(dir() / "products.csv") + " --text-columns title -o " + q(dir() / "ma.npy"));
+  CHECK(changed.status == 1);
+  CHECK(changed.out.find("vocab.txt' changed since the segmentation was saved") != std::string::npos);
   // CLIP's text tower with its BPE files.
   const auto c = run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pc.npy") + " --model " +
                      q(onnx + "clip_text.onnx") + " --clip-vocab " + q(onnx + "clip_vocab.json") + " --clip-merges " + q(onnx + "clip_merges.txt") + " --json");

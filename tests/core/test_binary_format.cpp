@@ -10,6 +10,10 @@
 
 #include <segkit/core/binary_format.hpp>
 #include <segkit/core/checksum.hpp>
+#include <segkit/core/sha256.hpp>
+
+#include <fmt/format.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -155,4 +159,29 @@ TEST_CASE("container: to_bytes() is the committed file; in-memory readers and ne
   auto broken = image;
   broken.resize(broken.size() - 1);
   CHECK_THROWS_WITH(segkit::container_reader(broken, "<memory>", "segkit.test."), Catch::Contains("truncated"));
+}
+
+TEST_CASE("sha256: the FIPS 180-4 examples, pieces of any size, files as sha256sum prints them", "[core][sha256]") {
+  // Known answers from FIPS 180-4's examples (NIST CSRC "SHA256.pdf") and the empty message.
+  CHECK(segkit::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(segkit::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(segkit::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  // One million 'a', fed in pieces of 7 bytes (crossing block boundaries everywhere).
+  segkit::sha256 h;
+  const std::string a(1000000, 'a');
+  for (std::size_t i = 0; i < a.size(); i += 7) h.update(std::string_view(a).substr(i, 7));
+  CHECK(h.hex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  // Lengths around the padding boundary (55, 56, 63, 64 bytes) agree whole and in pieces.
+  for (const std::size_t n : {55, 56, 63, 64, 65, 119, 120}) {
+    const std::string m(n, 'x');
+    segkit::sha256 parts;
+    parts.update(std::string_view(m).substr(0, n / 3)).update(std::string_view(m).substr(n / 3));
+    CHECK(parts.hex() == segkit::sha256_hex(m));
+  }
+  const auto path = std::filesystem::temp_directory_path() / fmt::format("segkit_sha_{}", ::getpid());
+  std::ofstream(path, std::ios::binary) << "abc";
+  CHECK(segkit::sha256_file(path) == segkit::sha256_hex("abc"));
+  std::filesystem::remove(path);
+  CHECK_THROWS_WITH(segkit::sha256_file(path), Catch::Contains("cannot open"));
 }

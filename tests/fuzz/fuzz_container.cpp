@@ -17,6 +17,7 @@
 #include <segkit/index/hnsw.hpp>
 #include <segkit/index/ivf.hpp>
 #include <segkit/pipeline/any_pipeline.hpp>
+#include <segkit/pipeline/segmentation_model.hpp>
 #include <segkit/reduce/pca.hpp>
 #include <segkit/reduce/umap.hpp>
 
@@ -66,7 +67,10 @@ void load_any(const std::vector<char>& bytes) {
     if (kind == "segkit.model.umap") (void)segkit::reduce::umap_model<>::read_from(file);
     if (kind == "segkit.model.lsa") (void)segkit::embed::lsa_model::read_from(file);
     if (kind == "segkit.model.item2vec") (void)segkit::embed::item2vec_model::read_from(file);
-    if (kind == "segkit.model.any_pipeline") (void)segkit::pipeline::any_pipeline_model::read_from(file);
+    if (kind == "segkit.model.onnx_text") (void)segkit::embed::onnx_text_reference::read_from(file);
+    if (kind == "segkit.model.segmentation" || kind == "segkit.model.segment" || kind == "segkit.model.any_pipeline" || kind == "segkit.model.pipeline") {
+      (void)segkit::pipeline::segmentation_model::read_from(file);
+    }
     if (kind == "segkit.index.flat") (void)segkit::index::flat<>::load(file);
     if (kind == "segkit.index.hnsw") (void)segkit::index::hnsw<>::load(file);
     if (kind == "segkit.index.ivf") (void)segkit::index::ivf<>::load(file);

@@ -103,25 +103,25 @@ TEST_CASE("any_pipeline: the fitted model assigns new texts, saves and loads", "
     const auto c = pl::pipeline_config::parse(std::string(R"({"embed": {"dims": 30}, "reduce": [{"kind": "pca", "n_components": 10},
         {"kind": "umap", "n_components": 3, "n_neighbors": 10}], "cluster": )") + cluster + ", \"seed\": 4}");
     const auto fit = pl::any_pipeline(c).fit(train, {.layout = false});
-    REQUIRE(fit.model.can_assign());
     CHECK(fit.model.names.size() == fit.result.n_segments);
     CHECK(fit.model.names[0] == fit.result.names.at(0));
     // assign() = the stages by hand: embed, PCA, UMAP transform, predict.
     const auto labels = fit.model.assign(fresh);
     const auto& m = fit.model;
-    const auto v = std::get<segkit::reduce::umap_model<>>(m.reducers[1]).transform(std::get<segkit::reduce::pca_model<float>>(m.reducers[0]).transform(m.embedder.embed(fresh)));
+    const auto v = std::get<segkit::reduce::umap_model<>>(m.reducers[1]).transform(std::get<segkit::reduce::pca_model<float>>(m.reducers[0]).transform(m.embed(fresh)));
     CHECK((m.transform(fresh) == v));
     if (const auto* k = std::get_if<segkit::cluster::kmeans_model<float>>(&m.clusterer)) CHECK((labels == k->predict(v)));
     if (const auto* g = std::get_if<segkit::cluster::gmm_model>(&m.clusterer)) CHECK((labels == g->predict(v)));
     // Saved and loaded: the same labels bit for bit.
     m.save(dir / "m.segmodel");
     const auto back = pl::any_pipeline_model::load(dir / "m.segmodel");
-    CHECK(back.config.to_json() == m.config.to_json());
+    CHECK(back.config == m.config);
+    CHECK(back.config == c.to_json());
     CHECK(back.names == m.names);
     CHECK((back.assign(fresh) == labels));
     CHECK((back.transform(fresh) == v));
   }
-  // A text with no known term is -1; HDBSCAN pipelines cannot assign; foreign files are named.
+  // A text with no known term is -1; every clusterer assigns; foreign files are named.
   const auto km = pl::any_pipeline(pl::pipeline_config::parse(R"({"embed": {"dims": 20}, "cluster": {"kind": "kmeans", "k": 6}})")).fit(train, {.layout = false});
   const std::vector<std::string> odd = {"zzqx wvvy", texts[0]};
   const auto l = km.model.assign(odd);
@@ -129,10 +129,31 @@ TEST_CASE("any_pipeline: the fitted model assigns new texts, saves and loads", "
   CHECK(l(1) == km.result.labels(0));
   const auto hd = pl::any_pipeline(pl::pipeline_config::parse(R"({"embed": {"dims": 20}, "cluster": {"kind": "hdbscan", "min_cluster_size": 15}})"))
                       .fit(train, {.layout = false});
-  CHECK_FALSE(hd.model.can_assign());
-  CHECK_THROWS_WITH(hd.model.assign(odd), Catch::Contains("a hdbscan pipeline cannot assign new records"));
-  km.model.embedder.save(dir / "lsa.seg");
-  CHECK_THROWS_WITH(pl::any_pipeline_model::load(dir / "lsa.seg"), Catch::Contains("holds 'segkit.model.lsa', expected 'segkit.model.any_pipeline'"));
+  // HDBSCAN through approximate_predict: the training texts go back to their clusters (those not
+  // noise), and saving keeps that.
+  CHECK(hd.model.clusterer_kind() == "hdbscan");
+  const auto hl = hd.model.assign(train);
+  std::size_t kept = 0, clustered = 0;
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    if (hd.result.labels(i) < 0) continue;
+    ++clustered;
+    kept += hl(i) == hd.result.labels(i) ? 1 : 0;
+  }
+  REQUIRE(clustered > 0);
+  CHECK(static_cast<double>(kept) >= 0.95 * static_cast<double>(clustered));
+  hd.model.save(dir / "h.segmodel");
+  CHECK((pl::segmentation_model::load(dir / "h.segmodel").assign(train) == hl));
+  for (const char* cluster : {R"({"kind": "dbscan", "eps": 0.6, "min_samples": 4})", R"({"kind": "agglomerative", "k": 7, "linkage": "average"})"}) {
+    INFO(cluster);
+    const auto f = pl::any_pipeline(pl::pipeline_config::parse(std::string(R"({"embed": {"dims": 20}, "cluster": )") + cluster + "}")).fit(train, {.layout = false});
+    f.model.save(dir / "o.segmodel");
+    const auto o = pl::segmentation_model::load(dir / "o.segmodel");
+    CHECK((o.assign(fresh) == f.model.assign(fresh)));
+    CHECK(o.names == f.result.model.names);
+  }
+  km.model.save(dir / "km.segmodel");
+  std::get<segkit::embed::lsa_model>(km.model.embedder).save(dir / "lsa.seg");
+  CHECK_THROWS_WITH(pl::any_pipeline_model::load(dir / "lsa.seg"), Catch::Contains("holds 'segkit.model.lsa', expected a segmentation model"));
   std::filesystem::remove_all(dir);
 }
 

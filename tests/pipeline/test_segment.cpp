@@ -13,7 +13,9 @@
 #include "support/data.hpp"
 
 #include <segkit/pipeline/segment.hpp>
-#include <segkit/pipeline/segment_model.hpp>
+#include <segkit/pipeline/segmentation_model.hpp>
+#include <segkit/core/csv.hpp>
+#include <segkit/core/npy.hpp>
 #include <segkit/quality/external.hpp>
 #include <segkit/report/segmentation.hpp>
 
@@ -98,7 +100,7 @@ TEST_CASE("segment_texts: k chosen by the sweep recovers the catalog's categorie
   CHECK((name.find("shoe") != std::string::npos || name.find("trainer") != std::string::npos || name.find("runner") != std::string::npos ||
          name.find("running") != std::string::npos));
   // The fitted embedder places a known text in its own segment's direction.
-  const auto again = s.embedder.embed(std::vector<std::string>{c.texts[5]});
+  const auto again = s.model.embed(std::vector<std::string>{c.texts[5]});
   for (std::size_t j = 0; j < again.shape(1); ++j) CHECK(again(0, j) == Approx(s.vectors(5, j)).margin(1e-5));
   // Same result with one thread.
   auto one = p;
@@ -173,13 +175,16 @@ TEST_CASE("add_segmentation: map, sweep curves, sizes, silhouette and a row per 
   CHECK_THROWS_WITH(segkit::report::add_segmentation(page, s, std::vector<std::string>{"x"}), Catch::Contains("1 titles for 600 records"));
 }
 
-TEST_CASE("segment_model: assigns texts as the fit did, survives save/load, rejects damaged files", "[pipeline][segment][model]") {
+TEST_CASE("segmentation_model: assigns texts as the fit did, survives save/load, rejects damaged files", "[pipeline][segment][model]") {
   const auto c = catalog(900);
   const std::vector<std::string> train(c.texts.begin(), c.texts.begin() + 700), fresh(c.texts.begin() + 700, c.texts.end());
   const auto s = pl::segment_texts(train, {.k = 25, .coordinates = false, .seed = 2});
-  const auto m = pl::segment_model::from(s);
+  const auto& m = s.model;
   CHECK(m.names.size() == 25);
   CHECK(m.names[3] == s.names.at(3));
+  CHECK(m.sizes == s.sizes);
+  REQUIRE(m.keywords.size() == 25);
+  CHECK(m.keywords[3].front() == s.keywords[3].terms.front().first);
   // Training texts go to the center k-means put them with (its final assignment is the nearest center).
   const auto again = m.assign(train);
   std::size_t same = 0;
@@ -194,10 +199,11 @@ TEST_CASE("segment_model: assigns texts as the fit did, survives save/load, reje
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_segmodel_{}", ::getpid());
   std::filesystem::create_directories(dir);
   m.save(dir / "m.seg");
-  const auto back = pl::segment_model::load(dir / "m.seg");
+  const auto back = pl::segmentation_model::load(dir / "m.seg");
   CHECK((back.assign(fresh) == labels));
   CHECK(back.names == m.names);
-  CHECK(back.embedder.tfidf.vocabulary == m.embedder.tfidf.vocabulary);
+  CHECK(back.keywords == m.keywords);
+  CHECK(std::get<segkit::embed::lsa_model>(back.embedder).tfidf.vocabulary == std::get<segkit::embed::lsa_model>(m.embedder).tfidf.vocabulary);
   // A flipped byte, a truncated file, another kind of file.
   std::vector<char> bytes;
   {
@@ -207,14 +213,110 @@ TEST_CASE("segment_model: assigns texts as the fit did, survives save/load, reje
   auto flipped = bytes;
   flipped[flipped.size() / 2] ^= 0x20;
   std::ofstream(dir / "flipped.seg", std::ios::binary).write(flipped.data(), static_cast<std::streamsize>(flipped.size()));
-  CHECK_THROWS_AS(pl::segment_model::load(dir / "flipped.seg"), segkit::error);
+  CHECK_THROWS_AS(pl::segmentation_model::load(dir / "flipped.seg"), segkit::error);
   std::ofstream(dir / "short.seg", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 3));
-  CHECK_THROWS_AS(pl::segment_model::load(dir / "short.seg"), segkit::error);
+  CHECK_THROWS_AS(pl::segmentation_model::load(dir / "short.seg"), segkit::error);
   segkit::cluster::kmeans<float>({.k = 3}).fit(s.vectors).save(dir / "kmeans.seg");
-  CHECK_THROWS_WITH(pl::segment_model::load(dir / "kmeans.seg"), Catch::Contains("segkit.model.segment"));
-  CHECK_THROWS_AS(pl::segment_model::load(dir / "missing.seg"), segkit::io_error);
-  // Only k-means segmentations of texts make a model.
-  const auto h = pl::segment_vectors(s.vectors, {}, {.k = 4, .coordinates = false});
-  CHECK_THROWS_WITH(pl::segment_model::from(h), Catch::Contains("no fitted embedder"));
+  CHECK_THROWS_WITH(pl::segmentation_model::load(dir / "kmeans.seg"), Catch::Contains("holds 'segkit.model.kmeans', expected a segmentation model"));
+  CHECK_THROWS_AS(pl::segmentation_model::load(dir / "missing.seg"), segkit::io_error);
+  // A segmentation of given vectors has no embedder: it assigns vectors, not texts.
+  const auto v = pl::segment_vectors(s.vectors, {}, {.k = 4, .coordinates = false});
+  CHECK(v.model.embedder_kind() == "none");
+  CHECK((v.model.assign_vectors(s.vectors) == v.labels));
+  CHECK_THROWS_WITH(v.model.assign(train), Catch::Contains("the segmentation's embedder (none) does not take texts"));
+  // The UMAP + HDBSCAN segmentation assigns too (approximate_predict after the fitted UMAP).
+  const auto h = pl::segment_texts(train, {.algorithm = pl::segment_algorithm::hdbscan, .coordinates = false, .seed = 2});
+  REQUIRE(h.model.reducers.size() == 1);
+  CHECK(h.model.clusterer_kind() == "hdbscan");
+  h.model.save(dir / "h.seg");
+  const auto hb = pl::segmentation_model::load(dir / "h.seg");
+  const auto hl = hb.assign(fresh);
+  CHECK((hl == h.model.assign(fresh)));
+  std::vector<label_type> t2, l2;
+  for (std::size_t i = 0; i < fresh.size(); ++i) {
+    if (hl(i) >= 0) t2.push_back(truth[i]), l2.push_back(hl(i));
+  }
+  CHECK(l2.size() > fresh.size() / 2);
+  CHECK(segkit::quality::normalized_mutual_information(t2, l2) > 0.7);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("segmentation_model: tabular records through a saved scaler; item sequences; mismatched input", "[pipeline][segment][model]") {
+  // Numeric rows in two groups of very different scales: the scaler, then k-means.
+  segkit::matrix<double> rows = segkit::matrix<double>::from_shape({40, 3});
+  for (std::size_t i = 0; i < 40; ++i) {
+    const double g = i < 20 ? 0.0 : 1.0;
+    rows(i, 0) = 1000.0 * g + static_cast<double>(i % 7);
+    rows(i, 1) = 0.01 * g + 0.001 * static_cast<double>(i % 5);
+    rows(i, 2) = static_cast<double>(i % 3);
+  }
+  pl::segmentation_model m;
+  auto scaler = segkit::embed::scaler().fit(rows);
+  auto km = segkit::cluster::kmeans<float>({.k = 2, .seed = 1}).fit(scaler.transform(rows));
+  const auto want = km.labels();
+  m.embedder = scaler;
+  m.clusterer = std::move(km);
+  m.names = {"a", "b"};
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_segmodel_tab_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  m.save(dir / "t.seg");
+  const auto back = pl::segmentation_model::load(dir / "t.seg");
+  CHECK(back.embedder_kind() == "scaler");
+  CHECK((back.assign(rows) == want));
+  CHECK(std::get<segkit::embed::scaler_model>(back.embedder).center == scaler.center);
+  CHECK_THROWS_WITH(back.assign(std::vector<std::string>{"x"}), Catch::Contains("embedder (scaler) does not take texts"));
+  CHECK_THROWS_WITH(back.assign_vectors(segkit::matrix<float>::from_shape({2, 5})), Catch::Contains("the records have 5 dimensions, the segmentation's embedder makes 3"));
+  // Identical records: k-means keeps a center no record is nearest to; the model still names
+  // and sizes every segment the clusterer knows, and saves.
+  segkit::matrix<float> same = segkit::matrix<float>::from_shape({6, 2});
+  for (std::size_t i = 0; i < 6; ++i) same(i, 0) = 1.0f, same(i, 1) = 2.0f;
+  const auto one = pl::segment_vectors(same, {}, {.k = 2, .coordinates = false});
+  CHECK(one.n_segments == 1);
+  CHECK(one.model.n_segments() == 2);
+  CHECK(one.model.names == std::vector<std::string>{"segment-0", "segment-1"});
+  CHECK(one.model.sizes == std::vector<std::size_t>{6, 0});
+  CHECK_NOTHROW(one.model.save(dir / "one.seg"));
+  // Names that do not match the clusterer are refused when saving.
+  m.names = {"a"};
+  CHECK_THROWS_WITH(m.save(dir / "bad.seg"), Catch::Contains("1 segment names for 2 segments"));
+  // item2vec sessions: a session of unknown items is -1.
+  const std::vector<std::vector<segkit::id_type>> sessions{{1, 2, 3}, {2, 3, 1}, {7, 8, 9}, {8, 9, 7}, {1, 3}, {9, 8}};
+  pl::segmentation_model s;
+  auto i2v = segkit::embed::item2vec({.dim = 4, .epochs = 20, .seed = 3}).fit(sessions);
+  auto sk = segkit::cluster::kmeans<float>({.k = 2, .seed = 1}).fit(i2v.embed(sessions));
+  const auto sl = sk.labels();
+  s.embedder = std::move(i2v);
+  s.clusterer = std::move(sk);
+  s.names = {"x", "y"};
+  s.save(dir / "s.seg");
+  const auto sb = pl::segmentation_model::load(dir / "s.seg");
+  CHECK((sb.assign(sessions) == sl));
+  CHECK(sb.assign(std::vector<std::vector<segkit::id_type>>{{100, 200}})(0) == -1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("segmentation_model: files of earlier segkit versions still load and assign as they did", "[pipeline][segment][model][legacy]") {
+  // tests/data/legacy_models: written by segkit at commit 54f2ad8 (gen.cpp and the commands in
+  // its README), with the labels those versions assigned to records.csv.
+  const std::filesystem::path data = SEGKIT_TEST_DATA "/legacy_models";
+  const auto table = segkit::read_csv(data / "records.csv");
+  std::vector<std::string> texts;
+  for (const auto& row : table.rows()) texts.push_back(row[0] + " " + row[1]);
+  const auto npy = [&](const char* name) {
+    const auto v = segkit::load_npy_vector<std::int32_t>(data / name);
+    return std::vector<label_type>(v.begin(), v.end());
+  };
+  const auto labels = [](const segkit::label_vector& l) { return std::vector<label_type>(l.begin(), l.end()); };
+  const auto seg = pl::segmentation_model::load(data / "segment_v0.segmodel");  // segkit.model.segment
+  CHECK(seg.clusterer_kind() == "kmeans");
+  CHECK(seg.names.size() == 4);
+  CHECK(labels(seg.assign(texts)) == npy("a1.npy"));
+  const auto any = pl::segmentation_model::load(data / "any_pipeline_v1.segmodel");  // segkit.model.any_pipeline
+  CHECK(any.clusterer_kind() == "gmm");
+  CHECK(any.reducers.size() == 1);
+  CHECK(any.config.find("\"covariance\": \"diag\"") != std::string::npos);
+  CHECK(labels(any.assign(texts)) == npy("a2.npy"));
+  const auto typed = pl::segmentation_model::load(data / "pipeline_v1.segpipe");  // segkit.model.pipeline
+  CHECK(labels(typed.assign(texts)) == npy("pipeline_v1.npy"));
+  CHECK(typed.names[2] == "segment-2");
 }

@@ -97,7 +97,7 @@ struct lsa_model {
   }
 
   /// The settings into `meta` and the "vocab", "idf" and "svd" sections into `w` (for a model that
-  /// embeds an LSA in its own metadata, as pipeline::segment_model does).
+  /// embeds an LSA in its own metadata, as the segkit.model.segment files of segkit 0.1 did).
   void write_fields(byte_writer& meta, container_writer& w) const {
     const auto& a = tfidf.params.analysis;
     meta.put(std::uint32_t{1});

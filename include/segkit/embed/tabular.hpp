@@ -8,9 +8,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <span>
+#include <string_view>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -19,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "segkit/core/binary_format.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/types.hpp"
@@ -69,6 +72,42 @@ struct scaler_model {
       for (std::size_t j = 0; j < dim(); ++j) out(i, j) = static_cast<float>((x->row(i)[j] - center[j]) / scale[j]);
     }
     return out;
+  }
+
+  /// The tabular embedder's name for transform() (segkit::embedder of numeric rows): scaled rows.
+  [[nodiscard]] matrix<float> embed(const matrix<double>& rows) const { return transform(rows); }
+
+  /// Kind of the container the model is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.scaler";
+  /// Writes the model atomically in segkit's checksummed container.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
+  /// Reads a model written by save(). @throws segkit::format_error if damaged or of another kind.
+  [[nodiscard]] static scaler_model load(const std::filesystem::path& path) { return load_model<scaler_model>(path); }
+  /// Adds the method and the per-column centers and scales to `w`.
+  void write_to(container_writer& w) const {
+    byte_writer meta;
+    meta.put(std::uint32_t{1}).put(static_cast<std::uint32_t>(method)).put(static_cast<std::uint64_t>(dim()));
+    w.add_copy("meta", meta.bytes());
+    w.add_array<double>("center", std::span<const double>(center));
+    w.add_array<double>("scale", std::span<const double>(scale));
+  }
+  /// Rebuilds a model from write_to()'s sections, checking every value. @throws segkit::format_error.
+  [[nodiscard]] static scaler_model read_from(const container_reader& file) {
+    byte_reader meta(file.section("meta"), file);
+    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("scaler format version {} is not supported", v));
+    scaler_model m;
+    const auto method = meta.get<std::uint32_t>();
+    if (method > static_cast<std::uint32_t>(scaling::none)) file.fail(fmt::format("unknown scaling {}", method));
+    m.method = static_cast<scaling>(method);
+    const auto d = meta.get<std::uint64_t>();
+    if (d == 0 || d > (std::uint64_t{1} << 24)) file.fail(fmt::format("implausible column count {}", d));
+    const auto c = file.array<double>("center", d), s = file.array<double>("scale", d);
+    m.center.assign(c.begin(), c.end());
+    m.scale.assign(s.begin(), s.end());
+    for (std::size_t j = 0; j < m.center.size(); ++j) {
+      if (!std::isfinite(m.center[j]) || !std::isfinite(m.scale[j]) || m.scale[j] == 0.0) file.fail(fmt::format("column {} has an invalid center or scale", j));
+    }
+    return m;
   }
 
   /// Rows back in the original units.

@@ -2,7 +2,7 @@
 /// @file
 /// @brief A pipeline chosen at run time: LSA, any reducers and any clusterer, described by a
 /// small JSON or YAML file (`segkit segment --config pipeline.json`) and run on texts; its fitted
-/// model assigns new texts and is saved to one file.
+/// segmentation_model assigns new texts and is saved to one file.
 
 #include <cmath>
 #include <cstddef>
@@ -30,6 +30,7 @@
 #include "segkit/embed/lsa.hpp"
 #include "segkit/pipeline/pipeline.hpp"
 #include "segkit/pipeline/segment.hpp"
+#include "segkit/pipeline/segmentation_model.hpp"
 #include "segkit/reduce/pca.hpp"
 #include "segkit/reduce/umap.hpp"
 
@@ -211,130 +212,12 @@ inline std::string pipeline_config::to_json() const {
       dims, reduce, k.kind, k.k, k.spherical, k.covariance, k.linkage, k.min_cluster_size, k.eps, k.min_samples, seed, threads);
 }
 
-/**
- * @brief The fitted stages of an any_pipeline: assigns new texts (embed -> reduce -> predict)
- * and is saved to / loaded from one checksummed file (`segkit segment --config ... --model-out`,
- * `segkit assign`).
- *
- * Only k-means and GMM predict segments for new records; HDBSCAN, DBSCAN and agglomerative models
- * keep their embedder and reducers (transform() works) but assign() throws.
- * @par Thread safety  const members may run concurrently.
- */
-struct any_pipeline_model {
-  using reducer_model = std::variant<reduce::pca_model<float>, reduce::umap_model<>>;  ///< a fitted reducer
-  using cluster_model = std::variant<std::monostate, cluster::kmeans_model<float>, cluster::gmm_model>;  ///< monostate: cannot predict
-
-  pipeline_config config;               ///< what was fitted
-  embed::lsa_model embedder;            ///< TF-IDF + LSA
-  std::vector<reducer_model> reducers;  ///< in order
-  cluster_model clusterer;              ///< the predicting clusterer, if any
-  std::vector<std::string> names;       ///< per segment label
-
-  /// True if the clusterer predicts segments of new records (k-means, GMM).
-  [[nodiscard]] bool can_assign() const noexcept { return clusterer.index() != 0; }
-
-  /// The texts' vectors after the embedder and every reducer.
-  [[nodiscard]] matrix<float> transform(std::span<const std::string> texts) const { return reduce(embedder.embed(texts)); }
-
-  /// Embeddings after every reducer, in order.
-  [[nodiscard]] matrix<float> reduce(matrix<float> v) const {
-    for (const auto& r : reducers) {
-      v = std::visit([&](const auto& m) { return matrix<float>(xt::cast<float>(m.transform(v, config.threads))); }, r);
-    }
-    return v;
-  }
-
-  /**
-   * @brief Segment of each text; -1 for a text none of whose terms is in the vocabulary.
-   * @throws segkit::invalid_argument if the clusterer cannot predict (can_assign() is false).
-   */
-  [[nodiscard]] xt::xtensor<label_type, 1> assign(std::span<const std::string> texts) const {
-    if (!can_assign()) {
-      segkit::detail::throw_invalid("segkit::pipeline::any_pipeline_model::assign",
-                                    fmt::format("a {} pipeline cannot assign new records (k-means and GMM can)", config.clusterer.kind));
-    }
-    const matrix<float> e = embedder.embed(texts);
-    std::vector<bool> known(texts.size(), false);
-    for (std::size_t i = 0; i < texts.size(); ++i) {
-      for (std::size_t j = 0; j < e.shape(1) && !known[i]; ++j) known[i] = e(i, j) != 0.0f;
-    }
-    const matrix<float> v = reduce(e);
-    auto labels = std::visit(
-        [&](const auto& m) -> xt::xtensor<label_type, 1> {
-          if constexpr (std::is_same_v<std::decay_t<decltype(m)>, std::monostate>) {
-            return {};
-          } else {
-            return m.predict(v, config.threads);
-          }
-        },
-        clusterer);
-    for (std::size_t i = 0; i < texts.size(); ++i) {
-      if (!known[i]) labels(i) = noise_label;
-    }
-    return labels;
-  }
-
-  /// Kind of the container the model is stored in (segkit::storable_model).
-  static constexpr std::string_view container_kind = "segkit.model.any_pipeline";
-  /// Writes the model atomically (temporary file, fsync, rename) with per-section checksums.
-  void save(const std::filesystem::path& path) const { save_model(*this, path); }
-  /// Reads a model written by save(). @throws segkit::io_error / segkit::format_error for a damaged or foreign file.
-  [[nodiscard]] static any_pipeline_model load(const std::filesystem::path& path) { return load_model<any_pipeline_model>(path); }
-
-  /// Adds the configuration (as JSON), the names and one nested section per fitted stage to `w`.
-  void write_to(container_writer& w) const {
-    byte_writer meta;
-    meta.put(std::uint32_t{1}).put_string(config.to_json()).put(static_cast<std::uint64_t>(names.size()));
-    for (const auto& n : names) meta.put_string(n);
-    w.add_copy("meta", meta.bytes());
-    add_nested(w, "embed", embedder);
-    for (std::size_t i = 0; i < reducers.size(); ++i) std::visit([&](const auto& m) { add_nested(w, fmt::format("reduce{}", i), m); }, reducers[i]);
-    if (const auto* k = std::get_if<cluster::kmeans_model<float>>(&clusterer)) add_nested(w, "cluster", *k);
-    if (const auto* g = std::get_if<cluster::gmm_model>(&clusterer)) add_nested(w, "cluster", *g);
-  }
-
-  /// Rebuilds the model from write_to()'s sections, checking that the stages match the stored
-  /// configuration. @throws segkit::format_error.
-  [[nodiscard]] static any_pipeline_model read_from(const container_reader& file) {
-    byte_reader meta(file.section("meta"), file);
-    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("any_pipeline model format version {} is not supported", v));
-    any_pipeline_model m;
-    try {
-      m.config = pipeline_config::parse(meta.get_string(), "the stored configuration");
-    } catch (const segkit::format_error& e) {
-      file.fail(e.what());
-    }
-    const auto n = meta.get<std::uint64_t>();
-    if (n > (std::uint64_t{1} << 24)) file.fail(fmt::format("implausible segment count {}", n));
-    for (std::uint64_t i = 0; i < n; ++i) m.names.push_back(meta.get_string());
-    m.embedder = read_nested<embed::lsa_model>(file, "embed");
-    for (std::size_t i = 0; i < m.config.reducers.size(); ++i) {
-      const std::string tag = fmt::format("reduce{}", i);
-      if (m.config.reducers[i].kind == "pca") {
-        m.reducers.emplace_back(read_nested<reduce::pca_model<float>>(file, tag));
-      } else {
-        m.reducers.emplace_back(read_nested<reduce::umap_model<>>(file, tag));
-      }
-    }
-    const auto& kind = m.config.clusterer.kind;
-    if (kind == "kmeans") m.clusterer = read_nested<cluster::kmeans_model<float>>(file, "cluster");
-    if (kind == "gmm") m.clusterer = read_nested<cluster::gmm_model>(file, "cluster");
-    if (m.can_assign() && n != std::visit([](const auto& c) -> std::size_t {
-          if constexpr (std::is_same_v<std::decay_t<decltype(c)>, std::monostate>) {
-            return 0;
-          } else {
-            return c.n_clusters();
-          }
-        }, m.clusterer)) {
-      file.fail(fmt::format("{} segment names for a clusterer of a different number of segments", n));
-    }
-    return m;
-  }
-};
+/// The fitted stages of an any_pipeline (segkit 0.x name; now the one segmentation_model).
+using any_pipeline_model = segmentation_model;
 
 /// What any_pipeline::fit() returns: the fitted stages and the segmentation of the training texts.
 struct any_pipeline_fit {
-  any_pipeline_model model;  ///< for assign(), transform() and save()
+  segmentation_model model;  ///< for assign(), transform() and save() (also in result.model)
   segmentation result;       ///< labels, vectors, 2-D coordinates, sizes, names, keywords, scores
 };
 
@@ -355,9 +238,11 @@ class any_pipeline {
 
   [[nodiscard]] any_pipeline_fit fit(std::span<const std::string> texts, const pipeline_params& description = {}) const {
     any_pipeline_fit out;
-    auto& fitted = out.model;
-    fitted.config = c_;
+    segmentation& s = out.result;
+    auto& fitted = s.model;
+    fitted.config = c_.to_json();
     auto [model, v] = embed::lsa({.dims = c_.dims, .seed = c_.seed, .threads = c_.threads}).fit_transform(texts);
+    fitted.embedder = std::move(model);
     for (const auto& r : c_.reducers) {
       if (r.kind == "pca") {
         auto m = reduce::pca<float>({.n_components = r.n_components, .seed = c_.seed, .threads = c_.threads}).fit(v);
@@ -370,36 +255,28 @@ class any_pipeline {
         fitted.reducers.emplace_back(std::move(m));
       }
     }
-    segmentation& s = out.result;
     const auto& k = c_.clusterer;
     if (k.kind == "kmeans") {
       auto m = cluster::kmeans<float>({.k = k.k, .spherical = k.spherical, .seed = c_.seed, .threads = c_.threads}).fit(v);
-      s.labels = m.labels();
       s.centers = m.centers;
       fitted.clusterer = std::move(m);
     } else if (k.kind == "gmm") {
       const auto cov = params::parse_enum<cluster::covariance_type>(k.covariance, "cluster.covariance");
-      auto m = cluster::gaussian_mixture<float>({.k = k.k, .covariance = cov, .seed = c_.seed}).fit(v);
-      s.labels = m.labels();
-      fitted.clusterer = std::move(m);
+      fitted.clusterer = cluster::gaussian_mixture<float>({.k = k.k, .covariance = cov, .seed = c_.seed}).fit(v);
     } else if (k.kind == "hdbscan") {
       auto h = cluster::hdbscan<>({.min_cluster_size = k.min_cluster_size, .min_samples = k.min_samples, .threads = c_.threads}).fit(v);
-      s.labels = h.labels();
-      s.tree = std::move(h.tree);
-      s.tree_selected = std::move(h.selected);
+      s.tree = h.tree;
+      s.tree_selected = h.selected;
+      fitted.clusterer = std::move(h);
     } else if (k.kind == "dbscan") {
-      s.labels = cluster::dbscan<>({.eps = k.eps, .min_samples = k.min_samples == 0 ? 5 : k.min_samples}).fit(v).labels();
+      fitted.clusterer = cluster::dbscan<>({.eps = k.eps, .min_samples = k.min_samples == 0 ? cluster::dbscan_params{}.min_samples : k.min_samples}).fit(v);
     } else {
       const auto l = params::parse_enum<cluster::linkage_method>(k.linkage, "cluster.linkage");
-      s.labels = cluster::agglomerative<>({.k = k.k, .linkage = l, .threads = c_.threads}).fit(v).labels();
+      fitted.clusterer = cluster::agglomerative<>({.k = k.k, .linkage = l, .threads = c_.threads}).fit(v);
     }
-    fitted.embedder = model;
-    s.embedder = std::move(model);
+    s.labels = std::visit([](const auto& c) { return c.labels(); }, fitted.clusterer);
     detail::finish_segmentation(s, std::move(v), texts, description);
-    for (std::size_t l = 0; l < s.n_segments; ++l) {
-      const auto it = s.names.find(static_cast<label_type>(l));
-      fitted.names.push_back(it != s.names.end() ? it->second : fmt::format("segment-{}", l));
-    }
+    out.model = s.model;
     return out;
   }
 

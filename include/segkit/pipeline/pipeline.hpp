@@ -5,6 +5,7 @@
 /// segmentation, and the fitted pipeline assigns new records (embed -> reduce -> predict).
 
 #include <algorithm>
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <fmt/format.h>
@@ -25,6 +27,7 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/embed/fused_embedder.hpp"
 #include "segkit/pipeline/segment.hpp"
+#include "segkit/pipeline/segmentation_model.hpp"
 #include "segkit/reduce/pca.hpp"
 
 namespace segkit::pipeline {
@@ -104,70 +107,97 @@ inline void finish_segmentation(segmentation& s, matrix<float> v, std::span<cons
 
 namespace detail {
 
-template <class Tuple>
-struct all_storable : std::false_type {};
-template <class... M>
-struct all_storable<std::tuple<M...>> : std::bool_constant<(segkit::storable_model<M> && ...)> {};
+template <class Tuple, class V>
+struct all_alternatives : std::false_type {};
+template <class... M, class V>
+struct all_alternatives<std::tuple<M...>, V> : std::bool_constant<(is_alternative<M, V>::value && ...)> {};
+
+/// Index of T among the alternatives of V (T must be one).
+template <class T, class V, std::size_t I = 0>
+constexpr std::size_t alternative_index() {
+  if constexpr (std::is_same_v<T, std::variant_alternative_t<I, V>>) {
+    return I;
+  } else {
+    return alternative_index<T, V, I + 1>();
+  }
+}
+
+/// The alternative T of a stage read from a segmentation model; the message names the stage.
+template <class T, class V, std::size_t N>
+T take_stage(V&& v, const std::array<std::string_view, N>& kinds, const std::string& stage, const container_reader& file) {
+  constexpr std::size_t want = alternative_index<T, std::decay_t<V>>();
+  if (v.index() != want) file.fail(fmt::format("{} is a {}, this pipeline type expects a {}", stage, kinds[v.index()], kinds[want]));
+  return std::get<want>(std::forward<V>(v));
+}
 
 }  // namespace detail
 
-/// A fitted pipeline: the embedder, the reducers' models and the clusterer's model.
-/// Saved to and loaded from one file when every stage is a segkit::storable_model (LSA, PCA,
-/// UMAP, k-means, GMM): each stage is a nested, checksummed container in it.
+/**
+ * @brief A fitted pipeline: the embedder, the reducers' models and the clusterer's model.
+ *
+ * Saved to and loaded from the one segmentation model file (segmentation_model) when every stage
+ * is one it holds (LSA or item2vec; PCA, UMAP; k-means, GMM, HDBSCAN, DBSCAN, agglomerative):
+ * `segkit assign` and segmentation_model::load() read what save() writes, and load() reads a
+ * segmentation model whose stages are of this type's kinds (and the typed files of earlier segkit).
+ */
 template <class Record, class EmbedModel, class ReducerModels, class ClusterModel>
 struct fitted_pipeline {
   EmbedModel embedder;     ///< embeds records
   ReducerModels reducers;  ///< std::tuple of the reducers' fitted models, in order
   ClusterModel clusterer;  ///< what the clusterer's fit returned
 
-  /// True when every stage can be saved.
-  static constexpr bool storable =
-      segkit::storable_model<EmbedModel> && detail::all_storable<ReducerModels>::value && segkit::storable_model<ClusterModel>;
-  /// Kind of the container a fitted pipeline is stored in (segkit::storable_model).
-  static constexpr std::string_view container_kind = "segkit.model.pipeline";
+  /// True when every stage is one a segmentation_model holds (then save(), load() and to_model() exist).
+  static constexpr bool storable = detail::is_alternative<EmbedModel, segmentation_model::embedder_model>::value &&
+                                   detail::all_alternatives<ReducerModels, segmentation_model::reducer_model>::value &&
+                                   detail::is_alternative<ClusterModel, segmentation_model::cluster_model>::value;
+  /// Kind of the container a fitted pipeline is stored in (segkit::storable_model): a segmentation model's.
+  static constexpr std::string_view container_kind = segmentation_model::container_kind;
 
-  /// Writes every stage atomically into one checksummed file.
+  /// The stages as the run-time segmentation_model (segments named "segment-L" and sized by the training labels).
+  [[nodiscard]] segmentation_model to_model() const
+    requires storable
+  {
+    segmentation_model m;
+    m.embedder = embedder;
+    std::apply([&](const auto&... r) { (m.reducers.emplace_back(r), ...); }, reducers);
+    m.clusterer = clusterer;
+    m.sizes = clusterer.sizes();
+    for (std::size_t l = 0; l < clusterer.n_clusters(); ++l) m.names.push_back(fmt::format("segment-{}", l));
+    return m;
+  }
+
+  /// Writes every stage atomically into one checksummed segmentation model file.
   void save(const std::filesystem::path& path) const
     requires storable
   {
     save_model(*this, path);
   }
   /**
-   * @brief Reads a pipeline written by save() from a fitted_pipeline of the same type.
+   * @brief Reads a pipeline written by save() (or any segmentation model of the same stages).
    * @throws segkit::io_error / segkit::format_error for a damaged file, or one whose stages are
    *         of other kinds or number than this type's (the message names the stage).
    */
   [[nodiscard]] static fitted_pipeline load(const std::filesystem::path& path)
     requires storable
   {
-    return load_model<fitted_pipeline>(path);
+    return read_from(container_reader(path, "segkit.model."));
   }
 
-  /// Adds the stage count and one nested section per stage ("stage0" the embedder, then the
-  /// reducers, then the clusterer) to `w`.
+  /// Adds the stages to `w` as segmentation_model::write_to() does.
   void write_to(container_writer& w) const
     requires storable
   {
-    byte_writer meta;
-    meta.put(std::uint32_t{1}).put(static_cast<std::uint64_t>(std::tuple_size_v<ReducerModels> + 2));
-    w.add_copy("meta", meta.bytes());
-    add_nested(w, "stage0", embedder);
-    std::apply([&](const auto&... m) {
-      std::size_t i = 1;
-      (add_nested(w, fmt::format("stage{}", i++), m), ...);
-    }, reducers);
-    add_nested(w, fmt::format("stage{}", std::tuple_size_v<ReducerModels> + 1), clusterer);
+    to_model().write_to(w);
   }
 
-  /// Rebuilds the pipeline from write_to()'s sections. @throws segkit::format_error.
+  /// Rebuilds the pipeline from a segmentation model's sections. @throws segkit::format_error.
   [[nodiscard]] static fitted_pipeline read_from(const container_reader& file)
     requires storable
   {
-    byte_reader meta(file.section("meta"), file);
-    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("pipeline format version {} is not supported", v));
-    constexpr std::size_t stages = std::tuple_size_v<ReducerModels> + 2;
-    if (const auto n = meta.get<std::uint64_t>(); n != stages) file.fail(fmt::format("the file holds a pipeline of {} stages, this type has {}", n, stages));
-    return read_stages(file, std::make_index_sequence<std::tuple_size_v<ReducerModels>>{});
+    auto m = segmentation_model::read_from(file);
+    constexpr std::size_t n = std::tuple_size_v<ReducerModels>;
+    if (m.reducers.size() != n) file.fail(fmt::format("the file holds a pipeline of {} stages, this type has {}", m.reducers.size() + 2, n + 2));
+    return read_stages(m, file, std::make_index_sequence<n>{});
   }
 
   /// The records' vectors after the embedder and every reducer.
@@ -177,7 +207,7 @@ struct fitted_pipeline {
     return v;
   }
 
-  /// Segments of new records (embed -> reduce -> predict). Needs an inductive clusterer (k-means, GMM).
+  /// Segments of new records (embed -> reduce -> predict). Needs a clusterer whose model predicts.
   [[nodiscard]] xt::xtensor<label_type, 1> assign(std::span<const Record> records) const
     requires requires(const ClusterModel& c, const matrix<float>& x) { c.predict(x); }
   {
@@ -186,10 +216,12 @@ struct fitted_pipeline {
 
  private:
   template <std::size_t... I>
-  static fitted_pipeline read_stages(const container_reader& file, std::index_sequence<I...>) {
-    return fitted_pipeline{read_nested<EmbedModel>(file, "stage0"),
-                           ReducerModels{read_nested<std::tuple_element_t<I, ReducerModels>>(file, fmt::format("stage{}", I + 1))...},
-                           read_nested<ClusterModel>(file, fmt::format("stage{}", sizeof...(I) + 1))};
+  static fitted_pipeline read_stages(segmentation_model& m, const container_reader& file, std::index_sequence<I...>) {
+    using S = segmentation_model;
+    return fitted_pipeline{
+        detail::take_stage<EmbedModel>(std::move(m.embedder), S::embedder_kinds, "stage 0 (the embedder)", file),
+        ReducerModels{detail::take_stage<std::tuple_element_t<I, ReducerModels>>(std::move(m.reducers[I]), S::reducer_kinds, fmt::format("stage {}", I + 1), file)...},
+        detail::take_stage<ClusterModel>(std::move(m.clusterer), S::clusterer_kinds, fmt::format("stage {} (the clusterer)", sizeof...(I) + 1), file)};
   }
 };
 
@@ -197,7 +229,7 @@ struct fitted_pipeline {
 template <class Record, class EmbedModel, class ReducerModels, class ClusterModel>
 struct pipeline_fit {
   fitted_pipeline<Record, EmbedModel, ReducerModels, ClusterModel> model;  ///< for assign() and transform()
-  segmentation result;  ///< labels, vectors (reduced), 2-D coordinates, sizes, names, keywords, scores
+  segmentation result;  ///< labels, vectors (reduced), 2-D coordinates, sizes, names, keywords, scores; result.model is model.to_model() when storable
 };
 
 /**
@@ -251,6 +283,7 @@ class pipeline {
     segmentation& s = out.result;
     s.labels = xt::xtensor<label_type, 1>::from_shape({records.size()});
     for (std::size_t i = 0; i < records.size(); ++i) s.labels(i) = static_cast<label_type>(out.model.clusterer.labels()(i));
+    if constexpr (decltype(out.model)::storable) s.model = out.model.to_model();
     if constexpr (std::is_convertible_v<const Record&, std::string>) {
       const std::vector<std::string> texts(records.begin(), records.end());
       detail::finish_segmentation(s, std::move(v), texts, params);

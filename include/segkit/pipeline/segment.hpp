@@ -24,6 +24,7 @@
 #include "segkit/core/random.hpp"
 #include "segkit/embed/lsa.hpp"
 #include "segkit/pipeline/keywords.hpp"
+#include "segkit/pipeline/segmentation_model.hpp"
 #include "segkit/quality/internal.hpp"
 #include "segkit/quality/sweep.hpp"
 #include "segkit/reduce/umap.hpp"
@@ -71,7 +72,7 @@ struct segmentation {
   std::optional<quality::sweep_result> sweep;   ///< the k sweep, when k was chosen
   std::optional<cluster::condensed_tree> tree;  ///< HDBSCAN: the condensed tree (for the report)
   std::vector<std::size_t> tree_selected;       ///< HDBSCAN: tree ids of the selected clusters, by label
-  embed::lsa_model embedder;                    ///< segment_texts(): the fitted LSA model (embeds new texts in the same space)
+  segmentation_model model;                     ///< the fitted stages, names and sizes: assigns new records, saved with model.save()
 };
 
 namespace detail {
@@ -88,6 +89,29 @@ inline std::vector<std::size_t> sample_rows(std::size_t n, std::size_t count, st
   rows.resize(count);
   std::sort(rows.begin(), rows.end());
   return rows;
+}
+
+/// Copies the segments' names, sizes and keywords into the fitted model (by label).
+inline void describe_model(segmentation& s) {
+  auto& m = s.model;
+  // The clusterer may know more segments than the labels use (a k-means center no record is
+  // nearest to): those are named by number and have size 0.
+  const std::size_t k = std::max(s.n_segments, m.n_segments());
+  m.names.clear();
+  m.keywords.clear();
+  for (std::size_t l = 0; l < k; ++l) {
+    const auto it = s.names.find(static_cast<label_type>(l));
+    m.names.push_back(it != s.names.end() ? it->second : fmt::format("segment-{}", l));
+  }
+  m.sizes = s.sizes;
+  m.sizes.resize(k, 0);
+  if (!s.keywords.empty()) {
+    m.keywords.resize(k);
+    for (const auto& kw : s.keywords) {
+      if (kw.segment < 0 || static_cast<std::size_t>(kw.segment) >= k) continue;
+      for (const auto& t : kw.terms) m.keywords[static_cast<std::size_t>(kw.segment)].push_back(t.first);
+    }
+  }
 }
 
 /// Scores, sizes and names of a labeling.
@@ -114,6 +138,7 @@ inline void describe(segmentation& s, std::span<const std::string> texts, const 
       if (!kw.name.empty()) s.names[kw.segment] = kw.name;
     }
   }
+  describe_model(s);
   // Scores without noise, the silhouette on a sample.
   std::vector<std::size_t> kept;
   for (std::size_t i = 0; i < n; ++i) {
@@ -154,6 +179,8 @@ inline void describe(segmentation& s, std::span<const std::string> texts, const 
 /**
  * @brief Segments embedded records: clusters `vectors` (one row per record), names the segments
  * from `texts` (optional: one text per record, for keywords), scores them and lays them out.
+ * The result's `model` holds the fitted reducer and clusterer (no embedder: new records are
+ * assigned with model.assign_vectors() on vectors made as these were).
  *
  * - **k-means** (default): spherical k-means (cosine), so embeddings of any norm work. With k = 0
  *   the sweep fits every k in [k_min, k_max] and scores silhouette (on score_rows rows),
@@ -201,19 +228,23 @@ segmentation segment_vectors(const E& vectors, std::span<const std::string> text
       k = s.sweep->chosen_k;
     }
     report_progress(progress, "cluster", 0, 1);
-    const auto model = cluster::kmeans<float>({.k = k, .n_init = 3, .spherical = true, .seed = p.seed, .threads = p.threads}).fit(s.vectors);
+    auto model = cluster::kmeans<float>({.k = k, .n_init = 3, .spherical = true, .seed = p.seed, .threads = p.threads}).fit(s.vectors);
     s.labels = model.labels();
     s.centers = model.centers;
+    s.model.clusterer = std::move(model);
   } else {
     report_progress(progress, "cluster", 0, 1);
     const std::size_t mcs = p.min_cluster_size != 0 ? p.min_cluster_size : std::max<std::size_t>(10, n / 100);
-    const auto low = reduce::umap<distance::cosine_metric>({.n_components = std::min(p.cluster_dims, n - 2), .n_neighbors = std::max<std::size_t>(2, neighbors),
-                                                             .min_dist = 0.0, .seed = p.seed, .threads = p.threads})
-                         .fit_transform(s.vectors);
+    auto reducer = reduce::umap<distance::cosine_metric>({.n_components = std::min(p.cluster_dims, n - 2), .n_neighbors = std::max<std::size_t>(2, neighbors),
+                                                           .min_dist = 0.0, .seed = p.seed, .threads = p.threads})
+                       .fit(s.vectors);
+    const matrix<float> low = reducer.embedding;
     auto h = cluster::hdbscan<>({.min_cluster_size = std::min(mcs, n), .threads = p.threads}).fit(low);
     s.labels = h.labels();
-    s.tree = std::move(h.tree);
-    s.tree_selected = std::move(h.selected);
+    s.tree = h.tree;
+    s.tree_selected = h.selected;
+    s.model.reducers.emplace_back(std::move(reducer));
+    s.model.clusterer = std::move(h);
   }
   if (p.coordinates) {
     report_progress(progress, "layout", 0, 1);
@@ -228,7 +259,8 @@ segmentation segment_vectors(const E& vectors, std::span<const std::string> text
 
 /**
  * @brief segment_vectors() on LSA embeddings of `texts` (TF-IDF with bigrams and English stop
- * words, truncated SVD, unit rows); the fitted embedder is kept in the result.
+ * words, truncated SVD, unit rows); the fitted embedder is kept in the result's `model`, which
+ * then assigns new texts (model.assign(texts)) and is saved whole (model.save(path)).
  * `progress` hears "embed" first, then what segment_vectors() reports.
  * @throws segkit::invalid_argument as lsa and segment_vectors() do.
  */
@@ -240,7 +272,7 @@ segmentation segment_texts(std::span<const std::string> texts, const segment_par
   report_progress(progress, "embed", 0, 1);
   auto [model, e] = embed::lsa(lp).fit_transform(texts);
   auto s = segment_vectors(e, texts, p, progress);
-  s.embedder = std::move(model);
+  s.model.embedder = std::move(model);
   return s;
 }
 
