@@ -137,21 +137,15 @@ void apply_params(const args& a, P& p, std::initializer_list<std::string_view> s
   for (const auto& f : params::describe_flat<P>()) {
     if (!f.option_offered || std::find(skip.begin(), skip.end(), f.name) != skip.end()) continue;
     try {
+      // The messages name the option: "--storage must be float32, float16 or int8 (got 'int4')".
       if (f.kind == params::value_kind::boolean) {
-        if (a.has(f.option)) params::set_path(p, f.name, "true", "--" + f.option);
-        if (a.has("no-" + f.option)) params::set_path(p, f.name, "false", "--no-" + f.option);
+        if (a.has(f.option)) params::set_path(p, f.name, "true", "--" + f.option, "--" + f.option);
+        if (a.has("no-" + f.option)) params::set_path(p, f.name, "false", "--no-" + f.option, "--no-" + f.option);
       } else if (a.has(f.option)) {
-        params::set_path(p, f.name, a.get(f.option), "--" + f.option);
+        params::set_path(p, f.name, a.get(f.option), "--" + f.option, "--" + f.option);
       }
     } catch (const segkit::invalid_argument& e) {
-      // "--storage: storage must be ..." reads better as "--storage must be ...".
-      std::string m = e.what();
-      const std::string_view last = std::string_view(f.name).substr(f.name.rfind('.') == std::string::npos ? 0 : f.name.rfind('.') + 1);
-      for (const std::string& o : {f.option, "no-" + f.option}) {
-        const std::string prefix = fmt::format("--{}: {} ", o, last);
-        if (m.starts_with(prefix)) m = fmt::format("--{} {}", o, m.substr(prefix.size()));
-      }
-      throw usage_error(m);
+      throw usage_error(e.what());
     }
   }
 }

@@ -5,7 +5,7 @@
 /// one declaration: validation with messages naming the field and value, JSON and YAML reading
 /// and writing, the command-line tool's options and help, and the docs' parameter tables.
 ///
-/// A parameter struct stays a plain aggregate with default member initialisers (the defaults live
+/// A parameter struct stays a plain aggregate with default member initializers (the defaults live
 /// there and nowhere else) and adds a static `table()` listing its fields:
 /// @code
 /// struct kmeans_params {
@@ -25,6 +25,8 @@
 /// lookup: `constexpr auto enum_names(kmeans_init) { return std::array{name_value{"kmeans++", kmeans_init::kmeans_plus_plus}, ...}; }`
 /// (later entries for one value are older spellings, accepted on input).
 
+/// Longer than segkit's ~600-line guide: the table, its text and JSON readers and writers, and
+/// the docs' descriptions walk the same field definitions and are kept together.
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -290,7 +292,9 @@ void for_each_field(F&& f) {
   std::apply([&](const auto&... def) { (f(def), ...); }, P::table());
 }
 
+// "where: name must be ... (got ...)"; without `where`, "name must be ..." (name is then the subject, e.g. "--storage").
 [[noreturn]] inline void bad_value(std::string_view where, std::string_view name, std::string_view expected, std::string_view got) {
+  if (where.empty()) throw segkit::invalid_argument(fmt::format("{} must be {} (got {})", name, expected, got));
   throw segkit::invalid_argument(fmt::format("{}: {} must be {} (got {})", where, name, expected, got));
 }
 
@@ -313,10 +317,13 @@ inline bool parse_double(std::string_view text, double& out) {
   return end == s.c_str() + s.size();
 }
 
-// Sets one field from command-line text.
+// Sets one field from command-line text. A non-empty `subject` names the value in messages
+// instead of "where: field" (the tool passes "--option").
 template <class P, class V>
-void set_from_text(P& p, const field_def<P, V>& def, std::string_view text, std::string_view where) {
+void set_from_text(P& p, const field_def<P, V>& def, std::string_view text, std::string_view where_in, std::string_view subject = {}) {
   V& out = p.*(def.member);
+  const std::string_view where = subject.empty() ? where_in : std::string_view{};
+  const std::string_view name = subject.empty() ? def.name : subject;
   const auto quoted = [&] { return fmt::format("'{}'", text); };
   if constexpr (std::is_same_v<V, bool>) {
     if (text == "true" || text == "1" || text == "yes" || text == "on") {
@@ -324,13 +331,13 @@ void set_from_text(P& p, const field_def<P, V>& def, std::string_view text, std:
     } else if (text == "false" || text == "0" || text == "no" || text == "off") {
       out = false;
     } else {
-      bad_value(where, def.name, "true or false", quoted());
+      bad_value(where, name, "true or false", quoted());
     }
   } else if constexpr (std::is_integral_v<V> || std::is_floating_point_v<V>) {
     double x = 0.0;
-    if (!parse_double(text, x) || !std::isfinite(x)) bad_value(where, def.name, std::is_integral_v<V> ? "a whole number" : "a number", quoted());
+    if (!parse_double(text, x) || !std::isfinite(x)) bad_value(where, name, std::is_integral_v<V> ? "a whole number" : "a number", quoted());
     if constexpr (std::is_integral_v<V>) {
-      out = integer_from<V>(x, where, def.name, def.limits);
+      out = integer_from<V>(x, where, name, def.limits);
     } else {
       out = static_cast<V>(x);
     }
@@ -343,18 +350,18 @@ void set_from_text(P& p, const field_def<P, V>& def, std::string_view text, std:
         return;
       }
     }
-    bad_value(where, def.name, choices_text<V>(), quoted());
+    bad_value(where, name, choices_text<V>(), quoted());
   } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
     out = text.empty() ? std::vector<std::string>{} : split_aliases(text);
   } else if constexpr (std::is_same_v<V, std::vector<double>>) {
     out.clear();
     for (const auto& item : text.empty() ? std::vector<std::string>{} : split_aliases(text)) {
       double x = 0.0;
-      if (!parse_double(item, x) || !std::isfinite(x)) bad_value(where, def.name, "a comma-separated list of numbers", quoted());
+      if (!parse_double(item, x) || !std::isfinite(x)) bad_value(where, name, "a comma-separated list of numbers", quoted());
       out.push_back(x);
     }
   } else {
-    throw segkit::invalid_argument(fmt::format("{}: {} cannot be given as text", where, def.name));
+    throw segkit::invalid_argument(fmt::format("{}: {} cannot be given as text", where_in, def.name));
   }
 }
 
@@ -438,17 +445,19 @@ template <tabled P>
 }
 
 /**
- * @brief Sets the field called `key` (or spelt so formerly) from text as a command line gives it:
+ * @brief Sets the field called `key` (or spelled so formerly) from text as a command line gives it:
  * numbers, true/false, an enum's name, a comma-separated list.
  * @throws segkit::invalid_argument naming `where`, the field and the text, for an unknown key,
  *         unparsable text or a field that only code can set; bounds are checked by validate().
+ *         A non-empty `subject` names the value in the message instead of "where: field"
+ *         (`--storage must be float32, float16 or int8 (got 'int4')`).
  */
 template <tabled P>
-void set(P& p, std::string_view key, std::string_view text, std::string_view where) {
+void set(P& p, std::string_view key, std::string_view text, std::string_view where, std::string_view subject = {}) {
   bool done = false;
   detail::for_each_field<P>([&](const auto& def) {
     if (!done && detail::names_match(def.name, def.aliases, key)) {
-      detail::set_from_text(p, def, text, where);
+      detail::set_from_text(p, def, text, where, subject);
       done = true;
     }
   });
@@ -608,10 +617,10 @@ template <tabled P>
  * @throws segkit::invalid_argument as set().
  */
 template <tabled P>
-void set_path(P& p, std::string_view path, std::string_view text, std::string_view where) {
+void set_path(P& p, std::string_view path, std::string_view text, std::string_view where, std::string_view subject = {}) {
   const auto dot = path.find('.');
   if (dot == std::string_view::npos) {
-    set(p, path, text, where);
+    set(p, path, text, where, subject);
     return;
   }
   const std::string_view head = path.substr(0, dot), rest = path.substr(dot + 1);
@@ -620,7 +629,7 @@ void set_path(P& p, std::string_view path, std::string_view text, std::string_vi
     using V = std::remove_cvref_t<decltype(p.*(def.member))>;
     if constexpr (tabled<V>) {
       if (!done && def.name == head) {
-        set_path(p.*(def.member), rest, text, where);
+        set_path(p.*(def.member), rest, text, where, subject);
         done = true;
       }
     }

@@ -4,6 +4,9 @@
 /// (HNSW), with a deterministic parallel build, filters applied during the walk, upserts,
 /// removals and checksummed persistence.
 
+/// Longer than segkit's ~600-line guide: hnsw is one class whose build, walk, mutations and
+/// persistence share its private node arrays and lock; what needs none of that state is in
+/// index/detail/ (checks, scalar quantizer, top-k) and distance/.
 #include <algorithm>
 #include <array>
 #include <cmath>

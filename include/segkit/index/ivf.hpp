@@ -5,6 +5,8 @@
 /// (flat), 8-bit scalar-quantized residuals (sq8) or product-quantized residuals (pq) with
 /// asymmetric distance tables, optionally re-ranked with the exact vectors.
 
+/// Longer than segkit's ~600-line guide: ivf is one class whose training, list scans, mutations
+/// and persistence share its inverted lists; the quantizers are in index/detail/ and distance/.
 #include <algorithm>
 #include <array>
 #include <cmath>

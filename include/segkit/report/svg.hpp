@@ -5,6 +5,8 @@
 /// and line charts (elbow, BIC, stability). Each function returns one `<svg>` element as text,
 /// self-contained (no scripts, no external references), deterministic for its input.
 
+/// Longer than segkit's ~600-line guide: one small function per chart kind, sharing the axis,
+/// color and escaping helpers at the top.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
