@@ -91,17 +91,26 @@ std::vector<option> common_options();
 /// The one JSON object a command prints with --json (the library's writer).
 using segkit::json_object;
 
+/// True if the field `name` (a dotted path) is in `skip`, itself or through a "group.*" entry.
+inline bool skipped(std::string_view name, std::initializer_list<std::string_view> skip) {
+  for (const auto entry : skip) {
+    if (entry == name) return true;
+    if (entry.ends_with(".*") && name.starts_with(entry.substr(0, entry.size() - 1))) return true;
+  }
+  return false;
+}
+
 /// The command-line options of parameter table P: one per field a tool may set, nested groups
 /// flattened (params::describe_flat: named as the field, '_' as '-'); a boolean is a flag, with
 /// --no-NAME when it defaults to true; the field's older spellings are aliases; help from the
 /// field's doc, default and valid values. seed and threads are left to the common options; `skip`
-/// names fields (dotted paths) the command handles itself.
+/// names fields (dotted paths; "group.*" a whole group) the command handles itself.
 template <params::tabled P>
 std::vector<option> param_options(std::initializer_list<std::string_view> skip = {}) {
   std::vector<option> out;
   for (const auto& f : params::describe_flat<P>()) {
     const std::string_view last = std::string_view(f.name).substr(f.name.rfind('.') == std::string::npos ? 0 : f.name.rfind('.') + 1);
-    if (!f.option_offered || last == "seed" || last == "threads" || std::find(skip.begin(), skip.end(), f.name) != skip.end()) continue;
+    if (!f.option_offered || last == "seed" || last == "threads" || skipped(f.name, skip)) continue;
     const bool flag = f.kind == params::value_kind::boolean;
     std::string help = f.doc;
     if (!flag) help += fmt::format(" (default {}{}{})", f.default_value, f.range.empty() ? "" : "; ", f.range);
@@ -135,7 +144,7 @@ std::vector<option> with_params(std::vector<option> own, std::initializer_list<s
 template <params::tabled P>
 void apply_params(const args& a, P& p, std::initializer_list<std::string_view> skip = {}) {
   for (const auto& f : params::describe_flat<P>()) {
-    if (!f.option_offered || std::find(skip.begin(), skip.end(), f.name) != skip.end()) continue;
+    if (!f.option_offered || skipped(f.name, skip)) continue;
     try {
       // The messages name the option: "--storage must be float32, float16 or int8 (got 'int4')".
       if (f.kind == params::value_kind::boolean) {

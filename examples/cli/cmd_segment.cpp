@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <segkit/core/csv.hpp>
@@ -87,6 +89,10 @@ std::vector<pipeline::segment_profile> profile_columns(const csv_table& table, c
   return named_as(pipeline::profile_segments(x, std::span<const label_type>(s.labels.data(), s.labels.size()), {.feature_names = numeric_names}, categorical), s);
 }
 
+// The segment_params fields `segment` does not offer as generated options: --k (which also takes
+// "auto") is its own; the TF-IDF stage keeps the default segmentation's settings.
+const std::initializer_list<std::string_view> segment_skip = {"k", "lsa.tfidf.*"};
+
 int segment(const args& a) {
   const auto table = read_csv(a.get("input"));
   const auto columns = split_list(a.get("text-columns"));
@@ -101,22 +107,14 @@ int segment(const args& a) {
     titles.push_back(row[title_col]);
   }
   pipeline::segment_params p{.seed = a.seed(), .threads = a.threads()};
-  const std::string algorithm = a.get_or("algorithm", "kmeans");
-  if (algorithm == "hdbscan") {
-    p.algorithm = pipeline::segment_algorithm::hdbscan;
-    p.min_cluster_size = a.get_size("min-cluster-size", 0);
-  } else if (algorithm != "kmeans") {
-    throw usage_error(fmt::format("--algorithm must be kmeans or hdbscan, not '{}'", algorithm));
-  }
+  apply_params(a, p, segment_skip);
+  const bool hdbscan = p.algorithm == pipeline::segment_algorithm::hdbscan;
   const std::string k = a.get_or("k", "auto");
   if (k != "auto") {
     p.k = a.get_size("k");
     if (p.k < 2) throw usage_error(fmt::format("--k must be at least 2 or auto (got {})", k));
-    if (algorithm == "hdbscan") throw usage_error("--k applies to kmeans; HDBSCAN finds the number of segments itself");
+    if (hdbscan) throw usage_error("--k applies to kmeans; HDBSCAN finds the number of segments itself");
   }
-  p.k_min = a.get_size("k-min", p.k_min);
-  p.k_max = a.get_size("k-max", p.k_max);
-  p.lsa.dims = a.get_size("dims", p.lsa.dims);
   p.coordinates = a.has("report") || a.has("coords-out");
   if (a.has("profile-columns") && !a.has("report")) throw usage_error("--profile-columns adds a table to the report: give --report too");
   if (a.has("profile-columns")) {
@@ -145,7 +143,7 @@ int segment(const args& a) {
     report::html_report page(fmt::format("Segments of {}", std::filesystem::path(a.get("input")).filename().string()));
     page.paragraph(fmt::format("{} records, text from column(s) {}, embedded with {} and segmented with {}.", texts.size(), a.get("text-columns"),
                                a.has("model") ? a.get("model") : std::string("TF-IDF + LSA"),
-                               algorithm == "hdbscan" ? "UMAP + HDBSCAN" : (p.k ? fmt::format("spherical k-means (k = {})", p.k) : "spherical k-means (k chosen by a sweep)")));
+                               hdbscan ? "UMAP + HDBSCAN" : (p.k ? fmt::format("spherical k-means (k = {})", p.k) : "spherical k-means (k chosen by a sweep)")));
     report::add_segmentation(page, s, titles, {.seed = p.seed});
     if (a.has("profile-columns")) report::add_profiles(page, profile_columns(table, a.get("profile-columns"), s));
     page.save(a.get("report"));
@@ -318,15 +316,10 @@ const registrar segment_commands({
      "-i table.csv --text-columns c1,c2 [--k K|auto] [--algorithm kmeans|hdbscan] [--model m.onnx --vocab vocab.txt] -o labels.npy [--report report.html]",
      "The default pipeline on a CSV of records with text: embed (TF-IDF + LSA unless --model), choose k by a sweep unless --k, cluster, "
      "name the segments by their keywords, score them, write labels and optionally an HTML report.",
-     {{"input", 'i', true, "CSV file with a header row"},
+     with_params<pipeline::segment_params>({{"input", 'i', true, "CSV file with a header row"},
       {"text-columns", 0, true, "comma-separated columns joined into each record's text"},
       {"output", 'o', true, "labels (int32 .npy, one per row; -1 = HDBSCAN noise)"},
       {"k", 'k', true, "segments for kmeans, or auto (default): chosen by a sweep over --k-min..--k-max"},
-      {"k-min", 0, true, "first k of the sweep (default 2)"},
-      {"k-max", 0, true, "last k of the sweep (default 30)"},
-      {"algorithm", 0, true, "kmeans (default; spherical) or hdbscan (on a 5-d UMAP)"},
-      {"min-cluster-size", 0, true, "hdbscan: smallest segment (default max(10, n / 100))"},
-      {"dims", 0, true, "LSA dimensions (default 100)"},
       {"title-column", 0, true, "column shown when hovering a point in the report (default: the first text column)"},
       {"report", 0, true, "write a self-contained HTML report here"},
       {"profile-columns", 0, true, "columns profiled per segment in the report: numeric ones by mean and lift, others by category share and lift"},
@@ -339,7 +332,7 @@ const registrar segment_commands({
       {"pooling", 0, true, "--model: mean (default) or cls"},
       {"max-length", 0, true, "--model: tokens per text (default 128)"},
       {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then the install-deps cache)"}},
-     segment},
+     segment_skip), segment},
 
     {{"assign"},
      "--model m.segmodel -i table.csv --text-columns c1,c2 -o labels.npy",

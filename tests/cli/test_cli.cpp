@@ -356,7 +356,20 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
   CHECK(json_number(h.out, "n_segments") >= 10);
   const std::string base = "segment -i " + q(dir() / "catalog.csv") + " -o " + q(dir() / "seg.npy");
   CHECK(run(base + " --text-columns nope").out.find("no column 'nope'") != std::string::npos);
-  CHECK(run(base + " --text-columns title --algorithm spectral").status == 2);
+  const auto spectral = run(base + " --text-columns title --algorithm spectral");
+  CHECK(spectral.status == 2);
+  CHECK(spectral.out.find("--algorithm must be kmeans or hdbscan (got 'spectral')") != std::string::npos);
+  // The options come from segment_params' table: help with the struct's defaults, and each one
+  // reaches the library (keywords.name_terms: names of 2 keywords).
+  const auto help = run("segment --help");
+  CHECK(help.out.find("--cluster-dims") != std::string::npos);
+  CHECK(help.out.find("first k of the sweep (default 2; >= 2)") != std::string::npos);
+  const auto two = run(base + " --text-columns title --k 5 --name-terms 2 --dims 20 --json");
+  REQUIRE(two.status == 0);
+  const auto want_two = segkit::pipeline::segment_texts(titles, {.k = 5, .coordinates = false, .lsa = {.dims = 20}, .keywords = {.name_terms = 2}});
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "seg.npy") == want_two.labels));
+  CHECK(two.out.find(want_two.names.at(0)) != std::string::npos);
+  CHECK(std::count(want_two.names.at(0).begin(), want_two.names.at(0).end(), '-') <= 1);
   CHECK(run(base + " --text-columns title --k 1").status == 2);
   CHECK(run(base + " --text-columns title --k 3 --algorithm hdbscan").status == 2);
   CHECK(run(base + " --text-columns title --k 800").out.find("k (800) must be below the number of records (800)") != std::string::npos);

@@ -38,21 +38,21 @@ namespace segkit::pipeline {
 
 /// One reducer of a pipeline_config.
 struct reducer_config {
-  std::string kind = "pca";        ///< pca or umap
-  std::size_t n_components = 2;    ///< output dimensions (>= 1)
-  std::size_t n_neighbors = 15;    ///< umap
-  double min_dist = 0.1;           ///< umap
+  std::string kind = "pca";                                           ///< pca or umap
+  std::size_t n_components = reduce::umap_params{}.n_components;     ///< output dimensions (>= 1)
+  std::size_t n_neighbors = reduce::umap_params{}.n_neighbors;       ///< umap
+  double min_dist = reduce::umap_params{}.min_dist;                  ///< umap
 };
 
 /// The clusterer of a pipeline_config.
 struct clusterer_config {
   std::string kind = "kmeans";     ///< kmeans, gmm, hdbscan, dbscan or agglomerative
-  std::size_t k = 8;               ///< kmeans, gmm, agglomerative
-  bool spherical = true;           ///< kmeans: cosine k-means
+  std::size_t k = cluster::kmeans_params{}.k;  ///< kmeans, gmm, agglomerative (k-means' default for all three)
+  bool spherical = true;           ///< kmeans: cosine k-means (LSA vectors are compared by angle)
   std::string covariance = "full"; ///< gmm: full, tied, diag or spherical
   std::string linkage = "ward";    ///< agglomerative: ward, complete, average or single
-  std::size_t min_cluster_size = 10;  ///< hdbscan
-  double eps = 0.5;                ///< dbscan
+  std::size_t min_cluster_size = 10;  ///< hdbscan (above the algorithm's 5: segments of texts smaller than 10 are rarely useful)
+  double eps = cluster::dbscan_params{}.eps;  ///< dbscan
   std::size_t min_samples = 0;     ///< dbscan and hdbscan; 0 = the algorithm's default (dbscan 5, hdbscan min_cluster_size)
 };
 
@@ -66,7 +66,7 @@ struct clusterer_config {
  * @endcode
  */
 struct pipeline_config {
-  std::size_t dims = 100;                ///< LSA dimensions
+  std::size_t dims = embed::lsa_params{}.dims;  ///< LSA dimensions
   std::vector<reducer_config> reducers;  ///< in order
   clusterer_config clusterer;            ///< the last stage
   std::uint64_t seed = 0;                ///< for every stage

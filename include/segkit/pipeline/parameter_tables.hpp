@@ -37,6 +37,7 @@
 #include "segkit/monitor/segment_ids.hpp"
 #include "segkit/neighbors/kdtree.hpp"
 #include "segkit/pipeline/keywords.hpp"
+#include "segkit/pipeline/segment.hpp"
 #include "segkit/pipeline/profile.hpp"
 #include "segkit/quality/internal.hpp"
 #include "segkit/quality/stability.hpp"
@@ -119,6 +120,7 @@ parameter_table table_of(std::string name, std::string type, std::string summary
       table_of<embed::rfm_params>("rfm", "segkit::embed::rfm_params", "recency, frequency and monetary value"),
       table_of<embed::fusion_params>("fusion", "segkit::embed::fusion_params", "fusing modalities"),
       table_of<embed::onnx_text_params>("onnx-text", "segkit::embed::onnx_text_params", "an ONNX text model"),
+      table_of<pipeline::segment_params>("segment", "segkit::pipeline::segment_params", "the default segmentation (segment_texts, segment_vectors)"),
       table_of<pipeline::keyword_params>("keywords", "segkit::pipeline::keyword_params", "segment keywords and names"),
       table_of<pipeline::profile_params>("profile", "segkit::pipeline::profile_params", "segment profiles"),
   };

@@ -6,12 +6,14 @@
 /// `segkit demo` run.
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -20,6 +22,7 @@
 #include "segkit/cluster/kmeans.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/progress.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/embed/lsa.hpp"
@@ -37,6 +40,12 @@ enum class segment_algorithm {
   hdbscan,  ///< UMAP to cluster_dims dimensions, then HDBSCAN (noise allowed)
 };
 
+/// Names of segment_algorithm in files and on the command line.
+constexpr auto enum_names(segment_algorithm) {
+  using params::name_value;
+  return std::array{name_value{"kmeans", segment_algorithm::kmeans}, name_value{"hdbscan", segment_algorithm::hdbscan}};
+}
+
 /// Parameters of segment_vectors() and segment_texts().
 struct segment_params {
   segment_algorithm algorithm = segment_algorithm::kmeans;  ///< see segment_algorithm
@@ -51,6 +60,24 @@ struct segment_params {
   keyword_params keywords{};         ///< segment names and keyword lists
   std::uint64_t seed = 0;            ///< the only source of randomness
   std::size_t threads = 0;           ///< 0 = all hardware threads; results do not depend on it
+
+  /// The parameter table (segkit/core/params.hpp): names, docs and valid values.
+  static constexpr auto table() {
+    using p = segment_params;
+    namespace sp = segkit::params;
+    return std::tuple{sp::field("algorithm", &p::algorithm, "kmeans (spherical, k given or chosen by a sweep) or hdbscan (on a UMAP of cluster_dims dimensions; noise allowed)"),
+                      sp::field("k", &p::k, "k-means: number of segments; 0 = chosen by a sweep over [k_min, k_max]"),
+                      sp::field("k_min", &p::k_min, "first k of the sweep", sp::at_least(2)),
+                      sp::field("k_max", &p::k_max, "last k of the sweep (lowered to n - 1)", sp::at_least(2)),
+                      sp::field("min_cluster_size", &p::min_cluster_size, "hdbscan: smallest segment; 0 = max(10, n / 100)"),
+                      sp::field("cluster_dims", &p::cluster_dims, "hdbscan: UMAP dimensions it clusters in", sp::at_least(2)),
+                      sp::internal_field("coordinates", &p::coordinates, "compute a 2-D UMAP layout for plots"),
+                      sp::field("score_rows", &p::score_rows, "silhouette (sweep and final) on a seeded sample of this many rows", sp::at_least(2)),
+                      sp::field("lsa", &p::lsa, "segment_texts(): the text embedder (TF-IDF + LSA)"),
+                      sp::field("keywords", &p::keywords, "segment names and keyword lists"),
+                      sp::field("seed", &p::seed, "the only source of randomness"),
+                      sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it")};
+  }
 };
 
 /// The result of a segmentation.
