@@ -22,10 +22,6 @@
 
 #include <fmt/format.h>
 
-namespace segkit::embed {
-struct onnx_text_reference;
-}  // namespace segkit::embed
-
 namespace segkit::cli {
 
 /// A command-line mistake: printed with the usage hint, exit code 2.
@@ -104,11 +100,13 @@ inline bool skipped(std::string_view name, std::initializer_list<std::string_vie
 /// flattened (params::describe_flat: named as the field, '_' as '-'); a boolean is a flag, with
 /// --no-NAME when it defaults to true; the field's older spellings are aliases; help from the
 /// field's doc, default and valid values. seed and threads are left to the common options; `skip`
-/// names fields (dotted paths; "group.*" a whole group) the command handles itself.
+/// names fields (dotted paths; "group.*" a whole group) the command handles itself. `defaults`
+/// are the values the command starts from (the help shows them): the library's unless the tool
+/// documents its own (e.g. eval trustworthiness's 10 neighbors).
 template <params::tabled P>
-std::vector<option> param_options(std::initializer_list<std::string_view> skip = {}) {
+std::vector<option> param_options(std::initializer_list<std::string_view> skip = {}, const P& defaults = P{}) {
   std::vector<option> out;
-  for (const auto& f : params::describe_flat<P>()) {
+  for (const auto& f : params::describe_flat<P>(defaults)) {
     const std::string_view last = std::string_view(f.name).substr(f.name.rfind('.') == std::string::npos ? 0 : f.name.rfind('.') + 1);
     if (!f.option_offered || last == "seed" || last == "threads" || skipped(f.name, skip)) continue;
     const bool flag = f.kind == params::value_kind::boolean;
@@ -134,8 +132,8 @@ std::vector<option> param_options(std::initializer_list<std::string_view> skip =
 
 /// A command's own options (files, switches) followed by those of parameter table P.
 template <params::tabled P>
-std::vector<option> with_params(std::vector<option> own, std::initializer_list<std::string_view> skip = {}) {
-  for (auto& o : param_options<P>(skip)) own.push_back(std::move(o));
+std::vector<option> with_params(std::vector<option> own, std::initializer_list<std::string_view> skip = {}, const P& defaults = P{}) {
+  for (auto& o : param_options<P>(skip, defaults)) own.push_back(std::move(o));
   return own;
 }
 
@@ -199,13 +197,5 @@ std::vector<std::string> split_list(const std::string& s);
 
 /// One text per row of a CSV file: the named columns (comma-separated) joined by spaces.
 std::vector<std::string> csv_documents(const std::string& path, const std::string& columns);
-
-/// Embeddings of texts by the ONNX text model the options describe (--model with --vocab, or
-/// --clip-vocab and --clip-merges; --pooling, --max-length, --batch-size, --cased, --runtime).
-matrix<float> embed_texts_with_model(const args& a, const std::vector<std::string>& texts);
-
-/// The ONNX text model those options describe, kept by reference (paths and SHA-256 of its
-/// files) for a saved segmentation; `dim` is the width of its vectors.
-embed::onnx_text_reference text_model_reference(const args& a, std::size_t dim);
 
 }  // namespace segkit::cli

@@ -22,6 +22,7 @@
 #include <segkit/core/parse.hpp>
 
 #include "cli.hpp"
+#include "text_model.hpp"
 
 namespace segkit::cli {
 namespace {
@@ -42,42 +43,8 @@ std::pair<std::string, matrix<float>> run_text_model(const Model& model, const s
   return {model.session().runtime().version(), model.embed(docs)};
 }
 
-/// The ONNX text embedding of `docs` described by --model, --vocab or --clip-vocab/--clip-merges,
-/// --pooling, --max-length, --batch-size, --cased, --runtime; also the runtime's version.
-/// What --model, --vocab or --clip-vocab/--clip-merges, --pooling, --max-length, --batch-size,
-/// --cased and --runtime describe: the model's parameters and, for CLIP, its BPE files.
-struct text_model_options {
-  embed::onnx_text_params params;
-  std::string clip_vocab, clip_merges;  // empty: a WordPiece model
-};
-
-text_model_options text_model_of(const args& a) {
-  const bool clip = a.has("clip-vocab") || a.has("clip-merges");
-  if (clip && !(a.has("model") && a.has("clip-vocab") && a.has("clip-merges"))) {
-    throw usage_error("CLIP text needs --model, --clip-vocab vocab.json and --clip-merges merges.txt");
-  }
-  if (!clip && (!a.has("model") || !a.has("vocab"))) throw usage_error("give both --model m.onnx and --vocab vocab.txt");
-  text_model_options o;
-  auto& p = o.params;
-  p.model = a.get("model");
-  if (!clip) p.vocab = a.get("vocab");
-  p.tokenizer.lower_case = !a.has("cased");
-  p.tokenizer.max_length = a.get_size("max-length", p.tokenizer.max_length);
-  p.batch_size = a.get_size("batch-size", p.batch_size);
-  try {
-    p.pooling = params::parse_enum<embed::pooling>(a.get_or("pooling", "mean"), "--pooling");
-  } catch (const segkit::invalid_argument& e) {
-    throw usage_error(e.what());
-  }
-  if (a.has("runtime")) p.session.runtime = a.get("runtime");
-  p.session.intra_op_threads = static_cast<int>(a.threads());
-  if (clip) o.clip_vocab = a.get("clip-vocab"), o.clip_merges = a.get("clip-merges");
-  return o;
-}
-
-/// The ONNX text embedding of `docs` described by the options of text_model_of(); also the runtime's version.
-std::pair<std::string, matrix<float>> model_embeddings(const args& a, const std::vector<std::string>& docs) {
-  const auto o = text_model_of(a);
+/// The runtime's version and the ONNX text embedding of `docs` by the model `o` describes.
+std::pair<std::string, matrix<float>> model_embeddings(const text_model_options& o, const std::vector<std::string>& docs) {
   if (!o.clip_vocab.empty()) return run_text_model(embed::clip_text_embedder(o.params, o.clip_vocab, o.clip_merges), docs);
   return run_text_model(embed::onnx_text_embedder(o.params), docs);
 }
@@ -86,7 +53,7 @@ int embed_text_model(const args& a) {
   const auto docs = csv_documents(a.get("input"), a.get("columns"));
   stopwatch watch;
   watch.start();
-  const auto [version, e] = model_embeddings(a, docs);
+  const auto [version, e] = model_embeddings(text_model_of(a), docs);
   watch.stop();
   save_npy(a.get("output"), e);
   json_object j;
@@ -251,6 +218,9 @@ int embed_table(const args& a) {
   return 0;
 }
 
+// embed rfm: --as-of takes a date (the table's as_of holds seconds).
+const std::initializer_list<std::string_view> rfm_skipped = {"as_of"};
+
 int embed_rfm(const args& a) {
   const auto t = read_csv(a.get("input"));
   const auto who = t.column(a.get("customer")), when = t.column(a.get("time")), how_much = t.column(a.get("amount"));
@@ -266,14 +236,17 @@ int embed_rfm(const args& a) {
     tx.push_back({static_cast<id_type>(*id), *time, *amount});
   }
   embed::rfm_params p;
+  apply_params(a, p, rfm_skipped);
   if (a.has("as-of")) {
     const auto as_of = parse_timestamp(a.get("as-of"));
     if (!as_of) throw usage_error(fmt::format("--as-of '{}' is not YYYY-MM-DD[THH:MM[:SS]]", a.get("as-of")));
     p.as_of = *as_of;
   }
-  const std::string monetary = a.get_or("monetary", "sum");
-  if (monetary != "sum" && monetary != "mean") throw usage_error(fmt::format("--monetary must be sum or mean, not '{}'", monetary));
-  p.monetary_mean = monetary == "mean";
+  if (a.has("monetary")) {  // the older spelling of --monetary-mean
+    const std::string monetary = a.get("monetary");
+    if (monetary != "sum" && monetary != "mean") throw usage_error(fmt::format("--monetary must be sum or mean, not '{}'", monetary));
+    p.monetary_mean = monetary == "mean";
+  }
   stopwatch watch;
   watch.start();
   const auto r = embed::rfm(tx, p);
@@ -314,13 +287,17 @@ int embed_images(const args& a) {
   }
   if (paths.empty()) throw usage_error(fmt::format("no images in '{}'", in.string()));
   embed::image_feature_params p;
-  p.thumbnail = a.get_size("thumbnail", p.thumbnail);
+  apply_params(a, p);
   if (a.has("bins")) {
     const auto b = split_list(a.get("bins"));
     if (b.size() != 3) throw usage_error("--bins takes three counts: L,a,b");
-    p.l_bins = std::stoul(b[0]);
-    p.a_bins = std::stoul(b[1]);
-    p.b_bins = std::stoul(b[2]);
+    try {
+      params::set(p, "l_bins", b[0], "--bins", "--bins L");
+      params::set(p, "a_bins", b[1], "--bins", "--bins a");
+      params::set(p, "b_bins", b[2], "--bins", "--bins b");
+    } catch (const segkit::invalid_argument& e) {
+      throw usage_error(e.what());
+    }
   }
   std::vector<embed::image> images;
   images.reserve(paths.size());
@@ -360,21 +337,16 @@ const registrar embed_commands({
      "[--batch-size 32] [--cased] [--runtime LIB]",
      "Embeds the text of CSV columns with TF-IDF followed by a truncated SVD (LSA), rows L2-normalized (deterministic for a seed); "
      "character analyzers default to 2-4-grams. Reports rows, dims, vocabulary and explained_variance_ratio (the kept share).",
-     with_params<embed::lsa_params>({{"input", 'i', true, "CSV with a header"},
-      {"columns", 0, true, "text columns, comma-separated (joined by a space per row)"},
-      {"output", 'o', true, "embeddings to write, float32 .npy (n x dims)"},
-      {"stop-words", 0, true, "english (default), none, or a comma-separated list"},
-      {"vocabulary-out", 0, true, "write the vocabulary, one term per line"},
-      {"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA (docs/embed_models.md)"},
-      {"vocab", 0, true, "WordPiece vocab.txt of --model"},
-      {"clip-vocab", 0, true, "instead of --vocab: CLIP's vocab.json (with --clip-merges; --model is CLIP's text tower)"},
-      {"clip-merges", 0, true, "CLIP's merges.txt"},
-      {"pooling", 0, true, "--model: mean (default) or cls"},
-      {"max-length", 0, true, "--model: tokens per text including [CLS] and [SEP] (default 128)"},
-      {"batch-size", 0, true, "--model: texts per run (default 32)"},
-      {"cased", 0, false, "--model: keep case and accents (cased vocabularies)"},
-      {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then ~/.cache/segkit/onnxruntime-1.30.0/)"}},
-      {"tfidf.analysis.stop_words"}),
+     [] {
+       auto all = with_params<embed::lsa_params>({{"input", 'i', true, "CSV with a header"},
+                                                   {"columns", 0, true, "text columns, comma-separated (joined by a space per row)"},
+                                                   {"output", 'o', true, "embeddings to write, float32 .npy (n x dims)"},
+                                                   {"stop-words", 0, true, "english (default), none, or a comma-separated list"},
+                                                   {"vocabulary-out", 0, true, "write the vocabulary, one term per line"}},
+                                                  {"tfidf.analysis.stop_words"});
+       for (auto& o : text_model_option_list()) all.push_back(std::move(o));
+       return all;
+     }(),
      embed_text},
     {{"embed", "sequences"},
      "-i sessions.txt -o vectors.npy --items-out items.npy [--sessions-out S.npy [--last N] [--half-life H]] [item2vec parameters]",
@@ -409,37 +381,76 @@ const registrar embed_commands({
     {{"embed", "rfm"},
      "-i transactions.csv --customer C --time T --amount A -o rfm.npy --ids-out ids.npy [--as-of DATE] [--monetary sum|mean] [--scores-out S.npy]",
      "Recency (days), frequency and monetary value per customer, and their quintile scores. Reports transactions and customers.",
-     {{"input", 'i', true, "CSV with a header, one transaction per row"},
-      {"customer", 0, true, "column of customer ids (non-negative integers)"},
-      {"time", 0, true, "column of times, YYYY-MM-DD[THH:MM[:SS]]"},
-      {"amount", 0, true, "column of amounts"},
-      {"output", 'o', true, "RFM values to write, float64 .npy (customers x 3)"},
-      {"ids-out", 0, true, "customer ids in row order, int64 .npy"},
-      {"as-of", 0, true, "reference time (default: the latest transaction)"},
-      {"monetary", 0, true, "sum (default) or mean amount"},
-      {"scores-out", 0, true, "quintile scores 1-5, int32 .npy (customers x 3)"}},
+     with_params<embed::rfm_params>({{"input", 'i', true, "CSV with a header, one transaction per row"},
+                                     {"customer", 0, true, "column of customer ids (non-negative integers)"},
+                                     {"time", 0, true, "column of times, YYYY-MM-DD[THH:MM[:SS]]"},
+                                     {"amount", 0, true, "column of amounts"},
+                                     {"output", 'o', true, "RFM values to write, float64 .npy (customers x 3)"},
+                                     {"ids-out", 0, true, "customer ids in row order, int64 .npy"},
+                                     {"as-of", 0, true, "reference time, YYYY-MM-DD[THH:MM[:SS]] (default: the latest transaction)"},
+                                     {"monetary", 0, true, "sum (default) or mean amount (mean: the same as --monetary-mean)"},
+                                     {"scores-out", 0, true, "quintile scores 1-5, int32 .npy (customers x 3)"}},
+                                    rfm_skipped),
      embed_rfm},
     {{"embed", "images"},
      "-i DIR|paths.txt -o E.npy [--thumbnail 8] [--bins 4,6,6] [--paths-out P.txt] | [--model image.onnx [--runtime LIB]]",
      "Image vectors: without a model, a CIELAB color histogram (square-rooted) and a thumbnail of the center square; with --model, "
      "a CLIP-style image tower through ONNX Runtime (CLIP preprocessing). Reports images and dims.",
-     {{"input", 'i', true, "a directory (every file, by name) or a text file with one image path per line"},
-      {"output", 'o', true, "vectors to write, float32 .npy (images x dims)"},
-      {"thumbnail", 0, true, "thumbnail side (default 8; 0 = none)"},
-      {"bins", 0, true, "histogram bins for L, a, b (default 4,6,6)"},
-      {"paths-out", 0, true, "write the image paths in row order"},
-      {"model", 0, true, "ONNX image model: pixel_values [batch, 3, size, size] -> image_embeds (docs/embed_models.md)"},
-      {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then ~/.cache/segkit/onnxruntime-1.30.0/)"}},
+     with_params<embed::image_feature_params>(
+         {{"input", 'i', true, "a directory (every file, by name) or a text file with one image path per line"},
+          {"output", 'o', true, "vectors to write, float32 .npy (images x dims)"},
+          {"bins", 0, true,
+           fmt::format("histogram bins for L, a, b (default {},{},{}; the same as --l-bins --a-bins --b-bins)", embed::image_feature_params{}.l_bins,
+                       embed::image_feature_params{}.a_bins, embed::image_feature_params{}.b_bins)},
+          {"paths-out", 0, true, "write the image paths in row order"},
+          {"model", 0, true, "ONNX image model: pixel_values [batch, 3, size, size] -> image_embeds (docs/embed_models.md)"},
+          {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then ~/.cache/segkit/onnxruntime-1.30.0/)"}}),
      embed_images},
 });
 
 }  // namespace
 
-matrix<float> embed_texts_with_model(const args& a, const std::vector<std::string>& texts) { return model_embeddings(a, texts).second; }
+text_model_options text_model_of(const args& a) {
+  const bool clip = a.has("clip-vocab") || a.has("clip-merges");
+  if (clip && !(a.has("model") && a.has("clip-vocab") && a.has("clip-merges"))) {
+    throw usage_error("CLIP text needs --model, --clip-vocab vocab.json and --clip-merges merges.txt");
+  }
+  if (!clip && (!a.has("model") || !a.has("vocab"))) throw usage_error("give both --model m.onnx and --vocab vocab.txt");
+  text_model_options o;
+  auto& p = o.params;
+  p.model = a.get("model");
+  if (!clip) p.vocab = a.get("vocab");
+  p.tokenizer.lower_case = !a.has("cased");
+  try {
+    if (a.has("max-length")) params::set_path(p, "tokenizer.max_length", a.get("max-length"), "--max-length", "--max-length");
+    if (a.has("batch-size")) params::set_path(p, "batch_size", a.get("batch-size"), "--batch-size", "--batch-size");
+    if (a.has("pooling")) params::set_path(p, "pooling", a.get("pooling"), "--pooling", "--pooling");
+  } catch (const segkit::invalid_argument& e) {
+    throw usage_error(e.what());
+  }
+  if (a.has("runtime")) p.session.runtime = a.get("runtime");
+  p.session.intra_op_threads = static_cast<int>(a.threads());
+  if (clip) o.clip_vocab = a.get("clip-vocab"), o.clip_merges = a.get("clip-merges");
+  return o;
+}
 
-embed::onnx_text_reference text_model_reference(const args& a, std::size_t dim) {
-  const auto o = text_model_of(a);
-  return embed::onnx_text_reference::of(o.params, o.clip_vocab, o.clip_merges, dim);
+matrix<float> text_model_options::embed(const std::vector<std::string>& texts) const { return model_embeddings(*this, texts).second; }
+
+embed::onnx_text_reference text_model_options::reference(std::size_t dim) const {
+  return embed::onnx_text_reference::of(params, clip_vocab, clip_merges, dim);
+}
+
+std::vector<option> text_model_option_list() {
+  const embed::onnx_text_params d{};
+  return {{"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA (docs/embed_models.md)"},
+          {"vocab", 0, true, "WordPiece vocab.txt of --model"},
+          {"clip-vocab", 0, true, "instead of --vocab: CLIP's vocab.json (with --clip-merges; --model is CLIP's text tower)"},
+          {"clip-merges", 0, true, "CLIP's merges.txt"},
+          {"pooling", 0, true, fmt::format("--model: {} (default {})", params::choices_text<embed::pooling>(), params::name(d.pooling))},
+          {"max-length", 0, true, fmt::format("--model: tokens per text including [CLS] and [SEP] (default {})", d.tokenizer.max_length)},
+          {"batch-size", 0, true, fmt::format("--model: texts per run (default {})", d.batch_size)},
+          {"cased", 0, false, "--model: keep case and accents (cased vocabularies)"},
+          {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then ~/.cache/segkit/onnxruntime-1.30.0/)"}};
 }
 
 }  // namespace segkit::cli

@@ -31,10 +31,9 @@ std::vector<label_type> load_labels(const std::string& path) {
 }
 
 quality::noise_handling parse_noise(const args& a) {
-  const std::string v = a.get_or("noise", "label");
-  if (v == "label") return quality::noise_handling::as_label;
-  if (v == "exclude") return quality::noise_handling::exclude;
-  throw usage_error(fmt::format("--noise must be label or exclude, not '{}'", v));
+  quality::silhouette_params p;
+  apply_params(a, p);
+  return p.noise;
 }
 
 // Calls f(matrix) with the samples as float (float32 files) or double (float64 files), so
@@ -51,18 +50,21 @@ int print_value(const args& a, const std::string& name, double value, double sec
   return 0;
 }
 
+// eval silhouette: --sample-size is the command's own (given: estimate; absent: exact).
+const std::initializer_list<std::string_view> silhouette_skipped = {"sample_size"};
+
 int eval_silhouette(const args& a) {
   const auto labels = load_labels(a.get("labels"));
-  const quality::silhouette_params p{.noise = parse_noise(a), .threads = a.threads()};
+  quality::silhouette_estimate_params e{.seed = a.seed()};
+  apply_params(a, e, silhouette_skipped);
+  e.silhouette.threads = a.threads();
+  const quality::silhouette_params& p = e.silhouette;
   return with_samples(a.get("input"), [&](const auto& x) {
     return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
       using M = decltype(metric);
       stopwatch watch;
       if (a.has("sample-size")) {
-        const quality::silhouette_estimate_params e{.sample_size = a.get_size("sample-size"),
-                                                    .confidence = a.get_double("confidence", quality::silhouette_estimate_params{}.confidence),
-                                                    .seed = a.seed(),
-                                                    .silhouette = p};
+        e.sample_size = a.get_size("sample-size");
         watch.start();
         const auto r = quality::silhouette_estimate<M>(x, labels, e, metric);
         watch.stop();
@@ -115,12 +117,11 @@ int eval_calinski_harabasz(const args& a) {
 }
 
 quality::average_method parse_average(const args& a) {
-  const std::string v = a.get_or("average", "arithmetic");
-  if (v == "arithmetic") return quality::average_method::arithmetic;
-  if (v == "geometric") return quality::average_method::geometric;
-  if (v == "min") return quality::average_method::min;
-  if (v == "max") return quality::average_method::max;
-  throw usage_error(fmt::format("--average must be arithmetic, geometric, min or max, not '{}'", v));
+  try {
+    return params::parse_enum<quality::average_method>(a.get_or("average", "arithmetic"), "--average");
+  } catch (const segkit::invalid_argument& e) {
+    throw usage_error(e.what());
+  }
 }
 
 // The external scores share loading and timing; `score` maps the contingency table to a value.
@@ -171,9 +172,13 @@ int eval_v_measure(const args& a) {
   return print_value(a, "v-measure", r.v_measure, watch.seconds(), j);
 }
 
+// The tool's default is 10 neighbors (the library's, scikit-learn's, is 5): docs/cli.md.
+const quality::trustworthiness_params trustworthiness_defaults{.neighbors = 10};
+
 int eval_trustworthiness(const args& a) {
-  // The tool's default is 10 neighbors (the library's, scikit-learn's, is 5): docs/cli.md.
-  const quality::trustworthiness_params p{.neighbors = a.get_size("neighbors", 10), .threads = a.threads()};
+  quality::trustworthiness_params p = trustworthiness_defaults;
+  apply_params(a, p);
+  p.threads = a.threads();
   const auto y = load_npy_matrix<double>(a.get("embedding"));
   return with_samples(a.get("input"), [&](const auto& x) {
     return distance::visit_metric(a.get_or("metric", "l2"), [&](auto metric) {
@@ -316,14 +321,16 @@ int eval_sweep(const args& a) {
   return 0;
 }
 
+// eval profile: --top (features and categories alike) is the command's own; the keywords' count
+// is the library's default.
+const std::initializer_list<std::string_view> profile_skipped = {"keywords.top"};
+
 int eval_profile(const args& a) {
   const auto x = load_npy_matrix<double>(a.get("input"));
   const auto labels = load_labels(a.get("labels"));
   pipeline::profile_params p;
-  p.top_features = a.get_size("top", p.top_features);
-  p.top_categories = p.top_features;
-  p.p_value = a.get_double("p-value", p.p_value);
-  if (a.has("feature-names")) p.feature_names = split_list(a.get("feature-names"));
+  if (a.has("top")) p.top_features = p.top_categories = a.get_size("top");
+  apply_params(a, p, profile_skipped);
   pipeline::categorical_columns cats;
   if (a.has("categories")) {
     const auto t = read_csv(a.get("categories"));
@@ -372,9 +379,9 @@ int eval_profile(const args& a) {
 
 const option input_opt{"input", 'i', true, "samples, .npy float32/float64 (n x d); float64 is scored in double"};
 const option labels_opt{"labels", 'l', true, "labels, int32/int64 .npy (n)"};
-const option noise_opt{"noise", 0, true, "label (default: -1 is one more cluster, as scikit-learn) or exclude (leave noise rows out)"};
+const option noise_opt = param_options<quality::silhouette_params>().front();
 const option truth_opt{"truth", 0, true, "reference labels, int32/int64 .npy (n)"};
-const option average_opt{"average", 0, true, "entropy average: arithmetic (default), geometric, min or max"};
+const option average_opt{"average", 0, true, fmt::format("entropy average: {} (default arithmetic)", params::choices_text<quality::average_method>())};
 
 command external_command(std::string name, std::string summary, int (*run)(const args&), bool average = false) {
   command c{{"eval", std::move(name)}, "--labels a.npy --truth b.npy", std::move(summary), {labels_opt, truth_opt}, run};
@@ -389,10 +396,11 @@ const registrar eval_commands({
     {{"eval", "silhouette"},
      "-i X.npy -l labels.npy [--metric M] [--noise label|exclude] [--samples-out S.npy] [--sample-size N [--confidence C]]",
      "Mean silhouette (exact; or estimated from N sampled rows with a confidence interval). Reports value.",
-     {input_opt, labels_opt, noise_opt,
-      {"samples-out", 0, true, "per-row silhouette to write, float64 .npy (n; NaN for excluded noise)"},
-      {"sample-size", 0, true, "estimate from this many rows, each scored against all rows (reports low, high)"},
-      {"confidence", 0, true, fmt::format("interval level with --sample-size (default {})", quality::silhouette_estimate_params{}.confidence)}},
+     with_params<quality::silhouette_estimate_params>(
+         {input_opt, labels_opt,
+          {"samples-out", 0, true, "per-row silhouette to write, float64 .npy (n; NaN for excluded noise)"},
+          {"sample-size", 0, true, "estimate from this many rows, each scored against all rows (reports low, high); exact without it"}},
+         silhouette_skipped),
      eval_silhouette},
     {{"eval", "davies-bouldin"},
      "-i X.npy -l labels.npy [--noise label|exclude]",
@@ -440,20 +448,20 @@ const registrar eval_commands({
      "-i X.npy -l labels.npy [--feature-names a,b,...] [--categories attrs.csv] [--text table.csv --text-columns c1,c2] [--top 5] [--p-value 0.01]",
      "What sets each segment apart: size, distinguishing features (Welch's t-test), over-represented categories (chi-square), "
      "c-TF-IDF keywords and a name. Reports n_segments and segments.",
-     {input_opt, labels_opt,
-      {"feature-names", 0, true, "comma-separated names of X's columns"},
-      {"categories", 0, true, "CSV with a header, one row per row of X: every column a categorical attribute"},
-      {"text", 0, true, "CSV with a header, one row per row of X, holding the text columns"},
-      {"text-columns", 0, true, "comma-separated text columns of --text, joined per row"},
-      {"top", 0, true, "features and categories kept per segment (default 5)"},
-      {"p-value", 0, true, "significance level (default 0.01)"}},
+     with_params<pipeline::profile_params>(
+         {input_opt, labels_opt,
+          {"categories", 0, true, "CSV with a header, one row per row of X: every column a categorical attribute"},
+          {"text", 0, true, "CSV with a header, one row per row of X, holding the text columns"},
+          {"text-columns", 0, true, "comma-separated text columns of --text, joined per row"},
+          {"top", 0, true, fmt::format("features and categories kept per segment (default {}; the same as --top-features N --top-categories N)",
+                                       pipeline::profile_params{}.top_features)}},
+         profile_skipped),
      eval_profile},
     {{"eval", "trustworthiness"},
      "-i X.npy -e Y.npy [--neighbors 10] [--metric M]",
      "Trustworthiness of an embedding (input-space metric M, embedding Euclidean). Reports value.",
-     {input_opt,
-      {"embedding", 'e', true, "the embedding, .npy (n x d')"},
-      {"neighbors", 0, true, "k, less than n / 2 (default 10)"}},
+     with_params<quality::trustworthiness_params>({input_opt, {"embedding", 'e', true, "the embedding, .npy (n x d')"}}, {},
+                                                  trustworthiness_defaults),
      eval_trustworthiness},
 });
 

@@ -57,6 +57,7 @@ int params_command(const args& a) {
   for (const auto& f : table->describe()) {
     std::string valid = f.range;
     if (f.kind == params::value_kind::group) valid = "group";
+    if (f.kind == params::value_kind::groups) valid = "list of groups";
     if (f.kind == params::value_kind::data) valid = "set in code";
     human += fmt::format("  {:<26} {:<12} {:<28} {}\n", f.name, f.default_value, valid, f.doc);
     json_object o;

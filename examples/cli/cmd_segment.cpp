@@ -31,6 +31,7 @@
 
 #include <segkit/datasets/product_catalog.hpp>
 #include "cli.hpp"
+#include "text_model.hpp"
 
 namespace segkit::cli {
 
@@ -58,35 +59,14 @@ std::vector<pipeline::segment_profile> named_as(std::vector<pipeline::segment_pr
   return profiles;
 }
 
-/// Profiles of the segments over CSV columns: those whose every value is a number become numeric
-/// features (mean, lift, effect size), the others categorical attributes (share, lift).
+/// Profiles of the segments over CSV columns (numeric ones by mean and lift, others by category:
+/// pipeline::split_columns).
 std::vector<pipeline::segment_profile> profile_columns(const csv_table& table, const std::string& list, const pipeline::segmentation& s) {
-  std::vector<std::string> numeric_names;
-  std::vector<std::vector<double>> numeric;
-  pipeline::categorical_columns categorical;
-  for (const auto& name : split_list(list)) {
-    const std::size_t c = table.column_index(name);
-    std::vector<double> values;
-    for (const auto& row : table.rows()) {
-      const auto v = parse_real(row[c]);
-      if (!v || !std::isfinite(*v)) break;
-      values.push_back(*v);
-    }
-    if (values.size() == table.rows().size()) {
-      numeric_names.push_back(name);
-      numeric.push_back(std::move(values));
-    } else {
-      categorical.names.push_back(name);
-      auto& column = categorical.values.emplace_back();
-      for (const auto& row : table.rows()) column.push_back(row[c]);
-    }
-  }
-  const std::size_t n = table.rows().size();
-  matrix<double> x = matrix<double>::from_shape({n, numeric.size()});
-  for (std::size_t j = 0; j < numeric.size(); ++j) {
-    for (std::size_t i = 0; i < n; ++i) x(i, j) = numeric[j][i];
-  }
-  return named_as(pipeline::profile_segments(x, std::span<const label_type>(s.labels.data(), s.labels.size()), {.feature_names = numeric_names}, categorical), s);
+  const auto names = split_list(list);
+  const auto columns = pipeline::split_columns(table, names);
+  return named_as(pipeline::profile_segments(columns.numeric, std::span<const label_type>(s.labels.data(), s.labels.size()),
+                                             {.feature_names = columns.numeric_names}, columns.categorical),
+                  s);
 }
 
 // The segment_params fields `segment` does not offer as generated options: --k (which also takes
@@ -131,8 +111,13 @@ int segment(const args& a) {
     s = pipeline::any_pipeline(config).fit(texts, {.layout = p.coordinates, .seed = config.seed, .threads = config.threads}).result;
   } else {
     progress_bar bar(a);
-    s = a.has("model") ? pipeline::segment_vectors(embed_texts_with_model(a, texts), texts, p, bar) : pipeline::segment_texts(texts, p, bar);
-    if (a.has("model") && a.has("model-out")) s.model.embedder = text_model_reference(a, s.vectors.shape(1));
+    if (a.has("model")) {
+      const auto text_model = text_model_of(a);
+      s = pipeline::segment_vectors(text_model.embed(texts), texts, p, bar);
+      if (a.has("model-out")) s.model.embedder = text_model.reference(s.vectors.shape(1));
+    } else {
+      s = pipeline::segment_texts(texts, p, bar);
+    }
   }
   watch.stop();
   save_npy(a.get("output"), s.labels);
@@ -200,7 +185,7 @@ int demo(const args& a) {
   const std::uint64_t seed = a.seed();
   const std::uint64_t catalog_seed = seed == 0 ? 1 : seed;  // --seed 0 (the default) means the catalog's own default, 1
   const std::size_t threads = a.threads();
-  const std::size_t n = a.get_size("products", 10000);
+  const std::size_t n = a.get_size("products", datasets::catalog_params{}.products);
   if (n < 100) throw usage_error(fmt::format("--products must be at least 100 (got {})", n));
   stopwatch watch;
   watch.start();
@@ -221,7 +206,7 @@ int demo(const args& a) {
   pipeline::segmentation seg, dense;
   progress_bar bar(a);
   if (model) {
-    seg = pipeline::segment_vectors(embed_texts_with_model(a, texts), texts, sp, bar);
+    seg = pipeline::segment_vectors(text_model_of(a).embed(texts), texts, sp, bar);
   } else {
     seg = pipeline::segment_texts(texts, sp, bar);
   }
@@ -316,7 +301,8 @@ const registrar segment_commands({
      "-i table.csv --text-columns c1,c2 [--k K|auto] [--algorithm kmeans|hdbscan] [--model m.onnx --vocab vocab.txt] -o labels.npy [--report report.html]",
      "The default pipeline on a CSV of records with text: embed (TF-IDF + LSA unless --model), choose k by a sweep unless --k, cluster, "
      "name the segments by their keywords, score them, write labels and optionally an HTML report.",
-     with_params<pipeline::segment_params>({{"input", 'i', true, "CSV file with a header row"},
+     [] {
+       auto all = with_params<pipeline::segment_params>({{"input", 'i', true, "CSV file with a header row"},
       {"text-columns", 0, true, "comma-separated columns joined into each record's text"},
       {"output", 'o', true, "labels (int32 .npy, one per row; -1 = HDBSCAN noise)"},
       {"k", 'k', true, "segments for kmeans, or auto (default): chosen by a sweep over --k-min..--k-max"},
@@ -326,13 +312,12 @@ const registrar segment_commands({
       {"embeddings-out", 0, true, "write the embeddings (float32 .npy)"},
       {"coords-out", 0, true, "write the 2-D UMAP layout (float32 .npy)"},
       {"config", 0, true, "a JSON or YAML (.yaml, .yml) pipeline (embed dims, reducers, clusterer; docs/pipeline.md) instead of the default"},
-      {"model-out", 0, true, "save the fitted segmentation (embedder, reducers, clusterer, names) for `segkit assign`: any --algorithm, --config or --model"},
-      {"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA (docs/embed_models.md)"},
-      {"vocab", 0, true, "WordPiece vocab.txt of --model"},
-      {"pooling", 0, true, "--model: mean (default) or cls"},
-      {"max-length", 0, true, "--model: tokens per text (default 128)"},
-      {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then the install-deps cache)"}},
-     segment_skip), segment},
+      {"model-out", 0, true, "save the fitted segmentation (embedder, reducers, clusterer, names) for `segkit assign`: any --algorithm, --config or --model"}},
+     segment_skip);
+       for (auto& o : text_model_option_list()) all.push_back(std::move(o));
+       return all;
+     }(),
+     segment},
 
     {{"assign"},
      "--model m.segmodel -i table.csv --text-columns c1,c2 -o labels.npy",
@@ -346,13 +331,12 @@ const registrar segment_commands({
     {{"demo"},
      "[--out DIR] [--products N] [--model m.onnx --vocab vocab.txt]",
      "Segment a built-in catalog of 10,000 generated products end to end and write DIR/report.html.",
-     {{"out", 0, true, "output directory (default ./segkit-demo)"},
-      {"products", 0, true, "catalog size (default 10000, at least 100)"},
-      {"model", 0, true, "ONNX sentence-transformer model (default: TF-IDF + LSA, no model)"},
-      {"vocab", 0, true, "its WordPiece vocab.txt"},
-      {"max-length", 0, true, "tokens per text for the model (default 128)"},
-      {"pooling", 0, true, "mean|cls (default mean)"},
-      {"runtime", 0, true, "libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then the install-deps cache)"}},
+     [] {
+       std::vector<option> all{{"out", 0, true, "output directory (default ./segkit-demo)"},
+                               {"products", 0, true, fmt::format("catalog size (default {}, at least 100)", datasets::catalog_params{}.products)}};
+       for (auto& o : text_model_option_list()) all.push_back(std::move(o));
+       return all;
+     }(),
      demo},
 });
 

@@ -612,6 +612,10 @@ TEST_CASE("cli: eval scores equal the library's", "[cli]") {
   segkit::save_npy(dir() / "qy.npy", y);
   const auto tw = run("eval trustworthiness -i " + q(dir() / "q.npy") + " -e " + q(dir() / "qy.npy") + " --json");
   CHECK(json_number(tw.out, "value") == Approx(qu::trustworthiness(x, y, {.neighbors = 10})).epsilon(1e-8));
+  // The tool's own default (10 neighbors) is what its help shows; the table's older spelling works.
+  CHECK(run("eval trustworthiness --help").out.find("(default 10; >= 1)") != std::string::npos);
+  const auto tw7 = run("eval trustworthiness -i " + q(dir() / "q.npy") + " -e " + q(dir() / "qy.npy") + " --n-neighbors 7 --json");
+  CHECK(json_number(tw7.out, "value") == Approx(qu::trustworthiness(x, y, {.neighbors = 7})).epsilon(1e-8));
 
   std::vector<segkit::label_type> one(1200, 2);
   segkit::save_npy(dir() / "q1.npy", one.data(), {one.size()});

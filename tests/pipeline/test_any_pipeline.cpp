@@ -26,7 +26,7 @@ TEST_CASE("any_pipeline from JSON equals the typed pipeline with the same stages
   for (const auto& p : segkit::datasets::make_catalog({.products = 800, .seed = 9})) texts.push_back(p.title + ". " + p.description);
   const auto c = pl::pipeline_config::parse(R"({"embed": {"dims": 40}, "reduce": [{"kind": "pca", "n_components": 12}],
                                                 "cluster": {"kind": "kmeans", "k": 20}, "seed": 3, "threads": 2})");
-  CHECK(c.dims == 40);
+  CHECK(c.embed.dims == 40);
   REQUIRE(c.reducers.size() == 1);
   CHECK(c.reducers[0].n_components == 12);
   const auto s = pl::any_pipeline(c).fit(texts).result;
@@ -58,17 +58,19 @@ TEST_CASE("pipeline_config rejects unknown keys, kinds and types, naming them", 
     }
     return std::string("no error");
   };
-  CHECK(error_of(R"({"clusters": {}})").find("p.json: unknown key 'clusters' in the configuration") != std::string::npos);
-  CHECK(error_of(R"({"cluster": {"kind": "spectral"}})").find("cluster.kind must be one of kmeans, gmm, hdbscan, dbscan, agglomerative (got 'spectral')") !=
+  CHECK(error_of(R"({"clusters": {}})").find("p.json: unknown key 'clusters' (known: embed, reduce, cluster, seed, threads)") != std::string::npos);
+  CHECK(error_of(R"({"cluster": {"kind": "spectral"}})").find("p.json.cluster: kind must be kmeans, gmm, hdbscan, dbscan or agglomerative (got 'spectral')") !=
         std::string::npos);
-  CHECK(error_of(R"({"cluster": {"k": 2.5}})").find("cluster.k must be a whole number >= 1") != std::string::npos);
-  CHECK(error_of(R"({"cluster": {"k": 0}})").find("cluster.k must be a whole number >= 1") != std::string::npos);
-  CHECK(error_of(R"({"reduce": {"kind": "pca"}})").find("reduce must be an array, not object") != std::string::npos);
-  CHECK(error_of(R"({"reduce": [{"kind": "pca", "dims": 3}]})").find("unknown key 'dims' in reduce[0]") != std::string::npos);
-  CHECK(error_of(R"({"embed": {"dims": "many"}})").find("embed.dims must be a whole number") != std::string::npos);
-  CHECK(error_of(R"({"embed": {"dims": 7e50}})").find("embed.dims must be a whole number >= 1 (and at most 2^53)") != std::string::npos);
-  CHECK(error_of(R"({"seed": -1})").find("seed must be a whole number >= 0") != std::string::npos);
-  CHECK(error_of(R"([1])").find("the configuration must be an object, not array") != std::string::npos);
+  CHECK(error_of(R"({"cluster": {"k": 2.5}})").find("p.json.cluster: k must be a whole number >= 1 (got 2.5)") != std::string::npos);
+  CHECK(error_of(R"({"cluster": {"k": 0}})").find("p.json: cluster: k must be >= 1 (got 0)") != std::string::npos);
+  CHECK(error_of(R"({"cluster": {"covariance": "round"}})").find("covariance must be full, tied, diag or spherical (got 'round')") != std::string::npos);
+  CHECK(error_of(R"({"reduce": {"kind": "pca"}})").find("p.json.reduce must be an array of objects, not object") != std::string::npos);
+  CHECK(error_of(R"({"reduce": [{"kind": "pca", "dims": 3}]})").find("p.json.reduce[0]: unknown key 'dims'") != std::string::npos);
+  CHECK(error_of(R"({"reduce": [{"kind": "umap", "n_neighbors": 1}]})").find("p.json: reduce[0]: n_neighbors must be >= 2 (got 1)") != std::string::npos);
+  CHECK(error_of(R"({"embed": {"dims": "many"}})").find("p.json.embed.dims must be a whole number, not string") != std::string::npos);
+  CHECK(error_of(R"({"embed": {"dims": 7e50}})").find("p.json.embed: dims must be a whole number >= 1 (got 7e+50)") != std::string::npos);
+  CHECK(error_of(R"({"seed": -1})").find("p.json: seed must be a whole number (got -1)") != std::string::npos);
+  CHECK(error_of(R"([1])").find("p.json must be an object, not array") != std::string::npos);
   CHECK(error_of("{\"seed\": 1,}").find("line 1, column 12") != std::string::npos);
   CHECK_THROWS_AS(pl::pipeline_config::load("/nonexistent/p.json"), segkit::io_error);
 }
@@ -80,13 +82,13 @@ TEST_CASE("pipeline_config::to_json reads back to the same configuration", "[pip
                                                             "min_cluster_size": 9, "eps": 0.25, "min_samples": 2}, "seed": 17, "threads": 1})");
   const auto back = pl::pipeline_config::parse(c.to_json());
   CHECK(back.to_json() == c.to_json());
-  CHECK(back.dims == 33);
+  CHECK(back.embed.dims == 33);
   REQUIRE(back.reducers.size() == 2);
-  CHECK(back.reducers[0].kind == "umap");
+  CHECK(back.reducers[0].kind == pl::reducer_kind::umap);
   CHECK(back.reducers[0].min_dist == 0.05);
   CHECK(back.reducers[1].n_components == 3);
-  CHECK(back.clusterer.kind == "gmm");
-  CHECK(back.clusterer.covariance == "tied");
+  CHECK(back.clusterer.kind == pl::clusterer_kind::gmm);
+  CHECK(back.clusterer.covariance == segkit::cluster::covariance_type::tied);
   CHECK_FALSE(back.clusterer.spherical);
   CHECK(back.clusterer.eps == 0.25);
   CHECK(back.seed == 17);
@@ -105,6 +107,11 @@ TEST_CASE("any_pipeline: the fitted model assigns new texts, saves and loads", "
     const auto fit = pl::any_pipeline(c).fit(train, {.layout = false});
     CHECK(fit.model.names.size() == fit.result.n_segments);
     CHECK(fit.model.names[0] == fit.result.names.at(0));
+    // model is another name for result.model, also in a copy (no second copy of the stages).
+    CHECK(&fit.model == &fit.result.model);
+    const auto copy = fit;
+    CHECK(&copy.model == &copy.result.model);
+    CHECK(copy.model.names == fit.model.names);
     // assign() = the stages by hand: embed, PCA, UMAP transform, predict.
     const auto labels = fit.model.assign(fresh);
     const auto& m = fit.model;
@@ -178,7 +185,7 @@ seed: 7
   std::ofstream(dir / "p.yaml") << yaml;
   CHECK(pl::pipeline_config::load(dir / "p.yaml").to_json() == j.to_json());
   std::ofstream(dir / "bad.yml") << "cluster:\n  kind: kmeans\n  k: many\n";
-  CHECK_THROWS_WITH(pl::pipeline_config::load(dir / "bad.yml"), Catch::Contains("bad.yml: cluster.k must be a whole number >= 1"));
+  CHECK_THROWS_WITH(pl::pipeline_config::load(dir / "bad.yml"), Catch::Contains("bad.yml.cluster.k must be a whole number, not string"));
   std::ofstream(dir / "worse.yml") << "cluster:\n  kind: [kmeans\n";
   CHECK_THROWS_WITH(pl::pipeline_config::load(dir / "worse.yml"), Catch::Contains("worse.yml: line 2: '[' is not closed"));
   std::filesystem::remove_all(dir);

@@ -65,8 +65,33 @@ TEST_CASE("parameter tables: flattened options of nested groups are unique", "[p
   CHECK(options.count("normalize") == 1);
   CHECK(options.count("tfidf-normalize") == 1);
   CHECK(options.count("ngram-max") == 1);
+  // A nested group's defaults are the parent's (LSA: word bigrams, English stop words), not the group type's.
+  for (const auto& f : flat) {
+    if (f.name == "tfidf.analysis.ngram_max") CHECK(f.default_value == "2");
+    if (f.name == "tfidf.sublinear_tf") CHECK(f.default_value == "true");
+  }
+  const std::string md = sp::markdown_table<segkit::embed::lsa_params>();
+  CHECK(md.find("| `tfidf.analysis.ngram_max` | `2` |") != std::string::npos);
   segkit::embed::lsa_params p;
   sp::set_path(p, "tfidf.analysis.ngram_max", "3", "test");
   CHECK(p.tfidf.analysis.ngram_max == 3);
   CHECK_THROWS_WITH(sp::set_path(p, "tfidf.nothing.x", "3", "test"), Catch::Contains("unknown parameter group 'nothing'"));
+}
+
+TEST_CASE("parameter tables: a list of groups (a pipeline file's reducers)", "[params]") {
+  using segkit::pipeline::pipeline_config;
+  const auto c = sp::from_json<pipeline_config>(segkit::parse_json(R"({"reduce": [{"kind": "umap", "n_components": 4}, {"kind": "pca"}]})"), "p");
+  REQUIRE(c.reducers.size() == 2);
+  CHECK(c.reducers[0].kind == segkit::pipeline::reducer_kind::umap);
+  CHECK(c.reducers[0].n_components == 4);
+  CHECK(c.reducers[1].n_components == segkit::pipeline::reducer_config{}.n_components);
+  CHECK(sp::to_json(c).find(R"("reduce": [{"kind": "umap", "n_components": 4)") != std::string::npos);
+  CHECK(sp::from_json<pipeline_config>(segkit::parse_json(sp::to_json(c)), "p").reducers[1].kind == segkit::pipeline::reducer_kind::pca);
+  CHECK_THROWS_WITH(sp::from_json<pipeline_config>(segkit::parse_json(R"({"reduce": [{"n_components": 0}]})"), "p"),
+                    Catch::Contains("p: reduce[0]: n_components must be >= 1 (got 0)"));
+  const std::string md = sp::markdown_table<pipeline_config>();
+  CHECK(md.find("| `reduce` |  | a list of objects with the fields below |") != std::string::npos);
+  CHECK(md.find("| `reduce[].kind` | `pca` | pca or umap |") != std::string::npos);
+  // Not offered as options: a list of groups is only read from files.
+  for (const auto& f : sp::describe_flat<pipeline_config>()) CHECK(f.name.find("reduce") == std::string::npos);
 }

@@ -97,3 +97,19 @@ TEST_CASE("profile_segments: lifts, Welch tests, top features, categories and na
   CHECK_THROWS_WITH(pl::profile_segments(x, std::vector<label_type>{0, 1}), Contains("2 labels for 900 rows"));
   CHECK_THROWS_WITH(pl::profile_segments(x, labels, {.feature_names = {"a"}}), Contains("1 feature names for 4 columns"));
 }
+
+TEST_CASE("split_columns: numeric columns become features, the others categories", "[pipeline][profile]") {
+  const segkit::csv_table table({"age", "plan", "spend", "code"},
+                                {{"31", "basic", "10.5", "7"}, {"45", "premium", "99", "x9"}, {"28", "basic", "1e2", "12"}}, "t.csv");
+  const std::vector<std::string> names{"spend", "plan", "code", "age"};
+  const auto c = pl::split_columns(table, names);
+  // The order asked for; "code" holds a non-number, so it is categorical.
+  REQUIRE(c.numeric_names == std::vector<std::string>{"spend", "age"});
+  REQUIRE(c.numeric.shape(0) == 3);
+  CHECK(c.numeric(2, 0) == 100.0);
+  CHECK(c.numeric(1, 1) == 45.0);
+  CHECK(c.categorical.names == std::vector<std::string>{"plan", "code"});
+  CHECK(c.categorical.values[1] == std::vector<std::string>{"7", "x9", "12"});
+  const std::vector<std::string> missing{"age", "income"};
+  CHECK_THROWS_WITH(pl::split_columns(table, missing), Catch::Contains("income"));
+}

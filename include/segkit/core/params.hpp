@@ -109,6 +109,7 @@ enum class value_kind {
   choice,   ///< one of an enum's names
   list,     ///< a list of strings or numbers
   group,    ///< a nested parameter struct with a table of its own
+  groups,   ///< a list of nested parameter structs (a JSON array of objects), e.g. a pipeline's reducers
   data      ///< values only code can give (matrices, callbacks): documented, not read from text
 };
 
@@ -117,6 +118,11 @@ template <class P>
 concept tabled = std::is_default_constructible_v<P> && requires { P::table(); };
 
 namespace detail {
+
+template <class V>
+struct group_list : std::false_type {};
+template <class G>
+struct group_list<std::vector<G>> : std::bool_constant<tabled<G>> {};
 
 template <class V>
 constexpr value_kind kind_of() {
@@ -134,6 +140,8 @@ constexpr value_kind kind_of() {
     return value_kind::list;
   } else if constexpr (tabled<V>) {
     return value_kind::group;
+  } else if constexpr (group_list<V>::value) {
+    return value_kind::groups;
   } else {
     return value_kind::data;
   }
@@ -248,7 +256,7 @@ inline bool names_match(std::string_view name, std::string_view aliases, std::st
 }
 
 inline const char* type_name(value_kind k) noexcept {
-  constexpr const char* names[] = {"boolean", "integer", "number", "text", "choice", "list", "group", "data"};
+  constexpr const char* names[] = {"boolean", "integer", "number", "text", "choice", "list", "group", "groups", "data"};
   return names[static_cast<int>(k)];
 }
 
@@ -412,6 +420,12 @@ void set_from_json(P& p, const field_def<P, V>& def, const json_value& v, std::s
     }
   } else if constexpr (tabled<V>) {
     out = from_json_object<V>(v, path, out);
+  } else if constexpr (group_list<V>::value) {
+    if (!v.is_array()) wrong("an array of objects");
+    out.clear();
+    for (std::size_t i = 0; i < v.as_array().size(); ++i) {
+      out.push_back(from_json_object<typename V::value_type>(v.as_array()[i], fmt::format("{}[{}]", path, i), typename V::value_type{}));
+    }
   } else {
     throw segkit::invalid_argument(fmt::format("{} cannot be read from a file (it is set through code)", path));
   }
@@ -432,6 +446,8 @@ void validate(const P& p, std::string_view component) {
       if (!def.limits.contains(static_cast<double>(v))) detail::bad_value(component, def.name, def.limits.text(), detail::value_text(v, false));
     } else if constexpr (tabled<V>) {
       validate(v, fmt::format("{}: {}", component, def.name));
+    } else if constexpr (detail::group_list<V>::value) {
+      for (std::size_t i = 0; i < v.size(); ++i) validate(v[i], fmt::format("{}: {}[{}]", component, def.name, i));
     }
   });
 }
@@ -519,6 +535,10 @@ template <tabled P>
       std::string value;
       if constexpr (tabled<V>) {
         value = to_json(p.*(def.member));
+      } else if constexpr (detail::group_list<V>::value) {
+        value = "[";
+        for (const auto& g : p.*(def.member)) value += (value.size() > 1 ? ", " : "") + to_json(g);
+        value += "]";
       } else {
         value = detail::value_text(p.*(def.member), true);
       }
@@ -528,11 +548,11 @@ template <tabled P>
   return s + "}";
 }
 
-/// Every field of P's table as text for help and docs, defaults taken from a default-constructed P.
+/// Every field of P's table as text for help and docs, defaults taken from `defaults` (a
+/// default-constructed P unless a caller, e.g. a tool with defaults of its own, gives another).
 template <tabled P>
-[[nodiscard]] std::vector<field_info> describe() {
+[[nodiscard]] std::vector<field_info> describe(const P& defaults = P{}) {
   std::vector<field_info> out;
-  const P defaults{};
   detail::for_each_field<P>([&](const auto& def) {
     using V = std::remove_cvref_t<decltype(defaults.*(def.member))>;
     field_info f;
@@ -542,7 +562,7 @@ template <tabled P>
     f.type = detail::type_name(def.kind);
     f.doc = def.doc;
     f.aliases = detail::split_aliases(def.aliases);
-    f.option_offered = def.option && def.kind != value_kind::data && def.kind != value_kind::group;
+    f.option_offered = def.option && def.kind != value_kind::data && def.kind != value_kind::group && def.kind != value_kind::groups;
     if constexpr (named_enum<V>) {
       for (const auto& nv : names_of<V>()) {
         if (name(nv.value) == nv.name) f.choices.emplace_back(nv.name);
@@ -552,6 +572,15 @@ template <tabled P>
       f.range = def.limits.text();
     }
     f.default_value = detail::value_text(defaults.*(def.member), false);
+    if constexpr (std::is_same_v<V, std::vector<std::string>> || std::is_same_v<V, std::vector<double>>) {
+      // A long default list (English stop words) is shown by its first items and its length.
+      const auto& list = defaults.*(def.member);
+      if (list.size() > 8) {
+        f.default_value = "[";
+        for (std::size_t i = 0; i < 5; ++i) f.default_value += detail::value_text(list[i], false) + ", ";
+        f.default_value += fmt::format("... ({} in all)]", list.size());
+      }
+    }
     out.push_back(std::move(f));
   });
   return out;
@@ -560,20 +589,29 @@ template <tabled P>
 namespace detail {
 
 template <class P>
-void describe_into(std::vector<field_info>& out, std::string_view prefix);
+void describe_into(std::vector<field_info>& out, std::string_view prefix, const P& defaults, bool with_groups);
 
-// Appends P's fields to `out`, nested groups flattened with dotted names ("tfidf.min_df").
+// Appends P's fields to `out`, nested groups flattened with dotted names ("tfidf.min_df"). A
+// group's defaults are those of its parent's member (lsa_params::tfidf has bigrams and stop
+// words), not those of the group type's default constructor. `with_groups` keeps a row for each
+// group itself (its doc) before its fields.
 template <class P>
-void describe_into(std::vector<field_info>& out, std::string_view prefix) {
-  const P defaults{};
-  auto fields = describe<P>();
+void describe_into(std::vector<field_info>& out, std::string_view prefix, const P& defaults, bool with_groups) {
+  auto fields = describe<P>(defaults);
   std::size_t i = 0;
   for_each_field<P>([&](const auto& def) {
     using V = std::remove_cvref_t<decltype(defaults.*(def.member))>;
     field_info f = std::move(fields[i++]);
     f.name = prefix.empty() ? f.name : fmt::format("{}.{}", prefix, f.name);
     if constexpr (tabled<V>) {
-      describe_into<V>(out, f.name);
+      const std::string group = f.name;
+      if (with_groups) out.push_back(std::move(f));
+      describe_into<V>(out, group, defaults.*(def.member), with_groups);
+    } else if constexpr (group_list<V>::value) {
+      // Each element has the element type's defaults ("reduce[].kind"); tools offer no option for them.
+      const std::string group = f.name + "[]";
+      if (with_groups) out.push_back(std::move(f));
+      if (with_groups) describe_into<typename V::value_type>(out, group, typename V::value_type{}, with_groups);
     } else {
       out.push_back(std::move(f));
     }
@@ -588,9 +626,9 @@ void describe_into(std::vector<field_info>& out, std::string_view prefix) {
  * ("tfidf-normalize"), so a tool can offer one flat list of options.
  */
 template <tabled P>
-[[nodiscard]] std::vector<field_info> describe_flat() {
+[[nodiscard]] std::vector<field_info> describe_flat(const P& defaults = P{}) {
   std::vector<field_info> out;
-  detail::describe_into<P>(out, "");
+  detail::describe_into<P>(out, "", defaults, false);
   // Shallower fields keep their short names first: a group's field yields to its parent's.
   std::vector<std::string> taken;
   const auto depth = [](const field_info& f) { return static_cast<std::size_t>(std::count(f.name.begin(), f.name.end(), '.')); };
@@ -637,13 +675,18 @@ void set_path(P& p, std::string_view path, std::string_view text, std::string_vi
   if (!done) throw segkit::invalid_argument(fmt::format("{}: unknown parameter group '{}'", where, head));
 }
 
-/// The docs' table of P's parameters (Markdown): name, default, valid values, meaning.
+/// The docs' table of P's parameters (Markdown): name, default, valid values, meaning. Nested
+/// groups are listed field by field with dotted names ("tfidf.min_df") and the defaults P gives
+/// them, which may differ from the group type's own.
 template <tabled P>
 [[nodiscard]] std::string markdown_table() {
   std::string s = "| parameter | default | valid | meaning |\n|---|---|---|---|\n";
-  for (const auto& f : describe<P>()) {
+  std::vector<field_info> fields;
+  detail::describe_into<P>(fields, "", P{}, true);
+  for (const auto& f : fields) {
     std::string valid = f.range;
-    if (f.kind == value_kind::group) valid = "see its own table";
+    if (f.kind == value_kind::group) valid = "the fields below";
+    if (f.kind == value_kind::groups) valid = "a list of objects with the fields below";
     if (f.kind == value_kind::data) valid = "set in code";
     std::string doc = f.doc;
     if (!f.aliases.empty()) {
@@ -651,7 +694,7 @@ template <tabled P>
       for (const auto& x : f.aliases) a += fmt::format("{}`{}`", a.empty() ? "" : ", ", x);
       doc += fmt::format(" (also spelt {})", a);
     }
-    std::string dflt = f.kind == value_kind::group || f.kind == value_kind::data ? "" : fmt::format("`{}`", f.default_value);
+    std::string dflt = f.kind == value_kind::group || f.kind == value_kind::groups || f.kind == value_kind::data ? "" : fmt::format("`{}`", f.default_value);
     for (auto* t : {&valid, &doc, &dflt}) {
       for (std::size_t i = 0; (i = t->find('|', i)) != std::string::npos; i += 2) t->replace(i, 1, "\\|");
     }

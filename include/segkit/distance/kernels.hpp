@@ -96,6 +96,21 @@ T l1(const T* a, const T* b, std::size_t n) noexcept {
   return detail::reduce(a, b, n, [](auto x, auto y, auto acc) { return acc + xsimd::abs(x - y); },
                         [](T x, T y) { return std::abs(x - y); });
 }
+
+/// The register operations of the compiled-in xsimd batch under the names of avx2::lanes, so
+/// that one kernel body serves both (distance/detail/center_panel_kernel.inc).
+template <class T>
+struct lanes {
+  using reg = xsimd::batch<T>;
+  static constexpr std::size_t width = reg::size;
+  static reg zero() noexcept { return reg(T{0}); }
+  static reg splat(T v) noexcept { return reg(v); }
+  static reg load_aligned(const T* p) noexcept { return reg::load_aligned(p); }
+  static void store_aligned(T* p, reg v) noexcept { v.store_aligned(p); }
+  static reg fma(reg a, reg b, reg c) noexcept { return xsimd::fma(a, b, c); }
+  static auto less(reg a, reg b) noexcept { return a < b; }
+  static reg select(typename reg::batch_bool_type mask, reg yes, reg no) noexcept { return xsimd::select(mask, yes, no); }
+};
 }  // namespace simd
 #endif
 

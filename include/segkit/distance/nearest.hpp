@@ -17,58 +17,20 @@
 
 namespace segkit::distance {
 
+// center_panel's register kernel, one body compiled per instruction set.
 #if SEGKIT_RUNTIME_AVX2
 namespace avx2 {
-// center_panel's register kernel compiled for AVX2 + FMA (chosen at run time; core/cpu.hpp).
-// Centers c0 .. c0 + NC - 1 against the lanes' rows (xt: d x lanes, already scaled by -2).
-template <std::size_t NC, class T>
-SEGKIT_TARGET_AVX2 void center_group(const T* xt, const T* centers, const T* norms, std::size_t d, std::size_t c0,
-                                     typename lanes<T>::reg& best_score, typename lanes<T>::reg& best_index) noexcept {
-  using L = lanes<T>;
-  typename L::reg acc[NC];
-  for (std::size_t c = 0; c < NC; ++c) acc[c] = L::splat(norms[c0 + c]);
-  for (std::size_t j = 0; j < d; ++j) {
-    const auto xj = L::load_aligned(xt + j * L::width);
-    for (std::size_t c = 0; c < NC; ++c) acc[c] = L::fma(xj, L::splat(centers[(c0 + c) * d + j]), acc[c]);
-  }
-  for (std::size_t c = 0; c < NC; ++c) {  // strict <: on ties the earlier (lower) center stays
-    const auto better = L::less(acc[c], best_score);
-    best_score = L::select(better, acc[c], best_score);
-    best_index = L::select(better, L::splat(static_cast<T>(c0 + c)), best_index);
-  }
-}
-
-/// Rows [begin, end) of x against k centers (k x d, row-major) and their squared norms: the
-/// nearest center's index and |c|^2 - 2 x.c, as center_panel::assign().
-template <class T>
-SEGKIT_TARGET_AVX2 void assign_rows(const matrix_view<T>& x, std::size_t begin, std::size_t end, const T* centers, const T* norms,
-                                    std::size_t k, std::size_t d, std::size_t* best, T* score) {
-  using L = lanes<T>;
-  constexpr std::size_t w = L::width;
-  std::vector<T, xsimd::aligned_allocator<T, 64>> xt(d * w);
-  alignas(64) T s_out[w];
-  alignas(64) T i_out[w];
-  for (std::size_t r0 = begin; r0 < end; r0 += w) {
-    const std::size_t nr = std::min(w, end - r0);
-    for (std::size_t l = 0; l < w; ++l) {
-      const T* r = x.row(r0 + std::min(l, nr - 1));  // pad by repeating the last row
-      for (std::size_t j = 0; j < d; ++j) xt[j * w + l] = T{-2} * r[j];
-    }
-    auto best_score = L::splat(std::numeric_limits<T>::infinity());
-    auto best_index = L::zero();
-    std::size_t c0 = 0;  // 8 independent FMA chains hide the FMA latency
-    for (; c0 + 8 <= k; c0 += 8) center_group<8>(xt.data(), centers, norms, d, c0, best_score, best_index);
-    for (; c0 + 4 <= k; c0 += 4) center_group<4>(xt.data(), centers, norms, d, c0, best_score, best_index);
-    for (; c0 < k; ++c0) center_group<1>(xt.data(), centers, norms, d, c0, best_score, best_index);
-    L::store_aligned(s_out, best_score);
-    L::store_aligned(i_out, best_index);
-    for (std::size_t l = 0; l < nr; ++l) {
-      best[r0 - begin + l] = static_cast<std::size_t>(i_out[l]);
-      score[r0 - begin + l] = s_out[l];
-    }
-  }
-}
+#define SEGKIT_PANEL_TARGET SEGKIT_TARGET_AVX2
+#include "segkit/distance/detail/center_panel_kernel.inc"
+#undef SEGKIT_PANEL_TARGET
 }  // namespace avx2
+#endif
+#if SEGKIT_SIMD
+namespace simd {
+#define SEGKIT_PANEL_TARGET
+#include "segkit/distance/detail/center_panel_kernel.inc"
+#undef SEGKIT_PANEL_TARGET
+}  // namespace simd
 #endif
 
 /**
@@ -110,7 +72,7 @@ class center_panel {
 #endif
 #if SEGKIT_SIMD
     if constexpr (detail::simd_type<T>) {
-      assign_simd(x, begin, end, best, score);
+      simd::assign_rows(x, begin, end, centers_.data(), norms_.data(), k_, d_, best, score);
       return;
     }
 #endif
@@ -131,52 +93,6 @@ class center_panel {
   }
 
  private:
-#if SEGKIT_SIMD
-  using batch = xsimd::batch<T>;
-  static constexpr std::size_t lanes = batch::size;
-
-  // Centers c0 .. c0 + NC - 1 against the lanes' rows (xt: d x lanes, already scaled by -2).
-  template <std::size_t NC>
-  void center_group(const T* xt, std::size_t c0, batch& best_score, batch& best_index) const noexcept {
-    batch acc[NC];
-    for (std::size_t c = 0; c < NC; ++c) acc[c] = batch(norms_[c0 + c]);
-    for (std::size_t j = 0; j < d_; ++j) {
-      const batch xj = batch::load_aligned(xt + j * lanes);
-      for (std::size_t c = 0; c < NC; ++c) acc[c] = xsimd::fma(xj, batch(centers_[(c0 + c) * d_ + j]), acc[c]);
-    }
-    for (std::size_t c = 0; c < NC; ++c) {  // strict <: on ties the earlier (lower) center stays
-      const auto better = acc[c] < best_score;
-      best_score = xsimd::select(better, acc[c], best_score);
-      best_index = xsimd::select(better, batch(static_cast<T>(c0 + c)), best_index);
-    }
-  }
-
-  void assign_simd(const matrix_view<T>& x, std::size_t begin, std::size_t end, std::size_t* best, T* score) const {
-    std::vector<T, xsimd::aligned_allocator<T, 64>> xt(d_ * lanes);
-    alignas(64) T s_out[lanes];
-    alignas(64) T i_out[lanes];
-    for (std::size_t r0 = begin; r0 < end; r0 += lanes) {
-      const std::size_t nr = std::min(lanes, end - r0);
-      for (std::size_t l = 0; l < lanes; ++l) {
-        const T* r = x.row(r0 + std::min(l, nr - 1));  // pad by repeating the last row
-        for (std::size_t j = 0; j < d_; ++j) xt[j * lanes + l] = T{-2} * r[j];
-      }
-      batch best_score(std::numeric_limits<T>::infinity());
-      batch best_index(T{0});
-      std::size_t c0 = 0;  // 8 independent FMA chains hide the FMA latency
-      for (; c0 + 8 <= k_; c0 += 8) center_group<8>(xt.data(), c0, best_score, best_index);
-      for (; c0 + 4 <= k_; c0 += 4) center_group<4>(xt.data(), c0, best_score, best_index);
-      for (; c0 < k_; ++c0) center_group<1>(xt.data(), c0, best_score, best_index);
-      best_score.store_aligned(s_out);
-      best_index.store_aligned(i_out);
-      for (std::size_t l = 0; l < nr; ++l) {
-        best[r0 - begin + l] = static_cast<std::size_t>(i_out[l]);
-        score[r0 - begin + l] = s_out[l];
-      }
-    }
-  }
-#endif
-
   std::size_t k_ = 0, d_ = 0;
   std::vector<T> centers_;  // k x d
   std::vector<T> norms_;    // k

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -68,7 +69,7 @@ struct onnx_text_reference {
     if (!clip_merges.empty()) r.clip_merges = std::filesystem::absolute(clip_merges);
     if (r.clip() != !r.clip_merges.empty()) segkit::detail::throw_invalid("segkit::embed::onnx_text_reference", "CLIP needs both vocab.json and merges.txt");
     for (const auto& f : r.files()) r.sha256.push_back(sha256_file(f));
-    if (dim == 0) dim = r.clip() ? clip_text_embedder(p, r.clip_vocab, r.clip_merges).dim() : r.open(p.session).dim();
+    if (dim == 0) dim = r.clip() ? clip_text_embedder(p, r.clip_vocab, r.clip_merges).dim() : onnx_text_embedder(p).dim();
     r.dim = dim;
     return r;
   }
@@ -90,19 +91,48 @@ struct onnx_text_reference {
     }
   }
 
-  /// The texts' vectors (one row each), after verify(). @throws as verify() and the embedder.
-  [[nodiscard]] matrix<float> embed(std::span<const std::string> texts, const onnx_session_options& session = {}) const {
-    verify();
-    matrix<float> v;
-    if (clip()) {
-      auto p = params;
-      p.session = session;
-      v = clip_text_embedder(p, clip_vocab, clip_merges).embed(texts);
-    } else {
-      v = open(session).embed(texts);
+  /**
+   * @brief The model, its files verified once and its session opened: for a service that embeds
+   * many batches (embed() verifies and opens the model on every call).
+   * @throws as verify() and the embedder.
+   */
+  class opened_model {
+   public:
+    /// The texts' vectors (one row each). @throws segkit::format_error when the model's width differs from the reference's.
+    [[nodiscard]] matrix<float> embed(std::span<const std::string> texts) const {
+      matrix<float> v = clip_ ? clip_->embed(texts) : wordpiece_->embed(texts);
+      if (v.shape(1) != dim_) {
+        throw segkit::format_error(
+            fmt::format("segkit::embed::onnx_text_reference: the model gives {} dimensions, the segmentation was made with {}", v.shape(1), dim_));
+      }
+      return v;
     }
-    if (v.shape(1) != dim) throw segkit::format_error(fmt::format("segkit::embed::onnx_text_reference: the model gives {} dimensions, the segmentation was made with {}", v.shape(1), dim));
-    return v;
+
+   private:
+    friend struct onnx_text_reference;
+    explicit opened_model(std::size_t dim) : dim_(dim) {}
+    std::unique_ptr<onnx_text_embedder> wordpiece_;  // one of the two (the embedders do not move)
+    std::unique_ptr<clip_text_embedder> clip_;
+    std::size_t dim_;
+  };
+
+  /// verify(), then the opened model (see opened_model).
+  [[nodiscard]] opened_model open_verified(const onnx_session_options& session = {}) const {
+    verify();
+    auto p = params;
+    p.session = session;
+    opened_model m(dim);
+    if (clip()) {
+      m.clip_ = std::make_unique<clip_text_embedder>(p, clip_vocab, clip_merges);
+    } else {
+      m.wordpiece_ = std::make_unique<onnx_text_embedder>(p);
+    }
+    return m;
+  }
+
+  /// The texts' vectors (one row each), after verify() (open_verified() once, then embed). @throws as verify() and the embedder.
+  [[nodiscard]] matrix<float> embed(std::span<const std::string> texts, const onnx_session_options& session = {}) const {
+    return open_verified(session).embed(texts);
   }
 
   /// Kind of the container the reference is stored in (segkit::storable_model).
@@ -138,13 +168,6 @@ struct onnx_text_reference {
       if (r.sha256.back().size() != 64) file.fail("a stored sha256 is not 64 hexadecimal digits");
     }
     return r;
-  }
-
- private:
-  [[nodiscard]] onnx_text_embedder open(const onnx_session_options& session) const {
-    auto p = params;
-    p.session = session;
-    return onnx_text_embedder(p);
   }
 };
 

@@ -36,6 +36,7 @@
 #include "segkit/monitor/drift.hpp"
 #include "segkit/monitor/segment_ids.hpp"
 #include "segkit/neighbors/kdtree.hpp"
+#include "segkit/pipeline/any_pipeline.hpp"
 #include "segkit/pipeline/keywords.hpp"
 #include "segkit/pipeline/segment.hpp"
 #include "segkit/pipeline/profile.hpp"
@@ -120,9 +121,10 @@ parameter_table table_of(std::string name, std::string type, std::string summary
       table_of<embed::rfm_params>("rfm", "segkit::embed::rfm_params", "recency, frequency and monetary value"),
       table_of<embed::fusion_params>("fusion", "segkit::embed::fusion_params", "fusing modalities"),
       table_of<embed::onnx_text_params>("onnx-text", "segkit::embed::onnx_text_params", "an ONNX text model"),
-      table_of<pipeline::segment_params>("segment", "segkit::pipeline::segment_params", "the default segmentation (segment_texts, segment_vectors)"),
-      table_of<pipeline::keyword_params>("keywords", "segkit::pipeline::keyword_params", "segment keywords and names"),
-      table_of<pipeline::profile_params>("profile", "segkit::pipeline::profile_params", "segment profiles"),
+      table_of<segkit::pipeline::segment_params>("segment", "segkit::pipeline::segment_params", "the default segmentation (segment_texts, segment_vectors)"),
+      table_of<segkit::pipeline::pipeline_config>("pipeline", "segkit::pipeline::pipeline_config", "a pipeline file (segkit segment --config)"),
+      table_of<segkit::pipeline::keyword_params>("keywords", "segkit::pipeline::keyword_params", "segment keywords and names"),
+      table_of<segkit::pipeline::profile_params>("profile", "segkit::pipeline::profile_params", "segment profiles"),
   };
   return tables;
 }

@@ -20,10 +20,12 @@
 #include <fmt/format.h>
 #include <xtensor/xtensor.hpp>
 
+#include "segkit/core/csv.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/types.hpp"
 #include "segkit/core/params.hpp"
+#include "segkit/core/parse.hpp"
 #include "segkit/monitor/statistics.hpp"
 #include "segkit/pipeline/keywords.hpp"
 
@@ -222,6 +224,46 @@ std::vector<segment_profile> profile_segments(const E& x_in, std::span<const lab
     }
     if (p.name.empty()) p.name = label == noise_label ? "noise" : fmt::format("segment-{}", label);
     out.push_back(std::move(p));
+  }
+  return out;
+}
+
+/// Columns of a table made ready for profile_segments(): numeric features and categorical attributes.
+struct table_columns {
+  matrix<double> numeric;                  ///< n x (numeric columns)
+  std::vector<std::string> numeric_names;  ///< their names, in the order asked for
+  categorical_columns categorical;         ///< the other columns, as text
+};
+
+/**
+ * @brief The named columns of a CSV table, split by what they hold: a column whose every value is
+ * a finite number (parse_real) becomes a numeric feature (profiled by mean, lift and effect
+ * size), any other a categorical attribute (by share and lift).
+ * @throws segkit::invalid_argument naming a column the table lacks (and listing those it has).
+ */
+inline table_columns split_columns(const csv_table& table, std::span<const std::string> names) {
+  table_columns out;
+  std::vector<std::vector<double>> numeric;
+  for (const auto& name : names) {
+    const std::size_t c = table.column_index(name);
+    std::vector<double> values;
+    for (const auto& row : table.rows()) {
+      const auto v = parse_real(row[c]);
+      if (!v || !std::isfinite(*v)) break;
+      values.push_back(*v);
+    }
+    if (values.size() == table.row_count()) {
+      out.numeric_names.push_back(name);
+      numeric.push_back(std::move(values));
+    } else {
+      out.categorical.names.push_back(name);
+      auto& column = out.categorical.values.emplace_back();
+      for (const auto& row : table.rows()) column.push_back(row[c]);
+    }
+  }
+  out.numeric = matrix<double>::from_shape({table.row_count(), numeric.size()});
+  for (std::size_t j = 0; j < numeric.size(); ++j) {
+    for (std::size_t i = 0; i < table.row_count(); ++i) out.numeric(i, j) = numeric[j][i];
   }
   return out;
 }

@@ -132,7 +132,10 @@ struct segmentation_model {
         embedder);
   }
 
-  /// The texts' embeddings. @throws segkit::invalid_argument unless the embedder takes texts; as the embedder.
+  /// The texts' embeddings. An ONNX model is verified (its files hashed) and opened on each call:
+  /// a service assigning many batches opens it once (`std::get<embed::onnx_text_reference>(embedder)
+  /// .open_verified()`) and calls assign_vectors() on its vectors.
+  /// @throws segkit::invalid_argument unless the embedder takes texts; as the embedder.
   [[nodiscard]] matrix<float> embed(std::span<const std::string> texts, const embed::onnx_session_options& session = {}) const {
     if (const auto* l = std::get_if<embed::lsa_model>(&embedder)) return l->embed(texts);
     if (const auto* o = std::get_if<embed::onnx_text_reference>(&embedder)) return o->embed(texts, session);
@@ -228,6 +231,8 @@ struct segmentation_model {
   static segmentation_model read_segment_v0(const container_reader& file);
   static segmentation_model read_any_pipeline_v1(const container_reader& file);
   static segmentation_model read_pipeline_v1(const container_reader& file);
+  // Reads the reducers ("reduce0"..) and the clusterer ("cluster") of the given kinds into m, then check()s it.
+  static void read_stages(const container_reader& file, segmentation_model& m, const std::vector<std::string>& reducer_kind, const std::string& cluster_kind);
 };
 
 inline void segmentation_model::write_to(container_writer& w) const {
@@ -286,6 +291,12 @@ inline segmentation_model segmentation_model::read_from(const container_reader& 
   }
   m.config = meta.get_string();
   m.embedder = detail::read_alternative<embedder_model>(file, "embed", embed_kind, embedder_kinds);
+  read_stages(file, m, reducer_kind, cluster_kind);
+  return m;
+}
+
+inline void segmentation_model::read_stages(const container_reader& file, segmentation_model& m, const std::vector<std::string>& reducer_kind,
+                                            const std::string& cluster_kind) {
   for (std::size_t i = 0; i < reducer_kind.size(); ++i) {
     m.reducers.push_back(detail::read_alternative<reducer_model>(file, fmt::format("reduce{}", i), reducer_kind[i], reducer_kinds));
   }
@@ -295,7 +306,6 @@ inline segmentation_model segmentation_model::read_from(const container_reader& 
   } catch (const segkit::invalid_argument& e) {
     file.fail(e.what());
   }
-  return m;
 }
 
 // Kind segkit.model.segment (segkit 0.x before the one model): the default segmentation's LSA
@@ -352,18 +362,10 @@ inline segmentation_model segmentation_model::read_any_pipeline_v1(const contain
   if (n > (std::uint64_t{1} << 24)) file.fail(fmt::format("implausible segment count {}", n));
   for (std::uint64_t i = 0; i < n; ++i) m.names.push_back(meta.get_string());
   m.embedder = read_nested<embed::lsa_model>(file, "embed");
-  for (std::size_t i = 0; i < reducer_kind.size(); ++i) {
-    m.reducers.push_back(detail::read_alternative<reducer_model>(file, fmt::format("reduce{}", i), reducer_kind[i], reducer_kinds));
-  }
   if (cluster_kind != "kmeans" && cluster_kind != "gmm") {
     file.fail(fmt::format("this older any_pipeline model of a {} clusterer holds no clusterer to assign with; fit the pipeline again", cluster_kind));
   }
-  m.clusterer = detail::read_alternative<cluster_model>(file, "cluster", cluster_kind, clusterer_kinds);
-  try {
-    m.check();
-  } catch (const segkit::invalid_argument& e) {
-    file.fail(e.what());
-  }
+  read_stages(file, m, reducer_kind, cluster_kind);
   return m;
 }
 
@@ -374,10 +376,11 @@ inline segmentation_model segmentation_model::read_pipeline_v1(const container_r
   if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("pipeline format version {} is not supported", v));
   const auto stages = meta.get<std::uint64_t>();
   if (stages < 2 || stages > 66) file.fail(fmt::format("implausible stage count {}", stages));
-  const auto kind_of = [&](const std::string& tag) {
+  const auto nested = [&](const std::string& tag) {
     const auto s = file.section(tag);
-    return container_reader(std::vector<char>(s.begin(), s.end()), fmt::format("{} [{}]", file.name(), tag), "segkit.model.").kind();
+    return container_reader(std::vector<char>(s.begin(), s.end()), fmt::format("{} [{}]", file.name(), tag), "segkit.model.");
   };
+  const auto kind_of = [&](const std::string& tag) { return nested(tag).kind(); };
   const auto short_kind = [](const std::string& kind) { return kind.substr(std::string_view("segkit.model.").size()); };
   segmentation_model m;
   const auto embed_kind = short_kind(kind_of("stage0"));
@@ -386,15 +389,8 @@ inline segmentation_model segmentation_model::read_pipeline_v1(const container_r
   for (std::uint64_t i = 1; i + 1 < stages; ++i) {
     const std::string tag = fmt::format("stage{}", i);
     auto kind = short_kind(kind_of(tag));
-    if (kind == "umap") {
-      // The metric is inside the UMAP section: try Euclidean, then cosine.
-      try {
-        m.reducers.emplace_back(read_nested<reduce::umap_model<>>(file, tag));
-        continue;
-      } catch (const segkit::format_error&) {
-        kind = "umap_cosine";
-      }
-    }
+    // The metric is inside the UMAP section.
+    if (kind == "umap" && reduce::umap_model<>::stored_metric(nested(tag)) == distance::cosine_metric::name) kind = "umap_cosine";
     m.reducers.push_back(detail::read_alternative<reducer_model>(file, tag, kind, reducer_kinds));
   }
   const std::string last = fmt::format("stage{}", stages - 1);

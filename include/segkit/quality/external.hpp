@@ -6,6 +6,7 @@
 /// Values follow scikit-learn's definitions; -1 is an ordinary label here, as it is there.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "segkit/core/error.hpp"
+#include "segkit/core/params.hpp"
 #include "segkit/core/types.hpp"
 #include "segkit/quality/detail/labels.hpp"
 
@@ -48,6 +50,12 @@ struct contingency_table {
 
 /// How the two entropies are averaged to normalize mutual information.
 enum class average_method { arithmetic, geometric, min, max };
+/// Names of average_method in files and on the command line.
+constexpr auto enum_names(average_method) {
+  using params::name_value;
+  return std::array{name_value{"arithmetic", average_method::arithmetic}, name_value{"geometric", average_method::geometric},
+                    name_value{"min", average_method::min}, name_value{"max", average_method::max}};
+}
 
 /// Homogeneity, completeness and their weighted harmonic mean.
 struct homogeneity_completeness_v {

@@ -36,10 +36,12 @@ enum class noise_handling {
   as_label,  ///< -1 is one more cluster, as scikit-learn treats it (the default)
   exclude,   ///< noise rows are left out entirely: neither scored nor used as neighbors
 };
-/// Names of noise_handling in files and on the command line.
+/// Names of noise_handling in files and on the command line ("label", as the tool has always
+/// spelt it; "as_label", the enumerator's name, also accepted).
 constexpr auto enum_names(noise_handling) {
   using params::name_value;
-  return std::array{name_value{"as_label", noise_handling::as_label}, name_value{"exclude", noise_handling::exclude}};
+  return std::array{name_value{"label", noise_handling::as_label}, name_value{"as_label", noise_handling::as_label},
+                    name_value{"exclude", noise_handling::exclude}};
 }
 
 /// Parameters of the silhouette functions.
@@ -55,7 +57,7 @@ struct silhouette_params {
   static constexpr auto table() {
     using p = silhouette_params;
     namespace sp = segkit::params;
-    return std::tuple{sp::field("noise", &p::noise, "as_label (-1 is one more cluster, as scikit-learn) or exclude (noise rows neither scored nor used)"),
+    return std::tuple{sp::field("noise", &p::noise, "label (-1 is one more cluster, as scikit-learn) or exclude (noise rows neither scored nor used)"),
                       sp::field("threads", &p::threads, "worker threads, 0 = all cores; results do not depend on it"),
                       sp::internal_field("block_rows", &p::block_rows, "rows per distance tile", sp::at_least(8)),
                       sp::internal_field("memory_budget", &p::memory_budget, "bytes of distance tiles held at once")};

@@ -201,6 +201,14 @@ struct umap_model {
     w.add_array<float>("embed", std::span<const float>(embedding.data(), embedding.size()));
   }
 
+  /// The metric's name a model written by write_to() was fitted with ("l2", "cosine"), to choose
+  /// the umap_model type that reads it. @throws segkit::format_error for a damaged section.
+  [[nodiscard]] static std::string stored_metric(const container_reader& file) {
+    byte_reader meta(file.section("meta"), file);
+    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("UMAP model format version {} is not supported", v));
+    return meta.get_string();
+  }
+
   /// Rebuilds a model from write_to()'s sections, checking every value. @throws segkit::format_error
   /// for a damaged file or one written for another metric or element type.
   [[nodiscard]] static umap_model read_from(const container_reader& file) {
