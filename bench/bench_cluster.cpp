@@ -8,18 +8,10 @@
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/core/random.hpp>
 
+#include "blobs.hpp"
+
 namespace {
-segkit::matrix<float> blobs(std::size_t n, std::size_t d, std::size_t k) {
-  segkit::rng r(1);
-  segkit::matrix<float> centers = segkit::matrix<float>::from_shape({k, d});
-  for (auto& v : centers) v = static_cast<float>(4.0 * r.normal());
-  segkit::matrix<float> x = segkit::matrix<float>::from_shape({n, d});
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t c = r.below(k);
-    for (std::size_t j = 0; j < d; ++j) x(i, j) = centers(c, j) + static_cast<float>(r.normal());
-  }
-  return x;
-}
+using segkit_bench::blobs;
 
 void bm_kmeans_fit(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0)), d = static_cast<std::size_t>(state.range(1));
@@ -30,6 +22,25 @@ void bm_kmeans_fit(benchmark::State& state) {
   for (auto _ : state) m = km.fit(x);
   state.counters["inertia"] = m.inertia;
   state.counters["n_iter"] = static_cast<double>(m.n_iter);
+}
+
+// The bounded assignments (algorithm 1 = Hamerly, 2 = Elkan): 30 iterations from given centers
+// (rows 0, 7, 14, ...; no k-means++), so the time is the iterations' and the portable build's
+// run-time AVX2 copy of their row loops can be compared with -march=native.
+void bm_kmeans_bounds(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0)), d = static_cast<std::size_t>(state.range(1));
+  const auto k = static_cast<std::size_t>(state.range(2)), threads = static_cast<std::size_t>(state.range(4));
+  const auto algorithm = state.range(3) == 1 ? segkit::cluster::kmeans_algorithm::hamerly : segkit::cluster::kmeans_algorithm::elkan;
+  const auto x = blobs(n, d, k);
+  segkit::matrix<double> start = segkit::matrix<double>::from_shape({k, d});
+  for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t j = 0; j < d; ++j) start(c, j) = x(c * 7, j);
+  }
+  const segkit::cluster::kmeans<float> km(
+      {.k = k, .max_iter = 30, .tol = 0.0, .algorithm = algorithm, .initial_centers = start, .seed = 3, .threads = threads});
+  segkit::cluster::kmeans_model<float> m;
+  for (auto _ : state) m = km.fit(x);
+  state.counters["inertia"] = m.inertia;
 }
 
 // Initialization cost: one Lloyd iteration after k-means++ (init 0) or k-means|| (init 1); the
@@ -48,6 +59,8 @@ void bm_kmeans_init(benchmark::State& state) {
 
 BENCHMARK(bm_kmeans_init)->ArgNames({"n", "d", "k", "parallel", "threads"})->Args({200000, 16, 100, 0, 2})->Args({200000, 16, 100, 1, 2})
     ->Args({200000, 16, 20, 0, 2})->Args({200000, 16, 20, 1, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(bm_kmeans_bounds)->ArgNames({"n", "d", "k", "algorithm", "threads"})->Args({100000, 32, 20, 1, 2})->Args({1000000, 16, 50, 1, 2})
+    ->Args({100000, 32, 20, 2, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(bm_kmeans_fit)->ArgNames({"n", "d", "k", "threads"})->Args({100000, 32, 20, 1})->Args({100000, 32, 20, 2})
     ->Args({100000, 128, 20, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 // HDBSCAN approximate_predict and membership vectors for m new points against a clustering of

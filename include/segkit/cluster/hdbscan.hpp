@@ -20,6 +20,7 @@
 #include "segkit/cluster/hdbscan_model.hpp"
 #include "segkit/cluster/hdbscan_predict.hpp"
 #include "segkit/cluster/hierarchy.hpp"
+#include "segkit/core/cpu.hpp"
 #include "segkit/core/params.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
@@ -128,7 +129,10 @@ class hdbscan {
     std::vector<double> core(n, 0.0);
     const double need = static_cast<double>(p_.min_samples);
     if (unweighted) {
-      parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t) { nb.kth_distance(b, e, p_.min_samples, core.data() + b); });
+      // An AVX2 copy of the searches when the CPU has it (core/cpu.hpp).
+      parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t) {
+        cpu::dispatch_avx2([&] { nb.kth_distance(b, e, p_.min_samples, core.data() + b); });
+      });
       return core;
     }
     // The distance at which the cumulative weight of a row's nearest rows reaches min_samples;

@@ -54,4 +54,35 @@ namespace segkit::cpu {
 #endif
 }
 
+#if SEGKIT_RUNTIME_AVX2
+namespace detail {
+// f(args...) in an AVX2 + FMA copy: flatten inlines every call inside it, so f's body, the
+// kernels and the plain loops it calls are all compiled for AVX2, as -march=native compiles them.
+template <class F, class... A>
+__attribute__((target("avx2,fma,f16c"), flatten)) void call_avx2(F& f, A&... args) {
+  f(args...);
+}
+}  // namespace detail
+#endif
+
+/**
+ * @brief Runs a hot loop in a copy compiled for AVX2 + FMA when this CPU has them
+ * (runtime_avx2()), else as compiled: for loops of plain code around the kernels (k-means'
+ * bounds, Borůvka's tree searches) that a portable build would otherwise run with SSE2 only.
+ * The same steps either way; sums may differ in the last bit, as between any two instruction sets.
+ * @code
+ * segkit::cpu::dispatch_avx2([&](std::size_t b, std::size_t e) { ... }, begin, end);
+ * @endcode
+ */
+template <class F, class... A>
+void dispatch_avx2(F&& f, A... args) {
+#if SEGKIT_RUNTIME_AVX2
+  if (runtime_avx2()) {
+    detail::call_avx2(f, args...);
+    return;
+  }
+#endif
+  f(args...);
+}
+
 }  // namespace segkit::cpu

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "segkit/cluster/hierarchy.hpp"
+#include "segkit/core/cpu.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
 #include "segkit/graph/union_find.hpp"
@@ -115,41 +116,44 @@ std::vector<mst_edge> boruvka_mutual_reachability(const matrix_view<T>& x, const
     }
     for (std::size_t r = 0; r < n; ++r) bound[r].store(inf, std::memory_order_relaxed);
     parallel_for(ex, n, 256, [&](std::size_t b, std::size_t e, std::size_t) {
-      std::vector<std::size_t> stack;
-      for (std::size_t q = b; q < e; ++q) {
-        const std::size_t cq = comp_at[q], rq = tree.row_at(q);
-        const double cc = core_at[q];
-        const double* pq = tree.point_at(q);
-        std::atomic<double>& shared = bound[cq];
-        candidate mine{inf, n, n};
-        stack.assign(1, 0);
-        while (!stack.empty()) {
-          const std::size_t v = stack.back();
-          stack.pop_back();
-          if (node_comp[v] == cq) continue;
-          // Strictly heavier only: equal weights may still win on the rows.
-          const double limit = std::min(mine.w, shared.load(std::memory_order_relaxed));
-          if (std::max({cc, min_core[v], from2(tree.box_distance2(v, pq))}) > limit) continue;
-          if (tree.is_leaf(v)) {
-            const auto [pb, pe] = tree.node_points(v);
-            for (std::size_t p = pb; p < pe; ++p) {
-              if (comp_at[p] == cq) continue;
-              const std::size_t rp = tree.row_at(p);
-              const candidate c{std::max({cc, core_at[p], from2(tree.distance2_at(p, pq))}), std::min(rq, rp), std::max(rq, rp)};
-              if (c.before(mine)) mine = c;
+      // An AVX2 copy when the CPU has it: the tree searches and their kernels inlined (core/cpu.hpp).
+      cpu::dispatch_avx2([&] {
+        std::vector<std::size_t> stack;
+        for (std::size_t q = b; q < e; ++q) {
+          const std::size_t cq = comp_at[q], rq = tree.row_at(q);
+          const double cc = core_at[q];
+          const double* pq = tree.point_at(q);
+          std::atomic<double>& shared = bound[cq];
+          candidate mine{inf, n, n};
+          stack.assign(1, 0);
+          while (!stack.empty()) {
+            const std::size_t v = stack.back();
+            stack.pop_back();
+            if (node_comp[v] == cq) continue;
+            // Strictly heavier only: equal weights may still win on the rows.
+            const double limit = std::min(mine.w, shared.load(std::memory_order_relaxed));
+            if (std::max({cc, min_core[v], from2(tree.box_distance2(v, pq))}) > limit) continue;
+            if (tree.is_leaf(v)) {
+              const auto [pb, pe] = tree.node_points(v);
+              for (std::size_t p = pb; p < pe; ++p) {
+                if (comp_at[p] == cq) continue;
+                const std::size_t rp = tree.row_at(p);
+                const candidate c{std::max({cc, core_at[p], from2(tree.distance2_at(p, pq))}), std::min(rq, rp), std::max(rq, rp)};
+                if (c.before(mine)) mine = c;
+              }
+              continue;
             }
-            continue;
+            const auto [l, r] = tree.children(v);
+            const bool left_first = tree.box_distance2(l, pq) <= tree.box_distance2(r, pq);
+            stack.push_back(left_first ? r : l);  // the nearer child is searched first
+            stack.push_back(left_first ? l : r);
           }
-          const auto [l, r] = tree.children(v);
-          const bool left_first = tree.box_distance2(l, pq) <= tree.box_distance2(r, pq);
-          stack.push_back(left_first ? r : l);  // the nearer child is searched first
-          stack.push_back(left_first ? l : r);
+          found[q] = mine;
+          double cur = shared.load(std::memory_order_relaxed);
+          while (mine.w < cur && !shared.compare_exchange_weak(cur, mine.w, std::memory_order_relaxed)) {
+          }
         }
-        found[q] = mine;
-        double cur = shared.load(std::memory_order_relaxed);
-        while (mine.w < cur && !shared.compare_exchange_weak(cur, mine.w, std::memory_order_relaxed)) {
-        }
-      }
+      });
     });
     // Each component's lightest edge (pruning only drops edges heavier than it), joined in row order.
     std::fill(best.begin(), best.end(), candidate{inf, n, n});

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "segkit/cluster/detail/kmeans_steps.hpp"
+#include "segkit/core/cpu.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/parallel.hpp"
@@ -46,7 +47,6 @@ class hamerly_assigner {
 
   lloyd_partial operator()(const matrix<T>& centers, label_type* labels, T* dist) {
     const std::size_t n = s_.x.rows(), d = s_.x.cols(), k = centers.shape(0);
-    const auto dist_to = [&](std::size_t i, std::size_t c) { return std::sqrt(distance::squared_l2(s_.x.row(i), &centers(c, 0), d)); };
     const bool first = previous_.size() == 0;
     std::vector<double> half_gap(k, std::numeric_limits<double>::infinity());
     for (std::size_t a = 0; a < k; ++a) {
@@ -85,37 +85,9 @@ class hamerly_assigner {
               lower_[i] = 0.0;
             }
           }
-          for (std::size_t i = b; i < e; ++i) {
-            bool recompute = false;
-            if (!first) {
-              const auto a = static_cast<std::size_t>(labels[i]);
-              upper_[i] += moved[a];
-              lower_[i] -= a == arg1 ? max2 : max1;
-              const double bound = std::max(half_gap[a], lower_[i]);
-              if (upper_[i] > bound) {
-                upper_[i] = dist_to(i, a);
-                recompute = upper_[i] > bound;
-              }
-            }
-            if (recompute) {  // closest and second closest center, ties to the lower index
-              double d1 = std::numeric_limits<double>::infinity(), d2 = d1;
-              std::size_t best = 0;
-              for (std::size_t c = 0; c < k; ++c) {
-                const double dc = dist_to(i, c);
-                if (dc < d1) {
-                  d2 = d1;
-                  d1 = dc;
-                  best = c;
-                } else if (dc < d2) {
-                  d2 = dc;
-                }
-              }
-              labels[i] = static_cast<label_type>(best);
-              upper_[i] = d1;
-              lower_[i] = d2;
-            }
-            p.add(static_cast<std::size_t>(labels[i]), s_.w[i], s_.x.row(i));
-          }
+          const step st{&centers, half_gap.data(), moved.data(), max1, max2, arg1, first};
+          // An AVX2 copy when the CPU has it: the distance kernel and row sums inlined (core/cpu.hpp).
+          cpu::dispatch_avx2([&] { rows(s_, b, e, st, labels, upper_.data(), lower_.data(), p); });
           return p;
         },
         lloyd_partial::merge);
@@ -125,6 +97,54 @@ class hamerly_assigner {
   }
 
  private:
+  // What one iteration's row loop needs besides the rows.
+  struct step {
+    const matrix<T>* centers;
+    const double* half_gap;  // per center: half the distance to its nearest other center
+    const double* moved;     // per center: how far it moved since the last iteration
+    double max1, max2;       // the largest and second largest move
+    std::size_t arg1;        // the center that moved most
+    bool first;              // the first iteration: the bounds were just set from exact distances
+  };
+
+  // Rows [b, e): the bound test and, where it fails, the nearest two centers; adds every row to p.
+  static void rows(const lloyd_state<T>& s, std::size_t b, std::size_t e, const step& st, label_type* labels, double* upper, double* lower,
+                   lloyd_partial& p) {
+    const std::size_t d = s.x.cols(), k = st.centers->shape(0);
+    const auto dist_to = [&](std::size_t i, std::size_t c) { return std::sqrt(distance::squared_l2(s.x.row(i), &(*st.centers)(c, 0), d)); };
+    for (std::size_t i = b; i < e; ++i) {
+      bool recompute = false;
+      if (!st.first) {
+        const auto a = static_cast<std::size_t>(labels[i]);
+        upper[i] += st.moved[a];
+        lower[i] -= a == st.arg1 ? st.max2 : st.max1;
+        const double bound = std::max(st.half_gap[a], lower[i]);
+        if (upper[i] > bound) {
+          upper[i] = dist_to(i, a);
+          recompute = upper[i] > bound;
+        }
+      }
+      if (recompute) {  // closest and second closest center, ties to the lower index
+        double d1 = std::numeric_limits<double>::infinity(), d2 = d1;
+        std::size_t best = 0;
+        for (std::size_t c = 0; c < k; ++c) {
+          const double dc = dist_to(i, c);
+          if (dc < d1) {
+            d2 = d1;
+            d1 = dc;
+            best = c;
+          } else if (dc < d2) {
+            d2 = dc;
+          }
+        }
+        labels[i] = static_cast<label_type>(best);
+        upper[i] = d1;
+        lower[i] = d2;
+      }
+      p.add(static_cast<std::size_t>(labels[i]), s.w[i], s.x.row(i));
+    }
+  }
+
   const lloyd_state<T>& s_;
   std::vector<double> upper_, lower_;
   matrix<T> previous_;
