@@ -23,6 +23,7 @@
 #include "segkit/neighbors/exact.hpp"
 #include "segkit/cluster/hierarchy.hpp"
 #include "segkit/core/binary_format.hpp"
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -158,39 +159,7 @@ class agglomerative {
   static constexpr std::size_t ward_stored_max_dim = 16;
 
   // `adj`: the connectivity graph's symmetric adjacency, or null for none (or the k-NN graph of params).
-  model_type fit_view(const matrix_view<T>& x, const detail::adjacency* adj) const {
-    using segkit::detail::throw_invalid;
-    const std::size_t n = x.rows();
-    check_samples(component, x);
-    if (p_.distance_threshold == 0.0 && p_.k > n) {
-      throw_invalid(component, fmt::format("k ({}) exceeds the number of samples ({})", p_.k, n));
-    }
-    if (adj == nullptr && p_.connectivity_neighbors > 0) {
-      if (p_.connectivity_neighbors >= n) {
-        throw_invalid(component, fmt::format("connectivity_neighbors ({}) must be below the number of samples ({})", p_.connectivity_neighbors, n));
-      }
-      const auto lists = graph::nearest_neighbors<Metric, T>(x, p_.connectivity_neighbors, p_.threads);
-      detail::adjacency raw(n);
-      for (std::size_t i = 0; i < n; ++i) raw[i].assign(lists.ids.begin() + static_cast<std::ptrdiff_t>(i * lists.k), lists.ids.begin() + static_cast<std::ptrdiff_t>((i + 1) * lists.k));
-      const detail::adjacency knn = detail::symmetric_adjacency(std::move(raw));
-      return fit_view(x, &knn);
-    }
-    executor ex(p_.threads);
-    model_type out;
-    const neighbors::pair_distances<Metric, T> dist(x);
-    if (adj != nullptr) {
-      out.tree = constrained_tree(x, *adj, dist, ex, out.connected_components);
-    } else {
-      out.tree = unconstrained_tree(x, dist, ex);
-    }
-    label_vector labels = p_.distance_threshold > 0.0 ? cut_at_height(out.tree, p_.distance_threshold) : cut_to_clusters(out.tree, p_.k);
-    const auto k = static_cast<std::size_t>(*std::max_element(labels.begin(), labels.end()) + 1);
-    out.set_labels(std::move(labels), k);
-    out.linkage = p_.linkage;
-    out.training_rows = matrix<T>::from_shape({n, x.cols()});
-    for (std::size_t i = 0; i < n; ++i) std::copy_n(x.row(i), x.cols(), &out.training_rows(i, 0));
-    return out;
-  }
+  model_type fit_view(const matrix_view<T>& x, const detail::adjacency* adj) const;
 
   dendrogram unconstrained_tree(const matrix_view<T>& x, const neighbors::pair_distances<Metric, T>& dist, executor& ex) const {
     const std::size_t n = x.rows();
@@ -547,6 +516,45 @@ class agglomerative {
   agglomerative_params p_;
 };
 
+template <class Metric, class T>
+auto agglomerative<Metric, T>::fit_view(const matrix_view<T>& x, const detail::adjacency* adj) const -> model_type {
+  using segkit::detail::throw_invalid;
+  const std::size_t n = x.rows();
+  check_samples(component, x);
+  if (p_.distance_threshold == 0.0 && p_.k > n) {
+    throw_invalid(component, fmt::format("k ({}) exceeds the number of samples ({})", p_.k, n));
+  }
+  if (adj == nullptr && p_.connectivity_neighbors > 0) {
+    if (p_.connectivity_neighbors >= n) {
+      throw_invalid(component, fmt::format("connectivity_neighbors ({}) must be below the number of samples ({})", p_.connectivity_neighbors, n));
+    }
+    const auto lists = graph::nearest_neighbors<Metric, T>(x, p_.connectivity_neighbors, p_.threads);
+    detail::adjacency raw(n);
+    for (std::size_t i = 0; i < n; ++i) raw[i].assign(lists.ids.begin() + static_cast<std::ptrdiff_t>(i * lists.k), lists.ids.begin() + static_cast<std::ptrdiff_t>((i + 1) * lists.k));
+    const detail::adjacency knn = detail::symmetric_adjacency(std::move(raw));
+    return fit_view(x, &knn);
+  }
+  executor ex(p_.threads);
+  model_type out;
+  const neighbors::pair_distances<Metric, T> dist(x);
+  if (adj != nullptr) {
+    out.tree = constrained_tree(x, *adj, dist, ex, out.connected_components);
+  } else {
+    out.tree = unconstrained_tree(x, dist, ex);
+  }
+  label_vector labels = p_.distance_threshold > 0.0 ? cut_at_height(out.tree, p_.distance_threshold) : cut_to_clusters(out.tree, p_.k);
+  const auto k = static_cast<std::size_t>(*std::max_element(labels.begin(), labels.end()) + 1);
+  out.set_labels(std::move(labels), k);
+  out.linkage = p_.linkage;
+  out.training_rows = matrix<T>::from_shape({n, x.cols()});
+  for (std::size_t i = 0; i < n; ++i) std::copy_n(x.row(i), x.cols(), &out.training_rows(i, 0));
+  return out;
+}
+
 static_assert(segkit::inductive_clusterer<agglomerative<>>);
 
 }  // namespace segkit::cluster
+
+/// The instantiations compiled once into segkit::segkit_compiled (segkit/core/compiled.hpp).
+#define SEGKIT_INSTANCES_CLUSTER_AGGLOMERATIVE(X) SEGKIT_METRIC_INSTANCES(X, class segkit::cluster::agglomerative)
+SEGKIT_INSTANCES_CLUSTER_AGGLOMERATIVE(SEGKIT_EXTERN_TEMPLATE)

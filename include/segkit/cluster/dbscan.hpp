@@ -19,6 +19,7 @@
 #include "segkit/cluster/detail/dbscan_grid.hpp"
 #include "segkit/neighbors/exact.hpp"
 #include "segkit/core/binary_format.hpp"
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -139,100 +140,7 @@ class dbscan {
   static constexpr const char* component = "segkit::cluster::dbscan";
   static constexpr std::size_t grain = 256;
 
-  model_type fit_view(const matrix_view<T>& x, std::span<const double> weights) const {
-    const std::size_t n = x.rows();
-    check_samples(component, x);
-    const std::vector<double> w = sample_weights(component, weights, n, false);
-    const double need = static_cast<double>(p_.min_samples);
-
-    executor ex(p_.threads);
-    if constexpr (distance::gemm_form_of<Metric>() == distance::gemm_form::squared_l2) {
-      if (x.cols() == 2) {
-        const detail::dbscan_grid grid(x, Metric::squared ? p_.eps : p_.eps * p_.eps);
-        if (grid.valid()) return fit_grid(grid, w, need, ex);
-      }
-    }
-    const neighbors::exact_neighbors<Metric, T> nb(x);
-
-    // 1. Core points: weighted neighbor count (self included) reaches min_samples. The
-    // neighbor lists are kept for passes 2 and 3 while they fit max_kept_neighbors entries; beyond
-    // that (and in 1-3 dimensions) passes 2 and 3 search again and pass 1 stops counting at
-    // min_samples.
-    const std::size_t chunks = chunk_count(n, grain);
-    std::vector<std::vector<std::uint32_t>> lists(chunks);
-    std::vector<std::vector<std::size_t>> starts(chunks);
-    std::atomic<std::size_t> stored{0};
-    // In 1-3 dimensions a tree search is cheaper than keeping its result.
-    std::atomic<bool> keep{n < (std::size_t{1} << 32) && p_.max_kept_neighbors > 0 && !(nb.uses_tree() && x.cols() <= 3)};
-    std::vector<char> core(n, 0);
-    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
-      std::vector<double> count(e - b, 0.0);
-      const bool store = keep.load(std::memory_order_relaxed);
-      std::vector<std::vector<std::uint32_t>> rows(store ? e - b : 0);  // the scan path interleaves rows
-      nb.radius(b, e, p_.eps, [&](std::size_t i, std::size_t j, double) {
-        count[i - b] += w[j];
-        if (!store) return count[i - b] < need;
-        rows[i - b].push_back(static_cast<std::uint32_t>(j));
-        return true;
-      });
-      if (store) {
-        auto& list = lists[c];
-        auto& start = starts[c];
-        start.push_back(0);
-        for (const auto& r : rows) {
-          list.insert(list.end(), r.begin(), r.end());
-          start.push_back(list.size());
-        }
-        if (stored.fetch_add(list.size()) + list.size() > p_.max_kept_neighbors) keep.store(false);
-      }
-      for (std::size_t i = b; i < e; ++i) core[i] = count[i - b] >= need ? 1 : 0;
-    });
-    const bool kept = keep.load();
-    if (!kept) {
-      lists = {};
-      starts = {};
-    }
-    // Calls f(i, j) for the neighbors j of rows [b, e) (chunk c); f returns false to skip the rest of row i.
-    const auto neighbors = [&](std::size_t b, std::size_t e, std::size_t c, auto&& f) {
-      if (!kept) {
-        nb.radius(b, e, p_.eps, [&](std::size_t i, std::size_t j, double) { return f(i, j); });
-        return;
-      }
-      for (std::size_t i = b; i < e; ++i) {
-        for (std::size_t q = starts[c][i - b]; q < starts[c][i - b + 1]; ++q) {
-          if (!f(i, static_cast<std::size_t>(lists[c][q]))) break;
-        }
-      }
-    };
-
-    // 2. Clusters: connected components of core points (the representative is the lowest row).
-    graph::concurrent_union_find sets(n);
-    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
-      neighbors(b, e, c, [&](std::size_t i, std::size_t j) {
-        if (core[i] && j < i && core[j]) sets.unite(i, j);
-        return static_cast<bool>(core[i]);
-      });
-    });
-    core_labels found = label_cores(core, sets);
-
-    // 3. Border points: the lowest cluster among their core neighbors. (A named object, not a
-    // structured binding: lambdas may not capture bindings before C++20's P1091 in clang 16.)
-    label_vector& labels = found.labels;
-    parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
-      neighbors(b, e, c, [&](std::size_t i, std::size_t j) {
-        if (core[i]) return false;
-        if (core[j]) {
-          const label_type l = labels(j);
-          if (labels(i) < 0 || l < labels(i)) labels(i) = l;
-        }
-        return true;
-      });
-    });
-    model_type out;
-    out.set_labels(std::move(found.labels), found.clusters);
-    out.core_sample_indices = std::move(found.cores);
-    return out;
-  }
+  model_type fit_view(const matrix_view<T>& x, std::span<const double> weights) const;
 
   // 2-D Euclidean data on a grid (detail::dbscan_grid): the same three passes, with whole cells
   // settled at once where they can be.
@@ -273,6 +181,102 @@ class dbscan {
 
   dbscan_params p_;
 };
+
+template <class Metric, class T>
+auto dbscan<Metric, T>::fit_view(const matrix_view<T>& x, std::span<const double> weights) const -> model_type {
+  const std::size_t n = x.rows();
+  check_samples(component, x);
+  const std::vector<double> w = sample_weights(component, weights, n, false);
+  const double need = static_cast<double>(p_.min_samples);
+
+  executor ex(p_.threads);
+  if constexpr (distance::gemm_form_of<Metric>() == distance::gemm_form::squared_l2) {
+    if (x.cols() == 2) {
+      const detail::dbscan_grid grid(x, Metric::squared ? p_.eps : p_.eps * p_.eps);
+      if (grid.valid()) return fit_grid(grid, w, need, ex);
+    }
+  }
+  const neighbors::exact_neighbors<Metric, T> nb(x);
+
+  // 1. Core points: weighted neighbor count (self included) reaches min_samples. The
+  // neighbor lists are kept for passes 2 and 3 while they fit max_kept_neighbors entries; beyond
+  // that (and in 1-3 dimensions) passes 2 and 3 search again and pass 1 stops counting at
+  // min_samples.
+  const std::size_t chunks = chunk_count(n, grain);
+  std::vector<std::vector<std::uint32_t>> lists(chunks);
+  std::vector<std::vector<std::size_t>> starts(chunks);
+  std::atomic<std::size_t> stored{0};
+  // In 1-3 dimensions a tree search is cheaper than keeping its result.
+  std::atomic<bool> keep{n < (std::size_t{1} << 32) && p_.max_kept_neighbors > 0 && !(nb.uses_tree() && x.cols() <= 3)};
+  std::vector<char> core(n, 0);
+  parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
+    std::vector<double> count(e - b, 0.0);
+    const bool store = keep.load(std::memory_order_relaxed);
+    std::vector<std::vector<std::uint32_t>> rows(store ? e - b : 0);  // the scan path interleaves rows
+    nb.radius(b, e, p_.eps, [&](std::size_t i, std::size_t j, double) {
+      count[i - b] += w[j];
+      if (!store) return count[i - b] < need;
+      rows[i - b].push_back(static_cast<std::uint32_t>(j));
+      return true;
+    });
+    if (store) {
+      auto& list = lists[c];
+      auto& start = starts[c];
+      start.push_back(0);
+      for (const auto& r : rows) {
+        list.insert(list.end(), r.begin(), r.end());
+        start.push_back(list.size());
+      }
+      if (stored.fetch_add(list.size()) + list.size() > p_.max_kept_neighbors) keep.store(false);
+    }
+    for (std::size_t i = b; i < e; ++i) core[i] = count[i - b] >= need ? 1 : 0;
+  });
+  const bool kept = keep.load();
+  if (!kept) {
+    lists = {};
+    starts = {};
+  }
+  // Calls f(i, j) for the neighbors j of rows [b, e) (chunk c); f returns false to skip the rest of row i.
+  const auto neighbors = [&](std::size_t b, std::size_t e, std::size_t c, auto&& f) {
+    if (!kept) {
+      nb.radius(b, e, p_.eps, [&](std::size_t i, std::size_t j, double) { return f(i, j); });
+      return;
+    }
+    for (std::size_t i = b; i < e; ++i) {
+      for (std::size_t q = starts[c][i - b]; q < starts[c][i - b + 1]; ++q) {
+        if (!f(i, static_cast<std::size_t>(lists[c][q]))) break;
+      }
+    }
+  };
+
+  // 2. Clusters: connected components of core points (the representative is the lowest row).
+  graph::concurrent_union_find sets(n);
+  parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
+    neighbors(b, e, c, [&](std::size_t i, std::size_t j) {
+      if (core[i] && j < i && core[j]) sets.unite(i, j);
+      return static_cast<bool>(core[i]);
+    });
+  });
+  core_labels found = label_cores(core, sets);
+
+  // 3. Border points: the lowest cluster among their core neighbors. (A named object, not a
+  // structured binding: lambdas may not capture bindings before C++20's P1091 in clang 16.)
+  label_vector& labels = found.labels;
+  parallel_for(ex, n, grain, [&](std::size_t b, std::size_t e, std::size_t c) {
+    neighbors(b, e, c, [&](std::size_t i, std::size_t j) {
+      if (core[i]) return false;
+      if (core[j]) {
+        const label_type l = labels(j);
+        if (labels(i) < 0 || l < labels(i)) labels(i) = l;
+      }
+      return true;
+    });
+  });
+  model_type out;
+  out.set_labels(std::move(found.labels), found.clusters);
+  out.core_sample_indices = std::move(found.cores);
+  return out;
+}
 
 static_assert(segkit::inductive_clusterer<dbscan<>>);
 
@@ -348,3 +352,7 @@ dbscan_model<Metric, T> dbscan_model<Metric, T>::read_from(const container_reade
 }
 
 }  // namespace segkit::cluster
+
+/// The instantiations compiled once into segkit::segkit_compiled (segkit/core/compiled.hpp).
+#define SEGKIT_INSTANCES_CLUSTER_DBSCAN(X) SEGKIT_METRIC_INSTANCES(X, class segkit::cluster::dbscan)
+SEGKIT_INSTANCES_CLUSTER_DBSCAN(SEGKIT_EXTERN_TEMPLATE)

@@ -26,6 +26,7 @@
 #include "segkit/cluster/detail/gmm_em.hpp"
 #include "segkit/cluster/kmeans.hpp"
 #include "segkit/core/binary_format.hpp"
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -246,51 +247,7 @@ class gaussian_mixture {
   }
 
  private:
-  gmm_model fit_view(const matrix_view<T>& x, std::span<const double> weights) const {
-    using segkit::detail::throw_invalid;
-    const char* comp = detail::gmm_component;
-    const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
-    const std::vector<double> w = detail::checked_weights(x, k, weights, comp);
-    check_initialization(n, d);
-    executor ex(p_.threads);
-    const std::vector<double> offset = detail::weighted_mean(x, w, ex);
-    const std::vector<double> scatter = p_.covariance == covariance_type::tied ? detail::weighted_scatter(x, w, offset, ex) : std::vector<double>{};
-    const std::size_t chunk = std::clamp<std::size_t>(4096 / d, 1, k);
-    const double scale = detail::mean_variance(x, ex);
-
-    const bool given = p_.initial_labels.size() != 0 || p_.initial_means.size() != 0;
-    const std::size_t runs = given ? 1 : p_.n_init;
-    detail::mixture best;
-    double best_bound = -std::numeric_limits<double>::infinity();
-    std::size_t best_iter = 0;
-    bool best_converged = false;
-    for (std::size_t run = 0; run < runs; ++run) {
-      const auto start = initial_labels(x, w, run, ex);
-      detail::mixture m = detail::m_step(detail::label_pass(x, w, start.data(), p_.covariance, k, offset, chunk, ex), p_.covariance, d, p_.reg_covar, scale, scatter);
-      double bound = -std::numeric_limits<double>::infinity();
-      bool converged = false;
-      std::size_t it = 0;
-      while (it < p_.max_iter) {
-        ++it;
-        const double previous = bound;
-        const detail::gaussians g(m, offset);
-        const auto st = detail::em_pass(x, w, g, ex, {.statistics = true});
-        bound = st.log_likelihood / st.weight;
-        m = detail::m_step(st, p_.covariance, d, p_.reg_covar, scale, scatter);
-        if (std::abs(bound - previous) < p_.tol) {
-          converged = true;
-          break;
-        }
-      }
-      if (run == 0 || bound > best_bound) {
-        best = std::move(m);
-        best_bound = bound;
-        best_iter = it;
-        best_converged = converged;
-      }
-    }
-    return finish(x, w, std::move(best), offset, ex, best_bound, best_iter, best_converged);
-  }
+  gmm_model fit_view(const matrix_view<T>& x, std::span<const double> weights) const;
 
   void check_initialization(std::size_t n, std::size_t d) const {
     using segkit::detail::throw_invalid;
@@ -370,6 +327,53 @@ class gaussian_mixture {
 
   gmm_params p_;
 };
+
+template <class T>
+auto gaussian_mixture<T>::fit_view(const matrix_view<T>& x, std::span<const double> weights) const -> gmm_model {
+  using segkit::detail::throw_invalid;
+  const char* comp = detail::gmm_component;
+  const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
+  const std::vector<double> w = detail::checked_weights(x, k, weights, comp);
+  check_initialization(n, d);
+  executor ex(p_.threads);
+  const std::vector<double> offset = detail::weighted_mean(x, w, ex);
+  const std::vector<double> scatter = p_.covariance == covariance_type::tied ? detail::weighted_scatter(x, w, offset, ex) : std::vector<double>{};
+  const std::size_t chunk = std::clamp<std::size_t>(4096 / d, 1, k);
+  const double scale = detail::mean_variance(x, ex);
+
+  const bool given = p_.initial_labels.size() != 0 || p_.initial_means.size() != 0;
+  const std::size_t runs = given ? 1 : p_.n_init;
+  detail::mixture best;
+  double best_bound = -std::numeric_limits<double>::infinity();
+  std::size_t best_iter = 0;
+  bool best_converged = false;
+  for (std::size_t run = 0; run < runs; ++run) {
+    const auto start = initial_labels(x, w, run, ex);
+    detail::mixture m = detail::m_step(detail::label_pass(x, w, start.data(), p_.covariance, k, offset, chunk, ex), p_.covariance, d, p_.reg_covar, scale, scatter);
+    double bound = -std::numeric_limits<double>::infinity();
+    bool converged = false;
+    std::size_t it = 0;
+    while (it < p_.max_iter) {
+      ++it;
+      const double previous = bound;
+      const detail::gaussians g(m, offset);
+      const auto st = detail::em_pass(x, w, g, ex, {.statistics = true});
+      bound = st.log_likelihood / st.weight;
+      m = detail::m_step(st, p_.covariance, d, p_.reg_covar, scale, scatter);
+      if (std::abs(bound - previous) < p_.tol) {
+        converged = true;
+        break;
+      }
+    }
+    if (run == 0 || bound > best_bound) {
+      best = std::move(m);
+      best_bound = bound;
+      best_iter = it;
+      best_converged = converged;
+    }
+  }
+  return finish(x, w, std::move(best), offset, ex, best_bound, best_iter, best_converged);
+}
 
 static_assert(segkit::inductive_clusterer<gaussian_mixture<>>);
 static_assert(segkit::inductive_clusterer<gaussian_mixture<double>, double>);
@@ -562,3 +566,7 @@ gmm_sweep_result gmm_sweep(const E& x, std::size_t k_min, std::size_t k_max, gmm
 }
 
 }  // namespace segkit::cluster
+
+/// The instantiations compiled once into segkit::segkit_compiled (segkit/core/compiled.hpp).
+#define SEGKIT_INSTANCES_CLUSTER_GMM(X) X(class segkit::cluster::gaussian_mixture<float>) X(class segkit::cluster::gaussian_mixture<double>)
+SEGKIT_INSTANCES_CLUSTER_GMM(SEGKIT_EXTERN_TEMPLATE)

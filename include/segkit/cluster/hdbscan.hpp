@@ -20,6 +20,7 @@
 #include "segkit/cluster/hdbscan_model.hpp"
 #include "segkit/cluster/hdbscan_predict.hpp"
 #include "segkit/cluster/hierarchy.hpp"
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/cpu.hpp"
 #include "segkit/core/params.hpp"
 #include "segkit/core/concepts.hpp"
@@ -105,22 +106,7 @@ class hdbscan {
   static constexpr std::size_t grain = 256;
   static constexpr double inf = std::numeric_limits<double>::infinity();
 
-  model_type fit_view(const matrix_view<T>& x, std::span<const double> weights_in) const {
-    using segkit::detail::throw_invalid;
-    const std::size_t n = x.rows();
-    check_samples(component, x);
-    const std::vector<double> w = sample_weights(component, weights_in, n, true);
-    if (weights_in.empty() && p_.min_samples > n) {
-      throw_invalid(component, fmt::format("min_samples ({}) exceeds the number of samples ({})", p_.min_samples, n));
-    }
-    executor ex(p_.threads);
-    model_type out;
-    out.core_distances = core_distances(x, w, weights_in.empty(), ex);
-    out.single_linkage_tree = single_linkage(mutual_reachability_mst(x, out.core_distances, ex), n);
-    out.tree = condense(out.single_linkage_tree, w);
-    select_and_label(out);
-    return out;
-  }
+  model_type fit_view(const matrix_view<T>& x, std::span<const double> weights_in) const;
 
   // Distance at which the nearest rows (self first) reach a weight of min_samples.
   std::vector<double> core_distances(const matrix_view<T>& x, const std::vector<double>& w, bool unweighted, executor& ex) const {
@@ -399,6 +385,28 @@ class hdbscan {
   hdbscan_params p_;
 };
 
+template <class Metric, class T>
+auto hdbscan<Metric, T>::fit_view(const matrix_view<T>& x, std::span<const double> weights_in) const -> model_type {
+  using segkit::detail::throw_invalid;
+  const std::size_t n = x.rows();
+  check_samples(component, x);
+  const std::vector<double> w = sample_weights(component, weights_in, n, true);
+  if (weights_in.empty() && p_.min_samples > n) {
+    throw_invalid(component, fmt::format("min_samples ({}) exceeds the number of samples ({})", p_.min_samples, n));
+  }
+  executor ex(p_.threads);
+  model_type out;
+  out.core_distances = core_distances(x, w, weights_in.empty(), ex);
+  out.single_linkage_tree = single_linkage(mutual_reachability_mst(x, out.core_distances, ex), n);
+  out.tree = condense(out.single_linkage_tree, w);
+  select_and_label(out);
+  return out;
+}
+
 static_assert(segkit::inductive_clusterer<hdbscan<>>);
 
 }  // namespace segkit::cluster
+
+/// The instantiations compiled once into segkit::segkit_compiled (segkit/core/compiled.hpp).
+#define SEGKIT_INSTANCES_CLUSTER_HDBSCAN(X) SEGKIT_METRIC_INSTANCES(X, class segkit::cluster::hdbscan)
+SEGKIT_INSTANCES_CLUSTER_HDBSCAN(SEGKIT_EXTERN_TEMPLATE)

@@ -25,6 +25,7 @@
 #include "segkit/cluster/detail/kmeans_steps.hpp"
 #include "segkit/cluster/row_group.hpp"
 #include "segkit/core/binary_format.hpp"
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -204,61 +205,10 @@ class kmeans {
     return run(x, w, row_group::here());
   }
 
-  kmeans_model<T> run(matrix_view<T> x, std::span<const double> w, const row_group& group) const {
-    const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
-    const bool given = p_.initial_centers.size() != 0;
-    // Spherical k-means works on unit rows; the copy is made only then.
-    matrix<T> unit;
-    if (p_.spherical) {
-      unit = detail::unit_rows(x);
-      x = matrix_view<T>(unit.data(), n, d);
-    }
-    executor ex(p_.threads);
-    detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex, &group};
-    const double tol = p_.tol * detail::mean_variance(x, ex, group);
-
-    kmeans_model<T> best;
-    best.inertia = std::numeric_limits<double>::infinity();
-    const std::size_t runs = given ? 1 : p_.n_init;
-    for (std::size_t run = 0; run < runs; ++run) {
-      rng r(p_.seed, run);
-      matrix<T> centers;
-      if (given) {
-        centers = xt::cast<T>(p_.initial_centers);
-      } else if (p_.init == kmeans_init::random) {
-        centers = detail::random_centers(s, k, r);
-      } else if (p_.init == kmeans_init::kmeans_parallel) {
-        centers = detail::kmeans_parallel(s, k, r, p_.init_rounds, p_.oversampling, [&](const matrix<T>& cand, const std::vector<double>& mass, std::uint64_t seed) {
-          kmeans_params sub;
-          sub.k = k;
-          sub.max_iter = 30;
-          sub.seed = seed;
-          sub.threads = p_.threads;
-          return kmeans<T>(sub).fit(cand, mass).centers;
-        });
-      } else {
-        centers = detail::kmeans_plus_plus(s, k, r);
-      }
-      if (p_.spherical) detail::unit_normalize_rows(centers);
-      auto model = lloyd(s, std::move(centers), tol);
-      if (model.inertia < best.inertia) best = std::move(model);
-    }
-    best.spherical = p_.spherical;
-    return best;
-  }
-
-  kmeans_model<T> lloyd(const detail::lloyd_state<T>& s, matrix<T> centers, double tol) const {
-    if (p_.algorithm == kmeans_algorithm::hamerly) {
-      detail::hamerly_assigner<T> assign(s);
-      return iterate(s, std::move(centers), tol, assign);
-    }
-    if (p_.algorithm == kmeans_algorithm::elkan) {
-      detail::elkan_assigner<T> assign(s, centers.shape(0));
-      return iterate(s, std::move(centers), tol, assign);
-    }
-    auto assign = [&s](const matrix<T>& c, label_type* labels, T* dist) { return detail::e_step(s, c, labels, dist, false); };
-    return iterate(s, std::move(centers), tol, assign);
-  }
+  // Defined after the class (not inline): in compiled mode (SEGKIT_COMPILED) the fit is instantiated
+  // once in segkit::segkit_compiled, and a program's translation units only declare it.
+  kmeans_model<T> run(matrix_view<T> x, std::span<const double> w, const row_group& group) const;
+  kmeans_model<T> lloyd(const detail::lloyd_state<T>& s, matrix<T> centers, double tol) const;
 
   // Lloyd's iteration with a pluggable assignment step `assign(centers, labels, dist)` returning
   // the weighted sums of the assignment (dist must hold distances to the assigned centers when a
@@ -307,6 +257,64 @@ class kmeans {
 
   kmeans_params p_;
 };
+
+template <class T>
+kmeans_model<T> kmeans<T>::run(matrix_view<T> x, std::span<const double> w, const row_group& group) const {
+  const std::size_t n = x.rows(), d = x.cols(), k = p_.k;
+  const bool given = p_.initial_centers.size() != 0;
+  // Spherical k-means works on unit rows; the copy is made only then.
+  matrix<T> unit;
+  if (p_.spherical) {
+    unit = detail::unit_rows(x);
+    x = matrix_view<T>(unit.data(), n, d);
+  }
+  executor ex(p_.threads);
+  detail::lloyd_state<T> s{x, w, distance::row_norm_terms<distance::squared_l2_metric>(x), &ex, &group};
+  const double tol = p_.tol * detail::mean_variance(x, ex, group);
+
+  kmeans_model<T> best;
+  best.inertia = std::numeric_limits<double>::infinity();
+  const std::size_t runs = given ? 1 : p_.n_init;
+  for (std::size_t run = 0; run < runs; ++run) {
+    rng r(p_.seed, run);
+    matrix<T> centers;
+    if (given) {
+      centers = xt::cast<T>(p_.initial_centers);
+    } else if (p_.init == kmeans_init::random) {
+      centers = detail::random_centers(s, k, r);
+    } else if (p_.init == kmeans_init::kmeans_parallel) {
+      centers = detail::kmeans_parallel(s, k, r, p_.init_rounds, p_.oversampling, [&](const matrix<T>& cand, const std::vector<double>& mass, std::uint64_t seed) {
+        kmeans_params sub;
+        sub.k = k;
+        sub.max_iter = 30;
+        sub.seed = seed;
+        sub.threads = p_.threads;
+        return kmeans<T>(sub).fit(cand, mass).centers;
+      });
+    } else {
+      centers = detail::kmeans_plus_plus(s, k, r);
+    }
+    if (p_.spherical) detail::unit_normalize_rows(centers);
+    auto model = lloyd(s, std::move(centers), tol);
+    if (model.inertia < best.inertia) best = std::move(model);
+  }
+  best.spherical = p_.spherical;
+  return best;
+}
+
+template <class T>
+kmeans_model<T> kmeans<T>::lloyd(const detail::lloyd_state<T>& s, matrix<T> centers, double tol) const {
+  if (p_.algorithm == kmeans_algorithm::hamerly) {
+    detail::hamerly_assigner<T> assign(s);
+    return iterate(s, std::move(centers), tol, assign);
+  }
+  if (p_.algorithm == kmeans_algorithm::elkan) {
+    detail::elkan_assigner<T> assign(s, centers.shape(0));
+    return iterate(s, std::move(centers), tol, assign);
+  }
+  auto assign = [&s](const matrix<T>& c, label_type* labels, T* dist) { return detail::e_step(s, c, labels, dist, false); };
+  return iterate(s, std::move(centers), tol, assign);
+}
 
 static_assert(segkit::inductive_clusterer<kmeans<>>);
 static_assert(segkit::inductive_clusterer<kmeans<double>, double>);
@@ -398,3 +406,9 @@ kmeans_model<T> kmeans_model<T>::read_from(const container_reader& file) {
 }
 
 }  // namespace segkit::cluster
+
+/// The instantiations compiled once into segkit::segkit_compiled (segkit/core/compiled.hpp).
+#define SEGKIT_INSTANCES_CLUSTER_KMEANS(X)                                                           \
+  X(class segkit::cluster::kmeans<float>) X(class segkit::cluster::kmeans<double>)                   \
+  X(struct segkit::cluster::kmeans_model<float>) X(struct segkit::cluster::kmeans_model<double>)
+SEGKIT_INSTANCES_CLUSTER_KMEANS(SEGKIT_EXTERN_TEMPLATE)

@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "segkit/core/binary_format.hpp"
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/file.hpp"
@@ -121,13 +122,7 @@ class flat {
    * @throws segkit::invalid_argument if the counts or dimension differ, a row holds NaN/Inf, or an
    * id is repeated, already stored, or equal to segkit::no_id. Nothing is stored on error.
    */
-  void add(std::span<const id_type> ids, matrix_view<T> rows) {
-    detail::check_rows<T>("segkit::index::flat::add", ids, rows, dim_);
-    require_writable("add");
-    const auto lock = lock_.write();
-    detail::check_ids("segkit::index::flat::add", ids, [this](id_type id) { return slots_.count(id) != 0; }, true);
-    append(ids, rows);
-  }
+  void add(std::span<const id_type> ids, matrix_view<T> rows);
   /// add() for any 2-D xtensor expression.
   template <class E>
     requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
@@ -176,9 +171,7 @@ class flat {
   }
 
   /// search() without a filter.
-  [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params = {}) const {
-    return search(queries, k, params, accept_all{});
-  }
+  [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params = {}) const;
 
   /**
    * @brief The k nearest stored vectors of each query among those whose id passes `filter`.
@@ -285,25 +278,18 @@ class flat {
     requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
   [[nodiscard]] knn_result<T> search(const E& queries, std::size_t k, const search_params& params = {},
                                      Filter&& filter = {}) const {
-    return search(as_rows<T>(queries).view(), k, params, std::forward<Filter>(filter));
+    if constexpr (std::is_same_v<std::decay_t<Filter>, accept_all>) {
+      return search(as_rows<T>(queries).view(), k, params);  // the unfiltered search (compiled once in compiled mode)
+    } else {
+      return search(as_rows<T>(queries).view(), k, params, std::forward<Filter>(filter));
+    }
   }
 
   /**
    * @brief Writes the index to `path` atomically (temporary file, fsync, rename), in segkit's
    * checksummed container (kind "segkit.index.flat").
    */
-  void save(const std::filesystem::path& path) const {
-    const auto lock = lock_.read();
-    byte_writer meta;
-    meta.put(detail::flat_format_version).put_string(Metric::name).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
-    meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(ids_.size()));
-    container_writer w(detail::flat_kind);
-    w.add("meta", meta.bytes());
-    w.add_array<id_type>("ids", ids_);
-    w.add_array<T>("vectors", std::span<const T>(rows_data(), ids_.size() * dim_));
-    if (attributes_) attributes_->write(w);
-    w.commit(path);
-  }
+  void save(const std::filesystem::path& path) const;
 
   /**
    * @brief Reads an index written by save().
@@ -331,47 +317,7 @@ class flat {
   [[nodiscard]] bool mapped() const noexcept { return mapping_ != nullptr; }
 
  private:
-  static flat read(const container_reader& file, bool keep_mapped) {
-    if (file.kind() != detail::flat_kind) file.fail(fmt::format("holds '{}', not a flat index", file.kind()));
-    byte_reader meta(file.section("meta"), file);
-    const auto version = meta.get<std::uint32_t>();
-    if (version != detail::flat_format_version) file.fail(fmt::format("flat index format version {} is not supported (expected {})", version, detail::flat_format_version));
-    const auto metric_name = meta.get_string();
-    if (metric_name != Metric::name) file.fail(fmt::format("index uses metric '{}', this index type expects '{}'", metric_name, Metric::name));
-    const auto dtype = meta.get_string();
-    if (dtype != npy_dtype_name(segkit::detail::npy_dtype_of<T>())) file.fail(fmt::format("index stores {} values, this index type expects {}", dtype, npy_dtype_name(segkit::detail::npy_dtype_of<T>())));
-    const auto dim = meta.get<std::uint64_t>();
-    const auto count = meta.get<std::uint64_t>();
-    if (dim == 0 || dim > (std::uint64_t{1} << 24)) file.fail(fmt::format("implausible dimension {}", dim));
-    if (count > (std::uint64_t{1} << 40) / dim) file.fail(fmt::format("implausible vector count {}", count));
-    flat index(static_cast<std::size_t>(dim));
-    auto ids = file.array<id_type>("ids", static_cast<std::size_t>(count));
-    auto values = file.array_or_view<T>("vectors", static_cast<std::size_t>(count * dim), keep_mapped);
-    const matrix_view<T> rows(values.data(), static_cast<std::size_t>(count), static_cast<std::size_t>(dim));
-    for (std::size_t i = 0; i < rows.rows(); ++i) {
-      for (std::size_t j = 0; j < rows.cols(); ++j) {
-        if (!std::isfinite(rows(i, j))) file.fail(fmt::format("vector {} holds a non-finite value", i));
-      }
-    }
-    std::unordered_set<id_type> seen;
-    for (auto id : ids) {
-      if (id == no_id || !seen.insert(id).second) file.fail(fmt::format("id {} is invalid or repeated", id));
-    }
-    if (keep_mapped) {
-      index.mapping_ = file.storage();
-      index.data_ = std::move(values);
-      index.ids_ = std::move(ids);
-      for (std::size_t i = 0; i < index.ids_.size(); ++i) index.slots_[index.ids_[i]] = i;
-      if constexpr (uses_terms) {
-        index.terms_.resize(index.ids_.size());
-        for (std::size_t slot = 0; slot < index.ids_.size(); ++slot) index.set_terms(slot);
-      }
-    } else {
-      index.append(ids, rows);
-    }
-    if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
-    return index;
-  }
+  static flat read(const container_reader& file, bool keep_mapped);
 
   // Metrics whose matrix-product form needs per-row norms (see distance::row_norm_terms).
   static constexpr bool uses_terms = distance::needs_norm_terms<Metric>();
@@ -409,7 +355,86 @@ class flat {
   detail::rw_lock lock_;  // searches, saves and readers share it; add, upsert, remove and set_attributes take it alone
 };
 
+template <class Metric, class T>
+  requires segkit::metric<Metric, T>
+void flat<Metric, T>::add(std::span<const id_type> ids, matrix_view<T> rows) {
+  detail::check_rows<T>("segkit::index::flat::add", ids, rows, dim_);
+  require_writable("add");
+  const auto lock = lock_.write();
+  detail::check_ids("segkit::index::flat::add", ids, [this](id_type id) { return slots_.count(id) != 0; }, true);
+  append(ids, rows);
+}
+
+template <class Metric, class T>
+  requires segkit::metric<Metric, T>
+auto flat<Metric, T>::search(matrix_view<T> queries, std::size_t k, const search_params& params) const -> knn_result<T> {
+  return search(queries, k, params, accept_all{});
+}
+
+template <class Metric, class T>
+  requires segkit::metric<Metric, T>
+void flat<Metric, T>::save(const std::filesystem::path& path) const {
+  const auto lock = lock_.read();
+  byte_writer meta;
+  meta.put(detail::flat_format_version).put_string(Metric::name).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
+  meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(ids_.size()));
+  container_writer w(detail::flat_kind);
+  w.add("meta", meta.bytes());
+  w.add_array<id_type>("ids", ids_);
+  w.add_array<T>("vectors", std::span<const T>(rows_data(), ids_.size() * dim_));
+  if (attributes_) attributes_->write(w);
+  w.commit(path);
+}
+
+template <class Metric, class T>
+  requires segkit::metric<Metric, T>
+auto flat<Metric, T>::read(const container_reader& file, bool keep_mapped) -> flat {
+  if (file.kind() != detail::flat_kind) file.fail(fmt::format("holds '{}', not a flat index", file.kind()));
+  byte_reader meta(file.section("meta"), file);
+  const auto version = meta.get<std::uint32_t>();
+  if (version != detail::flat_format_version) file.fail(fmt::format("flat index format version {} is not supported (expected {})", version, detail::flat_format_version));
+  const auto metric_name = meta.get_string();
+  if (metric_name != Metric::name) file.fail(fmt::format("index uses metric '{}', this index type expects '{}'", metric_name, Metric::name));
+  const auto dtype = meta.get_string();
+  if (dtype != npy_dtype_name(segkit::detail::npy_dtype_of<T>())) file.fail(fmt::format("index stores {} values, this index type expects {}", dtype, npy_dtype_name(segkit::detail::npy_dtype_of<T>())));
+  const auto dim = meta.get<std::uint64_t>();
+  const auto count = meta.get<std::uint64_t>();
+  if (dim == 0 || dim > (std::uint64_t{1} << 24)) file.fail(fmt::format("implausible dimension {}", dim));
+  if (count > (std::uint64_t{1} << 40) / dim) file.fail(fmt::format("implausible vector count {}", count));
+  flat index(static_cast<std::size_t>(dim));
+  auto ids = file.array<id_type>("ids", static_cast<std::size_t>(count));
+  auto values = file.array_or_view<T>("vectors", static_cast<std::size_t>(count * dim), keep_mapped);
+  const matrix_view<T> rows(values.data(), static_cast<std::size_t>(count), static_cast<std::size_t>(dim));
+  for (std::size_t i = 0; i < rows.rows(); ++i) {
+    for (std::size_t j = 0; j < rows.cols(); ++j) {
+      if (!std::isfinite(rows(i, j))) file.fail(fmt::format("vector {} holds a non-finite value", i));
+    }
+  }
+  std::unordered_set<id_type> seen;
+  for (auto id : ids) {
+    if (id == no_id || !seen.insert(id).second) file.fail(fmt::format("id {} is invalid or repeated", id));
+  }
+  if (keep_mapped) {
+    index.mapping_ = file.storage();
+    index.data_ = std::move(values);
+    index.ids_ = std::move(ids);
+    for (std::size_t i = 0; i < index.ids_.size(); ++i) index.slots_[index.ids_[i]] = i;
+    if constexpr (uses_terms) {
+      index.terms_.resize(index.ids_.size());
+      for (std::size_t slot = 0; slot < index.ids_.size(); ++slot) index.set_terms(slot);
+    }
+  } else {
+    index.append(ids, rows);
+  }
+  if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
+  return index;
+}
+
 static_assert(segkit::neighbor_index<flat<>>);
 static_assert(segkit::neighbor_index<flat<distance::cosine_metric, double>>);
 
 }  // namespace segkit::index
+
+/// The instantiations compiled once into segkit::segkit_compiled (segkit/core/compiled.hpp).
+#define SEGKIT_INSTANCES_INDEX_FLAT(X) SEGKIT_METRIC_INSTANCES(X, class segkit::index::flat)
+SEGKIT_INSTANCES_INDEX_FLAT(SEGKIT_EXTERN_TEMPLATE)

@@ -27,6 +27,7 @@
 #include <fmt/format.h>
 
 #include "segkit/core/binary_format.hpp"
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/file.hpp"
@@ -295,26 +296,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
    * float16 storage, a value beyond ±65504), an id is repeated, already stored or segkit::no_id,
    * or the index is read-only (open_mapped). Nothing is stored on error.
    */
-  void add(std::span<const id_type> ids, matrix_view<T> rows) {
-    detail::check_rows<T>("segkit::index::hnsw::add", ids, rows, dim_);
-    detail::require_writable(mapped(), component("add"));
-    if (p_.storage == hnsw_storage::float16 && !graph::unit_vectors) {
-      for (std::size_t i = 0; i < rows.rows(); ++i) {
-        for (std::size_t j = 0; j < dim_; ++j) {
-          if (std::abs(rows(i, j)) > static_cast<T>(distance::half_max)) {
-            segkit::detail::throw_invalid("segkit::index::hnsw::add", fmt::format("row {} holds {}, beyond the float16 storage's range of ±65504", i, rows(i, j)));
-          }
-        }
-      }
-    }
-    const auto lock = lock_.write();
-    detail::check_ids("segkit::index::hnsw::add", ids, [this](id_type id) { return slots_.count(id) != 0; }, true);
-    if (ids_.size() + ids.size() > std::numeric_limits<slot_t>::max() - 1) {
-      segkit::detail::throw_invalid("segkit::index::hnsw::add", "the index would exceed 2^32 - 2 nodes");
-    }
-    if (ids_.size() - slots_.size() > slots_.size()) rebuild();
-    insert(ids, rows);
-  }
+  void add(std::span<const id_type> ids, matrix_view<T> rows);
 
 
 
@@ -337,9 +319,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   }
 
   /// search() without a filter.
-  [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params = {}) const {
-    return search(queries, k, params, accept_all{});
-  }
+  [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params = {}) const;
 
   /**
    * @brief The (approximate) k nearest stored vectors of each query among ids passing `filter`.
@@ -436,38 +416,15 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   template <class E, class Filter = accept_all>
     requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
   [[nodiscard]] knn_result<T> search(const E& queries, std::size_t k, const search_params& params = {}, Filter&& filter = {}) const {
-    return search(as_rows<T>(queries).view(), k, params, std::forward<Filter>(filter));
+    if constexpr (std::is_same_v<std::decay_t<Filter>, accept_all>) {
+      return search(as_rows<T>(queries).view(), k, params);  // the unfiltered search (compiled once in compiled mode)
+    } else {
+      return search(as_rows<T>(queries).view(), k, params, std::forward<Filter>(filter));
+    }
   }
 
   /// Writes the index atomically in segkit's checksummed container (kind "segkit.index.hnsw").
-  void save(const std::filesystem::path& path) const {
-    const auto lock = lock_.read();
-    byte_writer meta;
-    meta.put(detail::hnsw_format_version).put_string(Metric::name).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
-    meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(ids_.size())).put(static_cast<std::uint64_t>(p_.m));
-    meta.put(static_cast<std::uint64_t>(p_.ef_construction)).put(p_.seed).put(inserted_);
-    meta.put(static_cast<std::int32_t>(max_level_)).put(entry_);
-    meta.put(static_cast<std::uint8_t>(p_.storage)).put(static_cast<std::uint64_t>(sq_trained_on_));
-    std::vector<std::uint32_t> upper;  // per node: its level-1.. lists, concatenated
-    for (const auto& u : upper_) upper.insert(upper.end(), u.begin(), u.end());
-    container_writer w(detail::hnsw_kind);
-    w.add("meta", meta.bytes());
-    w.add_array<id_type>("ids", ids_);
-    w.add_array<T>("vectors", data_);
-    w.add_array<std::uint8_t>("deleted", deleted_);
-    w.add_array<std::int32_t>("levels", level_);
-    w.add_array<std::uint32_t>("links0", links0_);
-    w.add_array<std::uint32_t>("upper", upper);
-    if (p_.storage == hnsw_storage::float16) w.add_array<std::uint16_t>("halves", halves_);
-    if (p_.storage == hnsw_storage::int8) {
-      w.add_array<std::uint8_t>("codes", codes_);
-      w.add_array<T>("cnorms", code_norms_);
-      w.add_array<T>("sq_lo", sq_.lo);
-      w.add_array<T>("sq_step", sq_.step);
-    }
-    if (attributes_) attributes_->write(w);
-    w.commit(path);
-  }
+  void save(const std::filesystem::path& path) const;
 
   /**
    * @brief Reads an index written by save(), checking every link.
@@ -495,90 +452,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   [[nodiscard]] bool mapped() const noexcept { return mapping_ != nullptr; }
 
  private:
-  static hnsw read(const container_reader& file, bool keep_mapped) {
-    if (file.kind() != detail::hnsw_kind) file.fail(fmt::format("holds '{}', not an HNSW index", file.kind()));
-    byte_reader meta(file.section("meta"), file);
-    const auto version = meta.get<std::uint32_t>();
-    if (version != 1 && version != detail::hnsw_format_version) file.fail(fmt::format("HNSW format version {} is not supported (expected 1 or {})", version, detail::hnsw_format_version));
-    if (const auto name = meta.get_string(); name != Metric::name) file.fail(fmt::format("index uses metric '{}', this index type expects '{}'", name, Metric::name));
-    const std::string want(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
-    if (const auto dtype = meta.get_string(); dtype != want) file.fail(fmt::format("index stores {} values, this index type expects {}", dtype, want));
-    const auto dim = meta.get<std::uint64_t>(), count = meta.get<std::uint64_t>(), m = meta.get<std::uint64_t>();
-    const auto ef_c = meta.get<std::uint64_t>();
-    const auto seed = meta.get<std::uint64_t>(), inserted = meta.get<std::uint64_t>();
-    const auto max_level = meta.get<std::int32_t>();
-    const auto entry = meta.get<std::uint32_t>();
-    const auto storage_code = version >= 2 ? meta.get<std::uint8_t>() : std::uint8_t{0};
-    const auto trained_on = version >= 2 ? meta.get<std::uint64_t>() : std::uint64_t{0};
-    if (dim == 0 || dim > (std::uint64_t{1} << 24) || count >= std::numeric_limits<slot_t>::max() || count > (std::uint64_t{1} << 40) / dim) file.fail("implausible index shape");
-    if (m < 2 || m > 1024 || ef_c == 0) file.fail("implausible build parameters");
-    if (storage_code > 2) file.fail(fmt::format("unknown vector storage {}", storage_code));
-    const auto storage = static_cast<hnsw_storage>(storage_code);
-    if (storage != hnsw_storage::float32 && !compressible) file.fail(fmt::format("{} storage is not offered for this metric or value type", params::name(storage)));
-    hnsw index(static_cast<std::size_t>(dim), {.m = static_cast<std::size_t>(m), .ef_construction = static_cast<std::size_t>(ef_c), .seed = seed, .storage = storage});
-    const auto n = static_cast<std::size_t>(count);
-    const std::size_t d = index.dim_;
-    index.ids_ = file.array_or_view<id_type>("ids", n, keep_mapped);
-    index.data_ = file.array_or_view<T>("vectors", n * d, keep_mapped);
-    index.deleted_ = file.array_or_view<std::uint8_t>("deleted", n, keep_mapped);
-    index.level_ = file.array_or_view<std::int32_t>("levels", n, keep_mapped);
-    index.links0_ = file.array_or_view<std::uint32_t>("links0", n * (1 + index.m0_), keep_mapped);
-    if (storage == hnsw_storage::float16) {
-      index.halves_ = file.array_or_view<std::uint16_t>("halves", n * d, keep_mapped);
-      for (const auto h : index.halves_) {
-        if (!distance::half_is_finite(h)) file.fail("the float16 copy holds a non-finite value");
-      }
-    }
-    if (storage == hnsw_storage::int8) {
-      index.codes_ = file.array_or_view<std::uint8_t>("codes", n * d, keep_mapped);
-      index.code_norms_ = file.array_or_view<T>("cnorms", euclidean ? n : 0, keep_mapped);
-      index.sq_.lo = file.array<T>("sq_lo", n > 0 ? d : 0);
-      index.sq_.step = file.array<T>("sq_step", n > 0 ? d : 0);
-      if (n > 0 && (!index.sq_.valid(d) || trained_on == 0 || trained_on > n)) file.fail("invalid int8 ranges");
-      for (const T v : index.code_norms_) {
-        if (!std::isfinite(v)) file.fail("an int8 code norm is not finite");
-      }
-      index.sq_trained_on_ = static_cast<std::size_t>(trained_on);
-    }
-    std::size_t upper_total = 0;
-    for (const auto l : index.level_) {
-      if (l < 0 || l > detail::hnsw_max_level || l > max_level) file.fail(fmt::format("node level {} is invalid", l));
-      upper_total += static_cast<std::size_t>(l) * (1 + index.p_.m);
-    }
-    const auto upper = file.array<std::uint32_t>("upper", upper_total);
-    index.upper_.resize(n);
-    std::size_t at = 0;
-    for (std::size_t s = 0; s < n; ++s) {
-      const std::size_t len = static_cast<std::size_t>(index.level_[s]) * (1 + index.p_.m);
-      index.upper_[s].assign(upper.begin() + static_cast<std::ptrdiff_t>(at), upper.begin() + static_cast<std::ptrdiff_t>(at + len));
-      at += len;
-    }
-    for (std::size_t s = 0; s < n; ++s) {
-      for (int l = 0; l <= index.level_[s]; ++l) {
-        const slot_t* list = std::as_const(index).links(static_cast<slot_t>(s), l);  // const: the links may be mapped
-        if (list[0] > index.max_links(l)) file.fail(fmt::format("node {} has {} links at level {}", s, list[0], l));
-        for (slot_t j = 1; j <= list[0]; ++j) {
-          if (list[j] >= n || index.level_[list[j]] < l) file.fail(fmt::format("node {} links to an invalid node at level {}", s, l));
-        }
-      }
-      for (std::size_t j = 0; j < d; ++j) {
-        if (!std::isfinite(index.data_[s * d + j])) file.fail(fmt::format("vector {} holds a non-finite value", s));
-      }
-      if (index.deleted_[s] > 1) file.fail("invalid deletion flag");
-    }
-    if (n > 0 && (entry >= n || index.level_[entry] != max_level)) file.fail("invalid entry point");
-    if (n == 0 && max_level != -1) file.fail("invalid entry point");
-    for (std::size_t s = 0; s < n; ++s) {
-      if (index.deleted_[s] != 0) continue;
-      if (index.ids_[s] == no_id || !index.slots_.emplace(index.ids_[s], static_cast<slot_t>(s)).second) file.fail(fmt::format("id {} is invalid or repeated", index.ids_[s]));
-    }
-    index.entry_ = entry;
-    index.max_level_ = max_level;
-    index.inserted_ = inserted;
-    if (keep_mapped) index.mapping_ = file.storage();
-    if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
-    return index;
-  }
+  static hnsw read(const container_reader& file, bool keep_mapped);
 
   [[nodiscard]] std::size_t max_links(int level) const noexcept { return level == 0 ? m0_ : p_.m; }
 
@@ -999,7 +873,158 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   detail::rw_lock lock_;  // searches and saves share it; add, remove, compact and set_attributes take it alone
 };
 
+template <class Metric, class T>
+  requires segkit::metric<Metric, T>
+void hnsw<Metric, T>::add(std::span<const id_type> ids, matrix_view<T> rows) {
+  detail::check_rows<T>("segkit::index::hnsw::add", ids, rows, dim_);
+  detail::require_writable(mapped(), component("add"));
+  if (p_.storage == hnsw_storage::float16 && !graph::unit_vectors) {
+    for (std::size_t i = 0; i < rows.rows(); ++i) {
+      for (std::size_t j = 0; j < dim_; ++j) {
+        if (std::abs(rows(i, j)) > static_cast<T>(distance::half_max)) {
+          segkit::detail::throw_invalid("segkit::index::hnsw::add", fmt::format("row {} holds {}, beyond the float16 storage's range of ±65504", i, rows(i, j)));
+        }
+      }
+    }
+  }
+  const auto lock = lock_.write();
+  detail::check_ids("segkit::index::hnsw::add", ids, [this](id_type id) { return slots_.count(id) != 0; }, true);
+  if (ids_.size() + ids.size() > std::numeric_limits<slot_t>::max() - 1) {
+    segkit::detail::throw_invalid("segkit::index::hnsw::add", "the index would exceed 2^32 - 2 nodes");
+  }
+  if (ids_.size() - slots_.size() > slots_.size()) rebuild();
+  insert(ids, rows);
+}
+
+template <class Metric, class T>
+  requires segkit::metric<Metric, T>
+auto hnsw<Metric, T>::search(matrix_view<T> queries, std::size_t k, const search_params& params) const -> knn_result<T> {
+  return search(queries, k, params, accept_all{});
+}
+
+template <class Metric, class T>
+  requires segkit::metric<Metric, T>
+void hnsw<Metric, T>::save(const std::filesystem::path& path) const {
+  const auto lock = lock_.read();
+  byte_writer meta;
+  meta.put(detail::hnsw_format_version).put_string(Metric::name).put_string(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
+  meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(ids_.size())).put(static_cast<std::uint64_t>(p_.m));
+  meta.put(static_cast<std::uint64_t>(p_.ef_construction)).put(p_.seed).put(inserted_);
+  meta.put(static_cast<std::int32_t>(max_level_)).put(entry_);
+  meta.put(static_cast<std::uint8_t>(p_.storage)).put(static_cast<std::uint64_t>(sq_trained_on_));
+  std::vector<std::uint32_t> upper;  // per node: its level-1.. lists, concatenated
+  for (const auto& u : upper_) upper.insert(upper.end(), u.begin(), u.end());
+  container_writer w(detail::hnsw_kind);
+  w.add("meta", meta.bytes());
+  w.add_array<id_type>("ids", ids_);
+  w.add_array<T>("vectors", data_);
+  w.add_array<std::uint8_t>("deleted", deleted_);
+  w.add_array<std::int32_t>("levels", level_);
+  w.add_array<std::uint32_t>("links0", links0_);
+  w.add_array<std::uint32_t>("upper", upper);
+  if (p_.storage == hnsw_storage::float16) w.add_array<std::uint16_t>("halves", halves_);
+  if (p_.storage == hnsw_storage::int8) {
+    w.add_array<std::uint8_t>("codes", codes_);
+    w.add_array<T>("cnorms", code_norms_);
+    w.add_array<T>("sq_lo", sq_.lo);
+    w.add_array<T>("sq_step", sq_.step);
+  }
+  if (attributes_) attributes_->write(w);
+  w.commit(path);
+}
+
+template <class Metric, class T>
+  requires segkit::metric<Metric, T>
+auto hnsw<Metric, T>::read(const container_reader& file, bool keep_mapped) -> hnsw {
+  if (file.kind() != detail::hnsw_kind) file.fail(fmt::format("holds '{}', not an HNSW index", file.kind()));
+  byte_reader meta(file.section("meta"), file);
+  const auto version = meta.get<std::uint32_t>();
+  if (version != 1 && version != detail::hnsw_format_version) file.fail(fmt::format("HNSW format version {} is not supported (expected 1 or {})", version, detail::hnsw_format_version));
+  if (const auto name = meta.get_string(); name != Metric::name) file.fail(fmt::format("index uses metric '{}', this index type expects '{}'", name, Metric::name));
+  const std::string want(npy_dtype_name(segkit::detail::npy_dtype_of<T>()));
+  if (const auto dtype = meta.get_string(); dtype != want) file.fail(fmt::format("index stores {} values, this index type expects {}", dtype, want));
+  const auto dim = meta.get<std::uint64_t>(), count = meta.get<std::uint64_t>(), m = meta.get<std::uint64_t>();
+  const auto ef_c = meta.get<std::uint64_t>();
+  const auto seed = meta.get<std::uint64_t>(), inserted = meta.get<std::uint64_t>();
+  const auto max_level = meta.get<std::int32_t>();
+  const auto entry = meta.get<std::uint32_t>();
+  const auto storage_code = version >= 2 ? meta.get<std::uint8_t>() : std::uint8_t{0};
+  const auto trained_on = version >= 2 ? meta.get<std::uint64_t>() : std::uint64_t{0};
+  if (dim == 0 || dim > (std::uint64_t{1} << 24) || count >= std::numeric_limits<slot_t>::max() || count > (std::uint64_t{1} << 40) / dim) file.fail("implausible index shape");
+  if (m < 2 || m > 1024 || ef_c == 0) file.fail("implausible build parameters");
+  if (storage_code > 2) file.fail(fmt::format("unknown vector storage {}", storage_code));
+  const auto storage = static_cast<hnsw_storage>(storage_code);
+  if (storage != hnsw_storage::float32 && !compressible) file.fail(fmt::format("{} storage is not offered for this metric or value type", params::name(storage)));
+  hnsw index(static_cast<std::size_t>(dim), {.m = static_cast<std::size_t>(m), .ef_construction = static_cast<std::size_t>(ef_c), .seed = seed, .storage = storage});
+  const auto n = static_cast<std::size_t>(count);
+  const std::size_t d = index.dim_;
+  index.ids_ = file.array_or_view<id_type>("ids", n, keep_mapped);
+  index.data_ = file.array_or_view<T>("vectors", n * d, keep_mapped);
+  index.deleted_ = file.array_or_view<std::uint8_t>("deleted", n, keep_mapped);
+  index.level_ = file.array_or_view<std::int32_t>("levels", n, keep_mapped);
+  index.links0_ = file.array_or_view<std::uint32_t>("links0", n * (1 + index.m0_), keep_mapped);
+  if (storage == hnsw_storage::float16) {
+    index.halves_ = file.array_or_view<std::uint16_t>("halves", n * d, keep_mapped);
+    for (const auto h : index.halves_) {
+      if (!distance::half_is_finite(h)) file.fail("the float16 copy holds a non-finite value");
+    }
+  }
+  if (storage == hnsw_storage::int8) {
+    index.codes_ = file.array_or_view<std::uint8_t>("codes", n * d, keep_mapped);
+    index.code_norms_ = file.array_or_view<T>("cnorms", euclidean ? n : 0, keep_mapped);
+    index.sq_.lo = file.array<T>("sq_lo", n > 0 ? d : 0);
+    index.sq_.step = file.array<T>("sq_step", n > 0 ? d : 0);
+    if (n > 0 && (!index.sq_.valid(d) || trained_on == 0 || trained_on > n)) file.fail("invalid int8 ranges");
+    for (const T v : index.code_norms_) {
+      if (!std::isfinite(v)) file.fail("an int8 code norm is not finite");
+    }
+    index.sq_trained_on_ = static_cast<std::size_t>(trained_on);
+  }
+  std::size_t upper_total = 0;
+  for (const auto l : index.level_) {
+    if (l < 0 || l > detail::hnsw_max_level || l > max_level) file.fail(fmt::format("node level {} is invalid", l));
+    upper_total += static_cast<std::size_t>(l) * (1 + index.p_.m);
+  }
+  const auto upper = file.array<std::uint32_t>("upper", upper_total);
+  index.upper_.resize(n);
+  std::size_t at = 0;
+  for (std::size_t s = 0; s < n; ++s) {
+    const std::size_t len = static_cast<std::size_t>(index.level_[s]) * (1 + index.p_.m);
+    index.upper_[s].assign(upper.begin() + static_cast<std::ptrdiff_t>(at), upper.begin() + static_cast<std::ptrdiff_t>(at + len));
+    at += len;
+  }
+  for (std::size_t s = 0; s < n; ++s) {
+    for (int l = 0; l <= index.level_[s]; ++l) {
+      const slot_t* list = std::as_const(index).links(static_cast<slot_t>(s), l);  // const: the links may be mapped
+      if (list[0] > index.max_links(l)) file.fail(fmt::format("node {} has {} links at level {}", s, list[0], l));
+      for (slot_t j = 1; j <= list[0]; ++j) {
+        if (list[j] >= n || index.level_[list[j]] < l) file.fail(fmt::format("node {} links to an invalid node at level {}", s, l));
+      }
+    }
+    for (std::size_t j = 0; j < d; ++j) {
+      if (!std::isfinite(index.data_[s * d + j])) file.fail(fmt::format("vector {} holds a non-finite value", s));
+    }
+    if (index.deleted_[s] > 1) file.fail("invalid deletion flag");
+  }
+  if (n > 0 && (entry >= n || index.level_[entry] != max_level)) file.fail("invalid entry point");
+  if (n == 0 && max_level != -1) file.fail("invalid entry point");
+  for (std::size_t s = 0; s < n; ++s) {
+    if (index.deleted_[s] != 0) continue;
+    if (index.ids_[s] == no_id || !index.slots_.emplace(index.ids_[s], static_cast<slot_t>(s)).second) file.fail(fmt::format("id {} is invalid or repeated", index.ids_[s]));
+  }
+  index.entry_ = entry;
+  index.max_level_ = max_level;
+  index.inserted_ = inserted;
+  if (keep_mapped) index.mapping_ = file.storage();
+  if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
+  return index;
+}
+
 static_assert(segkit::neighbor_index<hnsw<>>);
 static_assert(segkit::neighbor_index<hnsw<distance::cosine_metric, double>>);
 
 }  // namespace segkit::index
+
+/// The instantiations compiled once into segkit::segkit_compiled (segkit/core/compiled.hpp).
+#define SEGKIT_INSTANCES_INDEX_HNSW(X) SEGKIT_METRIC_INSTANCES(X, class segkit::index::hnsw)
+SEGKIT_INSTANCES_INDEX_HNSW(SEGKIT_EXTERN_TEMPLATE)

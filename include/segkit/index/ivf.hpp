@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "segkit/core/binary_format.hpp"
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/file.hpp"
@@ -221,29 +222,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   }
 
   /// Stores rows under ids (training on them first if the index is untrained). Errors as flat::add.
-  void add(std::span<const id_type> ids, matrix_view<T> rows) {
-    detail::check_rows<T>("segkit::index::ivf::add", ids, rows, dim_);
-    detail::require_writable(mapped(), component("add"));
-    const auto lock = lock_.write();
-    detail::check_ids("segkit::index::ivf::add", ids, [this](id_type id) { return where_.count(id) != 0; }, true);
-    if (centers_.size() == 0) train_locked(rows);
-    const std::size_t n = rows.rows();
-    // Assignment to lists (parallel, deterministic) and encoding.
-    matrix<T> prepared = matrix<T>::from_shape({n, dim_});
-    for (std::size_t i = 0; i < n; ++i) prepare(rows.row(i), &prepared(i, 0));
-    const auto list_of = distance::nearest_centers(matrix_view<T>(prepared.data(), n, dim_), centers_view(), p_.threads);
-    const std::size_t cb = code_bytes();
-    std::vector<std::uint8_t> code(cb);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto l = static_cast<std::size_t>(list_of(i));
-      encode(&prepared(i, 0), l, code.data());
-      auto& list = lists_[l];
-      list.ids.owned().push_back(ids[i]);
-      list.codes.owned().insert(list.codes.owned().end(), code.begin(), code.end());
-      if (p_.keep_vectors) list.vectors.owned().insert(list.vectors.owned().end(), &prepared(i, 0), &prepared(i, 0) + dim_);
-      where_[ids[i]] = {static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(list.ids.size() - 1)};
-    }
-  }
+  void add(std::span<const id_type> ids, matrix_view<T> rows);
 
 
 
@@ -271,9 +250,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   }
 
   /// search() without a filter.
-  [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params = {}) const {
-    return search(queries, k, params, accept_all{});
-  }
+  [[nodiscard]] knn_result<T> search(matrix_view<T> queries, std::size_t k, const search_params& params = {}) const;
 
   /**
    * @brief The approximate k nearest stored vectors of each query among ids passing `filter`.
@@ -341,39 +318,15 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   template <class E, class Filter = accept_all>
     requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
   [[nodiscard]] knn_result<T> search(const E& queries, std::size_t k, const search_params& params = {}, Filter&& filter = {}) const {
-    return search(as_rows<T>(queries).view(), k, params, std::forward<Filter>(filter));
+    if constexpr (std::is_same_v<std::decay_t<Filter>, accept_all>) {
+      return search(as_rows<T>(queries).view(), k, params);  // the unfiltered search (compiled once in compiled mode)
+    } else {
+      return search(as_rows<T>(queries).view(), k, params, std::forward<Filter>(filter));
+    }
   }
 
   /// Writes the index atomically (kind "segkit.index.ivf").
-  void save(const std::filesystem::path& path) const {
-    const auto lock = lock_.read();
-    byte_writer meta;
-    meta.put(detail::ivf_format_version).put_string(Metric::name).put_string(std::string(params::name(p_.codec)));
-    meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(lists_.size())).put(static_cast<std::uint64_t>(p_.pq_m));
-    meta.put(static_cast<std::uint8_t>(p_.keep_vectors)).put(p_.seed);
-    std::vector<std::uint64_t> counts;
-    std::vector<id_type> ids;
-    std::vector<std::uint8_t> codes;
-    std::vector<T> vectors;
-    for (const auto& l : lists_) {
-      counts.push_back(l.ids.size());
-      ids.insert(ids.end(), l.ids.begin(), l.ids.end());
-      codes.insert(codes.end(), l.codes.begin(), l.codes.end());
-      vectors.insert(vectors.end(), l.vectors.begin(), l.vectors.end());
-    }
-    container_writer w(detail::ivf_kind);
-    w.add("meta", meta.bytes());
-    w.add_array<T>("centres", std::span<const T>(centers_.data(), centers_.size()));
-    w.add_array<std::uint64_t>("counts", counts);
-    w.add_array<id_type>("ids", ids);
-    w.add_array<std::uint8_t>("codes", codes);
-    w.add_array<T>("vectors", vectors);
-    w.add_array<T>("sq_lo", sq_.lo);
-    w.add_array<T>("sq_step", sq_.step);
-    w.add_array<T>("books", std::span<const T>(codebooks_.data(), codebooks_.size()));
-    if (attributes_) attributes_->write(w);
-    w.commit(path);
-  }
+  void save(const std::filesystem::path& path) const;
 
   /// Reads an index written by save(). @throws segkit::format_error if damaged or of another kind, metric or shape.
   [[nodiscard]] static ivf load(const std::filesystem::path& path) { return load(container_reader(path, detail::ivf_kind)); }
@@ -396,69 +349,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   [[nodiscard]] bool mapped() const noexcept { return mapping_ != nullptr; }
 
  private:
-  static ivf read(const container_reader& file, bool keep_mapped) {
-    if (file.kind() != detail::ivf_kind) file.fail(fmt::format("holds '{}', not an IVF index", file.kind()));
-    byte_reader meta(file.section("meta"), file);
-    if (const auto v = meta.get<std::uint32_t>(); v != detail::ivf_format_version) file.fail(fmt::format("IVF format version {} is not supported", v));
-    if (const auto name = meta.get_string(); name != Metric::name) file.fail(fmt::format("index uses metric '{}', this index type expects '{}'", name, Metric::name));
-    const auto codec_name = meta.get_string();
-    ivf_codec codec = ivf_codec::flat;
-    try {
-      codec = params::parse_enum<ivf_codec>(codec_name, "the IVF codec");
-    } catch (const segkit::invalid_argument& e) {
-      file.fail(e.what());
-    }
-    const auto dim = meta.get<std::uint64_t>(), nlist = meta.get<std::uint64_t>(), pq_m = meta.get<std::uint64_t>();
-    const bool keep = meta.get<std::uint8_t>() != 0;
-    const auto seed = meta.get<std::uint64_t>();
-    if (dim == 0 || dim > (std::uint64_t{1} << 20) || nlist > (std::uint64_t{1} << 24) || (codec == ivf_codec::pq && (pq_m == 0 || dim % pq_m != 0))) file.fail("implausible IVF shape");
-    ivf index(static_cast<std::size_t>(dim), {.codec = codec, .pq_m = static_cast<std::size_t>(pq_m), .keep_vectors = keep, .seed = seed});
-    index.p_.nlist = static_cast<std::size_t>(nlist);
-    const auto centers = file.array<T>("centres", nlist * dim);
-    index.centers_ = matrix<T>::from_shape({static_cast<std::size_t>(nlist), static_cast<std::size_t>(dim)});
-    std::copy(centers.begin(), centers.end(), index.centers_.begin());
-    const auto counts = file.array<std::uint64_t>("counts", nlist);
-    std::uint64_t total = 0;
-    for (const auto c : counts) {
-      if (c > (std::uint64_t{1} << 32)) file.fail("implausible list size");
-      total += c;
-    }
-    const std::size_t cb = index.code_bytes();
-    // Loaded: whole sections copied, then split into lists. Mapped: each list views its part.
-    const auto ids = file.array_or_view<id_type>("ids", total, keep_mapped);
-    const auto codes = file.array_or_view<std::uint8_t>("codes", total * cb, keep_mapped);
-    const auto vectors = file.array_or_view<T>("vectors", index.p_.keep_vectors ? total * dim : 0, keep_mapped);
-    index.sq_.lo = file.array<T>("sq_lo", codec == ivf_codec::sq8 ? dim : 0);
-    index.sq_.step = file.array<T>("sq_step", codec == ivf_codec::sq8 ? dim : 0);
-    if (codec == ivf_codec::sq8 && index.centers_.size() != 0 && !index.sq_.valid(static_cast<std::size_t>(dim))) file.fail("invalid sq8 ranges");
-    const auto books = file.array<T>("books", codec == ivf_codec::pq ? pq_m * 256 * (dim / pq_m) : 0);
-    if (codec == ivf_codec::pq) {
-      index.codebooks_ = matrix<T>::from_shape({static_cast<std::size_t>(pq_m * 256), static_cast<std::size_t>(dim / pq_m)});
-      std::copy(books.begin(), books.end(), index.codebooks_.begin());
-      index.transpose_books();
-    }
-    for (const T v : centers) {
-      if (!std::isfinite(v)) file.fail("a list center is not finite");
-    }
-    index.lists_.assign(static_cast<std::size_t>(nlist), {});
-    std::size_t at = 0;
-    for (std::size_t l = 0; l < nlist; ++l) {
-      auto& list = index.lists_[l];
-      const auto c = static_cast<std::size_t>(counts[l]);
-      list.ids = part(ids, at, c, keep_mapped);
-      list.codes = part(codes, at * cb, c * cb, keep_mapped);
-      if (index.p_.keep_vectors) list.vectors = part(vectors, at * dim, c * dim, keep_mapped);
-      for (std::size_t s = 0; s < c; ++s) {
-        if (list.ids[s] == no_id || !index.where_.emplace(list.ids[s], slot{static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(s)}).second) {
-          file.fail(fmt::format("id {} is invalid or repeated", list.ids[s]));
-        }
-      }
-      at += c;
-    }
-    if (keep_mapped) index.mapping_ = file.storage();
-    if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
-    return index;
-  }
+  static ivf read(const container_reader& file, bool keep_mapped);
 
   // values[at, at + count) as a list's own copy, or as a view (open_mapped).
   template <class U>
@@ -656,6 +547,143 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   detail::rw_lock lock_;  // searches, saves and readers share it; train, add, remove and set_attributes take it alone
 };
 
+template <class Metric, class T>
+  requires(std::is_same_v<T, float> && (std::is_same_v<Metric, distance::l2_metric> || std::is_same_v<Metric, distance::squared_l2_metric> || std::is_same_v<Metric, distance::cosine_metric>))
+void ivf<Metric, T>::add(std::span<const id_type> ids, matrix_view<T> rows) {
+  detail::check_rows<T>("segkit::index::ivf::add", ids, rows, dim_);
+  detail::require_writable(mapped(), component("add"));
+  const auto lock = lock_.write();
+  detail::check_ids("segkit::index::ivf::add", ids, [this](id_type id) { return where_.count(id) != 0; }, true);
+  if (centers_.size() == 0) train_locked(rows);
+  const std::size_t n = rows.rows();
+  // Assignment to lists (parallel, deterministic) and encoding.
+  matrix<T> prepared = matrix<T>::from_shape({n, dim_});
+  for (std::size_t i = 0; i < n; ++i) prepare(rows.row(i), &prepared(i, 0));
+  const auto list_of = distance::nearest_centers(matrix_view<T>(prepared.data(), n, dim_), centers_view(), p_.threads);
+  const std::size_t cb = code_bytes();
+  std::vector<std::uint8_t> code(cb);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto l = static_cast<std::size_t>(list_of(i));
+    encode(&prepared(i, 0), l, code.data());
+    auto& list = lists_[l];
+    list.ids.owned().push_back(ids[i]);
+    list.codes.owned().insert(list.codes.owned().end(), code.begin(), code.end());
+    if (p_.keep_vectors) list.vectors.owned().insert(list.vectors.owned().end(), &prepared(i, 0), &prepared(i, 0) + dim_);
+    where_[ids[i]] = {static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(list.ids.size() - 1)};
+  }
+}
+
+template <class Metric, class T>
+  requires(std::is_same_v<T, float> && (std::is_same_v<Metric, distance::l2_metric> || std::is_same_v<Metric, distance::squared_l2_metric> || std::is_same_v<Metric, distance::cosine_metric>))
+auto ivf<Metric, T>::search(matrix_view<T> queries, std::size_t k, const search_params& params) const -> knn_result<T> {
+  return search(queries, k, params, accept_all{});
+}
+
+template <class Metric, class T>
+  requires(std::is_same_v<T, float> && (std::is_same_v<Metric, distance::l2_metric> || std::is_same_v<Metric, distance::squared_l2_metric> || std::is_same_v<Metric, distance::cosine_metric>))
+void ivf<Metric, T>::save(const std::filesystem::path& path) const {
+  const auto lock = lock_.read();
+  byte_writer meta;
+  meta.put(detail::ivf_format_version).put_string(Metric::name).put_string(std::string(params::name(p_.codec)));
+  meta.put(static_cast<std::uint64_t>(dim_)).put(static_cast<std::uint64_t>(lists_.size())).put(static_cast<std::uint64_t>(p_.pq_m));
+  meta.put(static_cast<std::uint8_t>(p_.keep_vectors)).put(p_.seed);
+  std::vector<std::uint64_t> counts;
+  std::vector<id_type> ids;
+  std::vector<std::uint8_t> codes;
+  std::vector<T> vectors;
+  for (const auto& l : lists_) {
+    counts.push_back(l.ids.size());
+    ids.insert(ids.end(), l.ids.begin(), l.ids.end());
+    codes.insert(codes.end(), l.codes.begin(), l.codes.end());
+    vectors.insert(vectors.end(), l.vectors.begin(), l.vectors.end());
+  }
+  container_writer w(detail::ivf_kind);
+  w.add("meta", meta.bytes());
+  w.add_array<T>("centres", std::span<const T>(centers_.data(), centers_.size()));
+  w.add_array<std::uint64_t>("counts", counts);
+  w.add_array<id_type>("ids", ids);
+  w.add_array<std::uint8_t>("codes", codes);
+  w.add_array<T>("vectors", vectors);
+  w.add_array<T>("sq_lo", sq_.lo);
+  w.add_array<T>("sq_step", sq_.step);
+  w.add_array<T>("books", std::span<const T>(codebooks_.data(), codebooks_.size()));
+  if (attributes_) attributes_->write(w);
+  w.commit(path);
+}
+
+template <class Metric, class T>
+  requires(std::is_same_v<T, float> && (std::is_same_v<Metric, distance::l2_metric> || std::is_same_v<Metric, distance::squared_l2_metric> || std::is_same_v<Metric, distance::cosine_metric>))
+auto ivf<Metric, T>::read(const container_reader& file, bool keep_mapped) -> ivf {
+  if (file.kind() != detail::ivf_kind) file.fail(fmt::format("holds '{}', not an IVF index", file.kind()));
+  byte_reader meta(file.section("meta"), file);
+  if (const auto v = meta.get<std::uint32_t>(); v != detail::ivf_format_version) file.fail(fmt::format("IVF format version {} is not supported", v));
+  if (const auto name = meta.get_string(); name != Metric::name) file.fail(fmt::format("index uses metric '{}', this index type expects '{}'", name, Metric::name));
+  const auto codec_name = meta.get_string();
+  ivf_codec codec = ivf_codec::flat;
+  try {
+    codec = params::parse_enum<ivf_codec>(codec_name, "the IVF codec");
+  } catch (const segkit::invalid_argument& e) {
+    file.fail(e.what());
+  }
+  const auto dim = meta.get<std::uint64_t>(), nlist = meta.get<std::uint64_t>(), pq_m = meta.get<std::uint64_t>();
+  const bool keep = meta.get<std::uint8_t>() != 0;
+  const auto seed = meta.get<std::uint64_t>();
+  if (dim == 0 || dim > (std::uint64_t{1} << 20) || nlist > (std::uint64_t{1} << 24) || (codec == ivf_codec::pq && (pq_m == 0 || dim % pq_m != 0))) file.fail("implausible IVF shape");
+  ivf index(static_cast<std::size_t>(dim), {.codec = codec, .pq_m = static_cast<std::size_t>(pq_m), .keep_vectors = keep, .seed = seed});
+  index.p_.nlist = static_cast<std::size_t>(nlist);
+  const auto centers = file.array<T>("centres", nlist * dim);
+  index.centers_ = matrix<T>::from_shape({static_cast<std::size_t>(nlist), static_cast<std::size_t>(dim)});
+  std::copy(centers.begin(), centers.end(), index.centers_.begin());
+  const auto counts = file.array<std::uint64_t>("counts", nlist);
+  std::uint64_t total = 0;
+  for (const auto c : counts) {
+    if (c > (std::uint64_t{1} << 32)) file.fail("implausible list size");
+    total += c;
+  }
+  const std::size_t cb = index.code_bytes();
+  // Loaded: whole sections copied, then split into lists. Mapped: each list views its part.
+  const auto ids = file.array_or_view<id_type>("ids", total, keep_mapped);
+  const auto codes = file.array_or_view<std::uint8_t>("codes", total * cb, keep_mapped);
+  const auto vectors = file.array_or_view<T>("vectors", index.p_.keep_vectors ? total * dim : 0, keep_mapped);
+  index.sq_.lo = file.array<T>("sq_lo", codec == ivf_codec::sq8 ? dim : 0);
+  index.sq_.step = file.array<T>("sq_step", codec == ivf_codec::sq8 ? dim : 0);
+  if (codec == ivf_codec::sq8 && index.centers_.size() != 0 && !index.sq_.valid(static_cast<std::size_t>(dim))) file.fail("invalid sq8 ranges");
+  const auto books = file.array<T>("books", codec == ivf_codec::pq ? pq_m * 256 * (dim / pq_m) : 0);
+  if (codec == ivf_codec::pq) {
+    index.codebooks_ = matrix<T>::from_shape({static_cast<std::size_t>(pq_m * 256), static_cast<std::size_t>(dim / pq_m)});
+    std::copy(books.begin(), books.end(), index.codebooks_.begin());
+    index.transpose_books();
+  }
+  for (const T v : centers) {
+    if (!std::isfinite(v)) file.fail("a list center is not finite");
+  }
+  index.lists_.assign(static_cast<std::size_t>(nlist), {});
+  std::size_t at = 0;
+  for (std::size_t l = 0; l < nlist; ++l) {
+    auto& list = index.lists_[l];
+    const auto c = static_cast<std::size_t>(counts[l]);
+    list.ids = part(ids, at, c, keep_mapped);
+    list.codes = part(codes, at * cb, c * cb, keep_mapped);
+    if (index.p_.keep_vectors) list.vectors = part(vectors, at * dim, c * dim, keep_mapped);
+    for (std::size_t s = 0; s < c; ++s) {
+      if (list.ids[s] == no_id || !index.where_.emplace(list.ids[s], slot{static_cast<std::uint32_t>(l), static_cast<std::uint32_t>(s)}).second) {
+        file.fail(fmt::format("id {} is invalid or repeated", list.ids[s]));
+      }
+    }
+    at += c;
+  }
+  if (keep_mapped) index.mapping_ = file.storage();
+  if (attribute_table::present(file)) index.attributes_ = std::make_shared<const attribute_table>(attribute_table::read(file));
+  return index;
+}
+
 static_assert(segkit::neighbor_index<ivf<>>);
 
 }  // namespace segkit::index
+
+/// The instantiations compiled once into segkit::segkit_compiled (segkit/core/compiled.hpp).
+#define SEGKIT_INSTANCES_INDEX_IVF(X)                                                                 \
+  X(class segkit::index::ivf<segkit::distance::l2_metric, float>)                                     \
+  X(class segkit::index::ivf<segkit::distance::squared_l2_metric, float>)                             \
+  X(class segkit::index::ivf<segkit::distance::cosine_metric, float>)
+SEGKIT_INSTANCES_INDEX_IVF(SEGKIT_EXTERN_TEMPLATE)

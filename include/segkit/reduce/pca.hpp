@@ -23,6 +23,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "segkit/core/binary_format.hpp"
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -297,66 +298,8 @@ class pca {
    *      O(n d (k + p) (2 q + 2)) for q power iterations.
    */
   template <class E>
-  [[nodiscard]] pca_model<T> fit(const E& x_in) const {
-    const auto x = as_rows<T>(x_in);
-    const std::size_t n = x->rows(), d = x->cols(), r = std::min(n, d);
-    if (n < 2) detail::throw_pca(fmt::format("needs at least 2 rows (got {})", n));
-    if (d == 0) detail::throw_pca("rows have 0 columns");
-    require_finite<T>("segkit::reduce::pca", "x", x.view());
-    if (params_.n_components > r) detail::throw_pca(fmt::format("n_components ({}) exceeds min(n, d) = {}", params_.n_components, r));
-    const bool by_variance = params_.variance != 0.0;
-    if (by_variance && !(params_.variance > 0.0 && params_.variance < 1.0)) detail::throw_pca(fmt::format("variance ({}) must lie in (0, 1)", params_.variance));
-    if (by_variance && params_.solver == pca_solver::randomized) detail::throw_pca("variance needs the full solver");
-    std::size_t k = params_.n_components == 0 ? r : params_.n_components;
-    pca_solver solver = params_.solver;
-    if (solver == pca_solver::automatic) {
-      solver = by_variance ? pca_solver::full : detail::automatic_solver(n, d, k, params_.oversamples, params_.power_iterations);
-    }
-    executor ex(params_.threads);
-    pca_model<T> m;
-    m.n_samples = n;
-    m.whiten = params_.whiten;
-    m.solver = solver;
-    m.mean = column_means(x.view(), ex);
-    std::vector<double> axes;  // rows: unit vectors in input space
-    std::vector<double> sv;    // singular values
-    double total_var = 0.0;
-    if (solver == pca_solver::full) {
-      full_decomposition(x.view(), m.mean, ex, axes, sv);
-      for (const double s : sv) total_var += s * s;
-      total_var /= static_cast<double>(n - 1);
-      std::vector<double> ev(sv.size());
-      for (std::size_t c = 0; c < sv.size(); ++c) ev[c] = sv[c] * sv[c] / static_cast<double>(n - 1);
-      if (by_variance) {
-        double cum = 0.0;
-        k = ev.size();
-        for (std::size_t c = 0; c < ev.size(); ++c) {
-          cum += ev[c] / total_var;
-          if (cum > params_.variance) {
-            k = c + 1;
-            break;
-          }
-        }
-      }
-      double rest = 0.0;
-      for (std::size_t c = k; c < ev.size(); ++c) rest += ev[c];
-      m.noise_variance = k < ev.size() ? rest / static_cast<double>(ev.size() - k) : 0.0;
-    } else {
-      randomized_decomposition(x.view(), m.mean, k, ex, axes, sv);
-      total_var = total_variance(x.view(), m.mean, ex);
-      double kept = 0.0;
-      for (std::size_t c = 0; c < k; ++c) kept += sv[c] * sv[c] / static_cast<double>(n - 1);
-      m.noise_variance = k < r ? std::max(0.0, total_var - kept) / static_cast<double>(r - k) : 0.0;
-    }
-    m.components = xt::xtensor<double, 2>::from_shape({k, d});
-    for (std::size_t c = 0; c < k; ++c) {
-      std::copy_n(axes.data() + c * d, d, m.components.data() + c * d);
-      m.singular_values.push_back(sv[c]);
-      m.explained_variance.push_back(sv[c] * sv[c] / static_cast<double>(n - 1));
-      m.explained_variance_ratio.push_back(total_var > 0.0 ? m.explained_variance.back() / total_var : 0.0);
-    }
-    flip_signs(x.view(), m, ex);
-    return m;
+  [[nodiscard]] pca_model<T> fit(const E& x) const {
+    return fit_rows(as_rows<T>(x));
   }
 
   /// fit(x).transform(x).
@@ -366,6 +309,8 @@ class pca {
   }
 
  private:
+  // Defined after the class (not inline), so compiled mode keeps it out of users' translation units.
+  pca_model<T> fit_rows(const rows_ref<T>& x) const;
   static std::vector<double> column_means(const matrix_view<T>& x, executor& ex) {
     const std::size_t d = x.cols();
     auto sum = parallel_reduce(
@@ -476,6 +421,68 @@ class pca {
 
   pca_params params_;
 };
+
+template <class T>
+auto pca<T>::fit_rows(const rows_ref<T>& x) const -> pca_model<T> {
+  const std::size_t n = x->rows(), d = x->cols(), r = std::min(n, d);
+  if (n < 2) detail::throw_pca(fmt::format("needs at least 2 rows (got {})", n));
+  if (d == 0) detail::throw_pca("rows have 0 columns");
+  require_finite<T>("segkit::reduce::pca", "x", x.view());
+  if (params_.n_components > r) detail::throw_pca(fmt::format("n_components ({}) exceeds min(n, d) = {}", params_.n_components, r));
+  const bool by_variance = params_.variance != 0.0;
+  if (by_variance && !(params_.variance > 0.0 && params_.variance < 1.0)) detail::throw_pca(fmt::format("variance ({}) must lie in (0, 1)", params_.variance));
+  if (by_variance && params_.solver == pca_solver::randomized) detail::throw_pca("variance needs the full solver");
+  std::size_t k = params_.n_components == 0 ? r : params_.n_components;
+  pca_solver solver = params_.solver;
+  if (solver == pca_solver::automatic) {
+    solver = by_variance ? pca_solver::full : detail::automatic_solver(n, d, k, params_.oversamples, params_.power_iterations);
+  }
+  executor ex(params_.threads);
+  pca_model<T> m;
+  m.n_samples = n;
+  m.whiten = params_.whiten;
+  m.solver = solver;
+  m.mean = column_means(x.view(), ex);
+  std::vector<double> axes;  // rows: unit vectors in input space
+  std::vector<double> sv;    // singular values
+  double total_var = 0.0;
+  if (solver == pca_solver::full) {
+    full_decomposition(x.view(), m.mean, ex, axes, sv);
+    for (const double s : sv) total_var += s * s;
+    total_var /= static_cast<double>(n - 1);
+    std::vector<double> ev(sv.size());
+    for (std::size_t c = 0; c < sv.size(); ++c) ev[c] = sv[c] * sv[c] / static_cast<double>(n - 1);
+    if (by_variance) {
+      double cum = 0.0;
+      k = ev.size();
+      for (std::size_t c = 0; c < ev.size(); ++c) {
+        cum += ev[c] / total_var;
+        if (cum > params_.variance) {
+          k = c + 1;
+          break;
+        }
+      }
+    }
+    double rest = 0.0;
+    for (std::size_t c = k; c < ev.size(); ++c) rest += ev[c];
+    m.noise_variance = k < ev.size() ? rest / static_cast<double>(ev.size() - k) : 0.0;
+  } else {
+    randomized_decomposition(x.view(), m.mean, k, ex, axes, sv);
+    total_var = total_variance(x.view(), m.mean, ex);
+    double kept = 0.0;
+    for (std::size_t c = 0; c < k; ++c) kept += sv[c] * sv[c] / static_cast<double>(n - 1);
+    m.noise_variance = k < r ? std::max(0.0, total_var - kept) / static_cast<double>(r - k) : 0.0;
+  }
+  m.components = xt::xtensor<double, 2>::from_shape({k, d});
+  for (std::size_t c = 0; c < k; ++c) {
+    std::copy_n(axes.data() + c * d, d, m.components.data() + c * d);
+    m.singular_values.push_back(sv[c]);
+    m.explained_variance.push_back(sv[c] * sv[c] / static_cast<double>(n - 1));
+    m.explained_variance_ratio.push_back(total_var > 0.0 ? m.explained_variance.back() / total_var : 0.0);
+  }
+  flip_signs(x.view(), m, ex);
+  return m;
+}
 
 static_assert(segkit::inductive_reducer<pca<float>, float>);
 
@@ -615,3 +622,7 @@ class incremental_pca {
 };
 
 }  // namespace segkit::reduce
+
+/// The instantiations compiled once into segkit::segkit_compiled (segkit/core/compiled.hpp).
+#define SEGKIT_INSTANCES_REDUCE_PCA(X) X(class segkit::reduce::pca<float>) X(class segkit::reduce::pca<double>)
+SEGKIT_INSTANCES_REDUCE_PCA(SEGKIT_EXTERN_TEMPLATE)

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 #include <xtensor/xtensor.hpp>
 
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -135,69 +136,78 @@ struct tsne_model {
    * @throws segkit::invalid_argument for another column count or NaN/Inf.
    */
   template <class E>
-  [[nodiscard]] matrix<float> transform(const E& x_in, std::size_t threads = 0) const {
-    const auto x = as_rows<T>(x_in);
-    const std::size_t n = training.shape(0), d = training.shape(1), dim = embedding.shape(1);
-    if (x->cols() != d) detail::throw_tsne(fmt::format("transform: rows have {} columns, the model {}", x->cols(), d));
-    require_finite<T>("segkit::reduce::tsne::transform", "x", x.view());
-    const std::size_t m = x->rows(), k = std::min<std::size_t>(15, n);
-    executor ex(threads);
-    std::vector<std::uint32_t> ids;
-    std::vector<float> dist;
-    detail::exact_knn(Metric{}, x.view(), matrix_view<T>(training.data(), n, d, d), k, false, ex, ids, dist, true);
-    std::vector<double> d2(m * k);
-    for (std::size_t i = 0; i < m * k; ++i) d2[i] = static_cast<double>(dist[i]) * static_cast<double>(dist[i]);
-    const auto p = detail::conditional_affinities(d2, m, k, std::min(5.0, static_cast<double>(k) / 3.0), ex);
-    std::vector<double> ref(n * dim);
-    for (std::size_t i = 0; i < n * dim; ++i) ref[i] = embedding.data()[i];
-    const bool use_tree = params.method != tsne_method::exact && dim <= 3;  // fft fits use the tree here too
-    std::optional<detail::space_tree> tree;
-    if (use_tree) tree.emplace(ref, n, dim);
-    matrix<float> out = matrix<float>::from_shape({m, dim});
-    parallel_for(ex, m, 16, [&](std::size_t b, std::size_t e, std::size_t) {
-      std::vector<double> y(dim), update(dim, 0.0), gains(dim, 1.0), grad(dim), rep(dim);
-      for (std::size_t i = b; i < e; ++i) {
-        std::fill(y.begin(), y.end(), 0.0);
-        for (std::size_t j = 0; j < k; ++j) {
-          for (std::size_t q = 0; q < dim; ++q) y[q] += p[i * k + j] * ref[ids[i * k + j] * dim + q];
-        }
-        std::fill(update.begin(), update.end(), 0.0);
-        std::fill(gains.begin(), gains.end(), 1.0);
-        for (std::size_t it = 0; it < 250; ++it) {
-          // Repulsion from all training points (the row's own normalization), attraction to its neighbors.
-          std::fill(rep.begin(), rep.end(), 0.0);
-          const double sum_q = use_tree ? tree->repulsion(y.data(), n, params.theta, rep.data())
-                                        : detail::exact_repulsion(ref, n, dim, y.data(), n, rep.data());
-          std::fill(grad.begin(), grad.end(), 0.0);
-          for (std::size_t j = 0; j < k; ++j) {
-            const double* r = ref.data() + ids[i * k + j] * dim;
-            double dd = 0.0;
-            for (std::size_t q = 0; q < dim; ++q) dd += (y[q] - r[q]) * (y[q] - r[q]);
-            const double qv = 1.0 / (1.0 + dd);
-            for (std::size_t q = 0; q < dim; ++q) grad[q] += 1.5 * p[i * k + j] * qv * (y[q] - r[q]);  // exaggeration 1.5
-          }
-          double norm = 0.0;
-          for (std::size_t q = 0; q < dim; ++q) {
-            grad[q] = 4.0 * (grad[q] - rep[q] / std::max(sum_q, 1e-300));
-            norm += grad[q] * grad[q];
-          }
-          norm = std::sqrt(norm);
-          if (norm > 0.25) {
-            for (double& g : grad) g *= 0.25 / norm;
-          }
-          for (std::size_t q = 0; q < dim; ++q) {
-            gains[q] = (update[q] * grad[q] < 0.0) ? gains[q] + 0.2 : std::max(0.01, gains[q] * 0.8);
-            update[q] = 0.8 * update[q] - 0.1 * gains[q] * grad[q];
-            y[q] += update[q];
-          }
-        }
-        for (std::size_t q = 0; q < dim; ++q) out(i, q) = static_cast<float>(y[q]);
-      }
-    });
-    return out;
+  [[nodiscard]] matrix<float> transform(const E& x, std::size_t threads = 0) const {
+    return transform_rows(as_rows<T>(x), threads);
   }
 
+ private:
+  // transform() of rows, defined after the class (not inline): compiled mode keeps it out of users' code.
+  [[nodiscard]] matrix<float> transform_rows(const rows_ref<T>& x, std::size_t threads) const;
+
+ public:
 };
+
+template <class Metric, class T>
+auto tsne_model<Metric, T>::transform_rows(const rows_ref<T>& x, std::size_t threads) const -> matrix<float> {
+  const std::size_t n = training.shape(0), d = training.shape(1), dim = embedding.shape(1);
+  if (x->cols() != d) detail::throw_tsne(fmt::format("transform: rows have {} columns, the model {}", x->cols(), d));
+  require_finite<T>("segkit::reduce::tsne::transform", "x", x.view());
+  const std::size_t m = x->rows(), k = std::min<std::size_t>(15, n);
+  executor ex(threads);
+  std::vector<std::uint32_t> ids;
+  std::vector<float> dist;
+  detail::exact_knn(Metric{}, x.view(), matrix_view<T>(training.data(), n, d, d), k, false, ex, ids, dist, true);
+  std::vector<double> d2(m * k);
+  for (std::size_t i = 0; i < m * k; ++i) d2[i] = static_cast<double>(dist[i]) * static_cast<double>(dist[i]);
+  const auto p = detail::conditional_affinities(d2, m, k, std::min(5.0, static_cast<double>(k) / 3.0), ex);
+  std::vector<double> ref(n * dim);
+  for (std::size_t i = 0; i < n * dim; ++i) ref[i] = embedding.data()[i];
+  const bool use_tree = params.method != tsne_method::exact && dim <= 3;  // fft fits use the tree here too
+  std::optional<detail::space_tree> tree;
+  if (use_tree) tree.emplace(ref, n, dim);
+  matrix<float> out = matrix<float>::from_shape({m, dim});
+  parallel_for(ex, m, 16, [&](std::size_t b, std::size_t e, std::size_t) {
+    std::vector<double> y(dim), update(dim, 0.0), gains(dim, 1.0), grad(dim), rep(dim);
+    for (std::size_t i = b; i < e; ++i) {
+      std::fill(y.begin(), y.end(), 0.0);
+      for (std::size_t j = 0; j < k; ++j) {
+        for (std::size_t q = 0; q < dim; ++q) y[q] += p[i * k + j] * ref[ids[i * k + j] * dim + q];
+      }
+      std::fill(update.begin(), update.end(), 0.0);
+      std::fill(gains.begin(), gains.end(), 1.0);
+      for (std::size_t it = 0; it < 250; ++it) {
+        // Repulsion from all training points (the row's own normalization), attraction to its neighbors.
+        std::fill(rep.begin(), rep.end(), 0.0);
+        const double sum_q = use_tree ? tree->repulsion(y.data(), n, params.theta, rep.data())
+                                      : detail::exact_repulsion(ref, n, dim, y.data(), n, rep.data());
+        std::fill(grad.begin(), grad.end(), 0.0);
+        for (std::size_t j = 0; j < k; ++j) {
+          const double* r = ref.data() + ids[i * k + j] * dim;
+          double dd = 0.0;
+          for (std::size_t q = 0; q < dim; ++q) dd += (y[q] - r[q]) * (y[q] - r[q]);
+          const double qv = 1.0 / (1.0 + dd);
+          for (std::size_t q = 0; q < dim; ++q) grad[q] += 1.5 * p[i * k + j] * qv * (y[q] - r[q]);  // exaggeration 1.5
+        }
+        double norm = 0.0;
+        for (std::size_t q = 0; q < dim; ++q) {
+          grad[q] = 4.0 * (grad[q] - rep[q] / std::max(sum_q, 1e-300));
+          norm += grad[q] * grad[q];
+        }
+        norm = std::sqrt(norm);
+        if (norm > 0.25) {
+          for (double& g : grad) g *= 0.25 / norm;
+        }
+        for (std::size_t q = 0; q < dim; ++q) {
+          gains[q] = (update[q] * grad[q] < 0.0) ? gains[q] + 0.2 : std::max(0.01, gains[q] * 0.8);
+          update[q] = 0.8 * update[q] - 0.1 * gains[q] * grad[q];
+          y[q] += update[q];
+        }
+      }
+      for (std::size_t q = 0; q < dim; ++q) out(i, q) = static_cast<float>(y[q]);
+    }
+  });
+  return out;
+}
 
 /**
  * @brief t-SNE (satisfies segkit::inductive_reducer).
@@ -244,91 +254,8 @@ class tsne {
    *      O(n log n) (Barnes-Hut) or O(n^2) (exact) repulsion.
    */
   template <class E>
-  [[nodiscard]] tsne_model<Metric, T> fit(const E& x_in) const {
-    const auto x = as_rows<T>(x_in);
-    const std::size_t n = x->rows(), d = x->cols(), dim = params_.n_components;
-    check(n, d);
-    require_finite<T>("segkit::reduce::tsne", "x", x.view());
-    executor ex(params_.threads);
-    tsne_model<Metric, T> model;
-    model.params = params_;
-    model.training = matrix<T>::from_shape({n, d});
-    for (std::size_t i = 0; i < n; ++i) std::copy_n(x->row(i), d, model.training.data() + i * d);
-    // Affinities over the neighbors (the row itself excluded).
-    const std::size_t k = std::min<std::size_t>(n - 1, static_cast<std::size_t>(3.0 * params_.perplexity + 1.0));
-    std::vector<std::uint32_t> ids_self;
-    std::vector<float> dist_self;
-    model.knn = detail::self_knn(Metric{}, x.view(), k + 1, params_.knn, params_.seed, ex, ids_self, dist_self);
-    std::vector<std::uint32_t> ids(n * k);
-    std::vector<double> d2(n * k);
-    for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t j = 0; j < k; ++j) {
-        ids[i * k + j] = ids_self[i * (k + 1) + j + 1];
-        const double v = dist_self[i * (k + 1) + j + 1];
-        d2[i * k + j] = Metric::squared ? v : v * v;
-      }
-    }
-    const auto cond = detail::conditional_affinities(d2, n, k, params_.perplexity, ex);
-    const auto p = detail::joint_affinities(ids, cond, n, k);
-    // Start.
-    std::vector<double> y(n * dim);
-    if (params_.init == tsne_init::pca) {
-      const auto pc = pca<T>({.n_components = std::min({dim, d, n}), .seed = params_.seed, .threads = params_.threads}).fit(x.view());
-      const auto t = pc.transform(x.view(), params_.threads);
-      for (std::size_t i = 0; i < n; ++i) {
-        for (std::size_t q = 0; q < dim; ++q) y[i * dim + q] = q < t.shape(1) ? static_cast<double>(t(i, q)) : 0.0;
-      }
-      double mean = 0.0, var = 0.0;
-      for (std::size_t i = 0; i < n; ++i) mean += y[i * dim];
-      mean /= static_cast<double>(n);
-      for (std::size_t i = 0; i < n; ++i) var += (y[i * dim] - mean) * (y[i * dim] - mean);
-      const double sd = std::sqrt(var / static_cast<double>(n));
-      for (double& v : y) v = sd > 0.0 ? v / sd * 1e-4 : 0.0;
-    } else {
-      for (std::size_t i = 0; i < n; ++i) {
-        segkit::rng gen(params_.seed, i);
-        for (std::size_t q = 0; q < dim; ++q) y[i * dim + q] = 1e-4 * gen.normal();
-      }
-    }
-    const double lr = params_.learning_rate > 0.0 ? params_.learning_rate
-                                                   : std::max(static_cast<double>(n) / params_.early_exaggeration / 4.0, 50.0);
-    model.learning_rate = lr;
-    std::vector<double> grad(n * dim), update(n * dim, 0.0), gains(n * dim, 1.0);
-    model.method = params_.method;
-    std::optional<detail::interpolation_repulsion> interp;
-    const bool may_interpolate = params_.method == tsne_method::fft || (params_.method == tsne_method::automatic && dim <= 2);
-    if (may_interpolate) interp.emplace(dim, params_.fft_points, params_.fft_box_width);
-    double z = 1.0;
-    for (std::size_t it = 0; it < params_.max_iter; ++it) {
-      const bool early = it < params_.exaggeration_iter;
-      const tsne_method method = pick_method(y, n, interp);
-      model.fft_iterations += method == tsne_method::fft ? 1 : 0;
-      z = gradient(p, y, n, early ? params_.early_exaggeration : 1.0, method, interp, grad, ex);
-      const double momentum = early ? 0.5 : 0.8;
-      for (std::size_t i = 0; i < n * dim; ++i) {
-        gains[i] = (update[i] * grad[i] < 0.0) ? gains[i] + 0.2 : std::max(0.01, gains[i] * 0.8);
-        update[i] = momentum * update[i] - lr * gains[i] * grad[i];
-        y[i] += update[i];
-      }
-    }
-    model.n_iter = params_.max_iter;
-    // KL(P || Q) with Q from the last repulsion pass's normalization.
-    z = gradient(p, y, n, 1.0, pick_method(y, n, interp), interp, grad, ex);
-    double kl = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t e = p.start[i]; e < p.start[i + 1]; ++e) {
-        const std::size_t j = p.column[e];
-        double dd = 0.0;
-        for (std::size_t q = 0; q < dim; ++q) dd += (y[i * dim + q] - y[j * dim + q]) * (y[i * dim + q] - y[j * dim + q]);
-        const double qij = std::max(1.0 / (1.0 + dd) / z, std::numeric_limits<double>::epsilon());
-        const double pij = std::max(p.value[e], std::numeric_limits<double>::epsilon());
-        kl += pij * std::log(pij / qij);
-      }
-    }
-    model.kl_divergence = kl;
-    model.embedding = matrix<float>::from_shape({n, dim});
-    for (std::size_t i = 0; i < n * dim; ++i) model.embedding.data()[i] = static_cast<float>(y[i]);
-    return model;
+  [[nodiscard]] tsne_model<Metric, T> fit(const E& x) const {
+    return fit_rows(as_rows<T>(x));
   }
 
   /// fit(x).embedding.
@@ -338,6 +265,8 @@ class tsne {
   }
 
  private:
+  // Defined after the class (not inline), so compiled mode keeps it out of users' translation units.
+  tsne_model<Metric, T> fit_rows(const rows_ref<T>& x) const;
   void check(std::size_t n, std::size_t d) const {
     const auto& p = params_;
     if (n < 4) detail::throw_tsne(fmt::format("needs at least 4 rows (got {})", n));
@@ -407,6 +336,98 @@ class tsne {
   tsne_params params_;
 };
 
+template <class Metric, class T>
+auto tsne<Metric, T>::fit_rows(const rows_ref<T>& x) const -> tsne_model<Metric, T> {
+  const std::size_t n = x->rows(), d = x->cols(), dim = params_.n_components;
+  check(n, d);
+  require_finite<T>("segkit::reduce::tsne", "x", x.view());
+  executor ex(params_.threads);
+  tsne_model<Metric, T> model;
+  model.params = params_;
+  model.training = matrix<T>::from_shape({n, d});
+  for (std::size_t i = 0; i < n; ++i) std::copy_n(x->row(i), d, model.training.data() + i * d);
+  // Affinities over the neighbors (the row itself excluded).
+  const std::size_t k = std::min<std::size_t>(n - 1, static_cast<std::size_t>(3.0 * params_.perplexity + 1.0));
+  std::vector<std::uint32_t> ids_self;
+  std::vector<float> dist_self;
+  model.knn = detail::self_knn(Metric{}, x.view(), k + 1, params_.knn, params_.seed, ex, ids_self, dist_self);
+  std::vector<std::uint32_t> ids(n * k);
+  std::vector<double> d2(n * k);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < k; ++j) {
+      ids[i * k + j] = ids_self[i * (k + 1) + j + 1];
+      const double v = dist_self[i * (k + 1) + j + 1];
+      d2[i * k + j] = Metric::squared ? v : v * v;
+    }
+  }
+  const auto cond = detail::conditional_affinities(d2, n, k, params_.perplexity, ex);
+  const auto p = detail::joint_affinities(ids, cond, n, k);
+  // Start.
+  std::vector<double> y(n * dim);
+  if (params_.init == tsne_init::pca) {
+    const auto pc = pca<T>({.n_components = std::min({dim, d, n}), .seed = params_.seed, .threads = params_.threads}).fit(x.view());
+    const auto t = pc.transform(x.view(), params_.threads);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t q = 0; q < dim; ++q) y[i * dim + q] = q < t.shape(1) ? static_cast<double>(t(i, q)) : 0.0;
+    }
+    double mean = 0.0, var = 0.0;
+    for (std::size_t i = 0; i < n; ++i) mean += y[i * dim];
+    mean /= static_cast<double>(n);
+    for (std::size_t i = 0; i < n; ++i) var += (y[i * dim] - mean) * (y[i * dim] - mean);
+    const double sd = std::sqrt(var / static_cast<double>(n));
+    for (double& v : y) v = sd > 0.0 ? v / sd * 1e-4 : 0.0;
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      segkit::rng gen(params_.seed, i);
+      for (std::size_t q = 0; q < dim; ++q) y[i * dim + q] = 1e-4 * gen.normal();
+    }
+  }
+  const double lr = params_.learning_rate > 0.0 ? params_.learning_rate
+                                                 : std::max(static_cast<double>(n) / params_.early_exaggeration / 4.0, 50.0);
+  model.learning_rate = lr;
+  std::vector<double> grad(n * dim), update(n * dim, 0.0), gains(n * dim, 1.0);
+  model.method = params_.method;
+  std::optional<detail::interpolation_repulsion> interp;
+  const bool may_interpolate = params_.method == tsne_method::fft || (params_.method == tsne_method::automatic && dim <= 2);
+  if (may_interpolate) interp.emplace(dim, params_.fft_points, params_.fft_box_width);
+  double z = 1.0;
+  for (std::size_t it = 0; it < params_.max_iter; ++it) {
+    const bool early = it < params_.exaggeration_iter;
+    const tsne_method method = pick_method(y, n, interp);
+    model.fft_iterations += method == tsne_method::fft ? 1 : 0;
+    z = gradient(p, y, n, early ? params_.early_exaggeration : 1.0, method, interp, grad, ex);
+    const double momentum = early ? 0.5 : 0.8;
+    for (std::size_t i = 0; i < n * dim; ++i) {
+      gains[i] = (update[i] * grad[i] < 0.0) ? gains[i] + 0.2 : std::max(0.01, gains[i] * 0.8);
+      update[i] = momentum * update[i] - lr * gains[i] * grad[i];
+      y[i] += update[i];
+    }
+  }
+  model.n_iter = params_.max_iter;
+  // KL(P || Q) with Q from the last repulsion pass's normalization.
+  z = gradient(p, y, n, 1.0, pick_method(y, n, interp), interp, grad, ex);
+  double kl = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t e = p.start[i]; e < p.start[i + 1]; ++e) {
+      const std::size_t j = p.column[e];
+      double dd = 0.0;
+      for (std::size_t q = 0; q < dim; ++q) dd += (y[i * dim + q] - y[j * dim + q]) * (y[i * dim + q] - y[j * dim + q]);
+      const double qij = std::max(1.0 / (1.0 + dd) / z, std::numeric_limits<double>::epsilon());
+      const double pij = std::max(p.value[e], std::numeric_limits<double>::epsilon());
+      kl += pij * std::log(pij / qij);
+    }
+  }
+  model.kl_divergence = kl;
+  model.embedding = matrix<float>::from_shape({n, dim});
+  for (std::size_t i = 0; i < n * dim; ++i) model.embedding.data()[i] = static_cast<float>(y[i]);
+  return model;
+}
+
 static_assert(segkit::inductive_reducer<tsne<distance::l2_metric, float>, float>);
 
 }  // namespace segkit::reduce
+
+/// The instantiations compiled once into segkit::segkit_compiled (segkit/core/compiled.hpp).
+#define SEGKIT_INSTANCES_REDUCE_TSNE(X) \
+  SEGKIT_METRIC_INSTANCES(X, class segkit::reduce::tsne) SEGKIT_METRIC_INSTANCES(X, struct segkit::reduce::tsne_model)
+SEGKIT_INSTANCES_REDUCE_TSNE(SEGKIT_EXTERN_TEMPLATE)

@@ -25,6 +25,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "segkit/core/binary_format.hpp"
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/concepts.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
@@ -118,65 +119,15 @@ struct umap_model {
    * @par Complexity  per row O(n d) for the exact neighbors plus O(k epochs (1 + negative rate)) updates.
    */
   template <class E>
-  [[nodiscard]] matrix<float> transform(const E& x_in, std::size_t threads = 0) const {
-    const auto x = as_rows<T>(x_in);
-    const std::size_t d = training.shape(1), dim = embedding.shape(1), n = training.shape(0);
-    if (x->cols() != d) detail::throw_umap(fmt::format("transform: rows have {} columns, the model {}", x->cols(), d));
-    require_finite<T>("segkit::reduce::umap::transform", "x", x.view());
-    const std::size_t k = std::min(params.n_neighbors, n);
-    executor ex(threads);
-    std::vector<std::uint32_t> ids;
-    std::vector<float> dists;
-    const matrix_view<T> base(training.data(), n, d, d);
-    detail::exact_knn(Metric{}, x.view(), base, k, false, ex, ids, dists, true);
-    const std::size_t m = x->rows();
-    std::vector<double> sigma, rho;
-    detail::smooth_knn(dists, m, k, std::max(0.0, params.local_connectivity - 1.0), false, sigma, rho);
-    const std::size_t epochs = params.transform_epochs != 0 ? params.transform_epochs : (n <= 10000 ? 100 : 30);
-    matrix<float> out = matrix<float>::from_shape({m, dim});
-    parallel_for(ex, m, 16, [&](std::size_t b, std::size_t e, std::size_t) {
-      for (std::size_t i = b; i < e; ++i) {
-        std::vector<double> w(k);
-        double total = 0.0, top = 0.0;
-        for (std::size_t j = 0; j < k; ++j) {
-          w[j] = detail::membership(dists[i * k + j], rho[i], sigma[i]);
-          total += w[j];
-          top = std::max(top, w[j]);
-        }
-        std::vector<double> start(dim, 0.0);
-        for (std::size_t j = 0; j < k; ++j) {
-          for (std::size_t q = 0; q < dim; ++q) start[q] += w[j] / total * embedding(ids[i * k + j], q);
-        }
-        std::vector<float> pos(start.begin(), start.end());
-        // This row's edges, weak ones dropped against its own strongest (not the batch's).
-        std::vector<double> kept;
-        std::vector<std::uint32_t> tails;
-        for (std::size_t j = 0; j < k; ++j) {
-          if (w[j] >= top / static_cast<double>(epochs)) {
-            kept.push_back(w[j]);
-            tails.push_back(ids[i * k + j]);
-          }
-        }
-        detail::sgd_state st;
-        st.per_sample = detail::epochs_per_sample(kept, epochs);
-        st.next_sample = st.per_sample;
-        for (const double v : st.per_sample) {
-          st.per_negative.push_back(params.negative_sample_rate > 0.0 ? v / params.negative_sample_rate : std::numeric_limits<double>::infinity());
-        }
-        st.next_negative = st.per_negative;
-        segkit::rng gen(detail::row_seed(x->row(i), d, params.seed));
-        const double alpha0 = params.learning_rate / 4.0;
-        for (std::size_t ep = 0; ep < epochs; ++ep) {
-          const auto alpha = static_cast<float>(alpha0 * (1.0 - static_cast<double>(ep) / static_cast<double>(epochs)));
-          detail::move_head_any(pos.data(), dim, embedding.data(), n, tails.data(), 0, tails.size(), st, static_cast<double>(ep), alpha, curve,
-                            static_cast<float>(params.repulsion_strength), 1, gen, n);
-        }
-        for (std::size_t q = 0; q < dim; ++q) out(i, q) = pos[q];
-      }
-    });
-    return out;
+  [[nodiscard]] matrix<float> transform(const E& x, std::size_t threads = 0) const {
+    return transform_rows(as_rows<T>(x), threads);
   }
 
+ private:
+  // transform() of rows, defined after the class (not inline): compiled mode keeps it out of users' code.
+  [[nodiscard]] matrix<float> transform_rows(const rows_ref<T>& x, std::size_t threads) const;
+
+ public:
   /// Kind of the container the model is stored in (segkit::storable_model).
   static constexpr std::string_view container_kind = "segkit.model.umap";
   /// Writes the model atomically in segkit's checksummed container.
@@ -262,6 +213,65 @@ struct umap_model {
   }
 };
 
+template <class Metric, class T>
+auto umap_model<Metric, T>::transform_rows(const rows_ref<T>& x, std::size_t threads) const -> matrix<float> {
+  const std::size_t d = training.shape(1), dim = embedding.shape(1), n = training.shape(0);
+  if (x->cols() != d) detail::throw_umap(fmt::format("transform: rows have {} columns, the model {}", x->cols(), d));
+  require_finite<T>("segkit::reduce::umap::transform", "x", x.view());
+  const std::size_t k = std::min(params.n_neighbors, n);
+  executor ex(threads);
+  std::vector<std::uint32_t> ids;
+  std::vector<float> dists;
+  const matrix_view<T> base(training.data(), n, d, d);
+  detail::exact_knn(Metric{}, x.view(), base, k, false, ex, ids, dists, true);
+  const std::size_t m = x->rows();
+  std::vector<double> sigma, rho;
+  detail::smooth_knn(dists, m, k, std::max(0.0, params.local_connectivity - 1.0), false, sigma, rho);
+  const std::size_t epochs = params.transform_epochs != 0 ? params.transform_epochs : (n <= 10000 ? 100 : 30);
+  matrix<float> out = matrix<float>::from_shape({m, dim});
+  parallel_for(ex, m, 16, [&](std::size_t b, std::size_t e, std::size_t) {
+    for (std::size_t i = b; i < e; ++i) {
+      std::vector<double> w(k);
+      double total = 0.0, top = 0.0;
+      for (std::size_t j = 0; j < k; ++j) {
+        w[j] = detail::membership(dists[i * k + j], rho[i], sigma[i]);
+        total += w[j];
+        top = std::max(top, w[j]);
+      }
+      std::vector<double> start(dim, 0.0);
+      for (std::size_t j = 0; j < k; ++j) {
+        for (std::size_t q = 0; q < dim; ++q) start[q] += w[j] / total * embedding(ids[i * k + j], q);
+      }
+      std::vector<float> pos(start.begin(), start.end());
+      // This row's edges, weak ones dropped against its own strongest (not the batch's).
+      std::vector<double> kept;
+      std::vector<std::uint32_t> tails;
+      for (std::size_t j = 0; j < k; ++j) {
+        if (w[j] >= top / static_cast<double>(epochs)) {
+          kept.push_back(w[j]);
+          tails.push_back(ids[i * k + j]);
+        }
+      }
+      detail::sgd_state st;
+      st.per_sample = detail::epochs_per_sample(kept, epochs);
+      st.next_sample = st.per_sample;
+      for (const double v : st.per_sample) {
+        st.per_negative.push_back(params.negative_sample_rate > 0.0 ? v / params.negative_sample_rate : std::numeric_limits<double>::infinity());
+      }
+      st.next_negative = st.per_negative;
+      segkit::rng gen(detail::row_seed(x->row(i), d, params.seed));
+      const double alpha0 = params.learning_rate / 4.0;
+      for (std::size_t ep = 0; ep < epochs; ++ep) {
+        const auto alpha = static_cast<float>(alpha0 * (1.0 - static_cast<double>(ep) / static_cast<double>(epochs)));
+        detail::move_head_any(pos.data(), dim, embedding.data(), n, tails.data(), 0, tails.size(), st, static_cast<double>(ep), alpha, curve,
+                          static_cast<float>(params.repulsion_strength), 1, gen, n);
+      }
+      for (std::size_t q = 0; q < dim; ++q) out(i, q) = pos[q];
+    }
+  });
+  return out;
+}
+
 /**
  * @brief UMAP (satisfies segkit::inductive_reducer).
  *
@@ -301,57 +311,8 @@ class umap {
    * @par Complexity  O(n^2 d) for the exact neighbors, O(n k (n_epochs (1 + negative rate))) for SGD.
    */
   template <class E>
-  [[nodiscard]] umap_model<Metric, T> fit(const E& x_in) const {
-    const auto x = as_rows<T>(x_in);
-    const std::size_t n = x->rows(), d = x->cols();
-    check(n, d);
-    require_finite<T>("segkit::reduce::umap", "x", x.view());
-    executor ex(params_.threads);
-    umap_model<Metric, T> model;
-    model.params = params_;
-    model.training = matrix<T>::from_shape({n, d});
-    for (std::size_t i = 0; i < n; ++i) std::copy_n(x->row(i), d, model.training.data() + i * d);
-    const std::size_t k = params_.n_neighbors, dim = params_.n_components;
-    std::vector<std::uint32_t> ids;
-    std::vector<float> dists;
-    model.knn = detail::self_knn(Metric{}, x.view(), k, params_.knn, params_.seed, ex, ids, dists);
-    std::vector<double> sigma, rho;
-    detail::smooth_knn(dists, n, k, params_.local_connectivity, true, sigma, rho);
-    auto g = detail::fuzzy_simplicial_set(ids, dists, n, k, sigma, rho, params_.set_op_mix_ratio);
-    const std::size_t epochs = params_.n_epochs != 0 ? params_.n_epochs : (n <= 10000 ? 500 : 200);
-    model.n_epochs = epochs;
-    // Drop edges too weak to be sampled in any epoch.
-    const double top = g.weight.empty() ? 0.0 : *std::max_element(g.weight.begin(), g.weight.end());
-    const double cut = top / static_cast<double>(epochs > 10 ? epochs : 200);
-    {
-      detail::fuzzy_graph h;
-      h.start.assign(n + 1, 0);
-      for (std::size_t i = 0; i < n; ++i) {
-        for (std::size_t e = g.start[i]; e < g.start[i + 1]; ++e) {
-          if (g.weight[e] < cut) continue;
-          h.column.push_back(g.column[e]);
-          h.weight.push_back(g.weight[e]);
-        }
-        h.start[i + 1] = h.column.size();
-      }
-      g = std::move(h);
-    }
-    model.curve = detail::fit_curve(params_.spread, params_.min_dist);
-    // Initial layout, scaled into [0, 10] per axis.
-    std::vector<double> pos = initial_layout(x.view(), g, ex, model.spectral_fallback);
-    for (std::size_t q = 0; q < dim; ++q) {
-      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-      for (std::size_t i = 0; i < n; ++i) {
-        lo = std::min(lo, pos[i * dim + q]);
-        hi = std::max(hi, pos[i * dim + q]);
-      }
-      const double span = hi > lo ? hi - lo : 1.0;
-      for (std::size_t i = 0; i < n; ++i) pos[i * dim + q] = 10.0 * (pos[i * dim + q] - lo) / span;
-    }
-    optimize(g, epochs, model.curve, pos, ex);
-    model.embedding = matrix<float>::from_shape({n, dim});
-    for (std::size_t i = 0; i < n * dim; ++i) model.embedding.data()[i] = static_cast<float>(pos[i]);
-    return model;
+  [[nodiscard]] umap_model<Metric, T> fit(const E& x) const {
+    return fit_rows(as_rows<T>(x));
   }
 
   /// fit(x).embedding.
@@ -362,6 +323,8 @@ class umap {
   }
 
  private:
+  // Defined after the class (not inline), so compiled mode keeps it out of users' translation units.
+  umap_model<Metric, T> fit_rows(const rows_ref<T>& x) const;
   void check(std::size_t n, std::size_t d) const {
     const auto& p = params_;
     if (n < 3) detail::throw_umap(fmt::format("needs at least 3 rows (got {})", n));
@@ -614,6 +577,64 @@ class umap {
   umap_params params_;
 };
 
+template <class Metric, class T>
+auto umap<Metric, T>::fit_rows(const rows_ref<T>& x) const -> umap_model<Metric, T> {
+  const std::size_t n = x->rows(), d = x->cols();
+  check(n, d);
+  require_finite<T>("segkit::reduce::umap", "x", x.view());
+  executor ex(params_.threads);
+  umap_model<Metric, T> model;
+  model.params = params_;
+  model.training = matrix<T>::from_shape({n, d});
+  for (std::size_t i = 0; i < n; ++i) std::copy_n(x->row(i), d, model.training.data() + i * d);
+  const std::size_t k = params_.n_neighbors, dim = params_.n_components;
+  std::vector<std::uint32_t> ids;
+  std::vector<float> dists;
+  model.knn = detail::self_knn(Metric{}, x.view(), k, params_.knn, params_.seed, ex, ids, dists);
+  std::vector<double> sigma, rho;
+  detail::smooth_knn(dists, n, k, params_.local_connectivity, true, sigma, rho);
+  auto g = detail::fuzzy_simplicial_set(ids, dists, n, k, sigma, rho, params_.set_op_mix_ratio);
+  const std::size_t epochs = params_.n_epochs != 0 ? params_.n_epochs : (n <= 10000 ? 500 : 200);
+  model.n_epochs = epochs;
+  // Drop edges too weak to be sampled in any epoch.
+  const double top = g.weight.empty() ? 0.0 : *std::max_element(g.weight.begin(), g.weight.end());
+  const double cut = top / static_cast<double>(epochs > 10 ? epochs : 200);
+  {
+    detail::fuzzy_graph h;
+    h.start.assign(n + 1, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t e = g.start[i]; e < g.start[i + 1]; ++e) {
+        if (g.weight[e] < cut) continue;
+        h.column.push_back(g.column[e]);
+        h.weight.push_back(g.weight[e]);
+      }
+      h.start[i + 1] = h.column.size();
+    }
+    g = std::move(h);
+  }
+  model.curve = detail::fit_curve(params_.spread, params_.min_dist);
+  // Initial layout, scaled into [0, 10] per axis.
+  std::vector<double> pos = initial_layout(x.view(), g, ex, model.spectral_fallback);
+  for (std::size_t q = 0; q < dim; ++q) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (std::size_t i = 0; i < n; ++i) {
+      lo = std::min(lo, pos[i * dim + q]);
+      hi = std::max(hi, pos[i * dim + q]);
+    }
+    const double span = hi > lo ? hi - lo : 1.0;
+    for (std::size_t i = 0; i < n; ++i) pos[i * dim + q] = 10.0 * (pos[i * dim + q] - lo) / span;
+  }
+  optimize(g, epochs, model.curve, pos, ex);
+  model.embedding = matrix<float>::from_shape({n, dim});
+  for (std::size_t i = 0; i < n * dim; ++i) model.embedding.data()[i] = static_cast<float>(pos[i]);
+  return model;
+}
+
 static_assert(segkit::inductive_reducer<umap<distance::l2_metric, float>, float>);
 
 }  // namespace segkit::reduce
+
+/// The instantiations compiled once into segkit::segkit_compiled (segkit/core/compiled.hpp).
+#define SEGKIT_INSTANCES_REDUCE_UMAP(X) \
+  SEGKIT_METRIC_INSTANCES(X, class segkit::reduce::umap) SEGKIT_METRIC_INSTANCES(X, struct segkit::reduce::umap_model)
+SEGKIT_INSTANCES_REDUCE_UMAP(SEGKIT_EXTERN_TEMPLATE)

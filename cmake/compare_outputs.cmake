@@ -1,0 +1,21 @@
+# cmake -DFIRST=prog -DSECOND=prog -DSECOND_MARK=line -P compare_outputs.cmake: runs both programs
+# and fails unless their outputs are equal byte for byte, once SECOND's last line (which must be
+# SECOND_MARK, e.g. "(compiled mode)") is set aside.
+foreach(which FIRST SECOND)
+  execute_process(COMMAND ${${which}} OUTPUT_VARIABLE out_${which} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${${which}} exited with ${rc}")
+  endif()
+endforeach()
+string(FIND "${out_SECOND}" "${SECOND_MARK}\n" at REVERSE)
+if(at EQUAL -1)
+  message(FATAL_ERROR "${SECOND} did not print '${SECOND_MARK}'")
+endif()
+string(SUBSTRING "${out_SECOND}" 0 ${at} out_SECOND)
+if(NOT out_FIRST STREQUAL out_SECOND)
+  file(WRITE "${CMAKE_CURRENT_BINARY_DIR}/first.txt" "${out_FIRST}")
+  file(WRITE "${CMAKE_CURRENT_BINARY_DIR}/second.txt" "${out_SECOND}")
+  message(FATAL_ERROR "outputs differ (written to first.txt and second.txt in ${CMAKE_CURRENT_BINARY_DIR})")
+endif()
+string(LENGTH "${out_FIRST}" n)
+message(STATUS "equal outputs (${n} bytes)")
