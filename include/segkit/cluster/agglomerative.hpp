@@ -33,7 +33,7 @@
 #include "segkit/core/types.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/distance/pairwise.hpp"
-#include "segkit/graph/knn_graph.hpp"
+#include "segkit/graph/knn_lists.hpp"
 #include "segkit/graph/union_find.hpp"
 #include "segkit/cluster/agglomerative_model.hpp"
 
@@ -140,13 +140,13 @@ class agglomerative {
   template <class E, class Graph>
   [[nodiscard]] model_type fit(const E& x, const Graph& connectivity) const {
     const auto rows = as_rows<T>(x);
-    const std::size_t vertices = boost::num_vertices(connectivity);
+    const std::size_t vertices = num_vertices(connectivity);  // Boost.Graph's functions, found through the graph's type
     if (vertices != rows.view().rows()) {
       segkit::detail::throw_invalid(component, fmt::format("the connectivity graph has {} vertices for {} rows", vertices, rows.view().rows()));
     }
     detail::adjacency raw(vertices);
-    for (auto [e, end] = boost::edges(connectivity); e != end; ++e) {
-      raw[static_cast<std::size_t>(boost::source(*e, connectivity))].push_back(static_cast<std::size_t>(boost::target(*e, connectivity)));
+    for (auto [e, end] = edges(connectivity); e != end; ++e) {
+      raw[static_cast<std::size_t>(source(*e, connectivity))].push_back(static_cast<std::size_t>(target(*e, connectivity)));
     }
     const detail::adjacency adj = detail::symmetric_adjacency(std::move(raw));
     return fit_view(rows.view(), &adj);

@@ -32,7 +32,7 @@
 #include "segkit/core/types.hpp"
 #include "segkit/distance/metrics.hpp"
 #include "segkit/distance/pairwise.hpp"
-#include "segkit/graph/knn_graph.hpp"
+#include "segkit/graph/knn_lists.hpp"
 #include "segkit/graph/union_find.hpp"
 
 namespace segkit::cluster {

@@ -35,6 +35,7 @@
 #include "segkit/core/checksum.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/file.hpp"
+#include "segkit/core/compiled.hpp"
 
 namespace segkit {
 
@@ -65,28 +66,17 @@ void put(std::vector<char>& out, const T& v) {
 class container_writer {
  public:
   /// `kind` names what the file holds (at most 31 bytes), e.g. "segkit.index.flat".
-  explicit container_writer(std::string kind) : kind_(std::move(kind)) {
-    if (kind_.size() > 31) detail::throw_invalid("segkit::container_writer", fmt::format("kind '{}' longer than 31 bytes", kind_));
-  }
+  SEGKIT_FUNC explicit container_writer(std::string kind);
 
   /// Adds a section; `tag` is at most 8 bytes and unique in the file.
-  void add(std::string tag, std::span<const char> bytes) {
-    if (tag.empty() || tag.size() > 8) detail::throw_invalid("segkit::container_writer", fmt::format("section tag '{}' must be 1 to 8 bytes", tag));
-    for (const auto& s : sections_) {
-      if (s.tag == tag) detail::throw_invalid("segkit::container_writer", fmt::format("duplicate section tag '{}'", tag));
-    }
-    sections_.push_back({std::move(tag), bytes});
-  }
+  SEGKIT_FUNC void add(std::string tag, std::span<const char> bytes);
   template <class T>
   void add_array(std::string tag, std::span<const T> values) {
     static_assert(std::is_trivially_copyable_v<T>);
     add(std::move(tag), {reinterpret_cast<const char*>(values.data()), values.size_bytes()});
   }
   /// add() that keeps its own copy of the bytes (for data that does not outlive commit()).
-  void add_copy(std::string tag, std::span<const char> bytes) {
-    owned_.emplace_back(bytes.begin(), bytes.end());
-    add(std::move(tag), owned_.back());
-  }
+  SEGKIT_FUNC void add_copy(std::string tag, std::span<const char> bytes);
   /// add_array() that keeps its own copy of the values.
   template <class T>
   void add_array_copy(std::string tag, std::span<const T> values) {
@@ -95,62 +85,14 @@ class container_writer {
   }
 
   /// Writes the file: temporary file, fsync, rename.
-  void commit(const std::filesystem::path& path) const {
-    const auto head = header_and_table();
-    atomic_file_writer w(path);
-    w.write(head.data(), head.size());
-    for (const auto& s : sections_) {
-      w.pad_to(detail::container_alignment);
-      w.write(s.bytes.data(), s.bytes.size());
-    }
-    w.commit();
-  }
+  SEGKIT_FUNC void commit(const std::filesystem::path& path) const;
 
   /// The file's bytes in memory (to nest a container in another: see add_nested()).
-  [[nodiscard]] std::vector<char> to_bytes() const {
-    std::vector<char> out = header_and_table();
-    for (const auto& s : sections_) {
-      out.resize((out.size() + detail::container_alignment - 1) / detail::container_alignment * detail::container_alignment, '\0');
-      out.insert(out.end(), s.bytes.begin(), s.bytes.end());
-    }
-    return out;
-  }
+  [[nodiscard]] SEGKIT_FUNC std::vector<char> to_bytes() const;
 
  private:
   // The 64-byte header and the section table, each section's offset rounded up to the alignment.
-  [[nodiscard]] std::vector<char> header_and_table() const {
-    using namespace detail;
-    std::vector<std::uint64_t> offsets;
-    std::uint64_t pos = container_header_size + container_entry_size * sections_.size();
-    for (const auto& s : sections_) {
-      pos = (pos + container_alignment - 1) / container_alignment * container_alignment;
-      offsets.push_back(pos);
-      pos += s.bytes.size();
-    }
-    const std::uint64_t file_size = pos;
-
-    std::vector<char> table;
-    for (std::size_t i = 0; i < sections_.size(); ++i) {
-      char tag[8] = {};
-      std::memcpy(tag, sections_[i].tag.data(), sections_[i].tag.size());
-      table.insert(table.end(), tag, tag + 8);
-      put(table, offsets[i]);
-      put(table, static_cast<std::uint64_t>(sections_[i].bytes.size()));
-      put(table, crc32c(0, sections_[i].bytes.data(), sections_[i].bytes.size()));
-      put(table, std::uint32_t{0});
-    }
-    std::vector<char> header(container_magic, container_magic + 8);
-    put(header, container_version);
-    put(header, static_cast<std::uint32_t>(sections_.size()));
-    char kind[32] = {};
-    std::memcpy(kind, kind_.data(), kind_.size());
-    header.insert(header.end(), kind, kind + 32);
-    put(header, file_size);
-    put(header, crc32c(0, table.data(), table.size()));
-    put(header, crc32c(0, header.data(), header.size()));
-    header.insert(header.end(), table.begin(), table.end());
-    return header;
-  }
+  [[nodiscard]] SEGKIT_FUNC std::vector<char> header_and_table() const;
 
   struct section {
     std::string tag;
@@ -183,11 +125,7 @@ class container_reader {
    * checks the header, the section table and every bound but not the sections' checksums (for
    * instant opens of large trusted files; a damaged section then goes unnoticed).
    */
-  [[nodiscard]] static container_reader map(const std::filesystem::path& path, std::string_view expected_kind_prefix, bool verify_sections = true) {
-    auto m = std::make_shared<const mapped_file>(path, "segkit::container");
-    const auto bytes = m->bytes();
-    return container_reader(std::shared_ptr<const void>(m), bytes, path.string(), expected_kind_prefix, verify_sections);
-  }
+  [[nodiscard]] SEGKIT_FUNC static container_reader map(const std::filesystem::path& path, std::string_view expected_kind_prefix, bool verify_sections = true);
 
   /// What keeps the bytes alive (the vector read, or the mapping): hold it as long as a view() is used.
   [[nodiscard]] const std::shared_ptr<const void>& storage() const noexcept { return hold_; }
@@ -219,56 +157,9 @@ class container_reader {
   container_reader(std::shared_ptr<const std::vector<char>> bytes, std::string name, std::string_view expected_kind_prefix)
       : container_reader(std::shared_ptr<const void>(bytes), std::span<const char>(*bytes), std::move(name), expected_kind_prefix, true) {}
 
-  container_reader(std::shared_ptr<const void> hold, std::span<const char> bytes, std::string name, std::string_view expected_kind_prefix,
-                   bool verify_sections)
-      : path_(std::move(name)), hold_(std::move(hold)), bytes_(bytes) {
-    verify(expected_kind_prefix, verify_sections);
-  }
+  SEGKIT_FUNC container_reader(std::shared_ptr<const void> hold, std::span<const char> bytes, std::string name, std::string_view expected_kind_prefix, bool verify_sections);
 
-  void verify(std::string_view expected_kind_prefix, bool verify_sections) {
-    using namespace detail;
-    if (bytes_.size() < container_header_size) fail(fmt::format("file is {} bytes, shorter than the 64-byte header (truncated?)", bytes_.size()));
-    if (std::memcmp(bytes_.data(), container_magic, 8) != 0) fail("not a segkit file (bad magic)");
-    if (crc32c(0, bytes_.data(), 60) != get<std::uint32_t>(60)) fail("header checksum mismatch (corrupted)");
-    const auto version = get<std::uint32_t>(8);
-    if (version != container_version) fail(fmt::format("container version {} is not supported (this segkit reads version {})", version, container_version));
-    const auto count = get<std::uint32_t>(12);
-    kind_.assign(bytes_.data() + 16, ::strnlen(bytes_.data() + 16, 32));
-    if (kind_.rfind(expected_kind_prefix, 0) != 0) fail(fmt::format("holds '{}', expected '{}'", kind_, expected_kind_prefix));
-    const auto file_size = get<std::uint64_t>(48);
-    if (file_size != bytes_.size()) fail(fmt::format("file is {} bytes, header says {} (truncated or extended)", bytes_.size(), file_size));
-    const std::uint64_t table_end = container_header_size + std::uint64_t{count} * container_entry_size;
-    if (table_end > bytes_.size()) fail("section table runs past the end of the file");
-    if (crc32c(0, bytes_.data() + container_header_size, table_end - container_header_size) != get<std::uint32_t>(56)) fail("section table checksum mismatch (corrupted)");
-    for (std::uint32_t i = 0; i < count; ++i) {
-      const std::size_t e = container_header_size + std::size_t{i} * container_entry_size;
-      entry s;
-      s.tag.assign(bytes_.data() + e, ::strnlen(bytes_.data() + e, 8));
-      s.offset = get<std::uint64_t>(e + 8);
-      s.size = get<std::uint64_t>(e + 16);
-      if (s.offset < table_end || s.offset > bytes_.size() || s.size > bytes_.size() - s.offset) {
-        fail(fmt::format("section '{}' (offset {}, size {}) lies outside the file", s.tag, s.offset, s.size));
-      }
-      if (verify_sections && crc32c(0, bytes_.data() + s.offset, s.size) != get<std::uint32_t>(e + 24)) {
-        fail(fmt::format("section '{}' checksum mismatch (corrupted)", s.tag));
-      }
-      entries_.push_back(std::move(s));
-    }
-    // Sections may not overlap, and the padding between them must be zero: every byte of the
-    // file is then either checksummed or checked.
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
-    for (const auto& s : entries_) spans.emplace_back(s.offset, s.offset + s.size);
-    std::sort(spans.begin(), spans.end());
-    std::uint64_t cursor = table_end;
-    for (const auto& [begin, end] : spans) {
-      if (begin < cursor) fail("sections overlap");
-      for (std::uint64_t i = cursor; i < begin; ++i) {
-        if (bytes_[static_cast<std::size_t>(i)] != 0) fail(fmt::format("non-zero padding byte at offset {} (corrupted)", i));
-      }
-      cursor = end;
-    }
-    if (cursor != bytes_.size()) fail("bytes after the last section");
-  }
+  SEGKIT_FUNC void verify(std::string_view expected_kind_prefix, bool verify_sections);
 
  public:
 
@@ -276,20 +167,10 @@ class container_reader {
   [[nodiscard]] const std::string& kind() const noexcept { return kind_; }
 
   /// True if the file has a section with this tag.
-  [[nodiscard]] bool has(std::string_view tag) const noexcept {
-    for (const auto& s : entries_) {
-      if (s.tag == tag) return true;
-    }
-    return false;
-  }
+  [[nodiscard]] SEGKIT_FUNC bool has(std::string_view tag) const noexcept;
 
   /// Bytes of a section. @throws segkit::format_error if it is missing.
-  [[nodiscard]] std::span<const char> section(std::string_view tag) const {
-    for (const auto& s : entries_) {
-      if (s.tag == tag) return {bytes_.data() + s.offset, static_cast<std::size_t>(s.size)};
-    }
-    fail(fmt::format("missing section '{}'", tag));
-  }
+  [[nodiscard]] SEGKIT_FUNC std::span<const char> section(std::string_view tag) const;
 
   /// Section copied into `count` values of T. @throws segkit::format_error on a size mismatch.
   template <class T>
@@ -316,9 +197,7 @@ class container_reader {
   }
 
   /// Reports a problem with this file as a segkit::format_error.
-  [[noreturn]] void fail(std::string_view what) const {
-    detail::throw_format("segkit::container", fmt::format("'{}': {}", path_, what));
-  }
+  [[noreturn]] SEGKIT_FUNC void fail(std::string_view what) const;
 
  private:
   template <class T>
@@ -347,11 +226,7 @@ class byte_writer {
     detail::put(bytes_, v);
     return *this;
   }
-  byte_writer& put_string(std::string_view s) {
-    put(static_cast<std::uint64_t>(s.size()));
-    bytes_.insert(bytes_.end(), s.begin(), s.end());
-    return *this;
-  }
+  SEGKIT_FUNC byte_writer& put_string(std::string_view s);
   [[nodiscard]] std::span<const char> bytes() const noexcept { return bytes_; }
 
  private:
@@ -371,18 +246,10 @@ class byte_reader {
     pos_ += sizeof(T);
     return v;
   }
-  std::string get_string() {
-    const auto n = get<std::uint64_t>();
-    need(n);
-    std::string s(bytes_.data() + pos_, static_cast<std::size_t>(n));
-    pos_ += static_cast<std::size_t>(n);
-    return s;
-  }
+  SEGKIT_FUNC std::string get_string();
 
  private:
-  void need(std::uint64_t n) const {
-    if (n > bytes_.size() - pos_) file_.fail("metadata section is shorter than its contents require");
-  }
+  SEGKIT_FUNC void need(std::uint64_t n) const;
   std::span<const char> bytes_;
   const container_reader& file_;
   std::size_t pos_ = 0;
@@ -435,3 +302,7 @@ template <storable_model M>
 }
 
 }  // namespace segkit
+
+#if !defined(SEGKIT_COMPILED)
+#include "segkit/core/detail/binary_format-inl.hpp"
+#endif

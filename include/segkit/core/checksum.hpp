@@ -10,9 +10,11 @@
 namespace segkit {
 
 namespace detail {
-// Slice-by-8 tables for the reflected Castagnoli polynomial 0x82F63B78 (RFC 3720, B.4).
-inline constexpr auto crc32c_tables = [] {
-  std::array<std::array<std::uint32_t, 256>, 8> t{};
+using crc32c_table_set = std::array<std::array<std::uint32_t, 256>, 8>;
+// Slice-by-8 tables for the reflected Castagnoli polynomial 0x82F63B78 (RFC 3720, B.4), built at
+// the first use (computing them in a constant expression cost every translation unit 0.2 s).
+inline crc32c_table_set make_crc32c_tables() noexcept {
+  crc32c_table_set t{};
   for (std::uint32_t i = 0; i < 256; ++i) {
     std::uint32_t c = i;
     for (int k = 0; k < 8; ++k) c = (c & 1U) ? (c >> 1) ^ 0x82F63B78U : (c >> 1);
@@ -22,7 +24,11 @@ inline constexpr auto crc32c_tables = [] {
     for (std::uint32_t i = 0; i < 256; ++i) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xFFU];
   }
   return t;
-}();
+}
+inline const crc32c_table_set& crc32c_tables() noexcept {
+  static const crc32c_table_set tables = make_crc32c_tables();
+  return tables;
+}
 }  // namespace detail
 
 /**
@@ -31,7 +37,7 @@ inline constexpr auto crc32c_tables = [] {
  */
 inline std::uint32_t crc32c(std::uint32_t crc, const void* data, std::size_t size) noexcept {
   const auto* p = static_cast<const unsigned char*>(data);
-  const auto& t = detail::crc32c_tables;
+  const auto& t = detail::crc32c_tables();
   crc = ~crc;
   while (size >= 8) {
     std::uint64_t w;

@@ -25,6 +25,15 @@
 #define SEGKIT_EXTERN_TEMPLATE(...)
 #endif
 
+/// How segkit's non-template functions are defined: `inline` in the headers in header-only mode;
+/// in compiled mode the headers only declare them (their definitions, in detail/NAME-inl.hpp,
+/// are compiled once into segkit::segkit_compiled).
+#if defined(SEGKIT_COMPILED)
+#define SEGKIT_FUNC
+#else
+#define SEGKIT_FUNC inline
+#endif
+
 /// The explicit instantiation definition of one listed instantiation (segkit_compiled's sources).
 #define SEGKIT_INSTANTIATE(...) template __VA_ARGS__;
 

@@ -28,7 +28,6 @@
 #define SEGKIT_RUNTIME_AVX2 1
 /// Marks a function compiled for AVX2, FMA and F16C whatever the command line enables.
 #define SEGKIT_TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
-#include <immintrin.h>
 #else
 #define SEGKIT_RUNTIME_AVX2 0
 #define SEGKIT_TARGET_AVX2

@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "segkit/core/compiled.hpp"
 #include "segkit/core/error.hpp"
 
 namespace segkit {
@@ -48,195 +49,6 @@ struct json_value {
   }
 };
 
-namespace detail {
-
-class json_parser {
- public:
-  json_parser(std::string_view text, std::string_view source) : s_(text), source_(source) {}
-
-  json_value document() {
-    json_value v = value(0);
-    space();
-    if (at_ < s_.size()) fail("unexpected text after the JSON value");
-    return v;
-  }
-
- private:
-  static constexpr std::size_t max_depth = 64;
-
-  [[noreturn]] void fail(std::string_view what) const {
-    std::size_t line = 1, col = 1;
-    for (std::size_t i = 0; i < at_ && i < s_.size(); ++i) {
-      if (s_[i] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
-      }
-    }
-    throw segkit::format_error(fmt::format("{}: line {}, column {}: {}", source_, line, col, what));
-  }
-
-  void space() {
-    while (at_ < s_.size() && (s_[at_] == ' ' || s_[at_] == '\t' || s_[at_] == '\n' || s_[at_] == '\r')) ++at_;
-  }
-
-  void expect(char c) {
-    space();
-    if (at_ >= s_.size() || s_[at_] != c) fail(fmt::format("expected '{}'", c));
-    ++at_;
-  }
-
-  bool word(std::string_view w) {
-    if (s_.substr(at_, w.size()) != w) return false;
-    at_ += w.size();
-    return true;
-  }
-
-  json_value value(std::size_t depth) {
-    if (depth > max_depth) fail(fmt::format("nesting deeper than {} levels", max_depth));
-    space();
-    if (at_ >= s_.size()) fail("unexpected end of the text, expected a value");
-    json_value out;
-    const char c = s_[at_];
-    if (c == '{') {
-      auto obj = std::make_shared<json_value::object>();
-      ++at_;
-      space();
-      if (at_ < s_.size() && s_[at_] == '}') {
-        ++at_;
-      } else {
-        for (;;) {
-          space();
-          if (at_ >= s_.size() || s_[at_] != '"') fail("expected a key in double quotes");
-          std::string key = string();
-          expect(':');
-          json_value v = value(depth + 1);
-          if (!obj->emplace(key, std::move(v)).second) fail(fmt::format("key '{}' appears twice", key));
-          space();
-          if (at_ < s_.size() && s_[at_] == ',') {
-            ++at_;
-            continue;
-          }
-          expect('}');
-          break;
-        }
-      }
-      out.v = std::move(obj);
-    } else if (c == '[') {
-      auto arr = std::make_shared<json_value::array>();
-      ++at_;
-      space();
-      if (at_ < s_.size() && s_[at_] == ']') {
-        ++at_;
-      } else {
-        for (;;) {
-          arr->push_back(value(depth + 1));
-          space();
-          if (at_ < s_.size() && s_[at_] == ',') {
-            ++at_;
-            continue;
-          }
-          expect(']');
-          break;
-        }
-      }
-      out.v = std::move(arr);
-    } else if (c == '"') {
-      out.v = string();
-    } else if (word("true")) {
-      out.v = true;
-    } else if (word("false")) {
-      out.v = false;
-    } else if (word("null")) {
-      out.v = nullptr;
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      out.v = number();
-    } else {
-      fail(fmt::format("unexpected character '{}'", c));
-    }
-    return out;
-  }
-
-  double number() {
-    const std::size_t start = at_;
-    if (s_[at_] == '-') ++at_;
-    const auto digits = [&] {
-      const std::size_t b = at_;
-      while (at_ < s_.size() && s_[at_] >= '0' && s_[at_] <= '9') ++at_;
-      return at_ - b;
-    };
-    if (digits() == 0) fail("a number needs digits");
-    if (at_ < s_.size() && s_[at_] == '.') {
-      ++at_;
-      if (digits() == 0) fail("a number needs digits after '.'");
-    }
-    if (at_ < s_.size() && (s_[at_] == 'e' || s_[at_] == 'E')) {
-      ++at_;
-      if (at_ < s_.size() && (s_[at_] == '+' || s_[at_] == '-')) ++at_;
-      if (digits() == 0) fail("a number needs digits in its exponent");
-    }
-    const std::string text(s_.substr(start, at_ - start));
-    return std::strtod(text.c_str(), nullptr);
-  }
-
-  std::string string() {
-    ++at_;  // the opening quote
-    std::string out;
-    while (at_ < s_.size() && s_[at_] != '"') {
-      const char c = s_[at_++];
-      if (static_cast<unsigned char>(c) < 0x20) fail("control character inside a string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (at_ >= s_.size()) break;
-      const char e = s_[at_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          if (at_ + 4 > s_.size()) fail("\\u needs four hex digits");
-          unsigned cp = 0;
-          for (int i = 0; i < 4; ++i) {
-            const char h = s_[at_++];
-            cp = cp * 16 + static_cast<unsigned>(h >= '0' && h <= '9' ? h - '0' : (h >= 'a' && h <= 'f' ? h - 'a' + 10 : (h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99)));
-            if (cp > 0xFFFF) fail("\\u needs four hex digits");
-          }
-          // UTF-8 of a code point of the Basic Multilingual Plane (surrogate pairs are kept as two).
-          if (cp < 0x80) {
-            out += static_cast<char>(cp);
-          } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          } else {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          }
-          break;
-        }
-        default: fail(fmt::format("unknown escape '\\{}'", e));
-      }
-    }
-    if (at_ >= s_.size()) fail("unterminated string");
-    ++at_;  // the closing quote
-    return out;
-  }
-
-  std::string_view s_;
-  std::string_view source_;
-  std::size_t at_ = 0;
-};
-
-}  // namespace detail
-
 /**
  * @brief Parses a JSON document.
  * @param text    the document.
@@ -244,32 +56,12 @@ class json_parser {
  * @throws segkit::format_error naming the source, line and column of the first problem
  *         (unexpected character, unterminated string, duplicate key, nesting deeper than 64, ...).
  */
-inline json_value parse_json(std::string_view text, std::string_view source = "<json>") { return detail::json_parser(text, source).document(); }
+SEGKIT_FUNC json_value parse_json(std::string_view text, std::string_view source = "<json>");
 
 /// `s` as a JSON string literal: quoted, with the quote and the backslash escaped and control
 /// characters escaped as JSON writes them (newline, return and tab by letter, the others as four
 /// hex digits). Bytes from 0x80 up pass through (the text is taken to be UTF-8).
-inline std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  out.reserve(s.size() + 2);
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out + "\"";
-}
+SEGKIT_FUNC std::string json_quote(std::string_view s);
 
 /**
  * @brief Builds one JSON object, its fields in the order added: numbers in their shortest
@@ -283,7 +75,7 @@ inline std::string json_quote(std::string_view s) {
 class json_object {
  public:
   /// A number (null if not finite).
-  json_object& add(std::string_view key, double value) { return add_raw(key, std::isfinite(value) ? fmt::format("{}", value) : std::string("null")); }
+  SEGKIT_FUNC json_object& add(std::string_view key, double value);
   /// A whole number.
   template <std::integral I>
     requires(!std::same_as<I, bool>)
@@ -306,14 +98,14 @@ class json_object {
     return *this;
   }
   /// The object's text: {"key": value, ...}.
-  [[nodiscard]] std::string str() const {
-    std::string s = "{";
-    for (std::size_t i = 0; i < fields_.size(); ++i) s += fmt::format("{}{}: {}", i ? ", " : "", json_quote(fields_[i].first), fields_[i].second);
-    return s + "}";
-  }
+  [[nodiscard]] SEGKIT_FUNC std::string str() const;
 
  private:
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
 }  // namespace segkit
+
+#if !defined(SEGKIT_COMPILED)
+#include "segkit/core/detail/json-inl.hpp"
+#endif

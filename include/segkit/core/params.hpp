@@ -46,6 +46,7 @@
 
 #include "segkit/core/error.hpp"
 #include "segkit/core/json.hpp"
+#include "segkit/core/compiled.hpp"
 
 namespace segkit::params {
 
@@ -66,14 +67,7 @@ struct bounds {
   /// True if the interval is the whole line.
   [[nodiscard]] constexpr bool unbounded() const noexcept { return min == -std::numeric_limits<double>::infinity() && max == std::numeric_limits<double>::infinity(); }
   /// ">= 1", "> 0", "<= 1", "in [0, 1]", "in (0, 1]", or "" when unbounded.
-  [[nodiscard]] std::string text() const {
-    const bool has_min = min != -std::numeric_limits<double>::infinity(), has_max = max != std::numeric_limits<double>::infinity();
-    if (has_min && max == std::numeric_limits<double>::max()) return fmt::format("finite, {} {}", min_open ? ">" : ">=", min);
-    if (has_min && has_max) return fmt::format("in {}{}, {}{}", min_open ? '(' : '[', min, max, max_open ? ')' : ']');
-    if (has_min) return fmt::format("{} {}", min_open ? ">" : ">=", min);
-    if (has_max) return fmt::format("{} {}", max_open ? "<" : "<=", max);
-    return {};
-  }
+  [[nodiscard]] SEGKIT_FUNC std::string text() const;
 };
 
 /// v >= lo.
@@ -236,38 +230,19 @@ struct field_info {
 
 namespace detail {
 
-inline std::vector<std::string> split_aliases(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    const std::size_t c = s.find(',');
-    out.emplace_back(s.substr(0, c));
-    if (c == std::string_view::npos) break;
-    s.remove_prefix(c + 1);
-  }
-  return out;
-}
+SEGKIT_FUNC std::vector<std::string> split_aliases(std::string_view s);
 
-inline bool names_match(std::string_view name, std::string_view aliases, std::string_view key) {
-  if (key == name) return true;
-  for (const auto& a : split_aliases(aliases)) {
-    if (a == key) return true;
-  }
-  return false;
-}
+SEGKIT_FUNC bool names_match(std::string_view name, std::string_view aliases, std::string_view key);
 
 inline const char* type_name(value_kind k) noexcept {
   constexpr const char* names[] = {"boolean", "integer", "number", "text", "choice", "list", "group", "groups", "data"};
   return names[static_cast<int>(k)];
 }
 
-inline std::string option_of(std::string_view name) {
-  std::string o(name);
-  for (char& c : o) c = c == '_' ? '-' : c;
-  return o;
-}
+SEGKIT_FUNC std::string option_of(std::string_view name);
 
 // A number as its shortest round-trip text; integral doubles without a fraction.
-inline std::string number_text(double v) { return fmt::format("{}", v); }
+SEGKIT_FUNC std::string number_text(double v);
 
 // The value's text: JSON form when `json`, else how help and docs show it.
 template <class V>
@@ -301,10 +276,7 @@ void for_each_field(F&& f) {
 }
 
 // "where: name must be ... (got ...)"; without `where`, "name must be ..." (name is then the subject, e.g. "--storage").
-[[noreturn]] inline void bad_value(std::string_view where, std::string_view name, std::string_view expected, std::string_view got) {
-  if (where.empty()) throw segkit::invalid_argument(fmt::format("{} must be {} (got {})", name, expected, got));
-  throw segkit::invalid_argument(fmt::format("{}: {} must be {} (got {})", where, name, expected, got));
-}
+[[noreturn]] SEGKIT_FUNC void bad_value(std::string_view where, std::string_view name, std::string_view expected, std::string_view got);
 
 // The integer text means, checked for type and range; V unsigned refuses a sign.
 template <class V>
@@ -317,13 +289,7 @@ V integer_from(double x, std::string_view where, std::string_view name, const bo
   return static_cast<V>(x);
 }
 
-inline bool parse_double(std::string_view text, double& out) {
-  std::string s(text);
-  if (s.empty()) return false;
-  char* end = nullptr;
-  out = std::strtod(s.c_str(), &end);
-  return end == s.c_str() + s.size();
-}
+SEGKIT_FUNC bool parse_double(std::string_view text, double& out);
 
 // Sets one field from command-line text. A non-empty `subject` names the value in messages
 // instead of "where: field" (the tool passes "--option").
@@ -704,3 +670,7 @@ template <tabled P>
 }
 
 }  // namespace segkit::params
+
+#if !defined(SEGKIT_COMPILED)
+#include "segkit/core/detail/params-inl.hpp"
+#endif

@@ -5,7 +5,8 @@
 ///
 /// With AVX2, FMA and F16C (compiled in, or chosen at run time: segkit/core/cpu.hpp) the kernels
 /// widen 16 values per step in registers (F16C's vcvtph2ps for halves, vpmovzxbd + vcvtdq2ps for
-/// bytes): xsimd 8.1 offers neither conversion, so these use the intrinsics directly. Otherwise
+/// bytes): xsimd 8.1 offers neither conversion, so these use the compilers' x86 builtins directly
+/// (distance/detail/avx2_vectors.hpp). Otherwise
 /// plain loops with the portable conversion below. Both give the same sums up to float rounding
 /// order.
 
@@ -22,6 +23,7 @@
 #else
 #define SEGKIT_COMPRESSED_AVX2 0
 #endif
+#include "segkit/distance/detail/avx2_vectors.hpp"
 
 namespace segkit::distance {
 
@@ -87,43 +89,32 @@ inline float from_half(std::uint16_t h) noexcept {
 /// segkit::cpu::runtime_avx2() otherwise. Each sums whole blocks of 16 values (two 8-lane
 /// accumulators) and returns the sum with `j` at the first value not done.
 namespace avx2_codes {
-SEGKIT_TARGET_AVX2 inline float sum_lanes(__m256 v) noexcept {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-SEGKIT_TARGET_AVX2 inline __m256 halves(const std::uint16_t* h) noexcept {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h)));
-}
+namespace v = detail::v256;
 SEGKIT_TARGET_AVX2 inline float dot_codes(const float* q, const std::uint8_t* c, std::size_t n, std::size_t& j) noexcept {
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  v::f32x8 a0{}, a1{};
   for (; j + 16 <= n; j += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c + j));
-    const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
-    const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(bytes, bytes)));
-    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), lo, a0);
-    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j + 8), hi, a1);
+    a0 = v::fma(v::load(q + j), v::bytes_to_floats(c + j), a0);
+    a1 = v::fma(v::load(q + j + 8), v::bytes_to_floats(c + j + 8), a1);
   }
-  return sum_lanes(_mm256_add_ps(a0, a1));
+  return v::sum(a0 + a1);
 }
 SEGKIT_TARGET_AVX2 inline float dot_half(const float* q, const std::uint16_t* h, std::size_t n, std::size_t& j) noexcept {
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  v::f32x8 a0{}, a1{};
   for (; j + 16 <= n; j += 16) {
-    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), halves(h + j), a0);
-    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j + 8), halves(h + j + 8), a1);
+    a0 = v::fma(v::load(q + j), v::halves_to_floats(h + j), a0);
+    a1 = v::fma(v::load(q + j + 8), v::halves_to_floats(h + j + 8), a1);
   }
-  return sum_lanes(_mm256_add_ps(a0, a1));
+  return v::sum(a0 + a1);
 }
 SEGKIT_TARGET_AVX2 inline float squared_l2_half(const float* q, const std::uint16_t* h, std::size_t n, std::size_t& j) noexcept {
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  v::f32x8 a0{}, a1{};
   for (; j + 16 <= n; j += 16) {
-    const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(q + j), halves(h + j));
-    const __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(q + j + 8), halves(h + j + 8));
-    a0 = _mm256_fmadd_ps(d0, d0, a0);
-    a1 = _mm256_fmadd_ps(d1, d1, a1);
+    const v::f32x8 d0 = v::load(q + j) - v::halves_to_floats(h + j);
+    const v::f32x8 d1 = v::load(q + j + 8) - v::halves_to_floats(h + j + 8);
+    a0 = v::fma(d0, d0, a0);
+    a1 = v::fma(d1, d1, a1);
   }
-  return sum_lanes(_mm256_add_ps(a0, a1));
+  return v::sum(a0 + a1);
 }
 }  // namespace avx2_codes
 #endif

@@ -9,11 +9,13 @@
 /// accumulators; the error against a double-precision sum is about 1e-6 relative for float.
 /// Pointers need no particular alignment.
 
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
 
 #include "segkit/core/cpu.hpp"
+#include "segkit/distance/detail/avx2_vectors.hpp"
 
 #if !defined(SEGKIT_DISABLE_SIMD)
 #include <xsimd/xsimd.hpp>
@@ -124,47 +126,45 @@ template <class T>
 struct lanes;
 template <>
 struct lanes<float> {
-  using reg = __m256;
+  using reg = detail::v256::f32x8;
   static constexpr std::size_t width = 8;
-  SEGKIT_TARGET_AVX2 static reg zero() noexcept { return _mm256_setzero_ps(); }
-  SEGKIT_TARGET_AVX2 static reg splat(float v) noexcept { return _mm256_set1_ps(v); }
-  SEGKIT_TARGET_AVX2 static reg load(const float* p) noexcept { return _mm256_loadu_ps(p); }
-  SEGKIT_TARGET_AVX2 static reg load_aligned(const float* p) noexcept { return _mm256_load_ps(p); }
-  SEGKIT_TARGET_AVX2 static void store_aligned(float* p, reg v) noexcept { _mm256_store_ps(p, v); }
-  SEGKIT_TARGET_AVX2 static reg add(reg a, reg b) noexcept { return _mm256_add_ps(a, b); }
-  SEGKIT_TARGET_AVX2 static reg sub(reg a, reg b) noexcept { return _mm256_sub_ps(a, b); }
-  SEGKIT_TARGET_AVX2 static reg fma(reg a, reg b, reg c) noexcept { return _mm256_fmadd_ps(a, b, c); }
-  SEGKIT_TARGET_AVX2 static reg abs(reg a) noexcept { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
-  /// The mask of the lanes where a < b; select() takes `yes` where the mask is set, else `no`.
-  SEGKIT_TARGET_AVX2 static reg less(reg a, reg b) noexcept { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
-  SEGKIT_TARGET_AVX2 static reg select(reg mask, reg yes, reg no) noexcept { return _mm256_blendv_ps(no, yes, mask); }
-  SEGKIT_TARGET_AVX2 static float sum(reg v) noexcept {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+  SEGKIT_TARGET_AVX2 static reg zero() noexcept { return reg{}; }
+  SEGKIT_TARGET_AVX2 static reg splat(float v) noexcept { return reg{v, v, v, v, v, v, v, v}; }
+  SEGKIT_TARGET_AVX2 static reg load(const float* p) noexcept { return detail::v256::load(p); }
+  SEGKIT_TARGET_AVX2 static reg load_aligned(const float* p) noexcept { return *reinterpret_cast<const reg*>(p); }
+  SEGKIT_TARGET_AVX2 static void store_aligned(float* p, reg v) noexcept { *reinterpret_cast<reg*>(p) = v; }
+  SEGKIT_TARGET_AVX2 static reg add(reg a, reg b) noexcept { return a + b; }
+  SEGKIT_TARGET_AVX2 static reg sub(reg a, reg b) noexcept { return a - b; }
+  SEGKIT_TARGET_AVX2 static reg fma(reg a, reg b, reg c) noexcept { return detail::v256::fma(a, b, c); }
+  /// |a|: the sign bits cleared (as _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a)).
+  SEGKIT_TARGET_AVX2 static reg abs(reg a) noexcept {
+    constexpr int m = 0x7fffffff;
+    return __builtin_bit_cast(reg, __builtin_bit_cast(detail::v256::i32x8, a) & detail::v256::i32x8{m, m, m, m, m, m, m, m});
   }
+  /// The mask of the lanes where a < b; select() takes `yes` where the mask is set, else `no`.
+  SEGKIT_TARGET_AVX2 static reg less(reg a, reg b) noexcept { return __builtin_ia32_cmpps256(a, b, detail::v256::cmp_lt_oq); }
+  SEGKIT_TARGET_AVX2 static reg select(reg mask, reg yes, reg no) noexcept { return __builtin_ia32_blendvps256(no, yes, mask); }
+  SEGKIT_TARGET_AVX2 static float sum(reg v) noexcept { return detail::v256::sum(v); }
 };
 template <>
 struct lanes<double> {
-  using reg = __m256d;
+  using reg = detail::v256::f64x4;
   static constexpr std::size_t width = 4;
-  SEGKIT_TARGET_AVX2 static reg zero() noexcept { return _mm256_setzero_pd(); }
-  SEGKIT_TARGET_AVX2 static reg splat(double v) noexcept { return _mm256_set1_pd(v); }
-  SEGKIT_TARGET_AVX2 static reg load(const double* p) noexcept { return _mm256_loadu_pd(p); }
-  SEGKIT_TARGET_AVX2 static reg load_aligned(const double* p) noexcept { return _mm256_load_pd(p); }
-  SEGKIT_TARGET_AVX2 static void store_aligned(double* p, reg v) noexcept { _mm256_store_pd(p, v); }
-  SEGKIT_TARGET_AVX2 static reg add(reg a, reg b) noexcept { return _mm256_add_pd(a, b); }
-  SEGKIT_TARGET_AVX2 static reg sub(reg a, reg b) noexcept { return _mm256_sub_pd(a, b); }
-  SEGKIT_TARGET_AVX2 static reg fma(reg a, reg b, reg c) noexcept { return _mm256_fmadd_pd(a, b, c); }
-  SEGKIT_TARGET_AVX2 static reg abs(reg a) noexcept { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
-  SEGKIT_TARGET_AVX2 static reg less(reg a, reg b) noexcept { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
-  SEGKIT_TARGET_AVX2 static reg select(reg mask, reg yes, reg no) noexcept { return _mm256_blendv_pd(no, yes, mask); }
-  SEGKIT_TARGET_AVX2 static double sum(reg v) noexcept {
-    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
-    return _mm_cvtsd_f64(s);
+  SEGKIT_TARGET_AVX2 static reg zero() noexcept { return reg{}; }
+  SEGKIT_TARGET_AVX2 static reg splat(double v) noexcept { return reg{v, v, v, v}; }
+  SEGKIT_TARGET_AVX2 static reg load(const double* p) noexcept { return detail::v256::load(p); }
+  SEGKIT_TARGET_AVX2 static reg load_aligned(const double* p) noexcept { return *reinterpret_cast<const reg*>(p); }
+  SEGKIT_TARGET_AVX2 static void store_aligned(double* p, reg v) noexcept { *reinterpret_cast<reg*>(p) = v; }
+  SEGKIT_TARGET_AVX2 static reg add(reg a, reg b) noexcept { return a + b; }
+  SEGKIT_TARGET_AVX2 static reg sub(reg a, reg b) noexcept { return a - b; }
+  SEGKIT_TARGET_AVX2 static reg fma(reg a, reg b, reg c) noexcept { return detail::v256::fma(a, b, c); }
+  SEGKIT_TARGET_AVX2 static reg abs(reg a) noexcept {
+    constexpr long long m = 0x7fffffffffffffffLL;
+    return __builtin_bit_cast(reg, __builtin_bit_cast(detail::v256::i64x4, a) & detail::v256::i64x4{m, m, m, m});
   }
+  SEGKIT_TARGET_AVX2 static reg less(reg a, reg b) noexcept { return __builtin_ia32_cmppd256(a, b, detail::v256::cmp_lt_oq); }
+  SEGKIT_TARGET_AVX2 static reg select(reg mask, reg yes, reg no) noexcept { return __builtin_ia32_blendvpd256(no, yes, mask); }
+  SEGKIT_TARGET_AVX2 static double sum(reg v) noexcept { return detail::v256::sum(v); }
 };
 
 /// The three kernels' steps: acc + x*y, acc + (x-y)^2, acc + |x-y|.
