@@ -29,7 +29,8 @@ endforeach()
 set(segkit_compiled_function_headers
   segkit/core/detail/binary_format-inl.hpp segkit/core/detail/csv-inl.hpp segkit/core/detail/file-inl.hpp
   segkit/core/detail/json-inl.hpp segkit/core/detail/npy-inl.hpp segkit/core/detail/params-inl.hpp
-  segkit/core/detail/sha256-inl.hpp segkit/core/detail/yaml-inl.hpp segkit/index/detail/attributes-inl.hpp)
+  segkit/core/detail/sha256-inl.hpp segkit/core/detail/yaml-inl.hpp segkit/index/detail/attributes-inl.hpp
+  segkit/embed/detail/hf_tokenizer-inl.hpp segkit/embed/detail/model_folder-inl.hpp)
 foreach(header IN LISTS segkit_compiled_function_headers)
   string(REGEX REPLACE "^segkit/(.*)-inl\\.hpp$" "\\1" stem "${header}")
   string(MAKE_C_IDENTIFIER "${stem}" stem)

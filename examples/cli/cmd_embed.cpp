@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <charconv>
 #include <numeric>
 #include <string>
@@ -15,6 +17,7 @@
 #endif
 #include <segkit/embed/onnx_image.hpp>
 #include <segkit/embed/lsa.hpp>
+#include <segkit/embed/model_folder.hpp>
 #include <segkit/embed/onnx_reference.hpp>
 #include <segkit/embed/onnx_text.hpp>
 #include <segkit/embed/tabular.hpp>
@@ -37,29 +40,80 @@ void write_lines(const std::string& path, const std::vector<std::string>& lines)
 }
 
 
-/// The runtime's version and the embeddings of `docs` by one of the ONNX text embedders.
+/// The runtime's version and the embeddings of `docs` by one of the ONNX text embedders; `watch`
+/// (when given) times the embedding alone, not the loading.
 template <class Model>
-std::pair<std::string, matrix<float>> run_text_model(const Model& model, const std::vector<std::string>& docs) {
-  return {model.session().runtime().version(), model.embed(docs)};
+std::pair<std::string, matrix<float>> run_text_model(const Model& model, const std::vector<std::string>& docs, stopwatch* watch) {
+  if (watch != nullptr) watch->start();
+  auto e = model.embed(docs);
+  if (watch != nullptr) watch->stop();
+  return {model.session().runtime().version(), std::move(e)};
 }
 
 /// The runtime's version and the ONNX text embedding of `docs` by the model `o` describes.
-std::pair<std::string, matrix<float>> model_embeddings(const text_model_options& o, const std::vector<std::string>& docs) {
-  if (!o.clip_vocab.empty()) return run_text_model(embed::clip_text_embedder(o.params, o.clip_vocab, o.clip_merges), docs);
-  return run_text_model(embed::onnx_text_embedder(o.params), docs);
+std::pair<std::string, matrix<float>> model_embeddings(const text_model_options& o, const std::vector<std::string>& docs, stopwatch* watch = nullptr) {
+  if (!o.clip_vocab.empty()) return run_text_model(embed::clip_text_embedder(o.params, o.clip_vocab, o.clip_merges), docs, watch);
+  return run_text_model(embed::onnx_text_embedder(o.params), docs, watch);
 }
 
 int embed_text_model(const args& a) {
   const auto docs = csv_documents(a.get("input"), a.get("columns"));
   stopwatch watch;
-  watch.start();
-  const auto [version, e] = model_embeddings(text_model_of(a), docs);
-  watch.stop();
+  const auto [version, e] = model_embeddings(text_model_of(a), docs, &watch);
   save_npy(a.get("output"), e);
+  const double per_s = watch.seconds() > 0 ? static_cast<double>(docs.size()) / watch.seconds() : 0.0;
   json_object j;
-  j.add("seconds", watch.seconds()).add("rows", docs.size()).add("dims", e.shape(1)).add("runtime", version);
-  emit(a, j, fmt::format("embed text: {} rows -> {} dims with {} (ONNX Runtime {}) in {:.3f} s", docs.size(), e.shape(1), a.get("model"), version,
-                         watch.seconds()));
+  j.add("seconds", watch.seconds()).add("texts_per_s", per_s).add("rows", docs.size()).add("dims", e.shape(1)).add("runtime", version);
+  emit(a, j, fmt::format("embed text: {} rows -> {} dims with {} (ONNX Runtime {}) in {:.3f} s ({:.0f} texts/s, loading excluded)", docs.size(),
+                         e.shape(1), a.get("model"), version, watch.seconds(), per_s));
+  return 0;
+}
+
+/// The tokenizer --tokenizer names: a model folder, a tokenizer.json, a BERT vocab.txt, or CLIP's
+/// vocab.json with --clip-merges.
+std::function<std::vector<std::int64_t>(const std::string&)> tokenizer_of(const args& a) {
+  const std::filesystem::path path = a.get("tokenizer");
+  const std::size_t max_length = a.get_size("max-length", 0);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    auto p = embed::read_text_model_folder(path).params;
+    if (max_length != 0) p.tokenizer.max_length = max_length;
+    if (a.has("cased")) p.tokenizer.lower_case = false;
+    auto t = std::make_shared<const embed::hf_tokenizer>(embed::text_tokenizer_of(p));
+    return [t](const std::string& s) { return t->encode(s); };
+  }
+  const auto ext = path.extension().string();
+  if (a.has("clip-merges")) {
+    auto t = std::make_shared<const embed::clip_bpe_tokenizer>(path, a.get("clip-merges"), max_length != 0 ? max_length : 77);
+    return [t](const std::string& s) { return t->encode(s); };
+  }
+  if (ext == ".json") {
+    auto t = std::make_shared<const embed::hf_tokenizer>(embed::hf_tokenizer::from_file(path, max_length));
+    return [t](const std::string& s) { return t->encode(s); };
+  }
+  if (ext == ".txt") {
+    auto t = std::make_shared<const embed::wordpiece_tokenizer>(path, embed::wordpiece_options{.lower_case = !a.has("cased"), .max_length = max_length});
+    return [t](const std::string& s) { return t->encode(s); };
+  }
+  throw usage_error(fmt::format("--tokenizer '{}': expected a model folder, a tokenizer.json, a vocab.txt, or CLIP's vocab.json with --clip-merges",
+                                path.string()));
+}
+
+int embed_tokenize(const args& a) {
+  const auto docs = csv_documents(a.get("input"), a.get("columns"));
+  const auto encode = tokenizer_of(a);
+  std::vector<std::string> lines(docs.size());
+  std::size_t tokens = 0, longest = 0;
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    const auto ids = encode(docs[i]);
+    lines[i] = fmt::format("[{}]", fmt::join(ids, ","));
+    tokens += ids.size();
+    longest = std::max(longest, ids.size());
+  }
+  write_lines(a.get("output"), lines);
+  json_object j;
+  j.add("rows", docs.size()).add("tokens", tokens).add("longest", longest);
+  emit(a, j, fmt::format("embed tokenize: {} rows -> {} tokens (longest {})", docs.size(), tokens, longest));
   return 0;
 }
 
@@ -333,8 +387,8 @@ int embed_images(const args& a) {
 const registrar embed_commands({
     {{"embed", "text"},
      "-i table.csv --columns c1,c2 -o E.npy [--stop-words english|none|w1,w2] [--vocabulary-out V.txt] [LSA parameters] "
-     "| --model m.onnx (--vocab vocab.txt | --clip-vocab vocab.json --clip-merges merges.txt) [--pooling mean|cls] [--max-length 128] "
-     "[--batch-size 32] [--cased] [--runtime LIB]",
+     "| --model m.onnx (--vocab vocab.txt|tokenizer.json | --clip-vocab vocab.json --clip-merges merges.txt) | --model DIR "
+     "[--pooling mean|cls|max|mean-sqrt-len] [--max-length N] [--batch-size 32] [--cased] [--runtime LIB]",
      "Embeds the text of CSV columns with TF-IDF followed by a truncated SVD (LSA), rows L2-normalized (deterministic for a seed); "
      "character analyzers default to 2-4-grams. Reports rows, dims, vocabulary and explained_variance_ratio (the kept share).",
      [] {
@@ -348,6 +402,19 @@ const registrar embed_commands({
        return all;
      }(),
      embed_text},
+    {{"embed", "tokenize"},
+     "--tokenizer PATH -i table.csv --columns c1,c2 -o ids.jsonl [--max-length N] [--cased] [--clip-merges merges.txt]",
+     "Token ids of the text of CSV columns, one JSON array per row, special tokens included and cut to the maximum length as the "
+     "model's tokenizer does. PATH: a model folder, a tokenizer.json, a BERT vocab.txt, or CLIP's vocab.json (with --clip-merges). "
+     "Reports rows, tokens and longest.",
+     {{"tokenizer", 0, true, "model folder, tokenizer.json, vocab.txt, or CLIP's vocab.json"},
+      {"input", 'i', true, "CSV with a header"},
+      {"columns", 0, true, "text columns, comma-separated (joined by a space per row)"},
+      {"output", 'o', true, "ids to write, one JSON array per row"},
+      {"max-length", 0, true, "tokens per text including special tokens (default: the tokenizer's own; 512 for a vocab.txt, 77 for CLIP)"},
+      {"cased", 0, false, "vocab.txt: keep case and accents"},
+      {"clip-merges", 0, true, "CLIP's merges.txt (PATH is then its vocab.json)"}},
+     embed_tokenize},
     {{"embed", "sequences"},
      "-i sessions.txt -o vectors.npy --items-out items.npy [--sessions-out S.npy [--last N] [--half-life H]] [item2vec parameters]",
      "item2vec (skip-gram with negative sampling) over sessions, one per line of item ids; deterministic for a seed, any thread count. "
@@ -415,12 +482,24 @@ text_model_options text_model_of(const args& a) {
   if (clip && !(a.has("model") && a.has("clip-vocab") && a.has("clip-merges"))) {
     throw usage_error("CLIP text needs --model, --clip-vocab vocab.json and --clip-merges merges.txt");
   }
-  if (!clip && (!a.has("model") || !a.has("vocab"))) throw usage_error("give both --model m.onnx and --vocab vocab.txt");
+  std::error_code ec;
+  const bool folder = a.has("model") && std::filesystem::is_directory(a.get("model"), ec);
+  if (!clip && !folder && (!a.has("model") || !a.has("vocab")))
+    throw usage_error("give --model DIR (a model folder), or --model m.onnx with --vocab vocab.txt or tokenizer.json");
   text_model_options o;
   auto& p = o.params;
-  p.model = a.get("model");
-  if (!clip) p.vocab = a.get("vocab");
-  p.tokenizer.lower_case = !a.has("cased");
+  if (folder) {
+    p = embed::read_text_model_folder(a.get("model")).params;
+  } else {
+    p.model = a.get("model");
+  }
+  if (!clip && a.has("vocab")) {
+    const std::filesystem::path v = a.get("vocab");
+    p.vocab.clear();
+    p.tokenizer_json.clear();
+    (v.extension() == ".json" ? p.tokenizer_json : p.vocab) = v;
+  }
+  if (a.has("cased")) p.tokenizer.lower_case = false;
   try {
     if (a.has("max-length")) params::set_path(p, "tokenizer.max_length", a.get("max-length"), "--max-length", "--max-length");
     if (a.has("batch-size")) params::set_path(p, "batch_size", a.get("batch-size"), "--batch-size", "--batch-size");
@@ -442,12 +521,13 @@ embed::onnx_text_reference text_model_options::reference(std::size_t dim) const 
 
 std::vector<option> text_model_option_list() {
   const embed::onnx_text_params d{};
-  return {{"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA (docs/embed_models.md)"},
-          {"vocab", 0, true, "WordPiece vocab.txt of --model"},
+  return {{"model", 0, true, "ONNX sentence-transformer model instead of TF-IDF + LSA: a model folder (its settings are the defaults) or an .onnx file "
+                            "(docs/embed_models.md)"},
+          {"vocab", 0, true, "the tokenizer of an .onnx --model: tokenizer.json, or a WordPiece vocab.txt"},
           {"clip-vocab", 0, true, "instead of --vocab: CLIP's vocab.json (with --clip-merges; --model is CLIP's text tower)"},
           {"clip-merges", 0, true, "CLIP's merges.txt"},
           {"pooling", 0, true, fmt::format("--model: {} (default {})", params::choices_text<embed::pooling>(), params::name(d.pooling))},
-          {"max-length", 0, true, fmt::format("--model: tokens per text including [CLS] and [SEP] (default {})", d.tokenizer.max_length)},
+          {"max-length", 0, true, "--model: tokens per text including [CLS] and [SEP] (default: the model folder's max_seq_length, else the tokenizer.json's, else 512)"},
           {"batch-size", 0, true, fmt::format("--model: texts per run (default {})", d.batch_size)},
           {"cased", 0, false, "--model: keep case and accents (cased vocabularies)"},
           {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then ~/.cache/segkit/onnxruntime-1.30.0/)"}};

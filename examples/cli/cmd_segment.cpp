@@ -298,7 +298,7 @@ int demo(const args& a) {
 
 const registrar segment_commands({
     {{"segment"},
-     "-i table.csv --text-columns c1,c2 [--k K|auto] [--algorithm kmeans|hdbscan] [--model m.onnx --vocab vocab.txt] -o labels.npy [--report report.html]",
+     "-i table.csv --text-columns c1,c2 [--k K|auto] [--algorithm kmeans|hdbscan] [--model DIR | --model m.onnx --vocab vocab.txt] -o labels.npy [--report report.html]",
      "The default pipeline on a CSV of records with text: embed (TF-IDF + LSA unless --model), choose k by a sweep unless --k, cluster, "
      "name the segments by their keywords, score them, write labels and optionally an HTML report.",
      [] {
@@ -329,7 +329,7 @@ const registrar segment_commands({
       {"runtime", 0, true, "a model with an ONNX embedder: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then the install-deps cache)"}},
      assign},
     {{"demo"},
-     "[--out DIR] [--products N] [--model m.onnx --vocab vocab.txt]",
+     "[--out DIR] [--products N] [--model MODEL_DIR | --model m.onnx --vocab vocab.txt]",
      "Segment a built-in catalog of 10,000 generated products end to end and write DIR/report.html.",
      [] {
        std::vector<option> all{{"out", 0, true, "output directory (default ./segkit-demo)"},

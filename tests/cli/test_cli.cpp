@@ -27,6 +27,7 @@
 #endif
 #include <segkit/embed/lsa.hpp>
 #include <segkit/embed/onnx_text.hpp>
+#include <segkit/embed/model_folder.hpp>
 #include <segkit/core/sha256.hpp>
 #include <segkit/pipeline/segmentation_model.hpp>
 #include <segkit/embed/tabular.hpp>
@@ -894,6 +895,87 @@ TEST_CASE("cli: embed text matches the library's TF-IDF + LSA on CSV columns", "
   CHECK((segkit::load_npy_matrix<float>(dir() / "pc.npy") == want_clip));
   CHECK(run("embed text -i " + q(dir() / "products.csv") + " --columns title -o " + q(dir() / "pc.npy") + " --model " + q(onnx + "clip_text.onnx") +
             " --clip-vocab " + q(onnx + "clip_vocab.json")).status == 2);
+}
+
+TEST_CASE("cli: embed text --model DIR and embed tokenize read real model folders and tokenizer files", "[cli]") {
+  std::string long_text;
+  for (int i = 0; i < 400; ++i) long_text += "word" + std::to_string(i % 7) + " ";
+  std::ofstream(dir() / "texts.csv") << "id,title\n1,\"Unbelievable, CAFÉ 中文!\"\n2,Green apple [MASK] pie\n3,\"" << long_text
+                                     << "\"\n4,\n5,Red sports car\n";
+  const std::vector<std::string> titles{"Unbelievable, CAFÉ 中文!", "Green apple [MASK] pie", long_text, "", "Red sports car"};
+  const std::string data = std::string(SEGKIT_TEST_DATA) + "/";
+  const auto folder = segkit::embed::read_text_model_folder(data + "minilm_tiny");
+  const auto lines = [&](const std::string& name) {
+    std::ifstream in(dir() / name);
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+  };
+  const auto json_ids = [](const std::vector<std::int64_t>& ids) { return fmt::format("[{}]", fmt::join(ids, ",")); };
+  // A model folder: its tokenizer.json with its max_seq_length (256).
+  const auto t = run("embed tokenize --tokenizer " + q(data + "minilm_tiny") + " -i " + q(dir() / "texts.csv") + " --columns title -o " +
+                     q(dir() / "ids.jsonl") + " --json");
+  REQUIRE(t.status == 0);
+  const auto tok = segkit::embed::text_tokenizer_of(folder.params);
+  CHECK(tok.max_length() == 256);
+  const auto got = lines("ids.jsonl");
+  REQUIRE(got.size() == titles.size());
+  std::size_t tokens = 0;
+  for (std::size_t i = 0; i < titles.size(); ++i) {
+    CHECK(got[i] == json_ids(tok.encode(titles[i])));
+    tokens += tok.encode(titles[i]).size();
+  }
+  CHECK(got[3] == "[101,102]");
+  CHECK(json_number(t.out, "rows") == 5.0);
+  CHECK(json_number(t.out, "tokens") == static_cast<double>(tokens));
+  CHECK(json_number(t.out, "longest") == 256.0);
+  // tokenizer.json and vocab.txt directly, with --max-length.
+  REQUIRE(run("embed tokenize --tokenizer " + q(data + "minilm_tiny/tokenizer.json") + " -i " + q(dir() / "texts.csv") + " --columns title -o " +
+              q(dir() / "ids4.jsonl") + " --max-length 4").status == 0);
+  REQUIRE(run("embed tokenize --tokenizer " + q(data + "minilm_tiny/vocab.txt") + " -i " + q(dir() / "texts.csv") + " --columns title -o " +
+              q(dir() / "idsv.jsonl") + " --max-length 4").status == 0);
+  CHECK(lines("ids4.jsonl") == lines("idsv.jsonl"));
+  CHECK(lines("ids4.jsonl")[0] == json_ids(segkit::embed::hf_tokenizer::from_file(data + "minilm_tiny/tokenizer.json", 4).encode(titles[0])));
+  CHECK(lines("ids4.jsonl")[0].ends_with(",102]"));
+  // CLIP's vocab.json + merges.txt.
+  REQUIRE(run("embed tokenize --tokenizer " + q(data + "onnx/clip_vocab.json") + " --clip-merges " + q(data + "onnx/clip_merges.txt") + " -i " +
+              q(dir() / "texts.csv") + " --columns title -o " + q(dir() / "idsc.jsonl")).status == 0);
+  const segkit::embed::clip_bpe_tokenizer clip(data + "onnx/clip_vocab.json", data + "onnx/clip_merges.txt");
+  CHECK(lines("idsc.jsonl")[4] == json_ids(clip.encode(titles[4])));
+  const auto bad = run("embed tokenize --tokenizer " + q(dir() / "m.model") + " -i " + q(dir() / "texts.csv") + " --columns title -o " + q(dir() / "x.jsonl"));
+  CHECK(bad.status == 2);
+  CHECK(bad.out.find("expected a model folder, a tokenizer.json") != std::string::npos);
+  // embed text with the folder: the library's vectors, embedding time and throughput reported.
+  const auto e = run("embed text -i " + q(dir() / "texts.csv") + " --columns title -o " + q(dir() / "te.npy") + " --model " + q(data + "minilm_tiny") + " --json");
+  REQUIRE(e.status == 0);
+  CHECK(json_number(e.out, "dims") == 24.0);
+  CHECK(json_number(e.out, "rows") == 5.0);
+  CHECK(json_number(e.out, "texts_per_s") > 0.0);
+  CHECK(json_number(e.out, "seconds") > 0.0);
+  CHECK((segkit::load_npy_matrix<float>(dir() / "te.npy") == segkit::embed::onnx_text_embedder(folder.params).embed(titles)));
+  // Flags override the folder's settings.
+  REQUIRE(run("embed text -i " + q(dir() / "texts.csv") + " --columns title -o " + q(dir() / "tc.npy") + " --model " + q(data + "minilm_tiny") +
+              " --pooling cls --max-length 8").status == 0);
+  auto cls = folder.params;
+  cls.pooling = segkit::embed::pooling::cls;
+  cls.tokenizer.max_length = 8;
+  CHECK((segkit::load_npy_matrix<float>(dir() / "tc.npy") == segkit::embed::onnx_text_embedder(cls).embed(titles)));
+  // --model m.onnx with --vocab tokenizer.json.
+  REQUIRE(run("embed text -i " + q(dir() / "texts.csv") + " --columns title -o " + q(dir() / "tj.npy") + " --model " +
+              q(data + "minilm_tiny/onnx/model.onnx") + " --vocab " + q(data + "minilm_tiny/tokenizer.json") + " --max-length 256").status == 0);
+  CHECK((segkit::load_npy_matrix<float>(dir() / "tj.npy") == segkit::load_npy_matrix<float>(dir() / "te.npy")));
+  // A folder without a model is named.
+  std::filesystem::create_directories(dir() / "empty_model");
+  const auto none = run("embed text -i " + q(dir() / "texts.csv") + " --columns title -o " + q(dir() / "tn.npy") + " --model " + q(dir() / "empty_model"));
+  CHECK(none.status == 1);
+  CHECK(none.out.find("has no onnx/model.onnx or model.onnx") != std::string::npos);
+  // segment with the folder keeps the model by reference (tokenizer.json included); assign agrees.
+  REQUIRE(run("segment -i " + q(dir() / "texts.csv") + " --text-columns title -o " + q(dir() / "fs.npy") + " --k 2 --model " + q(data + "minilm_tiny") +
+              " --model-out " + q(dir() / "f.segmodel")).status == 0);
+  const auto saved = segkit::pipeline::segmentation_model::load(dir() / "f.segmodel");
+  CHECK(std::get<segkit::embed::onnx_text_reference>(saved.embedder).files()[1] == std::filesystem::absolute(data + "minilm_tiny/tokenizer.json"));
+  REQUIRE(run("assign --model " + q(dir() / "f.segmodel") + " -i " + q(dir() / "texts.csv") + " --text-columns title -o " + q(dir() / "fa.npy")).status == 0);
+  CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "fa.npy") == segkit::load_npy_vector<std::int32_t>(dir() / "fs.npy")));
 }
 
 TEST_CASE("cli: embed sequences matches the library's item2vec; session vectors; bad lines", "[cli]") {

@@ -38,7 +38,7 @@ namespace segkit::embed {
  * @par Thread safety  const members may run concurrently.
  */
 struct onnx_text_reference {
-  onnx_text_params params;            ///< model, vocab, tokenizer options, pooling, normalize, batch size (absolute paths)
+  onnx_text_params params;            ///< model, tokenizer file, tokenizer options, pooling, normalize, batch size (absolute paths)
   std::filesystem::path clip_vocab;   ///< CLIP's vocab.json (empty: a WordPiece model over params.vocab)
   std::filesystem::path clip_merges;  ///< CLIP's merges.txt
   std::vector<std::string> sha256;    ///< of files(), in order, as 64 hexadecimal digits
@@ -47,10 +47,10 @@ struct onnx_text_reference {
   /// True for a CLIP text tower (byte-level BPE), false for a WordPiece sentence model.
   [[nodiscard]] bool clip() const noexcept { return !clip_vocab.empty(); }
 
-  /// The files the model is made of: the .onnx file, then vocab.txt (WordPiece) or vocab.json and merges.txt (CLIP).
+  /// The files the model is made of: the .onnx file, then tokenizer.json or vocab.txt (sentence models) or vocab.json and merges.txt (CLIP).
   [[nodiscard]] std::vector<std::filesystem::path> files() const {
     if (clip()) return {params.model, clip_vocab, clip_merges};
-    return {params.model, params.vocab};
+    return {params.model, params.tokenizer_json.empty() ? params.vocab : params.tokenizer_json};
   }
 
   /**
@@ -65,6 +65,7 @@ struct onnx_text_reference {
     r.params.session = {};
     r.params.model = std::filesystem::absolute(p.model);
     if (!p.vocab.empty()) r.params.vocab = std::filesystem::absolute(p.vocab);
+    if (!p.tokenizer_json.empty()) r.params.tokenizer_json = std::filesystem::absolute(p.tokenizer_json);
     if (!clip_vocab.empty()) r.clip_vocab = std::filesystem::absolute(clip_vocab);
     if (!clip_merges.empty()) r.clip_merges = std::filesystem::absolute(clip_merges);
     if (r.clip() != !r.clip_merges.empty()) segkit::detail::throw_invalid("segkit::embed::onnx_text_reference", "CLIP needs both vocab.json and merges.txt");

@@ -1,8 +1,8 @@
 #pragma once
 /// @file
 /// @brief Sentence-transformer text models (all-MiniLM-L6-v2 and the like) exported to ONNX, run
-/// through ONNX Runtime: WordPiece tokens, dynamic padding, attention masks, mean or CLS pooling,
-/// L2 normalization.
+/// through ONNX Runtime: the model's tokenizer (tokenizer.json or vocab.txt), dynamic padding,
+/// attention masks, mean, CLS, max or mean-sqrt-len pooling, L2 normalization.
 
 #include <algorithm>
 #include <array>
@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <string>
 #include <tuple>
@@ -23,28 +24,33 @@
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/params.hpp"
 #include "segkit/embed/clip_bpe.hpp"
+#include "segkit/embed/hf_tokenizer.hpp"
 #include "segkit/embed/onnx.hpp"
 #include "segkit/embed/wordpiece.hpp"
 
 namespace segkit::embed {
 
-/// How token vectors become one text vector.
+/// How token vectors become one text vector (sentence-transformers' pooling modes).
 enum class pooling {
-  mean,  ///< mean over the real tokens (attention mask 1), as sentence-transformers
-  cls,   ///< the first token's vector
+  mean,           ///< mean over the real tokens (attention mask 1)
+  cls,            ///< the first token's vector
+  max,            ///< largest value of each dimension over the real tokens
+  mean_sqrt_len,  ///< sum over the real tokens divided by the square root of their number
 };
 /// Names of pooling in files and on the command line.
 constexpr auto enum_names(pooling) {
   using params::name_value;
-  return std::array{name_value{"mean", pooling::mean}, name_value{"cls", pooling::cls}};
+  return std::array{name_value{"mean", pooling::mean}, name_value{"cls", pooling::cls}, name_value{"max", pooling::max},
+                    name_value{"mean-sqrt-len", pooling::mean_sqrt_len}};
 }
 
 /// Parameters of onnx_text_embedder.
 struct onnx_text_params {
-  std::filesystem::path model;         ///< the .onnx file
-  std::filesystem::path vocab;         ///< the model's WordPiece vocab.txt
-  wordpiece_options tokenizer{};       ///< lower-casing (uncased models) and max_length
-  embed::pooling pooling = embed::pooling::mean;  ///< mean or cls
+  std::filesystem::path model;           ///< the .onnx file
+  std::filesystem::path vocab;           ///< the model's WordPiece vocab.txt (when tokenizer_json is empty)
+  std::filesystem::path tokenizer_json;  ///< the model's tokenizer.json (any tokenizer hf_tokenizer runs); used instead of vocab
+  wordpiece_options tokenizer{};         ///< max_length (0: the model's own); lower-casing for a vocab.txt
+  embed::pooling pooling = embed::pooling::mean;  ///< mean, cls, max or mean-sqrt-len
   bool normalize = true;               ///< unit-length vectors
   std::size_t batch_size = 32;         ///< texts per run (padded to the longest in the batch)
   onnx_session_options session{};      ///< runtime path, threads, graph optimization
@@ -54,9 +60,10 @@ struct onnx_text_params {
     using p = onnx_text_params;
     namespace sp = segkit::params;
     return std::tuple{sp::field("model", &p::model, "the .onnx file"),
-                      sp::field("vocab", &p::vocab, "the model's WordPiece vocab.txt"),
-                      sp::field("tokenizer", &p::tokenizer, "lower-casing (uncased models) and max_length"),
-                      sp::field("pooling", &p::pooling, "mean over the real tokens (sentence-transformers) or the first token (cls)"),
+                      sp::field("vocab", &p::vocab, "the model's WordPiece vocab.txt (when tokenizer_json is empty)"),
+                      sp::field("tokenizer_json", &p::tokenizer_json, "the model's tokenizer.json, used instead of vocab"),
+                      sp::field("tokenizer", &p::tokenizer, "max_length (0: the model's own); lower-casing for a vocab.txt"),
+                      sp::field("pooling", &p::pooling, "mean, max or mean-sqrt-len over the real tokens, or the first token (cls)"),
                       sp::field("normalize", &p::normalize, "unit-length vectors"),
                       sp::field("batch_size", &p::batch_size, "texts per run (padded to the longest in the batch)", sp::at_least(1)),
                       sp::field("session", &p::session, "runtime path, threads, graph optimization")};
@@ -130,6 +137,7 @@ class basic_onnx_text_embedder {
       ids[i] = tokenizer_.encode(texts[i]);
       longest = std::max(longest, ids[i].size());
     }
+    longest = std::max<std::size_t>(longest, 1);  // a tokenizer without special tokens can give none: one masked pad
     onnx_tensor<std::int64_t> input{{static_cast<std::int64_t>(n), static_cast<std::int64_t>(longest)}, std::vector<std::int64_t>(n * longest, tokenizer_.pad_id())};
     onnx_tensor<std::int64_t> mask{input.shape, std::vector<std::int64_t>(n * longest, 0)};
     for (std::size_t i = 0; i < n; ++i) {
@@ -157,14 +165,7 @@ class basic_onnx_text_embedder {
       if (result.shape.size() != 3 || result.shape[0] != static_cast<std::int64_t>(n) || result.shape[1] != static_cast<std::int64_t>(longest)) fail_shape();
       d = static_cast<std::size_t>(result.shape[2]);
       out = matrix<float>::from_shape({n, d});
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t used = p_.pooling == embed::pooling::cls ? 1 : ids[i].size();
-        for (std::size_t j = 0; j < d; ++j) {
-          double s = 0.0;
-          for (std::size_t t = 0; t < used; ++t) s += result.data[(i * longest + t) * d + j];
-          out(i, j) = static_cast<float>(s / static_cast<double>(used));
-        }
-      }
+      for (std::size_t i = 0; i < n; ++i) pool(result.data.data() + i * longest * d, ids[i].size(), d, out.data() + i * d);
     }
     if (p_.normalize) {
       for (std::size_t i = 0; i < n; ++i) {
@@ -177,6 +178,22 @@ class basic_onnx_text_embedder {
     return out;
   }
 
+  /// Pools the `used` real token vectors of one text (`tokens`: [used..., d]) into `row`.
+  void pool(const float* tokens, std::size_t used, std::size_t d, float* row) const {
+    if (p_.pooling == embed::pooling::cls) used = std::min<std::size_t>(used, 1);
+    for (std::size_t j = 0; j < d; ++j) {
+      double s = p_.pooling == embed::pooling::max ? -std::numeric_limits<double>::infinity() : 0.0;
+      for (std::size_t t = 0; t < used; ++t) {
+        const double x = tokens[t * d + j];
+        s = p_.pooling == embed::pooling::max ? std::max(s, x) : s + x;
+      }
+      if (used == 0) s = 0.0;  // no real token: a zero vector
+      else if (p_.pooling == embed::pooling::mean || p_.pooling == embed::pooling::cls) s /= static_cast<double>(used);
+      else if (p_.pooling == embed::pooling::mean_sqrt_len) s /= std::sqrt(static_cast<double>(used));
+      row[j] = static_cast<float>(s);
+    }
+  }
+
   onnx_text_params p_;
   Tokenizer tokenizer_;
   onnx_session session_;
@@ -185,10 +202,20 @@ class basic_onnx_text_embedder {
   std::size_t dim_ = 0;
 };
 
-/// Sentence-transformer models (BERT WordPiece over `params.vocab`).
-class onnx_text_embedder : public basic_onnx_text_embedder<wordpiece_tokenizer> {
+/**
+ * @brief The tokenizer `p` names: its tokenizer.json when given (max_length 0: the file's
+ * truncation), else BERT's WordPiece over its vocab.txt (max_length 0: 512).
+ * @throws as hf_tokenizer::from_file and hf_tokenizer::bert_vocab.
+ */
+inline hf_tokenizer text_tokenizer_of(const onnx_text_params& p) {
+  if (!p.tokenizer_json.empty()) return hf_tokenizer::from_file(p.tokenizer_json, p.tokenizer.max_length);
+  return wordpiece_tokenizer(p.vocab, p.tokenizer).tokenizer();
+}
+
+/// Sentence-transformer models: their tokenizer.json (`params.tokenizer_json`) or BERT WordPiece over `params.vocab`.
+class onnx_text_embedder : public basic_onnx_text_embedder<hf_tokenizer> {
  public:
-  explicit onnx_text_embedder(const onnx_text_params& p) : basic_onnx_text_embedder(p, wordpiece_tokenizer(p.vocab, p.tokenizer)) {}
+  explicit onnx_text_embedder(const onnx_text_params& p) : basic_onnx_text_embedder(p, text_tokenizer_of(p)) {}
 };
 
 /**

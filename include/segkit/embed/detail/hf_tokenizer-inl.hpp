@@ -1,0 +1,1080 @@
+// Definitions of segkit/embed/hf_tokenizer.hpp's functions: included by that header in header-only
+// mode, compiled once into segkit_compiled in compiled mode.
+//
+// The behaviour of each component follows the Hugging Face tokenizers library's documentation and
+// its reference behaviour as transformers.js reproduces it (tests/embed/test_hf_tokenizer.cpp
+// compares token ids on 10,300 real texts).
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <functional>
+#include <map>
+#include <optional>
+#include <queue>
+#include <tuple>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "segkit/core/error.hpp"
+#include "segkit/core/file.hpp"
+#include "segkit/core/json.hpp"
+#include "segkit/core/unicode.hpp"
+
+namespace segkit::embed {
+
+namespace detail::hf {
+
+inline constexpr std::string_view component = "segkit::embed::hf_tokenizer";
+
+/// BERT's punctuation: the ASCII symbols 33-47, 58-64, 91-96, 123-126 and Unicode category P*.
+constexpr bool is_bert_punctuation(char32_t c) noexcept {
+  if (c < 0x80) return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
+  return unicode::is_punctuation(c);
+}
+
+/// The CJK ideograph blocks BERT puts spaces around.
+constexpr bool is_cjk(char32_t c) noexcept {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F) ||
+         (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+}
+
+/// GPT-2's reversible byte -> printable code point map (byte-level BPE): printable Latin-1 bytes
+/// map to themselves, the other 68 bytes to U+0100 upwards in byte order.
+inline const std::array<char32_t, 256>& byte_to_char() {
+  static const std::array<char32_t, 256> table = [] {
+    std::array<char32_t, 256> t{};
+    char32_t next = 256;
+    for (std::size_t b = 0; b < 256; ++b) {
+      const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+      t[b] = printable ? static_cast<char32_t>(b) : next++;
+    }
+    return t;
+  }();
+  return table;
+}
+
+// ---- the parsed pipeline -------------------------------------------------------------------
+
+struct bert_normalizer {
+  bool clean_text = true, chinese = true, strip_accents = true, lowercase = true;
+};
+struct lowercase {};
+struct nfd {};
+struct nfc {};
+struct strip_accents {};
+struct strip {
+  bool left = true, right = true;
+};
+struct replace {
+  std::u32string pattern, content;
+  bool white_space_runs = false;  ///< the regular expression \s+ instead of a string
+};
+struct prepend {
+  std::u32string text;
+};
+using normalizer = std::variant<bert_normalizer, lowercase, nfd, nfc, strip_accents, strip, replace, prepend>;
+
+enum class split_behavior { removed, isolated, merged_with_previous, merged_with_next };
+
+struct bert_pre {};
+struct whitespace_pre {};        ///< \w+|[^\w\s]+
+struct whitespace_split_pre {};  ///< split at white space
+struct punctuation_pre {};       ///< each punctuation character apart
+struct digits_pre {
+  bool individual = false;
+};
+struct metaspace_pre {
+  std::u32string replacement = U"\u2581";
+  int prepend = 0;  ///< 0 always, 1 first piece of the text only, 2 never
+  bool split = true;
+};
+struct byte_level_pre {
+  bool add_prefix_space = false, use_regex = true;
+};
+struct split_pre {
+  std::u32string pattern;  ///< a string pattern, or empty for CLIP's expression
+  split_behavior behavior = split_behavior::removed;
+  bool clip_pattern = false;
+};
+using pre_tokenizer = std::variant<bert_pre, whitespace_pre, whitespace_split_pre, punctuation_pre, digits_pre, metaspace_pre, byte_level_pre, split_pre>;
+
+struct added_token {
+  std::u32string content;
+  std::int64_t id = 0;
+  bool lstrip = false, rstrip = false;
+};
+
+struct template_item {
+  bool special = false;       ///< a special token (else the text's tokens)
+  std::vector<std::int64_t> ids;  ///< the special token's ids
+  std::int64_t type_id = 0;
+};
+
+}  // namespace detail::hf
+
+struct hf_tokenizer::tables {
+  std::string source;
+  std::vector<detail::hf::normalizer> normalizers;
+  std::vector<detail::hf::pre_tokenizer> pre_tokenizers;
+  std::vector<std::string> component_names;
+
+  enum class model_kind { wordpiece, bpe } model = model_kind::wordpiece;
+  std::unordered_map<std::string, std::int64_t> vocab;
+  std::vector<std::string> id_to_token;
+  std::optional<std::int64_t> unk;
+  std::string prefix;                  ///< WordPiece / BPE continuing-subword prefix
+  std::string suffix;                  ///< BPE end-of-word suffix
+  std::size_t max_word_chars = 100;    ///< WordPiece
+  std::size_t longest_token = 0;       ///< code points of the longest vocabulary entry
+  bool byte_level = false;             ///< BPE input is byte-level (a ByteLevel pre-tokenizer)
+  bool fuse_unk = false, ignore_merges = false;
+  std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::int64_t>> merges;  ///< (left id, right id) -> (rank, merged id)
+
+  std::vector<detail::hf::added_token> added;  ///< longest first
+  std::vector<detail::hf::template_item> single{{false, {}, 0}};
+  std::size_t specials = 0;        ///< ids the template adds
+  std::size_t file_max_length = 0;  ///< the file's truncation (0: none)
+  bool truncate_left = false;
+  std::int64_t pad_id = 0;
+};
+
+namespace detail::hf {
+
+using tables = hf_tokenizer::tables;
+
+[[noreturn]] inline void fail(const tables& t, std::string_view what) { segkit::detail::throw_format(component, fmt::format("{}: {}", t.source, what)); }
+
+inline std::u32string u32(std::string_view s) { return unicode::decode_utf8(s); }
+
+// ---- reading JSON --------------------------------------------------------------------------
+
+inline const json_value* member(const json_value& v, std::string_view key) {
+  if (!v.is_object()) return nullptr;
+  const auto& o = v.as_object();
+  const auto it = o.find(std::string(key));
+  return it == o.end() || it->second.is_null() ? nullptr : &it->second;
+}
+inline std::string string_of(const tables& t, const json_value& v, std::string_view key, std::string fallback = {}) {
+  const auto* m = member(v, key);
+  if (m == nullptr) return fallback;
+  if (!m->is_string()) fail(t, fmt::format("'{}' is a {}, not a string", key, m->type_name()));
+  return m->as_string();
+}
+inline bool bool_of(const tables& t, const json_value& v, std::string_view key, bool fallback) {
+  const auto* m = member(v, key);
+  if (m == nullptr) return fallback;
+  if (!m->is_bool()) fail(t, fmt::format("'{}' is a {}, not true or false", key, m->type_name()));
+  return m->as_bool();
+}
+inline std::int64_t int_of(const tables& t, const json_value& v, std::string_view key, std::int64_t fallback) {
+  const auto* m = member(v, key);
+  if (m == nullptr) return fallback;
+  if (!m->is_number() || m->as_number() != static_cast<double>(static_cast<std::int64_t>(m->as_number())) || m->as_number() < 0)
+    fail(t, fmt::format("'{}' is not a non-negative integer", key));
+  return static_cast<std::int64_t>(m->as_number());
+}
+inline std::string type_of(const tables& t, const json_value& v, std::string_view part) {
+  if (!v.is_object()) fail(t, fmt::format("the {} is a {}, not an object", part, v.type_name()));
+  const auto type = string_of(t, v, "type");
+  if (type.empty()) fail(t, fmt::format("the {} has no 'type'", part));
+  return type;
+}
+[[noreturn]] inline void unsupported(const tables& t, std::string_view part, std::string_view what) {
+  fail(t, fmt::format("{} '{}' is not supported by segkit", part, what));
+}
+
+/// A Replace or Split pattern: {"String": s} or {"Regex": r}; returns (text, is_regex).
+inline std::pair<std::string, bool> pattern_of(const tables& t, const json_value& v, std::string_view part) {
+  const auto* p = member(v, "pattern");
+  if (p == nullptr) fail(t, fmt::format("{} has no 'pattern'", part));
+  if (const auto* s = member(*p, "String"); s != nullptr && s->is_string()) return {s->as_string(), false};
+  if (const auto* r = member(*p, "Regex"); r != nullptr && r->is_string()) return {r->as_string(), true};
+  fail(t, fmt::format("{} has a pattern that is neither String nor Regex", part));
+}
+
+// CLIP's pre-tokenizer expression (as its tokenizer.json writes it): implemented by hand.
+inline constexpr std::string_view clip_expression =
+    "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
+
+/// A Sequence of components: reads each with `read` and returns true; false for any other type
+/// (whose name is then recorded for describe()).
+template <class Read>
+bool sequence_of(tables& t, const json_value& v, const std::string& type, std::string_view part, std::string_view list_key, Read read) {
+  if (type != "Sequence") {
+    t.component_names.push_back(type);
+    return false;
+  }
+  const auto* list = member(v, list_key);
+  if (list == nullptr || !list->is_array()) fail(t, fmt::format("{} Sequence has no '{}' list", part, list_key));
+  for (const auto& n : list->as_array()) read(t, n);
+  return true;
+}
+
+inline void read_normalizer(tables& t, const json_value& v) {
+  const auto type = type_of(t, v, "normalizer");
+  if (sequence_of(t, v, type, "normalizer", "normalizers", read_normalizer)) return;
+  if (type == "BertNormalizer") {
+    bert_normalizer b;
+    b.clean_text = bool_of(t, v, "clean_text", true);
+    b.chinese = bool_of(t, v, "handle_chinese_chars", true);
+    b.lowercase = bool_of(t, v, "lowercase", true);
+    b.strip_accents = bool_of(t, v, "strip_accents", b.lowercase);  // null: as lowercase
+    t.normalizers.emplace_back(b);
+  } else if (type == "Lowercase") {
+    t.normalizers.emplace_back(lowercase{});
+  } else if (type == "NFD") {
+    t.normalizers.emplace_back(nfd{});
+  } else if (type == "NFC") {
+    t.normalizers.emplace_back(nfc{});
+  } else if (type == "StripAccents") {
+    t.normalizers.emplace_back(strip_accents{});
+  } else if (type == "Strip") {
+    t.normalizers.emplace_back(strip{bool_of(t, v, "strip_left", true), bool_of(t, v, "strip_right", true)});
+  } else if (type == "Prepend") {
+    t.normalizers.emplace_back(prepend{u32(string_of(t, v, "prepend"))});
+  } else if (type == "Replace") {
+    const auto [pattern, regex] = pattern_of(t, v, "normalizer Replace");
+    if (regex && pattern != "\\s+") unsupported(t, "normalizer Replace with the regular expression", pattern);
+    if (!regex && pattern.empty()) fail(t, "normalizer Replace has an empty pattern");
+    t.normalizers.emplace_back(replace{u32(pattern), u32(string_of(t, v, "content")), regex});
+  } else {
+    unsupported(t, "normalizer", type);
+  }
+}
+
+inline split_behavior behavior_of(const tables& t, const json_value& v, std::string_view part, std::string_view fallback) {
+  const auto b = string_of(t, v, "behavior", std::string(fallback));
+  if (b == "Removed") return split_behavior::removed;
+  if (b == "Isolated") return split_behavior::isolated;
+  if (b == "MergedWithPrevious") return split_behavior::merged_with_previous;
+  if (b == "MergedWithNext") return split_behavior::merged_with_next;
+  unsupported(t, fmt::format("{} behavior", part), b);
+}
+
+inline void read_pre_tokenizer(tables& t, const json_value& v) {
+  const auto type = type_of(t, v, "pre-tokenizer");
+  if (sequence_of(t, v, type, "pre-tokenizer", "pretokenizers", read_pre_tokenizer)) return;
+  if (type == "BertPreTokenizer") {
+    t.pre_tokenizers.emplace_back(bert_pre{});
+  } else if (type == "Whitespace") {
+    t.pre_tokenizers.emplace_back(whitespace_pre{});
+  } else if (type == "WhitespaceSplit") {
+    t.pre_tokenizers.emplace_back(whitespace_split_pre{});
+  } else if (type == "Punctuation") {
+    if (behavior_of(t, v, "pre-tokenizer Punctuation", "Isolated") != split_behavior::isolated)
+      unsupported(t, "pre-tokenizer Punctuation behavior", string_of(t, v, "behavior"));
+    t.pre_tokenizers.emplace_back(punctuation_pre{});
+  } else if (type == "Digits") {
+    t.pre_tokenizers.emplace_back(digits_pre{bool_of(t, v, "individual_digits", false)});
+  } else if (type == "Metaspace") {
+    metaspace_pre m;
+    m.replacement = u32(string_of(t, v, "replacement", "\u2581"));
+    if (m.replacement.size() != 1) fail(t, "pre-tokenizer Metaspace's replacement must be one character");
+    const auto scheme = string_of(t, v, "prepend_scheme", bool_of(t, v, "add_prefix_space", true) ? "always" : "never");
+    if (scheme == "always") m.prepend = 0;
+    else if (scheme == "first") m.prepend = 1;
+    else if (scheme == "never") m.prepend = 2;
+    else unsupported(t, "pre-tokenizer Metaspace prepend_scheme", scheme);
+    m.split = bool_of(t, v, "split", true);
+    t.pre_tokenizers.emplace_back(m);
+  } else if (type == "ByteLevel") {
+    t.byte_level = true;
+    t.pre_tokenizers.emplace_back(byte_level_pre{bool_of(t, v, "add_prefix_space", true), bool_of(t, v, "use_regex", true)});
+  } else if (type == "Split") {
+    const auto [pattern, regex] = pattern_of(t, v, "pre-tokenizer Split");
+    const auto behavior = behavior_of(t, v, "pre-tokenizer Split", "Removed");
+    const bool invert = bool_of(t, v, "invert", false);
+    if (regex) {
+      if (pattern != clip_expression || behavior != split_behavior::removed || !invert)
+        unsupported(t, fmt::format("pre-tokenizer Split (behavior {}, invert {}) with the regular expression", string_of(t, v, "behavior", "Removed"), invert),
+                    pattern);
+      t.pre_tokenizers.emplace_back(split_pre{{}, behavior, true});
+    } else {
+      if (invert) unsupported(t, "pre-tokenizer Split", "invert with a string pattern");
+      if (pattern.empty()) fail(t, "pre-tokenizer Split has an empty pattern");
+      t.pre_tokenizers.emplace_back(split_pre{u32(pattern), behavior, false});
+    }
+  } else {
+    unsupported(t, "pre-tokenizer", type);
+  }
+}
+
+inline std::int64_t vocab_id(const tables& t, const std::string& token, std::string_view what) {
+  const auto it = t.vocab.find(token);
+  if (it == t.vocab.end()) fail(t, fmt::format("the {} '{}' is not in the vocabulary", what, token));
+  return it->second;
+}
+
+inline std::uint64_t pair_key(std::int64_t a, std::int64_t b) { return (static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint64_t>(b); }
+
+inline void read_model(tables& t, const json_value& v) {
+  const auto type = type_of(t, v, "model");
+  const auto* vocab = member(v, "vocab");
+  if (vocab == nullptr || !vocab->is_object()) {
+    if (type == "WordPiece" || type == "BPE") fail(t, fmt::format("model {} has no 'vocab' object", type));
+    unsupported(t, "model", type);
+  }
+  for (const auto& [token, id] : vocab->as_object()) {
+    if (!id.is_number() || id.as_number() < 0 || id.as_number() >= 4.0e9 || id.as_number() != static_cast<double>(static_cast<std::int64_t>(id.as_number())))
+      fail(t, fmt::format("vocabulary entry '{}' has no valid id", token));
+    t.vocab.emplace(token, static_cast<std::int64_t>(id.as_number()));
+  }
+  const auto unk = string_of(t, v, "unk_token");
+  if (type == "WordPiece") {
+    t.model = tables::model_kind::wordpiece;
+    t.prefix = string_of(t, v, "continuing_subword_prefix", "##");
+    t.max_word_chars = static_cast<std::size_t>(int_of(t, v, "max_input_chars_per_word", 100));
+    if (unk.empty()) fail(t, "model WordPiece has no unk_token");
+    t.unk = vocab_id(t, unk, "unk_token");
+  } else if (type == "BPE") {
+    t.model = tables::model_kind::bpe;
+    t.prefix = string_of(t, v, "continuing_subword_prefix");
+    t.suffix = string_of(t, v, "end_of_word_suffix");
+    t.fuse_unk = bool_of(t, v, "fuse_unk", false);
+    t.ignore_merges = bool_of(t, v, "ignore_merges", false);
+    if (bool_of(t, v, "byte_fallback", false)) unsupported(t, "model BPE option", "byte_fallback");
+    if (const auto* d = member(v, "dropout"); d != nullptr && d->is_number() && d->as_number() > 0.0) unsupported(t, "model BPE option", "dropout");
+    if (!unk.empty() && t.vocab.count(unk) != 0) t.unk = t.vocab.at(unk);
+    const auto* merges = member(v, "merges");
+    if (merges == nullptr || !merges->is_array()) fail(t, "model BPE has no 'merges' list");
+    std::uint32_t rank = 0;
+    for (const auto& m : merges->as_array()) {
+      std::string a, b;
+      if (m.is_string()) {  // "a b"
+        const auto& s = m.as_string();
+        const auto sp = s.find(' ', 1);
+        if (sp == std::string::npos) fail(t, fmt::format("merge {} ('{}') is not two symbols", rank + 1, s));
+        a = s.substr(0, sp);
+        b = s.substr(sp + 1);
+      } else if (m.is_array() && m.as_array().size() == 2 && m.as_array()[0].is_string() && m.as_array()[1].is_string()) {  // ["a", "b"]
+        a = m.as_array()[0].as_string();
+        b = m.as_array()[1].as_string();
+      } else {
+        fail(t, fmt::format("merge {} is neither \"a b\" nor [\"a\", \"b\"]", rank + 1));
+      }
+      // The merged token: a, then b without its continuing-subword prefix.
+      const bool prefixed = !t.prefix.empty() && b.rfind(t.prefix, 0) == 0;
+      const auto ia = t.vocab.find(a), ib = t.vocab.find(b), iab = t.vocab.find(a + b.substr(prefixed ? t.prefix.size() : 0));
+      if (ia == t.vocab.end() || ib == t.vocab.end() || iab == t.vocab.end())
+        fail(t, fmt::format("merge {} ('{}' '{}') uses or makes a token that is not in the vocabulary", rank + 1, a, b));
+      t.merges.emplace(pair_key(ia->second, ib->second), std::pair{rank, iab->second});
+      ++rank;
+    }
+  } else {
+    unsupported(t, "model", type);
+  }
+}
+
+/// The ids of a special token given as [token, id] (BertProcessing, RobertaProcessing).
+inline std::int64_t special_pair(const tables& t, const json_value& v, std::string_view key, std::string_view part) {
+  const auto* p = member(v, key);
+  if (p == nullptr || !p->is_array() || p->as_array().size() != 2 || !p->as_array()[1].is_number())
+    fail(t, fmt::format("post-processor {} has no valid '{}' pair", part, key));
+  return static_cast<std::int64_t>(p->as_array()[1].as_number());
+}
+
+inline void read_post_processor(tables& t, const json_value& v) {
+  const auto type = type_of(t, v, "post-processor");
+  if (sequence_of(t, v, type, "post-processor", "processors", read_post_processor)) return;
+  if (type == "ByteLevel") return;  // trims offsets only; ids unchanged
+  if (type == "BertProcessing" || type == "RobertaProcessing") {
+    const auto cls = special_pair(t, v, "cls", type), sep = special_pair(t, v, "sep", type);
+    t.single = {{true, {cls}, 0}, {false, {}, 0}, {true, {sep}, 0}};
+  } else if (type == "TemplateProcessing") {
+    const auto* single = member(v, "single");
+    if (single == nullptr || !single->is_array()) fail(t, "post-processor TemplateProcessing has no 'single' template");
+    std::map<std::string, std::vector<std::int64_t>> specials;
+    if (const auto* st = member(v, "special_tokens"); st != nullptr && st->is_object()) {
+      for (const auto& [name, s] : st->as_object()) {
+        const auto* ids = member(s, "ids");
+        if (ids == nullptr || !ids->is_array()) fail(t, fmt::format("special token '{}' of the template has no ids", name));
+        for (const auto& id : ids->as_array()) {
+          if (!id.is_number()) fail(t, fmt::format("special token '{}' of the template has a non-numeric id", name));
+          specials[name].push_back(static_cast<std::int64_t>(id.as_number()));
+        }
+      }
+    }
+    t.single.clear();
+    bool sequence = false;
+    for (const auto& item : single->as_array()) {
+      if (const auto* s = member(item, "SpecialToken")) {
+        const auto id = string_of(t, *s, "id");
+        const auto it = specials.find(id);
+        if (it == specials.end()) fail(t, fmt::format("the template uses special token '{}', which its special_tokens do not define", id));
+        t.single.push_back({true, it->second, int_of(t, *s, "type_id", 0)});
+      } else if (const auto* q = member(item, "Sequence")) {
+        if (string_of(t, *q, "id") != "A") fail(t, "the single-text template uses a sequence other than A");
+        t.single.push_back({false, {}, int_of(t, *q, "type_id", 0)});
+        sequence = true;
+      } else {
+        fail(t, "a template item is neither SpecialToken nor Sequence");
+      }
+    }
+    if (!sequence) fail(t, "the single-text template has no sequence A");
+  } else {
+    unsupported(t, "post-processor", type);
+  }
+}
+
+// ---- running it ----------------------------------------------------------------------------
+
+inline void apply(const bert_normalizer& b, std::u32string& s) {
+  std::u32string out;
+  out.reserve(s.size());
+  for (const char32_t c : s) {
+    if (b.clean_text) {
+      const bool kept_control = c == U'\t' || c == U'\n' || c == U'\r';
+      if (c == 0 || c == 0xFFFD || (unicode::is_other(c) && !kept_control)) continue;
+      if (unicode::is_space(c)) {
+        out.push_back(U' ');
+        continue;
+      }
+    }
+    if (b.chinese && is_cjk(c)) {
+      out.push_back(U' ');
+      out.push_back(c);
+      out.push_back(U' ');
+      continue;
+    }
+    out.push_back(c);
+  }
+  if (b.lowercase) out = unicode::lower(out);
+  if (b.strip_accents) {
+    out = unicode::nfd(out);
+    std::erase_if(out, [](char32_t c) { return unicode::general_category(c) == unicode::category::Mn; });
+  }
+  s = std::move(out);
+}
+inline void apply(lowercase, std::u32string& s) { s = unicode::lower(s); }
+inline void apply(nfd, std::u32string& s) { s = unicode::nfd(s); }
+inline void apply(nfc, std::u32string& s) { s = unicode::nfc(s); }
+inline void apply(strip_accents, std::u32string& s) {
+  std::erase_if(s, [](char32_t c) { return unicode::general_category(c) == unicode::category::Mn; });
+}
+inline void apply(const strip& p, std::u32string& s) {
+  std::size_t b = 0, e = s.size();
+  if (p.left) while (b < e && unicode::is_space(s[b])) ++b;
+  if (p.right) while (e > b && unicode::is_space(s[e - 1])) --e;
+  s = s.substr(b, e - b);
+}
+inline void apply(const prepend& p, std::u32string& s) {
+  if (!s.empty()) s.insert(0, p.text);
+}
+inline void apply(const replace& r, std::u32string& s) {
+  std::u32string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    if (r.white_space_runs && unicode::is_space(s[i])) {
+      while (i < s.size() && unicode::is_space(s[i])) ++i;
+      out += r.content;
+    } else if (!r.white_space_runs && s.compare(i, r.pattern.size(), r.pattern) == 0) {
+      out += r.content;
+      i += r.pattern.size();
+    } else {
+      out.push_back(s[i++]);
+    }
+  }
+  s = std::move(out);
+}
+
+using pieces = std::vector<std::u32string>;
+
+/// Splits every piece where `is_delimiter` holds: a delimiter run is dropped (removed), or each
+/// delimiter character becomes a piece (isolated).
+template <class Pred>
+void split_chars(pieces& in, Pred is_delimiter, bool isolate) {
+  pieces out;
+  for (const auto& p : in) {
+    std::u32string cur;
+    for (const char32_t c : p) {
+      if (!is_delimiter(c)) {
+        cur.push_back(c);
+        continue;
+      }
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+      if (isolate) out.emplace_back(1, c);
+    }
+    if (!cur.empty()) out.push_back(std::move(cur));
+  }
+  in.swap(out);
+}
+
+/// Splits every piece into runs of characters of the same class (class 0 = dropped).
+template <class ClassOf>
+void split_runs(pieces& in, ClassOf class_of) {
+  pieces out;
+  for (const auto& p : in) {
+    for (std::size_t i = 0; i < p.size();) {
+      const int k = class_of(p[i]);
+      std::size_t j = i + 1;
+      while (j < p.size() && class_of(p[j]) == k) ++j;
+      if (k != 0) out.push_back(p.substr(i, j - i));
+      i = j;
+    }
+  }
+  in.swap(out);
+}
+
+inline void apply(bert_pre, pieces& p, std::size_t) {
+  split_chars(p, [](char32_t c) { return unicode::is_space(c); }, false);
+  split_chars(p, is_bert_punctuation, true);
+}
+inline void apply(whitespace_pre, pieces& p, std::size_t) {
+  split_runs(p, [](char32_t c) { return unicode::is_word_char(c) ? 1 : unicode::is_space(c) ? 0 : 2; });
+}
+inline void apply(whitespace_split_pre, pieces& p, std::size_t) { split_chars(p, [](char32_t c) { return unicode::is_space(c); }, false); }
+inline void apply(punctuation_pre, pieces& p, std::size_t) { split_chars(p, is_bert_punctuation, true); }
+inline void apply(const digits_pre& d, pieces& p, std::size_t) {
+  const auto digit = [](char32_t c) { return unicode::general_category(c) == unicode::category::Nd; };
+  if (d.individual) {
+    split_chars(p, digit, true);
+    return;
+  }
+  pieces out;
+  for (const auto& s : p) {
+    for (std::size_t i = 0; i < s.size();) {
+      std::size_t j = i + 1;
+      while (j < s.size() && digit(s[j]) == digit(s[i])) ++j;
+      out.push_back(s.substr(i, j - i));
+      i = j;
+    }
+  }
+  p.swap(out);
+}
+inline void apply(const metaspace_pre& m, pieces& p, std::size_t section) {
+  pieces out;
+  for (std::size_t k = 0; k < p.size(); ++k) {
+    std::u32string s = p[k];
+    std::replace(s.begin(), s.end(), U' ', m.replacement[0]);
+    const bool add = m.prepend == 0 || (m.prepend == 1 && section == 0 && k == 0);
+    if (add && (s.empty() || s[0] != m.replacement[0])) s.insert(s.begin(), m.replacement[0]);
+    if (!m.split) {
+      out.push_back(std::move(s));
+      continue;
+    }
+    std::u32string cur;  // merged with next: each replacement character starts a piece
+    for (const char32_t c : s) {
+      if (c == m.replacement[0] && !cur.empty()) out.push_back(std::exchange(cur, {}));
+      cur.push_back(c);
+    }
+    if (!cur.empty()) out.push_back(std::move(cur));
+  }
+  p.swap(out);
+}
+
+/// The end of the English contraction ('s 't 're 've 'm 'll 'd) that starts at v[i], or i.
+inline std::size_t contraction_end(std::u32string_view v, std::size_t i) {
+  static constexpr std::u32string_view contractions[] = {U"'s", U"'t", U"'re", U"'ve", U"'m", U"'ll", U"'d"};
+  for (const auto c : contractions) {
+    if (v.substr(i, c.size()) == c) return i + c.size();
+  }
+  return i;
+}
+
+/// GPT-2's pattern 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ on one piece.
+inline void gpt2_split(const std::u32string& s, pieces& out) {
+  const auto cls = [](char32_t c) { return unicode::is_letter(c) ? 1 : unicode::is_number(c) ? 2 : unicode::is_space(c) ? 0 : 3; };
+  const std::u32string_view v(s);
+  for (std::size_t i = 0; i < v.size();) {
+    std::size_t j = contraction_end(v, i);
+    if (j == i) {
+      const std::size_t start = (v[i] == U' ' && i + 1 < v.size() && cls(v[i + 1]) != 0) ? i + 1 : i;
+      const int k = cls(v[start]);
+      if (k != 0) {
+        j = start + 1;
+        while (j < v.size() && cls(v[j]) == k) ++j;
+      } else {  // white space: \s+(?!\S) leaves the last one to the next piece; else \s+
+        j = i;
+        while (j < v.size() && cls(v[j]) == 0) ++j;
+        if (j < v.size() && j - i > 1) --j;
+      }
+    }
+    out.emplace_back(v.substr(i, j - i));
+    i = j;
+  }
+}
+
+inline void apply(const byte_level_pre& b, pieces& p, std::size_t) {
+  const auto& map = byte_to_char();
+  pieces split;
+  for (auto& s : p) {
+    if (b.add_prefix_space && !s.empty() && s[0] != U' ') s.insert(s.begin(), U' ');
+    if (b.use_regex) gpt2_split(s, split);
+    else split.push_back(std::move(s));
+  }
+  p.clear();
+  for (const auto& s : split) {
+    std::u32string mapped;
+    for (const unsigned char byte : unicode::encode_utf8(s)) mapped.push_back(map[byte]);
+    p.push_back(std::move(mapped));
+  }
+}
+
+/// CLIP's expression, matches kept (behaviour Removed, inverted): the contractions, letter runs,
+/// single numbers, runs of anything else but white space. (The markers are added tokens, split
+/// off before this runs.)
+inline void clip_split(const std::u32string& s, pieces& out) {
+  const auto other = [](char32_t c) { return !unicode::is_space(c) && !unicode::is_letter(c) && !unicode::is_number(c); };
+  const std::u32string_view v(s);
+  for (std::size_t i = 0; i < v.size();) {
+    if (unicode::is_space(v[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = contraction_end(v, i);
+    if (j == i) {
+      j = i + 1;
+      if (unicode::is_letter(v[i])) {
+        while (j < v.size() && unicode::is_letter(v[j])) ++j;
+      } else if (!unicode::is_number(v[i])) {
+        while (j < v.size() && other(v[j])) ++j;
+      }
+    }
+    out.emplace_back(v.substr(i, j - i));
+    i = j;
+  }
+}
+
+inline void apply(const split_pre& sp, pieces& p, std::size_t) {
+  pieces out;
+  for (const auto& s : p) {
+    if (sp.clip_pattern) {
+      clip_split(s, out);
+      continue;
+    }
+    std::size_t start = 0;
+    std::u32string carry;  // merged with next: the delimiter waiting for its piece
+    for (std::size_t i = 0; i <= s.size();) {
+      const bool at_end = i == s.size();
+      if (!at_end && s.compare(i, sp.pattern.size(), sp.pattern) != 0) {
+        ++i;
+        continue;
+      }
+      std::u32string before = carry + s.substr(start, i - start);
+      carry.clear();
+      if (at_end) {
+        if (!before.empty()) out.push_back(std::move(before));
+        break;
+      }
+      switch (sp.behavior) {
+        case split_behavior::removed: break;
+        case split_behavior::isolated:
+          if (!before.empty()) out.push_back(std::move(before));
+          before.clear();
+          out.push_back(sp.pattern);
+          break;
+        case split_behavior::merged_with_previous: before += sp.pattern; break;
+        case split_behavior::merged_with_next: carry = sp.pattern; break;
+      }
+      if (!before.empty()) out.push_back(std::move(before));
+      i += sp.pattern.size();
+      start = i;
+    }
+  }
+  p.swap(out);
+}
+
+/// WordPiece: greedy longest match first, continuations with the prefix; [UNK] for a word that
+/// cannot be covered or is longer than max_word_chars.
+inline void wordpiece(const tables& t, const std::u32string& word, std::vector<std::int64_t>& ids, std::vector<std::string>* tokens) {
+  const auto unk = [&] {
+    ids.push_back(*t.unk);
+    if (tokens != nullptr) tokens->push_back(t.id_to_token[static_cast<std::size_t>(*t.unk)]);
+  };
+  if (word.size() > t.max_word_chars) return unk();
+  const std::size_t first = ids.size(), first_token = tokens != nullptr ? tokens->size() : 0;
+  std::string piece;
+  for (std::size_t start = 0; start < word.size();) {
+    // No piece is longer than the longest vocabulary entry (bounds the search on long words).
+    std::size_t end = std::min(word.size(), start + t.longest_token);
+    std::int64_t found = -1;
+    for (; end > start; --end) {
+      piece = start > 0 ? t.prefix : std::string();
+      for (std::size_t k = start; k < end; ++k) unicode::append_utf8(piece, word[k]);
+      if (const auto it = t.vocab.find(piece); it != t.vocab.end()) {
+        found = it->second;
+        break;
+      }
+    }
+    if (found < 0) {
+      ids.resize(first);
+      if (tokens != nullptr) tokens->resize(first_token);
+      return unk();
+    }
+    ids.push_back(found);
+    if (tokens != nullptr) tokens->push_back(piece);
+    start = end;
+  }
+}
+
+/// BPE: symbols (characters, with prefix and suffix) merged lowest rank first, leftmost first
+/// among equal ranks.
+inline void bpe(const tables& t, const std::u32string& word, std::vector<std::int64_t>& ids, std::vector<std::string>* tokens) {
+  if (t.ignore_merges) {
+    if (const auto it = t.vocab.find(unicode::encode_utf8(word)); it != t.vocab.end()) {
+      ids.push_back(it->second);
+      if (tokens != nullptr) tokens->push_back(it->first);
+      return;
+    }
+  }
+  std::vector<std::int64_t> sym;
+  sym.reserve(word.size());
+  for (std::size_t k = 0; k < word.size(); ++k) {
+    std::string s = k > 0 ? t.prefix : std::string();
+    unicode::append_utf8(s, word[k]);
+    if (k + 1 == word.size()) s += t.suffix;
+    if (const auto it = t.vocab.find(s); it != t.vocab.end()) {
+      sym.push_back(it->second);
+    } else if (t.unk) {
+      if (!(t.fuse_unk && !sym.empty() && sym.back() == *t.unk)) sym.push_back(*t.unk);
+    } else if (t.byte_level) {
+      fail(t, fmt::format("the byte-level symbol '{}' is not in the vocabulary", s));
+    }  // else: dropped, as the tokenizers library does without an unknown token
+  }
+  // Merges lowest rank first, leftmost first among equal ranks (Sennrich et al. 2016, as the
+  // tokenizers library applies them): a heap of candidate pairs over a linked list of symbols,
+  // O(n log n) in the word's length (a long run of letters must not take quadratic time).
+  if (sym.size() > 1) {
+    const std::size_t n = sym.size();
+    std::vector<std::size_t> prev(n), next(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      prev[k] = k - 1;  // wraps to SIZE_MAX for the first
+      next[k] = k + 1;
+    }
+    using candidate = std::tuple<std::uint32_t, std::size_t, std::int64_t, std::int64_t>;  // rank, left position, left id, right id
+    std::priority_queue<candidate, std::vector<candidate>, std::greater<>> heap;
+    const auto push = [&](std::size_t left) {
+      if (left >= n || next[left] >= n) return;
+      if (const auto it = t.merges.find(pair_key(sym[left], sym[next[left]])); it != t.merges.end())
+        heap.emplace(it->second.first, left, sym[left], sym[next[left]]);
+    };
+    for (std::size_t k = 0; k + 1 < n; ++k) push(k);
+    std::vector<bool> alive(n, true);
+    while (!heap.empty()) {
+      const auto [rank, left, a, b] = heap.top();
+      heap.pop();
+      const std::size_t right = next[left];
+      if (!alive[left] || right >= n || sym[left] != a || sym[right] != b) continue;  // stale
+      sym[left] = t.merges.find(pair_key(a, b))->second.second;
+      alive[right] = false;
+      next[left] = next[right];
+      if (next[left] < n) prev[next[left]] = left;
+      if (prev[left] < n) push(prev[left]);
+      push(left);
+    }
+    std::vector<std::int64_t> kept;
+    for (std::size_t k = 0; k < n; k = next[k]) kept.push_back(sym[k]);
+    sym.swap(kept);
+  }
+  for (const auto id : sym) {
+    ids.push_back(id);
+    if (tokens != nullptr) tokens->push_back(t.id_to_token[static_cast<std::size_t>(id)]);
+  }
+}
+
+/// A text's sections: (text, -1) to tokenize, or (token text, id) for an added token found in it.
+inline std::vector<std::pair<std::u32string, std::int64_t>> sections(const tables& t, std::string_view text) {
+  const std::u32string s = unicode::decode_utf8(text);
+  std::vector<std::pair<std::u32string, std::int64_t>> out;
+  std::size_t start = 0;
+  bool strip_next = false;
+  for (std::size_t i = 0; i < s.size();) {
+    const added_token* hit = nullptr;
+    for (const auto& a : t.added) {
+      if (s.compare(i, a.content.size(), a.content) == 0) {
+        hit = &a;
+        break;
+      }
+    }
+    if (hit == nullptr) {
+      ++i;
+      continue;
+    }
+    std::u32string before = s.substr(start, i - start);
+    if (strip_next) while (!before.empty() && unicode::is_space(before.front())) before.erase(before.begin());
+    if (hit->lstrip) while (!before.empty() && unicode::is_space(before.back())) before.pop_back();
+    if (!before.empty()) out.emplace_back(std::move(before), -1);
+    out.emplace_back(hit->content, hit->id);
+    strip_next = hit->rstrip;
+    i += hit->content.size();
+    start = i;
+  }
+  std::u32string rest = s.substr(start);
+  if (strip_next) while (!rest.empty() && unicode::is_space(rest.front())) rest.erase(rest.begin());
+  if (!rest.empty()) out.emplace_back(std::move(rest), -1);
+  return out;
+}
+
+/// The pre-tokens of one section of text.
+inline pieces pre_tokenize(const tables& t, std::u32string s, std::size_t section) {
+  for (const auto& n : t.normalizers) std::visit([&](const auto& step) { apply(step, s); }, n);
+  pieces p;
+  if (!s.empty()) p.push_back(std::move(s));
+  for (const auto& pre : t.pre_tokenizers) std::visit([&](const auto& step) { apply(step, p, section); }, pre);
+  std::erase_if(p, [](const std::u32string& x) { return x.empty(); });
+  return p;
+}
+
+/// The model's ids (and optionally tokens) of a whole text, added tokens included.
+inline void model_ids(const tables& t, std::string_view text, std::vector<std::int64_t>& ids, std::vector<std::string>* tokens) {
+  std::size_t index = 0;
+  for (auto& [part, id] : sections(t, text)) {
+    if (id >= 0) {
+      ids.push_back(id);
+      if (tokens != nullptr) tokens->push_back(unicode::encode_utf8(part));
+      continue;
+    }
+    for (const auto& word : pre_tokenize(t, std::move(part), index++)) {
+      if (t.model == tables::model_kind::wordpiece) wordpiece(t, word, ids, tokens);
+      else bpe(t, word, ids, tokens);
+    }
+  }
+}
+
+inline void finish(tables& t) {
+  std::int64_t top = -1;
+  for (const auto& [token, id] : t.vocab) top = std::max(top, id);
+  for (const auto& a : t.added) top = std::max(top, a.id);
+  if (top < 0) fail(t, "the vocabulary is empty");
+  // Ids index a table: allow gaps, not a table out of proportion to the entries.
+  const auto entries = static_cast<std::int64_t>(t.vocab.size() + t.added.size());
+  if (top >= entries + (std::int64_t{1} << 20)) fail(t, fmt::format("token id {} is out of proportion to the {} entries", top, entries));
+  t.longest_token = 0;
+  for (const auto& [token, id] : t.vocab) t.longest_token = std::max(t.longest_token, unicode::decode_utf8(token).size());
+  t.id_to_token.assign(static_cast<std::size_t>(top) + 1, std::string());
+  for (const auto& [token, id] : t.vocab) t.id_to_token[static_cast<std::size_t>(id)] = token;
+  for (const auto& a : t.added) t.id_to_token[static_cast<std::size_t>(a.id)] = unicode::encode_utf8(a.content);
+  std::stable_sort(t.added.begin(), t.added.end(), [](const added_token& a, const added_token& b) { return a.content.size() > b.content.size(); });
+  t.specials = 0;
+  for (const auto& item : t.single) t.specials += item.ids.size();
+  for (const auto& item : t.single) {
+    for (const auto id : item.ids) {
+      if (id < 0 || id > top) fail(t, fmt::format("the template's special token id {} is outside the vocabulary", id));
+    }
+  }
+}
+
+}  // namespace detail::hf
+
+SEGKIT_FUNC hf_tokenizer hf_tokenizer::from_json(std::string_view json, std::string_view source, std::size_t max_length) {
+  using namespace detail::hf;
+  auto t = std::make_shared<tables>();
+  t->source = std::string(source);
+  const json_value doc = parse_json(json, source);
+  if (!doc.is_object()) fail(*t, "not a tokenizer.json document (expected an object)");
+  const auto* model = member(doc, "model");
+  if (model == nullptr) fail(*t, "no 'model' (is this a tokenizer.json file?)");
+  if (const auto* n = member(doc, "normalizer")) read_normalizer(*t, *n);
+  if (const auto* p = member(doc, "pre_tokenizer")) read_pre_tokenizer(*t, *p);
+  read_model(*t, *model);
+  t->component_names.insert(t->component_names.begin(), type_of(*t, *model, "model"));
+  t->single = {{false, {}, 0}};
+  if (const auto* p = member(doc, "post_processor")) read_post_processor(*t, *p);
+  if (const auto* added = member(doc, "added_tokens")) {
+    if (!added->is_array()) fail(*t, "'added_tokens' is not a list");
+    for (const auto& a : added->as_array()) {
+      added_token tok{u32(string_of(*t, a, "content")), int_of(*t, a, "id", -1), bool_of(*t, a, "lstrip", false), bool_of(*t, a, "rstrip", false)};
+      if (tok.content.empty() || tok.id < 0) fail(*t, "an added token has no content or id");
+      if (bool_of(*t, a, "single_word", false)) unsupported(*t, "added token option", "single_word");
+      t->added.push_back(std::move(tok));
+    }
+  }
+  if (const auto* tr = member(doc, "truncation")) {
+    t->file_max_length = static_cast<std::size_t>(int_of(*t, *tr, "max_length", 0));
+    const auto direction = string_of(*t, *tr, "direction", "Right");
+    if (direction != "Right" && direction != "Left") unsupported(*t, "truncation direction", direction);
+    t->truncate_left = direction == "Left";
+    if (int_of(*t, *tr, "stride", 0) != 0) unsupported(*t, "truncation option", "stride");
+  }
+  finish(*t);
+  t->pad_id = 0;
+  if (const auto* pad = member(doc, "padding"); pad != nullptr && member(*pad, "pad_id") != nullptr) {
+    t->pad_id = int_of(*t, *pad, "pad_id", 0);
+  } else {
+    for (const char* name : {"[PAD]", "<pad>", "<|endoftext|>"}) {
+      if (const auto it = t->vocab.find(name); it != t->vocab.end()) {
+        t->pad_id = it->second;
+        break;
+      }
+      if (const auto it = std::find_if(t->added.begin(), t->added.end(), [&](const added_token& a) { return a.content == u32(name); }); it != t->added.end()) {
+        t->pad_id = it->id;
+        break;
+      }
+    }
+  }
+  hf_tokenizer out(t);
+  out.pad_id_ = t->pad_id;
+  out.vocabulary_size_ = t->id_to_token.size();
+  out.set_max_length(max_length != 0 ? max_length : t->file_max_length);
+  return out;
+}
+
+SEGKIT_FUNC hf_tokenizer hf_tokenizer::from_file(const std::filesystem::path& path, std::size_t max_length) {
+  const auto bytes = read_file_bytes(path, detail::hf::component);
+  return from_json(std::string_view(bytes.data(), bytes.size()), path.string(), max_length);
+}
+
+SEGKIT_FUNC hf_tokenizer hf_tokenizer::bert_vocab(const std::filesystem::path& vocab, bool lower_case, std::size_t max_length, std::size_t max_word_chars) {
+  using namespace detail::hf;
+  auto t = std::make_shared<tables>();
+  t->source = vocab.string();
+  std::int64_t id = 0;
+  for (auto& token : read_file_lines(vocab, component)) t->vocab.emplace(std::move(token), id++);  // id = line number
+  const auto need = [&](const char* name) {
+    const auto it = t->vocab.find(name);
+    if (it == t->vocab.end()) segkit::detail::throw_invalid(component, fmt::format("vocabulary '{}' has no {} token", vocab.string(), name));
+    return it->second;
+  };
+  const auto cls = need("[CLS]"), sep = need("[SEP]");
+  t->pad_id = need("[PAD]");
+  t->normalizers.emplace_back(bert_normalizer{true, true, lower_case, lower_case});
+  t->pre_tokenizers.emplace_back(bert_pre{});
+  t->component_names = {"WordPiece", "BertNormalizer", "BertPreTokenizer", "BertProcessing"};
+  t->model = tables::model_kind::wordpiece;
+  t->prefix = "##";
+  t->max_word_chars = max_word_chars;
+  t->unk = need("[UNK]");
+  t->single = {{true, {cls}, 0}, {false, {}, 0}, {true, {sep}, 0}};
+  for (const char* special : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}) {
+    if (const auto it = t->vocab.find(special); it != t->vocab.end()) t->added.push_back({u32(special), it->second, false, false});
+  }
+  finish(*t);
+  if (max_length < 2) segkit::detail::throw_invalid(component, "max_length must be at least 2");
+  hf_tokenizer out(t);
+  out.pad_id_ = t->pad_id;
+  out.vocabulary_size_ = t->id_to_token.size();
+  out.set_max_length(max_length);
+  return out;
+}
+
+SEGKIT_FUNC hf_tokenizer hf_tokenizer::clip_files(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
+                                                   std::size_t context_length) {
+  constexpr std::string_view who = "segkit::embed::clip_bpe";
+  const auto bytes = read_file_bytes(vocab_json, who);
+  const std::string_view vocab(bytes.data(), bytes.size());
+  json_value parsed;
+  try {
+    parsed = parse_json(vocab, vocab_json.string());
+  } catch (const segkit::format_error& e) {
+    segkit::detail::throw_invalid(who, fmt::format("invalid vocab.json '{}': {}", vocab_json.string(), e.what()));
+  }
+  if (!parsed.is_object()) segkit::detail::throw_invalid(who, fmt::format("invalid vocab.json '{}': not an object", vocab_json.string()));
+  const auto marker = [&](const char* name) {
+    const auto* id = detail::hf::member(parsed, name);
+    if (id == nullptr || !id->is_number()) segkit::detail::throw_invalid(who, fmt::format("{} has no {}", vocab_json.string(), name));
+    return static_cast<std::int64_t>(id->as_number());
+  };
+  const auto start = marker("<|startoftext|>"), end = marker("<|endoftext|>");
+  std::string merges;
+  const auto lines = read_file_lines(merges_txt, who);
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    if (lines[k].empty() || (k == 0 && lines[k].rfind("#version", 0) == 0)) continue;
+    if (lines[k].find(' ') == std::string::npos) segkit::detail::throw_invalid(who, fmt::format("{}: line {} is not two symbols", merges_txt.string(), k + 1));
+    merges += (merges.empty() ? "" : ",") + json_quote(lines[k]);
+  }
+  // The document CLIP's Hugging Face folders ship as tokenizer.json, around these two files.
+  const std::string document = fmt::format(
+      R"({{"added_tokens": [{{"id": {0}, "content": "<|startoftext|>"}}, {{"id": {1}, "content": "<|endoftext|>"}}],
+ "normalizer": {{"type": "Sequence", "normalizers": [{{"type": "NFC"}}, {{"type": "Replace", "pattern": {{"Regex": "\\s+"}}, "content": " "}}, {{"type": "Lowercase"}}]}},
+ "pre_tokenizer": {{"type": "Sequence", "pretokenizers": [{{"type": "Split", "pattern": {{"Regex": {2}}}, "behavior": "Removed", "invert": true}},
+   {{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}}]}},
+ "post_processor": {{"type": "RobertaProcessing", "sep": ["<|endoftext|>", {1}], "cls": ["<|startoftext|>", {0}]}},
+ "model": {{"type": "BPE", "unk_token": "<|endoftext|>", "continuing_subword_prefix": "", "end_of_word_suffix": "</w>", "vocab": {3}, "merges": [{4}]}}}})",
+      start, end, json_quote(detail::hf::clip_expression), vocab, merges);
+  if (context_length < 3) segkit::detail::throw_invalid(who, "context_length must be at least 3");
+  auto t = from_json(document, fmt::format("{} + {}", vocab_json.string(), merges_txt.string()), context_length);
+  t.pad_id_ = end;  // CLIP pads with <|endoftext|> (masked out)
+  return t;
+}
+
+SEGKIT_FUNC void hf_tokenizer::set_max_length(std::size_t max_length) {
+  if (max_length != 0 && max_length <= t_->specials)
+    segkit::detail::throw_invalid(detail::hf::component,
+                                  fmt::format("max_length {} leaves no room for text: the template adds {} special tokens", max_length, t_->specials));
+  max_length_ = max_length;
+}
+
+SEGKIT_FUNC token_ids hf_tokenizer::encode_with_types(std::string_view text) const {
+  std::vector<std::int64_t> body;
+  detail::hf::model_ids(*t_, text, body, nullptr);
+  if (max_length_ != 0 && body.size() + t_->specials > max_length_) {
+    const std::size_t keep = max_length_ - t_->specials;
+    if (t_->truncate_left) body.erase(body.begin(), body.end() - static_cast<std::ptrdiff_t>(keep));
+    else body.resize(keep);
+  }
+  token_ids out;
+  out.ids.reserve(body.size() + t_->specials);
+  out.type_ids.reserve(body.size() + t_->specials);
+  for (const auto& item : t_->single) {
+    const auto& ids = item.special ? item.ids : body;
+    out.ids.insert(out.ids.end(), ids.begin(), ids.end());
+    out.type_ids.insert(out.type_ids.end(), ids.size(), item.type_id);
+  }
+  return out;
+}
+
+SEGKIT_FUNC std::vector<std::int64_t> hf_tokenizer::encode(std::string_view text) const { return encode_with_types(text).ids; }
+
+SEGKIT_FUNC std::vector<std::string> hf_tokenizer::pre_tokens(std::string_view text) const {
+  std::vector<std::string> out;
+  std::size_t index = 0;
+  for (auto& [part, id] : detail::hf::sections(*t_, text)) {
+    if (id >= 0) {
+      out.push_back(unicode::encode_utf8(part));
+      continue;
+    }
+    for (const auto& p : detail::hf::pre_tokenize(*t_, std::move(part), index++)) out.push_back(unicode::encode_utf8(p));
+  }
+  return out;
+}
+
+SEGKIT_FUNC std::vector<std::string> hf_tokenizer::words(std::string_view text) const {
+  auto out = pre_tokens(text);
+  if (!t_->byte_level) return out;
+  std::array<int, 512> byte_of{};
+  byte_of.fill(-1);
+  const auto& map = detail::hf::byte_to_char();
+  for (std::size_t b = 0; b < 256; ++b) byte_of[map[b]] = static_cast<int>(b);
+  for (auto& w : out) {
+    std::string bytes;
+    for (const char32_t c : unicode::decode_utf8(w)) {
+      if (c < byte_of.size() && byte_of[c] >= 0) bytes.push_back(static_cast<char>(byte_of[c]));
+      else unicode::append_utf8(bytes, c);  // an added token's own characters
+    }
+    w = std::move(bytes);
+  }
+  return out;
+}
+
+SEGKIT_FUNC std::vector<std::string> hf_tokenizer::tokens(std::string_view text) const {
+  std::vector<std::int64_t> ids;
+  std::vector<std::string> out;
+  detail::hf::model_ids(*t_, text, ids, &out);
+  return out;
+}
+
+SEGKIT_FUNC std::optional<std::int64_t> hf_tokenizer::token_id(std::string_view token) const {
+  if (const auto it = t_->vocab.find(std::string(token)); it != t_->vocab.end()) return it->second;
+  const auto u = unicode::decode_utf8(token);
+  for (const auto& a : t_->added) {
+    if (a.content == u) return a.id;
+  }
+  return std::nullopt;
+}
+
+SEGKIT_FUNC std::string hf_tokenizer::describe() const {
+  const auto& n = t_->component_names;
+  return n.size() <= 1 ? n.front() : fmt::format("{} ({})", n.front(), fmt::join(n.begin() + 1, n.end(), ", "));
+}
+
+}  // namespace segkit::embed
