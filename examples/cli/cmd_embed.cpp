@@ -41,25 +41,28 @@ void write_lines(const std::string& path, const std::vector<std::string>& lines)
 
 
 /// The runtime's version and the embeddings of `docs` by one of the ONNX text embedders; `watch`
-/// (when given) times the embedding alone, not the loading.
+/// (when given) times the embedding alone, not the loading; `bar` (when given) shows progress.
 template <class Model>
-std::pair<std::string, matrix<float>> run_text_model(const Model& model, const std::vector<std::string>& docs, stopwatch* watch) {
+std::pair<std::string, matrix<float>> run_text_model(const Model& model, const std::vector<std::string>& docs, stopwatch* watch, progress_bar* bar) {
   if (watch != nullptr) watch->start();
-  auto e = model.embed(docs);
+  auto e = bar != nullptr ? model.embed(docs, *bar) : model.embed(docs);
   if (watch != nullptr) watch->stop();
   return {model.session().runtime().version(), std::move(e)};
 }
 
 /// The runtime's version and the ONNX text embedding of `docs` by the model `o` describes.
-std::pair<std::string, matrix<float>> model_embeddings(const text_model_options& o, const std::vector<std::string>& docs, stopwatch* watch = nullptr) {
-  if (!o.clip_vocab.empty()) return run_text_model(embed::clip_text_embedder(o.params, o.clip_vocab, o.clip_merges), docs, watch);
-  return run_text_model(embed::onnx_text_embedder(o.params), docs, watch);
+std::pair<std::string, matrix<float>> model_embeddings(const text_model_options& o, const std::vector<std::string>& docs, stopwatch* watch = nullptr,
+                                                       progress_bar* bar = nullptr) {
+  if (!o.clip_vocab.empty()) return run_text_model(embed::clip_text_embedder(o.params, o.clip_vocab, o.clip_merges), docs, watch, bar);
+  return run_text_model(embed::onnx_text_embedder(o.params), docs, watch, bar);
 }
 
 int embed_text_model(const args& a) {
   const auto docs = csv_documents(a.get("input"), a.get("columns"));
   stopwatch watch;
-  const auto [version, e] = model_embeddings(text_model_of(a), docs, &watch);
+  progress_bar bar(a);
+  const auto [version, e] = model_embeddings(text_model_of(a), docs, &watch, &bar);
+  bar.finish();
   save_npy(a.get("output"), e);
   const double per_s = watch.seconds() > 0 ? static_cast<double>(docs.size()) / watch.seconds() : 0.0;
   json_object j;
@@ -69,8 +72,8 @@ int embed_text_model(const args& a) {
   return 0;
 }
 
-/// The tokenizer --tokenizer names: a model folder, a tokenizer.json, a BERT vocab.txt, or CLIP's
-/// vocab.json with --clip-merges.
+/// The tokenizer --tokenizer names: a model folder, a tokenizer.json, a SentencePiece .model, a
+/// BERT vocab.txt, or CLIP's vocab.json with --clip-merges.
 std::function<std::vector<std::int64_t>(const std::string&)> tokenizer_of(const args& a) {
   const std::filesystem::path path = a.get("tokenizer");
   const std::size_t max_length = a.get_size("max-length", 0);
@@ -91,11 +94,16 @@ std::function<std::vector<std::int64_t>(const std::string&)> tokenizer_of(const 
     auto t = std::make_shared<const embed::hf_tokenizer>(embed::hf_tokenizer::from_file(path, max_length));
     return [t](const std::string& s) { return t->encode(s); };
   }
+  if (ext == ".model") {
+    auto t = std::make_shared<const embed::hf_tokenizer>(embed::hf_tokenizer::from_sentencepiece(path, max_length));
+    return [t](const std::string& s) { return t->encode(s); };
+  }
   if (ext == ".txt") {
     auto t = std::make_shared<const embed::wordpiece_tokenizer>(path, embed::wordpiece_options{.lower_case = !a.has("cased"), .max_length = max_length});
     return [t](const std::string& s) { return t->encode(s); };
   }
-  throw usage_error(fmt::format("--tokenizer '{}': expected a model folder, a tokenizer.json, a vocab.txt, or CLIP's vocab.json with --clip-merges",
+  throw usage_error(fmt::format("--tokenizer '{}': expected a model folder, a tokenizer.json, a SentencePiece .model, a vocab.txt, "
+                                "or CLIP's vocab.json with --clip-merges",
                                 path.string()));
 }
 
@@ -405,9 +413,10 @@ const registrar embed_commands({
     {{"embed", "tokenize"},
      "--tokenizer PATH -i table.csv --columns c1,c2 -o ids.jsonl [--max-length N] [--cased] [--clip-merges merges.txt]",
      "Token ids of the text of CSV columns, one JSON array per row, special tokens included and cut to the maximum length as the "
-     "model's tokenizer does. PATH: a model folder, a tokenizer.json, a BERT vocab.txt, or CLIP's vocab.json (with --clip-merges). "
+     "model's tokenizer does. PATH: a model folder, a tokenizer.json, a SentencePiece .model (Unigram; ids as spm_encode gives them), "
+     "a BERT vocab.txt, or CLIP's vocab.json (with --clip-merges). "
      "Reports rows, tokens and longest.",
-     {{"tokenizer", 0, true, "model folder, tokenizer.json, vocab.txt, or CLIP's vocab.json"},
+     {{"tokenizer", 0, true, "model folder, tokenizer.json, SentencePiece .model, vocab.txt, or CLIP's vocab.json"},
       {"input", 'i', true, "CSV with a header"},
       {"columns", 0, true, "text columns, comma-separated (joined by a space per row)"},
       {"output", 'o', true, "ids to write, one JSON array per row"},

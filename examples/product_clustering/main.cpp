@@ -2,8 +2,10 @@
 // an HTML report out.
 //
 //   product_clustering [--csv catalog.csv] [--text title,description] [--title title]
-//                      [--truth category] [--products N] [--k K] [--out DIR]
+//                      [--truth category] [--products N] [--k K] [--model MODEL_DIR] [--out DIR]
 //
+// --model embeds with a sentence-transformers model folder (docs/embed_models.md: ONNX graph,
+// tokenizer.json, pooling; e.g. all-MiniLM-L6-v2) instead of the built-in TF-IDF + LSA.
 // Without --csv it segments the built-in generated catalog (segkit/datasets/product_catalog.hpp) and scores the result
 // against the generator's categories; with --csv it reads any CSV with a header, and --truth
 // names a column of known categories to score against (optional).
@@ -18,6 +20,7 @@
 #include <fmt/format.h>
 
 #include <segkit/core/csv.hpp>
+#include <segkit/embed/model_folder.hpp>
 #include <segkit/index/hnsw.hpp>
 #include <segkit/pipeline/segment.hpp>
 #include <segkit/quality/external.hpp>
@@ -78,7 +81,8 @@ int run(int argc, char** argv) {
   // [segment]
   segkit::pipeline::segment_params params{.k = std::stoul(opt["k"]), .k_min = 5, .k_max = 40, .seed = 1};
   params.lsa.dims = 100;
-  const segkit::pipeline::segmentation s = segkit::pipeline::segment_texts(r.texts, params);
+  const segkit::pipeline::segmentation s = opt.count("model") ? segkit::pipeline::segment_texts(r.texts, segkit::embed::read_text_model_folder(opt["model"]).params, params)
+                                                               : segkit::pipeline::segment_texts(r.texts, params);
   for (std::size_t l = 0; l < s.n_segments; ++l) {
     fmt::print("segment {:2} {:<40} {:6} products\n", l, s.names.at(static_cast<segkit::label_type>(l)), s.sizes[l]);
   }
@@ -102,7 +106,8 @@ int run(int argc, char** argv) {
     fmt::print("\nagainst {} known categories: NMI {:.3f}, ARI {:.3f}\n", code.size(), segkit::quality::normalized_mutual_information(truth, s.labels),
                segkit::quality::adjusted_rand_index(truth, s.labels));
   }
-  fmt::print("silhouette {:.3f}, Davies-Bouldin {:.3f}, {} segments\n", s.silhouette, s.davies_bouldin, s.n_segments);
+  fmt::print("silhouette {:.3f}, Davies-Bouldin {:.3f}, {} segments, embedded with {}\n", s.silhouette, s.davies_bouldin, s.n_segments,
+             opt.count("model") ? "the model in " + opt["model"] : std::string("TF-IDF + LSA"));
 
   // [report]
   segkit::report::html_report page("Product segments");

@@ -3,7 +3,7 @@
 // last purchase date as attributes; the 5 customers most similar to one, the same under a filter,
 // "customers like you also bought", neighbor precision against the hidden interest groups, and a
 // similarity graph (Boost.Graph) whose dense components of near-duplicates are flagged for review.
-//   similar_customers [--customers 10000] [--customer 42] [--seed 1]
+//   similar_customers [--customers 10000] [--customer 42] [--seed 1] [--model MODEL_DIR]
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -19,6 +19,7 @@
 #include <segkit/core/csv.hpp>
 #include <segkit/embed/fusion.hpp>
 #include <segkit/embed/lsa.hpp>
+#include <segkit/embed/model_folder.hpp>
 #include <segkit/index/attributes.hpp>
 #include <segkit/index/hnsw.hpp>
 
@@ -57,7 +58,10 @@ int run(const ex::options& o) {
     for (const id_type p : c.purchases) b += fmt::format("{}p{}", b.empty() ? "" : " ", p);
     baskets.push_back(std::move(b));
   }
-  const auto text = segkit::embed::lsa({.dims = 48, .seed = seed}).fit_transform(about).second;
+  // With --model DIR the "about" texts go through a sentence-transformers model folder
+  // (docs/embed_models.md) instead of TF-IDF + LSA.
+  const auto text = o.count("model") != 0 ? segkit::embed::onnx_text_embedder(segkit::embed::read_text_model_folder(o.at("model")).params).embed(about)
+                                          : segkit::embed::lsa({.dims = 48, .seed = seed}).fit_transform(about).second;
   segkit::embed::lsa_params bp{.dims = 32, .seed = seed};
   bp.tfidf.analysis = {};  // product codes: single tokens, no stop words
   const auto bought = segkit::embed::lsa(bp).fit_transform(baskets).second;

@@ -251,6 +251,12 @@ TEST_CASE("cli: demo segments the generated catalog, scores it against the categ
   CHECK(html.find("Most similar to") != std::string::npos);
   CHECK(html.find("<script") == std::string::npos);
   CHECK(run("demo --products 5").status == 2);
+  // With a sentence-transformers folder (tests/data/minilm_tiny: real tokenizer, small seeded encoder,
+  // so no score is asked of it): the demo embeds with it and still writes its report.
+  const auto m = run("demo --out " + q(dir() / "demo_model") + " --products 600 --model " + q(std::string(SEGKIT_TEST_DATA) + "/minilm_tiny") + " --json");
+  REQUIRE(m.status == 0);
+  CHECK(json_number(m.out, "n_segments") >= 2);
+  CHECK(std::filesystem::exists(dir() / "demo_model" / "report.html"));
 }
 
 TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library's, with a report", "[cli]") {
@@ -942,7 +948,11 @@ TEST_CASE("cli: embed text --model DIR and embed tokenize read real model folder
               q(dir() / "texts.csv") + " --columns title -o " + q(dir() / "idsc.jsonl")).status == 0);
   const segkit::embed::clip_bpe_tokenizer clip(data + "onnx/clip_vocab.json", data + "onnx/clip_merges.txt");
   CHECK(lines("idsc.jsonl")[4] == json_ids(clip.encode(titles[4])));
-  const auto bad = run("embed tokenize --tokenizer " + q(dir() / "m.model") + " -i " + q(dir() / "texts.csv") + " --columns title -o " + q(dir() / "x.jsonl"));
+  // A SentencePiece model: spm_encode's ids (tests/data/make_unigram_fixture.py).
+  REQUIRE(run("embed tokenize --tokenizer " + q(data + "tokenizers/unigram.model") + " -i " + q(dir() / "texts.csv") + " --columns title -o " +
+              q(dir() / "idsu.jsonl")).status == 0);
+  CHECK(lines("idsu.jsonl")[4] == json_ids(segkit::embed::hf_tokenizer::from_sentencepiece(data + "tokenizers/unigram.model").encode(titles[4])));
+  const auto bad = run("embed tokenize --tokenizer " + q(dir() / "m.bin") + " -i " + q(dir() / "texts.csv") + " --columns title -o " + q(dir() / "x.jsonl"));
   CHECK(bad.status == 2);
   CHECK(bad.out.find("expected a model folder, a tokenizer.json") != std::string::npos);
   // embed text with the folder: the library's vectors, embedding time and throughput reported.

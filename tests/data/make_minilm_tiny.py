@@ -13,6 +13,10 @@ torch.onnx as Hugging Face's exports are (inputs input_ids, attention_mask, toke
 last_hidden_state; dynamic batch and sequence axes; opset 14) to onnx/model.onnx.
 config.json and 1_Pooling/config.json give the smaller sizes.
 
+With arguments, `make_minilm_tiny.py OUT_DIR HIDDEN LAYERS HEADS INTERMEDIATE` writes only the
+folder, with those sizes (bench/compare/text_models_vs_transformersjs.sh builds all-MiniLM-L6-v2's
+sizes, 384 6 12 1536, with seeded weights: the real model's cost without its weights).
+
 Reference vectors of tokenizers/texts.jsonl's every 10th text (1,030 texts, 9 to 1,400 tokens):
   expected_torch.npy  this script: torch's forward pass in float32 on the token ids transformers.js
                       gives (tokenizers/minilm_ids.jsonl) truncated as sentence-transformers does
@@ -28,10 +32,14 @@ import numpy as np
 import torch
 from torch import nn
 
+import sys
+
 torch.manual_seed(29)
 V, H, L, A, I, P, T = 30522, 24, 2, 4, 48, 512, 2
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "minilm_tiny")
+if len(sys.argv) == 6:
+    OUT, H, L, A, I = sys.argv[1], *map(int, sys.argv[2:])
 REAL = "/work/shared/models/all-MiniLM-L6-v2"
 
 
@@ -94,6 +102,8 @@ pooling["word_embedding_dimension"] = H
 with open(os.path.join(OUT, "1_Pooling", "config.json"), "w") as f:
     json.dump(pooling, f, indent=2)
 
+if len(sys.argv) == 6:
+    sys.exit(0)
 with open(os.path.join(HERE, "tokenizers", "minilm_ids.jsonl")) as f:
     all_ids = [json.loads(line) for line in f]
 chosen = [all_ids[i] for i in range(0, len(all_ids), 10)]

@@ -12,6 +12,12 @@
 //                     model's real tokenizer files), special tokens added, not truncated
 //   clip_ids.jsonl    the same with CLIP's tokenizer.json (tests/data/clip_tokenizer, made from
 //                     CLIP's real merges by make_clip_tokenizer.py)
+//   unigram.model, unigram_ids.jsonl  make_unigram_fixture.py: a Unigram model trained with
+//                     spm_train on these texts, and SentencePiece's ids of every text (checked
+//                     against spm_encode); unigram.json, the same model laid out as Hugging Face
+//                     converts SentencePiece models (Precompiled, Metaspace, Unigram)
+//   unigram_tjs_ids.jsonl  make_tokenizer_ids.mjs: transformers.js's ids of every 5th text with
+//                     unigram.json
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -20,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include <segkit/core/file.hpp>
 #include <segkit/core/json.hpp>
 #include <segkit/embed/clip_bpe.hpp>
 #include <segkit/embed/hf_tokenizer.hpp>
@@ -136,6 +143,55 @@ TEST_CASE("tokenizer.json: CLIP's byte-level BPE gives transformers.js's ids on 
   CHECK(pair.words("Don't <|endoftext|>stop-2024 ÉTÉ") == std::vector<std::string>{"don", "'t", "<|endoftext|>", "stop", "-", "2", "0", "2", "4", "été"});
 }
 
+TEST_CASE("SentencePiece .model: a Unigram model gives spm_encode's ids on 10,300 real texts", "[embed][tokenizer][slow]") {
+  const auto t = em::hf_tokenizer::from_sentencepiece(data("tokenizers/unigram.model"));
+  CHECK(t.describe() == "Unigram (SentencePiece normalizer)");
+  CHECK(t.vocabulary_size() == 4000);
+  CHECK(t.tokens("Hello  World!") == std::vector<std::string>{"▁H", "ell", "o", "▁W", "or", "l", "d", "!"});
+  check_parity(t, 0, read_reference("unigram_ids.jsonl"));
+}
+
+TEST_CASE("tokenizer.json: a Unigram model with Precompiled rules gives transformers.js's ids", "[embed][tokenizer]") {
+  const auto t = em::hf_tokenizer::from_file(data("tokenizers/unigram.json"));
+  CHECK(t.describe() == "Unigram (Precompiled, Replace, Metaspace)");
+  const auto reference = jsonl(data("tokenizers/unigram_tjs_ids.jsonl"));
+  REQUIRE(reference.size() == 2060);
+  // transformers.js does not run a Precompiled normalizer's rules: it substitutes NFKC with a few
+  // replacements of its own, among them U+200D (zero-width joiner) to a space where the model's
+  // rules (and SentencePiece) keep it. Every other text must give its ids.
+  std::size_t equal = 0, joiner = 0;
+  for (std::size_t i = 0; i < reference.size(); ++i) {
+    const auto& text = texts()[5 * i];
+    ids_t want;
+    for (const auto& x : reference[i].as_array()) want.push_back(static_cast<std::int64_t>(x.as_number()));
+    if (text.find("\u200d") != std::string::npos) {
+      ++joiner;
+      continue;
+    }
+    INFO("text " << 5 * i << ": " << text.substr(0, 300));
+    CHECK(t.encode(text) == want);
+    ++equal;
+  }
+  CHECK(equal >= 2000);
+  CHECK(joiner > 0);
+}
+
+TEST_CASE("SentencePiece .model: damaged files and other model types are refused", "[embed][tokenizer]") {
+  const auto bytes = segkit::read_file_bytes(data("tokenizers/unigram.model"), "test");
+  const auto dir = fs::temp_directory_path();
+  const auto write = [&](const std::string& name, std::string_view content) {
+    std::ofstream(dir / name, std::ios::binary) << content;
+    return dir / name;
+  };
+  CHECK_THROWS_AS(em::hf_tokenizer::from_sentencepiece(write("segkit_cut.model", std::string_view(bytes.data(), 10))), segkit::format_error);
+  CHECK_THROWS_WITH(em::hf_tokenizer::from_sentencepiece(write("segkit_empty.model", "")), Contains("not a SentencePiece model"));
+  // A TrainerSpec (field 2) saying model_type BPE (field 3 = 2), then one NORMAL piece "a".
+  const std::string bpe = std::string("\x12\x02\x18\x02", 4) + std::string("\x0a\x03\x0a\x01\x61", 5);
+  CHECK_THROWS_WITH(em::hf_tokenizer::from_sentencepiece(write("segkit_bpe.model", bpe)), Contains("SentencePiece model type 'BPE' is not supported"));
+  CHECK_THROWS_AS(em::hf_tokenizer::from_sentencepiece(dir / "segkit_no_such.model"), segkit::io_error);
+  for (const char* name : {"segkit_cut.model", "segkit_empty.model", "segkit_bpe.model"}) fs::remove(dir / name);
+}
+
 TEST_CASE("tokenizer.json: ids, pieces, special tokens in text, truncation and limits", "[embed][tokenizer]") {
   const auto t = em::hf_tokenizer::from_file(data("minilm_tiny/tokenizer.json"), 8);
   CHECK(t.pad_id() == 0);
@@ -225,16 +281,21 @@ TEST_CASE("tokenizer.json: normalizers, pre-tokenizers and templates", "[embed][
 
 TEST_CASE("tokenizer.json: what segkit cannot follow is refused, named", "[embed][tokenizer]") {
   const std::string wp = R"({"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 1}})";
-  CHECK_THROWS_WITH(em::hf_tokenizer::from_json(document(wp, R"(, "normalizer": {"type": "Precompiled", "precompiled_charsmap": "AAAA"})"), "t.json"),
-                    Contains("t.json") && Contains("normalizer 'Precompiled' is not supported"));
+  CHECK_THROWS_WITH(em::hf_tokenizer::from_json(document(wp, R"(, "normalizer": {"type": "Precompiled", "precompiled_charsmap": "AAAAAAAA"})"), "t.json"),
+                    Contains("t.json") && Contains("trie does not fit"));
+  CHECK_THROWS_WITH(em::hf_tokenizer::from_json(document(wp, R"(, "normalizer": {"type": "BertNormalizer", "lowercase": "yes"})"), "t.json"),
+                    Contains("'lowercase' is a string, not true or false"));
   CHECK_THROWS_WITH(em::hf_tokenizer::from_json(document(wp, R"(, "normalizer": {"type": "NFKC"})"), "t.json"), Contains("normalizer 'NFKC'"));
   CHECK_THROWS_WITH(em::hf_tokenizer::from_json(document(wp, R"(, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\d+"}, "behavior": "Isolated"})"),
                                                 "t.json"),
                     Contains("regular expression") && Contains("\\d+"));
   CHECK_THROWS_WITH(em::hf_tokenizer::from_json(document(R"({"type": "WordLevel", "vocab": {"a": 0}, "unk_token": "a"})"), "t.json"),
                     Contains("model 'WordLevel' is not supported"));
-  CHECK_THROWS_WITH(em::hf_tokenizer::from_json(document(R"({"type": "Unigram", "unk_id": 0, "vocab": [["a", 0.0]]})"), "t.json"),
-                    Contains("model 'Unigram' is not supported"));
+  CHECK_THROWS_WITH(em::hf_tokenizer::from_json(document(R"({"type": "Unigram", "vocab": [["a", 0.0]]})"), "t.json"), Contains("no valid unk_id"));
+  CHECK_THROWS_WITH(em::hf_tokenizer::from_json(document(R"({"type": "Unigram", "unk_id": 0, "vocab": [["a", 0.0]]})",
+                                                         R"(, "normalizer": {"type": "Precompiled", "precompiled_charsmap": "AAAA!"})"),
+                                                "t.json"),
+                    Contains("invalid base64"));
   CHECK_THROWS_WITH(em::hf_tokenizer::from_json(document(wp, R"(, "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[X]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {}})"), "t.json"),
                     Contains("special token '[X]'"));
   CHECK_THROWS_WITH(em::hf_tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}})", "t.json"),

@@ -5,6 +5,12 @@
 // tokenizers/texts.jsonl, 9 to 1,400 tokens, cut at the folder's max_seq_length 256) were computed
 // by torch (minilm_tiny_expected_torch.npy) and by transformers.js 4.3.2
 // (make_minilm_tiny_tjs.mjs -> minilm_tiny_expected_tjs.npy).
+//
+// Opt-in: SEGKIT_TEST_MODEL_DIR pointing at the real all-MiniLM-L6-v2 folder (as Hugging Face
+// publishes it, with onnx/model.onnx) runs the real model: its file is checked against the
+// published SHA-256 (or SEGKIT_TEST_MODEL_SHA256's) and, when SEGKIT_TEST_TRANSFORMERS_JS names a folder where
+// `npm install --ignore-scripts @huggingface/transformers` was run, its vectors are compared with
+// transformers.js's (tests/data/embed_with_transformersjs.mjs).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -12,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -19,6 +26,7 @@
 
 #include <segkit/core/json.hpp>
 #include <segkit/core/npy.hpp>
+#include <segkit/core/sha256.hpp>
 #include <segkit/embed/model_folder.hpp>
 #include <segkit/embed/onnx_reference.hpp>
 
@@ -191,4 +199,53 @@ TEST_CASE("model folder: a saved reference keeps the tokenizer.json and notices 
   CHECK(max_diff(ref.embed(some, p.session), em::onnx_text_embedder(p).embed(some)) == 0.0);
   { std::ofstream(c.dir / "tokenizer.json", std::ios::app) << " "; }
   CHECK_THROWS_WITH(ref.verify(), Contains("tokenizer.json") && Contains("changed since the segmentation was saved"));
+}
+
+TEST_CASE("the real all-MiniLM-L6-v2 (opt-in: SEGKIT_TEST_MODEL_DIR)", "[embed][models][real]") {
+  const char* dir = std::getenv("SEGKIT_TEST_MODEL_DIR");
+  if (dir == nullptr || *dir == '\0') {
+    WARN("SEGKIT_TEST_MODEL_DIR is not set: the test of the real all-MiniLM-L6-v2 is skipped");
+    return;
+  }
+  // The published fp32 graph's identity (sentence-transformers/all-MiniLM-L6-v2, onnx/model.onnx),
+  // unless SEGKIT_TEST_MODEL_SHA256 names another file of that architecture.
+  const char* sha = std::getenv("SEGKIT_TEST_MODEL_SHA256");
+  REQUIRE(segkit::sha256_file(fs::path(dir) / "onnx" / "model.onnx") ==
+          std::string(sha != nullptr && *sha != '\0' ? sha : "6fd5d72fe4589f189f8ebc006442dbb529bb7ce38f8082112682524616046452"));
+  auto p = folder_params(dir, 32, 2);
+  CHECK(p.tokenizer.max_length == 256);
+  const em::onnx_text_embedder e(p);
+  CHECK(e.dim() == 384);
+  const std::vector<std::string> some(texts().begin(), texts().begin() + 200);
+  const auto v = e.embed(some);
+  const char* tjs = std::getenv("SEGKIT_TEST_TRANSFORMERS_JS");
+  if (tjs == nullptr || *tjs == '\0') {
+    WARN("SEGKIT_TEST_TRANSFORMERS_JS is not set: the real model ran, its vectors are not compared with transformers.js");
+    return;
+  }
+  const auto work = fs::temp_directory_path() / ("segkit_real_" + std::to_string(::getpid()));
+  fs::create_directories(work);
+  {
+    std::ofstream out(work / "texts.json");
+    out << "[";
+    for (std::size_t i = 0; i < some.size(); ++i) out << (i ? "," : "") << segkit::json_quote(some[i]);
+    out << "]";
+  }
+  // Node resolves the package from the script's folder: the script runs from a copy in that folder.
+  const auto script = fs::path(tjs) / "segkit_embed_with_transformersjs.mjs";
+  fs::copy_file(data("embed_with_transformersjs.mjs"), script, fs::copy_options::overwrite_existing);
+  const std::string command = "node '" + script.string() + "' '" + dir + "' '" + (work / "texts.json").string() + "' '" + (work / "out.json").string() + "'";
+  REQUIRE(std::system(command.c_str()) == 0);
+  std::ifstream in(work / "out.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto rows = segkit::parse_json(text);
+  REQUIRE(rows.as_array().size() == some.size());
+  double m = 0.0;
+  for (std::size_t i = 0; i < some.size(); ++i) {
+    const auto& row = rows.as_array()[i].as_array();
+    REQUIRE(row.size() == 384);
+    for (std::size_t j = 0; j < 384; ++j) m = std::max(m, std::abs(row[j].as_number() - v(i, j)));
+  }
+  fs::remove_all(work);
+  CHECK(m <= 1e-5);
 }

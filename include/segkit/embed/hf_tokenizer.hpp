@@ -1,18 +1,19 @@
 #pragma once
 /// @file
-/// @brief Hugging Face `tokenizer.json` files, read and run: the tokenizer of nearly every
-/// published transformer model (normalizer, pre-tokenizer, WordPiece or byte-level BPE model,
-/// post-processor with special tokens, truncation).
+/// @brief Hugging Face `tokenizer.json` files and SentencePiece `.model` files, read and run: the
+/// tokenizer of nearly every published transformer model (normalizer, pre-tokenizer, WordPiece,
+/// BPE or Unigram model, post-processor with special tokens, truncation).
 ///
 /// What is implemented (anything else in a file is refused with an error naming it, never
 /// skipped):
 /// - normalizers: BertNormalizer, Lowercase, NFD, NFC, StripAccents, Strip, Prepend, Replace
-///   (a string pattern, or the regular expression `\s+`), Sequence;
+///   (a string pattern, or the regular expressions `\s+` and `" {2,}"`), Precompiled
+///   (SentencePiece's compiled rules), Sequence;
 /// - pre-tokenizers: BertPreTokenizer, Whitespace, WhitespaceSplit, Punctuation (isolated),
 ///   Digits, Metaspace, ByteLevel (GPT-2's pattern), Split (a string pattern, or CLIP's pattern
 ///   with behaviour Removed and invert), Sequence;
 /// - models: WordPiece, BPE (with or without byte-level input, continuing-subword prefix and
-///   end-of-word suffix; `ignore_merges`);
+///   end-of-word suffix; `ignore_merges`), Unigram (with byte fallback);
 /// - post-processors: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel (no change
 ///   to ids), Sequence;
 /// - added tokens (special or not), matched in the text before normalization, longest first,
@@ -88,6 +89,18 @@ class hf_tokenizer {
    */
   [[nodiscard]] SEGKIT_FUNC static hf_tokenizer clip_files(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
                                                            std::size_t context_length = 77);
+
+  /**
+   * @brief A SentencePiece model file (`.model`, Unigram): its normalization rules and
+   * white-space handling, and the segmentation of highest probability, as `spm_encode
+   * --output_format=id` gives it (no `<s>`/`</s>` added: a bare model file does not say whether
+   * its model wants them).
+   * @throws segkit::io_error for an unreadable file; segkit::format_error for a damaged file or a
+   *         model type other than Unigram (named).
+   */
+  [[nodiscard]] SEGKIT_FUNC static hf_tokenizer from_sentencepiece(const std::filesystem::path& path, std::size_t max_length = 0);
+  /// from_sentencepiece() on a model file's bytes already in memory; `source` names it in messages.
+  [[nodiscard]] SEGKIT_FUNC static hf_tokenizer from_sentencepiece_data(std::string_view bytes, std::string_view source, std::size_t max_length = 0);
 
   /// Token ids of a text: special tokens as the post-processor adds them, cut to max_length().
   [[nodiscard]] SEGKIT_FUNC std::vector<std::int64_t> encode(std::string_view text) const;

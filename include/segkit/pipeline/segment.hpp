@@ -26,6 +26,7 @@
 #include "segkit/core/progress.hpp"
 #include "segkit/core/random.hpp"
 #include "segkit/embed/lsa.hpp"
+#include "segkit/embed/onnx_reference.hpp"
 #include "segkit/pipeline/keywords.hpp"
 #include "segkit/pipeline/segmentation_model.hpp"
 #include "segkit/quality/internal.hpp"
@@ -300,6 +301,23 @@ segmentation segment_texts(std::span<const std::string> texts, const segment_par
   auto [model, e] = embed::lsa(lp).fit_transform(texts);
   auto s = segment_vectors(e, texts, p, progress);
   s.model.embedder = std::move(model);
+  return s;
+}
+
+/**
+ * @brief segment_vectors() on the vectors of an ONNX text model (`model`: its files and settings,
+ * e.g. `embed::read_text_model_folder(dir).params`); the result's `model` keeps it by reference
+ * (paths and SHA-256, embed::onnx_text_reference), so it assigns new texts
+ * (model.assign(texts)) and is saved with model.save(path) without copying the weights.
+ * `progress` hears "embed" with the texts done, then what segment_vectors() reports.
+ * @throws as embed::onnx_text_embedder and segment_vectors() do.
+ */
+template <progress_callback P = no_progress>
+segmentation segment_texts(std::span<const std::string> texts, const embed::onnx_text_params& model, const segment_params& p = {}, P&& progress = {}) {
+  const embed::onnx_text_embedder embedder(model);
+  const auto e = embedder.embed(texts, progress);
+  auto s = segment_vectors(e, texts, p, progress);
+  s.model.embedder = embed::onnx_text_reference::of(model, {}, {}, embedder.dim());
   return s;
 }
 

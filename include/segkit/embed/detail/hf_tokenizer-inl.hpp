@@ -9,14 +9,15 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
+#include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <queue>
-#include <tuple>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -76,12 +77,30 @@ struct strip {
 };
 struct replace {
   std::u32string pattern, content;
-  bool white_space_runs = false;  ///< the regular expression \s+ instead of a string
+  enum class kind { string, white_space_runs, space_runs } what = kind::string;  ///< a string, or the expressions \s+ or " {2,}"
 };
 struct prepend {
   std::u32string text;
 };
-using normalizer = std::variant<bert_normalizer, lowercase, nfd, nfc, strip_accents, strip, replace, prepend>;
+/// SentencePiece's compiled normalization rules (a Darts double-array trie over UTF-8 bytes and
+/// the pool of replacement strings its leaves point to): the longest rule matching at each point
+/// replaces what it matched.
+struct char_map {
+  std::vector<std::uint32_t> trie;
+  std::string pool;
+};
+/// tokenizer.json's Precompiled normalizer: the rules alone.
+struct precompiled {
+  char_map rules;
+};
+/// A SentencePiece model's own normalizer: the rules, then white space handled as its
+/// NormalizerSpec says (leading, trailing and repeated spaces dropped, a space in front, spaces
+/// written as U+2581).
+struct sentencepiece_normalizer {
+  char_map rules;
+  bool add_dummy_prefix = true, remove_extra_whitespaces = true, escape_whitespaces = true;
+};
+using normalizer = std::variant<bert_normalizer, lowercase, nfd, nfc, strip_accents, strip, replace, prepend, precompiled, sentencepiece_normalizer>;
 
 enum class split_behavior { removed, isolated, merged_with_previous, merged_with_next };
 
@@ -127,7 +146,13 @@ struct hf_tokenizer::tables {
   std::vector<detail::hf::pre_tokenizer> pre_tokenizers;
   std::vector<std::string> component_names;
 
-  enum class model_kind { wordpiece, bpe } model = model_kind::wordpiece;
+  enum class model_kind { wordpiece, bpe, unigram } model = model_kind::wordpiece;
+  std::vector<float> scores;           ///< Unigram: log probability of each id's piece
+  float unk_score = 0.0F;              ///< Unigram: the lowest piece score less 10 (SentencePiece's unknown penalty)
+  std::size_t longest_piece_bytes = 0;  ///< Unigram: bytes of the longest piece
+  bool byte_fallback = false;          ///< Unigram: unknown characters as their UTF-8 bytes' <0xXX> pieces
+  bool sentencepiece_arithmetic = false;  ///< Unigram: path scores added as SentencePiece adds them (a .model file)
+  std::array<std::int64_t, 256> byte_ids{};  ///< Unigram with byte fallback: the id of each byte's piece
   std::unordered_map<std::string, std::int64_t> vocab;
   std::vector<std::string> id_to_token;
   std::optional<std::int64_t> unk;
@@ -205,6 +230,53 @@ inline std::pair<std::string, bool> pattern_of(const tables& t, const json_value
 inline constexpr std::string_view clip_expression =
     "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+";
 
+/// Standard base64 (RFC 4648, padding optional), as tokenizer.json stores binary fields.
+inline std::string base64_decode(const tables& t, std::string_view text) {
+  const auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+  };
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '=') {
+      if (text.find_first_not_of('=', i) != std::string_view::npos) fail(t, "invalid base64: '=' before the end");
+      break;
+    }
+    const int v = value(text[i]);
+    if (v < 0) fail(t, fmt::format("invalid base64: character {} is not base64", i));
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFFU));
+    }
+  }
+  return out;
+}
+
+/// SentencePiece's compiled rules: a 4-byte little-endian trie size, the trie (32-bit units), then
+/// the pool of NUL-terminated replacement strings.
+inline char_map char_map_of(const tables& t, std::string_view blob) {
+  char_map m;
+  if (blob.empty()) return m;
+  const auto u32_at = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 4; ++k) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(blob[at + k])) << (8 * k);
+    return v;
+  };
+  if (blob.size() < 4) fail(t, "the normalization rules are shorter than their header");
+  const std::uint32_t trie_bytes = u32_at(0);
+  if (trie_bytes % 4 != 0 || trie_bytes == 0 || trie_bytes > blob.size() - 4) fail(t, "the normalization rules' trie does not fit the data");
+  m.trie.resize(trie_bytes / 4);
+  for (std::size_t k = 0; k < m.trie.size(); ++k) m.trie[k] = u32_at(4 + 4 * k);
+  m.pool.assign(blob.substr(4 + trie_bytes));
+  return m;
+}
+
 /// A Sequence of components: reads each with `read` and returns true; false for any other type
 /// (whose name is then recorded for describe()).
 template <class Read>
@@ -243,9 +315,16 @@ inline void read_normalizer(tables& t, const json_value& v) {
     t.normalizers.emplace_back(prepend{u32(string_of(t, v, "prepend"))});
   } else if (type == "Replace") {
     const auto [pattern, regex] = pattern_of(t, v, "normalizer Replace");
-    if (regex && pattern != "\\s+") unsupported(t, "normalizer Replace with the regular expression", pattern);
+    if (regex && pattern != "\\s+" && pattern != " {2,}") unsupported(t, "normalizer Replace with the regular expression", pattern);
     if (!regex && pattern.empty()) fail(t, "normalizer Replace has an empty pattern");
-    t.normalizers.emplace_back(replace{u32(pattern), u32(string_of(t, v, "content")), regex});
+    const auto what = !regex ? replace::kind::string : pattern == " {2,}" ? replace::kind::space_runs : replace::kind::white_space_runs;
+    t.normalizers.emplace_back(replace{u32(pattern), u32(string_of(t, v, "content")), what});
+  } else if (type == "Precompiled") {
+    const auto* map = member(v, "precompiled_charsmap");
+    if (map != nullptr && !map->is_string()) fail(t, "normalizer Precompiled's precompiled_charsmap is not a string");
+    precompiled pc;
+    if (map != nullptr) pc.rules = char_map_of(t, base64_decode(t, map->as_string()));
+    t.normalizers.emplace_back(std::move(pc));
   } else {
     unsupported(t, "normalizer", type);
   }
@@ -316,8 +395,40 @@ inline std::int64_t vocab_id(const tables& t, const std::string& token, std::str
 
 inline std::uint64_t pair_key(std::int64_t a, std::int64_t b) { return (static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint64_t>(b); }
 
+/// Unigram's tables once its pieces and scores are in: the unknown score and the longest piece.
+inline void finish_unigram(tables& t, float min_score) {
+  t.unk_score = min_score - 10.0F;  // SentencePiece's kUnkPenalty
+  t.longest_piece_bytes = 0;
+  for (const auto& [piece, id] : t.vocab) t.longest_piece_bytes = std::max(t.longest_piece_bytes, piece.size());
+}
+
+inline void read_unigram(tables& t, const json_value& v) {
+  const auto* vocab = member(v, "vocab");
+  if (vocab == nullptr || !vocab->is_array()) fail(t, "model Unigram has no 'vocab' list");
+  t.model = tables::model_kind::unigram;
+  float min_score = std::numeric_limits<float>::max();
+  for (const auto& entry : vocab->as_array()) {
+    if (!entry.is_array() || entry.as_array().size() != 2 || !entry.as_array()[0].is_string() || !entry.as_array()[1].is_number())
+      fail(t, fmt::format("Unigram vocabulary entry {} is not [piece, score]", t.scores.size()));
+    const auto score = static_cast<float>(entry.as_array()[1].as_number());
+    t.vocab.emplace(entry.as_array()[0].as_string(), static_cast<std::int64_t>(t.scores.size()));
+    t.scores.push_back(score);
+    min_score = std::min(min_score, score);
+  }
+  if (t.scores.empty()) fail(t, "model Unigram has an empty vocabulary");
+  const auto unk = int_of(t, v, "unk_id", -1);
+  if (unk < 0 || unk >= static_cast<std::int64_t>(t.scores.size())) fail(t, "model Unigram has no valid unk_id");
+  t.unk = unk;
+  if (bool_of(t, v, "byte_fallback", false)) {
+    t.byte_fallback = true;
+    for (std::size_t b = 0; b < 256; ++b) t.byte_ids[b] = vocab_id(t, fmt::format("<0x{:02X}>", b), "byte-fallback piece");
+  }
+  finish_unigram(t, min_score);
+}
+
 inline void read_model(tables& t, const json_value& v) {
   const auto type = type_of(t, v, "model");
+  if (type == "Unigram") return read_unigram(t, v);
   const auto* vocab = member(v, "vocab");
   if (vocab == nullptr || !vocab->is_object()) {
     if (type == "WordPiece" || type == "BPE") fail(t, fmt::format("model {} has no 'vocab' object", type));
@@ -473,10 +584,13 @@ inline void apply(const replace& r, std::u32string& s) {
   std::u32string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
-    if (r.white_space_runs && unicode::is_space(s[i])) {
+    if (r.what == replace::kind::white_space_runs && unicode::is_space(s[i])) {
       while (i < s.size() && unicode::is_space(s[i])) ++i;
       out += r.content;
-    } else if (!r.white_space_runs && s.compare(i, r.pattern.size(), r.pattern) == 0) {
+    } else if (r.what == replace::kind::space_runs && s[i] == U' ' && i + 1 < s.size() && s[i + 1] == U' ') {
+      while (i < s.size() && s[i] == U' ') ++i;
+      out += r.content;
+    } else if (r.what == replace::kind::string && s.compare(i, r.pattern.size(), r.pattern) == 0) {
       out += r.content;
       i += r.pattern.size();
     } else {
@@ -484,6 +598,88 @@ inline void apply(const replace& r, std::u32string& s) {
     }
   }
   s = std::move(out);
+}
+
+/// The longest rule of `m` matching the start of `in` (Darts-clone's common-prefix search over
+/// the double array: a unit's label is its low byte plus bit 31, its offset bits 10-30 shifted
+/// left by 8 when bit 9 is set, a leaf flag at bit 8, a value in bits 0-30): the replacement and
+/// the bytes it replaces. Without a match, the first UTF-8 character unchanged (or U+FFFD for an
+/// invalid byte), as SentencePiece's NormalizePrefix does.
+inline std::pair<std::string_view, std::size_t> normalize_prefix(const char_map& m, std::string_view in) {
+  std::size_t longest = 0, value = 0;
+  if (!m.trie.empty()) {
+    const auto offset = [](std::uint32_t u) { return static_cast<std::size_t>((u >> 10) << ((u & (1U << 9)) >> 6)); };
+    std::size_t node = offset(m.trie[0]);
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const auto byte = static_cast<unsigned char>(in[i]);
+      node ^= byte;
+      if (node >= m.trie.size()) break;
+      const std::uint32_t unit = m.trie[node];
+      if ((unit & ((1U << 31) | 0xFFU)) != byte) break;
+      node ^= offset(unit);
+      if (node >= m.trie.size()) break;
+      if (((unit >> 8) & 1U) != 0) {
+        longest = i + 1;
+        value = m.trie[node] & ((1U << 31) - 1);
+      }
+    }
+  }
+  if (longest > 0 && value < m.pool.size()) {
+    const std::size_t end = m.pool.find('\0', value);
+    return {std::string_view(m.pool).substr(value, (end == std::string::npos ? m.pool.size() : end) - value), longest};
+  }
+  const auto c = static_cast<unsigned char>(in[0]);
+  const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  bool ok = len != 0 && len <= in.size();
+  for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[k]) >> 6) == 0x2;
+  if (!ok) return {"\xEF\xBF\xBD", 1};
+  return {in.substr(0, len), len};
+}
+
+inline void apply(const precompiled& p, std::u32string& s) {
+  const std::string in = unicode::encode_utf8(s);
+  std::string out;
+  for (std::string_view rest(in); !rest.empty();) {
+    const auto [text, used] = normalize_prefix(p.rules, rest);
+    out += text;
+    rest.remove_prefix(used);
+  }
+  s = unicode::decode_utf8(out);
+}
+
+/// SentencePiece's Normalizer::Normalize (its NormalizerSpec flags), on one text.
+inline void apply(const sentencepiece_normalizer& n, std::u32string& s) {
+  const std::string in = unicode::encode_utf8(s);
+  std::string_view rest(in);
+  const std::string_view space = n.escape_whitespaces ? "\u2581" : " ";
+  std::string out;
+  if (n.remove_extra_whitespaces) {  // leading white space
+    while (!rest.empty()) {
+      const auto [text, used] = normalize_prefix(n.rules, rest);
+      if (text != " ") break;
+      rest.remove_prefix(used);
+    }
+  }
+  if (!rest.empty() && n.add_dummy_prefix) out += space;
+  bool previous_space = n.remove_extra_whitespaces;
+  while (!rest.empty()) {
+    auto [text, used] = normalize_prefix(n.rules, rest);
+    if (previous_space) {
+      while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    }
+    if (!text.empty()) {
+      for (const char c : text) {
+        if (c == ' ' && n.escape_whitespaces) out += space;
+        else out.push_back(c);
+      }
+      previous_space = n.remove_extra_whitespaces && text.back() == ' ';
+    }
+    rest.remove_prefix(used);
+  }
+  if (n.remove_extra_whitespaces) {  // trailing white space
+    while (out.size() >= space.size() && std::string_view(out).substr(out.size() - space.size()) == space) out.resize(out.size() - space.size());
+  }
+  s = unicode::decode_utf8(out);
 }
 
 using pieces = std::vector<std::u32string>;
@@ -782,6 +978,74 @@ inline void bpe(const tables& t, const std::u32string& word, std::vector<std::in
   }
 }
 
+/// Unigram (Kudo 2018): the segmentation of highest total log probability (Viterbi over the
+/// text's characters); a character no piece covers becomes the unknown piece with the lowest
+/// score less 10, consecutive unknown characters one unknown piece (or, with byte fallback, the
+/// <0xXX> pieces of their bytes). Among paths of equal score the one whose last piece starts
+/// first wins. Scores add in double (the tokenizers library's and transformers.js's lattice),
+/// or, for a SentencePiece model file, as SentencePiece's optimized encoder adds them: path
+/// scores kept in float, a piece's candidate formed and compared in double, an unknown one's in
+/// float (which decides between paths that tie in exact arithmetic).
+inline void unigram(const tables& t, const std::u32string& word, std::vector<std::int64_t>& ids, std::vector<std::string>* tokens) {
+  const std::string text = unicode::encode_utf8(word);
+  const std::size_t n = text.size();
+  struct node {
+    double score = 0.0;
+    std::size_t from = 0;
+    std::int64_t id = -1;  // -1: the unknown piece
+    bool reached = false;
+  };
+  std::vector<node> best(n + 1);
+  best[0].reached = true;
+  const auto char_len = [&](std::size_t i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    return std::min(len, n - i);
+  };
+  const bool spm = t.sentencepiece_arithmetic;
+  const auto offer = [&](std::size_t from, std::size_t to, double score, std::int64_t id) {
+    auto& b = best[to];
+    if (!b.reached || score > b.score) b = node{spm ? static_cast<double>(static_cast<float>(score)) : score, from, id, true};
+  };
+  std::string piece;
+  for (std::size_t i = 0; i < n; i += char_len(i)) {
+    if (!best[i].reached) continue;
+    const std::size_t one = char_len(i);
+    bool single = false;
+    for (std::size_t len = 1; len <= std::min(t.longest_piece_bytes, n - i); ++len) {
+      piece.assign(text, i, len);
+      const auto it = t.vocab.find(piece);
+      if (it == t.vocab.end()) continue;
+      single = single || len == one;
+      offer(i, i + len, static_cast<double>(t.scores[static_cast<std::size_t>(it->second)]) + static_cast<double>(best[i].score), it->second);
+    }
+    if (!single) {
+      offer(i, i + one, spm ? static_cast<double>(t.unk_score + static_cast<float>(best[i].score)) : static_cast<double>(t.unk_score) + best[i].score, -1);
+    }
+  }
+  std::vector<std::pair<std::size_t, std::int64_t>> path;  // (start, id) from the end
+  for (std::size_t at = n; at > 0; at = best[at].from) path.emplace_back(best[at].from, best[at].id);
+  std::reverse(path.begin(), path.end());
+  for (std::size_t k = 0; k < path.size(); ++k) {
+    const auto [start, id] = path[k];
+    const std::size_t end = k + 1 < path.size() ? path[k + 1].first : n;
+    if (id >= 0) {
+      ids.push_back(id);
+      if (tokens != nullptr) tokens->push_back(text.substr(start, end - start));
+    } else if (t.byte_fallback) {
+      for (std::size_t b = start; b < end; ++b) {
+        ids.push_back(t.byte_ids[static_cast<unsigned char>(text[b])]);
+        if (tokens != nullptr) tokens->push_back(t.id_to_token[static_cast<std::size_t>(ids.back())]);
+      }
+    } else if (k > 0 && path[k - 1].second < 0) {  // continues an unknown run
+      if (tokens != nullptr) tokens->back() += text.substr(start, end - start);
+    } else {
+      ids.push_back(*t.unk);
+      if (tokens != nullptr) tokens->push_back(text.substr(start, end - start));
+    }
+  }
+}
+
 /// A text's sections: (text, -1) to tokenize, or (token text, id) for an added token found in it.
 inline std::vector<std::pair<std::u32string, std::int64_t>> sections(const tables& t, std::string_view text) {
   const std::u32string s = unicode::decode_utf8(text);
@@ -836,7 +1100,8 @@ inline void model_ids(const tables& t, std::string_view text, std::vector<std::i
     }
     for (const auto& word : pre_tokenize(t, std::move(part), index++)) {
       if (t.model == tables::model_kind::wordpiece) wordpiece(t, word, ids, tokens);
-      else bpe(t, word, ids, tokens);
+      else if (t.model == tables::model_kind::bpe) bpe(t, word, ids, tokens);
+      else unigram(t, word, ids, tokens);
     }
   }
 }
@@ -953,6 +1218,170 @@ SEGKIT_FUNC hf_tokenizer hf_tokenizer::bert_vocab(const std::filesystem::path& v
   hf_tokenizer out(t);
   out.pad_id_ = t->pad_id;
   out.vocabulary_size_ = t->id_to_token.size();
+  out.set_max_length(max_length);
+  return out;
+}
+
+namespace detail::hf {
+
+/// A protocol-buffer message's fields, read one at a time (the wire format: varint keys; varint,
+/// 64-bit, length-delimited and 32-bit values). Enough for SentencePiece's ModelProto.
+class proto_reader {
+ public:
+  proto_reader(const tables& t, std::string_view data) : t_(t), data_(data) {}
+  /// The next field's number and wire type, or false at the end.
+  bool next(std::uint32_t& field, std::uint32_t& wire) {
+    if (at_ >= data_.size()) return false;
+    const auto key = varint();
+    field = static_cast<std::uint32_t>(key >> 3);
+    wire = static_cast<std::uint32_t>(key & 7U);
+    return true;
+  }
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (at_ >= data_.size()) fail(t_, "the SentencePiece model ends inside a number");
+      const auto b = static_cast<unsigned char>(data_[at_++]);
+      v |= static_cast<std::uint64_t>(b & 0x7FU) << shift;
+      if ((b & 0x80U) == 0) return v;
+    }
+    fail(t_, "the SentencePiece model has an overlong number");
+  }
+  std::string_view bytes() {
+    const auto n = varint();
+    if (n > data_.size() - at_) fail(t_, "the SentencePiece model ends inside a field");
+    const auto out = data_.substr(at_, static_cast<std::size_t>(n));
+    at_ += static_cast<std::size_t>(n);
+    return out;
+  }
+  float fixed32_float() {
+    if (data_.size() - at_ < 4) fail(t_, "the SentencePiece model ends inside a number");
+    std::uint32_t u = 0;
+    for (std::size_t k = 0; k < 4; ++k) u |= static_cast<std::uint32_t>(static_cast<unsigned char>(data_[at_ + k])) << (8 * k);
+    at_ += 4;
+    float f = 0.0F;
+    std::memcpy(&f, &u, sizeof f);
+    return f;
+  }
+  void skip(std::uint32_t wire) {
+    if (wire == 0) (void)varint();
+    else if (wire == 1) at_ = data_.size() - at_ < 8 ? fail_skip() : at_ + 8;
+    else if (wire == 2) (void)bytes();
+    else if (wire == 5) (void)fixed32_float();
+    else fail(t_, fmt::format("the SentencePiece model has a field of wire type {}", wire));
+  }
+
+ private:
+  std::size_t fail_skip() { fail(t_, "the SentencePiece model ends inside a number"); }
+  const tables& t_;
+  std::string_view data_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace detail::hf
+
+SEGKIT_FUNC hf_tokenizer hf_tokenizer::from_sentencepiece(const std::filesystem::path& path, std::size_t max_length) {
+  const auto bytes = read_file_bytes(path, detail::hf::component);
+  return from_sentencepiece_data(std::string_view(bytes.data(), bytes.size()), path.string(), max_length);
+}
+
+SEGKIT_FUNC hf_tokenizer hf_tokenizer::from_sentencepiece_data(std::string_view bytes, std::string_view source, std::size_t max_length) {
+  using namespace detail::hf;
+  auto t = std::make_shared<tables>();
+  t->source = std::string(source);
+  struct piece {
+    std::string text;
+    float score = 0.0F;
+    std::uint64_t type = 1;  // NORMAL
+  };
+  std::vector<piece> pieces;
+  std::uint64_t model_type = 1;  // UNIGRAM
+  bool byte_fallback = false, whitespace_suffix = false;
+  std::int64_t pad = -1;
+  sentencepiece_normalizer norm;
+  std::uint32_t field = 0, wire = 0;
+  proto_reader model(*t, bytes);
+  while (model.next(field, wire)) {
+    if (field == 1 && wire == 2) {  // ModelProto.pieces
+      proto_reader r(*t, model.bytes());
+      piece p;
+      while (r.next(field, wire)) {
+        if (field == 1 && wire == 2) p.text = std::string(r.bytes());
+        else if (field == 2 && wire == 5) p.score = r.fixed32_float();
+        else if (field == 3 && wire == 0) p.type = r.varint();
+        else r.skip(wire);
+      }
+      pieces.push_back(std::move(p));
+    } else if (field == 2 && wire == 2) {  // TrainerSpec
+      proto_reader r(*t, model.bytes());
+      while (r.next(field, wire)) {
+        if (field == 3 && wire == 0) model_type = r.varint();
+        else if (field == 24 && wire == 0) whitespace_suffix = r.varint() != 0;
+        else if (field == 35 && wire == 0) byte_fallback = r.varint() != 0;
+        else if (field == 43 && wire == 0) pad = static_cast<std::int32_t>(r.varint());
+        else r.skip(wire);
+      }
+    } else if (field == 3 && wire == 2) {  // NormalizerSpec
+      proto_reader r(*t, model.bytes());
+      while (r.next(field, wire)) {
+        if (field == 2 && wire == 2) norm.rules = char_map_of(*t, r.bytes());
+        else if (field == 3 && wire == 0) norm.add_dummy_prefix = r.varint() != 0;
+        else if (field == 4 && wire == 0) norm.remove_extra_whitespaces = r.varint() != 0;
+        else if (field == 5 && wire == 0) norm.escape_whitespaces = r.varint() != 0;
+        else r.skip(wire);
+      }
+    } else {
+      model.skip(wire);
+    }
+  }
+  if (pieces.empty()) fail(*t, "not a SentencePiece model (no pieces)");
+  if (model_type != 1) unsupported(*t, "SentencePiece model type", model_type == 2 ? "BPE" : model_type == 3 ? "WORD" : model_type == 4 ? "CHAR" : "?");
+  if (whitespace_suffix) unsupported(*t, "SentencePiece option", "treat_whitespace_as_suffix");
+  t->model = tables::model_kind::unigram;
+  t->sentencepiece_arithmetic = true;
+  t->component_names = {"Unigram", "SentencePiece normalizer"};
+  t->normalizers.emplace_back(std::move(norm));
+  t->scores.resize(pieces.size());
+  float min_score = std::numeric_limits<float>::max(), max_score = std::numeric_limits<float>::lowest();
+  for (const auto& p : pieces) {
+    if (p.type == 1) {
+      min_score = std::min(min_score, p.score);
+      max_score = std::max(max_score, p.score);
+    }
+  }
+  std::size_t bytes_found = 0;
+  for (std::size_t id = 0; id < pieces.size(); ++id) {
+    const auto& p = pieces[id];
+    const auto i = static_cast<std::int64_t>(id);
+    t->scores[id] = p.score;
+    switch (p.type) {
+      case 1: t->vocab.emplace(p.text, i); break;  // NORMAL
+      case 2: t->unk = i; break;                   // UNKNOWN
+      case 4:                                      // USER_DEFINED: whole, ahead of any segmentation
+        t->vocab.emplace(p.text, i);
+        t->scores[id] = static_cast<float>(unicode::decode_utf8(p.text).size()) * max_score - 0.1F;
+        break;
+      case 6:  // BYTE <0xXX>
+        if (p.text.size() == 6 && p.text.starts_with("<0x") && p.text.back() == '>') {
+          t->byte_ids[static_cast<std::size_t>(std::stoul(p.text.substr(3, 2), nullptr, 16))] = i;
+          ++bytes_found;
+        }
+        break;
+      default: break;  // CONTROL (<s>, </s>) and UNUSED pieces are never read from text
+    }
+    t->id_to_token.push_back(p.text);
+  }
+  if (!t->unk) fail(*t, "the SentencePiece model has no unknown piece");
+  t->byte_fallback = byte_fallback;
+  if (byte_fallback && bytes_found != 256) fail(*t, "the SentencePiece model falls back to bytes but lacks byte pieces");
+  if (min_score > max_score) fail(*t, "the SentencePiece model has no normal pieces");
+  finish_unigram(*t, min_score);
+  t->single = {{false, {}, 0}};
+  finish(*t);
+  t->pad_id = pad >= 0 && pad < static_cast<std::int64_t>(pieces.size()) ? pad : 0;
+  hf_tokenizer out(t);
+  out.pad_id_ = t->pad_id;
+  out.vocabulary_size_ = pieces.size();
   out.set_max_length(max_length);
   return out;
 }
