@@ -369,6 +369,10 @@ int embed_images(const args& a) {
   if (a.has("model")) {
     embed::onnx_image_params mp;
     mp.model = a.get("model");
+    if (std::filesystem::is_directory(mp.model)) {  // a CLIP folder: its vision tower and preprocessing
+      mp = embed::read_clip_model_folder(a.get("model")).image;
+      if (mp.model.empty()) throw usage_error(fmt::format("'{}' has no onnx/vision_model.onnx or vision_model.onnx", a.get("model")));
+    }
     if (a.has("runtime")) mp.session.runtime = a.get("runtime");
     mp.session.intra_op_threads = static_cast<int>(a.threads());
     const embed::onnx_image_embedder model(mp);
@@ -469,7 +473,7 @@ const registrar embed_commands({
                                     rfm_skipped),
      embed_rfm},
     {{"embed", "images"},
-     "-i DIR|paths.txt -o E.npy [--thumbnail 8] [--bins 4,6,6] [--paths-out P.txt] | [--model image.onnx [--runtime LIB]]",
+     "-i DIR|paths.txt -o E.npy [--thumbnail 8] [--bins 4,6,6] [--paths-out P.txt] | [--model image.onnx|CLIP_DIR [--runtime LIB]]",
      "Image vectors: without a model, a CIELAB color histogram (square-rooted) and a thumbnail of the center square; with --model, "
      "a CLIP-style image tower through ONNX Runtime (CLIP preprocessing). Reports images and dims.",
      with_params<embed::image_feature_params>(
@@ -479,7 +483,7 @@ const registrar embed_commands({
            fmt::format("histogram bins for L, a, b (default {},{},{}; the same as --l-bins --a-bins --b-bins)", embed::image_feature_params{}.l_bins,
                        embed::image_feature_params{}.a_bins, embed::image_feature_params{}.b_bins)},
           {"paths-out", 0, true, "write the image paths in row order"},
-          {"model", 0, true, "ONNX image model: pixel_values [batch, 3, size, size] -> image_embeds (docs/embed_models.md)"},
+          {"model", 0, true, "ONNX image model: a CLIP folder (its vision tower and preprocessor_config.json) or an .onnx file, pixel_values [batch, 3, size, size] -> image_embeds (docs/embed_models.md)"},
           {"runtime", 0, true, "--model: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then ~/.cache/segkit/onnxruntime-1.30.0/)"}}),
      embed_images},
 });

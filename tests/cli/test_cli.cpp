@@ -1096,6 +1096,18 @@ TEST_CASE("cli: embed images matches the library on a list of BMP files", "[cli]
   segkit::embed::onnx_image_params mp;
   mp.model = model;
   CHECK((segkit::load_npy_matrix<float>(dir() / "iem.npy") == segkit::embed::onnx_image_embedder(mp).embed(imgs)));
+  // A CLIP folder (tests/data/clip_tiny): its vision tower and preprocessor_config.json; texts in
+  // the same space through its text tower.
+  const std::string clip = std::string(SEGKIT_TEST_DATA) + "/clip_tiny";
+  REQUIRE(run("embed images -i " + q(dir() / "images.txt") + " -o " + q(dir() / "iec.npy") + " --model " + q(clip)).status == 0);
+  const auto folder = segkit::embed::read_clip_model_folder(clip);
+  CHECK((segkit::load_npy_matrix<float>(dir() / "iec.npy") == segkit::embed::onnx_image_embedder(folder.image).embed(imgs)));
+  std::ofstream(dir() / "captions.csv") << "caption\na red square\na teal square\n";
+  const auto t = run("embed text -i " + q(dir() / "captions.csv") + " --columns caption -o " + q(dir() / "tec.npy") + " --model " + q(clip) + " --json");
+  REQUIRE(t.status == 0);
+  CHECK(json_number(t.out, "dims") == 16.0);
+  const std::vector<std::string> captions{"a red square", "a teal square"};
+  CHECK((segkit::load_npy_matrix<float>(dir() / "tec.npy") == segkit::embed::onnx_text_embedder(folder.text).embed(captions)));
 }
 #endif
 

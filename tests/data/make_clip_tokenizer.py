@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
 """CLIP's real tokenizer files, for tests/embed/test_hf_tokenizer.cpp, written once with Debian's
 python3 from CLIP's published BPE merges (openai/CLIP commit d05afc436d78f1c48dc0dbf8e5980a9d471f35f6,
-bpe_simple_vocab_16e6.txt.gz, MIT licence: clip_tokenizer/LICENSE):
+bpe_simple_vocab_16e6.txt.gz, MIT licence: clip_tiny/LICENSE):
     /usr/bin/python3 make_clip_tokenizer.py /path/to/bpe_simple_vocab_16e6.txt.gz
 
 The vocabulary is built as CLIP builds it: the 256 byte symbols of GPT-2's byte map, the same with
 "</w>" (printable bytes first, as CLIP orders them), the concatenation of each of the first 48,894 merges, then <|startoftext|> (49406) and
 <|endoftext|> (49407). Written as Hugging Face lays out CLIP's files:
-  clip_tokenizer/vocab.json, merges.txt    CLIPTokenizer's pair of files (segkit's clip_bpe_tokenizer)
-  clip_tokenizer/tokenizer.json            CLIPTokenizerFast's file: NFC, runs of white space to one
+  clip_tiny/vocab.json, merges.txt    CLIPTokenizer's pair of files (segkit's clip_bpe_tokenizer)
+  clip_tiny/tokenizer.json            CLIPTokenizerFast's file: NFC, runs of white space to one
                                            space, lower case; CLIP's pattern (Split, Removed, inverted),
                                            ByteLevel without its own pattern; BPE with "</w>" word ends;
                                            RobertaProcessing <|startoftext|> ... <|endoftext|>
-  clip_tokenizer/tokenizer_config.json     model_max_length 77, the special tokens
+  clip_tiny/tokenizer_config.json     model_max_length 77, the special tokens
 The reference ids (clip_ids.jsonl) are transformers.js's: make_tokenizer_ids.mjs.
 """
 import gzip
@@ -21,7 +21,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "clip_tokenizer")
+OUT = os.path.join(HERE, "clip_tiny")
 
 
 def bytes_to_unicode():

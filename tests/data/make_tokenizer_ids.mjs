@@ -8,7 +8,7 @@
 // sentence-transformers cut the text's tokens and keep them: the test applies that rule), and its
 // ids written as one JSON array per line (of every STEP-th text, default every text). Made for:
 //   all-MiniLM-L6-v2's real tokenizer.json -> tokenizers/minilm_ids.jsonl
-//   clip_tokenizer/tokenizer.json (with its tokenizer_config.json) -> tokenizers/clip_ids.jsonl
+//   clip_tiny/tokenizer.json (with its tokenizer_config.json) -> tokenizers/clip_ids.jsonl
 //   tokenizers/unigram.json as NAME/tokenizer.json, with a tokenizer_config.json saying
 //   {"tokenizer_class": "XLMRobertaTokenizer", "model_max_length": 100000}, STEP 5
 //   -> tokenizers/unigram_tjs_ids.jsonl

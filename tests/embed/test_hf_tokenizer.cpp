@@ -10,7 +10,7 @@
 //   minilm_ids.jsonl  make_tokenizer_ids.mjs: transformers.js 4.3.2's ids of each text with
 //                     all-MiniLM-L6-v2's real tokenizer.json (tests/data/minilm_tiny holds the
 //                     model's real tokenizer files), special tokens added, not truncated
-//   clip_ids.jsonl    the same with CLIP's tokenizer.json (tests/data/clip_tokenizer, made from
+//   clip_ids.jsonl    the same with CLIP's tokenizer.json (tests/data/clip_tiny, made from
 //                     CLIP's real merges by make_clip_tokenizer.py)
 //   unigram.model, unigram_ids.jsonl  make_unigram_fixture.py: a Unigram model trained with
 //                     spm_train on these texts, and SentencePiece's ids of every text (checked
@@ -129,7 +129,7 @@ TEST_CASE("vocab.txt: BERT's tokenizer built from the vocabulary gives the same 
 }
 
 TEST_CASE("tokenizer.json: CLIP's byte-level BPE gives transformers.js's ids on 10,300 real texts, and the published example", "[embed][tokenizer][slow]") {
-  const auto file = data("clip_tokenizer/tokenizer.json");
+  const auto file = data("clip_tiny/tokenizer.json");
   const auto t = em::hf_tokenizer::from_file(file, 77);
   CHECK(t.describe() == "BPE (NFC, Replace, Lowercase, Split, ByteLevel, RobertaProcessing)");
   // CLIP's README: "Hello World!" -> 49406 3306 1002 256 49407.
@@ -137,7 +137,7 @@ TEST_CASE("tokenizer.json: CLIP's byte-level BPE gives transformers.js's ids on 
   check_parity(em::hf_tokenizer::from_file(file), 0, clip_reference());
   check_parity(t, 77, clip_reference());
   // The vocab.json + merges.txt pair gives the same.
-  const em::clip_bpe_tokenizer pair(data("clip_tokenizer/vocab.json"), data("clip_tokenizer/merges.txt"));
+  const em::clip_bpe_tokenizer pair(data("clip_tiny/vocab.json"), data("clip_tiny/merges.txt"));
   CHECK(pair.encode("Hello World!") == ids_t{49406, 3306, 1002, 256, 49407});
   check_parity(pair.tokenizer(), 77, clip_reference());
   CHECK(pair.words("Don't <|endoftext|>stop-2024 ÉTÉ") == std::vector<std::string>{"don", "'t", "<|endoftext|>", "stop", "-", "2", "0", "2", "4", "été"});

@@ -1,4 +1,4 @@
-// Real text model folders (segkit/embed/model_folder.hpp) and their vectors against the reference
+// Real text and CLIP model folders (segkit/embed/model_folder.hpp) and their vectors against the reference
 // implementations: tests/data/minilm_tiny is a sentence-transformers folder with all-MiniLM-L6-v2's
 // real tokenizer files and a BERT-architecture encoder exported from torch
 // (tests/data/make_minilm_tiny.py); its vectors of 1,030 real texts (every 10th of
@@ -28,6 +28,7 @@
 #include <segkit/core/npy.hpp>
 #include <segkit/core/sha256.hpp>
 #include <segkit/embed/model_folder.hpp>
+#include <segkit/embed/onnx_image.hpp>
 #include <segkit/embed/onnx_reference.hpp>
 
 namespace fs = std::filesystem;
@@ -199,6 +200,81 @@ TEST_CASE("model folder: a saved reference keeps the tokenizer.json and notices 
   CHECK(max_diff(ref.embed(some, p.session), em::onnx_text_embedder(p).embed(some)) == 0.0);
   { std::ofstream(c.dir / "tokenizer.json", std::ios::app) << " "; }
   CHECK_THROWS_WITH(ref.verify(), Contains("tokenizer.json") && Contains("changed since the segmentation was saved"));
+}
+
+// tests/data/clip_tiny: CLIP's real tokenizer files (make_clip_tokenizer.py) and CLIP-architecture
+// text and vision towers exported from torch (make_clip_tiny.py), as transformers.js lays out a
+// CLIP folder; references from torch and transformers.js (make_clip_tiny_tjs.mjs).
+TEST_CASE("CLIP folder: both towers' vectors equal torch's and transformers.js's, texts and pictures", "[embed][models]") {
+  const auto clip = em::read_clip_model_folder(data("clip_tiny"));
+  CHECK(clip.text.model == data("clip_tiny") / "onnx" / "text_model.onnx");
+  CHECK(clip.text.tokenizer_json == data("clip_tiny") / "tokenizer.json");
+  CHECK(clip.text.tokenizer.max_length == 77);
+  CHECK(clip.image.model == data("clip_tiny") / "onnx" / "vision_model.onnx");
+  CHECK(clip.image.preprocessing.size == 32);
+  CHECK(clip.image.preprocessing.mean[0] == Approx(0.48145466));
+  // read_text_model_folder() on a CLIP folder gives its text tower.
+  CHECK(em::read_text_model_folder(data("clip_tiny")).params.model == clip.text.model);
+
+  const auto torch_text = segkit::load_npy_matrix<float>(data("clip_tiny_expected_text_torch.npy"));
+  const auto tjs_text = segkit::load_npy_matrix<float>(data("clip_tiny_expected_text_tjs.npy"));
+  for (const auto& [batch, threads] : {std::pair<std::size_t, int>{1, 1}, {32, 2}}) {
+    INFO("batch size " << batch << ", threads " << threads);
+    auto p = clip.text;
+    p.batch_size = batch;
+    p.session.intra_op_threads = threads;
+    p.session.runtime = em::default_onnxruntime_path();
+    const em::onnx_text_embedder e(p);
+    CHECK(e.dim() == 16);
+    const auto v = e.embed(texts());
+    CHECK(max_diff(v, torch_text) <= 1e-5);
+    CHECK(max_diff(v, tjs_text) <= 1e-5);
+  }
+
+  // 24 seeded pictures of 17-70 pixels a side, preprocessed by segkit (Pillow-exact bicubic, crop,
+  // mean and std from preprocessor_config.json) against Pillow + torch, and transformers.js.
+  const auto pixels = segkit::load_npy_vector<std::int32_t>(data("clip_tiny_images.npy"));
+  const auto sizes = segkit::load_npy_matrix<std::int32_t>(data("clip_tiny_image_sizes.npy"));
+  std::vector<em::image> pictures;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < sizes.shape(0); ++i) {
+    em::image img{static_cast<std::size_t>(sizes(i, 0)), static_cast<std::size_t>(sizes(i, 1)), {}};
+    for (std::size_t k = 0; k < img.width * img.height * 3; ++k) img.rgb.push_back(static_cast<std::uint8_t>(pixels(at++)));
+    pictures.push_back(std::move(img));
+  }
+  REQUIRE(at == pixels.size());
+  for (const auto& [batch, threads] : {std::pair<std::size_t, int>{1, 1}, {32, 2}}) {
+    INFO("batch size " << batch << ", threads " << threads);
+    auto ip = clip.image;
+    ip.session.runtime = em::default_onnxruntime_path();
+    ip.batch_size = batch;
+    ip.session.intra_op_threads = threads;
+    const auto images = em::onnx_image_embedder(ip).embed(pictures);
+    CHECK(max_diff(images, segkit::load_npy_matrix<float>(data("clip_tiny_expected_image_torch.npy"))) <= 1e-5);
+    CHECK(max_diff(images, segkit::load_npy_matrix<float>(data("clip_tiny_expected_image_tjs.npy"))) <= 1e-5);
+  }
+}
+
+TEST_CASE("CLIP folder: missing towers and preprocessing segkit does not follow are named", "[embed][models]") {
+  const auto copy = [](const fs::path& dir) {
+    fs::remove_all(dir);
+    fs::copy(data("clip_tiny"), dir, fs::copy_options::recursive);
+  };
+  const auto dir = fs::temp_directory_path() / ("segkit_clip_" + std::to_string(::getpid()));
+  copy(dir);
+  std::ofstream(dir / "preprocessor_config.json") << R"({"size": {"shortest_edge": 32}, "crop_size": {"height": 28, "width": 28}})";
+  CHECK_THROWS_WITH(em::read_clip_model_folder(dir), Contains("a crop (28) other than the size (32)"));
+  std::ofstream(dir / "preprocessor_config.json") << R"({"size": 32, "crop_size": 32, "resample": 2})";
+  CHECK_THROWS_WITH(em::read_clip_model_folder(dir), Contains("resampling 2"));
+  std::ofstream(dir / "preprocessor_config.json") << R"({"size": 32, "image_std": [0.2, 0, 0.2]})";
+  CHECK_THROWS_WITH(em::read_clip_model_folder(dir), Contains("image_std"));
+  fs::remove(dir / "preprocessor_config.json");  // CLIP's own values
+  CHECK(em::read_clip_model_folder(dir).image.preprocessing.std[2] == Approx(0.27577711));
+  fs::remove(dir / "tokenizer.json");
+  CHECK_THROWS_WITH(em::read_clip_model_folder(dir), Contains("has no tokenizer.json"));
+  fs::remove_all(dir / "onnx");
+  CHECK_THROWS_WITH(em::read_clip_model_folder(dir), Contains("has no onnx/text_model.onnx"));
+  fs::remove_all(dir);
 }
 
 TEST_CASE("the real all-MiniLM-L6-v2 (opt-in: SEGKIT_TEST_MODEL_DIR)", "[embed][models][real]") {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "segkit/core/compiled.hpp"
+#include "segkit/embed/onnx_image.hpp"
 #include "segkit/embed/onnx_text.hpp"
 
 namespace segkit::embed {
@@ -20,7 +21,9 @@ struct text_model_folder {
 };
 
 /**
- * @brief Reads a model folder as sentence-transformers and transformers.js lay them out.
+ * @brief Reads a model folder as sentence-transformers and transformers.js lay them out; a CLIP
+ * folder (onnx/text_model.onnx, no onnx/model.onnx) gives its text tower, as
+ * read_clip_model_folder() reads it.
  *
  * - the graph: `onnx/model.onnx`, else `model.onnx`;
  * - the tokenizer: `tokenizer.json`, else `vocab.txt` (lower-casing from `tokenizer_config.json`'s
@@ -37,6 +40,28 @@ struct text_model_folder {
  *         (several pooling modes at once, weighted-mean or last-token pooling, named).
  */
 [[nodiscard]] SEGKIT_FUNC text_model_folder read_text_model_folder(const std::filesystem::path& dir);
+
+/// A CLIP model folder as read by read_clip_model_folder(): its two towers' parameters.
+struct clip_model_folder {
+  onnx_text_params text;                     ///< the text tower, its tokenizer.json and context length
+  onnx_image_params image;                   ///< the vision tower and its preprocessing (empty model: the folder has none)
+  std::vector<std::filesystem::path> files;  ///< the files read, in the order read
+};
+
+/**
+ * @brief Reads a CLIP folder as transformers.js lays them out (Xenova/clip-vit-base-patch32):
+ * - the text tower `onnx/text_model.onnx` (else `text_model.onnx`; output `text_embeds`) with the
+ *   folder's `tokenizer.json` and context length (`tokenizer_config.json`'s `model_max_length`,
+ *   else `config.json`'s `text_config.max_position_embeddings`, else 77);
+ * - the vision tower `onnx/vision_model.onnx` (else `vision_model.onnx`; output `image_embeds`)
+ *   when present, with `preprocessor_config.json`'s size (`size.shortest_edge`), crop,
+ *   `image_mean` and `image_std` (CLIP's values when the file is absent);
+ * vectors normalized (CLIP compares by cosine).
+ * @throws segkit::io_error when the folder, a tower or the tokenizer is missing; segkit::format_error
+ *         for invalid JSON or preprocessing segkit does not follow (a crop other than the size, no
+ *         centre crop, resampling other than bicubic), named.
+ */
+[[nodiscard]] SEGKIT_FUNC clip_model_folder read_clip_model_folder(const std::filesystem::path& dir);
 
 }  // namespace segkit::embed
 

@@ -80,8 +80,9 @@ struct onnx_text_params {
  *
  * The model's inputs are read from it: `input_ids` is required; `attention_mask` and
  * `token_type_ids` are fed when the model declares them (masks 1 on real tokens, 0 on padding;
- * token types 0). The token vectors come from the output `last_hidden_state` or, failing that,
- * the first output of rank 3; a rank-2 output (an already pooled sentence vector) is used as it is.
+ * token types 0). The vectors come from the output `text_embeds` (CLIP's text tower) as they
+ * are, else the token vectors of `last_hidden_state` or, failing that, of the first output of
+ * rank 3, pooled; else a rank-2 output (an already pooled sentence vector) as it is.
  * @par Thread safety  embed() may run concurrently.
  */
 template <class Tokenizer>
@@ -101,7 +102,10 @@ class basic_onnx_text_embedder {
     if (!ids) onnx_runtime::fail("the model has no input 'input_ids'");
     const onnx_port* chosen = nullptr;
     for (const auto& out : session_.outputs()) {
-      if (out.name == "last_hidden_state") chosen = &out;
+      if (out.name == "text_embeds") chosen = &out;  // CLIP's text tower: its own pooled, projected vector
+    }
+    for (const auto& out : session_.outputs()) {
+      if (chosen == nullptr && out.name == "last_hidden_state") chosen = &out;
     }
     for (const auto& out : session_.outputs()) {
       if (chosen == nullptr && out.shape.size() == 3) chosen = &out;
