@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
-#include <memory>
 #include <charconv>
 #include <numeric>
 #include <string>
@@ -74,7 +72,7 @@ int embed_text_model(const args& a) {
 
 /// The tokenizer --tokenizer names: a model folder, a tokenizer.json, a SentencePiece .model, a
 /// BERT vocab.txt, or CLIP's vocab.json with --clip-merges.
-std::function<std::vector<std::int64_t>(const std::string&)> tokenizer_of(const args& a) {
+embed::hf_tokenizer tokenizer_of(const args& a) {
   const std::filesystem::path path = a.get("tokenizer");
   const std::size_t max_length = a.get_size("max-length", 0);
   std::error_code ec;
@@ -82,26 +80,13 @@ std::function<std::vector<std::int64_t>(const std::string&)> tokenizer_of(const 
     auto p = embed::read_text_model_folder(path).params;
     if (max_length != 0) p.tokenizer.max_length = max_length;
     if (a.has("cased")) p.tokenizer.lower_case = false;
-    auto t = std::make_shared<const embed::hf_tokenizer>(embed::text_tokenizer_of(p));
-    return [t](const std::string& s) { return t->encode(s); };
+    return embed::text_tokenizer_of(p);
   }
   const auto ext = path.extension().string();
-  if (a.has("clip-merges")) {
-    auto t = std::make_shared<const embed::clip_bpe_tokenizer>(path, a.get("clip-merges"), max_length != 0 ? max_length : 77);
-    return [t](const std::string& s) { return t->encode(s); };
-  }
-  if (ext == ".json") {
-    auto t = std::make_shared<const embed::hf_tokenizer>(embed::hf_tokenizer::from_file(path, max_length));
-    return [t](const std::string& s) { return t->encode(s); };
-  }
-  if (ext == ".model") {
-    auto t = std::make_shared<const embed::hf_tokenizer>(embed::hf_tokenizer::from_sentencepiece(path, max_length));
-    return [t](const std::string& s) { return t->encode(s); };
-  }
-  if (ext == ".txt") {
-    auto t = std::make_shared<const embed::wordpiece_tokenizer>(path, embed::wordpiece_options{.lower_case = !a.has("cased"), .max_length = max_length});
-    return [t](const std::string& s) { return t->encode(s); };
-  }
+  if (a.has("clip-merges")) return embed::clip_bpe_tokenizer(path, a.get("clip-merges"), max_length != 0 ? max_length : 77).tokenizer();
+  if (ext == ".json") return embed::hf_tokenizer::from_file(path, max_length);
+  if (ext == ".model") return embed::hf_tokenizer::from_sentencepiece(path, max_length);
+  if (ext == ".txt") return embed::wordpiece_tokenizer(path, {.lower_case = !a.has("cased"), .max_length = max_length}).tokenizer();
   throw usage_error(fmt::format("--tokenizer '{}': expected a model folder, a tokenizer.json, a SentencePiece .model, a vocab.txt, "
                                 "or CLIP's vocab.json with --clip-merges",
                                 path.string()));
@@ -109,11 +94,11 @@ std::function<std::vector<std::int64_t>(const std::string&)> tokenizer_of(const 
 
 int embed_tokenize(const args& a) {
   const auto docs = csv_documents(a.get("input"), a.get("columns"));
-  const auto encode = tokenizer_of(a);
+  const auto tokenizer = tokenizer_of(a);
   std::vector<std::string> lines(docs.size());
   std::size_t tokens = 0, longest = 0;
   for (std::size_t i = 0; i < docs.size(); ++i) {
-    const auto ids = encode(docs[i]);
+    const auto ids = tokenizer.encode(docs[i]);
     lines[i] = fmt::format("[{}]", fmt::join(ids, ","));
     tokens += ids.size();
     longest = std::max(longest, ids.size());

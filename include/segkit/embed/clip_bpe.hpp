@@ -32,12 +32,12 @@ class clip_bpe_tokenizer {
 
   /// @throws segkit::io_error / segkit::invalid_argument for unreadable or malformed files, or a vocabulary without the markers.
   clip_bpe_tokenizer(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt, std::size_t context_length = 77)
-      : t_(hf_tokenizer::clip_files(vocab_json, merges_txt, context_length)), context_(context_length) {}
+      : t_(hf_tokenizer::clip_files(vocab_json, merges_txt, context_length)) {}
 
   [[nodiscard]] std::int64_t end_id() const noexcept { return t_.pad_id(); }
   /// Padding is <|endoftext|> (as Hugging Face's CLIP tokenizer pads; masked out anyway).
   [[nodiscard]] std::int64_t pad_id() const noexcept { return t_.pad_id(); }
-  [[nodiscard]] std::size_t context_length() const noexcept { return context_; }
+  [[nodiscard]] std::size_t context_length() const noexcept { return t_.max_length(); }
   /// The tokenizer it runs.
   [[nodiscard]] const hf_tokenizer& tokenizer() const noexcept { return t_; }
 
@@ -57,7 +57,6 @@ class clip_bpe_tokenizer {
 
  private:
   hf_tokenizer t_;
-  std::size_t context_;
 };
 
 }  // namespace segkit::embed

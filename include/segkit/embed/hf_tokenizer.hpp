@@ -130,7 +130,8 @@ class hf_tokenizer {
   struct tables;  ///< the parsed file (defined in detail/hf_tokenizer-inl.hpp)
 
  private:
-  explicit hf_tokenizer(std::shared_ptr<const tables> t) : t_(std::move(t)) {}
+  /// The tokenizer of finished tables (pad id and size from them), cut at `max_length`.
+  SEGKIT_FUNC hf_tokenizer(std::shared_ptr<const tables> t, std::size_t max_length);
   std::shared_ptr<const tables> t_;
   std::int64_t pad_id_ = 0;
   std::size_t vocabulary_size_ = 0;

@@ -600,6 +600,11 @@ inline void apply(const replace& r, std::u32string& s) {
   s = std::move(out);
 }
 
+/// Bytes of the UTF-8 sequence a lead byte starts (0 for a byte that cannot start one).
+constexpr std::size_t utf8_length(unsigned char c) noexcept {
+  return c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+}
+
 /// The longest rule of `m` matching the start of `in` (Darts-clone's common-prefix search over
 /// the double array: a unit's label is its low byte plus bit 31, its offset bits 10-30 shifted
 /// left by 8 when bit 9 is set, a leaf flag at bit 8, a value in bits 0-30): the replacement and
@@ -628,8 +633,7 @@ inline std::pair<std::string_view, std::size_t> normalize_prefix(const char_map&
     const std::size_t end = m.pool.find('\0', value);
     return {std::string_view(m.pool).substr(value, (end == std::string::npos ? m.pool.size() : end) - value), longest};
   }
-  const auto c = static_cast<unsigned char>(in[0]);
-  const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  const std::size_t len = utf8_length(static_cast<unsigned char>(in[0]));
   bool ok = len != 0 && len <= in.size();
   for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[k]) >> 6) == 0x2;
   if (!ok) return {"\xEF\xBF\xBD", 1};
@@ -997,10 +1001,8 @@ inline void unigram(const tables& t, const std::u32string& word, std::vector<std
   };
   std::vector<node> best(n + 1);
   best[0].reached = true;
-  const auto char_len = [&](std::size_t i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
-    return std::min(len, n - i);
+  const auto char_len = [&](std::size_t i) {  // the text is valid UTF-8 (it was encoded from code points)
+    return std::min(std::max<std::size_t>(utf8_length(static_cast<unsigned char>(text[i])), 1), n - i);
   };
   const bool spm = t.sentencepiece_arithmetic;
   const auto offer = [&](std::size_t from, std::size_t to, double score, std::int64_t id) {
@@ -1116,7 +1118,8 @@ inline void finish(tables& t) {
   if (top >= entries + (std::int64_t{1} << 20)) fail(t, fmt::format("token id {} is out of proportion to the {} entries", top, entries));
   t.longest_token = 0;
   for (const auto& [token, id] : t.vocab) t.longest_token = std::max(t.longest_token, unicode::decode_utf8(token).size());
-  t.id_to_token.assign(static_cast<std::size_t>(top) + 1, std::string());
+  // Entries already named (a SentencePiece model's control and byte pieces) keep their names.
+  t.id_to_token.resize(std::max(t.id_to_token.size(), static_cast<std::size_t>(top) + 1));
   for (const auto& [token, id] : t.vocab) t.id_to_token[static_cast<std::size_t>(id)] = token;
   for (const auto& a : t.added) t.id_to_token[static_cast<std::size_t>(a.id)] = unicode::encode_utf8(a.content);
   std::stable_sort(t.added.begin(), t.added.end(), [](const added_token& a, const added_token& b) { return a.content.size() > b.content.size(); });
@@ -1143,8 +1146,7 @@ SEGKIT_FUNC hf_tokenizer hf_tokenizer::from_json(std::string_view json, std::str
   if (const auto* p = member(doc, "pre_tokenizer")) read_pre_tokenizer(*t, *p);
   read_model(*t, *model);
   t->component_names.insert(t->component_names.begin(), type_of(*t, *model, "model"));
-  t->single = {{false, {}, 0}};
-  if (const auto* p = member(doc, "post_processor")) read_post_processor(*t, *p);
+  if (const auto* p = member(doc, "post_processor")) read_post_processor(*t, *p);  // else the text alone (the tables' default)
   if (const auto* added = member(doc, "added_tokens")) {
     if (!added->is_array()) fail(*t, "'added_tokens' is not a list");
     for (const auto& a : added->as_array()) {
@@ -1171,17 +1173,14 @@ SEGKIT_FUNC hf_tokenizer hf_tokenizer::from_json(std::string_view json, std::str
         t->pad_id = it->second;
         break;
       }
-      if (const auto it = std::find_if(t->added.begin(), t->added.end(), [&](const added_token& a) { return a.content == u32(name); }); it != t->added.end()) {
+      const auto content = u32(name);
+      if (const auto it = std::find_if(t->added.begin(), t->added.end(), [&](const added_token& a) { return a.content == content; }); it != t->added.end()) {
         t->pad_id = it->id;
         break;
       }
     }
   }
-  hf_tokenizer out(t);
-  out.pad_id_ = t->pad_id;
-  out.vocabulary_size_ = t->id_to_token.size();
-  out.set_max_length(max_length != 0 ? max_length : t->file_max_length);
-  return out;
+  return hf_tokenizer(t, max_length != 0 ? max_length : t->file_max_length);
 }
 
 SEGKIT_FUNC hf_tokenizer hf_tokenizer::from_file(const std::filesystem::path& path, std::size_t max_length) {
@@ -1215,11 +1214,7 @@ SEGKIT_FUNC hf_tokenizer hf_tokenizer::bert_vocab(const std::filesystem::path& v
   }
   finish(*t);
   if (max_length < 2) segkit::detail::throw_invalid(component, "max_length must be at least 2");
-  hf_tokenizer out(t);
-  out.pad_id_ = t->pad_id;
-  out.vocabulary_size_ = t->id_to_token.size();
-  out.set_max_length(max_length);
-  return out;
+  return hf_tokenizer(t, max_length);
 }
 
 namespace detail::hf {
@@ -1376,14 +1371,9 @@ SEGKIT_FUNC hf_tokenizer hf_tokenizer::from_sentencepiece_data(std::string_view 
   if (byte_fallback && bytes_found != 256) fail(*t, "the SentencePiece model falls back to bytes but lacks byte pieces");
   if (min_score > max_score) fail(*t, "the SentencePiece model has no normal pieces");
   finish_unigram(*t, min_score);
-  t->single = {{false, {}, 0}};
-  finish(*t);
+  finish(*t);  // no template: a bare model file adds no special tokens
   t->pad_id = pad >= 0 && pad < static_cast<std::int64_t>(pieces.size()) ? pad : 0;
-  hf_tokenizer out(t);
-  out.pad_id_ = t->pad_id;
-  out.vocabulary_size_ = pieces.size();
-  out.set_max_length(max_length);
-  return out;
+  return hf_tokenizer(t, max_length);
 }
 
 SEGKIT_FUNC hf_tokenizer hf_tokenizer::clip_files(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
@@ -1418,12 +1408,16 @@ SEGKIT_FUNC hf_tokenizer hf_tokenizer::clip_files(const std::filesystem::path& v
  "pre_tokenizer": {{"type": "Sequence", "pretokenizers": [{{"type": "Split", "pattern": {{"Regex": {2}}}, "behavior": "Removed", "invert": true}},
    {{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}}]}},
  "post_processor": {{"type": "RobertaProcessing", "sep": ["<|endoftext|>", {1}], "cls": ["<|startoftext|>", {0}]}},
+ "padding": {{"pad_id": {1}}},
  "model": {{"type": "BPE", "unk_token": "<|endoftext|>", "continuing_subword_prefix": "", "end_of_word_suffix": "</w>", "vocab": {3}, "merges": [{4}]}}}})",
       start, end, json_quote(detail::hf::clip_expression), vocab, merges);
   if (context_length < 3) segkit::detail::throw_invalid(who, "context_length must be at least 3");
-  auto t = from_json(document, fmt::format("{} + {}", vocab_json.string(), merges_txt.string()), context_length);
-  t.pad_id_ = end;  // CLIP pads with <|endoftext|> (masked out)
-  return t;
+  return from_json(document, fmt::format("{} + {}", vocab_json.string(), merges_txt.string()), context_length);
+}
+
+SEGKIT_FUNC hf_tokenizer::hf_tokenizer(std::shared_ptr<const tables> t, std::size_t max_length)
+    : t_(std::move(t)), pad_id_(t_->pad_id), vocabulary_size_(t_->id_to_token.size()) {
+  set_max_length(max_length);
 }
 
 SEGKIT_FUNC void hf_tokenizer::set_max_length(std::size_t max_length) {
@@ -1470,10 +1464,13 @@ SEGKIT_FUNC std::vector<std::string> hf_tokenizer::pre_tokens(std::string_view t
 SEGKIT_FUNC std::vector<std::string> hf_tokenizer::words(std::string_view text) const {
   auto out = pre_tokens(text);
   if (!t_->byte_level) return out;
-  std::array<int, 512> byte_of{};
-  byte_of.fill(-1);
-  const auto& map = detail::hf::byte_to_char();
-  for (std::size_t b = 0; b < 256; ++b) byte_of[map[b]] = static_cast<int>(b);
+  static const std::array<int, 512> byte_of = [] {  // byte_to_char() inverted
+    std::array<int, 512> inverse{};
+    inverse.fill(-1);
+    const auto& map = detail::hf::byte_to_char();
+    for (std::size_t b = 0; b < 256; ++b) inverse[map[b]] = static_cast<int>(b);
+    return inverse;
+  }();
   for (auto& w : out) {
     std::string bytes;
     for (const char32_t c : unicode::decode_utf8(w)) {

@@ -22,10 +22,15 @@ namespace detail::folder {
 
 inline constexpr std::string_view component = "segkit::embed::model_folder";
 
+/// True for a regular file (false for anything else, or a path that cannot be read).
+inline bool is_file(const std::filesystem::path& f) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(f, ec);
+}
+
 /// The JSON document in `path`, or nothing when there is no such file.
 inline std::optional<json_value> json_file(const std::filesystem::path& path, std::vector<std::filesystem::path>& read, bool list = false) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+  if (!is_file(path)) return std::nullopt;
   const auto bytes = read_file_bytes(path, component);
   read.push_back(path);
   auto v = parse_json(std::string_view(bytes.data(), bytes.size()), path.string());
@@ -53,12 +58,6 @@ inline bool flag(const std::optional<json_value>& doc, std::string_view key, con
   if (v == nullptr) return false;
   if (!v->is_bool()) segkit::detail::throw_format(component, fmt::format("{}: '{}' is not true or false", path.string(), key));
   return v->as_bool();
-}
-
-/// True for a regular file (false for anything else, or a path that cannot be read).
-inline bool is_file(const std::filesystem::path& f) {
-  std::error_code ec;
-  return std::filesystem::is_regular_file(f, ec);
 }
 
 /// @throws segkit::io_error unless `dir` is a folder.
