@@ -129,8 +129,10 @@ TEST_CASE("segment_vectors: a given k, HDBSCAN with noise, no layout", "[pipelin
   const auto h = pl::segment_vectors(noisy, {}, {.algorithm = pl::segment_algorithm::hdbscan, .min_cluster_size = 40, .coordinates = false, .seed = 2});
   CHECK(h.n_segments >= 3);
   CHECK(h.centers.size() == 0);
-  REQUIRE(h.tree.has_value());
-  CHECK(h.tree_selected.size() == h.n_segments);
+  REQUIRE(h.hdbscan() != nullptr);
+  CHECK(h.hdbscan()->selected.size() == h.n_segments);
+  CHECK(h.hdbscan()->tree.n_points == 600);
+  CHECK(s.hdbscan() == nullptr);  // k-means
   segkit::report::html_report page("hdbscan");
   segkit::report::add_segmentation(page, h);
   CHECK(page.str().find("HDBSCAN condensed tree") != std::string::npos);

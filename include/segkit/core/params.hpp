@@ -576,8 +576,10 @@ void describe_into(std::vector<field_info>& out, std::string_view prefix, const 
     } else if constexpr (group_list<V>::value) {
       // Each element has the element type's defaults ("reduce[].kind"); tools offer no option for them.
       const std::string group = f.name + "[]";
-      if (with_groups) out.push_back(std::move(f));
-      if (with_groups) describe_into<typename V::value_type>(out, group, typename V::value_type{}, with_groups);
+      if (with_groups) {
+        out.push_back(std::move(f));
+        describe_into<typename V::value_type>(out, group, typename V::value_type{}, with_groups);
+      }
     } else {
       out.push_back(std::move(f));
     }

@@ -9,7 +9,6 @@
 /// accumulators; the error against a double-precision sum is about 1e-6 relative for float.
 /// Pointers need no particular alignment.
 
-#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <type_traits>

@@ -240,10 +240,7 @@ class any_pipeline {
     } else if (k.kind == clusterer_kind::gmm) {
       fitted.clusterer = cluster::gaussian_mixture<float>({.k = k.k, .covariance = k.covariance, .seed = c_.seed}).fit(v);
     } else if (k.kind == clusterer_kind::hdbscan) {
-      auto h = cluster::hdbscan<>({.min_cluster_size = k.min_cluster_size, .min_samples = k.min_samples, .threads = c_.threads}).fit(v);
-      s.tree = h.tree;
-      s.tree_selected = h.selected;
-      fitted.clusterer = std::move(h);
+      fitted.clusterer = cluster::hdbscan<>({.min_cluster_size = k.min_cluster_size, .min_samples = k.min_samples, .threads = c_.threads}).fit(v);
     } else if (k.kind == clusterer_kind::dbscan) {
       fitted.clusterer = cluster::dbscan<>({.eps = k.eps, .min_samples = k.min_samples == 0 ? cluster::dbscan_params{}.min_samples : k.min_samples}).fit(v);
     } else {

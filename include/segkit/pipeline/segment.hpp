@@ -98,9 +98,11 @@ struct segmentation {
   std::vector<std::size_t> score_sample;        ///< rows whose silhouette values were computed
   std::vector<double> silhouette_values;        ///< their silhouette values (for the silhouette plot)
   std::optional<quality::sweep_result> sweep;   ///< the k sweep, when k was chosen
-  std::optional<cluster::condensed_tree> tree;  ///< HDBSCAN: the condensed tree (for the report)
-  std::vector<std::size_t> tree_selected;       ///< HDBSCAN: tree ids of the selected clusters, by label
   segmentation_model model;                     ///< the fitted stages, names and sizes: assigns new records, saved with model.save()
+
+  /// The fitted HDBSCAN model (its condensed tree and the selected clusters, drawn by the report),
+  /// or null when the clusterer is another one. A view into `model`, not a copy.
+  [[nodiscard]] const cluster::hdbscan_model<>* hdbscan() const noexcept { return std::get_if<cluster::hdbscan_model<>>(&model.clusterer); }
 };
 
 namespace detail {
@@ -269,8 +271,6 @@ segmentation segment_vectors(const E& vectors, std::span<const std::string> text
     const matrix<float> low = reducer.embedding;
     auto h = cluster::hdbscan<>({.min_cluster_size = std::min(mcs, n), .threads = p.threads}).fit(low);
     s.labels = h.labels();
-    s.tree = h.tree;
-    s.tree_selected = h.selected;
     s.model.reducers.emplace_back(std::move(reducer));
     s.model.clusterer = std::move(h);
   }

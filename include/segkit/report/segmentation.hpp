@@ -89,10 +89,10 @@ inline void add_segmentation(html_report& page, const pipeline::segmentation& s,
       page.figure(line_svg(std::vector<series>{stab}, {.title = "Stability by k (mean Jaccard under subsampling)", .x_title = "k", .y_title = "stability", .marked_x = marked}));
     }
   }
-  if (s.tree) {
-    const auto& t = *s.tree;
+  if (const auto* h = s.hdbscan()) {
+    const auto& t = h->tree;
     page.heading("HDBSCAN condensed tree");
-    page.figure(condensed_tree_svg(t.parent, t.child, t.lambda, t.child_size, t.n_points, s.tree_selected),
+    page.figure(condensed_tree_svg(t.parent, t.child, t.lambda, t.child_size, t.n_points, h->selected),
                 "Each bar is a cluster of the density hierarchy, from the density at which it appears (top) to the one at which it dissolves; "
                 "colored bars are the selected segments.");
   }

@@ -7,7 +7,6 @@
 // builtins and vector operations), so results are the same bit for bit. Use only inside functions
 // marked SEGKIT_TARGET_AVX2 (segkit/core/cpu.hpp), or when AVX2, FMA and F16C are compiled in.
 
-#include <cstddef>
 #include <cstdint>
 
 #include "segkit/core/cpu.hpp"
@@ -23,8 +22,6 @@ typedef int i32x8 __attribute__((vector_size(32)));
 typedef long long i64x4 __attribute__((vector_size(32)));
 typedef float f32x4 __attribute__((vector_size(16)));
 typedef double f64x2 __attribute__((vector_size(16)));
-typedef short i16x8 __attribute__((vector_size(16)));
-typedef unsigned char u8x8 __attribute__((vector_size(8)));
 // Unaligned views for loads (as _mm256_loadu_ps / _mm_loadu_si128 read).
 typedef float f32x8_unaligned __attribute__((vector_size(32), aligned(4), may_alias));
 typedef double f64x4_unaligned __attribute__((vector_size(32), aligned(8), may_alias));
