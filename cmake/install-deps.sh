@@ -12,6 +12,7 @@ packages=(
   libboost-graph-dev libfmt-dev catch2 libbenchmark-dev doxygen libstb-dev
   libcpp-httplib-dev nlohmann-json3-dev wrk clang-14 libclang-rt-14-dev
   libopenmpi-dev openmpi-bin
+  python3 strace
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-numpy python3-scipy python3-faiss python3-sklearn python3-hnswlib r-cran-dbscan umap-learn r-cran-rtsne python3-gensim)

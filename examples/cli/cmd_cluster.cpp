@@ -96,7 +96,8 @@ int cluster_kmeans(const args& a) {
   if (a.get("k") == "auto") {  // the knee of the inertia curve for k in 1..k-max
     if (a.has(init_centers)) throw usage_error("--k auto cannot be combined with --init-centers");
     const auto sweep = cluster::kmeans_sweep<float>(x, 1, std::min(a.get_size("k-max", 10), x.shape(0)), p);
-    if (!sweep.chosen_k) throw usage_error("--k auto: the inertia curve has no knee (no cluster structure found); give --k");
+    // A property of the data, not of the command line: exit code 1 (2 is for usage errors).
+    if (!sweep.chosen_k) throw segkit::error("--k auto: the inertia curve has no knee (no cluster structure found); give --k");
     p.k = *sweep.chosen_k;
     std::vector<std::string> points;
     for (const auto& pt : sweep.points) points.push_back(fmt::format("{{\"k\": {}, \"inertia\": {:.17g}}}", pt.k, pt.inertia));

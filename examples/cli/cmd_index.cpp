@@ -50,8 +50,10 @@ void write_manifest(const std::filesystem::path& path, const shard_manifest& m) 
 
 // The manifest at `path`, or nothing if the file is a plain index.
 std::optional<shard_manifest> read_manifest(const std::filesystem::path& path) {
+  // Only the header is read to learn the kind (mapped, sections unverified): an index file is then
+  // read (or mapped) and verified once, by the index's own open.
+  if (container_reader::map(path, "segkit.index.", false).kind() != shards_kind) return std::nullopt;
   const container_reader file(path, "segkit.index.");
-  if (file.kind() != shards_kind) return std::nullopt;
   byte_reader meta(file.section("meta"), file);
   if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("shard manifest version {} is not supported", v));
   shard_manifest m;
@@ -158,7 +160,7 @@ std::vector<index::any_index> open_for_query(const std::filesystem::path& path, 
 int index_query(const args& a) {
   const std::filesystem::path path = a.get("index");
   const auto manifest = read_manifest(path);
-  const std::size_t k = a.get_size("k");
+  std::size_t k = a.get_size("k");
   index::any_index::search_params p;
   apply_params(a, p);
   const std::optional<std::string> filter_text = a.has("filter") ? std::optional<std::string>(a.get("filter")) : std::nullopt;
@@ -206,8 +208,9 @@ int index_query(const args& a) {
       nq = local.slice.total;
       const auto ids = distributed::gather_rows(*comm, std::span<const id_type>(part.ids.data(), part.ids.size()));
       const auto dists = distributed::gather_rows(*comm, std::span<const float>(part.distances.data(), part.distances.size()));
-      result.ids = xt::xtensor<id_type, 2>::from_shape({comm->is_root() ? nq : 0, k});
-      result.distances = xt::xtensor<float, 2>::from_shape({comm->is_root() ? nq : 0, k});
+      const std::size_t width = part.ids.shape(1);  // the same on every rank: one index
+      result.ids = xt::xtensor<id_type, 2>::from_shape({comm->is_root() ? nq : 0, width});
+      result.distances = xt::xtensor<float, 2>::from_shape({comm->is_root() ? nq : 0, width});
       std::copy(ids.begin(), ids.end(), result.ids.begin());
       std::copy(dists.begin(), dists.end(), result.distances.begin());
     }
@@ -235,6 +238,7 @@ int index_query(const args& a) {
     watch.stop();
     seconds = watch.seconds();
   }
+  k = result.ids.shape(1);  // k, or the vectors stored when they are fewer (the index caps it)
   xt::xtensor<std::int64_t, 2> ids = xt::xtensor<std::int64_t, 2>::from_shape({nq, k});
   for (std::size_t i = 0; i < nq; ++i) {
     for (std::size_t j = 0; j < k; ++j) {
@@ -288,7 +292,7 @@ const registrar index_commands({
      "Find the k nearest indexed rows of each query row; with --truth, report recall@k.",
      with_params<index::any_index::search_params>({{"index", 0, true, "index file written by segkit index build"},
       {"queries", 'q', true, "query vectors, .npy (nq x d)"},
-      {"k", 'k', true, "neighbors per query"},
+      {"k", 'k', true, "neighbors per query (capped at the vectors stored)"},
       {"output", 'o', true, "neighbor row numbers, int64 .npy (nq x k); -1 where none"},
       {"distances-out", 0, true, "distances, float32 .npy (nq x k)"},
       {"filter", 0, true, "attribute filter, e.g. \"region == 'EU' and last_purchase >= now - 30 days\" (see docs/index_attributes.md)"},

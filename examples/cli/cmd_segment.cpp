@@ -236,7 +236,8 @@ int demo(const args& a) {
   human += fmt::format("\nproducts most similar to \"{}\" (HNSW, cosine):\n", titles[sample]);
   std::vector<std::vector<report::cell>> similar;
   std::size_t rank = 0;
-  for (std::size_t j = 0; j < k + 1 && rank < k; ++j) {
+  for (std::size_t j = 0; j < nn.ids.shape(1) && rank < k; ++j) {  // at most as many as stored
+    if (nn.ids(0, j) == no_id) break;
     const auto id = static_cast<std::size_t>(nn.ids(0, j));
     if (id == sample) continue;
     ++rank;

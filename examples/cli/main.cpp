@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <new>
 #include <set>
 #include <string>
 #include <vector>
@@ -290,6 +291,12 @@ int main(int argc, char** argv) {
     // Every rank sees the same arguments, so rank 0 reports for all.
     if (world_rank() == 0) std::fprintf(stderr, "segkit: error: %s (see segkit %s --help)\n", e.what(), path_string(best->path).c_str());
     rc = 2;
+  } catch (const std::bad_alloc&) {
+    // Named, so that the user knows which step asked for the memory (a parameter such as k or
+    // the dimension, or an input larger than this machine's memory).
+    std::fprintf(stderr, "segkit: error: segkit %s: out of memory (the input or a parameter asks for more memory than this machine gives)\n",
+                 path_string(best->path).c_str());
+    rc = 1;
   } catch (const std::exception& e) {
     // Errors agreed over ranks ("rank N: ...") are reported once, by rank 0; others by their rank.
     const std::string what = e.what();

@@ -96,7 +96,9 @@ int run(int argc, char** argv) {
   const auto query = s.model.embed(std::vector<std::string>{r.texts[0]});  // any new text embeds in the same space
   const auto hits = index.search(query, 6, {.ef = 64});
   fmt::print("\nmost similar to \"{}\":\n", r.titles[0]);
-  for (std::size_t j = 1; j < 6; ++j) fmt::print("  {}  ({:.3f})\n", r.titles[hits.ids(0, j)], hits.distances(0, j));
+  for (std::size_t j = 1; j < hits.ids.shape(1) && hits.ids(0, j) != segkit::no_id; ++j) {
+    fmt::print("  {}  ({:.3f})\n", r.titles[hits.ids(0, j)], hits.distances(0, j));
+  }
   // [similar]
 
   if (!r.truth.empty()) {

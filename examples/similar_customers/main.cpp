@@ -139,7 +139,7 @@ int run(const ex::options& o) {
   const auto all = idx.search(sample, 6, {.ef = 100});
   double hits = 0.0, total = 0.0;
   for (std::size_t i = 0; i < sample_ids.size(); ++i) {
-    for (std::size_t j = 0, kept = 0; j < 6 && kept < 5; ++j) {
+    for (std::size_t j = 0, kept = 0; j < all.ids.shape(1) && kept < 5; ++j) {
       const id_type id = all.ids(i, j);
       if (id == sample_ids[i] || id == segkit::no_id) continue;
       ++kept;

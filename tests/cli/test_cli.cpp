@@ -10,6 +10,7 @@
 
 #include <xtensor/xmath.hpp>
 
+#include "cli/cli_run.hpp"
 #include "support/data.hpp"
 
 #include <segkit/core/csv.hpp>
@@ -52,43 +53,7 @@ namespace fs = std::filesystem;
 // libraries have no such function).
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 
-namespace {
-struct run_result {
-  int status;
-  std::string out;
-};
-
-// Runs a shell command line, capturing stdout and stderr.
-run_result run_shell(const std::string& line) {
-  const std::string cmd = line + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-run_result run(const std::string& args) { return run_shell(std::string(SEGKIT_CLI) + " " + args); }
-
-// One directory per test case: ctest runs the cases as separate processes in parallel, so cases
-// must not share file names.
-fs::path dir() {
-  const std::string name = Catch::getResultCapture().getCurrentTestName();
-  const auto d = fs::temp_directory_path() / "segkit_test_cli" / fmt::format("{:016x}", std::hash<std::string>{}(name));
-  fs::create_directories(d);
-  return d;
-}
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-
-// The number after "key": in a JSON line.
-double json_number(const std::string& out, const std::string& key) {
-  const auto at = out.find("\"" + key + "\": ");
-  REQUIRE(at != std::string::npos);
-  return std::stod(out.substr(at + key.size() + 4));
-}
-}  // namespace
+using namespace segkit_cli_test;
 
 TEST_CASE("cli: index build and query agree with the library and report recall", "[cli]") {
   const auto base = segkit::test::blobs(2000, 16, 10, 1);

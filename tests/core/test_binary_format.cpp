@@ -8,8 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <segkit/core/binary_format.hpp>
 #include <segkit/core/checksum.hpp>
+#include <segkit/core/npy.hpp>
+#include <segkit/core/sha256.hpp>
 #include <segkit/core/sha256.hpp>
 
 #include <fmt/format.h>
@@ -114,6 +119,60 @@ TEST_CASE("container: a failed write leaves the previous file intact", "[core][c
   CHECK(files == 1);
   CHECK_THROWS_AS(segkit::atomic_file_writer("/nonexistent-dir/x.seg"), segkit::io_error);
   CHECK_THROWS_WITH(segkit::container_writer("a-kind-name-that-is-far-too-long-for-it"), Catch::Contains("longer than 31 bytes"));
+}
+
+TEST_CASE("atomic writes: unpredictable temporary names, never through a link, the replaced file's mode", "[core][container]") {
+  const auto dir = temp_path("atomic-dir");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto target = dir / "model.seg";
+  // Links planted where the old predictable names (".tmp.<pid>.<n>") would go, pointing at a
+  // file the write must not touch: the writer ignores them and the victim is unchanged.
+  const auto victim = dir / "victim";
+  write_bytes(victim, "precious");
+  for (int n = 0; n < 4; ++n) fs::create_symlink(victim, fs::path(target.string() + fmt::format(".tmp.{}.{}", ::getpid(), n)));
+  const auto save = [&](std::string_view text) {
+    segkit::atomic_file_writer w(target);
+    w.write(text.data(), text.size());
+    w.commit();
+  };
+  save("one");
+  CHECK(read_bytes(victim) == "precious");
+  CHECK(read_bytes(target) == "one");
+  // A file the owner alone may read stays so when it is replaced (it became 0644 before).
+  fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  save("two");
+  CHECK(read_bytes(target) == "two");
+  CHECK((fs::status(target).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+  fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read, fs::perm_options::replace);
+  save("three");
+  CHECK((fs::status(target).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+  // Two writers of one target never share a temporary file.
+  segkit::atomic_file_writer a(target), b(target);
+  a.write("a", 1);
+  b.write("b", 1);
+  a.commit();
+  b.commit();
+  CHECK(read_bytes(target) == "b");
+  std::size_t left = 0;
+  for (const auto& e : fs::directory_iterator(dir)) left += e.path().filename().string().find(".tmp.") != std::string::npos && !fs::is_symlink(e.symlink_status());
+  CHECK(left == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("readers refuse a FIFO, a directory or a device at once instead of waiting on it", "[core][container]") {
+  const auto fifo = temp_path("input.fifo");
+  fs::remove(fifo);
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Opening a FIFO for reading waits for a writer: before the check, these calls never returned.
+  CHECK_THROWS_WITH(segkit::read_file_bytes(fifo, "test"), Catch::Contains("is not a regular file (a FIFO)"));
+  CHECK_THROWS_WITH(segkit::container_reader(fifo, "segkit."), Catch::Contains("is not a regular file (a FIFO)"));
+  CHECK_THROWS_WITH(segkit::load_npy_matrix<float>(fifo), Catch::Contains("is not a regular file (a FIFO)"));
+  CHECK_THROWS_WITH(segkit::sha256_file(fifo), Catch::Contains("is not a regular file (a FIFO)"));
+  CHECK_THROWS_WITH(segkit::read_file_lines(fifo.parent_path(), "test"), Catch::Contains("is not a regular file (a directory)"));
+  CHECK_THROWS_WITH(segkit::read_file_bytes("/dev/zero", "test"), Catch::Contains("is not a regular file (a character device)"));
+  CHECK_THROWS_WITH(segkit::read_file_bytes(fifo.string() + ".missing", "test"), Catch::Contains("cannot open"));
+  fs::remove(fifo);
 }
 
 namespace {

@@ -38,6 +38,14 @@ TEST_CASE("parse_json errors name the source, line and column", "[core][json]") 
   CHECK(error_of("\"abc").find("unterminated string") != std::string::npos);
   CHECK(error_of("{\"a\": tru}").find("unexpected character 't'") != std::string::npos);
   CHECK(error_of("1 2").find("unexpected text after") != std::string::npos);
+  // \u takes exactly four hex digits (\u00zz was read as a code point before), and surrogates
+  // come in pairs, which are one code point.
+  CHECK(error_of(R"("\u00zz")").find("'z' is not one") != std::string::npos);
+  CHECK(error_of(R"("\u12")").find("four hex digits") != std::string::npos);
+  CHECK(error_of(R"("\ud83d")").find("high surrogate without") != std::string::npos);
+  CHECK(error_of(R"("\ude00")").find("low surrogate without") != std::string::npos);
+  CHECK(error_of(R"("\ud83d\u0041")").find("is not a low surrogate") != std::string::npos);
+  CHECK(segkit::parse_json(R"("\ud83d\ude00 \u00E9")").as_string() == "\xF0\x9F\x98\x80 \xC3\xA9");
   CHECK(error_of("-").find("needs digits") != std::string::npos);
   CHECK(error_of("\"\\q\"").find("unknown escape") != std::string::npos);
   CHECK(error_of("").find("unexpected end") != std::string::npos);

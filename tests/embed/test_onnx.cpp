@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,36 @@ TEST_CASE("ONNX errors: missing library, not a library, missing model, corrupt m
   feeds.emplace("attention_mask", em::onnx_tensor<std::int64_t>{{1, 2}, {1, 1}});
   feeds.emplace("token_type_ids", em::onnx_tensor<std::int64_t>{{1, 3}, {0, 0, 0}});  // wrong shape: the runtime says why
   CHECK_THROWS_AS(s.run(feeds, "last_hidden_state"), segkit::error);
+}
+
+TEST_CASE("ONNX Runtime's path: a relative XDG_CACHE_HOME is ignored, relative paths never depend on a later working directory", "[embed][onnx]") {
+  // The environment as the test found it, put back at the end.
+  struct saved_env {
+    std::string name;
+    std::optional<std::string> value;
+  };
+  std::vector<saved_env> saved;
+  for (const char* n : {"SEGKIT_ONNXRUNTIME", "XDG_CACHE_HOME", "HOME"}) {
+    const char* v = std::getenv(n);
+    saved.push_back({n, v != nullptr ? std::optional<std::string>(v) : std::nullopt});
+  }
+  ::unsetenv("SEGKIT_ONNXRUNTIME");
+  ::setenv("HOME", "/home/someone", 1);
+  ::setenv("XDG_CACHE_HOME", "cache", 1);  // relative: dlopen would have looked under the working directory
+  CHECK(em::default_onnxruntime_path() == fs::path("/home/someone/.cache/segkit/onnxruntime-1.30.0/libonnxruntime.so.1"));
+  ::setenv("XDG_CACHE_HOME", "/var/cache/x", 1);
+  CHECK(em::default_onnxruntime_path() == fs::path("/var/cache/x/segkit/onnxruntime-1.30.0/libonnxruntime.so.1"));
+  ::unsetenv("XDG_CACHE_HOME");
+  ::setenv("HOME", "home", 1);
+  CHECK(em::default_onnxruntime_path().empty());
+  CHECK_THROWS_WITH(em::onnx_runtime::load(), Catch::Contains("neither XDG_CACHE_HOME nor HOME is an absolute path"));
+  // A bare name is dlopen's own search; a relative path with a directory is made absolute now.
+  CHECK(em::detail::runtime_path_for_dlopen("libonnxruntime.so.1") == fs::path("libonnxruntime.so.1"));
+  CHECK(em::detail::runtime_path_for_dlopen("lib/libonnxruntime.so.1") == fs::current_path() / "lib/libonnxruntime.so.1");
+  for (const auto& e : saved) {
+    if (e.value) ::setenv(e.name.c_str(), e.value->c_str(), 1);
+    else ::unsetenv(e.name.c_str());
+  }
 }
 
 TEST_CASE("ONNX image embedder: CLIP preprocessing, NCHW batches, image_embeds, equal to the model's numbers", "[embed][onnx]") {

@@ -10,7 +10,6 @@
 #include <segkit/cluster/hdbscan.hpp>
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/core/binary_format.hpp>
-#include <segkit/core/checksum.hpp>
 #include <segkit/embed/item2vec.hpp>
 #include <segkit/embed/lsa.hpp>
 #include <segkit/index/flat.hpp>
@@ -24,35 +23,6 @@
 #include "fuzz.hpp"
 
 namespace {
-
-template <class T>
-T get(const std::vector<char>& b, std::size_t at) {
-  T v;
-  std::memcpy(&v, b.data() + at, sizeof(T));
-  return v;
-}
-template <class T>
-void put(std::vector<char>& b, std::size_t at, T v) {
-  std::memcpy(b.data() + at, &v, sizeof(T));
-}
-
-// The same bytes with every checksum and the file size made right, so that mutations reach the
-// loaders' own checks instead of stopping at a CRC (layout: core/binary_format.hpp).
-std::vector<char> with_valid_checksums(std::vector<char> b) {
-  if (b.size() < 64) return b;
-  put<std::uint64_t>(b, 48, b.size());
-  const auto count = get<std::uint32_t>(b, 12);
-  const std::uint64_t table_end = 64 + std::uint64_t{count} * 32;
-  if (table_end > b.size()) return b;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const std::size_t e = 64 + std::size_t{i} * 32;
-    const auto offset = get<std::uint64_t>(b, e + 8), size = get<std::uint64_t>(b, e + 16);
-    if (offset <= b.size() && size <= b.size() - offset) put<std::uint32_t>(b, e + 24, segkit::crc32c(0, b.data() + offset, size));
-  }
-  put<std::uint32_t>(b, 56, segkit::crc32c(0, b.data() + 64, table_end - 64));
-  put<std::uint32_t>(b, 60, segkit::crc32c(0, b.data(), 60));
-  return b;
-}
 
 void load_any(const std::vector<char>& bytes) {
   SEGKIT_FUZZ_REFUSED({
@@ -89,6 +59,6 @@ void load_any(const std::vector<char>& bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::vector<char> bytes(data, data + size);
   load_any(bytes);
-  load_any(with_valid_checksums(bytes));
+  load_any(segkit::fuzz::with_valid_checksums(bytes));
   return 0;
 }

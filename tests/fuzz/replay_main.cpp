@@ -35,6 +35,7 @@ SEGKIT_FUZZ_DECLARE(config)
 SEGKIT_FUZZ_DECLARE(filter)
 SEGKIT_FUZZ_DECLARE(tokenizers)
 SEGKIT_FUZZ_DECLARE(container)
+SEGKIT_FUZZ_DECLARE(index_search)
 SEGKIT_FUZZ_DECLARE(service)
 
 namespace fs = std::filesystem;
@@ -83,7 +84,7 @@ std::vector<char> read_all(const fs::path& p) {
 int main(int argc, char** argv) {
   const std::map<std::string, int (*)(const std::uint8_t*, std::size_t)> targets = {
       {"npy", segkit_fuzz_npy},         {"csv", segkit_fuzz_csv},           {"config", segkit_fuzz_config}, {"filter", segkit_fuzz_filter},
-      {"tokenizers", segkit_fuzz_tokenizers}, {"container", segkit_fuzz_container}, {"service", segkit_fuzz_service}};
+      {"tokenizers", segkit_fuzz_tokenizers}, {"container", segkit_fuzz_container}, {"index_search", segkit_fuzz_index_search}, {"service", segkit_fuzz_service}};
   if (argc == 3 && std::string(argv[1]) == "make-container-corpus") {
     make_container_corpus(argv[2]);
     return 0;

@@ -122,11 +122,9 @@ TEST_CASE("flat search: k above the size, filters, and empty inputs", "[index][f
   segkit::index::flat<> index(6);
   index.add(iota_ids(40), base);
 
-  const auto all = index.search(queries, 50);
-  for (std::size_t j = 40; j < 50; ++j) {
-    CHECK(all.ids(0, j) == segkit::no_id);
-    CHECK(std::isinf(all.distances(0, j)));
-  }
+  const auto all = index.search(queries, 50);  // k is capped at the 40 stored
+  REQUIRE(all.ids.shape(1) == 40);
+  for (std::size_t j = 0; j < 40; ++j) CHECK(all.ids(0, j) != segkit::no_id);
 
   // Filter: even ids only; equals brute force over the even rows.
   const auto even = index.search(queries, 5, {}, [](id_type id) { return id % 2 == 0; });

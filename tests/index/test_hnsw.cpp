@@ -238,11 +238,14 @@ TEST_CASE("hnsw: edge cases and bad input", "[index][hnsw]") {
   CHECK(empty.search(q, 3).ids(0, 0) == segkit::no_id);
   hnsw<> one(4);
   one.add(std::vector<id_type>{42}, q);
-  const auto r = one.search(q, 3);
+  const auto r = one.search(q, 3);  // k is capped at the one vector stored
+  REQUIRE(r.ids.shape(1) == 1);
   CHECK(r.ids(0, 0) == 42);
   CHECK(r.distances(0, 0) == 0.0f);
-  CHECK(r.ids(0, 1) == segkit::no_id);
-  CHECK(std::isinf(r.distances(0, 1)));
+  // A filter that passes nothing leaves the row empty.
+  const auto none = one.search(q, 3, {}, [](id_type) { return false; });
+  CHECK(none.ids(0, 0) == segkit::no_id);
+  CHECK(std::isinf(none.distances(0, 0)));
   // Many identical vectors: all found.
   hnsw<> dup(4, {.m = 4});
   segkit::matrix<float> same = segkit::matrix<float>::from_shape({300, 4});

@@ -9,8 +9,9 @@
 
 #include <chrono>
 #include <filesystem>
-#include <thread>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -36,20 +37,23 @@ TEST_CASE("SIGKILL during save leaves the previous or the new index, never a bro
 
   std::size_t saw_old = 0, saw_new = 0;
   for (int round = 0; round < 12; ++round) {
+    // Temporary files (random names) left by earlier rounds' killed writers.
+    const auto temporaries_now = [&] {
+      std::set<std::string> names;
+      for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.path().filename().string().rfind("index.seg.tmp.", 0) == 0) names.insert(entry.path().filename().string());
+      }
+      return names;
+    };
+    const auto before = temporaries_now();
     const pid_t child = fork();
     REQUIRE(child >= 0);
     if (child == 0) {  // keep saving B until killed
       for (;;) b.save(path);
     }
-    // Wait until the child is writing (its temporary file exists; slow under sanitizers), then
+    // Wait until the child is writing (a new temporary file exists; slow under sanitizers), then
     // kill it at varied points of the save.
-    const std::string prefix = fmt::format("index.seg.tmp.{}.", child);
-    const auto writing = [&] {
-      for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().filename().string().rfind(prefix, 0) == 0) return true;
-      }
-      return false;
-    };
+    const auto writing = [&] { return temporaries_now().size() > before.size(); };
     for (int wait = 0; wait < 6000 && !writing(); ++wait) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     std::this_thread::sleep_for(std::chrono::milliseconds(3 * round));
     REQUIRE(kill(child, SIGKILL) == 0);
@@ -65,7 +69,7 @@ TEST_CASE("SIGKILL during save leaves the previous or the new index, never a bro
     CHECK(segkit::index::flat<>::load(path).size() == 1000);
   }
   CHECK(saw_old + saw_new == 12);
-  // Temporaries of killed writers remain (named <file>.tmp.<pid>.<n>); nothing else does. Their
+  // Temporaries of killed writers remain (named <file>.tmp.<16 hex digits>); nothing else does. Their
   // presence shows that kills did land in the middle of saves (the child does nothing else).
   std::size_t temporaries = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {

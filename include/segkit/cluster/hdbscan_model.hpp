@@ -324,7 +324,7 @@ hdbscan_model<Metric, T> hdbscan_model<Metric, T>::read_from(const container_rea
   std::copy(linkage.begin(), linkage.end(), m.single_linkage_tree.linkage.begin());
   for (std::size_t r = 0; r + 1 < n; ++r) {
     const double a = m.single_linkage_tree.linkage(r, 0), b = m.single_linkage_tree.linkage(r, 1);
-    if (!(a >= 0 && a < static_cast<double>(n + r)) || !(b >= 0 && b < static_cast<double>(n + r)) || !(m.single_linkage_tree.linkage(r, 2) >= 0)) {
+    if (!(a >= 0 && a < static_cast<double>(n + r)) || !(b >= 0 && b < static_cast<double>(n + r)) || !(m.single_linkage_tree.linkage(r, 2) >= 0) || !std::isfinite(m.single_linkage_tree.linkage(r, 2))) {
       file.fail("the single-linkage tree links unknown nodes");
     }
   }

@@ -392,7 +392,8 @@ kmeans_model<T> kmeans_model<T>::read_from(const container_reader& file) {
   m.n_iter = meta.get<std::uint64_t>();
   m.converged = meta.get<std::uint8_t>() != 0;
   m.spherical = meta.get<std::uint8_t>() != 0;
-  const auto c = file.array<T>("centres", k * d);
+  if (!std::isfinite(m.inertia) || m.inertia < 0.0) file.fail("the inertia is not a finite non-negative number");
+  const auto c = file.finite_array<T>("centres", k * d);
   m.centers = matrix<T>::from_shape({k, d});
   std::copy(c.begin(), c.end(), m.centers.begin());
   const auto l = file.array<label_type>("labels", n);

@@ -17,6 +17,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +33,10 @@ namespace segkit {
  *
  * Data go to a temporary file beside the target; commit() flushes it to disk (fsync), renames it
  * over the target, and syncs the directory. If commit() is never reached (an exception, a crash),
- * the target is untouched and the destructor removes the temporary file.
+ * the target is untouched and the destructor removes the temporary file. The temporary file has
+ * an unpredictable name and is created exclusively, never through a symbolic link (O_EXCL |
+ * O_NOFOLLOW); the new file keeps the permission bits of the one it replaces (0666 less the umask
+ * for a new file).
  * @par Thread safety  One writer per target at a time.
  */
 class atomic_file_writer {
@@ -57,8 +61,11 @@ class atomic_file_writer {
  private:
   [[noreturn]] SEGKIT_FUNC static void fail(std::string_view what, const std::filesystem::path& p);
 
+  static constexpr unsigned no_mode = ~0u;
+
   std::filesystem::path target_;
   std::filesystem::path temp_;
+  unsigned mode_ = no_mode;  // the replaced file's permission bits, given to the new one
   int fd_ = -1;
   std::uint64_t written_ = 0;
   bool committed_ = false;
@@ -66,6 +73,11 @@ class atomic_file_writer {
 
 namespace detail {
 
+// Refuses (segkit::io_error) a path that is missing or not a regular file, before anything opens
+// it: opening a FIFO for reading would wait for a writer forever.
+SEGKIT_FUNC void require_regular_file(const std::filesystem::path& path, std::string_view component);
+// "a directory", "a FIFO", ... for a stat mode that is not a regular file's.
+SEGKIT_FUNC const char* file_type_name(unsigned mode) noexcept;
 // Opens a regular file for reading: its descriptor and size. @throws segkit::io_error.
 SEGKIT_FUNC std::pair<int, std::size_t> open_regular_file(const std::filesystem::path& path, std::string_view component);
 

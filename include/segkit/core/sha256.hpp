@@ -24,6 +24,7 @@
 
 #include "segkit/core/error.hpp"
 #include "segkit/core/compiled.hpp"
+#include "segkit/core/file.hpp"
 
 namespace segkit {
 

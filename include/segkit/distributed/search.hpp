@@ -78,15 +78,21 @@ class sharded_index {
     const auto local = comm_->agree([&] {
       return shard_.search(matrix_view<value_type>(q.data(), nq, static_cast<std::size_t>(s.cols)), kk, params, std::forward<Filter>(filter));
     });
-    // Every rank's answer (ids and distances, nq x k each), then the merge of all of them.
+    // Every rank's answer (ids and distances, nq x its own width: a shard answers at most as
+    // many neighbors as it stores), then the merge of all of them.
+    const std::uint64_t width = local.ids.shape(1);
+    const auto widths = comm_->all_gather_v(std::span<const std::uint64_t>(&width, 1));
     const auto ids = comm_->all_gather_v(std::span<const id_type>(local.ids.data(), local.ids.size()));
     const auto dists = comm_->all_gather_v(std::span<const value_type>(local.distances.data(), local.distances.size()));
     std::vector<knn_result<value_type>> parts(static_cast<std::size_t>(comm_->size()));
+    std::size_t at = 0;
     for (std::size_t r = 0; r < parts.size(); ++r) {
-      parts[r].ids = xt::xtensor<id_type, 2>::from_shape({nq, kk});
-      parts[r].distances = xt::xtensor<value_type, 2>::from_shape({nq, kk});
-      std::copy_n(ids.begin() + static_cast<std::ptrdiff_t>(r * nq * kk), nq * kk, parts[r].ids.begin());
-      std::copy_n(dists.begin() + static_cast<std::ptrdiff_t>(r * nq * kk), nq * kk, parts[r].distances.begin());
+      const auto w = static_cast<std::size_t>(widths[r]);
+      parts[r].ids = xt::xtensor<id_type, 2>::from_shape({nq, w});
+      parts[r].distances = xt::xtensor<value_type, 2>::from_shape({nq, w});
+      std::copy_n(ids.begin() + static_cast<std::ptrdiff_t>(at), nq * w, parts[r].ids.begin());
+      std::copy_n(dists.begin() + static_cast<std::ptrdiff_t>(at), nq * w, parts[r].distances.begin());
+      at += nq * w;
     }
     auto out = index::merge_results<value_type>(parts, kk, higher_);
     return out;

@@ -96,14 +96,33 @@ enum ort_slot : std::size_t {
 
 /// Where segkit looks for ONNX Runtime when given no path: $SEGKIT_ONNXRUNTIME, else the file
 /// cmake/install-deps.sh fetches, ${XDG_CACHE_HOME:-$HOME/.cache}/segkit/onnxruntime-1.30.0/libonnxruntime.so.1.
+/// A relative XDG_CACHE_HOME is ignored, as the XDG Base Directory rules say (it would make the
+/// library depend on the working directory); with no usable HOME either, the path is empty.
 inline std::filesystem::path default_onnxruntime_path() {
   if (const char* env = std::getenv("SEGKIT_ONNXRUNTIME"); env != nullptr && *env != '\0') return env;
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  const char* home = std::getenv("HOME");
-  const std::filesystem::path cache =
-      xdg != nullptr && *xdg != '\0' ? std::filesystem::path(xdg) : std::filesystem::path(home != nullptr ? home : "/root") / ".cache";
+  const auto absolute_env = [](const char* name) -> std::filesystem::path {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v != '/') return {};
+    return v;
+  };
+  auto cache = absolute_env("XDG_CACHE_HOME");
+  if (cache.empty()) {
+    const auto home = absolute_env("HOME");
+    if (home.empty()) return {};
+    cache = home / ".cache";
+  }
   return cache / "segkit" / "onnxruntime-1.30.0" / "libonnxruntime.so.1";
 }
+
+namespace detail {
+/// The path handed to dlopen: absolute, or a bare file name that dlopen's own search finds
+/// (LD_LIBRARY_PATH, the cache, the system directories). A relative path with a directory in it
+/// is made absolute against the working directory now, so what is loaded is what the message names.
+inline std::filesystem::path runtime_path_for_dlopen(const std::filesystem::path& p) {
+  if (p.is_absolute() || !p.has_parent_path()) return p;
+  return std::filesystem::absolute(p);
+}
+}  // namespace detail
 
 /**
  * @brief A loaded ONNX Runtime library and its API table. Loaded once per path and kept for the
@@ -121,8 +140,12 @@ class onnx_runtime {
    *         OrtGetApiBase, or does not offer api_version.
    */
   static const onnx_runtime& load(const std::filesystem::path& path = {}) {
-    const std::filesystem::path where = path.empty() ? default_onnxruntime_path() : path;
-    if (path.empty() && !std::filesystem::exists(where)) {
+    const std::filesystem::path where = detail::runtime_path_for_dlopen(path.empty() ? default_onnxruntime_path() : path);
+    if (where.empty()) {
+      fail("no ONNX Runtime library: pass its path or set SEGKIT_ONNXRUNTIME to libonnxruntime.so.1 (neither XDG_CACHE_HOME nor HOME "
+           "is an absolute path to look in)");
+    }
+    if (path.empty() && where.has_parent_path() && !std::filesystem::exists(where)) {
       fail(fmt::format("no ONNX Runtime library at '{}': pass its path or set SEGKIT_ONNXRUNTIME to libonnxruntime.so.1 "
                        "(cmake/install-deps.sh fetches it from the npm package onnxruntime-node)",
                        where.string()));

@@ -179,8 +179,9 @@ class flat {
    * @param k        neighbors per query (>= 1).
    * @param params   threads.
    * @param filter   callable `bool(id_type)`, evaluated during the scan (not after it).
-   * @return knn_result: nq x k ids and distances; rows with fewer than k matches end with
-   *         segkit::no_id and an infinite distance.
+   * @return knn_result: nq x k' ids and distances, k' = min(k, size()) (1 for an empty index): k
+   *         is capped at the vectors stored, so an absurd k costs nothing; rows with fewer than
+   *         k' matches (a filter) end with segkit::no_id and an infinite distance.
    * @throws segkit::invalid_argument if k is 0, the query dimension differs, or a query holds NaN/Inf.
    */
   template <class Filter>
@@ -190,6 +191,7 @@ class flat {
     const auto lock = lock_.read();
     const std::size_t nq = queries.rows();
     const std::size_t n = ids_.size();
+    k = detail::result_width("segkit::index::flat::search", nq, k, n);
     knn_result<T> out = detail::empty_result<Metric, T>(nq, k);
     if (nq == 0 || n == 0) return out;
 

@@ -226,8 +226,9 @@ struct farther {
  * int8 storage adds 2d / d bytes per node (+ 4 for int8 with l2).
  * @par Thread safety  Any number of searches (and saves) may run alongside one writer: they
  * share a writer-preferring reader-writer lock that add, remove, compact and set_attributes take
- * exclusively, so a search sees the index before or after a write, never during one. upsert is
- * remove + add: a search between the two does not find the id.
+ * exclusively, so a search sees the index before or after a write, never during one. upsert
+ * replaces a batch under one write lock, and checks all of it before changing anything (a value
+ * beyond float16's range leaves every old vector in place).
  */
 template <class Metric = distance::l2_metric, class T = float>
   requires segkit::metric<Metric, T>
@@ -304,11 +305,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   bool remove(id_type id) {
     detail::require_writable(mapped(), component("remove"));
     const auto lock = lock_.write();
-    const auto it = slots_.find(id);
-    if (it == slots_.end()) return false;
-    deleted_.owned()[it->second] = 1;
-    slots_.erase(it);
-    return true;
+    return remove_locked(id);
   }
 
   /// Rebuilds the graph from the live vectors (same insertion order), dropping removed nodes.
@@ -323,8 +320,9 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
 
   /**
    * @brief The (approximate) k nearest stored vectors of each query among ids passing `filter`.
-   * @return nq x k ids and metric values ordered by distance (ties by id); rows with fewer than k
-   * matches end with segkit::no_id and an infinite distance.
+   * @return nq x k' ids and metric values ordered by distance (ties by id), k' = min(k, size())
+   * (1 for an empty index); rows with fewer than k' matches end with segkit::no_id and an
+   * infinite distance.
    * @throws segkit::invalid_argument if k is 0, the dimension differs or a query holds NaN/Inf.
    */
   template <class Filter>
@@ -352,6 +350,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   knn_result<T> search_locked(matrix_view<T> queries, std::size_t k, const search_params& params, Filter& filter) const {
     detail::check_queries<T>("segkit::index::hnsw::search", queries, k, dim_);
     const std::size_t nq = queries.rows();
+    k = detail::result_width("segkit::index::hnsw::search", nq, k, slots_.size());
     knn_result<T> out = detail::empty_result<Metric, T>(nq, k);
     if (nq == 0 || slots_.empty()) return out;
     executor ex(params.threads);
@@ -683,6 +682,35 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
   }
 
   // Appends the rows as new nodes and links them, batch by batch (see the class comment).
+  // The steps of add() and upsert() (detail::mutations): the values' checks (no lock), the
+  // checks that read the index (write lock held; `replacing`: stored ids are about to be removed),
+  // then the changes, which no longer throw for a reason of the input's.
+  void check_values(std::string_view comp, const matrix_view<T>& rows) const {
+    if (p_.storage != hnsw_storage::float16 || graph::unit_vectors) return;
+    for (std::size_t i = 0; i < rows.rows(); ++i) {
+      for (std::size_t j = 0; j < dim_; ++j) {
+        if (std::abs(rows(i, j)) > static_cast<T>(distance::half_max)) {
+          segkit::detail::throw_invalid(comp, fmt::format("row {} holds {}, beyond the float16 storage's range of ±65504", i, rows(i, j)));
+        }
+      }
+    }
+  }
+  void check_add_locked(std::string_view comp, std::span<const id_type> ids, const matrix_view<T>&, bool replacing) const {
+    if (!replacing) detail::check_ids(comp, ids, [this](id_type id) { return slots_.count(id) != 0; }, true);
+    if (ids_.size() + ids.size() > std::numeric_limits<slot_t>::max() - 1) segkit::detail::throw_invalid(comp, "the index would exceed 2^32 - 2 nodes");
+  }
+  bool remove_locked(id_type id) {
+    const auto it = slots_.find(id);
+    if (it == slots_.end()) return false;
+    deleted_.owned()[it->second] = 1;
+    slots_.erase(it);
+    return true;
+  }
+  void add_locked(std::span<const id_type> ids, const matrix_view<T>& rows) {
+    if (ids_.size() - slots_.size() > slots_.size()) rebuild();
+    insert(ids, rows);
+  }
+
   void insert(std::span<const id_type> ids, const matrix_view<T>& rows) {
     const std::size_t first = ids_.size(), n = rows.rows();
     if (n == 0) return;
@@ -876,24 +904,13 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
 template <class Metric, class T>
   requires segkit::metric<Metric, T>
 void hnsw<Metric, T>::add(std::span<const id_type> ids, matrix_view<T> rows) {
-  detail::check_rows<T>("segkit::index::hnsw::add", ids, rows, dim_);
+  constexpr const char* comp = "segkit::index::hnsw::add";
+  detail::check_rows<T>(comp, ids, rows, dim_);
   detail::require_writable(mapped(), component("add"));
-  if (p_.storage == hnsw_storage::float16 && !graph::unit_vectors) {
-    for (std::size_t i = 0; i < rows.rows(); ++i) {
-      for (std::size_t j = 0; j < dim_; ++j) {
-        if (std::abs(rows(i, j)) > static_cast<T>(distance::half_max)) {
-          segkit::detail::throw_invalid("segkit::index::hnsw::add", fmt::format("row {} holds {}, beyond the float16 storage's range of ±65504", i, rows(i, j)));
-        }
-      }
-    }
-  }
+  check_values(comp, rows);
   const auto lock = lock_.write();
-  detail::check_ids("segkit::index::hnsw::add", ids, [this](id_type id) { return slots_.count(id) != 0; }, true);
-  if (ids_.size() + ids.size() > std::numeric_limits<slot_t>::max() - 1) {
-    segkit::detail::throw_invalid("segkit::index::hnsw::add", "the index would exceed 2^32 - 2 nodes");
-  }
-  if (ids_.size() - slots_.size() > slots_.size()) rebuild();
-  insert(ids, rows);
+  check_add_locked(comp, ids, rows, false);
+  add_locked(ids, rows);
 }
 
 template <class Metric, class T>

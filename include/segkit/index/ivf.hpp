@@ -230,23 +230,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   bool remove(id_type id) {
     detail::require_writable(mapped(), component("remove"));
     const auto lock = lock_.write();
-    const auto it = where_.find(id);
-    if (it == where_.end()) return false;
-    auto& ids = lists_[it->second.list].ids.owned();
-    auto& codes = lists_[it->second.list].codes.owned();
-    auto& vectors = lists_[it->second.list].vectors.owned();
-    const std::size_t at = it->second.pos, last = ids.size() - 1, cb = code_bytes();
-    if (at != last) {
-      ids[at] = ids[last];
-      std::copy_n(codes.begin() + static_cast<std::ptrdiff_t>(last * cb), cb, codes.begin() + static_cast<std::ptrdiff_t>(at * cb));
-      if (p_.keep_vectors) std::copy_n(vectors.begin() + static_cast<std::ptrdiff_t>(last * dim_), dim_, vectors.begin() + static_cast<std::ptrdiff_t>(at * dim_));
-      where_[ids[at]].pos = static_cast<std::uint32_t>(at);
-    }
-    ids.pop_back();
-    codes.resize(last * cb);
-    if (p_.keep_vectors) vectors.resize(last * dim_);
-    where_.erase(it);
-    return true;
+    return remove_locked(id);
   }
 
   /// search() without a filter.
@@ -261,6 +245,7 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     detail::check_queries<T>("segkit::index::ivf::search", queries, k, dim_);
     const auto lock = lock_.read();
     const std::size_t nq = queries.rows();
+    k = detail::result_width("segkit::index::ivf::search", nq, k, where_.size());
     knn_result<T> out = detail::empty_result<Metric, T>(nq, k);
     if (nq == 0 || where_.empty()) return out;
     std::size_t nprobe = std::min(lists_.size(), params.nprobe != 0 ? params.nprobe : std::max<std::size_t>(1, lists_.size() / 16));
@@ -358,6 +343,36 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
     if (view) return segkit::detail::owned_or_viewed<U>::viewing(piece);
     return std::vector<U>(piece.begin(), piece.end());
   }
+
+  // The steps of add() and upsert() (detail::mutations): the values' checks (none beyond
+  // check_rows), the checks that read the index (write lock held; `replacing`: stored ids are about
+  // to be removed), then the changes (an untrained index trains on the rows first: it stores
+  // nothing yet, so a refused training loses nothing).
+  void check_values(std::string_view, const matrix_view<T>&) const {}
+  void check_add_locked(std::string_view comp, std::span<const id_type> ids, const matrix_view<T>&, bool replacing) const {
+    if (!replacing) detail::check_ids(comp, ids, [this](id_type id) { return where_.count(id) != 0; }, true);
+  }
+  bool remove_locked(id_type id) {
+    const auto it = where_.find(id);
+
+    if (it == where_.end()) return false;
+    auto& ids = lists_[it->second.list].ids.owned();
+    auto& codes = lists_[it->second.list].codes.owned();
+    auto& vectors = lists_[it->second.list].vectors.owned();
+    const std::size_t at = it->second.pos, last = ids.size() - 1, cb = code_bytes();
+    if (at != last) {
+      ids[at] = ids[last];
+      std::copy_n(codes.begin() + static_cast<std::ptrdiff_t>(last * cb), cb, codes.begin() + static_cast<std::ptrdiff_t>(at * cb));
+      if (p_.keep_vectors) std::copy_n(vectors.begin() + static_cast<std::ptrdiff_t>(last * dim_), dim_, vectors.begin() + static_cast<std::ptrdiff_t>(at * dim_));
+      where_[ids[at]].pos = static_cast<std::uint32_t>(at);
+    }
+    ids.pop_back();
+    codes.resize(last * cb);
+    if (p_.keep_vectors) vectors.resize(last * dim_);
+    where_.erase(it);
+    return true;
+  }
+  void add_locked(std::span<const id_type> ids, const matrix_view<T>& rows);
 
   // train() with the lock held (add() trains an empty index under its own lock).
   void train_locked(matrix_view<T> rows) {
@@ -550,10 +565,17 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
 template <class Metric, class T>
   requires(std::is_same_v<T, float> && (std::is_same_v<Metric, distance::l2_metric> || std::is_same_v<Metric, distance::squared_l2_metric> || std::is_same_v<Metric, distance::cosine_metric>))
 void ivf<Metric, T>::add(std::span<const id_type> ids, matrix_view<T> rows) {
-  detail::check_rows<T>("segkit::index::ivf::add", ids, rows, dim_);
+  constexpr const char* comp = "segkit::index::ivf::add";
+  detail::check_rows<T>(comp, ids, rows, dim_);
   detail::require_writable(mapped(), component("add"));
   const auto lock = lock_.write();
-  detail::check_ids("segkit::index::ivf::add", ids, [this](id_type id) { return where_.count(id) != 0; }, true);
+  check_add_locked(comp, ids, rows, false);
+  add_locked(ids, rows);
+}
+
+template <class Metric, class T>
+  requires(std::is_same_v<T, float> && (std::is_same_v<Metric, distance::l2_metric> || std::is_same_v<Metric, distance::squared_l2_metric> || std::is_same_v<Metric, distance::cosine_metric>))
+void ivf<Metric, T>::add_locked(std::span<const id_type> ids, const matrix_view<T>& rows) {
   if (centers_.size() == 0) train_locked(rows);
   const std::size_t n = rows.rows();
   // Assignment to lists (parallel, deterministic) and encoding.
@@ -654,9 +676,16 @@ auto ivf<Metric, T>::read(const container_reader& file, bool keep_mapped) -> ivf
     std::copy(books.begin(), books.end(), index.codebooks_.begin());
     index.transpose_books();
   }
-  for (const T v : centers) {
-    if (!std::isfinite(v)) file.fail("a list center is not finite");
-  }
+  // Every floating-point section: a NaN in a stored vector or a codebook would otherwise give NaN
+  // distances and wrong neighbors without a word.
+  const auto require_finite_section = [&file](const auto& values, std::string_view what) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (!std::isfinite(values[i])) file.fail(fmt::format("{} hold a non-finite value (at {})", what, i));
+    }
+  };
+  require_finite_section(centers, "the list centers");
+  require_finite_section(vectors, "the stored vectors");
+  require_finite_section(books, "the PQ codebooks");
   index.lists_.assign(static_cast<std::size_t>(nlist), {});
   std::size_t at = 0;
   for (std::size_t l = 0; l < nlist; ++l) {

@@ -38,22 +38,26 @@ template <class Index>
  * @brief The k best of the shards' answers to the same queries, per query: closest first
  * (largest first when `higher_is_closer`), ties to the lower id; missing entries (segkit::no_id)
  * are skipped and the row is padded with no_id and an infinite distance (negative infinity for
- * similarities), as a single index answers.
+ * similarities), as a single index answers. The parts may have fewer than k columns (an index
+ * answers at most as many neighbors as it stores); the result has k columns, or all the parts'
+ * columns together when those are fewer.
  *
  * With exact shards over disjoint ids this is exactly one exact index's answer.
- * @throws segkit::invalid_argument if the parts differ in their number of queries or have fewer
- * than k columns.
+ * @throws segkit::invalid_argument if the parts differ in their number of queries.
  */
 template <class T>
 [[nodiscard]] knn_result<T> merge_results(std::span<const knn_result<T>> parts, std::size_t k, bool higher_is_closer) {
   const std::size_t nq = parts.empty() ? 0 : parts[0].ids.shape(0);
+  std::size_t columns = 0;
   for (const auto& p : parts) {
-    if (p.ids.shape(0) != nq || p.ids.shape(1) < k || p.distances.shape(0) != nq || p.distances.shape(1) != p.ids.shape(1)) {
+    if (p.ids.shape(0) != nq || p.distances.shape(0) != nq || p.distances.shape(1) != p.ids.shape(1)) {
       segkit::detail::throw_invalid("segkit::index::merge_results",
-                                    fmt::format("a part answers {} queries with {} neighbors; expected {} queries with at least {}", p.ids.shape(0),
-                                                p.ids.shape(1), nq, k));
+                                    fmt::format("a part answers {} queries with {} ids and {} x {} distances; expected {} queries", p.ids.shape(0),
+                                                p.ids.shape(1), p.distances.shape(0), p.distances.shape(1), nq));
     }
+    columns += p.ids.shape(1);
   }
+  k = std::min(k, std::max<std::size_t>(columns, 1));  // an index answers at most as many as it stores
   knn_result<T> out{xt::xtensor<id_type, 2>::from_shape({nq, k}), xt::xtensor<T, 2>::from_shape({nq, k})};
   const T none = higher_is_closer ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
   struct hit {

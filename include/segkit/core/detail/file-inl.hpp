@@ -7,11 +7,24 @@
 namespace segkit {
 
 SEGKIT_FUNC atomic_file_writer::atomic_file_writer(std::filesystem::path target) : target_(std::move(target)) {
-  static std::atomic<unsigned> counter{0};  // distinct temp names for writers in one process
-  temp_ = target_;
-  temp_ += fmt::format(".tmp.{}.{}", ::getpid(), counter.fetch_add(1));
-  fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail("cannot create", temp_);
+  // The replaced file's permission bits carry over (a 0600 file stays 0600); a new file gets
+  // 0666 less the umask, as any other created file.
+  struct ::stat old {};
+  const bool replacing = ::stat(target_.c_str(), &old) == 0 && S_ISREG(old.st_mode);
+  if (replacing) mode_ = static_cast<unsigned>(old.st_mode & 07777);
+  // An unpredictable name, created exclusively and never through a symbolic link: a link planted
+  // beside the target cannot redirect the write. Until commit() it is readable by the owner
+  // alone when it replaces a file.
+  for (int attempt = 0; fd_ < 0; ++attempt) {
+    std::uint64_t nonce = 0;
+    if (::getrandom(&nonce, sizeof nonce, 0) != static_cast<::ssize_t>(sizeof nonce)) {
+      fail("cannot draw a random name (getrandom) for", target_);
+    }
+    temp_ = target_;
+    temp_ += fmt::format(".tmp.{:016x}", nonce);
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, replacing ? 0600 : 0666);
+    if (fd_ < 0 && (errno != EEXIST || attempt == 15)) fail("cannot create", temp_);
+  }
 }
 
 SEGKIT_FUNC atomic_file_writer::~atomic_file_writer() {
@@ -39,6 +52,7 @@ SEGKIT_FUNC void atomic_file_writer::pad_to(std::size_t alignment) {
 }
 
 SEGKIT_FUNC void atomic_file_writer::commit() {
+  if (mode_ != no_mode && ::fchmod(fd_, static_cast<::mode_t>(mode_)) != 0) fail("cannot set the permissions of", temp_);
   if (::fsync(fd_) != 0) fail("cannot sync", temp_);
   if (::close(fd_) != 0) {
     fd_ = -1;
@@ -65,8 +79,17 @@ SEGKIT_FUNC void atomic_file_writer::fail(std::string_view what, const std::file
 namespace segkit {
 namespace detail {
 
+SEGKIT_FUNC void require_regular_file(const std::filesystem::path& path, std::string_view component) {
+  struct ::stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw_io(component, fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) throw_io(component, fmt::format("'{}' is not a regular file ({})", path.string(), file_type_name(st.st_mode)));
+}
+
 SEGKIT_FUNC std::pair<int, std::size_t> open_regular_file(const std::filesystem::path& path, std::string_view component) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  require_regular_file(path, component);
+  // O_NONBLOCK: should the path become a FIFO after the check above, opening it does not wait
+  // for a writer (for a regular file the flag changes nothing).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) throw_io(component, fmt::format("cannot open '{}': {}", path.string(), std::strerror(errno)));
   struct ::stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -74,6 +97,15 @@ SEGKIT_FUNC std::pair<int, std::size_t> open_regular_file(const std::filesystem:
     throw_io(component, fmt::format("'{}' is not a regular file", path.string()));
   }
   return {fd, static_cast<std::size_t>(st.st_size)};
+}
+
+SEGKIT_FUNC const char* file_type_name(unsigned mode) noexcept {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
 }
 
 }  // namespace detail

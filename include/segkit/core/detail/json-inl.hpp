@@ -160,24 +160,16 @@ class json_parser {
         case 'r': out += '\r'; break;
         case 't': out += '\t'; break;
         case 'u': {
-          if (at_ + 4 > s_.size()) fail("\\u needs four hex digits");
-          unsigned cp = 0;
-          for (int i = 0; i < 4; ++i) {
-            const char h = s_[at_++];
-            cp = cp * 16 + static_cast<unsigned>(h >= '0' && h <= '9' ? h - '0' : (h >= 'a' && h <= 'f' ? h - 'a' + 10 : (h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99)));
-            if (cp > 0xFFFF) fail("\\u needs four hex digits");
+          unsigned cp = hex4();
+          if (cp >= 0xDC00 && cp <= 0xDFFF) fail(fmt::format("\\u{:04X} is a low surrogate without a high one before it", cp));
+          if (cp >= 0xD800 && cp <= 0xDBFF) {  // a high surrogate: a low one must follow (RFC 8259, section 7)
+            if (s_.substr(at_, 2) != "\\u") fail(fmt::format("\\u{:04X} is a high surrogate without a \\u low surrogate after it", cp));
+            at_ += 2;
+            const unsigned low = hex4();
+            if (low < 0xDC00 || low > 0xDFFF) fail(fmt::format("\\u{:04X} after the high surrogate \\u{:04X} is not a low surrogate", low, cp));
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
           }
-          // UTF-8 of a code point of the Basic Multilingual Plane (surrogate pairs are kept as two).
-          if (cp < 0x80) {
-            out += static_cast<char>(cp);
-          } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          } else {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          }
+          append_utf8(out, cp);
           break;
         }
         default: fail(fmt::format("unknown escape '\\{}'", e));
@@ -186,6 +178,40 @@ class json_parser {
     if (at_ >= s_.size()) fail("unterminated string");
     ++at_;  // the closing quote
     return out;
+  }
+
+  // The four hex digits after \\u.
+  unsigned hex4() {
+    if (at_ + 4 > s_.size()) fail("\\u needs four hex digits");
+    unsigned cp = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char h = s_[at_++];
+      unsigned digit = 0;
+      if (h >= '0' && h <= '9') digit = static_cast<unsigned>(h - '0');
+      else if (h >= 'a' && h <= 'f') digit = static_cast<unsigned>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F') digit = static_cast<unsigned>(h - 'A' + 10);
+      else fail(fmt::format("\\u needs four hex digits, '{}' is not one", h));
+      cp = cp * 16 + digit;
+    }
+    return cp;
+  }
+
+  static void append_utf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
   }
 
   std::string_view s_;

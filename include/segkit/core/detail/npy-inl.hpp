@@ -152,6 +152,7 @@ namespace segkit {
 namespace detail {
 
 SEGKIT_FUNC npy_file open_npy(const std::filesystem::path& path) {
+  require_regular_file(path, "segkit::npy");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_io("segkit::npy", fmt::format("cannot open '{}'", path.string()));
   std::error_code ec;

@@ -73,6 +73,7 @@ SEGKIT_FUNC void sha256::compress(const unsigned char* p) {
 }
 
 SEGKIT_FUNC std::string sha256_file(const std::filesystem::path& path) {
+  detail::require_regular_file(path, "segkit::sha256_file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw segkit::io_error(fmt::format("segkit::sha256_file: cannot open '{}': {}", path.string(), std::strerror(errno)));
   sha256 h;

@@ -1,6 +1,7 @@
 #pragma once
 // Input checks shared by the indexes: rows to store, ids to add or upsert, queries.
 
+#include <algorithm>
 #include <cstddef>
 #include <limits>
 #include <mutex>
@@ -47,6 +48,16 @@ void check_queries(std::string_view component, const matrix_view<T>& q, std::siz
   if (k == 0) segkit::detail::throw_invalid(component, "k must be at least 1");
   if (q.rows() != 0 && q.cols() != dim) segkit::detail::throw_invalid(component, fmt::format("queries have {} columns, the index has dimension {}", q.cols(), dim));
   require_finite<T>(component, "queries", q);
+}
+
+// The columns of a search's answer: k, but no more than the vectors stored (one column when none
+// are, so that each query's row says "nothing found"). nq x that many results, ids and distances,
+// must be addressable: an absurd k (2^60) is capped, and nq x k is checked for overflow.
+inline std::size_t result_width(std::string_view component, std::size_t nq, std::size_t k, std::size_t stored) {
+  const std::size_t width = std::min(k, std::max<std::size_t>(stored, 1));
+  constexpr std::size_t max_cells = static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / 16;
+  if (nq != 0 && width > max_cells / nq) segkit::detail::throw_invalid(component, fmt::format("{} queries x {} neighbors is more results than memory can address", nq, width));
+  return width;
 }
 
 // A writer-preferring reader-writer lock that a copy of its owner does not share (a copied or
@@ -96,12 +107,20 @@ class mutations {
     self().add(ids, as_rows<T>(rows).view());
   }
 
-  /// Stores rows under ids, replacing the vectors of ids already stored (remove, then add).
+  /// Stores rows under ids, replacing the vectors of ids already stored: all of the batch or,
+  /// when anything about it is refused, none (every check runs before the first change), and
+  /// under one write lock, so a search sees the index before or after the whole batch.
   void upsert(std::span<const id_type> ids, matrix_view<T> rows) {
-    check_rows<T>(self().component("upsert"), ids, rows, self().dim());
-    check_ids(self().component("upsert"), ids, [](id_type) { return false; }, false);
-    for (auto id : ids) self().remove(id);
-    self().add(ids, rows);
+    Derived& s = self();
+    const std::string comp = s.component("upsert");
+    check_rows<T>(comp, ids, rows, s.dim());
+    require_writable(s.mapped(), comp);
+    check_ids(comp, ids, [](id_type) { return false; }, false);
+    s.check_values(comp, rows);
+    const auto lock = s.lock_.write();
+    s.check_add_locked(comp, ids, rows, true);
+    for (auto id : ids) s.remove_locked(id);
+    s.add_locked(ids, rows);
   }
   template <class E>
     requires(!std::is_same_v<std::decay_t<E>, matrix_view<T>>)
