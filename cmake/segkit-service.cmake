@@ -1,8 +1,17 @@
-# Dependencies of the session segmentation service (its example and its tests): cpp-httplib
-# through pkg-config (Debian ships no CMake package for it) and nlohmann-json.
-if(NOT TARGET httplib::httplib)
+# Dependencies of the session segmentation service (its example and its tests): Boost.Beast and
+# Boost.Asio (headers, with Boost::headers), nlohmann-json, and cpp-httplib through pkg-config
+# (Debian ships no CMake package for it) as the tests' HTTP client.
+if(SEGKIT_BUILD_TESTS AND NOT TARGET httplib::httplib)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)
   add_library(httplib::httplib ALIAS PkgConfig::HTTPLIB)
 endif()
 find_package(nlohmann_json 3 REQUIRED)
+
+# The service's HTTP server (Boost.Beast), compiled into each program that serves, with that
+# program's own flags (the sanitized tests included): an INTERFACE library carrying the source.
+if(NOT TARGET segkit_session_http)
+  add_library(segkit_session_http INTERFACE)
+  target_sources(segkit_session_http INTERFACE ${PROJECT_SOURCE_DIR}/examples/session_segmentation/http_server.cpp)
+  target_link_libraries(segkit_session_http INTERFACE Boost::headers Threads::Threads fmt::fmt nlohmann_json::nlohmann_json)
+endif()

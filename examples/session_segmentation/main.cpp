@@ -3,12 +3,20 @@
 //       generates the shop and its sessions, learns page vectors, segments the sessions, names the
 //       segments, saves DIR/model.seg, writes DIR/bodies.lua (request bodies for the load test) and
 //       prints the segments and their ARI against the hidden shopper types.
-//   session_segmentation serve --model DIR/model.seg [--port 8080] [--host 127.0.0.1] [--token T] [--threads 8]
-//       serves the model over HTTP (service.hpp) until SIGINT or SIGTERM; SIGHUP reloads the model file.
+//   session_segmentation serve --model DIR/model.seg [--port 8080] [--host 127.0.0.1] [--threads 2]
+//                              [--token-file F] [--max-connections N] [--max-connections-per-client N]
+//                              [--max-header-bytes N] [--max-header-fields N] [--max-body N]
+//                              [--request-timeout-ms MS] [--idle-timeout-ms MS] [--max-requests-per-connection N]
+//       serves the model over HTTP (service.hpp, http_server.hpp) until SIGINT or SIGTERM (graceful:
+//       requests in flight are answered first); SIGHUP reloads the model file. The bearer token
+//       comes from --token-file or the environment variable SEGKIT_SERVICE_TOKEN (--token T is still
+//       read, but a command line is visible to every user of the machine).
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -80,11 +88,34 @@ int fit(const ex::options& o) {
   return 0;
 }
 
+// The bearer token: a file's first line, else $SEGKIT_SERVICE_TOKEN, else --token (discouraged).
+std::string read_token(const ex::options& o) {
+  if (!o.at("token-file").empty()) {
+    std::ifstream f(o.at("token-file"));
+    std::string line;
+    if (!f || !std::getline(f, line)) throw std::runtime_error(fmt::format("cannot read a token from --token-file {}", o.at("token-file")));
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) throw std::runtime_error("--token-file holds an empty token");
+    return line;
+  }
+  if (const char* env = std::getenv("SEGKIT_SERVICE_TOKEN"); env != nullptr && *env != '\0') return env;
+  if (!o.at("token").empty()) fmt::print(stderr, "warning: --token puts the secret on the command line; prefer --token-file or SEGKIT_SERVICE_TOKEN\n");
+  return o.at("token");
+}
+
 int serve(const ex::options& o) {
   ex::service_params p;
   p.host = o.at("host");
-  p.token = o.at("token");
+  p.token = read_token(o);
   p.threads = std::stoul(o.at("threads"));
+  p.http.max_connections = std::stoul(o.at("max-connections"));
+  p.http.max_connections_per_client = std::stoul(o.at("max-connections-per-client"));
+  p.http.max_header_bytes = std::stoul(o.at("max-header-bytes"));
+  p.http.max_header_fields = std::stoul(o.at("max-header-fields"));
+  p.http.max_body = std::stoul(o.at("max-body"));
+  p.http.request_timeout = std::chrono::milliseconds(std::stoul(o.at("request-timeout-ms")));
+  p.http.idle_timeout = std::chrono::milliseconds(std::stoul(o.at("idle-timeout-ms")));
+  p.http.max_requests_per_connection = std::stoul(o.at("max-requests-per-connection"));
   ex::session_service service(o.at("model"), p);
   const int port = service.bind(std::stoi(o.at("port")));
   std::signal(SIGINT, on_signal);
@@ -122,9 +153,17 @@ int serve(const ex::options& o) {
 int main(int argc, char** argv) {
   return ex::guarded_main("session_segmentation", [&] {
     const std::string mode = argc > 1 ? argv[1] : "fit";
+    // The service's defaults come from its parameter structs, written once there.
+    const ex::service_params sp;
+    const auto n = [](auto v) { return std::to_string(v); };
     const auto o = ex::parse_options(argc - 1, argv + 1,
                                      {{"out", "session-demo"}, {"sessions", "20000"}, {"seed", "1"}, {"k", "0"}, {"half-life", "2"}, {"min-ari", "0"},
-                                      {"model", "session-demo/model.seg"}, {"port", "8080"}, {"host", "127.0.0.1"}, {"token", ""}, {"threads", "8"}});
+                                      {"model", "session-demo/model.seg"}, {"port", "8080"}, {"host", sp.host}, {"token", ""}, {"token-file", ""},
+                                      {"threads", n(sp.threads)}, {"max-connections", n(sp.http.max_connections)},
+                                      {"max-connections-per-client", n(sp.http.max_connections_per_client)}, {"max-header-bytes", n(sp.http.max_header_bytes)},
+                                      {"max-header-fields", n(sp.http.max_header_fields)}, {"max-body", n(sp.http.max_body)},
+                                      {"request-timeout-ms", n(sp.http.request_timeout.count())}, {"idle-timeout-ms", n(sp.http.idle_timeout.count())},
+                                      {"max-requests-per-connection", n(sp.http.max_requests_per_connection)}});
     if (mode == "fit") return fit(o);
     if (mode == "serve") return serve(o);
     fmt::print(stderr, "usage: session_segmentation fit --out DIR | serve --model FILE [--port P]\n");

@@ -1,6 +1,6 @@
 #pragma once
-// The session segmentation service: HTTP (cpp-httplib) + JSON (nlohmann-json) in front of a
-// session_model. Endpoints:
+// The session segmentation service: HTTP (Boost.Beast, http_server.hpp) + JSON (nlohmann-json) in
+// front of a session_model. Endpoints:
 //   POST /segment        {"page_ids": [ids]}            -> {"segment", "segment_id", "score", "alternatives", "known_pages", "model_version"}
 //   POST /segment/batch  {"sessions": [[ids], ...]}     -> {"results": [one /segment answer or {"error"} per session]}
 //   GET  /healthz                                       -> {"status": "ok", "model_version", "segments"}
@@ -8,7 +8,9 @@
 //   POST /admin/reload                                  -> reloads the model file given at start (never a path from the request)
 // Bad requests get a 4xx with {"error": "..."} and the server keeps serving: malformed JSON,
 // missing or mistyped fields, empty sessions, sessions or batches over the limits (413), bodies
-// over the size limit (413), no known page (422), a missing or wrong bearer token (401).
+// over the size limit (413), no known page (422), a missing or wrong bearer token (401, checked
+// before the body is read), an unknown path (404) or method (405); and what http_server.hpp
+// refuses itself (408, 415, 431, 503). Error bodies name no file.
 
 #include <algorithm>
 #include <array>
@@ -18,17 +20,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "http_server.hpp"
 #include "session_model.hpp"
 
 namespace segkit::examples {
@@ -36,35 +40,37 @@ namespace segkit::examples {
 /// Options of session_service.
 struct service_params {
   std::string host = "127.0.0.1";     ///< loopback unless told otherwise
-  std::size_t max_body = 1 << 20;     ///< bytes of a request body (larger: 413)
+  http_limits http{};                 ///< connections, header and body sizes, deadlines (http_server.hpp)
   std::size_t max_views = 1000;       ///< page ids in one session (more: 413)
   std::size_t max_batch = 1000;       ///< sessions in one batch (more: 413)
   std::size_t alternatives = 2;       ///< runner-up segments in each answer
   std::string token{};                ///< when set, requests need "Authorization: Bearer <token>" (healthz excepted)
-  std::size_t threads = 8;            ///< worker threads of the HTTP server
+  std::size_t threads = 2;            ///< I/O threads of the HTTP server (requests are answered on them)
 };
 
 /// The HTTP service. Construct, then listen() (blocking) or start() on a thread; stop() ends it.
 class session_service {
  public:
   /// Loads the model from `model_path` (kept for reloads). @throws as session_model::load does.
-  session_service(std::filesystem::path model_path, service_params params = {}) : path_(std::move(model_path)), p_(std::move(params)) {
+  session_service(std::filesystem::path model_path, service_params params = {})
+      : path_(std::move(model_path)), p_(std::move(params)),
+        server_(p_.host, p_.http, p_.threads, [this](const http_head& h) { return gate(h); }, [this](const http_request& r) { return route(r); },
+                [this](std::string_view target, int status, double seconds) { record(target, status, seconds); }) {
     reload();
-    routes();
   }
 
   /// Binds to `port` (0: any free port) and returns the port. @throws std::runtime_error if it cannot bind.
-  int bind(int port = 0) {
-    const int bound = port == 0 ? server_.bind_to_any_port(p_.host) : (server_.bind_to_port(p_.host, port) ? port : -1);
-    if (bound < 0) throw std::runtime_error(fmt::format("cannot bind {}:{}", p_.host, port));
-    return bound;
+  int bind(int port = 0) { return server_.bind(port); }
+  /// Serves until stop() has let the requests in flight finish; call after bind().
+  bool listen() {
+    server_.run();
+    return true;
   }
-  /// Serves until stop(); call after bind().
-  bool listen() { return server_.listen_after_bind(); }
-  /// Stops listen() (from another thread or a signal handler's watcher).
+  /// Graceful stop (from another thread or a signal handler's watcher): no new connections, the
+  /// requests in flight answered, then listen() returns.
   void stop() { server_.stop(); }
   /// True while listen() runs.
-  [[nodiscard]] bool running() const { return server_.is_running(); }
+  [[nodiscard]] bool running() const { return server_.running(); }
 
   /**
    * @brief What POST `path` with `body` answers, without HTTP (the routes call it; so do the
@@ -83,9 +89,11 @@ class session_service {
     return {404, R"({"error":"no such endpoint"})"};
   }
 
-  /// Reloads the model file; requests in flight finish on the model they started with.
+  /// Reloads the model file; requests in flight finish on the model they started with. Reloads
+  /// run one at a time, so the last one asked for is the one that stays.
   /// @throws as session_model::load does; the current model stays on failure.
   std::uint64_t reload() {
+    const std::lock_guard one_at_a_time(reload_mutex_);
     auto fresh = std::make_shared<const session_model>(session_model::load(path_));
     std::lock_guard lock(model_mutex_);
     model_ = std::move(fresh);
@@ -108,7 +116,7 @@ class session_service {
   static constexpr std::array<double, 12> buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0};
   enum endpoint { ep_segment, ep_batch, ep_health, ep_metrics, ep_reload, ep_other, n_endpoints };
   static constexpr std::array<std::string_view, n_endpoints> endpoint_names = {"/segment", "/segment/batch", "/healthz", "/metrics", "/admin/reload", "other"};
-  static constexpr std::array<int, 8> codes = {200, 400, 401, 404, 405, 413, 422, 500};
+  static constexpr std::array<int, 13> codes = {200, 400, 401, 404, 405, 408, 413, 415, 422, 431, 500, 503, 0};  // 0: any other
 
   struct counters {
     std::array<std::array<std::atomic<std::uint64_t>, codes.size()>, n_endpoints> requests{};
@@ -117,24 +125,57 @@ class session_service {
     std::atomic<std::uint64_t> reloads{0}, reload_failures{0};
   };
 
-  static void reply(httplib::Response& res, int status, const nlohmann::json& body) {
-    res.status = status;
-    res.set_content(body.dump(), "application/json");
-  }
-  static void error(httplib::Response& res, int status, std::string message) { reply(res, status, {{"error", std::move(message)}}); }
+  static http_answer error(int status, std::string_view message) { return {status, nlohmann::json{{"error", message}}.dump()}; }
 
-  static endpoint endpoint_of(const std::string& path) {
+  static endpoint endpoint_of(std::string_view path) {
     for (std::size_t e = 0; e < ep_other; ++e) {
       if (path == endpoint_names[e]) return static_cast<endpoint>(e);
     }
     return ep_other;
   }
 
-  bool authorised(const httplib::Request& req, httplib::Response& res) const {
-    if (p_.token.empty()) return true;
-    if (req.get_header_value("Authorization") == "Bearer " + p_.token) return true;
-    error(res, 401, "missing or wrong bearer token");
-    return false;
+  // Equal strings, compared in time that depends on their lengths only (no early exit that would
+  // tell an attacker how much of a guess was right).
+  static bool same_secret(std::string_view a, std::string_view b) {
+    unsigned char diff = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+    return diff == 0;
+  }
+
+  // Before the body is read: the path and method are known, and the token is right (healthz needs none).
+  std::optional<http_answer> gate(const http_head& h) const {
+    const auto e = endpoint_of(h.target);
+    if (e == ep_other) return error(404, "no such endpoint");
+    const bool get = e == ep_health || e == ep_metrics;
+    if (h.method != (get ? "GET" : "POST")) return error(405, fmt::format("{} takes {}", endpoint_names[e], get ? "GET" : "POST"));
+    if (e == ep_health || p_.token.empty()) return std::nullopt;
+    constexpr std::string_view bearer = "Bearer ";
+    if (h.authorization.substr(0, bearer.size()) == bearer && same_secret(h.authorization.substr(bearer.size()), p_.token)) return std::nullopt;
+    return error(401, "missing or wrong bearer token");
+  }
+
+  // A complete request that passed the gate.
+  http_answer route(const http_request& r) {
+    const auto e = endpoint_of(r.head.target);
+    if (e == ep_segment || e == ep_batch) {
+      auto [status, text] = handle(r.head.target, r.body);
+      return {status, std::move(text)};
+    }
+    if (e == ep_health) {
+      const snapshot s = current();
+      return {200, nlohmann::json{{"status", "ok"}, {"model_version", s.version}, {"segments", s.model->n_segments()}}.dump()};
+    }
+    if (e == ep_metrics) return {200, metrics(), "text/plain; version=0.0.4"};
+    try {  // /admin/reload
+      const auto v = reload();
+      stats_->reloads.fetch_add(1);
+      return {200, nlohmann::json{{"model_version", v}}.dump()};
+    } catch (const std::exception& x) {
+      // The reason (with the file's path) goes to the operator's log, not to the client.
+      std::fprintf(stderr, "session service: reload failed, still serving the previous model: %s\n", x.what());
+      stats_->reload_failures.fetch_add(1);
+      return error(500, "reload failed, still serving the previous model (the server's log says why)");
+    }
   }
 
   // A session's page ids from a JSON value, or an error message.
@@ -215,7 +256,7 @@ class session_service {
     for (std::size_t e = 0; e < n_endpoints; ++e) {
       for (std::size_t c = 0; c < codes.size(); ++c) {
         const auto n = stats_->requests[e][c].load(std::memory_order_relaxed);
-        if (n != 0) out += fmt::format("segkit_requests_total{{endpoint=\"{}\",code=\"{}\"}} {}\n", endpoint_names[e], codes[c], n);
+        if (n != 0) out += fmt::format("segkit_requests_total{{endpoint=\"{}\",code=\"{}\"}} {}\n", endpoint_names[e], codes[c] == 0 ? std::string("other") : std::to_string(codes[c]), n);
       }
     }
     out += "# HELP segkit_request_seconds Time to answer a request.\n# TYPE segkit_request_seconds histogram\n";
@@ -231,7 +272,7 @@ class session_service {
     for (std::size_t l = 0; l < count.size(); ++l) {
       count[l] = static_cast<double>((*s.counts)[l].load(std::memory_order_relaxed));
       served += static_cast<std::uint64_t>(count[l]);
-      out += fmt::format("segkit_segment_assignments_total{{segment=\"{}\"}} {}\n", s.model->names[l], static_cast<std::uint64_t>(count[l]));
+      out += fmt::format("segkit_segment_assignments_total{{segment=\"{}\"}} {}\n", label_value(s.model->names[l]), static_cast<std::uint64_t>(count[l]));
     }
     // Drift of the served segment shares from the training shares: the population stability index
     // (sum (q - p) ln(q / p), shares floored at 1e-4).
@@ -250,91 +291,40 @@ class session_service {
     return out;
   }
 
-  void routes() {
-    server_.set_tcp_nodelay(true);  // without it a small answer can wait for the client's delayed ACK (Nagle's algorithm)
-    server_.set_payload_max_length(p_.max_body);
-    const std::size_t threads = std::max<std::size_t>(1, p_.threads);
-    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    for (const char* path : {"/segment", "/segment/batch"}) {
-      server_.Post(path, [this, path](const httplib::Request& q, httplib::Response& r) {
-        if (!authorised(q, r)) return;
-        auto [status, text] = handle(path, q.body);
-        r.status = status;
-        r.set_content(std::move(text), "application/json");
-      });
+  // A label value in Prometheus' text format: backslash, double quote and line feed escaped.
+  static std::string label_value(std::string_view v) {
+    std::string out;
+    for (const char c : v) {
+      if (c == '\\' || c == '"') out += '\\';
+      if (c == '\n') {
+        out += "\\n";
+        continue;
+      }
+      out += c;
     }
-    server_.Get("/healthz", [this](const httplib::Request&, httplib::Response& r) {
-      const snapshot s = current();
-      reply(r, 200, {{"status", "ok"}, {"model_version", s.version}, {"segments", s.model->n_segments()}});
-    });
-    server_.Get("/metrics", [this](const httplib::Request& q, httplib::Response& r) {
-      if (!authorised(q, r)) return;
-      r.set_content(metrics(), "text/plain; version=0.0.4");
-    });
-    server_.Post("/admin/reload", [this](const httplib::Request& q, httplib::Response& r) {
-      if (!authorised(q, r)) return;
-      try {
-        const auto v = reload();
-        stats_->reloads.fetch_add(1);
-        reply(r, 200, {{"model_version", v}});
-      } catch (const std::exception& e) {
-        stats_->reload_failures.fetch_add(1);
-        error(r, 500, fmt::format("reload failed, still serving the previous model: {}", e.what()));
-      }
-    });
-    // Called for every status >= 400; only answers httplib made itself (no body yet) get one here.
-    server_.set_error_handler([](const httplib::Request&, httplib::Response& r) {
-      if (!r.body.empty()) return;
-      if (r.status == 413) return error(r, 413, "request body too large");
-      if (r.status == 404) return error(r, 404, "no such endpoint");
-      error(r, r.status, fmt::format("HTTP {}", r.status));
-    });
-    server_.set_exception_handler([](const httplib::Request&, httplib::Response& r, std::exception_ptr e) {
-      std::string what = "internal error";
-      try {
-        if (e) std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        what = x.what();
-      } catch (...) {
-      }
-      error(r, 500, what);
-    });
-    // A request is routed, handled and logged on one worker thread: its start time can live there.
-    server_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-      request_start() = std::chrono::steady_clock::now();
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    // Counted after routing, before the response is written (httplib's logger runs after the
-    // write, so a client's next request could be answered before its previous one was counted).
-    server_.set_post_routing_handler([this](const httplib::Request& q, httplib::Response& r) { record(q, r); });
+    return out;
   }
 
-  static std::chrono::steady_clock::time_point& request_start() {
-    thread_local std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
-    return t;
-  }
-
-  void record(const httplib::Request& q, const httplib::Response& r) const {
-    const auto e = endpoint_of(q.path);
-    for (std::size_t c = 0; c < codes.size(); ++c) {
-      if (codes[c] == r.status) stats_->requests[e][c].fetch_add(1, std::memory_order_relaxed);
-    }
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - request_start()).count();
-    const double seconds = static_cast<double>(ns) * 1e-9;
+  void record(std::string_view target, int status, double seconds) const {
+    const auto e = endpoint_of(target);
+    std::size_t c = 0;
+    while (c + 1 < codes.size() && codes[c] != status) ++c;
+    stats_->requests[e][c].fetch_add(1, std::memory_order_relaxed);
     std::size_t b = 0;
     while (b < buckets.size() && seconds > buckets[b]) ++b;
     stats_->latency[b].fetch_add(1, std::memory_order_relaxed);
-    stats_->latency_sum_ns.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(0, ns)), std::memory_order_relaxed);
+    stats_->latency_sum_ns.fetch_add(static_cast<std::uint64_t>(std::max(0.0, seconds) * 1e9), std::memory_order_relaxed);
   }
 
   std::filesystem::path path_;
   service_params p_;
-  httplib::Server server_;
   mutable std::mutex model_mutex_;
+  std::mutex reload_mutex_;
   std::shared_ptr<const session_model> model_;
   std::shared_ptr<std::vector<std::atomic<std::uint64_t>>> segment_counts_;
   std::uint64_t version_ = 0;
   std::unique_ptr<counters> stats_ = std::make_unique<counters>();
+  http_server server_;  // last: destroyed (its threads stopped) before what its handlers use
 };
 
 }  // namespace segkit::examples

@@ -16,7 +16,7 @@ seconds=${1:-10}
 source "$(dirname "${BASH_SOURCE[0]}")/server_lib.sh"
 
 "$bin" fit --out "$work" --sessions 5000 > /dev/null
-start_server "$work/model.seg" 8
+start_server "$work/model.seg" 2
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$server/status"; }
 stream() {  # stream MALFORMED_SHARE OUT [BULKY]
   BULKY=${3:-1} MALFORMED=$1 SEGKIT_BODIES="$work/bodies.lua" wrk -t 1 -c 4 -d "${seconds}s" --latency -s "$here/soak.lua" "$url" 2>&1 | grep '^{' | tail -1 > "$2"

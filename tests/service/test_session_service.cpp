@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,6 +14,11 @@
 #include <fmt/format.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "../../examples/session_segmentation/service.hpp"
@@ -45,6 +52,48 @@ struct running_service {
 
 std::string body_of(const std::vector<segkit::id_type>& views) { return json{{"page_ids", views}}.dump(); }
 
+// A raw TCP connection to the service, for what an HTTP client library would not send.
+struct raw_connection {
+  int fd = -1;
+  explicit raw_connection(int port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_port = htons(static_cast<std::uint16_t>(port));
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0);
+    const timeval limit{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  }
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+  ~raw_connection() { ::close(fd); }
+  // Sends what it can (the server may close early: that is what some tests expect).
+  void send(std::string_view bytes) const {
+    while (!bytes.empty()) {
+      const auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return;
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  // Everything until the server closes the connection (or 10 s pass).
+  [[nodiscard]] std::string read_all() const {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      const auto n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return out;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  // The status code of the first answer received.
+  [[nodiscard]] int status() const {
+    const auto text = read_all();
+    return text.size() > 12 && text.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(text.substr(9, 3)) : -1;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("session service: answers, bad requests, limits, metrics, reload under load", "[service]") {
@@ -53,7 +102,7 @@ TEST_CASE("session service: answers, bad requests, limits, metrics, reload under
   const auto shop = ex::make_shop({.sessions = 3000, .seed = 3});
   const auto model = ex::session_model::fit(shop, {.dim = 16, .epochs = 10, .k = 5, .seed = 3, .threads = 2});
   model.save(dir / "model.seg");
-  running_service s(dir / "model.seg", {.max_body = 4096, .max_views = 50, .max_batch = 20, .threads = 4});
+  running_service s(dir / "model.seg", {.http = {.max_body = 4096}, .max_views = 50, .max_batch = 20, .threads = 4});
   auto c = s.client();
 
   // Health and a real answer, equal to the model's ranking.
@@ -108,6 +157,8 @@ TEST_CASE("session service: answers, bad requests, limits, metrics, reload under
   CHECK(status_and_error("/segment/batch", big_batch.dump()).second.find("21 sessions exceed the batch limit of 20") != std::string::npos);
   CHECK(status_and_error("/segment", std::string(5000, ' ')).first == 413);  // over max_body
   CHECK(c.Get("/nope")->status == 404);
+  CHECK(c.Get("/segment")->status == 405);
+  CHECK(c.Post("/healthz", "", "application/json")->status == 405);
   CHECK(c.Post("/segment", body_of(shop.sessions[5]), "application/json")->status == 200);
 
   // Metrics count what happened.
@@ -151,6 +202,8 @@ TEST_CASE("session service: answers, bad requests, limits, metrics, reload under
   const auto bad = c.Post("/admin/reload", "", "application/json");
   CHECK(bad->status == 500);
   CHECK(bad->body.find("still serving the previous model") != std::string::npos);
+  CHECK(bad->body.find(dir.string()) == std::string::npos);  // error bodies name no file
+  CHECK(bad->body.find("model.seg") == std::string::npos);
   CHECK(c.Post("/segment", body_of(shop.sessions[7]), "application/json")->status == 200);
   std::filesystem::remove_all(dir);
 }
@@ -169,5 +222,125 @@ TEST_CASE("session service: a bearer token guards everything but /healthz", "[se
   c.set_bearer_token_auth("s3cret");
   CHECK(c.Post("/segment", body_of(shop.sessions[0]), "application/json")->status == 200);
   CHECK(c.Get("/metrics")->status == 200);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("session service: limits are refused with their status before anything is buffered", "[service]") {
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_service_limits_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const auto shop = ex::make_shop({.pages = 60, .sessions = 300, .seed = 5});
+  ex::session_model::fit(shop, {.dim = 8, .epochs = 2, .k = 3, .seed = 5, .threads = 1}).save(dir / "model.seg");
+  ex::http_limits limits;
+  limits.max_connections_per_client = 3;
+  limits.reserved_connections = 2;
+  limits.max_header_bytes = 2048;
+  limits.max_header_fields = 20;
+  limits.max_body = 4096;
+  limits.request_timeout = std::chrono::milliseconds(400);
+  limits.idle_timeout = std::chrono::milliseconds(2000);
+  running_service s(dir / "model.seg", {.http = limits, .token = "s3cret", .threads = 2});
+  const std::string good = body_of(shop.sessions[0]);
+  const auto post = [&](const std::string& extra_headers, std::string_view body) {
+    return fmt::format("POST /segment HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\nContent-Length: {}\r\n{}\r\n{}", body.size(), extra_headers, body);
+  };
+  {  // a good request on a raw connection, as a baseline
+    raw_connection c(s.port);
+    c.send(post("Connection: close\r\n", good));
+    CHECK(c.status() == 200);
+  }
+  {  // a 4 MiB header line: 431, the connection closed after 2 KiB
+    raw_connection c(s.port);
+    c.send("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(4 << 20, 'a'));
+    CHECK(c.status() == 431);
+  }
+  {  // 20,000 header lines: 431
+    raw_connection c(s.port);
+    std::string many = "GET /healthz HTTP/1.1\r\n";
+    for (int i = 0; i < 20000; ++i) many += "X: y\r\n";
+    c.send(many);
+    CHECK(c.status() == 431);
+  }
+  {  // more fields than the count limit, in few bytes: 431
+    raw_connection c(s.port);
+    std::string many = "GET /healthz HTTP/1.1\r\n";
+    for (int i = 0; i < 30; ++i) many += "X: y\r\n";
+    c.send(many + "\r\n");
+    CHECK(c.status() == 431);
+  }
+  {  // a gzip body: 415, never inflated
+    raw_connection c(s.port);
+    c.send(post("Content-Encoding: gzip\r\n", std::string(100, '\x1f')));
+    CHECK(c.status() == 415);
+  }
+  {  // a Content-Length over the limit: 413 before the body is sent
+    raw_connection c(s.port);
+    c.send("POST /segment HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\nContent-Length: 100000000\r\n\r\n");
+    CHECK(c.status() == 413);
+  }
+  {  // a chunked body passing the limit: 413
+    raw_connection c(s.port);
+    std::string chunked = "POST /segment HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 10; ++i) chunked += "400\r\n" + std::string(1024, ' ') + "\r\n";
+    c.send(chunked + "0\r\n\r\n");
+    CHECK(c.status() == 413);
+  }
+  {  // the token is checked before the body: a wrong one is 401 although the body never comes
+    raw_connection c(s.port);
+    c.send("POST /segment HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer guess\r\nContent-Length: 1000\r\n\r\n");
+    CHECK(c.status() == 401);
+  }
+  {  // a request trickling in: 408 at the whole-request deadline, however often bytes arrive
+    raw_connection c(s.port);
+    const std::string head = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const char ch : head) {
+      c.send(std::string_view(&ch, 1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      if (std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(900)) break;
+    }
+    CHECK(c.status() == 408);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+  }
+  {  // every slot of this client held by idle connections: the reserved slots answer health probes only
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the connections above closed and counted out
+    std::vector<std::unique_ptr<raw_connection>> held;
+    for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<raw_connection>(s.port));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    raw_connection probe(s.port);
+    probe.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(probe.status() == 200);
+    raw_connection other(s.port);
+    other.send(post("", good));
+    CHECK(other.status() == 503);
+  }
+  {  // and a good request afterwards still answers
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the connections above closed and counted out
+    raw_connection c(s.port);
+    c.send(post("Connection: close\r\n", good));
+    CHECK(c.status() == 200);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("session service: stop() lets the request in flight finish, closes idle connections, and returns", "[service]") {
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_service_stop_{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const auto shop = ex::make_shop({.pages = 60, .sessions = 300, .seed = 6});
+  ex::session_model::fit(shop, {.dim = 8, .epochs = 2, .k = 3, .seed = 6, .threads = 1}).save(dir / "model.seg");
+  auto s = std::make_unique<running_service>(dir / "model.seg", ex::service_params{});
+  raw_connection idle(s->port);
+  raw_connection busy(s->port);
+  const std::string good = body_of(shop.sessions[1]);
+  // Half a request in flight when the stop comes; the rest after it: still answered.
+  busy.send(fmt::format("POST /segment HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", good.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::thread stopper([&] { s.reset(); });  // stop() and join
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  busy.send(good);
+  const auto answer = busy.read_all();
+  CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(answer.find("Connection: close") != std::string::npos);
+  CHECK(idle.read_all().empty());  // closed without an answer
+  stopper.join();
   std::filesystem::remove_all(dir);
 }
