@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <mutex>
@@ -178,7 +179,7 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
   void handle() {
-    timer_.cancel();
+    disarm();
     const auto& req = parser_->get();
     const http_request request{{sv(req.method_string()), target_, sv(req[http::field::authorization])}, req.body()};
     http_answer answer;
@@ -210,7 +211,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void refuse(int status, std::string_view message) { respond({status, error_json(message)}, false); }
 
   void respond(http_answer answer, bool keep) {
-    timer_.cancel();
+    disarm();
     if (server_->stopping.load()) keep = false;
     res_ = {};
     res_.version(11);
@@ -232,10 +233,13 @@ class connection : public std::enable_shared_from_this<connection> {
 
   // A deadline for what follows: on expiry the pending read is cancelled (the socket stays open
   // for a 408).
+  // A deadline that fired just as its step finished (its handler already queued) is stale: the
+  // generation number tells, so a request completed at the deadline is not cut off.
   void arm(std::chrono::milliseconds after) {
+    const std::uint64_t id = ++deadline_;
     timer_.expires_after(after);
-    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;  // cancelled: the request arrived in time
+    timer_.async_wait([self = shared_from_this(), id](beast::error_code ec) {
+      if (ec || id != self->deadline_) return;  // cancelled or stale: the step finished in time
       self->timed_out_ = true;
       beast::error_code ignored;
       self->stream_.socket().cancel(ignored);
@@ -259,8 +263,13 @@ class connection : public std::enable_shared_from_this<connection> {
     });
   }
 
-  void close() {
+  void disarm() {
+    ++deadline_;
     timer_.cancel();
+  }
+
+  void close() {
+    disarm();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
@@ -278,6 +287,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool reserved_;
   bool idle_ = true;
   bool timed_out_ = false;
+  std::uint64_t deadline_ = 0;  // generation of the armed deadline
   std::size_t served_ = 0;
   clock_type::time_point started_{};
 };

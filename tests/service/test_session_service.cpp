@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -212,7 +213,9 @@ TEST_CASE("session service: a bearer token guards everything but /healthz", "[se
   const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_service_token_{}", ::getpid());
   std::filesystem::create_directories(dir);
   const auto shop = ex::make_shop({.sessions = 600, .seed = 4});
-  ex::session_model::fit(shop, {.dim = 8, .epochs = 3, .k = 3, .seed = 4, .threads = 1}).save(dir / "model.seg");
+  auto model = ex::session_model::fit(shop, {.dim = 8, .epochs = 3, .k = 3, .seed = 4, .threads = 1});
+  model.names[0] = "odd \"name\" \\ with\nlines";  // must come out of /metrics as a valid label value
+  model.save(dir / "model.seg");
   running_service s(dir / "model.seg", {.token = "s3cret"});
   auto c = s.client();
   CHECK(c.Get("/healthz")->status == 200);
@@ -221,7 +224,13 @@ TEST_CASE("session service: a bearer token guards everything but /healthz", "[se
   CHECK(c.Post("/admin/reload", "", "application/json")->status == 401);
   c.set_bearer_token_auth("s3cret");
   CHECK(c.Post("/segment", body_of(shop.sessions[0]), "application/json")->status == 200);
-  CHECK(c.Get("/metrics")->status == 200);
+  const auto m = c.Get("/metrics");
+  REQUIRE(m);
+  CHECK(m->status == 200);
+  CHECK(m->body.find(R"(segkit_segment_assignments_total{segment="odd \"name\" \\ with\nlines"} )") != std::string::npos);
+  // Every line of the exposition is a comment or "name{labels} value": the name's line feed did not split one.
+  std::istringstream lines(m->body);
+  for (std::string line; std::getline(lines, line);) CHECK((line.rfind("# ", 0) == 0 || line.rfind("segkit_", 0) == 0));
   std::filesystem::remove_all(dir);
 }
 
@@ -231,8 +240,6 @@ TEST_CASE("session service: limits are refused with their status before anything
   const auto shop = ex::make_shop({.pages = 60, .sessions = 300, .seed = 5});
   ex::session_model::fit(shop, {.dim = 8, .epochs = 2, .k = 3, .seed = 5, .threads = 1}).save(dir / "model.seg");
   ex::http_limits limits;
-  limits.max_connections_per_client = 3;
-  limits.reserved_connections = 2;
   limits.max_header_bytes = 2048;
   limits.max_header_fields = 20;
   limits.max_body = 4096;
@@ -301,20 +308,23 @@ TEST_CASE("session service: limits are refused with their status before anything
     CHECK(c.status() == 408);
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
   }
-  {  // every slot of this client held by idle connections: the reserved slots answer health probes only
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the connections above closed and counted out
+  {  // every slot of a client held by idle connections (a service of its own, with 3 slots per
+     // client): the reserved slots answer health probes only
+    auto few = limits;
+    few.max_connections_per_client = 3;
+    few.reserved_connections = 2;
+    running_service small(dir / "model.seg", {.http = few, .token = "s3cret", .threads = 2});
     std::vector<std::unique_ptr<raw_connection>> held;
-    for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<raw_connection>(s.port));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    raw_connection probe(s.port);
+    for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<raw_connection>(small.port));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // accepted and counted
+    raw_connection probe(small.port);
     probe.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(probe.status() == 200);
-    raw_connection other(s.port);
+    raw_connection other(small.port);
     other.send(post("", good));
     CHECK(other.status() == 503);
   }
   {  // and a good request afterwards still answers
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the connections above closed and counted out
     raw_connection c(s.port);
     c.send(post("Connection: close\r\n", good));
     CHECK(c.status() == 200);
