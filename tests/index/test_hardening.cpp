@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@
 #include "support/knn.hpp"
 
 #include <segkit/cluster/kmeans.hpp>
+#include <segkit/core/csv.hpp>
+#include <segkit/index/attributes.hpp>
 #include <segkit/index/flat.hpp>
 #include <segkit/index/hnsw.hpp>
 #include <segkit/index/ivf.hpp>
@@ -32,14 +35,15 @@ std::vector<char> read_bytes(const fs::path& p) {
 }
 void write_bytes(const fs::path& p, const std::vector<char>& b) { std::ofstream(p, std::ios::binary).write(b.data(), static_cast<std::streamsize>(b.size())); }
 
-// The file at p with the first value of section `tag` set to NaN and every checksum made valid
-// again: only the loader's own checks can refuse it.
+// The file at p with the first value (a T) of section `tag` set to NaN and every checksum made
+// valid again: only the loader's own checks can refuse it.
+template <class T = float>
 void poison(const fs::path& p, const char* tag) {
   auto b = read_bytes(p);
   const auto [offset, size] = segkit::fuzz::find_section(b, tag);
   REQUIRE(offset != std::string::npos);
-  REQUIRE(size >= sizeof(float));
-  segkit::fuzz::put<float>(b, offset, std::numeric_limits<float>::quiet_NaN());
+  REQUIRE(size >= sizeof(T));
+  segkit::fuzz::put<T>(b, offset, std::numeric_limits<T>::quiet_NaN());
   write_bytes(p, segkit::fuzz::with_valid_checksums(b));
 }
 }  // namespace
@@ -147,5 +151,16 @@ TEST_CASE("a loaded IVF or k-means model refuses stored vectors, codebooks and c
   CHECK(segkit::cluster::kmeans_model<float>::load(km).n_clusters() == 3);
   poison(km, "centres");
   CHECK_THROWS_WITH(segkit::cluster::kmeans_model<float>::load(km), Catch::Contains("section 'centres' holds a non-finite value"));
+
+  // A real attribute column (made from CSV, where a value is a finite number or null).
+  const auto with_attributes = dir / "attrs.seg";
+  segkit::index::flat<> flat(8);
+  flat.add(iota_ids(3), segkit::matrix_view<float>(base.data(), 3, 8));
+  flat.set_attributes(std::make_shared<const segkit::index::attribute_table>(
+      segkit::index::attribute_table::from_csv(segkit::parse_csv("id,price:double\n0,1.5\n1,2.5\n2,\n", {}, "a.csv"))));
+  flat.save(with_attributes);
+  CHECK(segkit::index::flat<>::load(with_attributes).attributes() != nullptr);
+  poison<double>(with_attributes, "av0");
+  CHECK_THROWS_WITH(segkit::index::flat<>::load(with_attributes), Catch::Contains("real attribute 'price' holds a non-finite value at row 0"));
   fs::remove_all(dir);
 }

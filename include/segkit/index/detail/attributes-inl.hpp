@@ -354,6 +354,11 @@ SEGKIT_FUNC attribute_table attribute_table::read(const container_reader& file) 
       c.ints = file.array<std::int64_t>(fmt::format("av{}", i), n);
     }
     c.is_null = file.array<std::uint8_t>(fmt::format("an{}", i), n);
+    if (c.type == attribute_type::real) {  // as from_csv makes them: a value or null, never NaN/Inf
+      for (std::size_t r = 0; r < n; ++r) {
+        if (c.is_null[r] == 0 && !std::isfinite(c.reals[r])) file.fail(fmt::format("real attribute '{}' holds a non-finite value at row {}", c.name, r));
+      }
+    }
     if (c.type == attribute_type::text) {
       for (std::size_t r = 0; r < n; ++r) {
         if (c.is_null[r] == 0 && (c.ints[r] < 0 || static_cast<std::uint64_t>(c.ints[r]) >= words)) file.fail("text attribute code out of range");
