@@ -9,6 +9,8 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -48,6 +50,20 @@ struct running_service {
     c.set_connection_timeout(5);
     c.set_read_timeout(10);
     return c;
+  }
+};
+
+// A scratch directory of this process for one test case, removed at the end of the scope.
+struct scratch_dir {
+  std::filesystem::path path;
+  explicit scratch_dir(std::string_view tag) : path(std::filesystem::temp_directory_path() / fmt::format("segkit_service_{}_{}", tag, ::getpid())) {
+    std::filesystem::create_directories(path);
+  }
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+  ~scratch_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
   }
 };
 
@@ -98,8 +114,8 @@ struct raw_connection {
 }  // namespace
 
 TEST_CASE("session service: answers, bad requests, limits, metrics, reload under load", "[service]") {
-  const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_service_{}", ::getpid());
-  std::filesystem::create_directories(dir);
+  const scratch_dir scratch("answers");
+  const auto& dir = scratch.path;
   const auto shop = ex::make_shop({.sessions = 3000, .seed = 3});
   const auto model = ex::session_model::fit(shop, {.dim = 16, .epochs = 10, .k = 5, .seed = 3, .threads = 2});
   model.save(dir / "model.seg");
@@ -206,12 +222,11 @@ TEST_CASE("session service: answers, bad requests, limits, metrics, reload under
   CHECK(bad->body.find(dir.string()) == std::string::npos);  // error bodies name no file
   CHECK(bad->body.find("model.seg") == std::string::npos);
   CHECK(c.Post("/segment", body_of(shop.sessions[7]), "application/json")->status == 200);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("session service: a bearer token guards everything but /healthz", "[service]") {
-  const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_service_token_{}", ::getpid());
-  std::filesystem::create_directories(dir);
+  const scratch_dir scratch("token");
+  const auto& dir = scratch.path;
   const auto shop = ex::make_shop({.sessions = 600, .seed = 4});
   auto model = ex::session_model::fit(shop, {.dim = 8, .epochs = 3, .k = 3, .seed = 4, .threads = 1});
   model.names[0] = "odd \"name\" \\ with\nlines";  // must come out of /metrics as a valid label value
@@ -231,12 +246,11 @@ TEST_CASE("session service: a bearer token guards everything but /healthz", "[se
   // Every line of the exposition is a comment or "name{labels} value": the name's line feed did not split one.
   std::istringstream lines(m->body);
   for (std::string line; std::getline(lines, line);) CHECK((line.rfind("# ", 0) == 0 || line.rfind("segkit_", 0) == 0));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("session service: limits are refused with their status before anything is buffered", "[service]") {
-  const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_service_limits_{}", ::getpid());
-  std::filesystem::create_directories(dir);
+  const scratch_dir scratch("limits");
+  const auto& dir = scratch.path;
   const auto shop = ex::make_shop({.pages = 60, .sessions = 300, .seed = 5});
   ex::session_model::fit(shop, {.dim = 8, .epochs = 2, .k = 3, .seed = 5, .threads = 1}).save(dir / "model.seg");
   ex::http_limits limits;
@@ -329,12 +343,11 @@ TEST_CASE("session service: limits are refused with their status before anything
     c.send(post("Connection: close\r\n", good));
     CHECK(c.status() == 200);
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("session service: stop() lets the request in flight finish, closes idle connections, and returns", "[service]") {
-  const auto dir = std::filesystem::temp_directory_path() / fmt::format("segkit_service_stop_{}", ::getpid());
-  std::filesystem::create_directories(dir);
+  const scratch_dir scratch("stop");
+  const auto& dir = scratch.path;
   const auto shop = ex::make_shop({.pages = 60, .sessions = 300, .seed = 6});
   ex::session_model::fit(shop, {.dim = 8, .epochs = 2, .k = 3, .seed = 6, .threads = 1}).save(dir / "model.seg");
   auto s = std::make_unique<running_service>(dir / "model.seg", ex::service_params{});
@@ -352,5 +365,4 @@ TEST_CASE("session service: stop() lets the request in flight finish, closes idl
   CHECK(answer.find("Connection: close") != std::string::npos);
   CHECK(idle.read_all().empty());  // closed without an answer
   stopper.join();
-  std::filesystem::remove_all(dir);
 }

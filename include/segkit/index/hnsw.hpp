@@ -681,7 +681,6 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     entry_ = 0;
   }
 
-  // Appends the rows as new nodes and links them, batch by batch (see the class comment).
   // The steps of add() and upsert() (detail::mutations): the values' checks (no lock), the
   // checks that read the index (write lock held; `replacing`: stored ids are about to be removed),
   // then the changes, which no longer throw for a reason of the input's.
@@ -711,6 +710,7 @@ class hnsw : public detail::mutations<hnsw<Metric, T>, T> {
     insert(ids, rows);
   }
 
+  // Appends the rows as new nodes and links them, batch by batch (see the class comment).
   void insert(std::span<const id_type> ids, const matrix_view<T>& rows) {
     const std::size_t first = ids_.size(), n = rows.rows();
     if (n == 0) return;

@@ -354,7 +354,6 @@ class ivf : public detail::mutations<ivf<Metric, T>, T> {
   }
   bool remove_locked(id_type id) {
     const auto it = where_.find(id);
-
     if (it == where_.end()) return false;
     auto& ids = lists_[it->second.list].ids.owned();
     auto& codes = lists_[it->second.list].codes.owned();
