@@ -125,21 +125,23 @@ class hamerly_assigner {
         }
       }
       if (recompute) {  // closest and second closest center, ties to the lower index
-        double d1 = std::numeric_limits<double>::infinity(), d2 = d1;
+        // Compared squared (the root is monotone) and rooted once each at the end: a root per
+        // center was the loop's longest latency.
+        T q1 = std::numeric_limits<T>::infinity(), q2 = q1;
         std::size_t best = 0;
         for (std::size_t c = 0; c < k; ++c) {
-          const double dc = dist_to(i, c);
-          if (dc < d1) {
-            d2 = d1;
-            d1 = dc;
+          const T qc = distance::squared_l2(s.x.row(i), &(*st.centers)(c, 0), d);
+          if (qc < q1) {
+            q2 = q1;
+            q1 = qc;
             best = c;
-          } else if (dc < d2) {
-            d2 = dc;
+          } else if (qc < q2) {
+            q2 = qc;
           }
         }
         labels[i] = static_cast<label_type>(best);
-        upper[i] = d1;
-        lower[i] = d2;
+        upper[i] = std::sqrt(q1);
+        lower[i] = std::sqrt(q2);
       }
       p.add(static_cast<std::size_t>(labels[i]), s.w[i], s.x.row(i));
     }
@@ -201,35 +203,38 @@ class elkan_assigner {
             distance::nearest_centers_block(s_.x, b, e, cv, s_.x_terms, c_terms, labels, dist, buffer, true);
             for (std::size_t i = b; i < e; ++i) upper_[i] = std::sqrt(static_cast<double>(dist[i]));
           }
-          for (std::size_t i = b; i < e; ++i) {
-            auto a = static_cast<std::size_t>(labels[i]);
-            if (!first) {
-              float* low = lower_.data() + i * k;
-              for (std::size_t c = 0; c < k; ++c) low[c] = std::max(0.0f, (low[c] - moved_up[c]) * shrink);
-              double u = upper_[i] + moved[a];
-              if (u > half_gap[a]) {
-                bool stale = true;
-                for (std::size_t c = 0; c < k; ++c) {
-                  if (c == a || !(u > static_cast<double>(low[c]) && u > 0.5 * between[a * k + c])) continue;
-                  if (stale) {  // tighten u to the exact distance first; c may be ruled out then
-                    u = dist_to(i, a);
-                    store(low[a], u);
-                    stale = false;
-                    if (!(u > static_cast<double>(low[c]) && u > 0.5 * between[a * k + c])) continue;
-                  }
-                  const double dc = dist_to(i, c);
-                  store(low[c], dc);
-                  if (dc < u || (dc == u && c < a)) {  // ties to the lower index, as Lloyd's assignment
-                    a = c;
-                    u = dc;
+          // An AVX2 copy when the CPU has it (core/cpu.hpp): the bound updates are k floats a row.
+          cpu::dispatch_avx2([&] {
+            for (std::size_t i = b; i < e; ++i) {
+              auto a = static_cast<std::size_t>(labels[i]);
+              if (!first) {
+                float* low = lower_.data() + i * k;
+                for (std::size_t c = 0; c < k; ++c) low[c] = std::max(0.0f, (low[c] - moved_up[c]) * shrink);
+                double u = upper_[i] + moved[a];
+                if (u > half_gap[a]) {
+                  bool stale = true;
+                  for (std::size_t c = 0; c < k; ++c) {
+                    if (c == a || !(u > static_cast<double>(low[c]) && u > 0.5 * between[a * k + c])) continue;
+                    if (stale) {  // tighten u to the exact distance first; c may be ruled out then
+                      u = dist_to(i, a);
+                      store(low[a], u);
+                      stale = false;
+                      if (!(u > static_cast<double>(low[c]) && u > 0.5 * between[a * k + c])) continue;
+                    }
+                    const double dc = dist_to(i, c);
+                    store(low[c], dc);
+                    if (dc < u || (dc == u && c < a)) {  // ties to the lower index, as Lloyd's assignment
+                      a = c;
+                      u = dc;
+                    }
                   }
                 }
+                upper_[i] = u;
+                labels[i] = static_cast<label_type>(a);
               }
-              upper_[i] = u;
-              labels[i] = static_cast<label_type>(a);
+              p.add(a, s_.w[i], s_.x.row(i));
             }
-            p.add(a, s_.w[i], s_.x.row(i));
-          }
+          });
           return p;
         },
         lloyd_partial::merge);
