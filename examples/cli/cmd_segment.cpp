@@ -16,7 +16,10 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include <segkit/core/csv.hpp>
 #include <segkit/core/parse.hpp>
@@ -147,8 +150,9 @@ int assign(const args& a) {
   // by reference, any reducers, any clusterer.
   const auto model = pipeline::segmentation_model::load(a.get("model"));
   if (!model.embeds_texts()) {
-    throw usage_error(fmt::format("{} segments {}, not texts: assign with the library (segmentation_model::assign)", a.get("model"),
-                                  model.embedder_kind() == "none" ? "given vectors" : model.embedder_kind() == "scaler" ? "numeric rows" : "item sequences"));
+    std::string what = model.embedder_kind() == "none" ? "given vectors" : model.embedder_kind() == "scaler" ? "numeric rows" : "item sequences";
+    if (const auto* f = std::get_if<pipeline::fused_model>(&model.embedder)) what = fmt::format("records of {} fused modalities ({})", f->names.size(), fmt::join(f->names, ", "));
+    throw usage_error(fmt::format("{} segments {}, not texts: assign with the library (segmentation_model::assign)", a.get("model"), what));
   }
   embed::onnx_session_options session;
   if (a.has("runtime")) session.runtime = a.get("runtime");

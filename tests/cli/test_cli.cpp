@@ -31,6 +31,7 @@
 #include <segkit/embed/model_folder.hpp>
 #include <segkit/core/sha256.hpp>
 #include <segkit/pipeline/segmentation_model.hpp>
+#include <segkit/embed/fusion.hpp>
 #include <segkit/embed/tabular.hpp>
 #include <segkit/core/parse.hpp>
 #include <segkit/index/flat.hpp>
@@ -309,6 +310,24 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
   const auto table = segkit::read_csv(dir() / "catalog.csv");
   for (const auto& row : table.rows()) titles.push_back(row[table.column_index("title")]);
   CHECK((segkit::load_npy_vector<std::int32_t>(dir() / "ca.npy") == want_cj.model.assign(titles)));
+  // A segmentation of fused records (texts and given vectors here) is refused, its modalities named.
+  {
+    namespace pl = segkit::pipeline;
+    const auto lsa = segkit::embed::lsa({.dims = 4, .seed = 1}).fit(titles);
+    const std::vector<segkit::matrix<float>> blocks{lsa.embed(titles), segkit::test::blobs(titles.size(), 3, 2, 1)};
+    pl::fused_model fm;
+    fm.names = {"title", "usage"};
+    fm.parts = {lsa, std::monostate{}};
+    fm.fusion = segkit::embed::fusion().fit(blocks);
+    pl::segmentation_model m;
+    m.embedder = fm;
+    m.clusterer = segkit::cluster::kmeans<float>({.k = 2, .seed = 1}).fit(fm.fusion.transform(blocks));
+    m.names = {"a", "b"};
+    m.save(dir() / "fused.segmodel");
+    const auto fa = run("assign --model " + q(dir() / "fused.segmodel") + " -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "fa.npy"));
+    CHECK(fa.status == 2);
+    CHECK(fa.out.find("segments records of 2 fused modalities (title, usage), not texts: assign with the library") != std::string::npos);
+  }
   std::ofstream(dir() / "h.json") << R"({"cluster": {"kind": "hdbscan"}})";
   const auto hm = run("segment -i " + q(dir() / "catalog.csv") + " --text-columns title -o " + q(dir() / "cj.npy") + " --config " + q(dir() / "h.json") +
                       " --model-out " + q(dir() / "h.segmodel"));

@@ -4,10 +4,17 @@
 // a text and an optional numeric part), equal to the same steps run by hand, in a pipeline.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <segkit/cluster/kmeans.hpp>
 #include <segkit/core/random.hpp>
@@ -155,6 +162,50 @@ TEST_CASE("fusion: unit blocks times weights side by side, missing modalities at
   CHECK_THROWS_WITH(em::fusion().fit(blocks, none), Contains("absent from every record"));
 }
 
+TEST_CASE("fusion and CCA models: saved and loaded, the same fused rows; damaged or mismatched files refused", "[embed][fusion]") {
+  matrix<float> x, y;
+  views(300, x, y, 0.3);
+  const std::vector<matrix<float>> blocks{x, y};
+  em::modality_presence present{std::vector<bool>(300, true), std::vector<bool>(300, true)};
+  present[0][3] = false;
+  present[1][4] = false;
+  const auto dir = std::filesystem::temp_directory_path() / ("segkit_fusion_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  for (const auto projection : {em::fusion_projection::none, em::fusion_projection::pca, em::fusion_projection::cca}) {
+    INFO("projection " << static_cast<int>(projection));
+    const auto m = em::fusion({.weights = {1.5, 0.5}, .projection = projection, .dims = 3, .seed = 2}).fit(blocks, present);
+    m.save(dir / "f.seg");
+    const auto back = em::fusion_model::load(dir / "f.seg");
+    CHECK(back.widths == m.widths);
+    CHECK(back.params.weights == m.params.weights);
+    CHECK(back.params.projection == projection);
+    const auto a = m.transform(blocks, present), b = back.transform(blocks, present);
+    REQUIRE(a.shape() == b.shape());
+    CHECK(std::equal(a.begin(), a.end(), b.begin()));  // bit for bit
+  }
+  const auto c = rd::cca({.n_components = 2}).fit(x, y);
+  c.save(dir / "c.seg");
+  const auto cb = rd::cca_model::load(dir / "c.seg");
+  CHECK(cb.correlations == c.correlations);
+  const auto t0 = c.transform(y, 1), t1 = cb.transform(y, 1);
+  CHECK(std::equal(t0.begin(), t0.end(), t1.begin()));
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(em::fusion_model::load(dir / "c.seg"), Contains("segkit.model.cca"));
+  // One flipped byte is caught by the checksums.
+  std::vector<char> bytes;
+  {
+    std::ifstream in(dir / "f.seg", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x40);
+  {
+    std::ofstream out(dir / "g.seg", std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  CHECK_THROWS_AS(em::fusion_model::load(dir / "g.seg"), segkit::format_error);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("fused embedding: modalities read from records, fitted and fused as by hand; kept apart in a pipeline", "[embed][fusion]") {
   std::vector<int> truth;
   const auto records = customers(600, truth);
@@ -219,6 +270,61 @@ TEST_CASE("fused embedding: modalities read from records, fitted and fused as by
   CHECK((p.result.labels == fused_labels));
   const auto assigned = p.model.assign(std::span<const customer>(records.data(), 30));
   for (std::size_t i = 0; i < 30; ++i) CHECK(assigned(i) == fused_labels(i));
+}
+
+TEST_CASE("fused segmentation: saved as one segmentation model, assigned from each modality's inputs as the pipeline assigns records", "[embed][fusion]") {
+  using Catch::Matchers::Contains;
+  namespace pl = segkit::pipeline;
+  std::vector<int> truth;
+  const auto records = customers(400, truth);
+  const auto f = em::fuse<customer>({.projection = em::fusion_projection::pca, .dims = 6, .seed = 3}, em::modality{"notes", read_notes, em::lsa({.dims = 8, .seed = 3})},
+                                    em::modality{"spend", read_spend, em::feature_scaling{}});
+  const auto p = pl::make_pipeline<customer>(f, segkit::cluster::kmeans<float>({.k = 3, .n_init = 2, .seed = 5})).fit(records, {.layout = false});
+  using fitted = decltype(p.model);
+  STATIC_REQUIRE(fitted::convertible);
+  STATIC_REQUIRE_FALSE(fitted::storable);  // no load(): the reading functions are code
+  REQUIRE(p.result.model.embedder_kind() == "fused");
+
+  // The modalities' inputs side by side: every record's notes; spends as rows, absent ones unread.
+  std::vector<std::string> notes;
+  matrix<double> spend = matrix<double>::from_shape({records.size(), 4});
+  spend.fill(std::numeric_limits<double>::quiet_NaN());  // never read where absent
+  em::modality_presence present(2);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    notes.push_back(records[i].notes);
+    present[0].push_back(true);
+    present[1].push_back(records[i].spend.has_value());
+    if (records[i].spend) std::copy(records[i].spend->begin(), records[i].spend->end(), spend.data() + i * 4);
+  }
+  const std::vector<pl::fused_model::modality_records> inputs{notes, spend};
+  const auto dir = std::filesystem::temp_directory_path() / ("segkit_fused_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  p.model.save(dir / "m.segmodel");
+  const auto back = pl::segmentation_model::load(dir / "m.segmodel");
+  REQUIRE(back.embedder_kind() == "fused");
+  const auto& stored = std::get<pl::fused_model>(back.embedder);
+  CHECK(stored.names == std::vector<std::string>{"notes", "spend"});
+  const auto by_model = back.embed(inputs, present);
+  const auto by_pipeline = p.model.embedder.embed(records);
+  REQUIRE(by_model.shape() == by_pipeline.shape());
+  CHECK(std::equal(by_model.begin(), by_model.end(), by_pipeline.begin()));  // bit for bit
+  const auto labels = back.assign(inputs, present);
+  const auto expected = p.model.assign(records);
+  CHECK(std::equal(labels.begin(), labels.end(), expected.begin()));
+
+  // Wrong inputs are named.
+  CHECK_THROWS_WITH(back.embed(std::vector<pl::fused_model::modality_records>{notes}, {}), Contains("1 modalities given, the model fuses 2"));
+  CHECK_THROWS_WITH(back.embed(std::vector<pl::fused_model::modality_records>{spend, notes}, present), Contains("modality 'notes' (lsa) was given numeric rows"));
+  CHECK_THROWS_WITH(back.embed(std::vector<pl::fused_model::modality_records>{std::vector<std::string>(3, "x"), spend}, {}), Contains("modality 'spend' has 400 records, modality 'notes' 3"));
+  CHECK_THROWS_WITH(back.embed(std::vector<pl::fused_model::modality_records>{std::vector<std::string>(3, "x"), matrix<double>::from_shape({3, 4})}, present),
+                    Contains("lists 400 records, 3 given"));
+  CHECK_THROWS_WITH(back.assign(std::span<const std::string>(notes)), Contains("does not take texts"));
+  CHECK_THROWS_WITH(back.embed(inputs), Contains("non-finite"));  // without the presence every spend is read: the absent ones are NaN
+  // A stored model whose part does not fit its fusion is refused on load.
+  auto broken = back;
+  std::get<pl::fused_model>(broken.embedder).fusion.widths[1] = 5;
+  CHECK_THROWS_WITH(broken.save(dir / "b.segmodel"), Contains("makes 4 columns, the fusion expects 5"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("fused embedding: no records, a modality no record has, rows of another width, CCA without either part", "[embed][fusion]") {

@@ -9,14 +9,17 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "segkit/core/binary_format.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/params.hpp"
@@ -145,6 +148,73 @@ struct fusion_model {
       at += widths[m];
     }
     return out;
+  }
+
+  /// Kind of the container the model is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.fusion";
+  /// Writes the model atomically in segkit's checksummed container.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
+  /// Reads a model written by save(). @throws segkit::format_error if damaged or of another kind.
+  [[nodiscard]] static fusion_model load(const std::filesystem::path& path) { return load_model<fusion_model>(path); }
+  /// Adds the parameters, the modalities' widths and fill rows, and the projection (a nested PCA
+  /// or CCA model) to `w`. `params.threads`, a run-time choice, is not stored (0 when loaded).
+  void write_to(container_writer& w) const {
+    byte_writer meta;
+    meta.put(std::uint32_t{1}).put(static_cast<std::uint64_t>(widths.size()));
+    for (const auto width : widths) meta.put(static_cast<std::uint64_t>(width));
+    meta.put(static_cast<std::uint64_t>(params.weights.size()));
+    for (const double v : params.weights) meta.put(v);
+    meta.put(static_cast<std::uint8_t>(params.normalize)).put(static_cast<std::uint8_t>(params.projection));
+    meta.put(static_cast<std::uint64_t>(params.dims)).put(params.cca_regularization).put(params.seed);
+    meta.put(static_cast<std::uint8_t>(!fill.empty()));
+    w.add_copy("meta", meta.bytes());
+    for (std::size_t m = 0; m < fill.size(); ++m) w.add_array<double>(fmt::format("fill{}", m), std::span<const double>(fill[m]));
+    if (pca) add_nested(w, "pca", *pca);
+    if (cca) add_nested(w, "cca", *cca);
+  }
+  /// Rebuilds a model from write_to()'s sections, checking every value and that the projection
+  /// fits the widths. @throws segkit::format_error.
+  [[nodiscard]] static fusion_model read_from(const container_reader& file) {
+    byte_reader meta(file.section("meta"), file);
+    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("fusion model format version {} is not supported", v));
+    constexpr std::uint64_t limit = std::uint64_t{1} << 24;
+    fusion_model m;
+    const auto count = meta.get<std::uint64_t>();
+    if (count == 0 || count > 1024) file.fail(fmt::format("implausible modality count {}", count));
+    std::uint64_t total = 0;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const auto width = meta.get<std::uint64_t>();
+      if (width == 0 || width > limit) file.fail(fmt::format("implausible width {} of modality {}", width, i));
+      total += width;
+      m.widths.push_back(static_cast<std::size_t>(width));
+    }
+    const auto n_weights = meta.get<std::uint64_t>();
+    if (n_weights > count) file.fail(fmt::format("{} weights for {} modalities", n_weights, count));
+    for (std::uint64_t i = 0; i < n_weights; ++i) {
+      const double v = meta.get<double>();
+      if (!(v >= 0.0) || !std::isfinite(v)) file.fail(fmt::format("weight {} of modality {} is not a finite number >= 0", v, i));
+      m.params.weights.push_back(v);
+    }
+    m.params.normalize = meta.get<std::uint8_t>() != 0;
+    const auto projection = meta.get<std::uint8_t>();
+    if (projection > static_cast<std::uint8_t>(fusion_projection::cca)) file.fail(fmt::format("unknown fusion projection {}", projection));
+    m.params.projection = static_cast<fusion_projection>(projection);
+    m.params.dims = static_cast<std::size_t>(meta.get<std::uint64_t>());
+    m.params.cca_regularization = meta.get<double>();
+    m.params.seed = meta.get<std::uint64_t>();
+    if (meta.get<std::uint8_t>() != 0) {
+      for (std::size_t i = 0; i < m.widths.size(); ++i) m.fill.push_back(file.finite_array<double>(fmt::format("fill{}", i), m.widths[i]));
+    }
+    if (m.params.projection == fusion_projection::pca) {
+      m.pca = read_nested<reduce::pca_model<float>>(file, "pca");
+      if (m.pca->mean.size() != total) file.fail(fmt::format("the PCA takes {} columns, the modalities make {}", m.pca->mean.size(), total));
+    } else if (m.params.projection == fusion_projection::cca) {
+      m.cca = read_nested<reduce::cca_model>(file, "cca");
+      if (m.widths.size() != 2 || m.cca->mean_x.size() != m.widths[0] || m.cca->mean_y.size() != m.widths[1]) {
+        file.fail("the CCA does not fit the modalities' widths");
+      }
+    }
+    return m;
   }
 
   [[nodiscard]] double weight(std::size_t m) const { return m < params.weights.size() ? params.weights[m] : 1.0; }

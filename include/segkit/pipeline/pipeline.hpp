@@ -136,7 +136,8 @@ T take_stage(V&& v, const std::array<std::string_view, N>& kinds, const std::str
  * @brief A fitted pipeline: the embedder, the reducers' models and the clusterer's model.
  *
  * Saved to and loaded from the one segmentation model file (segmentation_model) when every stage
- * is one it holds (LSA or item2vec; PCA, UMAP; k-means, GMM, HDBSCAN, DBSCAN, agglomerative):
+ * is one it holds (LSA or item2vec; PCA, UMAP; k-means, GMM, HDBSCAN, DBSCAN, agglomerative; a
+ * fused embedder of those embedders and scalers is saved, and read back by segmentation_model):
  * `segkit assign` and segmentation_model::load() read what save() writes, and load() reads a
  * segmentation model whose stages are of this type's kinds (and the typed files of earlier segkit).
  */
@@ -146,19 +147,29 @@ struct fitted_pipeline {
   ReducerModels reducers;  ///< std::tuple of the reducers' fitted models, in order
   ClusterModel clusterer;  ///< what the clusterer's fit returned
 
-  /// True when every stage is one a segmentation_model holds (then save(), load() and to_model() exist).
-  static constexpr bool storable = detail::is_alternative<EmbedModel, segmentation_model::embedder_model>::value &&
-                                   detail::all_alternatives<ReducerModels, segmentation_model::reducer_model>::value &&
-                                   detail::is_alternative<ClusterModel, segmentation_model::cluster_model>::value;
+  /// True when the reducers and the clusterer are stages a segmentation_model holds.
+  static constexpr bool stages_storable = detail::all_alternatives<ReducerModels, segmentation_model::reducer_model>::value &&
+                                          detail::is_alternative<ClusterModel, segmentation_model::cluster_model>::value;
+  /// True when every stage is one a segmentation_model holds as it is (then save(), load() and to_model() exist).
+  static constexpr bool storable = detail::is_alternative<EmbedModel, segmentation_model::embedder_model>::value && stages_storable;
+  /// True when to_model() and save() exist: storable, or a fused embedder (embed::fused_embedder)
+  /// whose modalities' embedders a segmentation model stores. A file cannot hold the functions
+  /// that read a fused embedder's modalities from a record, so such a pipeline has no load():
+  /// segmentation_model::load() reads the file, and assigns from each modality's inputs.
+  static constexpr bool convertible = (storable || (fused_model::can_store<EmbedModel> && stages_storable));
   /// Kind of the container a fitted pipeline is stored in (segkit::storable_model): a segmentation model's.
   static constexpr std::string_view container_kind = segmentation_model::container_kind;
 
   /// The stages as the run-time segmentation_model (segments named "segment-L" and sized by the training labels).
   [[nodiscard]] segmentation_model to_model() const
-    requires storable
+    requires convertible
   {
     segmentation_model m;
-    m.embedder = embedder;
+    if constexpr (storable) {
+      m.embedder = embedder;
+    } else {
+      m.embedder = fused_model::from(embedder);
+    }
     std::apply([&](const auto&... r) { (m.reducers.emplace_back(r), ...); }, reducers);
     m.clusterer = clusterer;
     m.sizes = clusterer.sizes();
@@ -168,9 +179,9 @@ struct fitted_pipeline {
 
   /// Writes every stage atomically into one checksummed segmentation model file.
   void save(const std::filesystem::path& path) const
-    requires storable
+    requires convertible
   {
-    save_model(*this, path);
+    to_model().save(path);
   }
   /**
    * @brief Reads a pipeline written by save() (or any segmentation model of the same stages).
@@ -185,7 +196,7 @@ struct fitted_pipeline {
 
   /// Adds the stages to `w` as segmentation_model::write_to() does.
   void write_to(container_writer& w) const
-    requires storable
+    requires convertible
   {
     to_model().write_to(w);
   }
@@ -283,7 +294,7 @@ class pipeline {
     segmentation& s = out.result;
     s.labels = xt::xtensor<label_type, 1>::from_shape({records.size()});
     for (std::size_t i = 0; i < records.size(); ++i) s.labels(i) = static_cast<label_type>(out.model.clusterer.labels()(i));
-    if constexpr (decltype(out.model)::storable) s.model = out.model.to_model();
+    if constexpr (decltype(out.model)::convertible) s.model = out.model.to_model();
     if constexpr (std::is_convertible_v<const Record&, std::string>) {
       const std::vector<std::string> texts(records.begin(), records.end());
       detail::finish_segmentation(s, std::move(v), texts, params);

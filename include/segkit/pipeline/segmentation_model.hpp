@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// @brief The one fitted segmentation model and its file: embedder (LSA, item2vec, an ONNX text
-/// model by reference, a tabular scaler, or none for given vectors), reducers (PCA, UMAP), clusterer (k-means, GMM,
+/// model by reference, a tabular scaler, a fusion of those (fused_model.hpp), or none for given
+/// vectors), reducers (PCA, UMAP), clusterer (k-means, GMM,
 /// HDBSCAN, DBSCAN, agglomerative), segment names, sizes and keywords. Every segmentation
 /// (segment_texts(), segment_vectors(), any_pipeline, the typed pipeline) makes one; it assigns
 /// new records and is saved to one versioned, checksummed file (`segkit segment --model-out`,
@@ -32,37 +33,11 @@
 #include "segkit/embed/lsa.hpp"
 #include "segkit/embed/onnx_reference.hpp"
 #include "segkit/embed/tabular.hpp"
+#include "segkit/pipeline/fused_model.hpp"
 #include "segkit/reduce/pca.hpp"
 #include "segkit/reduce/umap.hpp"
 
 namespace segkit::pipeline {
-
-namespace detail {
-
-/// True if T is one of the alternatives of the std::variant V.
-template <class T, class V>
-struct is_alternative : std::false_type {};
-template <class T, class... A>
-struct is_alternative<T, std::variant<A...>> : std::bool_constant<(std::is_same_v<T, A> || ...)> {};
-
-/// The alternative of V whose kind name is `kind` (names: V's alternatives in order), read from
-/// the nested section `tag`. @throws segkit::format_error for an unknown kind.
-template <class V, std::size_t I = 0, std::size_t N>
-V read_alternative(const container_reader& file, std::string_view tag, std::string_view kind, const std::array<std::string_view, N>& names) {
-  if constexpr (I < std::variant_size_v<V>) {
-    using A = std::variant_alternative_t<I, V>;
-    if (kind != names[I]) return read_alternative<V, I + 1>(file, tag, kind, names);
-    if constexpr (std::is_same_v<A, std::monostate>) {
-      return V{};
-    } else {
-      return V(std::in_place_index<I>, read_nested<A>(file, tag));
-    }
-  } else {
-    file.fail(fmt::format("[{}] is a '{}', which this version of segkit does not know", tag, kind));
-  }
-}
-
-}  // namespace detail
 
 /**
  * @brief A fitted segmentation: embedder -> reducers -> clusterer, with the segments' names,
@@ -83,7 +58,7 @@ V read_alternative(const container_reader& file, std::string_view tag, std::stri
  */
 struct segmentation_model {
   /// The fitted embedder; std::monostate: the segmentation was of given vectors (assign_vectors()).
-  using embedder_model = std::variant<std::monostate, embed::lsa_model, embed::item2vec_model, embed::onnx_text_reference, embed::scaler_model>;
+  using embedder_model = std::variant<std::monostate, embed::lsa_model, embed::item2vec_model, embed::onnx_text_reference, embed::scaler_model, fused_model>;
   /// A fitted reducer.
   using reducer_model = std::variant<reduce::pca_model<float>, reduce::umap_model<>, reduce::umap_model<distance::cosine_metric>>;
   /// The fitted clusterer.
@@ -91,7 +66,7 @@ struct segmentation_model {
                                      cluster::agglomerative_model<>>;
 
   /// Names of embedder_model's alternatives, in order, as stored in the file.
-  static constexpr std::array<std::string_view, 5> embedder_kinds{"none", "lsa", "item2vec", "onnx_text", "scaler"};
+  static constexpr std::array<std::string_view, 6> embedder_kinds{"none", "lsa", "item2vec", "onnx_text", "scaler", "fused"};
   /// Names of reducer_model's alternatives.
   static constexpr std::array<std::string_view, 3> reducer_kinds{"pca", "umap", "umap_cosine"};
   /// Names of cluster_model's alternatives.
@@ -109,7 +84,7 @@ struct segmentation_model {
   [[nodiscard]] std::size_t n_segments() const noexcept {
     return std::visit([](const auto& c) { return c.n_clusters(); }, clusterer);
   }
-  /// "none", "lsa", "item2vec", "onnx_text" or "scaler".
+  /// "none", "lsa", "item2vec", "onnx_text", "scaler" or "fused".
   [[nodiscard]] std::string_view embedder_kind() const noexcept { return embedder_kinds[embedder.index()]; }
   /// "kmeans", "gmm", "hdbscan", "dbscan" or "agglomerative".
   [[nodiscard]] std::string_view clusterer_kind() const noexcept { return clusterer_kinds[clusterer.index()]; }
@@ -153,6 +128,14 @@ struct segmentation_model {
     fail(fmt::format("the segmentation's embedder ({}) does not take numeric rows", embedder_kind()));
   }
 
+  /// Fused records' embeddings from each modality's inputs (a fused embedder; fused_model::embed()).
+  /// @throws segkit::invalid_argument for another embedder; as fused_model::embed().
+  [[nodiscard]] matrix<float> embed(std::span<const fused_model::modality_records> inputs, const embed::modality_presence& present = {},
+                                    const embed::onnx_session_options& session = {}) const {
+    if (const auto* f = std::get_if<fused_model>(&embedder)) return f->embed(inputs, present, session);
+    fail(fmt::format("the segmentation's embedder ({}) does not fuse modalities", embedder_kind()));
+  }
+
   /// Embeddings after every reducer, in order.
   [[nodiscard]] matrix<float> reduce(matrix<float> v, std::size_t threads = 0) const {
     for (const auto& r : reducers) {
@@ -192,6 +175,12 @@ struct segmentation_model {
   /// Segments of new item sequences (item2vec); -1: noise, or no known item.
   [[nodiscard]] label_vector assign(std::span<const std::vector<id_type>> sessions, std::size_t threads = 0) const {
     return assign_vectors(embed(sessions), threads);
+  }
+
+  /// Segments of new fused records, from each modality's inputs (fused_model::embed()).
+  [[nodiscard]] label_vector assign(std::span<const fused_model::modality_records> inputs, const embed::modality_presence& present = {},
+                                    std::size_t threads = 0, const embed::onnx_session_options& session = {}) const {
+    return assign_vectors(embed(inputs, present, session), threads);
   }
 
   /// Segments of new tabular records (numeric rows, a scaler embedder).

@@ -7,13 +7,18 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
 #include <xtensor/xtensor.hpp>
 
+#include "segkit/core/binary_format.hpp"
 #include "segkit/core/error.hpp"
 #include "segkit/core/matrix_view.hpp"
 #include "segkit/core/params.hpp"
@@ -65,6 +70,45 @@ struct cca_model {
       }
     }
     return out;
+  }
+
+  /// Kind of the container the model is stored in (segkit::storable_model).
+  static constexpr std::string_view container_kind = "segkit.model.cca";
+  /// Writes the model atomically in segkit's checksummed container.
+  void save(const std::filesystem::path& path) const { save_model(*this, path); }
+  /// Reads a model written by save(). @throws segkit::format_error if damaged or of another kind.
+  [[nodiscard]] static cca_model load(const std::filesystem::path& path) { return load_model<cca_model>(path); }
+  /// Adds the shape, the view means, the projections and the correlations to `w`.
+  void write_to(container_writer& w) const {
+    byte_writer meta;
+    meta.put(std::uint32_t{1}).put(static_cast<std::uint64_t>(mean_x.size())).put(static_cast<std::uint64_t>(mean_y.size()));
+    meta.put(static_cast<std::uint64_t>(n_components()));
+    w.add_copy("meta", meta.bytes());
+    w.add_array<double>("mean_x", std::span<const double>(mean_x));
+    w.add_array<double>("mean_y", std::span<const double>(mean_y));
+    w.add_array<double>("w_x", std::span<const double>(weights_x.data(), weights_x.size()));
+    w.add_array<double>("w_y", std::span<const double>(weights_y.data(), weights_y.size()));
+    w.add_array<double>("corr", std::span<const double>(correlations));
+  }
+  /// Rebuilds a model from write_to()'s sections, checking every value. @throws segkit::format_error.
+  [[nodiscard]] static cca_model read_from(const container_reader& file) {
+    byte_reader meta(file.section("meta"), file);
+    if (const auto v = meta.get<std::uint32_t>(); v != 1) file.fail(fmt::format("CCA model format version {} is not supported", v));
+    const auto dx = meta.get<std::uint64_t>(), dy = meta.get<std::uint64_t>(), k = meta.get<std::uint64_t>();
+    constexpr std::uint64_t limit = std::uint64_t{1} << 24;
+    if (dx == 0 || dy == 0 || k == 0 || dx > limit || dy > limit || k > std::min(dx, dy)) {
+      file.fail(fmt::format("implausible CCA shape ({} and {} columns, {} components)", dx, dy, k));
+    }
+    cca_model m;
+    m.mean_x = file.finite_array<double>("mean_x", dx);
+    m.mean_y = file.finite_array<double>("mean_y", dy);
+    const auto wx = file.finite_array<double>("w_x", dx * k), wy = file.finite_array<double>("w_y", dy * k);
+    m.weights_x = xt::xtensor<double, 2>::from_shape({dx, k});
+    m.weights_y = xt::xtensor<double, 2>::from_shape({dy, k});
+    std::copy(wx.begin(), wx.end(), m.weights_x.begin());
+    std::copy(wy.begin(), wy.end(), m.weights_y.begin());
+    m.correlations = file.finite_array<double>("corr", k);
+    return m;
   }
 };
 
