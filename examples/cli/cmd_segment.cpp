@@ -150,9 +150,13 @@ int assign(const args& a) {
   // by reference, any reducers, any clusterer.
   const auto model = pipeline::segmentation_model::load(a.get("model"));
   if (!model.embeds_texts()) {
-    std::string what = model.embedder_kind() == "none" ? "given vectors" : model.embedder_kind() == "scaler" ? "numeric rows" : "item sequences";
-    if (const auto* f = std::get_if<pipeline::fused_model>(&model.embedder)) what = fmt::format("records of {} fused modalities ({})", f->names.size(), fmt::join(f->names, ", "));
-    throw usage_error(fmt::format("{} segments {}, not texts: assign with the library (segmentation_model::assign)", a.get("model"), what));
+    const auto what = [&]() -> std::string {
+      if (const auto* f = std::get_if<pipeline::fused_model>(&model.embedder)) return fmt::format("records of {} fused modalities ({})", f->names.size(), fmt::join(f->names, ", "));
+      if (model.embedder_kind() == "none") return "given vectors";
+      if (model.embedder_kind() == "scaler") return "numeric rows";
+      return "item sequences";
+    };
+    throw usage_error(fmt::format("{} segments {}, not texts: assign with the library (segmentation_model::assign)", a.get("model"), what()));
   }
   embed::onnx_session_options session;
   if (a.has("runtime")) session.runtime = a.get("runtime");

@@ -57,25 +57,33 @@ V read_alternative(const container_reader& file, std::string_view tag, std::stri
   }
 }
 
-/// The stored form of a fused modality's fitted embedder E (void when it has none).
+/// The embedders a segmentation model keeps as they are (std::monostate: vectors were given).
+using stored_embedder = std::variant<std::monostate, embed::lsa_model, embed::item2vec_model, embed::onnx_text_reference, embed::scaler_model>;
+
+/// The width of the vectors a stored embedder makes (0 for given vectors, whose width the
+/// embedder does not know).
+template <class E>
+std::size_t embedder_dim(const E& e) {
+  if constexpr (std::is_same_v<E, std::monostate>) {
+    return 0;
+  } else if constexpr (std::is_same_v<E, embed::onnx_text_reference>) {
+    return e.dim;
+  } else {
+    return e.dim();
+  }
+}
+
+/// The stored form of a fused modality's fitted embedder E (void when it has none): itself when
+/// it is a stored embedder, the scaler of scaled features.
 template <class E>
 struct stored_part {
   using type = void;
 };
-template <>
-struct stored_part<embed::lsa_model> {
-  using type = embed::lsa_model;
-  static const embed::lsa_model& of(const embed::lsa_model& e) { return e; }
-};
-template <>
-struct stored_part<embed::item2vec_model> {
-  using type = embed::item2vec_model;
-  static const embed::item2vec_model& of(const embed::item2vec_model& e) { return e; }
-};
-template <>
-struct stored_part<embed::onnx_text_reference> {
-  using type = embed::onnx_text_reference;
-  static const embed::onnx_text_reference& of(const embed::onnx_text_reference& e) { return e; }
+template <class E>
+  requires(is_alternative<E, stored_embedder>::value && !std::is_same_v<E, std::monostate>)
+struct stored_part<E> {
+  using type = E;
+  static const E& of(const E& e) { return e; }
 };
 template <>
 struct stored_part<embed::scaled_features> {
@@ -109,7 +117,7 @@ struct storable_fusion<embed::fused_embedder<Record, M...>>
  */
 struct fused_model {
   /// A modality's fitted embedder; std::monostate: its vectors are given.
-  using part_model = std::variant<std::monostate, embed::lsa_model, embed::item2vec_model, embed::onnx_text_reference, embed::scaler_model>;
+  using part_model = detail::stored_embedder;
   /// Names of part_model's alternatives, in order, as stored in the file.
   static constexpr std::array<std::string_view, 5> part_kinds{"vectors", "lsa", "item2vec", "onnx_text", "scaler"};
   /// One modality's records: texts (LSA, ONNX), item sequences (item2vec), numeric rows (scaler)
@@ -149,6 +157,7 @@ struct fused_model {
    */
   [[nodiscard]] matrix<float> embed(std::span<const modality_records> inputs, const embed::modality_presence& present = {},
                                     const embed::onnx_session_options& session = {}) const {
+    if (parts.empty()) fail("the model fuses no modality");
     if (inputs.size() != parts.size()) fail(fmt::format("{} modalities given, the model fuses {}", inputs.size(), parts.size()));
     if (!present.empty() && present.size() != parts.size()) fail(fmt::format("presence for {} modalities, the model fuses {}", present.size(), parts.size()));
     const std::size_t n = std::visit([](const auto& r) { return count(r); }, inputs.front());
@@ -157,8 +166,9 @@ struct fused_model {
       if (got != n) fail(fmt::format("modality '{}' has {} records, modality '{}' {}", names[m], got, names[0], n));
       if (!present.empty() && present[m].size() != n) fail(fmt::format("the presence of modality '{}' lists {} records, {} given", names[m], present[m].size(), n));
     }
+    const std::vector<bool> everyone(present.empty() ? n : 0, true);
     std::vector<matrix<float>> blocks;
-    for (std::size_t m = 0; m < parts.size(); ++m) blocks.push_back(block(m, inputs[m], present.empty() ? std::vector<bool>(n, true) : present[m], session));
+    for (std::size_t m = 0; m < parts.size(); ++m) blocks.push_back(block(m, inputs[m], present.empty() ? everyone : present[m], session));
     return fusion.transform(blocks, present);
   }
 
@@ -213,7 +223,7 @@ struct fused_model {
     if (names.size() != parts.size()) fail(fmt::format("{} names for {} parts", names.size(), parts.size()));
     if (fusion.widths.size() != parts.size()) fail(fmt::format("the fusion fuses {} modalities, the model has {} parts", fusion.widths.size(), parts.size()));
     for (std::size_t m = 0; m < parts.size(); ++m) {
-      const std::size_t w = part_dim(parts[m]);
+      const std::size_t w = std::visit([](const auto& e) { return detail::embedder_dim(e); }, parts[m]);
       if (w != 0 && w != fusion.widths[m]) fail(fmt::format("modality '{}' makes {} columns, the fusion expects {}", names[m], w, fusion.widths[m]));
     }
   }
@@ -233,21 +243,6 @@ struct fused_model {
       return r.size();
     }
   }
-  static std::size_t part_dim(const part_model& p) {
-    return std::visit(
-        [](const auto& e) -> std::size_t {
-          using E = std::decay_t<decltype(e)>;
-          if constexpr (std::is_same_v<E, std::monostate>) {
-            return 0;
-          } else if constexpr (std::is_same_v<E, embed::onnx_text_reference>) {
-            return e.dim;
-          } else {
-            return e.dim();
-          }
-        },
-        p);
-  }
-
   // Modality m's block: its present entries embedded and spread over n rows (absent rows zero).
   matrix<float> block(std::size_t m, const modality_records& input, const std::vector<bool>& has, const embed::onnx_session_options& session) const {
     const std::size_t n = has.size(), d = fusion.widths[m];
@@ -276,16 +271,12 @@ struct fused_model {
       if (v == nullptr) wrong_input(m, input);
       if (v->shape(1) != d) fail(fmt::format("modality '{}': vectors of {} columns, the fusion expects {}", names[m], v->shape(1), d));
       got = gather_rows(*v);
-    } else if (const auto* l = std::get_if<embed::lsa_model>(&p)) {
+    } else if (std::holds_alternative<embed::lsa_model>(p) || std::holds_alternative<embed::onnx_text_reference>(p)) {
       const auto* t = std::get_if<std::vector<std::string>>(&input);
       if (t == nullptr) wrong_input(m, input);
       const auto texts = gather(*t);
-      got = l->embed(texts);
-    } else if (const auto* o = std::get_if<embed::onnx_text_reference>(&p)) {
-      const auto* t = std::get_if<std::vector<std::string>>(&input);
-      if (t == nullptr) wrong_input(m, input);
-      const auto texts = gather(*t);
-      got = o->embed(texts, session);
+      const auto* l = std::get_if<embed::lsa_model>(&p);
+      got = l != nullptr ? l->embed(texts) : std::get<embed::onnx_text_reference>(p).embed(texts, session);
     } else if (const auto* i2v = std::get_if<embed::item2vec_model>(&p)) {
       const auto* s = std::get_if<std::vector<std::vector<id_type>>>(&input);
       if (s == nullptr) wrong_input(m, input);

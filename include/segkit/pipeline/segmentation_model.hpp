@@ -94,17 +94,7 @@ struct segmentation_model {
   }
   /// The width of the vectors the embedder makes (0 without one).
   [[nodiscard]] std::size_t input_dim() const {
-    return std::visit(
-        [](const auto& e) -> std::size_t {
-          if constexpr (std::is_same_v<std::decay_t<decltype(e)>, std::monostate>) {
-            return 0;
-          } else if constexpr (std::is_same_v<std::decay_t<decltype(e)>, embed::onnx_text_reference>) {
-            return e.dim;
-          } else {
-            return e.dim();
-          }
-        },
-        embedder);
+    return std::visit([](const auto& e) { return detail::embedder_dim(e); }, embedder);
   }
 
   /// The texts' embeddings. An ONNX model is verified (its files hashed) and opened on each call:
