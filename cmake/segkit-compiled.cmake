@@ -48,4 +48,6 @@ function(segkit_add_compiled name)
   add_library(${name} STATIC ${segkit_compiled_sources})
   target_link_libraries(${name} PUBLIC segkit ${ARGN})
   target_compile_definitions(${name} PUBLIC SEGKIT_COMPILED)
+  # Tuned as the tool is (SEGKIT_TUNE); private, so programs linking it keep their own tuning.
+  target_link_libraries(${name} PRIVATE $<BUILD_INTERFACE:segkit_tuning>)
 endfunction()

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "segkit/core/cpu.hpp"
 #include "segkit/core/parallel.hpp"
 
 namespace segkit::graph {
@@ -28,7 +29,8 @@ struct mst_edge {
  * calls, O(n) memory. Starts at vertex 0; among equally light fringe edges the lowest vertex is
  * taken next, so the tree and the order of its edges (the order vertices join) depend only on the
  * weights. `skip(i, j, best)` may return true when weight(i, j) cannot be below `best` (a cheap
- * lower bound), saving the call. Large fringes are scanned in parallel.
+ * lower bound), saving the call. Large fringes are scanned in parallel, each scan in the AVX2
+ * copy where the CPU has it (segkit/core/cpu.hpp), the weight function inlined into it.
  */
 template <class W, class Skip>
 std::vector<mst_edge> prim_mst(std::size_t n, W&& weight, Skip&& skip, executor& ex) {
@@ -65,12 +67,14 @@ std::vector<mst_edge> prim_mst(std::size_t n, W&& weight, Skip&& skip, executor&
   };
   std::vector<pick> partial;
   while (!rest.empty()) {
-    pick p;
+    pick p{};
     if (rest.size() < 2 * grain || ex.threads() == 1) {
-      p = scan(0, rest.size());
+      cpu::dispatch_avx2([&] { p = scan(0, rest.size()); });
     } else {
       partial.assign(chunk_count(rest.size(), grain), pick{});
-      parallel_for(ex, rest.size(), grain, [&](std::size_t b, std::size_t e, std::size_t c) { partial[c] = scan(b, e); });
+      parallel_for(ex, rest.size(), grain, [&](std::size_t b, std::size_t e, std::size_t c) {
+        cpu::dispatch_avx2([&] { partial[c] = scan(b, e); });
+      });
       p = partial[0];
       for (const pick& c : partial) {
         if (better(c, p)) p = c;
