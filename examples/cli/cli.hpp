@@ -19,6 +19,7 @@
 #include <segkit/core/matrix_view.hpp>
 #include <segkit/core/params.hpp>
 #include <segkit/core/progress.hpp>
+#include <segkit/core/types.hpp>
 
 #include <fmt/format.h>
 
@@ -197,5 +198,10 @@ std::vector<std::string> split_list(const std::string& s);
 
 /// One text per row of a CSV file: the named columns (comma-separated) joined by spaces.
 std::vector<std::string> csv_documents(const std::string& path, const std::string& columns);
+
+/// Sessions from a text file: one per line (an empty line is an empty session; a final newline
+/// ends the last line), item ids (unsigned integers) separated by spaces, tabs or commas.
+/// `command` names the command in errors. @throws segkit::format_error naming the line.
+std::vector<std::vector<id_type>> read_sessions(const std::string& path, std::string_view command);
 
 }  // namespace segkit::cli

@@ -144,43 +144,10 @@ int embed_text(const args& a) {
   return 0;
 }
 
-/// Sessions from a text file: one per line (an empty line is an empty session; a final newline
-/// ends the last line), item ids (unsigned integers) separated by spaces, tabs or commas.
-std::vector<std::vector<id_type>> read_sessions(const std::string& path) {
-  const auto bytes = read_file_bytes(path, "segkit embed sequences");
-  const std::string_view text(bytes.data(), bytes.size());
-  std::vector<std::vector<id_type>> out;
-  std::size_t line = 0;
-  for (std::size_t begin = 0; begin < text.size();) {
-    const std::size_t nl = text.find('\n', begin);
-    const std::string_view l = text.substr(begin, nl == std::string_view::npos ? std::string_view::npos : nl - begin);
-    ++line;
-    std::vector<id_type> s;
-    for (std::size_t i = 0; i < l.size();) {
-      const char ch = l[i];
-      if (ch == ' ' || ch == '\t' || ch == ',' || ch == '\r') {
-        ++i;
-        continue;
-      }
-      id_type v = 0;
-      const auto [end, ec] = std::from_chars(l.data() + i, l.data() + l.size(), v);
-      if (ec != std::errc{} || end == l.data() + i) {
-        throw segkit::format_error(fmt::format("{}: line {}: expected an item id (unsigned integer) at '{}'", path, line, l.substr(i, 12)));
-      }
-      s.push_back(v);
-      i = static_cast<std::size_t>(end - l.data());
-    }
-    out.push_back(std::move(s));
-    if (nl == std::string_view::npos) break;
-    begin = nl + 1;
-  }
-  return out;
-}
-
 int embed_sequences(const args& a) {
   embed::item2vec_params p;
   apply_params(a, p);
-  const auto sessions = read_sessions(a.get("input"));
+  const auto sessions = read_sessions(a.get("input"), "segkit embed sequences");
   stopwatch watch;
   watch.start();
   const auto m = embed::item2vec(p).fit(sessions);
@@ -474,6 +441,37 @@ const registrar embed_commands({
 });
 
 }  // namespace
+
+std::vector<std::vector<id_type>> read_sessions(const std::string& path, std::string_view command) {
+  const auto bytes = read_file_bytes(path, command);
+  const std::string_view text(bytes.data(), bytes.size());
+  std::vector<std::vector<id_type>> out;
+  std::size_t line = 0;
+  for (std::size_t begin = 0; begin < text.size();) {
+    const std::size_t nl = text.find('\n', begin);
+    const std::string_view l = text.substr(begin, nl == std::string_view::npos ? std::string_view::npos : nl - begin);
+    ++line;
+    std::vector<id_type> s;
+    for (std::size_t i = 0; i < l.size();) {
+      const char ch = l[i];
+      if (ch == ' ' || ch == '\t' || ch == ',' || ch == '\r') {
+        ++i;
+        continue;
+      }
+      id_type v = 0;
+      const auto [end, ec] = std::from_chars(l.data() + i, l.data() + l.size(), v);
+      if (ec != std::errc{} || end == l.data() + i) {
+        throw segkit::format_error(fmt::format("{}: line {}: expected an item id (unsigned integer) at '{}'", path, line, l.substr(i, 12)));
+      }
+      s.push_back(v);
+      i = static_cast<std::size_t>(end - l.data());
+    }
+    out.push_back(std::move(s));
+    if (nl == std::string_view::npos) break;
+    begin = nl + 1;
+  }
+  return out;
+}
 
 text_model_options text_model_of(const args& a) {
   const bool clip = a.has("clip-vocab") || a.has("clip-merges");

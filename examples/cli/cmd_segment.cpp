@@ -147,25 +147,45 @@ int segment(const args& a) {
 
 int assign(const args& a) {
   // Any model `segment --model-out` writes (and those of earlier versions): LSA or an ONNX model
-  // by reference, any reducers, any clusterer.
+  // by reference, any reducers, any clusterer; and those a program saved with another embedder:
+  // given vectors, numeric rows (scaler) or item sequences (item2vec) are read from -i as such.
   const auto model = pipeline::segmentation_model::load(a.get("model"));
-  if (!model.embeds_texts()) {
-    const auto what = [&]() -> std::string {
-      if (const auto* f = std::get_if<pipeline::fused_model>(&model.embedder)) return fmt::format("records of {} fused modalities ({})", f->names.size(), fmt::join(f->names, ", "));
-      if (model.embedder_kind() == "none") return "given vectors";
-      if (model.embedder_kind() == "scaler") return "numeric rows";
-      return "item sequences";
-    };
-    throw usage_error(fmt::format("{} segments {}, not texts: assign with the library (segmentation_model::assign)", a.get("model"), what()));
+  const std::string_view kind = model.embedder_kind();
+  if (const auto* f = std::get_if<pipeline::fused_model>(&model.embedder)) {
+    throw usage_error(fmt::format("{} segments records of {} fused modalities ({}), not texts: assign with the library (segmentation_model::assign)",
+                                  a.get("model"), f->names.size(), fmt::join(f->names, ", ")));
   }
+  if (model.embeds_texts() != a.has("text-columns")) {
+    throw usage_error(model.embeds_texts() ? fmt::format("{} segments texts: --text-columns names the CSV columns to join", a.get("model"))
+                                           : fmt::format("{} segments {} (embedder '{}'), not texts: leave out --text-columns", a.get("model"),
+                                                         kind == "none" ? "given vectors" : kind == "scaler" ? "numeric rows" : "item sequences", kind));
+  }
+  const auto& input = a.get("input");
   embed::onnx_session_options session;
   if (a.has("runtime")) session.runtime = a.get("runtime");
   session.intra_op_threads = static_cast<int>(a.threads());
   const auto& names = model.names;
-  const auto texts = csv_documents(a.get("input"), a.get("text-columns"));  // joined as `segment` joins them
   stopwatch watch;
-  watch.start();
-  const auto labels = model.assign(texts, a.threads(), session);
+  const auto labels = [&] {
+    if (model.embeds_texts()) {
+      const auto texts = csv_documents(input, a.get("text-columns"));  // joined as `segment` joins them
+      watch.start();
+      return model.assign(texts, a.threads(), session);
+    }
+    if (kind == "item2vec") {
+      const auto sessions = read_sessions(input, "segkit assign");
+      watch.start();
+      return model.assign(sessions, a.threads());
+    }
+    if (kind == "scaler") {
+      const auto rows = load_npy_matrix<double>(input);
+      watch.start();
+      return model.assign(rows, a.threads());
+    }
+    const auto vectors = load_npy_matrix<float>(input);
+    watch.start();
+    return model.assign_vectors(vectors, a.threads());
+  }();
   watch.stop();
   save_npy(a.get("output"), labels);
   std::vector<std::size_t> counts(names.size(), 0);
@@ -183,8 +203,8 @@ int assign(const args& a) {
     human += fmt::format("  {:3} {:<40} {:7} records\n", l, names[l], counts[l]);
   }
   json_object j;
-  j.add("seconds", watch.seconds()).add("n", texts.size()).add("unassigned", unknown).add_raw("sizes", sizes + "]");
-  emit(a, j, fmt::format("assign: {} records to {} segments ({} unassigned: noise or no known term) in {:.3f} s\n{}", texts.size(), counts.size(), unknown, watch.seconds(), human));
+  j.add("seconds", watch.seconds()).add("n", labels.size()).add("unassigned", unknown).add_raw("sizes", sizes + "]");
+  emit(a, j, fmt::format("assign: {} records to {} segments ({} unassigned: noise or no known term) in {:.3f} s\n{}", labels.size(), counts.size(), unknown, watch.seconds(), human));
   return 0;
 }
 
@@ -329,11 +349,13 @@ const registrar segment_commands({
      segment},
 
     {{"assign"},
-     "--model m.segmodel -i table.csv --text-columns c1,c2 -o labels.npy",
-     "Assign new records to the segments of a model saved by `segkit segment --model-out` (-1: noise, or no known term).",
+     "--model m.segmodel -i table.csv --text-columns c1,c2 -o labels.npy   (or -i X.npy | -i sessions.txt for a model of vectors, rows or sequences)",
+     "Assign new records to the segments of a saved model (`segkit segment --model-out`, or a program's segmentation_model::save) (-1: noise, or no known term).",
      {{"model", 0, true, "the saved segmentation model (an ONNX embedder is read from its original files, refused if they changed)"},
-      {"input", 'i', true, "CSV file with a header row"},
-      {"text-columns", 0, true, "comma-separated columns joined into each record's text (as when segmenting)"},
+      {"input", 'i', true,
+       "the new records, as the model's embedder takes them: texts, a CSV file with a header row (with --text-columns); given vectors, "
+       "a float32 .npy matrix; numeric rows (scaler), a .npy matrix; item sequences (item2vec), one session per line of item ids"},
+      {"text-columns", 0, true, "a model of texts: comma-separated columns joined into each record's text (as when segmenting)"},
       {"output", 'o', true, "labels (int32 .npy)"},
       {"runtime", 0, true, "a model with an ONNX embedder: libonnxruntime.so.1 (default $SEGKIT_ONNXRUNTIME, then the install-deps cache)"}},
      assign},

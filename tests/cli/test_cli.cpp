@@ -368,6 +368,80 @@ TEST_CASE("cli: segment runs the default pipeline on a CSV, equal to the library
   CHECK(run("segment -i " + q(dir() / "bad.csv") + " --text-columns title -o " + q(dir() / "seg.npy")).status == 1);
 }
 
+TEST_CASE("cli: assign reads given vectors, numeric rows and item sequences for models of those embedders", "[cli]") {
+  namespace pl = segkit::pipeline;
+  const auto kmeans2 = [](const segkit::matrix<float>& v) { return segkit::cluster::kmeans<float>({.k = 2, .seed = 1}).fit(v); };
+  const auto assign = [&](const std::string& model, const std::string& input, const std::string& extra = "") {
+    return run("assign --model " + q(dir() / model) + " -i " + q(dir() / input) + " -o " + q(dir() / "al.npy") + extra + " --json");
+  };
+  const auto labels = [&] { return segkit::load_npy_vector<std::int32_t>(dir() / "al.npy"); };
+  // Given vectors: the model has no embedder; -i is the vectors.
+  const auto x = segkit::test::blobs(60, 3, 2, 4);
+  pl::segmentation_model vm;
+  vm.clusterer = kmeans2(x);
+  vm.names = {"a", "b"};
+  vm.save(dir() / "vectors.segmodel");
+  const auto x_new = segkit::test::blobs(25, 3, 2, 9);
+  segkit::save_npy(dir() / "x_new.npy", x_new);
+  const auto rv = assign("vectors.segmodel", "x_new.npy");
+  REQUIRE(rv.status == 0);
+  CHECK((labels() == vm.assign_vectors(x_new)));
+  CHECK(json_number(rv.out, "n") == 25.0);
+  // Numeric rows through a scaler.
+  segkit::matrix<double> rows = segkit::matrix<double>::from_shape({60, 3});
+  for (std::size_t i = 0; i < 60; ++i) {
+    for (std::size_t j = 0; j < 3; ++j) rows(i, j) = 100.0 * static_cast<double>(j + 1) * static_cast<double>(x(i, j));
+  }
+  const auto sc = segkit::embed::scaler().fit(rows);
+  pl::segmentation_model sm;
+  sm.embedder = sc;
+  const auto rows_fit = kmeans2(sc.embed(rows));
+  sm.clusterer = rows_fit;
+  sm.names = {"a", "b"};
+  sm.save(dir() / "rows.segmodel");
+  segkit::save_npy(dir() / "rows.npy", rows);
+  REQUIRE(assign("rows.segmodel", "rows.npy").status == 0);
+  CHECK((labels() == sm.assign(rows)));
+  CHECK((labels() == rows_fit.labels()));
+  // Item sequences through item2vec (a session of unknown items only is -1).
+  std::ofstream(dir() / "as_train.txt") << "1 2 3\n2 3 1\n3 1 2\n7 8 9\n8 9 7\n9 7 8\n1 2 3 1\n7 8 9 7\n";
+  std::ofstream(dir() / "as_new.txt") << "1 2\n8 9\n42\n";
+  const std::vector<std::vector<segkit::id_type>> train{{1, 2, 3}, {2, 3, 1}, {3, 1, 2}, {7, 8, 9}, {8, 9, 7}, {9, 7, 8}, {1, 2, 3, 1}, {7, 8, 9, 7}};
+  const std::vector<std::vector<segkit::id_type>> fresh{{1, 2}, {8, 9}, {42}};
+  const auto i2v = segkit::embed::item2vec({.dim = 4, .sample = 0.0, .epochs = 5, .seed = 2}).fit(train);
+  pl::segmentation_model im;
+  im.embedder = i2v;
+  im.clusterer = kmeans2(i2v.embed(train));
+  im.names = {"a", "b"};
+  im.save(dir() / "items.segmodel");
+  REQUIRE(assign("items.segmodel", "as_new.txt").status == 0);
+  const auto il = labels();
+  CHECK((il == im.assign(fresh)));
+  CHECK(il(2) == -1);
+  // Mismatched inputs are named: --text-columns for a model of vectors, texts without it, a bad line.
+  const auto tc = assign("vectors.segmodel", "x_new.npy", " --text-columns title");
+  CHECK(tc.status == 2);
+  CHECK(tc.out.find("segments given vectors (embedder 'none'), not texts: leave out --text-columns") != std::string::npos);
+  const std::vector<std::string> texts{"red apple pie", "green apple tart", "apple crumble", "steel bolt", "steel nut", "iron bolt"};
+  const auto lsa = segkit::embed::lsa({.dims = 2, .seed = 1}).fit(texts);
+  pl::segmentation_model tm;
+  tm.embedder = lsa;
+  tm.clusterer = kmeans2(lsa.embed(texts));
+  tm.names = {"a", "b"};
+  tm.save(dir() / "texts.segmodel");
+  const auto no_columns = assign("texts.segmodel", "x_new.npy");
+  CHECK(no_columns.status == 2);
+  CHECK(no_columns.out.find("segments texts: --text-columns names the CSV columns to join") != std::string::npos);
+  segkit::save_npy(dir() / "x_narrow.npy", segkit::test::blobs(5, 2, 1, 3));
+  const auto wrong_width = assign("rows.segmodel", "x_narrow.npy");
+  CHECK(wrong_width.status == 1);
+  CHECK(wrong_width.out.find("rows have 2 columns, the scaler 3") != std::string::npos);
+  std::ofstream(dir() / "as_bad.txt") << "1 2\nx\n";
+  const auto bad = assign("items.segmodel", "as_bad.txt");
+  CHECK(bad.status == 1);
+  CHECK(bad.out.find("line 2") != std::string::npos);
+}
+
 TEST_CASE("cli: cluster kmeans writes labels and centers equal to the library's", "[cli]") {
   const auto x = segkit::test::blobs(3000, 8, 5, 3);
   segkit::save_npy(dir() / "x.npy", x);
