@@ -145,46 +145,53 @@ int segment(const args& a) {
   return 0;
 }
 
+// What a model's embedder takes when it is neither a text nor a fused one.
+std::string_view records_of(const pipeline::segmentation_model::embedder_model& e) {
+  if (std::holds_alternative<std::monostate>(e)) return "given vectors";
+  if (std::holds_alternative<embed::scaler_model>(e)) return "numeric rows";
+  return "item sequences";
+}
+
 int assign(const args& a) {
   // Any model `segment --model-out` writes (and those of earlier versions): LSA or an ONNX model
   // by reference, any reducers, any clusterer; and those a program saved with another embedder:
   // given vectors, numeric rows (scaler) or item sequences (item2vec) are read from -i as such.
   const auto model = pipeline::segmentation_model::load(a.get("model"));
-  const std::string_view kind = model.embedder_kind();
-  if (const auto* f = std::get_if<pipeline::fused_model>(&model.embedder)) {
+  const auto& e = model.embedder;
+  if (const auto* f = std::get_if<pipeline::fused_model>(&e)) {
     throw usage_error(fmt::format("{} segments records of {} fused modalities ({}), not texts: assign with the library (segmentation_model::assign)",
                                   a.get("model"), f->names.size(), fmt::join(f->names, ", ")));
   }
   if (model.embeds_texts() != a.has("text-columns")) {
-    throw usage_error(model.embeds_texts() ? fmt::format("{} segments texts: --text-columns names the CSV columns to join", a.get("model"))
-                                           : fmt::format("{} segments {} (embedder '{}'), not texts: leave out --text-columns", a.get("model"),
-                                                         kind == "none" ? "given vectors" : kind == "scaler" ? "numeric rows" : "item sequences", kind));
+    if (model.embeds_texts()) throw usage_error(fmt::format("{} segments texts: --text-columns names the CSV columns to join", a.get("model")));
+    throw usage_error(fmt::format("{} segments {} (embedder '{}'), not texts: leave out --text-columns", a.get("model"), records_of(e), model.embedder_kind()));
   }
   const auto& input = a.get("input");
-  embed::onnx_session_options session;
-  if (a.has("runtime")) session.runtime = a.get("runtime");
-  session.intra_op_threads = static_cast<int>(a.threads());
   const auto& names = model.names;
   stopwatch watch;
+  // The input is read before the clock starts: the time is the assignment's.
+  const auto timed = [&](const auto& f) {
+    watch.start();
+    return f();
+  };
   const auto labels = [&] {
     if (model.embeds_texts()) {
+      embed::onnx_session_options session;
+      if (a.has("runtime")) session.runtime = a.get("runtime");
+      session.intra_op_threads = static_cast<int>(a.threads());
       const auto texts = csv_documents(input, a.get("text-columns"));  // joined as `segment` joins them
-      watch.start();
-      return model.assign(texts, a.threads(), session);
+      return timed([&] { return model.assign(texts, a.threads(), session); });
     }
-    if (kind == "item2vec") {
+    if (std::holds_alternative<embed::item2vec_model>(e)) {
       const auto sessions = read_sessions(input, "segkit assign");
-      watch.start();
-      return model.assign(sessions, a.threads());
+      return timed([&] { return model.assign(sessions, a.threads()); });
     }
-    if (kind == "scaler") {
+    if (std::holds_alternative<embed::scaler_model>(e)) {
       const auto rows = load_npy_matrix<double>(input);
-      watch.start();
-      return model.assign(rows, a.threads());
+      return timed([&] { return model.assign(rows, a.threads()); });
     }
     const auto vectors = load_npy_matrix<float>(input);
-    watch.start();
-    return model.assign_vectors(vectors, a.threads());
+    return timed([&] { return model.assign_vectors(vectors, a.threads()); });
   }();
   watch.stop();
   save_npy(a.get("output"), labels);

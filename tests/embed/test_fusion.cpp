@@ -203,6 +203,11 @@ TEST_CASE("fusion and CCA models: saved and loaded, the same fused rows; damaged
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
   CHECK_THROWS_AS(em::fusion_model::load(dir / "g.seg"), segkit::format_error);
+  // A file whose parameters are out of the table's bounds (written by hand here) is refused by name.
+  auto odd = em::fusion({.projection = em::fusion_projection::none}).fit(blocks);
+  odd.params.cca_regularization = -1.0;
+  odd.save(dir / "r.seg");
+  CHECK_THROWS_WITH(em::fusion_model::load(dir / "r.seg"), Contains("cca_regularization"));
   std::filesystem::remove_all(dir);
 }
 

@@ -201,10 +201,12 @@ struct fusion_model {
     m.params.projection = static_cast<fusion_projection>(projection);
     m.params.dims = static_cast<std::size_t>(meta.get<std::uint64_t>());
     m.params.cca_regularization = meta.get<double>();
-    if (!(m.params.cca_regularization >= 0.0) || !std::isfinite(m.params.cca_regularization)) {
-      file.fail(fmt::format("CCA regularization {} is not a finite number >= 0", m.params.cca_regularization));
-    }
     m.params.seed = meta.get<std::uint64_t>();
+    try {
+      segkit::params::validate(m.params, "the fusion's parameters");  // the table's bounds, as a constructor checks them
+    } catch (const segkit::invalid_argument& e) {
+      file.fail(e.what());
+    }
     if (meta.get<std::uint8_t>() != 0) {
       for (std::size_t i = 0; i < m.widths.size(); ++i) m.fill.push_back(file.finite_array<double>(fmt::format("fill{}", i), m.widths[i]));
     }
